@@ -1,0 +1,51 @@
+# The one way in: `make run` serves the API with demo data, `make test` runs every test.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.DEFAULT_GOAL := help
+.PHONY: help install run serve test test-fast lint bench migration clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): setup.cfg pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "vmo needs Python 3.11 or newer"'
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e ".[test]"
+	@touch $(STAMP)
+
+install: $(STAMP) ## create .venv and install vmo with its test tools
+
+run: install ## prepare the embedded database with demo data and serve on http://127.0.0.1:5000 (docs at /docs)
+	$(VENV)/bin/vmo init-db
+	$(VENV)/bin/vmo demo
+	@echo "API: http://$(HOST):$(PORT)/api/v1  docs: http://$(HOST):$(PORT)/docs"
+	$(VENV)/bin/vmo run --host $(HOST) --port $(PORT)
+
+serve: install ## serve with gunicorn (set DATABASE_URL for PostgreSQL)
+	$(VENV)/bin/vmo init-db
+	$(VENV)/bin/gunicorn --workers 4 --bind $(HOST):$(PORT) vmo.wsgi:app
+
+test: install ## run the whole suite (SQLite; PostgreSQL too when VMO_TEST_DATABASE_URL is set)
+	$(PY) -m pytest
+
+test-fast: install ## the suite without the slow server-starting tests
+	$(PY) -m pytest -m "not slow"
+
+lint: install ## check layering (vmo never imports schedules or mobile_api) and byte-compile
+	$(PY) -m pytest -q tests/test_layering.py
+	$(PY) -m compileall -q vmo schedules mobile_api
+
+bench: install ## benchmarks against gunicorn; figures and ratios are printed
+	$(PY) bench/run.py
+
+migration: install ## autogenerate a migration after changing models: make migration m="what changed"
+	$(VENV)/bin/vmo db migrate -m "$(m)"
+
+clean: ## remove the virtual environment and local data
+	rm -rf $(VENV) instance .pytest_cache

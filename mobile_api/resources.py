@@ -1,0 +1,3 @@
+"""HTTP resources of the mobile endpoint."""
+
+BLUEPRINTS: list = []

@@ -1,0 +1,179 @@
+"""Fixtures: a fresh app and database per test, on SQLite always and PostgreSQL when configured."""
+import os
+import random
+import uuid
+from datetime import date
+from types import SimpleNamespace
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from vmo import create_app, validators
+from vmo.extensions import db
+
+PG_URL = os.environ.get("VMO_TEST_DATABASE_URL")
+BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+PASSWORD = "correct-horse-battery"
+# A fixed "now" (a Wednesday, 10:00 in Chongqing) makes date rules reproducible.
+FROZEN_NOW = "2026-11-25T10:00:00+08:00"
+
+FAST_HASHING = {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 1024, "ARGON2_PARALLELISM": 1}
+
+
+def app_test_config(url: str, **extra) -> dict:
+    return {"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "test", "FROZEN_NOW": FROZEN_NOW,
+            **FAST_HASHING, **extra}
+
+
+def _pg_url() -> str:
+    from vmo.config import normalize_database_url
+    return normalize_database_url(PG_URL)
+
+
+@pytest.fixture(scope="session")
+def pg_schema():
+    """Create the tables on the PostgreSQL test database once; tests then truncate."""
+    app = create_app(app_test_config(_pg_url()))
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+    yield tables
+
+
+@pytest.fixture(params=BACKENDS)
+def backend(request):
+    return request.param
+
+
+@pytest.fixture
+def database_url(backend, tmp_path, request):
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path / 'test.sqlite3'}"
+    tables = request.getfixturevalue("pg_schema")
+    engine = create_engine(_pg_url())
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+    return _pg_url()
+
+
+@pytest.fixture
+def app_config():
+    """Override in a test module to change settings."""
+    return {}
+
+
+@pytest.fixture
+def app(database_url, backend, app_config, tmp_path):
+    app = create_app(app_test_config(database_url, **app_config))
+    if backend == "sqlite":
+        with app.app_context():
+            db.create_all()
+    # No app context stays pushed: each request gets its own, as in production.
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+# ---- factories: plain functions with defaults ------------------------------------------
+
+def make_vin(rng: random.Random, wmi: str = "LSV") -> str:
+    alphabet = "ABCDEFGHJKLMNPRSTUVWXYZ0123456789"
+    body = wmi + "".join(rng.choice(alphabet) for _ in range(14))
+    return body[:8] + validators.vin_check_digit(body) + body[9:]
+
+
+def make_credit_code(rng: random.Random) -> str:
+    alphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+    first17 = "91500119" + "".join(rng.choice(alphabet) for _ in range(9))
+    return first17 + validators.credit_code_check_char(first17)
+
+
+def make_id_number(rng: random.Random, region: str = "500119", birth: date = date(1995, 6, 12)) -> str:
+    first17 = region + birth.strftime("%Y%m%d") + f"{rng.randrange(1000):03d}"
+    return first17 + validators.resident_id_check_char(first17)
+
+
+class Factory:
+    """Builds offices, accounts and tokens through the public API and services."""
+
+    def __init__(self, app, client):
+        self.app = app
+        self.client = client
+        self.rng = random.Random(20261125)
+        self._office = None
+
+    @property
+    def office(self) -> str:
+        """The default office's code (created on first use)."""
+        if self._office is None:
+            self._office = self._ensure_office("nanchuan", "南川区车管所", "500119")
+        return self._office
+
+    def other_office(self) -> str:
+        return self._ensure_office("fuling", "涪陵区车管所", "500102")
+
+    def _ensure_office(self, code, name, region) -> str:
+        from vmo.offices.services import ensure_office
+
+        with self.app.app_context():
+            return ensure_office(code, name, "渝G", region_code=region).code
+
+    def staff(self, role="officer", username=None, office=None, **kw) -> SimpleNamespace:
+        from vmo.accounts.services import create_staff
+        from vmo.http import settings
+        from vmo.offices.services import get_office
+
+        username = username or f"{role}-{uuid.uuid4().hex[:8]}"
+        with self.app.app_context():
+            user = create_staff(get_office(office or self.office), username, PASSWORD, role, settings(), **kw)
+            return SimpleNamespace(id=user.id, username=user.username, role=user.role)
+
+    def token(self, username, password=PASSWORD) -> str:
+        response = self.client.post("/api/v1/auth/token", json={"username": username, "password": password})
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()["token"]
+
+    def headers(self, user_or_name) -> dict:
+        name = user_or_name if isinstance(user_or_name, str) else user_or_name.username
+        return {"Authorization": f"Bearer {self.token(name)}"}
+
+    def company(self, username=None, name="南川区丰昌汽车服务有限公司", office=None, **fields):
+        self.office  # noqa: B018  (make sure the default office exists)
+        body = {"name": name, "credit_code": make_credit_code(self.rng), "contact_name": "李明",
+                "contact_phone": "13800138000", "username": username or f"co-{uuid.uuid4().hex[:8]}",
+                "password": PASSWORD, **fields}
+        if office is not None:
+            body["office"] = office
+        response = self.client.post("/api/v1/companies", json=body)
+        assert response.status_code == 201, response.get_json()
+        return response.get_json()
+
+    def candidate(self, username=None, license_class="C1", **fields):
+        self.office  # noqa: B018
+        body = {"name": "王芳", "id_number": make_id_number(self.rng), "phone": "13900139000",
+                "license_class": license_class, "username": username or f"cand-{uuid.uuid4().hex[:8]}",
+                "password": PASSWORD, **fields}
+        response = self.client.post("/api/v1/candidates", json=body)
+        assert response.status_code == 201, response.get_json()
+        return response.get_json()
+
+    def vehicles(self, count, fuel_type="petrol"):
+        return [{"vin": make_vin(self.rng), "make": "长安", "model": "CS75 PLUS", "vehicle_type": "suv",
+                 "fuel_type": fuel_type} for _ in range(count)]
+
+
+@pytest.fixture
+def factory(app, client):
+    return Factory(app, client)

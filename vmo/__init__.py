@@ -1,0 +1,100 @@
+"""vmo: booking and field-inspection service for a vehicle management office."""
+import logging
+import os
+
+from flask import Flask, send_from_directory
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from vmo.config import Config, database_url_from_env, normalize_database_url
+from vmo.extensions import api, db, migrate
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """Build the app: defaults, then `VMO_*` and `DATABASE_URL` from the environment, then `config`."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_object(Config)
+    app.config.from_prefixed_env("VMO")
+    if database_url_from_env():
+        app.config["SQLALCHEMY_DATABASE_URI"] = database_url_from_env()
+    if config:
+        app.config.update(config)
+    os.makedirs(app.instance_path, exist_ok=True)
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(app.instance_path, "vmo.sqlite3")
+    app.config["SQLALCHEMY_DATABASE_URI"] = normalize_database_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    _engine_options(app)
+    _logging(app)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "migrations"),
+                     render_as_batch=True, compare_type=True)
+    api.init_app(app)
+
+    from vmo import http
+    http.init_app(app)
+
+    from vmo.accounts.resources import register as register_accounts
+    from vmo.audit.resources import register as register_audit
+    from vmo.fleet.resources import register as register_fleet
+
+    register_accounts(app, api)
+    register_audit(app, api)
+    register_fleet(app, api)
+
+    # The two feature packages hang their blueprints on the same Api; vmo's domain code never imports them.
+    import mobile_api
+    import schedules
+
+    schedules.register(app, api)
+    mobile_api.register(app, api)
+
+    _docs_assets(app)
+
+    from vmo.cli import register_commands
+    register_commands(app)
+    return app
+
+
+def _engine_options(app: Flask) -> None:
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    options = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    if url.startswith("sqlite"):
+        # Wait for a busy writer instead of failing at once; pragmas are set per connection below.
+        options.setdefault("connect_args", {}).setdefault("timeout", 30)
+    else:
+        options.setdefault("pool_pre_ping", True)
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, _record):
+    # Foreign keys are off by default in SQLite; WAL lets readers work while one writer writes.
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+
+def _logging(app: Flask) -> None:
+    from vmo.http import RequestIdFilter
+
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"))
+    handler.addFilter(RequestIdFilter())
+    logger = logging.getLogger("vmo")
+    if not any(isinstance(f, RequestIdFilter) for h in logger.handlers for f in h.filters):
+        logger.addHandler(handler)
+    logger.setLevel(app.config.get("LOG_LEVEL", "INFO"))
+    logger.propagate = False
+
+
+def _docs_assets(app: Flask) -> None:
+    import swagger_ui_bundle
+
+    @app.route("/docs-assets/<path:filename>")
+    def docs_assets(filename):
+        return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename)

@@ -1,0 +1,1 @@
+"""Accounts: users and roles, companies and candidates, tokens and sign-in."""

@@ -1,0 +1,115 @@
+"""HTTP resources: sign-in, sign-up, the current user, staff accounts and offices."""
+from types import SimpleNamespace
+
+from flask import current_app
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from vmo import clock
+from vmo.accounts import services
+from vmo.accounts.schemas import (
+    CandidateCreateSchema, CandidateSchema, CompanyCreateSchema, CompanySchema, MeSchema, OfficeSchema,
+    StaffCreateSchema, TokenRequestSchema, TokenSchema, UserSchema,
+)
+from vmo.http import ErrorSchema, SelectPage, _bearer_token, auth, current_user, idempotent, settings
+from vmo.offices import services as offices
+
+blp = Blueprint("accounts", __name__, url_prefix="/api/v1", description="Sign-in, sign-up and accounts")
+
+
+def _signup_office(code: str | None):
+    return offices.get_office(code or current_app.config["DEFAULT_OFFICE"])
+
+
+@blp.route("/auth/token")
+class TokenResource(MethodView):
+    @blp.arguments(TokenRequestSchema)
+    @blp.response(200, TokenSchema)
+    @blp.alt_response(401, schema=ErrorSchema, description="wrong username or password")
+    @blp.alt_response(429, schema=ErrorSchema, description="locked after repeated failures")
+    def post(self, data):
+        """Sign in and get a bearer token"""
+        issued = services.login(data["username"], data["password"], settings(), clock.now())
+        return {"token": issued.token, "expires_at": issued.expires_at, "role": issued.user.role}
+
+
+@blp.route("/auth/logout")
+class LogoutResource(MethodView):
+    @auth(blp)
+    @blp.response(204)
+    def post(self):
+        """Revoke the token this request was sent with"""
+        services.logout(_bearer_token(), clock.now())
+
+
+@blp.route("/me")
+class MeResource(MethodView):
+    @auth(blp)
+    @blp.response(200, MeSchema)
+    def get(self):
+        """The signed-in account, with its company or candidate profile"""
+        user = current_user()
+        profile = {"company": None, "candidate": None}
+        if user.role == "company":
+            profile["company"] = services.company_of(user)
+        elif user.role == "candidate":
+            profile["candidate"] = services.candidate_of(user)
+        fields = ("id", "username", "role", "display_name", "badge_number", "office", "supervisor", "created_at")
+        return SimpleNamespace(**{name: getattr(user, name) for name in fields}, **profile)
+
+
+@blp.route("/companies")
+class CompaniesResource(MethodView):
+    @idempotent(blp)
+    @blp.arguments(CompanyCreateSchema)
+    @blp.response(201, CompanySchema)
+    @blp.alt_response(409, schema=ErrorSchema, description="username or credit code already registered")
+    def post(self, data):
+        """Sign up a company (public)"""
+        return services.register_company(_signup_office(data.pop("office")), data, settings())
+
+
+@blp.route("/candidates")
+class CandidatesResource(MethodView):
+    @idempotent(blp)
+    @blp.arguments(CandidateCreateSchema)
+    @blp.response(201, CandidateSchema)
+    @blp.alt_response(409, schema=ErrorSchema, description="username or ID number already registered")
+    def post(self, data):
+        """Sign up a driving-test candidate (public)"""
+        return services.register_candidate(_signup_office(data.pop("office")), data, settings(),
+                                           clock.local_today())
+
+
+@blp.route("/staff")
+class StaffResource(MethodView):
+    @auth(blp, "admin", "supervisor", "officer")
+    @blp.response(200, UserSchema(many=True))
+    @blp.paginate(SelectPage)
+    def get(self):
+        """Staff accounts of the signed-in user's office"""
+        return services.list_staff(current_user().office_id)
+
+    @auth(blp, "admin")
+    @idempotent(blp)
+    @blp.arguments(StaffCreateSchema)
+    @blp.response(201, UserSchema)
+    @blp.alt_response(409, schema=ErrorSchema, description="username taken")
+    def post(self, data):
+        """Create a staff account in the admin's office"""
+        admin = current_user()
+        return services.create_staff(admin.office, data["username"], data["password"], data["role"], settings(),
+                                     display_name=data["display_name"], badge_number=data["badge_number"],
+                                     supervisor_username=data["supervisor"], actor=admin)
+
+
+@blp.route("/offices")
+class OfficesResource(MethodView):
+    @blp.response(200, OfficeSchema(many=True))
+    def get(self):
+        """Offices served by this deployment (public)"""
+        return offices.list_offices()
+
+
+def register(app, api) -> None:
+    api.register_blueprint(blp)

@@ -1,0 +1,103 @@
+"""Wire formats for sign-up, sign-in and accounts."""
+from marshmallow import Schema, fields, validate
+
+from vmo.accounts.models import LICENSE_CLASSES, STAFF_ROLES
+
+USERNAME = validate.Regexp(r"^[A-Za-z0-9_.@-]{3,64}$", error="3-64 letters, digits or _ . @ -")
+
+
+class TokenRequestSchema(Schema):
+    username = fields.String(required=True, validate=validate.Length(1, 64))
+    password = fields.String(required=True, validate=validate.Length(1, 256), load_only=True)
+
+
+class TokenSchema(Schema):
+    token = fields.String(required=True, metadata={"description": "Send as `Authorization: Bearer <token>`"})
+    expires_at = fields.AwareDateTime(required=True)
+    role = fields.String(required=True)
+
+
+class SignUpBase(Schema):
+    username = fields.String(required=True, validate=USERNAME)
+    password = fields.String(required=True, load_only=True, validate=validate.Length(8, 256),
+                             metadata={"description": "At least 8 characters"})
+    office = fields.String(load_default=None, validate=validate.Length(1, 40),
+                           metadata={"description": "Office code; the deployment's default office if omitted"})
+
+
+class CompanyCreateSchema(SignUpBase):
+    name = fields.String(required=True, validate=validate.Length(1, 200), metadata={"example": "南川区丰昌汽车服务有限公司"})
+    credit_code = fields.String(required=True, validate=validate.Length(18, 18),
+                                metadata={"description": "18-character unified social credit code (GB 32100)",
+                                          "example": "91500119MA5U3L6W6R"})
+    contact_name = fields.String(required=True, validate=validate.Length(1, 120), metadata={"example": "李明"})
+    contact_phone = fields.String(required=True, validate=validate.Length(5, 20), metadata={"example": "13800138000"})
+
+
+class CompanySchema(Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    credit_code = fields.String(required=True)
+    contact_name = fields.String(required=True)
+    contact_phone = fields.String(required=True)
+    username = fields.Function(lambda c: c.user.username, required=True)
+    office = fields.Function(lambda c: c.user.office.code, required=True)
+    created_at = fields.AwareDateTime(required=True)
+
+
+class CandidateCreateSchema(SignUpBase):
+    name = fields.String(required=True, validate=validate.Length(1, 120), metadata={"example": "王芳"})
+    id_number = fields.String(required=True, validate=validate.Length(18, 18),
+                              metadata={"description": "18-digit resident ID (GB 11643)", "example": "500119199001011234"})
+    phone = fields.String(required=True, validate=validate.Length(5, 20), metadata={"example": "13900139000"})
+    license_class = fields.String(required=True, validate=validate.OneOf(LICENSE_CLASSES), metadata={"example": "C1"})
+
+
+class CandidateSchema(Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    id_number = fields.Method("_masked_id", required=True,
+                              metadata={"description": "Masked: region code and last four characters"})
+    phone = fields.String(required=True)
+    license_class = fields.String(required=True)
+    username = fields.Function(lambda c: c.user.username, required=True)
+    office = fields.Function(lambda c: c.user.office.code, required=True)
+    created_at = fields.AwareDateTime(required=True)
+
+    def _masked_id(self, candidate):
+        # The full number is personal data; the owner knows it and staff can look it up.
+        return candidate.id_number[:6] + "********" + candidate.id_number[-4:]
+
+
+class StaffCreateSchema(Schema):
+    username = fields.String(required=True, validate=USERNAME)
+    password = fields.String(required=True, load_only=True, validate=validate.Length(8, 256))
+    role = fields.String(required=True, validate=validate.OneOf(STAFF_ROLES))
+    display_name = fields.String(load_default=None, validate=validate.Length(1, 120))
+    badge_number = fields.String(load_default=None, validate=validate.Length(1, 32))
+    supervisor = fields.String(load_default=None, metadata={"description": "Username of the officer's supervisor"})
+
+
+class UserSchema(Schema):
+    id = fields.Integer(required=True)
+    username = fields.String(required=True)
+    role = fields.String(required=True)
+    display_name = fields.String(allow_none=True)
+    badge_number = fields.String(allow_none=True)
+    office = fields.Function(lambda u: u.office.code, required=True)
+    supervisor = fields.Function(lambda u: u.supervisor.username if u.supervisor else None, allow_none=True)
+    created_at = fields.AwareDateTime(required=True)
+
+
+class MeSchema(UserSchema):
+    company = fields.Nested(CompanySchema, allow_none=True)
+    candidate = fields.Nested(CandidateSchema, allow_none=True)
+
+
+class OfficeSchema(Schema):
+    code = fields.String(required=True)
+    name = fields.String(required=True)
+    timezone = fields.String(required=True)
+    plate_prefix = fields.String(required=True)
+    address = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True)

@@ -1,0 +1,227 @@
+"""Sign-up, staff accounts, passwords, sign-in with lock-out, and bearer tokens."""
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from vmo.accounts.models import LICENSE_CLASSES, ROLES, STAFF_ROLES, Candidate, Company, Token, User
+from vmo.audit import services as audit
+from vmo.errors import Conflict, NotFound, RuleViolation, TooManyRequests, Unauthorized
+from vmo.extensions import db
+from vmo.offices.models import Office
+from vmo import validators
+
+
+@dataclass(frozen=True)
+class AuthSettings:
+    token_ttl: timedelta = timedelta(hours=12)
+    max_failures: int = 5
+    lock_for: timedelta = timedelta(minutes=15)
+    time_cost: int = 3
+    memory_cost: int = 64 * 1024
+    parallelism: int = 2
+
+    def hasher(self) -> PasswordHasher:
+        return PasswordHasher(time_cost=self.time_cost, memory_cost=self.memory_cost,
+                              parallelism=self.parallelism)
+
+
+# A hash to verify against when the username is unknown, so timing does not reveal which names exist.
+_DUMMY_HASHES: dict[AuthSettings, str] = {}
+
+
+def hash_password(password: str, settings: AuthSettings) -> str:
+    return settings.hasher().hash(password)
+
+
+def _check_password(user: User | None, password: str, settings: AuthSettings) -> bool:
+    hasher = settings.hasher()
+    if user is None:
+        dummy = _DUMMY_HASHES.setdefault(settings, hasher.hash("not-a-real-password"))
+        try:
+            hasher.verify(dummy, password)
+        except (VerificationError, InvalidHashError):
+            pass
+        return False
+    try:
+        return hasher.verify(user.password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def _field_error(field: str, message: str) -> RuleViolation:
+    return RuleViolation(message, errors={"json": {field: [message]}})
+
+
+def _check_password_rules(password: str) -> None:
+    if len(password) < 8:
+        raise _field_error("password", "must be at least 8 characters")
+
+
+def _new_user(office: Office, username: str, password: str, role: str, settings: AuthSettings, **fields) -> User:
+    if role not in ROLES:
+        raise _field_error("role", f"must be one of {', '.join(ROLES)}")
+    _check_password_rules(password)
+    if db.session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise Conflict(f"username {username!r} is taken", errors={"json": {"username": ["already taken"]}})
+    user = User(office_id=office.id, username=username, role=role,
+                password_hash=hash_password(password, settings), **fields)
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def _commit_unique(what: str) -> None:
+    """Commit; a unique violation that slipped past the pre-checks (a concurrent sign-up) is a 409."""
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise Conflict(f"{what} already exists") from None
+
+
+def register_company(office: Office, data: dict, settings: AuthSettings) -> Company:
+    try:
+        credit_code = validators.validate_credit_code(data["credit_code"])
+    except ValueError as exc:
+        raise _field_error("credit_code", str(exc)) from None
+    try:
+        phone = validators.validate_mobile(data["contact_phone"])
+    except ValueError as exc:
+        raise _field_error("contact_phone", str(exc)) from None
+    if db.session.scalar(select(Company.id).where(Company.credit_code == credit_code)) is not None:
+        raise Conflict("a company with this credit code is already registered",
+                       errors={"json": {"credit_code": ["already registered"]}})
+    user = _new_user(office, data["username"], data["password"], "company", settings,
+                     display_name=data["name"])
+    company = Company(office_id=office.id, user_id=user.id, name=data["name"], credit_code=credit_code,
+                      contact_name=data["contact_name"], contact_phone=phone)
+    db.session.add(company)
+    db.session.flush()
+    audit.record("company.signup", "company", company.id, actor=user,
+                 after={"name": company.name, "credit_code": credit_code, "username": user.username})
+    _commit_unique("a company with this username or credit code")
+    return company
+
+
+def register_candidate(office: Office, data: dict, settings: AuthSettings, today) -> Candidate:
+    try:
+        rid = validators.validate_resident_id(data["id_number"], today=today)
+    except ValueError as exc:
+        raise _field_error("id_number", str(exc)) from None
+    try:
+        phone = validators.validate_mobile(data["phone"])
+    except ValueError as exc:
+        raise _field_error("phone", str(exc)) from None
+    if data["license_class"] not in LICENSE_CLASSES:
+        raise _field_error("license_class", f"must be one of {', '.join(LICENSE_CLASSES)}")
+    if db.session.scalar(select(Candidate.id).where(Candidate.id_number == rid.number)) is not None:
+        raise Conflict("a candidate with this ID number is already registered",
+                       errors={"json": {"id_number": ["already registered"]}})
+    user = _new_user(office, data["username"], data["password"], "candidate", settings,
+                     display_name=data["name"])
+    candidate = Candidate(office_id=office.id, user_id=user.id, name=data["name"], id_number=rid.number,
+                          birth_date=rid.birth_date, sex=rid.sex, phone=phone,
+                          license_class=data["license_class"])
+    db.session.add(candidate)
+    db.session.flush()
+    audit.record("candidate.signup", "candidate", candidate.id, actor=user,
+                 after={"name": candidate.name, "license_class": candidate.license_class,
+                        "username": user.username})
+    _commit_unique("a candidate with this username or ID number")
+    return candidate
+
+
+def create_staff(office: Office, username: str, password: str, role: str, settings: AuthSettings, *,
+                 display_name: str | None = None, badge_number: str | None = None,
+                 supervisor_username: str | None = None, actor: User | None = None) -> User:
+    if role not in STAFF_ROLES:
+        raise _field_error("role", f"staff role must be one of {', '.join(STAFF_ROLES)}")
+    supervisor_id = None
+    if supervisor_username:
+        supervisor = db.session.scalar(select(User).where(User.username == supervisor_username,
+                                                          User.office_id == office.id))
+        if supervisor is None or supervisor.role not in ("supervisor", "admin"):
+            raise _field_error("supervisor", f"{supervisor_username!r} is not a supervisor of this office")
+        supervisor_id = supervisor.id
+    user = _new_user(office, username, password, role, settings, display_name=display_name,
+                     badge_number=badge_number, supervisor_id=supervisor_id)
+    audit.record("staff.create", "user", user.id, actor=actor, office_id=office.id,
+                 after={"username": username, "role": role, "badge_number": badge_number,
+                        "supervisor_id": supervisor_id})
+    _commit_unique("a user with this username")
+    return user
+
+
+def list_staff(office_id: int):
+    return (select(User).where(User.office_id == office_id, User.role.in_(STAFF_ROLES))
+            .order_by(User.username))
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: str
+    expires_at: datetime
+    user: User
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def login(username: str, password: str, settings: AuthSettings, now: datetime) -> IssuedToken:
+    """Check the password; after `max_failures` misses the username is locked for `lock_for`."""
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is not None and user.locked_until is not None and user.locked_until > now:
+        retry = int((user.locked_until - now).total_seconds()) + 1
+        raise TooManyRequests("too many failed sign-ins; try again later", retry_after=retry)
+    if not _check_password(user, password, settings) or (user is not None and not user.active):
+        if user is not None:
+            user.failed_logins += 1
+            if user.failed_logins >= settings.max_failures:
+                user.locked_until = now + settings.lock_for
+                user.failed_logins = 0
+                audit.record("user.locked", "user", user.id, office_id=user.office_id,
+                             after={"locked_until": user.locked_until})
+            db.session.commit()
+        raise Unauthorized("wrong username or password")
+    user.failed_logins = 0
+    user.locked_until = None
+    token = secrets.token_urlsafe(32)
+    expires_at = now + settings.token_ttl
+    db.session.add(Token(user_id=user.id, token_hash=_token_hash(token), created_at=now, expires_at=expires_at))
+    db.session.commit()
+    return IssuedToken(token, expires_at, user)
+
+
+def user_for_token(token: str, now: datetime) -> User | None:
+    row = db.session.scalar(select(Token).where(Token.token_hash == _token_hash(token)))
+    if row is None or row.revoked_at is not None or row.expires_at <= now or not row.user.active:
+        return None
+    return row.user
+
+
+def logout(token: str, now: datetime) -> None:
+    row = db.session.scalar(select(Token).where(Token.token_hash == _token_hash(token)))
+    if row is not None and row.revoked_at is None:
+        row.revoked_at = now
+        db.session.commit()
+
+
+def company_of(user: User) -> Company:
+    company = db.session.scalar(select(Company).where(Company.user_id == user.id))
+    if company is None:
+        raise NotFound("no company for this account")
+    return company
+
+
+def candidate_of(user: User) -> Candidate:
+    candidate = db.session.scalar(select(Candidate).where(Candidate.user_id == user.id))
+    if candidate is None:
+        raise NotFound("no candidate for this account")
+    return candidate

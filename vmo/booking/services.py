@@ -1,0 +1,88 @@
+"""Taking, releasing and resizing capacity with single conditional UPDATEs.
+
+Every change is one statement whose WHERE clause carries the rule, so two requests
+racing for the last unit cannot both win: on PostgreSQL the second UPDATE re-checks
+the row after the first commits (READ COMMITTED re-evaluation); on SQLite writers
+are serialised. Callers check the returned flag, never a value they read earlier.
+These functions do not commit: the caller's unit of work does, together with the
+booking row that explains the hold.
+"""
+from sqlalchemy import select, update
+
+from vmo.booking.models import Slot
+from vmo.errors import Conflict, RuleViolation
+from vmo.extensions import db
+
+
+def create_slot(office_id: int, kind: str, capacity: int) -> Slot:
+    if capacity < 0:
+        raise RuleViolation("capacity must not be negative", errors={"capacity": ["must be 0 or more"]})
+    slot = Slot(office_id=office_id, kind=kind, capacity=capacity, booked=0)
+    db.session.add(slot)
+    db.session.flush()
+    return slot
+
+
+def try_take(slot_id: int, units: int = 1) -> bool:
+    """Hold `units` if they are free; False (and nothing held) otherwise."""
+    if units <= 0:
+        raise ValueError("units must be positive")
+    result = db.session.execute(
+        update(Slot)
+        .where(Slot.id == slot_id, Slot.booked + units <= Slot.capacity)
+        .values(booked=Slot.booked + units)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount == 1
+
+
+def take(slot_id: int, units: int = 1, message: str = "not enough capacity left") -> None:
+    """Hold `units` or raise Conflict with what is left, for the 409 body."""
+    if not try_take(slot_id, units):
+        raise Conflict(message, available=available(slot_id))
+
+
+def release(slot_id: int, units: int = 1) -> None:
+    if units <= 0:
+        raise ValueError("units must be positive")
+    result = db.session.execute(
+        update(Slot)
+        .where(Slot.id == slot_id, Slot.booked >= units)
+        .values(booked=Slot.booked - units)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        # Releasing more than is held means the caller's bookkeeping is wrong: fail loudly.
+        raise RuntimeError(f"slot {slot_id}: cannot release {units} units")
+
+
+def resize(slot_id: int, capacity: int) -> None:
+    """Set a new capacity, refused (409) if it would fall below what is already booked."""
+    if capacity < 0:
+        raise RuleViolation("capacity must not be negative", errors={"capacity": ["must be 0 or more"]})
+    result = db.session.execute(
+        update(Slot)
+        .where(Slot.id == slot_id, Slot.booked <= capacity)
+        .values(capacity=capacity)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise Conflict(
+            f"capacity {capacity} is below the {booked(slot_id)} units already booked",
+            booked=booked(slot_id),
+        )
+
+
+def booked(slot_id: int) -> int:
+    return db.session.scalar(select(Slot.booked).where(Slot.id == slot_id))
+
+
+def available(slot_id: int) -> int:
+    row = db.session.execute(select(Slot.capacity, Slot.booked).where(Slot.id == slot_id)).one()
+    return max(row.capacity - row.booked, 0)
+
+
+def refresh(slot: Slot) -> Slot:
+    """Reload a slot after conditional UPDATEs changed it behind the ORM's back."""
+    db.session.refresh(slot)
+    return slot

@@ -1,0 +1,166 @@
+"""The `vmo` command line: database, accounts, demo data, imports and the message outbox."""
+import csv
+import sys
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from vmo import clock
+
+
+def _create_app():
+    from vmo import create_app
+    return create_app()
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_default_commands=True, add_version_option=False)
+def main():
+    """vmo: booking and field-inspection service for a vehicle management office."""
+
+
+def _fail(exc) -> None:
+    raise click.ClickException(getattr(exc, "message", str(exc)))
+
+
+@click.command("init-db")
+@with_appcontext
+def init_db():
+    """Create or upgrade the database schema (safe to run again)."""
+    from vmo.migrations_util import upgrade_database
+    upgrade_database()
+    click.echo(f"database ready: {current_app.config['SQLALCHEMY_DATABASE_URI'].split('@')[-1]}")
+
+
+@click.group("users")
+def users():
+    """Staff accounts."""
+
+
+@users.command("create")
+@click.option("--role", required=True, type=click.Choice(["admin", "supervisor", "officer"]))
+@click.option("--username", required=True)
+@click.option("--password", required=True, prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--office", "office_code", default=None, help="Office code (default: the default office)")
+@click.option("--name", "display_name", default=None, help="Display name")
+@click.option("--badge", "badge_number", default=None, help="Badge number, named in follow-up texts")
+@click.option("--supervisor", default=None, help="Username of this officer's supervisor")
+@with_appcontext
+def users_create(role, username, password, office_code, display_name, badge_number, supervisor):
+    """Create a staff account."""
+    from vmo.accounts import services as accounts
+    from vmo.errors import DomainError
+    from vmo.http import settings
+    from vmo.offices import services as offices
+
+    try:
+        office = offices.get_office(office_code or current_app.config["DEFAULT_OFFICE"])
+        user = accounts.create_staff(office, username, password, role, settings(), display_name=display_name,
+                                     badge_number=badge_number, supervisor_username=supervisor)
+    except DomainError as exc:
+        _fail(exc)
+    click.echo(f"created {user.role} {user.username} in {office.code}")
+
+
+@click.group("offices")
+def offices_group():
+    """Offices served by this deployment."""
+
+
+@offices_group.command("create")
+@click.option("--code", required=True)
+@click.option("--name", required=True)
+@click.option("--plate-prefix", required=True, help='e.g. "渝G"')
+@click.option("--timezone", default="Asia/Shanghai")
+@with_appcontext
+def offices_create(code, name, plate_prefix, timezone):
+    """Create an office."""
+    from vmo.errors import DomainError
+    from vmo.offices import services as offices
+
+    try:
+        office = offices.ensure_office(code, name, plate_prefix, timezone)
+    except DomainError as exc:
+        _fail(exc)
+    click.echo(f"office {office.code}: {office.name} ({office.plate_prefix})")
+
+
+@click.command("demo")
+@with_appcontext
+def demo():
+    """Load demo data: the Nanchuan office, staff, a company with a batch, and more (idempotent)."""
+    from vmo.demo import load_demo
+
+    for line in load_demo():
+        click.echo(line)
+
+
+@click.group("fleet")
+def fleet():
+    """Fleet batches."""
+
+
+@fleet.command("import")
+@click.argument("csv_file", type=click.File("r", encoding="utf-8-sig"))
+@click.option("--company", "company_name", required=True, help="Company name, credit code or username")
+@click.option("--note", default=None)
+@with_appcontext
+def fleet_import(csv_file, company_name, note):
+    """Submit a batch from a CSV file (columns: vin, make, model, vehicle_type, fuel_type, color, invoice_number)."""
+    from vmo.errors import DomainError
+    from vmo.fleet.importer import import_batch
+
+    rows = list(csv.DictReader(csv_file))
+    try:
+        with click.progressbar(length=len(rows), label="checking vehicles") as bar:
+            batch = import_batch(company_name, rows, note, progress=bar.update)
+    except DomainError as exc:
+        for line in getattr(exc, "lines", []):
+            click.echo(line, err=True)
+        _fail(exc)
+    click.echo(f"batch {batch.id} submitted with {len(batch.vehicles)} vehicles")
+
+
+@click.group("plates")
+def plates():
+    """The office's plate pool."""
+
+
+@plates.command("add")
+@click.option("--count", type=click.IntRange(1, 100000), default=200)
+@click.option("--new-energy", is_flag=True, help="Add new-energy (green) plates")
+@click.option("--office", "office_code", default=None)
+@with_appcontext
+def plates_add(count, new_energy, office_code):
+    """Add fresh random plates to the pool."""
+    from vmo.extensions import db
+    from vmo.fleet import services as fleet_services
+    from vmo.offices import services as offices
+
+    office = offices.get_office(office_code or current_app.config["DEFAULT_OFFICE"])
+    added = fleet_services.add_plates(office, "new_energy" if new_energy else "ordinary", count)
+    db.session.commit()
+    click.echo(f"added {added} plates; pool now {fleet_services.plate_pool_counts(office.id)}")
+
+
+@click.group("sms")
+def sms():
+    """The outbound message outbox."""
+
+
+@sms.command("send")
+@click.option("--limit", type=click.IntRange(1, 100000), default=1000)
+@with_appcontext
+def sms_send(limit):
+    """Send the messages waiting in the outbox (one pass)."""
+    from vmo.notify import services as notify
+
+    due = len(notify.due_messages(clock.now(), limit))
+    with click.progressbar(length=due, label="sending", file=sys.stderr) as bar:
+        counts = notify.send_pending(notify.LogBackend(), clock.now(), limit, progress=bar.update)
+    click.echo(f"sent {counts['sent']}, to retry {counts['retry']}, failed {counts['failed']}")
+
+
+def register_commands(app) -> None:
+    for command in (init_db, users, offices_group, demo, fleet, plates, sms):
+        app.cli.add_command(command)

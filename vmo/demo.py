@@ -1,0 +1,91 @@
+"""Demo data that shows the whole service; every step can run again without duplicating anything."""
+import random
+from datetime import timedelta
+
+from flask import current_app
+from sqlalchemy import select
+
+from vmo import clock, validators
+from vmo.accounts import services as accounts
+from vmo.accounts.models import Company, User
+from vmo.errors import NotFound
+from vmo.extensions import db
+from vmo.fleet import services as fleet
+from vmo.fleet.models import FleetBatch
+from vmo.http import settings
+from vmo.offices import services as offices
+
+DEMO_PASSWORD = "demo-pass-2026"
+COMPANY_NAME = "重庆市南川区丰昌汽车服务有限公司"
+
+# Other packages append callables(office) -> list[str] here from their register() hooks.
+EXTRA_STEPS_KEY = "vmo.demo_steps"
+
+
+def demo_vin(rng: random.Random, wmi: str = "LVS") -> str:
+    chars = "ABCDEFGHJKLMNPRSTUVWXYZ0123456789"
+    body = wmi + "".join(rng.choice(chars) for _ in range(5)) + "0" + "N" + "".join(rng.choice("0123456789") for _ in range(7))
+    return body[:8] + validators.vin_check_digit(body) + body[9:]
+
+
+def demo_credit_code() -> str:
+    first17 = "91500119" + "MA5U8Y0X2"
+    return first17 + validators.credit_code_check_char(first17)
+
+
+def _staff(office, username, role, name, badge, supervisor=None) -> str:
+    if db.session.scalar(select(User.id).where(User.username == username)) is not None:
+        return f"staff {username} already there"
+    accounts.create_staff(office, username, DEMO_PASSWORD, role, settings(), display_name=name,
+                          badge_number=badge, supervisor_username=supervisor)
+    return f"staff {role} {username} / {DEMO_PASSWORD}"
+
+
+def load_demo() -> list[str]:
+    lines = []
+    office = offices.ensure_office(current_app.config["DEFAULT_OFFICE"], "重庆市南川区公安局交通巡逻警察支队车辆管理所",
+                                   "渝G", "Asia/Shanghai", region_code="500119",
+                                   address="重庆市南川区政务服务中心", phone="023-71400000")
+    lines.append(f"office {office.code}: {office.name}")
+    lines.append(_staff(office, "admin", "admin", "系统管理员", "000001"))
+    lines.append(_staff(office, "supervisor", "supervisor", "陈所长", "500101"))
+    lines.append(_staff(office, "officer", "officer", "张琼", "500123", "supervisor"))
+    lines.append(_staff(office, "officer2", "officer", "刘强", "500124", "supervisor"))
+
+    company = db.session.scalar(select(Company).where(Company.name == COMPANY_NAME))
+    if company is None:
+        company = accounts.register_company(office, {
+            "name": COMPANY_NAME, "credit_code": demo_credit_code(), "contact_name": "李经理",
+            "contact_phone": "13883000001", "username": "fengchang", "password": DEMO_PASSWORD,
+        }, settings())
+    lines.append(f"company fengchang / {DEMO_PASSWORD}: {company.name}")
+
+    today = clock.local_today(office.timezone)
+    officer = db.session.scalar(select(User).where(User.username == "officer"))
+    for offset in range(0, 15):
+        day = today + timedelta(days=offset)
+        capacity = 30 if day.weekday() < 5 else 0
+        if capacity:
+            try:
+                fleet.get_day(office.id, day)
+            except NotFound:
+                fleet.set_day_capacity(office, day, capacity, "绿色通道", officer, today)
+    lines.append("green-channel days opened for the next two weeks (30 vehicles each weekday)")
+
+    if fleet.plate_pool_counts(office.id)["ordinary"]["free"] < 50:
+        fleet.add_plates(office, "ordinary", 200, random.Random(119))
+        fleet.add_plates(office, "new_energy", 100, random.Random(384))
+        db.session.commit()
+
+    if db.session.scalar(select(FleetBatch.id).where(FleetBatch.company_id == company.id)) is None:
+        rng = random.Random(15)
+        models = [("长安", "CS75 PLUS", "suv", "petrol"), ("长安", "逸动", "passenger_car", "petrol"),
+                  ("比亚迪", "秦PLUS DM-i", "passenger_car", "plug_in_hybrid")]
+        vehicles = [dict(zip(("make", "model", "vehicle_type", "fuel_type"), models[i % 3]),
+                         vin=demo_vin(rng), color="白", invoice_number=f"0500{i + 1:04d}") for i in range(15)]
+        batch = fleet.submit_batch(company, vehicles, "2022年2月购入新车15台", company.user)
+        lines.append(f"fleet batch {batch.id} with 15 vehicles (book it: POST /api/v1/fleet/batches/{batch.id}/appointment)")
+
+    for step in current_app.extensions.get(EXTRA_STEPS_KEY, []):
+        lines.extend(step(office))
+    return lines

@@ -1,0 +1,44 @@
+"""Domain errors: plain exceptions that services raise and one place maps to HTTP."""
+
+
+class DomainError(Exception):
+    """Base class; `status` is the HTTP status the API answers with."""
+
+    status = 400
+
+    def __init__(self, message: str, errors: dict | None = None, **extra):
+        super().__init__(message)
+        self.message = message
+        self.errors = errors
+        # Extra top-level fields for the JSON body (e.g. seats_left on a full session).
+        self.extra = extra
+
+
+class Unauthorized(DomainError):
+    status = 401
+
+
+class Forbidden(DomainError):
+    status = 403
+
+
+class NotFound(DomainError):
+    status = 404
+
+
+class Conflict(DomainError):
+    status = 409
+
+
+class RuleViolation(DomainError):
+    """The request is well formed but a business rule refuses it."""
+
+    status = 422
+
+
+class TooManyRequests(DomainError):
+    status = 429
+
+    def __init__(self, message: str, retry_after: int, **extra):
+        super().__init__(message, **extra)
+        self.retry_after = retry_after

@@ -1,0 +1,133 @@
+"""Tables for fleet batches, their vehicles, inspections, green-channel days and the plate pool."""
+from datetime import date, datetime
+
+from sqlalchemy import Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from vmo.extensions import db
+from vmo.types import JSONType, UTCDateTime, utcnow
+
+VEHICLE_STATUSES = ("submitted", "scheduled", "inspected", "failed_inspection", "registered")
+BATCH_STATUSES = ("submitted", "scheduled", "in_progress", "completed")
+VEHICLE_TYPES = ("passenger_car", "suv", "mpv", "van", "pickup", "light_truck", "heavy_truck", "bus",
+                 "trailer", "special")
+FUEL_TYPES = ("petrol", "diesel", "gas", "hybrid", "plug_in_hybrid", "electric", "fuel_cell")
+# These get the green new-energy plates (6 characters with D or F).
+NEW_ENERGY_FUELS = ("plug_in_hybrid", "electric", "fuel_cell")
+
+
+class GreenChannelDay(db.Model):
+    __tablename__ = "green_channel_days"
+    __table_args__ = (UniqueConstraint("office_id", "day", name="office_day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"), index=True)
+    day: Mapped[date] = mapped_column(Date)
+    slot_id: Mapped[int] = mapped_column(ForeignKey("slots.id"), unique=True)
+    note: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    slot = relationship("Slot", lazy="joined")
+
+
+class FleetBatch(db.Model):
+    __tablename__ = "fleet_batches"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"), index=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="submitted", index=True)
+    note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    company = relationship("Company")
+    vehicles = relationship("FleetVehicle", back_populates="batch", order_by="FleetVehicle.position")
+    appointments = relationship("FleetAppointment", back_populates="batch", order_by="FleetAppointment.id")
+
+    @property
+    def appointment(self):
+        """The active appointment, if any."""
+        return next((a for a in self.appointments if a.status == "booked"), None)
+
+
+class FleetVehicle(db.Model):
+    __tablename__ = "fleet_vehicles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"), index=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("fleet_batches.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    # Unique across the deployment: one VIN is one physical vehicle.
+    vin: Mapped[str] = mapped_column(String(17), unique=True)
+    make: Mapped[str] = mapped_column(String(80))
+    model: Mapped[str] = mapped_column(String(80))
+    vehicle_type: Mapped[str] = mapped_column(String(24))
+    fuel_type: Mapped[str] = mapped_column(String(24))
+    color: Mapped[str | None] = mapped_column(String(40))
+    invoice_number: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(20), default="submitted", index=True)
+    plate: Mapped[str | None] = mapped_column(String(12), unique=True)
+    inspected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    registered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    registered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    batch = relationship("FleetBatch", back_populates="vehicles")
+    inspections = relationship("FleetInspection", back_populates="vehicle", order_by="FleetInspection.id")
+
+    @property
+    def new_energy(self) -> bool:
+        return self.fuel_type in NEW_ENERGY_FUELS
+
+    @property
+    def last_inspection(self):
+        return self.inspections[-1] if self.inspections else None
+
+
+class FleetInspection(db.Model):
+    __tablename__ = "fleet_inspections"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    vehicle_id: Mapped[int] = mapped_column(ForeignKey("fleet_vehicles.id"), index=True)
+    officer_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    result: Mapped[str] = mapped_column(String(8))
+    defects: Mapped[list] = mapped_column(JSONType, default=list)
+    inspected_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    vehicle = relationship("FleetVehicle", back_populates="inspections")
+    officer = relationship("User")
+
+
+class FleetAppointment(db.Model):
+    __tablename__ = "fleet_appointments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"), index=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("fleet_batches.id"), index=True)
+    # Equal to batch_id while booked, NULL once cancelled: a unique column that lets the
+    # database itself refuse a second active appointment (NULLs never collide).
+    active_batch_id: Mapped[int | None] = mapped_column(Integer, unique=True)
+    day_id: Mapped[int] = mapped_column(ForeignKey("green_channel_days.id"), index=True)
+    units: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="booked")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    batch = relationship("FleetBatch", back_populates="appointments")
+    day = relationship("GreenChannelDay")
+
+
+class PlatePool(db.Model):
+    """Plates the office may issue; a plate is handed out once and never returns to the pool."""
+
+    __tablename__ = "plate_pool"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"), index=True)
+    plate: Mapped[str] = mapped_column(String(12), unique=True)
+    kind: Mapped[str] = mapped_column(String(12))  # ordinary | new_energy
+    vehicle_id: Mapped[int | None] = mapped_column(ForeignKey("fleet_vehicles.id"), unique=True)
+    assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,0 +1,177 @@
+"""HTTP resources for fleet batches, green-channel days, appointments, inspections and plates."""
+from datetime import date
+
+from flask import current_app
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from werkzeug.routing import BaseConverter, ValidationError
+
+from vmo import clock
+from vmo.accounts import services as accounts
+from vmo.fleet import services
+from vmo.fleet.schemas import (
+    AppointmentCreateSchema, AppointmentSchema, BatchCreateSchema, BatchQueryArgsSchema, BatchSchema,
+    DayQueryArgsSchema, DaySchema, DayUpdateSchema, InspectionCreateSchema, InspectionSchema, VehicleSchema,
+)
+from vmo.http import ErrorSchema, SelectPage, auth, current_user, idempotent
+from vmo.offices import services as offices
+
+blp = Blueprint("fleet", __name__, url_prefix="/api/v1", description="Fleet pre-registration and the green channel")
+STAFF = ("admin", "supervisor", "officer")
+
+
+class DateConverter(BaseConverter):
+    """`YYYY-MM-DD` in a path; anything else is a 404 from the router, not a 500."""
+
+    regex = r"\d{4}-\d{2}-\d{2}"
+
+    def to_python(self, value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise ValidationError() from None
+
+    def to_url(self, value):
+        return value.isoformat()
+
+
+@blp.route("/fleet/batches")
+class BatchesResource(MethodView):
+    @auth(blp, "company", *STAFF)
+    @blp.arguments(BatchQueryArgsSchema, location="query")
+    @blp.response(200, BatchSchema(many=True))
+    @blp.paginate(SelectPage)
+    def get(self, args):
+        """Batches: a company sees its own, staff their office's"""
+        return services.list_batches(current_user(), args["status"])
+
+    @auth(blp, "company")
+    @idempotent(blp)
+    @blp.arguments(BatchCreateSchema)
+    @blp.response(201, BatchSchema)
+    def post(self, data):
+        """Submit a fleet batch (all vehicles or none)"""
+        user = current_user()
+        return services.submit_batch(accounts.company_of(user), data["vehicles"], data["note"], user,
+                                     current_app.config["FLEET_MAX_BATCH"])
+
+
+@blp.route("/fleet/batches/<int:batch_id>")
+class BatchResource(MethodView):
+    @auth(blp, "company", *STAFF)
+    @blp.response(200, BatchSchema)
+    @blp.alt_response(404, schema=ErrorSchema, description="no such batch, or not yours")
+    def get(self, batch_id):
+        """One batch with every vehicle's status and plate"""
+        return services.get_batch(current_user(), batch_id)
+
+
+@blp.route("/fleet/batches/<int:batch_id>/appointment")
+class AppointmentResource(MethodView):
+    @auth(blp, "company", *STAFF)
+    @blp.response(200, AppointmentSchema)
+    @blp.alt_response(404, schema=ErrorSchema, description="no such batch or no appointment")
+    def get(self, batch_id):
+        """The batch's green-channel appointment"""
+        return services.get_appointment(current_user(), batch_id)
+
+    @auth(blp, "company")
+    @idempotent(blp)
+    @blp.arguments(AppointmentCreateSchema)
+    @blp.response(201, AppointmentSchema)
+    @blp.alt_response(404, schema=ErrorSchema, description="no such batch, or not yours")
+    @blp.alt_response(409, schema=ErrorSchema, description="not enough places left, or already booked")
+    def post(self, data, batch_id):
+        """Book a green-channel day for the whole batch"""
+        return services.book_appointment(current_user(), batch_id, data["date"], clock.local_today(), clock.now())
+
+    @auth(blp, "company")
+    @blp.response(200, AppointmentSchema)
+    @blp.alt_response(404, schema=ErrorSchema, description="no such batch or no appointment")
+    @blp.alt_response(409, schema=ErrorSchema, description="inspection has already started")
+    def delete(self, batch_id):
+        """Cancel the batch's appointment and free its places"""
+        return services.cancel_appointment(current_user(), batch_id, clock.now())
+
+
+@blp.route("/fleet/vehicles/<string:vin>")
+class VehicleResource(MethodView):
+    @auth(blp, "company", *STAFF)
+    @blp.response(200, VehicleSchema)
+    @blp.alt_response(404, schema=ErrorSchema, description="no such vehicle, or not yours")
+    def get(self, vin):
+        """One vehicle's status and plate"""
+        return services.get_vehicle(current_user(), vin)
+
+
+@blp.route("/fleet/vehicles/<string:vin>/inspection")
+class InspectionResource(MethodView):
+    @auth(blp, *STAFF)
+    @idempotent(blp)
+    @blp.arguments(InspectionCreateSchema)
+    @blp.response(201, InspectionSchema)
+    @blp.alt_response(404, schema=ErrorSchema, description="no such vehicle in this office")
+    @blp.alt_response(409, schema=ErrorSchema, description="the vehicle is not waiting for inspection")
+    def post(self, data, vin):
+        """Record a vehicle's inspection (a failed vehicle may be inspected again)"""
+        return services.inspect_vehicle(current_user(), vin, data["result"], data["defects"], clock.now())
+
+
+@blp.route("/fleet/vehicles/<string:vin>/registration")
+class RegistrationResource(MethodView):
+    @auth(blp, *STAFF)
+    @idempotent(blp)
+    @blp.response(201, VehicleSchema)
+    @blp.alt_response(404, schema=ErrorSchema, description="no such vehicle in this office")
+    @blp.alt_response(409, schema=ErrorSchema, description="not inspected and passed, or already registered")
+    def post(self, vin):
+        """Register a passed vehicle and issue its plate from the office's pool"""
+        return services.register_vehicle(current_user(), vin, clock.now(), current_app.config["PLATE_POOL_TOPUP"])
+
+
+@blp.route("/green-channel/days")
+class DaysResource(MethodView):
+    @auth(blp, optional=True)
+    @blp.arguments(DayQueryArgsSchema, location="query")
+    @blp.response(200, DaySchema(many=True))
+    @blp.paginate(SelectPage)
+    def get(self, args):
+        """Green-channel days with capacity, booked and available places"""
+        user = current_user(optional=True)
+        if args["office"]:
+            office_id = offices.get_office(args["office"]).id
+        elif user is not None:
+            office_id = user.office_id
+        else:
+            office_id = offices.get_office(current_app.config["DEFAULT_OFFICE"]).id
+        return services.list_days(office_id, args["from_"], args["to"])
+
+
+@blp.route("/green-channel/days/<date:date>")
+class DayResource(MethodView):
+    @auth(blp, optional=True)
+    @blp.response(200, DaySchema)
+    @blp.alt_response(404, schema=ErrorSchema, description="the day is not open")
+    def get(self, date):
+        """One green-channel day"""
+        user = current_user(optional=True)
+        office = user.office if user is not None else offices.get_office(current_app.config["DEFAULT_OFFICE"])
+        return services.get_day(office.id, date)
+
+    @auth(blp, *STAFF)
+    @blp.arguments(DayUpdateSchema)
+    @blp.response(200, DaySchema)
+    @blp.alt_response(201, schema=DaySchema, description="the day was opened")
+    @blp.alt_response(409, schema=ErrorSchema, description="capacity below what is already booked")
+    def put(self, data, date):
+        """Open a green-channel day or change its capacity (extra shifts)"""
+        user = current_user()
+        green_day, created = services.set_day_capacity(user.office, date, data["capacity"], data["note"], user,
+                                                       clock.local_today())
+        return green_day, 201 if created else 200
+
+
+def register(app, api) -> None:
+    app.url_map.converters["date"] = DateConverter
+    api.register_converter(DateConverter, lambda _converter: {"type": "string", "format": "date"})
+    api.register_blueprint(blp)

@@ -1,0 +1,135 @@
+"""Wire formats for batches, vehicles, green-channel days, appointments and inspections."""
+from marshmallow import Schema, ValidationError, fields, validate
+
+from vmo import validators
+from vmo.fleet.models import BATCH_STATUSES, FUEL_TYPES, VEHICLE_TYPES
+
+
+class VIN(fields.String):
+    """A VIN, normalised to upper case and checked (GB 16735 check digit)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return validators.validate_vin(text)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+
+
+class VehicleCreateSchema(Schema):
+    vin = VIN(required=True, metadata={"description": "17 characters, check digit in position 9",
+                                       "example": "LSVAU2180N2183294"})
+    make = fields.String(required=True, validate=validate.Length(1, 80), metadata={"example": "长安"})
+    model = fields.String(required=True, validate=validate.Length(1, 80), metadata={"example": "CS75 PLUS"})
+    vehicle_type = fields.String(required=True, validate=validate.OneOf(VEHICLE_TYPES),
+                                 metadata={"example": "suv"})
+    fuel_type = fields.String(load_default="petrol", validate=validate.OneOf(FUEL_TYPES),
+                              metadata={"description": "plug_in_hybrid, electric and fuel_cell get new-energy plates"})
+    color = fields.String(load_default=None, validate=validate.Length(1, 40))
+    invoice_number = fields.String(load_default=None, validate=validate.Length(1, 64))
+
+
+class BatchCreateSchema(Schema):
+    vehicles = fields.List(fields.Nested(VehicleCreateSchema), required=True,
+                           validate=validate.Length(1, 500, error="a batch has 1 to 500 vehicles"))
+    note = fields.String(load_default=None, validate=validate.Length(0, 2000))
+
+
+class InspectionSchema(Schema):
+    id = fields.Integer(required=True)
+    vin = fields.Function(lambda i: i.vehicle.vin, required=True)
+    result = fields.String(required=True)
+    defects = fields.List(fields.String(), required=True)
+    officer = fields.Function(lambda i: i.officer.badge_number or i.officer.username, required=True,
+                              metadata={"description": "Badge number (or username) of the inspecting officer"})
+    inspected_at = fields.AwareDateTime(required=True)
+    vehicle_status = fields.Function(lambda i: i.vehicle.status, required=True)
+
+
+class InspectionSummarySchema(Schema):
+    result = fields.String(required=True)
+    defects = fields.List(fields.String(), required=True)
+    officer = fields.Function(lambda i: i.officer.badge_number or i.officer.username, required=True)
+    inspected_at = fields.AwareDateTime(required=True)
+
+
+class VehicleSchema(Schema):
+    id = fields.Integer(required=True)
+    vin = fields.String(required=True)
+    make = fields.String(required=True)
+    model = fields.String(required=True)
+    vehicle_type = fields.String(required=True)
+    fuel_type = fields.String(required=True)
+    color = fields.String(allow_none=True)
+    invoice_number = fields.String(allow_none=True)
+    status = fields.String(required=True, metadata={
+        "description": "submitted, scheduled, inspected, failed_inspection or registered"})
+    plate = fields.String(allow_none=True, metadata={"description": "Set once registered"})
+    batch_id = fields.Integer(required=True)
+    last_inspection = fields.Nested(InspectionSummarySchema, allow_none=True)
+    inspected_at = fields.AwareDateTime(allow_none=True)
+    registered_at = fields.AwareDateTime(allow_none=True)
+
+
+class AppointmentSchema(Schema):
+    id = fields.Integer(required=True)
+    batch_id = fields.Integer(required=True)
+    date = fields.Function(lambda a: a.day.day.isoformat(), required=True, metadata={"format": "date"})
+    vehicles = fields.Integer(attribute="units", required=True, metadata={"description": "Places held on the day"})
+    status = fields.String(required=True, metadata={"description": "booked or cancelled"})
+    created_at = fields.AwareDateTime(required=True)
+    cancelled_at = fields.AwareDateTime(allow_none=True)
+
+
+class AppointmentCreateSchema(Schema):
+    date = fields.Date(required=True, metadata={"example": "2026-11-27"})
+
+
+class BatchSchema(Schema):
+    id = fields.Integer(required=True)
+    status = fields.String(required=True, metadata={"description": "submitted, scheduled, in_progress or completed"})
+    note = fields.String(allow_none=True)
+    company = fields.Function(lambda b: b.company.name, required=True)
+    vehicle_count = fields.Function(lambda b: len(b.vehicles), required=True)
+    status_counts = fields.Method("_counts", required=True,
+                                  metadata={"description": "How many vehicles are in each status"})
+    appointment = fields.Nested(AppointmentSchema, allow_none=True)
+    vehicles = fields.List(fields.Nested(VehicleSchema), required=True)
+    created_at = fields.AwareDateTime(required=True)
+    completed_at = fields.AwareDateTime(allow_none=True)
+
+    def _counts(self, batch):
+        counts: dict[str, int] = {}
+        for vehicle in batch.vehicles:
+            counts[vehicle.status] = counts.get(vehicle.status, 0) + 1
+        return counts
+
+
+class BatchQueryArgsSchema(Schema):
+    status = fields.String(load_default=None, validate=validate.OneOf(BATCH_STATUSES))
+
+
+class InspectionCreateSchema(Schema):
+    result = fields.String(required=True, validate=validate.OneOf(("pass", "fail")))
+    defects = fields.List(fields.String(validate=validate.Length(1, 200)), load_default=list,
+                          validate=validate.Length(0, 50), metadata={"example": ["左前大灯不亮"]})
+
+
+class DaySchema(Schema):
+    date = fields.Date(attribute="day", required=True)
+    capacity = fields.Function(lambda d: d.slot.capacity, required=True, metadata={"description": "Vehicles"})
+    booked = fields.Function(lambda d: d.slot.booked, required=True)
+    available = fields.Function(lambda d: d.slot.available, required=True)
+    note = fields.String(allow_none=True)
+
+
+class DayUpdateSchema(Schema):
+    capacity = fields.Integer(required=True, validate=validate.Range(0, 10000),
+                              metadata={"description": "Vehicles the day can take, extra shifts included"})
+    note = fields.String(load_default=None, validate=validate.Length(0, 200), metadata={"example": "加班至20:00"})
+
+
+class DayQueryArgsSchema(Schema):
+    from_ = fields.Date(data_key="from", load_default=None)
+    to = fields.Date(load_default=None)
+    office = fields.String(load_default=None, metadata={"description": "Office code (default: yours, or the default office)"})

@@ -1,0 +1,348 @@
+"""Fleet rules: atomic batches, green-channel capacity, inspections and plate issue."""
+import random
+from datetime import date, datetime
+
+from sqlalchemy import Select, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from vmo import validators
+from vmo.accounts.models import Company, User
+from vmo.audit import services as audit
+from vmo.booking import services as booking
+from vmo.errors import Conflict, NotFound, RuleViolation
+from vmo.extensions import db
+from vmo.dbutil import insert_ignoring_conflicts
+from vmo.fleet.models import (
+    FleetAppointment, FleetBatch, FleetInspection, FleetVehicle, GreenChannelDay, PlatePool,
+)
+from vmo.notify import services as notify
+from vmo.offices.models import Office
+
+_rng = random.SystemRandom()
+
+
+# ---- batches --------------------------------------------------------------------------
+
+def submit_batch(company: Company, vehicles: list[dict], note: str | None, actor: User,
+                 max_vehicles: int = 500) -> FleetBatch:
+    """Create a batch with all its vehicles, or nothing: every bad vehicle is named by index."""
+    if not 1 <= len(vehicles) <= max_vehicles:
+        raise RuleViolation(f"a batch has 1 to {max_vehicles} vehicles",
+                            errors={"json": {"vehicles": [f"1 to {max_vehicles} vehicles"]}})
+    errors: dict[int, dict] = {}
+    first_seen: dict[str, int] = {}
+    for index, vehicle in enumerate(vehicles):
+        vin = vehicle["vin"]
+        if vin in first_seen:
+            errors[index] = {"vin": [f"appears twice in this batch (also at index {first_seen[vin]})"]}
+        else:
+            first_seen[vin] = index
+    known = set(db.session.scalars(select(FleetVehicle.vin).where(FleetVehicle.vin.in_(list(first_seen)))))
+    for vin in known:
+        errors.setdefault(first_seen[vin], {})["vin"] = ["already known to the office"]
+    if errors:
+        raise _batch_errors(errors)
+
+    batch = FleetBatch(office_id=company.office_id, company_id=company.id, status="submitted", note=note)
+    db.session.add(batch)
+    db.session.flush()
+    db.session.add_all(
+        FleetVehicle(office_id=company.office_id, batch_id=batch.id, position=i, status="submitted", **v)
+        for i, v in enumerate(vehicles)
+    )
+    audit.record("fleet.submit", "fleet_batch", batch.id, actor=actor,
+                 after={"vehicles": [v["vin"] for v in vehicles], "note": note})
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # Another batch took one of these VINs between our check and our commit.
+        db.session.rollback()
+        known = set(db.session.scalars(select(FleetVehicle.vin).where(FleetVehicle.vin.in_(list(first_seen)))))
+        raise _batch_errors({first_seen[v]: {"vin": ["already known to the office"]} for v in known}) from None
+    return batch
+
+
+def _batch_errors(errors: dict[int, dict]) -> RuleViolation:
+    count = len(errors)
+    return RuleViolation(f"{count} vehicle{'s' if count != 1 else ''} rejected; nothing was submitted",
+                         errors={"json": {"vehicles": dict(sorted(errors.items()))}})
+
+
+def _batches_visible_to(user: User) -> Select:
+    stmt = select(FleetBatch).where(FleetBatch.office_id == user.office_id)
+    if user.role == "company":
+        stmt = stmt.join(Company, Company.id == FleetBatch.company_id).where(Company.user_id == user.id)
+    return stmt
+
+
+def list_batches(user: User, status: str | None = None) -> Select:
+    stmt = _batches_visible_to(user).options(selectinload(FleetBatch.vehicles), selectinload(FleetBatch.appointments))
+    if status:
+        stmt = stmt.where(FleetBatch.status == status)
+    return stmt.order_by(FleetBatch.id.desc())
+
+
+def get_batch(user: User, batch_id: int) -> FleetBatch:
+    """The batch if the user may see it; another company's batch is 'not found', as if absent."""
+    batch = db.session.scalar(_batches_visible_to(user).where(FleetBatch.id == batch_id))
+    if batch is None:
+        raise NotFound(f"no batch {batch_id}")
+    return batch
+
+
+def get_vehicle(user: User, vin: str) -> FleetVehicle:
+    stmt = select(FleetVehicle).join(FleetBatch).where(FleetVehicle.vin == vin.strip().upper(),
+                                                      FleetVehicle.office_id == user.office_id)
+    if user.role == "company":
+        stmt = stmt.join(Company, Company.id == FleetBatch.company_id).where(Company.user_id == user.id)
+    vehicle = db.session.scalar(stmt)
+    if vehicle is None:
+        raise NotFound(f"no vehicle with VIN {vin}")
+    return vehicle
+
+
+def _refresh_batch_status(batch: FleetBatch, now: datetime) -> None:
+    statuses = {v.status for v in batch.vehicles}
+    if statuses == {"registered"}:
+        status = "completed"
+    elif statuses & {"inspected", "failed_inspection", "registered"}:
+        status = "in_progress"
+    elif batch.appointment is not None:
+        status = "scheduled"
+    else:
+        status = "submitted"
+    if status != batch.status:
+        batch.status = status
+        batch.completed_at = now if status == "completed" else None
+
+
+# ---- green-channel days ---------------------------------------------------------------
+
+def set_day_capacity(office: Office, day: date, capacity: int, note: str | None, actor: User,
+                     today: date) -> tuple[GreenChannelDay, bool]:
+    """Open a day or change its capacity (extra shifts); never below what is already booked."""
+    if day < today:
+        raise RuleViolation("cannot open or change a day in the past", errors={"path": {"date": ["in the past"]}})
+    green_day = db.session.scalar(select(GreenChannelDay).where(GreenChannelDay.office_id == office.id,
+                                                                GreenChannelDay.day == day))
+    created = green_day is None
+    if created:
+        slot = booking.create_slot(office.id, "green_channel", capacity)
+        green_day = GreenChannelDay(office_id=office.id, day=day, slot_id=slot.id, note=note)
+        db.session.add(green_day)
+        before = None
+    else:
+        before = {"capacity": green_day.slot.capacity, "note": green_day.note}
+        booking.resize(green_day.slot_id, capacity)
+        if note is not None:
+            green_day.note = note
+    db.session.flush()
+    audit.record("green_channel.open" if created else "green_channel.resize", "green_channel_day",
+                 day.isoformat(), actor=actor, before=before, after={"capacity": capacity, "note": green_day.note})
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        raise Conflict("the day was opened by someone else at the same moment; retry") from None
+    booking.refresh(green_day.slot)
+    return green_day, created
+
+
+def list_days(office_id: int, start: date | None, end: date | None) -> Select:
+    stmt = select(GreenChannelDay).where(GreenChannelDay.office_id == office_id)
+    if start:
+        stmt = stmt.where(GreenChannelDay.day >= start)
+    if end:
+        stmt = stmt.where(GreenChannelDay.day <= end)
+    return stmt.order_by(GreenChannelDay.day)
+
+
+def get_day(office_id: int, day: date) -> GreenChannelDay:
+    green_day = db.session.scalar(select(GreenChannelDay).where(GreenChannelDay.office_id == office_id,
+                                                                GreenChannelDay.day == day))
+    if green_day is None:
+        raise NotFound(f"the green channel is not open on {day.isoformat()}")
+    return green_day
+
+
+# ---- appointments ---------------------------------------------------------------------
+
+def book_appointment(user: User, batch_id: int, day: date, today: date, now: datetime) -> FleetAppointment:
+    """Hold the whole batch's vehicles on one day, or nothing (409)."""
+    batch = get_batch(user, batch_id)
+    if batch.appointment is not None:
+        raise Conflict(f"batch {batch.id} already has an appointment on {batch.appointment.day.day.isoformat()}")
+    if batch.status != "submitted":
+        raise Conflict(f"batch {batch.id} is {batch.status}; only a submitted batch can be booked")
+    if day < today:
+        raise RuleViolation("the date is in the past", errors={"json": {"date": ["in the past"]}})
+    green_day = db.session.scalar(select(GreenChannelDay).where(GreenChannelDay.office_id == batch.office_id,
+                                                                GreenChannelDay.day == day))
+    if green_day is None:
+        raise RuleViolation(f"the green channel is not open on {day.isoformat()}",
+                            errors={"json": {"date": ["no green-channel day open on this date"]}})
+    units = len(batch.vehicles)
+    booking.take(green_day.slot_id, units,
+                 message=f"{day.isoformat()} has fewer than {units} places left for this batch")
+    appointment = FleetAppointment(office_id=batch.office_id, batch_id=batch.id, active_batch_id=batch.id,
+                                   day_id=green_day.id, units=units, status="booked", created_at=now)
+    db.session.add(appointment)
+    for vehicle in batch.vehicles:
+        vehicle.status = "scheduled"
+    batch.appointments.append(appointment)
+    _refresh_batch_status(batch, now)
+    audit.record("fleet.book", "fleet_batch", batch.id, actor=user,
+                 after={"date": day.isoformat(), "vehicles": units})
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # A concurrent request booked this batch first; our capacity hold rolls back with us.
+        db.session.rollback()
+        raise Conflict(f"batch {batch_id} already has an appointment") from None
+    return appointment
+
+
+def get_appointment(user: User, batch_id: int) -> FleetAppointment:
+    batch = get_batch(user, batch_id)
+    if batch.appointment is None:
+        raise NotFound(f"batch {batch_id} has no appointment")
+    return batch.appointment
+
+
+def cancel_appointment(user: User, batch_id: int, now: datetime) -> FleetAppointment:
+    batch = get_batch(user, batch_id)
+    appointment = batch.appointment
+    if appointment is None:
+        raise NotFound(f"batch {batch_id} has no appointment")
+    if any(v.status != "scheduled" for v in batch.vehicles):
+        raise Conflict("inspection has started for this batch; the appointment can no longer be cancelled")
+    # Guarded like a capacity change: only the request that flips the row frees the capacity.
+    flipped = db.session.execute(
+        update(FleetAppointment)
+        .where(FleetAppointment.id == appointment.id, FleetAppointment.status == "booked")
+        .values(status="cancelled", active_batch_id=None, cancelled_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if flipped != 1:
+        db.session.rollback()
+        raise NotFound(f"batch {batch_id} has no appointment")
+    booking.release(appointment.day.slot_id, appointment.units)
+    db.session.refresh(appointment)
+    for vehicle in batch.vehicles:
+        vehicle.status = "submitted"
+    _refresh_batch_status(batch, now)
+    audit.record("fleet.cancel", "fleet_batch", batch.id, actor=user,
+                 before={"date": appointment.day.day.isoformat(), "vehicles": appointment.units})
+    db.session.commit()
+    return appointment
+
+
+# ---- inspection and registration ------------------------------------------------------
+
+def inspect_vehicle(officer: User, vin: str, result: str, defects: list[str], now: datetime) -> FleetInspection:
+    vehicle = get_vehicle(officer, vin)
+    if vehicle.status not in ("scheduled", "failed_inspection"):
+        raise Conflict(_state_message(vehicle, "inspected"))
+    if result == "fail" and not defects:
+        raise RuleViolation("a failed inspection names at least one defect",
+                            errors={"json": {"defects": ["name at least one defect"]}})
+    before = vehicle.status
+    inspection = FleetInspection(vehicle_id=vehicle.id, officer_id=officer.id, result=result,
+                                 defects=defects, inspected_at=now)
+    db.session.add(inspection)
+    vehicle.inspections.append(inspection)
+    vehicle.status = "inspected" if result == "pass" else "failed_inspection"
+    vehicle.inspected_at = now
+    _refresh_batch_status(vehicle.batch, now)
+    audit.record("fleet.inspect", "fleet_vehicle", vehicle.vin, actor=officer,
+                 before={"status": before}, after={"status": vehicle.status, "defects": defects})
+    db.session.commit()
+    return inspection
+
+
+def _state_message(vehicle: FleetVehicle, action: str) -> str:
+    if vehicle.status == "submitted":
+        return f"vehicle {vehicle.vin} has no green-channel appointment yet"
+    if vehicle.status == "registered":
+        return f"vehicle {vehicle.vin} is already registered as {vehicle.plate}"
+    if vehicle.status == "failed_inspection":
+        return f"vehicle {vehicle.vin} failed its last inspection; it must pass before it is {action}"
+    if vehicle.status == "scheduled":
+        return f"vehicle {vehicle.vin} has not passed an inspection yet"
+    return f"vehicle {vehicle.vin} is {vehicle.status}; it cannot be {action} now"
+
+
+def register_vehicle(officer: User, vin: str, now: datetime, topup: int = 200) -> FleetVehicle:
+    """Issue a plate from the pool: only after a passed inspection, never the same plate twice."""
+    vehicle = get_vehicle(officer, vin)
+    if vehicle.status != "inspected":
+        raise Conflict(_state_message(vehicle, "registered"))
+    office = db.session.get(Office, vehicle.office_id)
+    plate = _take_plate(office, vehicle, now, topup)
+    # The status guard makes a concurrent second registration of the same VIN a no-op we detect.
+    changed = db.session.execute(
+        update(FleetVehicle)
+        .where(FleetVehicle.id == vehicle.id, FleetVehicle.status == "inspected")
+        .values(status="registered", plate=plate, registered_at=now, registered_by_id=officer.id)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if changed != 1:
+        db.session.rollback()
+        raise Conflict(f"vehicle {vin} was registered by someone else just now")
+    db.session.refresh(vehicle)
+    _refresh_batch_status(vehicle.batch, now)
+    company = vehicle.batch.company
+    audit.record("fleet.register", "fleet_vehicle", vehicle.vin, actor=officer,
+                 before={"status": "inspected"}, after={"status": "registered", "plate": plate})
+    notify.queue(
+        vehicle.office_id, company.contact_phone,
+        f"【{office.name}】{company.name}的车辆（车架号后六位{vehicle.vin[-6:]}）已登记，号牌{plate}，"
+        f"经办民警警号{officer.badge_number or officer.id}。满意请回复1，不满意请回复2。",
+        kind="follow_up", key=f"follow_up:fleet_vehicle:{vehicle.id}", subject_type="fleet_vehicle",
+        subject_id=vehicle.id, officer_id=officer.id,
+    )
+    db.session.commit()
+    return vehicle
+
+
+def _take_plate(office: Office, vehicle: FleetVehicle, now: datetime, topup: int) -> str:
+    kind = "new_energy" if vehicle.new_energy else "ordinary"
+    for _ in range(10):
+        plate_id = db.session.scalar(
+            select(PlatePool.id).where(PlatePool.office_id == office.id, PlatePool.kind == kind,
+                                       PlatePool.vehicle_id.is_(None)).order_by(PlatePool.id).limit(1)
+        )
+        if plate_id is None:
+            add_plates(office, kind, topup)
+            continue
+        # Another officer may take the same free plate at the same moment: only one UPDATE wins.
+        won = db.session.execute(
+            update(PlatePool).where(PlatePool.id == plate_id, PlatePool.vehicle_id.is_(None))
+            .values(vehicle_id=vehicle.id, assigned_at=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if won == 1:
+            return db.session.scalar(select(PlatePool.plate).where(PlatePool.id == plate_id))
+    raise Conflict("no plate could be reserved; retry")
+
+
+def add_plates(office: Office, kind: str, count: int, rng: random.Random | None = None) -> int:
+    """Put `count` fresh random plates of `kind` into the office's pool (existing ones are skipped)."""
+    rng = rng or _rng
+    new_energy = kind == "new_energy"
+    plates = {validators.random_plate(office.plate_prefix, new_energy, rng) for _ in range(count)}
+    # Also skip plates already issued through another route (e.g. imported registrations).
+    issued = set(db.session.scalars(select(FleetVehicle.plate).where(FleetVehicle.plate.in_(plates))))
+    rows = [{"office_id": office.id, "plate": p, "kind": kind} for p in sorted(plates - issued)]
+    return insert_ignoring_conflicts(PlatePool, rows, index_elements=["plate"])
+
+
+def plate_pool_counts(office_id: int) -> dict:
+    rows = db.session.execute(
+        select(PlatePool.kind, PlatePool.vehicle_id.is_(None)).where(PlatePool.office_id == office_id)
+    ).all()
+    counts = {"ordinary": {"free": 0, "issued": 0}, "new_energy": {"free": 0, "issued": 0}}
+    for kind, free in rows:
+        counts[kind]["free" if free else "issued"] += 1
+    return counts

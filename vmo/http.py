@@ -1,0 +1,230 @@
+"""The HTTP edge shared by every package: request ids, JSON errors, auth, idempotency, paging."""
+import functools
+import hashlib
+import logging
+import re
+import uuid
+
+from flask import current_app, g, request
+from flask_smorest import Page
+from sqlalchemy import func, select
+from werkzeug.exceptions import HTTPException
+from werkzeug.http import HTTP_STATUS_CODES
+
+from vmo import clock
+from vmo.accounts import services as accounts
+from vmo.audit import services as audit
+from vmo.errors import DomainError, Forbidden, TooManyRequests, Unauthorized
+from vmo.extensions import db
+from vmo.idempotency import services as idempotency
+from vmo.schemas_common import ErrorSchema  # noqa: F401  (re-exported for resources)
+
+log = logging.getLogger("vmo")
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+def error_body(code: int, message: str, errors: dict | None = None, **extra) -> dict:
+    body = {"code": code, "status": HTTP_STATUS_CODES.get(code, "Error"), "message": message}
+    if errors:
+        body["errors"] = errors
+    body.update(extra)
+    body["request_id"] = g.get("request_id")
+    return body
+
+
+class RequestIdFilter(logging.Filter):
+    """Puts the request id on every log line ("-" outside a request)."""
+
+    def filter(self, record):
+        try:
+            record.request_id = g.get("request_id", "-")
+        except RuntimeError:
+            record.request_id = "-"
+        return True
+
+
+def _begin_request():
+    incoming = request.headers.get("X-Request-ID", "")
+    g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+    g.pop("user", None)
+    audit.set_context(g.request_id)
+
+
+def _end_request(response):
+    response.headers["X-Request-ID"] = g.get("request_id", "")
+    return response
+
+
+def _handle_domain_error(exc: DomainError):
+    body = error_body(exc.status, exc.message, exc.errors, **exc.extra)
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyRequests) else {}
+    if exc.status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
+    db.session.rollback()
+    return body, exc.status, headers
+
+
+def _handle_http_error(exc: HTTPException):
+    data = getattr(exc, "data", None) or {}
+    errors = data.get("messages")
+    code = exc.code or 500
+    if errors:
+        message = "the request has invalid or missing fields"
+    elif code == 413:
+        limit = current_app.config.get("MAX_CONTENT_LENGTH")
+        message = f"the request body is larger than the limit of {limit} bytes"
+    else:
+        message = data.get("message") or exc.description or HTTP_STATUS_CODES.get(code, "error")
+    headers = dict(getattr(exc, "get_headers", lambda: [])()) if code == 405 else {}
+    headers.pop("Content-Type", None)
+    return error_body(code, message, errors), code, headers
+
+
+def _handle_unexpected(exc: Exception):
+    if isinstance(exc, HTTPException):
+        return _handle_http_error(exc)
+    log.exception("unhandled error")
+    db.session.rollback()
+    return error_body(500, "internal error; quote the request id when reporting it"), 500
+
+
+def init_app(app) -> None:
+    app.before_request(_begin_request)
+    app.after_request(_end_request)
+    app.register_error_handler(DomainError, _handle_domain_error)
+    app.register_error_handler(HTTPException, _handle_http_error)
+    app.register_error_handler(Exception, _handle_unexpected)
+
+
+# ---- authentication -------------------------------------------------------------------
+
+def _bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+def current_user(optional: bool = False):
+    """The signed-in user, resolved once per request; raises 401 unless `optional`."""
+    if "user" not in g:
+        token = _bearer_token()
+        g.user = accounts.user_for_token(token, clock.now()) if token else None
+    if g.user is None and not optional:
+        raise Unauthorized("sign in first: send Authorization: Bearer <token>")
+    return g.user
+
+
+def auth(blp, *roles: str, optional: bool = False):
+    """Require a signed-in user (with one of `roles`, if given) and document it in OpenAPI."""
+
+    def decorator(fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            user = current_user(optional=optional)
+            if user is not None and roles and user.role not in roles:
+                raise Forbidden(f"this needs the role {' or '.join(roles)}")
+            return fn(*args, **kwargs)
+
+        security = [{"bearerAuth": []}, {}] if optional else [{"bearerAuth": []}]
+        wrapper = blp.doc(security=security)(wrapper)
+        if not optional:
+            wrapper = blp.alt_response(401, schema=ErrorSchema, description="missing or bad token")(wrapper)
+            if roles:
+                wrapper = blp.alt_response(403, schema=ErrorSchema, description="role not allowed")(wrapper)
+        return wrapper
+
+    return decorator
+
+
+def settings():
+    """Authentication settings from the app config."""
+    from datetime import timedelta
+
+    c = current_app.config
+    return accounts.AuthSettings(
+        token_ttl=timedelta(hours=c["TOKEN_TTL_HOURS"]),
+        max_failures=c["LOGIN_MAX_FAILURES"],
+        lock_for=timedelta(minutes=c["LOGIN_LOCK_MINUTES"]),
+        time_cost=c["ARGON2_TIME_COST"],
+        memory_cost=c["ARGON2_MEMORY_COST"],
+        parallelism=c["ARGON2_PARALLELISM"],
+    )
+
+
+# ---- idempotency ----------------------------------------------------------------------
+
+def idempotent(blp):
+    """Honour an `Idempotency-Key` header: the same key and body replay the first answer."""
+
+    def decorator(fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            key = request.headers.get("Idempotency-Key")
+            if not key:
+                return fn(*args, **kwargs)
+            if len(key) > 255:
+                raise DomainError("Idempotency-Key must be at most 255 characters")
+            user = current_user(optional=True)
+            scope = f"user:{user.id}" if user is not None else "anon"
+            fingerprint = hashlib.sha256(
+                request.method.encode() + b" " + request.path.encode() + b"\n" + request.get_data()
+            ).hexdigest()
+            stored = idempotency.claim(scope, key, fingerprint)
+            if stored is not None:
+                response = current_app.response_class(stored.body, status=stored.status_code,
+                                                      content_type=stored.content_type)
+                if stored.location:
+                    response.headers["Location"] = stored.location
+                response.headers["Idempotent-Replayed"] = "true"
+                return response
+            try:
+                response = current_app.make_response(fn(*args, **kwargs))
+            except BaseException:
+                idempotency.release(scope, key)
+                raise
+            if response.status_code >= 400:
+                idempotency.release(scope, key)
+            else:
+                idempotency.complete(scope, key, idempotency.StoredResponse(
+                    response.status_code, response.content_type, response.get_data(),
+                    response.headers.get("Location")))
+            return response
+
+        return blp.doc(parameters=[{
+            "in": "header", "name": "Idempotency-Key", "required": False,
+            "schema": {"type": "string", "maxLength": 255},
+            "description": "Retry-safe key: the same key and body return the first answer again.",
+        }])(wrapper)
+
+    return decorator
+
+
+# ---- pagination -----------------------------------------------------------------------
+
+class SelectPage(Page):
+    """flask-smorest pagination over a SQLAlchemy `select()`: counts and slices in SQL."""
+
+    @property
+    def items(self):
+        stmt = self.collection.limit(self.page_params.page_size).offset(self.page_params.first_item)
+        return list(db.session.scalars(stmt))
+
+    @property
+    def item_count(self):
+        return db.session.scalar(select(func.count()).select_from(self.collection.order_by(None).subquery()))
+
+
+# ---- conditional GET ------------------------------------------------------------------
+
+def etag_response(body: bytes, content_type: str, last_modified=None, headers: dict | None = None):
+    """A response with a strong ETag that answers 304 to a matching If-None-Match."""
+    response = current_app.response_class(body, content_type=content_type)
+    response.set_etag(hashlib.sha256(body).hexdigest()[:32])
+    if last_modified is not None:
+        response.last_modified = last_modified
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    response.headers.setdefault("Cache-Control", "no-cache")
+    return response.make_conditional(request)

@@ -1,0 +1,1 @@
+"""Offices: every record belongs to one; its zone and plate prefix are its settings."""
