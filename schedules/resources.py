@@ -1,3 +1,5 @@
 """HTTP resources of the schedules package (each feature module adds its blueprint here)."""
+from schedules.exams.resources import blp as exams_blp
 
 BLUEPRINTS: list = []
+BLUEPRINTS.append(exams_blp)

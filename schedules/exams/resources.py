@@ -1,0 +1,236 @@
+"""HTTP resources for weekend driving tests: sessions, bookings, outcomes, the draw and calendars."""
+from flask import current_app, url_for
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from schedules import ical
+from schedules.exams import services
+from schedules.exams.schemas import (
+    BookingChangeSchema, BookingCreateSchema, BookingQueryArgsSchema, BookingSchema, CalendarSecretSchema,
+    DrawSchema, FeedQueryArgsSchema, IneligibleErrorSchema, NoSeatErrorSchema, OutcomeSchema, ProgressSchema,
+    SessionCreateSchema, SessionQueryArgsSchema, SessionSchema,
+)
+from vmo import clock
+from vmo.http import ErrorSchema, SelectPage, auth, current_user, etag_response, idempotent
+from vmo.offices import services as offices
+
+blp = Blueprint("exams", __name__, url_prefix="/api/v1",
+                description="Weekend driving tests: sessions, bookings, the ballot, waiting lists and calendars")
+STAFF = ("admin", "supervisor", "officer")
+CALENDAR = {"type": "string", "description": "An iCalendar (RFC 5545) document"}
+NOT_MODIFIED = "not modified since the ETag (If-None-Match) or date (If-Modified-Since) sent"
+
+
+def _settings() -> services.ExamSettings:
+    return services.settings_from(current_app.config)
+
+
+def _office_for(code: str | None):
+    """The named office, else the signed-in user's, else the deployment's default office."""
+    if code:
+        return offices.get_office(code)
+    user = current_user(optional=True)
+    if user is not None:
+        return user.office
+    return offices.get_office(current_app.config["DEFAULT_OFFICE"])
+
+
+def _calendar(body: bytes, last_modified):
+    return etag_response(body, ical.CONTENT_TYPE, last_modified=last_modified)
+
+
+@blp.route("/test-sessions")
+class SessionsResource(MethodView):
+    @auth(blp, optional=True)
+    @blp.arguments(SessionQueryArgsSchema, location="query")
+    @blp.response(200, SessionSchema(many=True))
+    @blp.paginate(SelectPage)
+    def get(self, args):
+        """Test sessions from today on, with seats left (public)"""
+        office = _office_for(args["office"])
+        return services.list_sessions(
+            office.id, clock.local_today(office.timezone), subject=args["subject"],
+            license_class=args["license_class"], start=args["from_"], end=args["to"], weekend=args["weekend"],
+            kind=args["kind"], allocation=args["allocation"])
+
+    @auth(blp, *STAFF)
+    @idempotent(blp)
+    @blp.arguments(SessionCreateSchema)
+    @blp.response(201, SessionSchema)
+    def post(self, data):
+        """Open a test session (regular or extra; first come or ballot)"""
+        return services.create_session(current_user(), data, clock.now())
+
+
+@blp.route("/test-sessions/<int:session_id>")
+class SessionResource(MethodView):
+    @blp.response(200, SessionSchema)
+    @blp.alt_response(404, schema=ErrorSchema, description="no such session")
+    def get(self, session_id):
+        """One test session with its seats left (public)"""
+        return services.get_session(session_id)
+
+
+@blp.route("/test-sessions/<int:session_id>/bookings")
+class SessionBookingsResource(MethodView):
+    @auth(blp, "candidate")
+    @idempotent(blp)
+    @blp.arguments(BookingCreateSchema, required=False)
+    @blp.response(201, BookingSchema, description="confirmed (first come, or a ballot after its draw) "
+                                                  "or waitlisted (with waitlist_if_full)")
+    @blp.alt_response(202, schema=BookingSchema, description="applied: a ballot session, until its draw")
+    @blp.alt_response(404, schema=ErrorSchema, description="no such session in your office")
+    @blp.alt_response(409, schema=NoSeatErrorSchema,
+                      description="no seat left (seats_left: 0), or another active booking of this subject")
+    @blp.alt_response(422, schema=IneligibleErrorSchema, description="not eligible; `reason` says why")
+    def post(self, data, session_id):
+        """Book a seat, apply for a ballot, or join the waiting list"""
+        row = services.book(current_user(), session_id, _settings(), clock.now(), clock.local_today(),
+                            waitlist_if_full=data.get("waitlist_if_full", False))
+        return row, 202 if row.status == "applied" else 201
+
+
+@blp.route("/test-sessions/<int:session_id>/draw")
+class DrawResource(MethodView):
+    @blp.response(200, DrawSchema)
+    @blp.alt_response(404, schema=ErrorSchema, description="no such session, or not drawn yet")
+    def get(self, session_id):
+        """The stored draw: seed, inputs and result, to recompute it (public)"""
+        return services.get_draw(session_id)
+
+    @auth(blp, *STAFF)
+    @blp.response(201, DrawSchema, description="the draw was run now")
+    @blp.alt_response(200, schema=DrawSchema, description="already drawn: the stored draw, unchanged")
+    @blp.alt_response(404, schema=ErrorSchema, description="no such session in your office")
+    @blp.alt_response(422, schema=IneligibleErrorSchema,
+                      description="not a ballot, or applications still open (reason)")
+    def post(self, session_id):
+        """Run the ballot after applications close (running it again returns the same draw)"""
+        record, created = services.run_draw(session_id, _settings(), clock.now(), actor=current_user())
+        return record, 201 if created else 200
+
+
+@blp.route("/bookings")
+class BookingsResource(MethodView):
+    @auth(blp, "candidate", *STAFF)
+    @blp.arguments(BookingQueryArgsSchema, location="query")
+    @blp.response(200, BookingSchema(many=True))
+    @blp.paginate(SelectPage)
+    def get(self, args):
+        """Bookings: a candidate's own, or (staff) the office's, e.g. one session's"""
+        return services.list_bookings(current_user(), args["session_id"], args["status"])
+
+
+@blp.route("/bookings/<int:booking_id>")
+class BookingResource(MethodView):
+    @auth(blp, "candidate", *STAFF)
+    @blp.response(200, BookingSchema)
+    @blp.alt_response(404, schema=ErrorSchema, description="no such booking, or not yours")
+    def get(self, booking_id):
+        """One booking"""
+        return services.get_booking(current_user(), booking_id)
+
+    @auth(blp, "candidate", *STAFF)
+    @blp.response(200, BookingSchema)
+    @blp.alt_response(404, schema=ErrorSchema, description="no such booking, or not yours")
+    @blp.alt_response(409, schema=ErrorSchema, description="already cancelled, or the test was taken")
+    @blp.alt_response(422, schema=IneligibleErrorSchema, description="inside the cut-off before the start")
+    def delete(self, booking_id):
+        """Cancel a booking: the seat goes to the first on the waiting list, or back to the pool"""
+        return services.cancel(current_user(), booking_id, _settings(), clock.now())
+
+
+@blp.route("/bookings/<int:booking_id>/change")
+class BookingChangeResource(MethodView):
+    @auth(blp, "candidate")
+    @idempotent(blp)
+    @blp.arguments(BookingChangeSchema)
+    @blp.response(200, BookingSchema)
+    @blp.alt_response(404, schema=ErrorSchema, description="no such booking or session, or not yours")
+    @blp.alt_response(409, schema=NoSeatErrorSchema, description="the new session is full, or the booking is "
+                                                                 "no longer active")
+    @blp.alt_response(422, schema=IneligibleErrorSchema,
+                      description="too many changes, inside the cut-off, another subject, or not eligible")
+    def post(self, data, booking_id):
+        """Move a booking to another session of the same subject"""
+        return services.change(current_user(), booking_id, data["session_id"], _settings(), clock.now(),
+                               clock.local_today(), waitlist_if_full=data["waitlist_if_full"])
+
+
+@blp.route("/bookings/<int:booking_id>/outcome")
+class OutcomeResource(MethodView):
+    @auth(blp, *STAFF)
+    @idempotent(blp)
+    @blp.arguments(OutcomeSchema)
+    @blp.response(200, BookingSchema)
+    @blp.alt_response(404, schema=ErrorSchema, description="no such booking in your office")
+    @blp.alt_response(409, schema=ErrorSchema, description="not confirmed, or another outcome already recorded")
+    @blp.alt_response(422, schema=IneligibleErrorSchema, description="the test has not started yet")
+    def post(self, data, booking_id):
+        """Record the outcome of a test: passed, failed or no_show"""
+        return services.record_outcome(current_user(), booking_id, data["outcome"], clock.now())
+
+
+@blp.route("/bookings/<int:booking_id>/calendar.ics")
+class BookingCalendarResource(MethodView):
+    @auth(blp, "candidate", *STAFF)
+    @blp.response(200, CALENDAR, content_type="text/calendar",
+                  description="The booking as one VEVENT; METHOD:CANCEL and STATUS:CANCELLED once cancelled")
+    @blp.alt_response(304, description=NOT_MODIFIED)
+    @blp.alt_response(404, schema=ErrorSchema, description="no such booking, or not yours")
+    def get(self, booking_id):
+        """The booking as an iCalendar event"""
+        return _calendar(*services.booking_calendar(current_user(), booking_id, _settings()))
+
+
+@blp.route("/calendars/test-sessions.ics")
+class SessionsFeedResource(MethodView):
+    @blp.arguments(FeedQueryArgsSchema, location="query")
+    @blp.response(200, CALENDAR, content_type="text/calendar", description="Sessions that have not ended yet")
+    @blp.alt_response(304, description=NOT_MODIFIED)
+    @blp.alt_response(404, schema=ErrorSchema, description="no such office")
+    def get(self, args):
+        """Public feed of upcoming test sessions"""
+        office = offices.get_office(args["office"] or current_app.config["DEFAULT_OFFICE"])
+        return _calendar(*services.sessions_feed(office, clock.now()))
+
+
+@blp.route("/calendars/candidates/<string:secret>.ics")
+class CandidateFeedResource(MethodView):
+    @blp.response(200, CALENDAR, content_type="text/calendar",
+                  description="Every booking of the candidate; cancelled ones as STATUS:CANCELLED")
+    @blp.alt_response(304, description=NOT_MODIFIED)
+    @blp.alt_response(404, schema=ErrorSchema, description="unknown or rotated secret")
+    def get(self, secret):
+        """A candidate's personal feed at a secret address (no token, for phone calendars)"""
+        return _calendar(*services.candidate_feed(secret, _settings()))
+
+
+@blp.route("/me/calendar-secret")
+class CalendarSecretResource(MethodView):
+    @auth(blp, "candidate")
+    @blp.response(201, CalendarSecretSchema)
+    def post(self):
+        """Create or rotate the secret address of your personal calendar feed"""
+        feed, secret = services.rotate_calendar_secret(current_user(), clock.now())
+        return {"url": url_for("exams.CandidateFeedResource", secret=secret, _external=True), "secret": secret,
+                "rotated_at": feed.rotated_at}
+
+
+@blp.route("/me/exam-progress")
+class MyProgressResource(MethodView):
+    @auth(blp, "candidate")
+    @blp.response(200, ProgressSchema)
+    def get(self):
+        """Your progress per subject, whether you may book it now, and your seniority date"""
+        return services.my_progress(current_user(), _settings(), clock.local_today())
+
+
+@blp.route("/candidates/<int:candidate_id>/exam-progress")
+class CandidateProgressResource(MethodView):
+    @auth(blp, *STAFF)
+    @blp.response(200, ProgressSchema)
+    @blp.alt_response(404, schema=ErrorSchema, description="no such candidate in your office")
+    def get(self, candidate_id):
+        """A candidate's progress per subject (staff of the candidate's office)"""
+        return services.candidate_progress(current_user(), candidate_id, _settings(), clock.local_today())
