@@ -130,7 +130,8 @@ class BookingQueryArgsSchema(Schema):
 class ApplicantSchema(Schema):
     application_id = fields.Integer(required=True, metadata={"description": "The booking id"})
     candidate_id = fields.Integer(required=True)
-    seniority_date = fields.Date(required=True)
+    # Kept as the ISO text stored in the draw record, which is what anyone recomputes from.
+    seniority_date = fields.String(required=True, metadata={"format": "date", "example": "2026-08-01"})
 
 
 class DrawSchema(Schema):
