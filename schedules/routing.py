@@ -28,7 +28,7 @@ __all__ = [
 EARTH_RADIUS_KM = 6371.0088
 
 # Held-Karp costs O(2^n * n^2) time and O(2^n * n) memory, doubling with
-# every extra stop: n = 14 takes ~0.15 s and ~20 MB in CPython, n = 20 would
+# every extra stop: n = 14 takes ~0.15 s and ~10 MB in CPython, n = 20 would
 # take minutes and gigabytes.  A request must not be able to tie up a worker
 # like that, so larger limits are rejected with ValueError.
 MAX_EXACT_LIMIT = 14
@@ -511,12 +511,13 @@ def plan_route(
 
     Without ``matrix`` great-circle distances are used.  ``matrix`` is an
     (n+1) x (n+1) table of km, index 0 the depot and i+1 the i-th stop; it may
-    be asymmetric (one-way roads) and the diagonal is ignored.  Tours with at
-    most ``exact_limit`` stops are solved exactly (Held-Karp); larger ones by a
-    deterministic multistart 2-opt + Or-opt local search with a fixed-seed
-    perturbation phase.  With a matrix the coordinates are not used (only
-    ``len(stops)`` matters).  Raises ValueError for a malformed matrix, bad
-    coordinates or an ``exact_limit`` outside ``[0, MAX_EXACT_LIMIT]``.
+    be asymmetric (one-way roads); its diagonal is validated but not used, and
+    the coordinates are then ignored (only ``len(stops)`` matters).  Tours with
+    at most ``exact_limit`` stops (and any tour of up to 3) are solved exactly
+    with Held-Karp; larger ones by a deterministic multistart 2-opt + Or-opt
+    local search followed by a fixed-seed perturbation phase.  Raises
+    ValueError for a malformed matrix, bad coordinates or an ``exact_limit``
+    outside ``[0, MAX_EXACT_LIMIT]``.
     """
     if isinstance(exact_limit, bool) or not isinstance(exact_limit, int):
         raise ValueError(f"exact_limit must be an int, got {exact_limit!r}")
