@@ -6,7 +6,7 @@ from vmo.accounts.models import Company, User
 from vmo.errors import DomainError, NotFound, RuleViolation
 from vmo.extensions import db
 from vmo.fleet import services
-from vmo.fleet.schemas import VehicleCreateSchema
+from vmo.fleet.schemas import VehicleCreateSchema, vin_or_none
 
 COLUMNS = ("vin", "make", "model", "vehicle_type", "fuel_type", "color", "invoice_number")
 
@@ -36,6 +36,11 @@ def import_batch(company_identifier: str, rows: list[dict], note: str | None, pr
         if progress:
             progress(1)
     if lines:
+        # Also name the rows whose VIN repeats or is already known, so one run lists every bad row.
+        problems, _ = services.vin_problems([vin_or_none((row.get("vin") or "")) for row in rows])
+        lines.extend(f"row {index + 2}: {field}: {'; '.join(msgs)}"
+                     for index, fields in problems.items() for field, msgs in fields.items())
+        lines.sort(key=lambda line: int(line.split(":")[0].split()[1]))
         raise _with_lines(RuleViolation(f"{len(lines)} problem(s) in the file; nothing was submitted"), lines)
     try:
         return services.submit_batch(company, vehicles, note, company.user)

@@ -34,6 +34,29 @@ class BatchCreateSchema(Schema):
                            validate=validate.Length(1, 500, error="a batch has 1 to 500 vehicles"))
     note = fields.String(load_default=None, validate=validate.Length(0, 2000))
 
+    def handle_error(self, error, data, *, many, **kwargs):
+        # Field errors stop the load before the service runs; add the batch-level VIN problems
+        # (twice in the batch, already known) now, so one 422 names every bad index.
+        from vmo.fleet.services import vin_problems
+
+        vehicles = data.get("vehicles") if isinstance(data, dict) else None
+        messages = error.messages
+        if not isinstance(vehicles, list) or not isinstance(messages.get("vehicles", {}), dict):
+            return
+        problems, _ = vin_problems([vin_or_none(v.get("vin") if isinstance(v, dict) else None) for v in vehicles])
+        for index, fields_ in problems.items():
+            slot = messages.setdefault("vehicles", {}).setdefault(index, {})
+            for name, msgs in fields_.items():
+                slot.setdefault(name, []).extend(msgs)
+
+
+def vin_or_none(value) -> str | None:
+    """The normalised VIN, or None if it is not a valid one (its own error is reported elsewhere)."""
+    try:
+        return validators.validate_vin(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
 
 class InspectionSchema(Schema):
     id = fields.Integer(required=True)

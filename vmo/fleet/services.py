@@ -30,17 +30,7 @@ def submit_batch(company: Company, vehicles: list[dict], note: str | None, actor
     if not 1 <= len(vehicles) <= max_vehicles:
         raise RuleViolation(f"a batch has 1 to {max_vehicles} vehicles",
                             errors={"json": {"vehicles": [f"1 to {max_vehicles} vehicles"]}})
-    errors: dict[int, dict] = {}
-    first_seen: dict[str, int] = {}
-    for index, vehicle in enumerate(vehicles):
-        vin = vehicle["vin"]
-        if vin in first_seen:
-            errors[index] = {"vin": [f"appears twice in this batch (also at index {first_seen[vin]})"]}
-        else:
-            first_seen[vin] = index
-    known = set(db.session.scalars(select(FleetVehicle.vin).where(FleetVehicle.vin.in_(list(first_seen)))))
-    for vin in known:
-        errors.setdefault(first_seen[vin], {})["vin"] = ["already known to the office"]
+    errors, first_seen = vin_problems([v["vin"] for v in vehicles])
     if errors:
         raise _batch_errors(errors)
 
@@ -61,6 +51,26 @@ def submit_batch(company: Company, vehicles: list[dict], note: str | None, actor
         known = set(db.session.scalars(select(FleetVehicle.vin).where(FleetVehicle.vin.in_(list(first_seen)))))
         raise _batch_errors({first_seen[v]: {"vin": ["already known to the office"]} for v in known}) from None
     return batch
+
+
+def vin_problems(vins: list[str | None]) -> tuple[dict[int, dict], dict[str, int]]:
+    """Per index: a VIN given twice in the batch, or already known; None (a malformed VIN) is skipped.
+
+    Also called when the batch has other bad fields, so one answer names every bad index.
+    """
+    errors: dict[int, dict] = {}
+    first_seen: dict[str, int] = {}
+    for index, vin in enumerate(vins):
+        if vin is None:
+            continue
+        if vin in first_seen:
+            errors[index] = {"vin": [f"appears twice in this batch (also at index {first_seen[vin]})"]}
+        else:
+            first_seen[vin] = index
+    known = set(db.session.scalars(select(FleetVehicle.vin).where(FleetVehicle.vin.in_(list(first_seen)))))
+    for vin in known:
+        errors.setdefault(first_seen[vin], {})["vin"] = ["already known to the office"]
+    return errors, first_seen
 
 
 def _batch_errors(errors: dict[int, dict]) -> RuleViolation:
@@ -192,8 +202,8 @@ def book_appointment(user: User, batch_id: int, day: date, today: date, now: dat
         vehicle.status = "scheduled"
     batch.appointments.append(appointment)
     _refresh_batch_status(batch, now)
-    audit.record("fleet.book", "fleet_batch", batch.id, actor=user,
-                 after={"date": day.isoformat(), "vehicles": units})
+    audit.record("fleet.book", "fleet_batch", batch.id, actor=user, before={"status": "submitted"},
+                 after={"status": batch.status, "date": day.isoformat(), "vehicles": units})
     try:
         db.session.commit()
     except IntegrityError:
@@ -233,7 +243,9 @@ def cancel_appointment(user: User, batch_id: int, now: datetime) -> FleetAppoint
         vehicle.status = "submitted"
     _refresh_batch_status(batch, now)
     audit.record("fleet.cancel", "fleet_batch", batch.id, actor=user,
-                 before={"date": appointment.day.day.isoformat(), "vehicles": appointment.units})
+                 before={"status": "scheduled", "date": appointment.day.day.isoformat(),
+                         "vehicles": appointment.units},
+                 after={"status": batch.status})
     db.session.commit()
     return appointment
 
