@@ -172,9 +172,12 @@ def waitlist_length(session_id: int) -> int:
 
 def _lock_sessions(*session_ids: int) -> None:
     # PostgreSQL: serialise waiting-list moves of a session (lowest id first, so two changes in
-    # opposite directions cannot deadlock). SQLite has no row locks; its writers are serial anyway.
+    # opposite directions cannot deadlock). FOR NO KEY UPDATE, not FOR UPDATE: a booking INSERT takes
+    # KEY SHARE on its session through the foreign key while holding its seat, and must not wait
+    # for us while we wait for that seat's slot row. SQLite has no row locks; its writers are serial.
     for session_id in sorted(set(session_ids)):
-        db.session.execute(select(ExamSession.id).where(ExamSession.id == session_id).with_for_update())
+        db.session.execute(select(ExamSession.id).where(ExamSession.id == session_id)
+                           .with_for_update(key_share=True))
 
 
 # ---- candidates' history and eligibility ----------------------------------------------
