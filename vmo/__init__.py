@@ -41,6 +41,8 @@ def create_app(config: dict | None = None) -> Flask:
     register_accounts(app, api)
     register_audit(app, api)
     register_fleet(app, api)
+    from vmo.satisfaction import register as register_satisfaction
+    register_satisfaction(app, api)
 
     # The two feature packages hang their blueprints on the same Api; vmo's domain code never imports them.
     import mobile_api

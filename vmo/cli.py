@@ -153,12 +153,77 @@ def sms():
 @with_appcontext
 def sms_send(limit):
     """Send the messages waiting in the outbox (one pass)."""
+    counts = _send_once(_sms_backend(), limit)
+    click.echo(_sms_summary(counts))
+
+
+def _sms_backend():
     from vmo.notify import services as notify
 
-    due = len(notify.due_messages(clock.now(), limit))
-    with click.progressbar(length=due, label="sending", file=sys.stderr) as bar:
-        counts = notify.send_pending(notify.LogBackend(), clock.now(), limit, progress=bar.update)
-    click.echo(f"sent {counts['sent']}, to retry {counts['retry']}, failed {counts['failed']}")
+    try:
+        return notify.make_backend(current_app.config)
+    except ValueError as exc:
+        _fail(exc)
+
+
+def _send_once(backend, limit: int, quiet: bool = False) -> dict:
+    from vmo.notify import services as notify
+
+    config = current_app.config
+    options = {"max_attempts": int(config.get("SMS_MAX_ATTEMPTS", notify.MAX_ATTEMPTS)),
+               "retry_base_seconds": int(config.get("SMS_RETRY_BASE_SECONDS", notify.RETRY_BASE_SECONDS))}
+    due = min(notify.count_due(clock.now()), limit)
+    if quiet or due == 0:
+        return notify.send_pending(backend, clock.now(), limit, **options)
+    with click.progressbar(length=due, label=f"sending ({backend.name})", file=sys.stderr) as bar:
+        return notify.send_pending(backend, clock.now(), limit, progress=bar.update, **options)
+
+
+def _sms_summary(counts: dict) -> str:
+    return (f"sent {counts['sent']}, to retry {counts['retry']}, failed {counts['failed']}, "
+            f"opted out {counts['opted_out']}")
+
+
+@sms.command("worker")
+@click.option("--interval", type=click.FloatRange(0, 3600), default=5.0, show_default=True,
+              help="Seconds to wait when nothing is due")
+@click.option("--limit", type=click.IntRange(1, 100000), default=500, show_default=True, help="Messages per pass")
+@click.option("--max-passes", type=click.IntRange(1), default=None, help="Stop after this many passes (tests)")
+@with_appcontext
+def sms_worker(interval, limit, max_passes):
+    """Send the outbox continuously: one pass, then wait when nothing was due (Ctrl-C stops)."""
+    import time
+
+    from vmo.extensions import db
+
+    backend = _sms_backend()
+    passes = 0
+    click.echo(f"sms worker: backend {backend.name}, every {interval:g}s when idle")
+    try:
+        while max_passes is None or passes < max_passes:
+            counts = _send_once(backend, limit, quiet=True)
+            passes += 1
+            if any(counts[k] for k in ("sent", "retry", "failed", "opted_out")):
+                click.echo(_sms_summary(counts))
+            db.session.remove()  # a fresh session per pass: no stale objects in a long-running loop
+            if counts["sent"] + counts["retry"] + counts["failed"] < limit and (
+                    max_passes is None or passes < max_passes):
+                time.sleep(interval)
+    except KeyboardInterrupt:
+        pass
+    click.echo(f"sms worker stopped after {passes} passes")
+
+
+@sms.command("retry-failed")
+@click.option("--office", "office_code", default=None)
+@with_appcontext
+def sms_retry_failed(office_code):
+    """Queue the office's failed messages again (not those with an invalid number)."""
+    from vmo.notify import services as notify
+    from vmo.offices import services as offices
+
+    office = offices.get_office(office_code or current_app.config["DEFAULT_OFFICE"])
+    click.echo(f"{notify.retry_failed(office.id)} failed messages queued again")
 
 
 def register_commands(app) -> None:

@@ -28,8 +28,29 @@ class Config:
     FLEET_MAX_BATCH = 500
     PLATE_POOL_TOPUP = 200
 
+    # Outbound texts: "log" (writes to the log; the outbox table keeps every message) or "http".
     SMS_BACKEND = "log"
+    SMS_HTTP_URL = None
+    SMS_HTTP_API_KEY = None
+    SMS_HTTP_API_KEY_HEADER = "X-API-Key"
+    SMS_HTTP_TIMEOUT = 5.0
+    # Tries within one send (exponential backoff from SMS_HTTP_BACKOFF seconds), then the outbox
+    # retries the message on later passes until SMS_MAX_ATTEMPTS, after which it is marked failed.
+    SMS_HTTP_RETRIES = 3
+    SMS_HTTP_BACKOFF = 0.5
+    SMS_MAX_ATTEMPTS = 8
+    SMS_RETRY_BASE_SECONDS = 30
+    # Inbound webhook: HMAC-SHA256 secret (env VMO_SMS_HMAC_SECRET) and the allowed clock skew.
     SMS_HMAC_SECRET = "dev-sms-secret"
+    SMS_SIGNATURE_MAX_AGE_SECONDS = 300
+    # A reply is matched to a follow-up sent at most this many days earlier.
+    FOLLOW_UP_REPLY_DAYS = 30
+    # Open escalations older than this are flagged `overdue`.
+    ESCALATION_HIGHLIGHT_HOURS = 48
+    # Share of each green-channel day kept for pregnant, elderly (70+) and disabled people
+    # (rounded up, at least one place on an open day; 0 turns the priority share off).
+    PRIORITY_SHARE = 0.1
+    PRIORITY_ELDERLY_AGE = 70
 
     # flask-smorest / OpenAPI
     API_TITLE = "vmo"

@@ -24,11 +24,22 @@ class GreenChannelDay(db.Model):
     office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"), index=True)
     day: Mapped[date] = mapped_column(Date)
     slot_id: Mapped[int] = mapped_column(ForeignKey("slots.id"), unique=True)
+    # The share kept for priority bookings (vmo.priority); `slot` holds the rest, for ordinary bookings.
+    priority_slot_id: Mapped[int | None] = mapped_column(ForeignKey("slots.id"), unique=True)
     note: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
-    slot = relationship("Slot", lazy="joined")
+    slot = relationship("Slot", lazy="joined", foreign_keys=[slot_id])
+    priority_slot = relationship("Slot", lazy="joined", foreign_keys=[priority_slot_id])
+
+    @property
+    def total_capacity(self) -> int:
+        return self.slot.capacity + (self.priority_slot.capacity if self.priority_slot else 0)
+
+    @property
+    def total_booked(self) -> int:
+        return self.slot.booked + (self.priority_slot.booked if self.priority_slot else 0)
 
 
 class FleetBatch(db.Model):

@@ -140,9 +140,16 @@ class InspectionCreateSchema(Schema):
 
 class DaySchema(Schema):
     date = fields.Date(attribute="day", required=True)
-    capacity = fields.Function(lambda d: d.slot.capacity, required=True, metadata={"description": "Vehicles"})
-    booked = fields.Function(lambda d: d.slot.booked, required=True)
-    available = fields.Function(lambda d: d.slot.available, required=True)
+    capacity = fields.Function(lambda d: d.total_capacity, required=True,
+                               metadata={"description": "Vehicles, priority share included"})
+    booked = fields.Function(lambda d: d.total_booked, required=True, metadata={"description": "All bookings"})
+    available = fields.Function(lambda d: d.slot.available, required=True,
+                                metadata={"description": "Places an ordinary (fleet) booking can still take"})
+    priority_capacity = fields.Function(lambda d: d.priority_slot.capacity if d.priority_slot else 0,
+                                        required=True, metadata={"description": "Places kept for pregnant, "
+                                                                                "elderly and disabled people"})
+    priority_available = fields.Function(lambda d: d.priority_slot.available if d.priority_slot else 0,
+                                         required=True)
     note = fields.String(allow_none=True)
 
 

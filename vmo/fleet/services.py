@@ -18,6 +18,7 @@ from vmo.fleet.models import (
 )
 from vmo.notify import services as notify
 from vmo.offices.models import Office
+from vmo.priority import services as priority
 
 _rng = random.SystemRandom()
 
@@ -138,13 +139,15 @@ def set_day_capacity(office: Office, day: date, capacity: int, note: str | None,
                                                                 GreenChannelDay.day == day))
     created = green_day is None
     if created:
-        slot = booking.create_slot(office.id, "green_channel", capacity)
-        green_day = GreenChannelDay(office_id=office.id, day=day, slot_id=slot.id, note=note)
+        # Two slots: the ordinary places and the share kept for priority bookings (vmo.priority).
+        slot, priority_slot = priority.open_slots(office.id, capacity)
+        green_day = GreenChannelDay(office_id=office.id, day=day, slot_id=slot.id,
+                                    priority_slot_id=priority_slot.id, note=note)
         db.session.add(green_day)
         before = None
     else:
-        before = {"capacity": green_day.slot.capacity, "note": green_day.note}
-        booking.resize(green_day.slot_id, capacity)
+        before = {"capacity": green_day.total_capacity, "note": green_day.note}
+        priority.resize_slots(green_day, capacity)
         if note is not None:
             green_day.note = note
     db.session.flush()
@@ -156,6 +159,7 @@ def set_day_capacity(office: Office, day: date, capacity: int, note: str | None,
         db.session.rollback()
         raise Conflict("the day was opened by someone else at the same moment; retry") from None
     booking.refresh(green_day.slot)
+    booking.refresh(green_day.priority_slot)
     return green_day, created
 
 

@@ -1,13 +1,16 @@
-"""The outbox table: a message row is written in the same transaction as its cause."""
+"""The outbox table: a message row is written in the same transaction as its cause; and opt-outs."""
 from datetime import datetime
 
 from sqlalchemy import ForeignKey, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from vmo.extensions import db
 from vmo.types import UTCDateTime, utcnow
 
-MESSAGE_STATUSES = ("pending", "sent", "failed")
+# pending: waiting to be sent (or retried); sent: the gateway accepted it; failed: given up on
+# (invalid number, refused, or too many attempts); opted_out: the person replied TD before it went out.
+MESSAGE_STATUSES = ("pending", "sent", "failed", "opted_out")
+ANSWERS = ("satisfied", "dissatisfied")
 
 
 class OutboxMessage(db.Model):
@@ -30,3 +33,21 @@ class OutboxMessage(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Follow-ups only: the first reply, and the person's verdict once they answer 1 or 2.
+    replied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    answer: Mapped[str | None] = mapped_column(String(16), index=True)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    officer = relationship("User")
+
+
+class SmsOptOut(db.Model):
+    """A phone number that replied TD (退订): nothing more is sent to it."""
+
+    __tablename__ = "sms_opt_outs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    phone: Mapped[str] = mapped_column(String(20), unique=True)
+    opted_out_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The inbound message that asked for it, for the record.
+    message_id: Mapped[str | None] = mapped_column(String(120))

@@ -2,71 +2,185 @@
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, func, or_, select, update
 
+from vmo import validators
+from vmo.dbutil import insert_ignoring_conflicts
 from vmo.extensions import db
-from vmo.notify.models import OutboxMessage
+from vmo.notify.backends import LogBackend, PermanentSendError, make_backend  # noqa: F401  (re-exported)
+from vmo.notify.models import MESSAGE_STATUSES, OutboxMessage, SmsOptOut
 from vmo.types import utcnow
 
 log = logging.getLogger("vmo.sms")
 
 MAX_ATTEMPTS = 8
+RETRY_BASE_SECONDS = 30
+# The longest wait between two attempts at one message.
+RETRY_CAP = timedelta(hours=1)
+# A sender holds a message this long; a crashed sender's messages come back after it.
+LEASE = timedelta(minutes=2)
 
 
 def queue(office_id: int, phone: str, body: str, *, kind: str, key: str,
           subject_type: str | None = None, subject_id: int | None = None,
           officer_id: int | None = None) -> OutboxMessage | None:
-    """Add a message to the caller's transaction; a key already queued is not queued again."""
+    """Add a message to the caller's transaction; a key already queued is not queued again.
+
+    The number is checked here: an invalid one is kept as `failed` with the reason (never silently
+    dropped), a number that opted out is kept as `opted_out`; neither is ever sent.
+    """
     existing = db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.key == key))
     if existing is not None:
         return None
+    status, error = "pending", None
+    try:
+        phone = validators.validate_mobile(phone or "")
+    except (ValueError, TypeError) as exc:
+        status, error = "failed", f"invalid phone number {phone!r}: {exc}"
+    else:
+        if is_opted_out(phone):
+            status, error = "opted_out", "the number replied TD (opted out)"
     message = OutboxMessage(
-        office_id=office_id, phone=phone, body=body, kind=kind, key=key,
-        subject_type=subject_type, subject_id=subject_id, officer_id=officer_id, status="pending",
+        office_id=office_id, phone=str(phone)[:20], body=body, kind=kind, key=key,
+        subject_type=subject_type, subject_id=subject_id, officer_id=officer_id, status=status,
+        last_error=error, attempts=0,
     )
     db.session.add(message)
     return message
 
 
-class LogBackend:
-    """Writes messages to the log; the outbox table keeps them for anyone to read in the demo."""
+# ---- opt-out ---------------------------------------------------------------------------
 
-    def send(self, message: OutboxMessage) -> None:
-        log.info("SMS to %s [%s]: %s", message.phone, message.key, message.body)
+def is_opted_out(phone: str) -> bool:
+    return db.session.scalar(select(SmsOptOut.id).where(SmsOptOut.phone == phone)) is not None
+
+
+def opt_out(phone: str, now: datetime, message_id: str | None = None) -> int:
+    """Record the opt-out (in the caller's transaction); messages still waiting for the number stop.
+
+    Returns how many waiting messages were withdrawn.
+    """
+    insert_ignoring_conflicts(SmsOptOut, [{"phone": phone, "opted_out_at": now, "message_id": message_id}],
+                              index_elements=["phone"])
+    return db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.phone == phone, OutboxMessage.status == "pending")
+        .values(status="opted_out", last_error="the number replied TD (opted out)")
+        .execution_options(synchronize_session=False)
+    ).rowcount
+
+
+# ---- sending ---------------------------------------------------------------------------
+
+def _due(now: datetime):
+    return (OutboxMessage.status == "pending",
+            or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now))
 
 
 def due_messages(now: datetime, limit: int = 500) -> list[OutboxMessage]:
-    return list(db.session.scalars(
-        select(OutboxMessage)
-        .where(OutboxMessage.status == "pending",
-               or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now))
-        .order_by(OutboxMessage.id)
-        .limit(limit)
-    ))
+    return list(db.session.scalars(select(OutboxMessage).where(*_due(now)).order_by(OutboxMessage.id).limit(limit)))
 
 
-def send_pending(backend, now: datetime | None = None, limit: int = 500, progress=None) -> dict:
-    """One pass over due messages; each is committed on its own, so a crash loses no progress."""
+def count_due(now: datetime) -> int:
+    return db.session.scalar(select(func.count()).select_from(OutboxMessage).where(*_due(now)))
+
+
+def _claim(message_id: int, now: datetime) -> bool:
+    """Lease one message to this sender; a second sender running at once skips it."""
+    won = db.session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id, *_due(now))
+        .values(next_attempt_at=now + LEASE)
+        .execution_options(synchronize_session=False)
+    ).rowcount == 1
+    db.session.commit()
+    return won
+
+
+def retry_delay(attempts: int, base_seconds: int = RETRY_BASE_SECONDS) -> timedelta:
+    """Exponential backoff between outbox attempts: base, 2*base, 4*base, ... capped at an hour."""
+    return min(timedelta(seconds=base_seconds * 2 ** max(attempts - 1, 0)), RETRY_CAP)
+
+
+def send_pending(backend, now: datetime | None = None, limit: int = 500, progress=None, *,
+                 max_attempts: int = MAX_ATTEMPTS, retry_base_seconds: int = RETRY_BASE_SECONDS) -> dict:
+    """One pass over due messages; each is committed on its own, so a crash loses no progress.
+
+    A failure is never dropped: the message waits (exponential backoff) and is tried again, until
+    `max_attempts` tries or a permanent refusal mark it `failed`, which staff see in the outbox.
+    """
     now = now or utcnow()
-    counts = {"sent": 0, "retry": 0, "failed": 0}
-    for message in due_messages(now, limit):
-        try:
-            backend.send(message)
-        except Exception as exc:  # any gateway failure: keep the message and try later
-            message.attempts += 1
-            message.last_error = str(exc)[:1000]
-            if message.attempts >= MAX_ATTEMPTS:
-                message.status = "failed"
-                counts["failed"] += 1
-            else:
-                message.next_attempt_at = now + timedelta(seconds=30 * 2 ** message.attempts)
-                counts["retry"] += 1
+    counts = {"sent": 0, "retry": 0, "failed": 0, "opted_out": 0, "skipped": 0}
+    for message_id in [m.id for m in due_messages(now, limit)]:
+        if not _claim(message_id, now):
+            counts["skipped"] += 1
+            _tick(progress)
+            continue
+        message = db.session.get(OutboxMessage, message_id, populate_existing=True)
+        if is_opted_out(message.phone):
+            message.status, message.last_error = "opted_out", "the number replied TD (opted out)"
+            counts["opted_out"] += 1
         else:
             message.attempts += 1
-            message.status = "sent"
-            message.sent_at = now
-            counts["sent"] += 1
+            try:
+                backend.send(message)
+            except Exception as exc:  # any gateway failure: keep the message and try later
+                message.last_error = str(exc)[:1000]
+                if isinstance(exc, PermanentSendError) or message.attempts >= max_attempts:
+                    message.status = "failed"
+                    message.next_attempt_at = None
+                    counts["failed"] += 1
+                    log.warning("SMS %s failed for good: %s", message.key, message.last_error)
+                else:
+                    message.next_attempt_at = now + retry_delay(message.attempts, retry_base_seconds)
+                    counts["retry"] += 1
+            else:
+                message.status = "sent"
+                message.sent_at = now
+                message.next_attempt_at = None
+                message.last_error = None
+                counts["sent"] += 1
         db.session.commit()
-        if progress is not None:
-            progress(1)
+        _tick(progress)
+    return counts
+
+
+def _tick(progress) -> None:
+    if progress is not None:
+        progress(1)
+
+
+def retry_failed(office_id: int, message_ids: list[int] | None = None) -> int:
+    """Put failed messages (all of the office's, or the given ones) back in the queue."""
+    stmt = (update(OutboxMessage)
+            .where(OutboxMessage.office_id == office_id, OutboxMessage.status == "failed",
+                   OutboxMessage.last_error.not_like("invalid phone number%"))
+            .values(status="pending", attempts=0, next_attempt_at=None)
+            .execution_options(synchronize_session=False))
+    if message_ids:
+        stmt = stmt.where(OutboxMessage.id.in_(message_ids))
+    changed = db.session.execute(stmt).rowcount
+    db.session.commit()
+    return changed
+
+
+# ---- reading ---------------------------------------------------------------------------
+
+def list_outbox(office_id: int, status: str | None = None, kind: str | None = None,
+                phone: str | None = None) -> Select:
+    stmt = select(OutboxMessage).where(OutboxMessage.office_id == office_id)
+    if status:
+        stmt = stmt.where(OutboxMessage.status == status)
+    if kind:
+        stmt = stmt.where(OutboxMessage.kind == kind)
+    if phone:
+        stmt = stmt.where(OutboxMessage.phone == phone)
+    return stmt.order_by(OutboxMessage.id.desc())
+
+
+def status_counts(office_id: int) -> dict:
+    rows = db.session.execute(select(OutboxMessage.status, func.count()).where(OutboxMessage.office_id == office_id)
+                              .group_by(OutboxMessage.status)).all()
+    counts = dict.fromkeys(MESSAGE_STATUSES, 0)
+    counts.update({status: n for status, n in rows})
     return counts

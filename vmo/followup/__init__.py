@@ -1,0 +1,1 @@
+"""Replies to follow-up texts, opt-outs and escalations of dissatisfied replies."""

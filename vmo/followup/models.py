@@ -1,0 +1,58 @@
+"""Tables for inbound replies and the escalations opened by dissatisfied ones."""
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from vmo.extensions import db
+from vmo.types import UTCDateTime, utcnow
+
+# What an inbound text was taken as.
+OUTCOMES = ("satisfied", "dissatisfied", "comment", "opted_out", "unmatched")
+ESCALATION_STATUSES = ("open", "resolved")
+
+
+class InboundMessage(db.Model):
+    """One text received from the gateway; `message_id` is unique, so a redelivery counts once."""
+
+    __tablename__ = "sms_inbound"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(120), unique=True)
+    office_id: Mapped[int | None] = mapped_column(ForeignKey("offices.id"), index=True)
+    phone: Mapped[str] = mapped_column(String(20), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    outcome: Mapped[str] = mapped_column(String(16))
+    follow_up_id: Mapped[int | None] = mapped_column(ForeignKey("outbox_messages.id"), index=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    follow_up = relationship("OutboxMessage")
+    escalation = relationship("Escalation", back_populates="inbound", uselist=False)
+
+
+class Escalation(db.Model):
+    """A dissatisfied reply, for the handling officer and their supervisor to call back and close."""
+
+    __tablename__ = "escalations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"), index=True)
+    # One escalation per follow-up: a second "2" to the same case adds nothing.
+    follow_up_id: Mapped[int] = mapped_column(ForeignKey("outbox_messages.id"), unique=True)
+    inbound_id: Mapped[int] = mapped_column(ForeignKey("sms_inbound.id"))
+    # Who handled the case (the outbox officer); NULL when unknown: then every supervisor sees it.
+    officer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    subject_type: Mapped[str | None] = mapped_column(String(32))
+    subject_id: Mapped[int | None] = mapped_column(Integer)
+    phone: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    note: Mapped[str | None] = mapped_column(Text)
+
+    officer = relationship("User", foreign_keys=[officer_id])
+    resolved_by = relationship("User", foreign_keys=[resolved_by_id])
+    follow_up = relationship("OutboxMessage")
+    inbound = relationship("InboundMessage", back_populates="escalation")

@@ -1,0 +1,92 @@
+"""HTTP resources: the SMS gateway's webhook and the escalation list."""
+import functools
+from datetime import timedelta
+
+from flask import current_app, request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from vmo import clock
+from vmo.followup import services
+from vmo.followup.schemas import (
+    EscalationQueryArgsSchema, EscalationSchema, InboundCreateSchema, InboundResultSchema, ResolveSchema,
+)
+from vmo.http import ErrorSchema, SelectPage, auth, current_user
+
+blp = Blueprint("follow-up", __name__, url_prefix="/api/v1",
+                description="Replies to follow-up texts and escalations of dissatisfied ones")
+
+
+def signed(fn):
+    """Check the gateway's HMAC signature before the body is even parsed."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        config = current_app.config
+        services.verify_signature(config.get("SMS_HMAC_SECRET"), request.headers.get("X-Timestamp"),
+                                  request.headers.get("X-Signature"), request.get_data(cache=True), clock.now(),
+                                  int(config.get("SMS_SIGNATURE_MAX_AGE_SECONDS", 300)))
+        return fn(*args, **kwargs)
+
+    wrapper = blp.doc(security=[], parameters=[
+        {"in": "header", "name": "X-Timestamp", "required": True, "schema": {"type": "string"},
+         "description": "Unix seconds; more than 5 minutes from the server's clock is refused"},
+        {"in": "header", "name": "X-Signature", "required": True, "schema": {"type": "string"},
+         "description": 'Hex HMAC-SHA256 with VMO_SMS_HMAC_SECRET over "<X-Timestamp>.<raw body>"'},
+    ])(wrapper)
+    return blp.alt_response(401, schema=ErrorSchema, description="unsigned, badly signed or stale")(wrapper)
+
+
+@blp.route("/sms/inbound")
+class InboundResource(MethodView):
+    @signed
+    @blp.arguments(InboundCreateSchema)
+    @blp.response(200, InboundResultSchema)
+    @blp.alt_response(422, schema=ErrorSchema, description="the sender is not a mobile number")
+    def post(self, data):
+        """Record a reply to a follow-up (the SMS gateway's webhook, HMAC-signed)"""
+        window = timedelta(days=float(current_app.config.get("FOLLOW_UP_REPLY_DAYS", 30)))
+        return services.record_reply(data["message_id"], data["phone"], data["text"], data["received_at"],
+                                     clock.now(), window)
+
+
+def _highlight_after() -> timedelta:
+    return timedelta(hours=float(current_app.config.get("ESCALATION_HIGHLIGHT_HOURS", 48)))
+
+
+@blp.route("/escalations")
+class EscalationsResource(MethodView):
+    @auth(blp, "admin", "supervisor", "officer")
+    @blp.arguments(EscalationQueryArgsSchema, location="query")
+    @blp.response(200, EscalationSchema(many=True))
+    @blp.paginate(SelectPage)
+    def get(self, args):
+        """Escalations: an officer's own, a supervisor's officers' (all without a supervisor), open first"""
+        return services.list_escalations(current_user(), args["status"], args["overdue"], clock.now(),
+                                         _highlight_after())
+
+
+@blp.route("/escalations/<int:escalation_id>")
+class EscalationResource(MethodView):
+    @auth(blp, "admin", "supervisor", "officer")
+    @blp.response(200, EscalationSchema)
+    @blp.alt_response(404, schema=ErrorSchema, description="no such escalation, or not yours to see")
+    def get(self, escalation_id):
+        """One escalation"""
+        return services.get_escalation(current_user(), escalation_id)
+
+
+@blp.route("/escalations/<int:escalation_id>/resolve")
+class ResolveResource(MethodView):
+    @auth(blp, "supervisor", "officer")
+    @blp.arguments(ResolveSchema)
+    @blp.response(200, EscalationSchema)
+    @blp.alt_response(404, schema=ErrorSchema, description="no such escalation, or not yours to see")
+    @blp.alt_response(409, schema=ErrorSchema, description="already resolved")
+    def post(self, data, escalation_id):
+        """Close an escalation, saying what was done (the handling officer or a supervisor)"""
+        return services.resolve(current_user(), escalation_id, data["note"], clock.now())
+
+
+def register(app, api) -> None:
+    api.register_blueprint(blp)

@@ -1,0 +1,88 @@
+"""Wire formats for the SMS webhook and escalations."""
+from datetime import timedelta
+
+from flask import current_app
+from marshmallow import Schema, fields, validate
+
+from vmo import clock
+from vmo.followup.models import ESCALATION_STATUSES, OUTCOMES
+from vmo.followup.services import is_overdue
+
+
+class InboundCreateSchema(Schema):
+    message_id = fields.String(required=True, validate=validate.Length(1, 120),
+                               metadata={"description": "The gateway's id; a redelivery with the same id counts once",
+                                         "example": "gw-20261125-000123"})
+    phone = fields.String(required=True, data_key="from", validate=validate.Length(5, 20),
+                          metadata={"description": "The sender's mobile number", "example": "13800138000"})
+    text = fields.String(required=True, validate=validate.Length(0, 1000),
+                         metadata={"description": "1 satisfied, 2 dissatisfied, TD opt out; anything else is "
+                                                  "kept as a comment", "example": "1"})
+    received_at = fields.AwareDateTime(load_default=None)
+
+
+class CaseSchema(Schema):
+    type = fields.String(attribute="subject_type", allow_none=True, metadata={"example": "fleet_vehicle"})
+    id = fields.Integer(attribute="subject_id", allow_none=True)
+
+
+class InboundResultSchema(Schema):
+    message_id = fields.String(attribute="inbound.message_id", required=True)
+    outcome = fields.String(attribute="inbound.outcome", required=True,
+                            metadata={"description": " | ".join(OUTCOMES) + " (unmatched: no open follow-up "
+                                                                            "for this number)"})
+    duplicate = fields.Boolean(required=True, metadata={"description": "True when this message_id was "
+                                                                       "already recorded: nothing changed"})
+    follow_up_id = fields.Integer(attribute="inbound.follow_up_id", allow_none=True)
+    case = fields.Function(lambda r: CaseSchema().dump(r.inbound.follow_up) if r.inbound.follow_up else None,
+                           allow_none=True, metadata={"description": "What the follow-up was about"})
+    escalation_id = fields.Function(lambda r: r.inbound.escalation.id if r.inbound.escalation else None,
+                                    allow_none=True)
+
+
+def _staff_name(user):
+    if user is None:
+        return None
+    return {"username": user.username, "badge_number": user.badge_number, "display_name": user.display_name}
+
+
+class StaffRefSchema(Schema):
+    username = fields.String(required=True)
+    badge_number = fields.String(allow_none=True)
+    display_name = fields.String(allow_none=True)
+
+
+def _overdue(escalation) -> bool:
+    hours = float(current_app.config.get("ESCALATION_HIGHLIGHT_HOURS", 48))
+    return is_overdue(escalation, clock.now(), timedelta(hours=hours))
+
+
+class EscalationSchema(Schema):
+    id = fields.Integer(required=True)
+    status = fields.String(required=True, metadata={"description": "open or resolved"})
+    overdue = fields.Function(_overdue, required=True,
+                              metadata={"description": "Open for longer than ESCALATION_HIGHLIGHT_HOURS"})
+    opened_at = fields.AwareDateTime(required=True)
+    case = fields.Function(lambda e: CaseSchema().dump(e), required=True)
+    officer = fields.Function(lambda e: _staff_name(e.officer), allow_none=True,
+                              metadata={"description": "The officer who handled the case"})
+    supervisor = fields.Function(lambda e: e.officer.supervisor.username if e.officer and e.officer.supervisor
+                                 else None, allow_none=True,
+                                 metadata={"description": "The officer's supervisor; null: every supervisor "
+                                                          "of the office sees it"})
+    phone = fields.String(required=True, metadata={"description": "Whom to call back"})
+    reply = fields.Function(lambda e: e.inbound.text, required=True)
+    follow_up_text = fields.Function(lambda e: e.follow_up.body, required=True)
+    resolved_at = fields.AwareDateTime(allow_none=True)
+    resolved_by = fields.Function(lambda e: _staff_name(e.resolved_by), allow_none=True)
+    note = fields.String(allow_none=True, metadata={"description": "What was done"})
+
+
+class EscalationQueryArgsSchema(Schema):
+    status = fields.String(load_default=None, validate=validate.OneOf(ESCALATION_STATUSES))
+    overdue = fields.Boolean(load_default=None)
+
+
+class ResolveSchema(Schema):
+    note = fields.String(required=True, validate=validate.Length(1, 2000),
+                         metadata={"description": "What was done", "example": "已电话回访，车主对等待时间不满，已致歉并说明高峰时段"})

@@ -1,0 +1,218 @@
+"""Inbound replies: signature check, matching to the latest open follow-up, opt-out and escalations."""
+import hashlib
+import hmac
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import Select, case, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import aliased
+
+from vmo import validators
+from vmo.accounts.models import User
+from vmo.audit import services as audit
+from vmo.errors import Conflict, Forbidden, NotFound, RuleViolation, Unauthorized
+from vmo.extensions import db
+from vmo.followup.models import Escalation, InboundMessage
+from vmo.notify import services as notify
+from vmo.notify.models import OutboxMessage
+
+OPT_OUT_WORDS = {"TD", "退订"}
+SATISFIED, DISSATISFIED = "1", "2"
+
+
+# ---- the webhook signature -------------------------------------------------------------
+
+def sign(secret: str, timestamp: str, body: bytes) -> str:
+    """Hex HMAC-SHA256 over "<timestamp>.<raw body>", as the gateway computes it."""
+    return hmac.new(secret.encode(), timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+
+
+def verify_signature(secret: str | None, timestamp: str | None, signature: str | None, body: bytes,
+                     now: datetime, max_age_seconds: int = 300) -> None:
+    """Raise Unauthorized unless the request is signed with `secret` and its timestamp is fresh."""
+    if not secret:
+        raise Unauthorized("inbound messages are not accepted: no SMS_HMAC_SECRET is configured")
+    if not timestamp or not signature:
+        raise Unauthorized("unsigned request: send X-Timestamp and X-Signature")
+    try:
+        sent_at = int(timestamp.strip())
+    except ValueError:
+        raise Unauthorized("X-Timestamp must be Unix seconds") from None
+    if abs(now.timestamp() - sent_at) > max_age_seconds:
+        raise Unauthorized(f"X-Timestamp is more than {max_age_seconds} seconds away from the server's clock")
+    # Compared in constant time so the signature cannot be guessed byte by byte.
+    if not hmac.compare_digest(sign(secret, timestamp.strip(), body), signature.strip().lower()):
+        raise Unauthorized("bad signature")
+
+
+# ---- replies ---------------------------------------------------------------------------
+
+@dataclass
+class ReplyResult:
+    inbound: InboundMessage
+    duplicate: bool
+
+
+def classify(text: str) -> str:
+    """satisfied, dissatisfied, opted_out or comment; full-width digits and spaces are forgiven."""
+    value = unicodedata.normalize("NFKC", text or "").strip().upper()
+    if value == SATISFIED:
+        return "satisfied"
+    if value == DISSATISFIED:
+        return "dissatisfied"
+    if value in OPT_OUT_WORDS:
+        return "opted_out"
+    return "comment"
+
+
+def _follow_ups_of(phone: str, since: datetime):
+    return (select(OutboxMessage)
+            .where(OutboxMessage.kind == "follow_up", OutboxMessage.phone == phone,
+                   OutboxMessage.status == "sent", OutboxMessage.sent_at >= since)
+            .order_by(OutboxMessage.sent_at.desc(), OutboxMessage.id.desc())
+            .limit(1))
+
+
+def record_reply(message_id: str, phone: str, text: str, received_at: datetime | None, now: datetime,
+                 reply_window: timedelta = timedelta(days=30)) -> ReplyResult:
+    """Record one inbound text; the same `message_id` again returns the first result and changes nothing."""
+    first = _inbound(message_id)
+    if first is not None:
+        return ReplyResult(first, duplicate=True)
+    try:
+        phone = validators.validate_mobile(phone)
+    except (ValueError, TypeError) as exc:
+        raise RuleViolation(f"from: {exc}", errors={"json": {"from": [str(exc)]}}) from None
+
+    outcome = classify(text)
+    since = now - reply_window
+    follow_up = None
+    if outcome == "opted_out":
+        notify.opt_out(phone, now, message_id)
+        follow_up = db.session.scalar(_follow_ups_of(phone, since))
+    else:
+        follow_up = db.session.scalar(_follow_ups_of(phone, since).where(OutboxMessage.answer.is_(None)))
+        if follow_up is None and outcome == "comment":
+            # A remark after the verdict is still about the last case.
+            follow_up = db.session.scalar(_follow_ups_of(phone, since))
+        if follow_up is None:
+            outcome = "unmatched"
+        elif outcome in ("satisfied", "dissatisfied"):
+            # Guarded: of two verdicts racing for one follow-up, only the first counts.
+            won = db.session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id == follow_up.id, OutboxMessage.answer.is_(None))
+                .values(answer=outcome, answered_at=now)
+                .execution_options(synchronize_session=False)
+            ).rowcount == 1
+            if not won:
+                outcome = "comment"
+    if follow_up is not None and follow_up.replied_at is None:
+        follow_up.replied_at = now
+
+    inbound = InboundMessage(message_id=message_id, office_id=follow_up.office_id if follow_up else None,
+                             phone=phone, text=text, outcome=outcome,
+                             follow_up_id=follow_up.id if follow_up else None, received_at=received_at or now,
+                             created_at=now)
+    db.session.add(inbound)
+    db.session.flush()
+    if outcome == "dissatisfied":
+        _open_escalation(inbound, follow_up, now)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # The same message delivered twice at the same moment: the other delivery recorded it.
+        db.session.rollback()
+        first = _inbound(message_id)
+        if first is None:
+            raise
+        return ReplyResult(first, duplicate=True)
+    return ReplyResult(inbound, duplicate=False)
+
+
+def _inbound(message_id: str) -> InboundMessage | None:
+    return db.session.scalar(select(InboundMessage).where(InboundMessage.message_id == message_id))
+
+
+def _open_escalation(inbound: InboundMessage, follow_up: OutboxMessage, now: datetime) -> Escalation:
+    escalation = Escalation(office_id=follow_up.office_id, follow_up_id=follow_up.id, inbound_id=inbound.id,
+                            officer_id=follow_up.officer_id, subject_type=follow_up.subject_type,
+                            subject_id=follow_up.subject_id, phone=inbound.phone, status="open", opened_at=now)
+    db.session.add(escalation)
+    db.session.flush()
+    inbound.escalation = escalation
+    audit.record("escalation.open", "escalation", escalation.id, office_id=follow_up.office_id,
+                 after={"officer_id": follow_up.officer_id, "follow_up": follow_up.key})
+    return escalation
+
+
+# ---- escalations -----------------------------------------------------------------------
+
+def is_overdue(escalation: Escalation, now: datetime, highlight_after: timedelta) -> bool:
+    return escalation.status == "open" and escalation.opened_at <= now - highlight_after
+
+
+def _visible_to(user: User) -> Select:
+    """An officer sees their own cases; a supervisor those of their officers, and of every officer
+    (or unknown officer) with no supervisor set; an admin the whole office."""
+    stmt = select(Escalation).where(Escalation.office_id == user.office_id)
+    if user.role == "officer":
+        return stmt.where(Escalation.officer_id == user.id)
+    if user.role == "supervisor":
+        handler = aliased(User)
+        return (stmt.outerjoin(handler, handler.id == Escalation.officer_id)
+                .where(or_(Escalation.officer_id.is_(None), Escalation.officer_id == user.id,
+                           handler.supervisor_id == user.id, handler.supervisor_id.is_(None))))
+    if user.role == "admin":
+        return stmt
+    raise Forbidden("escalations are for staff")
+
+
+def list_escalations(user: User, status: str | None, overdue: bool | None, now: datetime,
+                     highlight_after: timedelta) -> Select:
+    stmt = _visible_to(user)
+    if status:
+        stmt = stmt.where(Escalation.status == status)
+    cutoff = now - highlight_after
+    if overdue is True:
+        stmt = stmt.where(Escalation.status == "open", Escalation.opened_at <= cutoff)
+    elif overdue is False:
+        stmt = stmt.where(or_(Escalation.status != "open", Escalation.opened_at > cutoff))
+    # Open ones first, the oldest (most urgent) on top.
+    return stmt.order_by(case((Escalation.status == "open", 0), else_=1), Escalation.opened_at, Escalation.id)
+
+
+def get_escalation(user: User, escalation_id: int) -> Escalation:
+    escalation = db.session.scalar(_visible_to(user).where(Escalation.id == escalation_id))
+    if escalation is None:
+        raise NotFound(f"no escalation {escalation_id}")
+    return escalation
+
+
+def resolve(user: User, escalation_id: int, note: str, now: datetime) -> Escalation:
+    """Close an escalation with what was done: the handling officer or a supervisor who sees it."""
+    escalation = get_escalation(user, escalation_id)
+    if user.role not in ("supervisor", "officer"):
+        raise Forbidden("an escalation is resolved by the handling officer or a supervisor")
+    note = (note or "").strip()
+    if not note:
+        raise RuleViolation("say what was done", errors={"json": {"note": ["must not be blank"]}})
+    if escalation.status != "open":
+        raise Conflict(f"escalation {escalation_id} was already resolved",
+                       resolved_at=escalation.resolved_at.isoformat() if escalation.resolved_at else None)
+    # Guarded, so two people closing it at once get one success and one 409.
+    won = db.session.execute(
+        update(Escalation).where(Escalation.id == escalation.id, Escalation.status == "open")
+        .values(status="resolved", resolved_at=now, resolved_by_id=user.id, note=note)
+        .execution_options(synchronize_session=False)
+    ).rowcount == 1
+    if not won:
+        db.session.rollback()
+        raise Conflict(f"escalation {escalation_id} was already resolved")
+    audit.record("escalation.resolve", "escalation", escalation.id, actor=user,
+                 before={"status": "open"}, after={"status": "resolved", "note": note})
+    db.session.commit()
+    db.session.refresh(escalation)
+    return escalation

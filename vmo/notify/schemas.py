@@ -1,0 +1,40 @@
+"""Wire formats for the outbox as staff see it."""
+from marshmallow import Schema, fields, validate
+
+from vmo.notify.models import MESSAGE_STATUSES
+
+
+class OutboxMessageSchema(Schema):
+    id = fields.Integer(required=True)
+    key = fields.String(required=True, metadata={"description": "Unique per message; also sent to the gateway "
+                                                                "as its Idempotency-Key",
+                                                 "example": "follow_up:fleet_vehicle:12"})
+    kind = fields.String(required=True, metadata={"example": "follow_up"})
+    phone = fields.String(required=True)
+    body = fields.String(required=True)
+    status = fields.String(required=True, metadata={"description": "pending, sent, failed or opted_out"})
+    attempts = fields.Integer(required=True)
+    last_error = fields.String(allow_none=True, metadata={"description": "Why the last attempt failed"})
+    subject_type = fields.String(allow_none=True, metadata={"example": "fleet_vehicle"})
+    subject_id = fields.Integer(allow_none=True)
+    officer = fields.Function(lambda m: (m.officer.badge_number or m.officer.username) if m.officer else None,
+                              allow_none=True, metadata={"description": "Badge number of the handling officer"})
+    answer = fields.String(allow_none=True, metadata={"description": "Follow-ups: satisfied or dissatisfied"})
+    replied_at = fields.AwareDateTime(allow_none=True)
+    created_at = fields.AwareDateTime(required=True)
+    next_attempt_at = fields.AwareDateTime(allow_none=True)
+    sent_at = fields.AwareDateTime(allow_none=True)
+
+
+class OutboxQueryArgsSchema(Schema):
+    status = fields.String(load_default=None, validate=validate.OneOf(MESSAGE_STATUSES))
+    kind = fields.String(load_default=None, validate=validate.Length(1, 32))
+    phone = fields.String(load_default=None, validate=validate.Length(5, 20))
+
+
+class OutboxSummarySchema(Schema):
+    pending = fields.Integer(required=True)
+    sent = fields.Integer(required=True)
+    failed = fields.Integer(required=True, metadata={"description": "Given up on: look at last_error"})
+    opted_out = fields.Integer(required=True)
+    backend = fields.String(required=True, metadata={"description": "The configured SMS backend (log or http)"})

@@ -1,0 +1,62 @@
+"""HTTP resources for the priority green channel: public booking, cancellation, the day's list (staff)."""
+from flask import current_app
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from vmo import clock
+from vmo.http import ErrorSchema, auth, current_user, idempotent
+from vmo.offices import services as offices
+from vmo.priority import services
+from vmo.priority.schemas import DayQueueSchema, PriorityBookingCreateSchema, PriorityBookingSchema
+
+blp = Blueprint("priority", __name__, url_prefix="/api/v1",
+                description="Priority green channel for pregnant, elderly (70+) and disabled people")
+STAFF = ("admin", "supervisor", "officer")
+
+
+@blp.route("/green-channel/priority-bookings")
+class PriorityBookingsResource(MethodView):
+    @idempotent(blp)
+    @blp.arguments(PriorityBookingCreateSchema)
+    @blp.response(201, PriorityBookingSchema)
+    @blp.alt_response(409, schema=ErrorSchema, description="the day's priority places are all booked, "
+                                                            "or this person already booked the day")
+    @blp.alt_response(422, schema=ErrorSchema, description="day not open, bad ID or phone, or the reason "
+                                                            "does not fit the ID (under 70, a man's ID)")
+    def post(self, data):
+        """Book a priority green-channel place (public; served first on the day)"""
+        office = offices.get_office(data.pop("office") or current_app.config["DEFAULT_OFFICE"])
+        return services.book(office, data, clock.local_today(office.timezone), clock.now(),
+                             int(current_app.config.get("PRIORITY_ELDERLY_AGE", 70)))
+
+
+@blp.route("/green-channel/priority-bookings/<string:reference>")
+class PriorityBookingResource(MethodView):
+    @blp.response(200, PriorityBookingSchema)
+    @blp.alt_response(404, schema=ErrorSchema, description="no booking with this reference")
+    def get(self, reference):
+        """A priority booking, by the reference given when it was made"""
+        return services.get_by_reference(reference)
+
+    @auth(blp, optional=True)
+    @blp.response(200, PriorityBookingSchema)
+    @blp.alt_response(404, schema=ErrorSchema, description="no booking with this reference")
+    @blp.alt_response(409, schema=ErrorSchema, description="already cancelled")
+    def delete(self, reference):
+        """Cancel a priority booking by its reference; the place goes back to the priority share"""
+        user = current_user(optional=True)
+        return services.cancel(reference, clock.now(), user if user is not None and user.is_staff else None)
+
+
+@blp.route("/green-channel/days/<date:date>/queue")
+class DayQueueResource(MethodView):
+    @auth(blp, *STAFF)
+    @blp.response(200, DayQueueSchema)
+    @blp.alt_response(404, schema=ErrorSchema, description="the day is not open")
+    def get(self, date):
+        """The day's serving order: priority bookings first, then fleet batches"""
+        return services.day_queue(current_user().office_id, date)
+
+
+def register(app, api) -> None:
+    api.register_blueprint(blp)

@@ -1,0 +1,57 @@
+"""Wire formats for priority bookings and the day's serving order."""
+from marshmallow import Schema, fields, validate
+
+from vmo.priority.models import REASONS
+
+
+class PriorityBookingCreateSchema(Schema):
+    name = fields.String(required=True, validate=validate.Length(1, 120), metadata={"example": "张桂英"})
+    id_number = fields.String(required=True, validate=validate.Length(15, 20),
+                              metadata={"description": "18-digit resident ID; for `elderly` the age (70+ on the "
+                                                       "day) is read from it", "example": "500119195201150021"})
+    phone = fields.String(required=True, validate=validate.Length(5, 20), metadata={"example": "13983000002"})
+    reason = fields.String(required=True, validate=validate.OneOf(REASONS),
+                           metadata={"description": "pregnant, elderly (70 or over) or disabled"})
+    date = fields.Date(required=True, metadata={"example": "2026-11-27"})
+    business = fields.String(load_default=None, validate=validate.Length(1, 200),
+                             metadata={"description": "The vehicle business to be done", "example": "机动车转移登记"})
+    certificate_number = fields.String(load_default=None, validate=validate.Length(1, 40),
+                                       metadata={"description": "Disability certificate number, shown at the counter"})
+    office = fields.String(load_default=None, validate=validate.Length(1, 40),
+                           metadata={"description": "Office code (default: the deployment's default office)"})
+
+
+class PriorityBookingSchema(Schema):
+    id = fields.Integer(required=True)
+    reference = fields.String(required=True, metadata={"description": "Keep it: it looks the booking up and "
+                                                                      "cancels it", "example": "PK7M2Q9XD"})
+    date = fields.Function(lambda b: b.day.day.isoformat(), required=True, metadata={"format": "date"})
+    name = fields.String(required=True)
+    id_number = fields.Function(lambda b: b.id_number[:6] + "********" + b.id_number[-4:], required=True,
+                                metadata={"description": "Masked"})
+    reason = fields.String(required=True)
+    business = fields.String(allow_none=True)
+    status = fields.String(required=True, metadata={"description": "booked or cancelled"})
+    created_at = fields.AwareDateTime(required=True)
+    cancelled_at = fields.AwareDateTime(allow_none=True)
+
+
+class QueueEntrySchema(Schema):
+    position = fields.Integer(required=True, metadata={"description": "Serving order, from 1"})
+    kind = fields.String(required=True, metadata={"description": "priority (served first) or fleet"})
+    id = fields.Integer(required=True, metadata={"description": "Priority booking or fleet appointment id"})
+    reference = fields.String(allow_none=True)
+    name = fields.String(required=True, metadata={"description": "The person, or the company"})
+    reason = fields.String(allow_none=True)
+    business = fields.String(allow_none=True)
+    phone = fields.String(required=True)
+    vehicles = fields.Integer(required=True)
+    batch_id = fields.Integer(allow_none=True)
+    booked_at = fields.AwareDateTime(required=True)
+
+
+class DayQueueSchema(Schema):
+    date = fields.Date(required=True)
+    capacity = fields.Integer(required=True)
+    priority_capacity = fields.Integer(required=True)
+    entries = fields.List(fields.Nested(QueueEntrySchema), required=True)

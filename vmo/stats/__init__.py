@@ -1,0 +1,1 @@
+"""Statistics: figures by SQL aggregation, extended by other packages through providers; the report page."""

@@ -1,0 +1,116 @@
+"""Wire formats for the statistics answer; figures from providers pass through unchanged."""
+from datetime import date, datetime
+
+from marshmallow import Schema, fields, post_dump, validate
+
+
+class StatsQueryArgsSchema(Schema):
+    from_ = fields.Date(data_key="from", load_default=None,
+                        metadata={"description": "First local day (default: 29 days before `to`)"})
+    to = fields.Date(load_default=None, metadata={"description": "Last local day, included (default: today)"})
+    format = fields.String(load_default="json", validate=validate.OneOf(("json", "csv")),
+                           metadata={"description": "csv: one `section,figure,value` row per figure"})
+
+
+class ReportQueryArgsSchema(Schema):
+    from_ = fields.Date(data_key="from", load_default=None)
+    to = fields.Date(load_default=None)
+
+
+Rate = fields.Float(allow_none=True, metadata={"description": "0..1; null when there is nothing to divide by"})
+
+
+class GreenChannelStatsSchema(Schema):
+    days_open = fields.Integer(required=True)
+    capacity = fields.Integer(required=True, metadata={"description": "Places over the days open"})
+    priority_capacity = fields.Integer(required=True)
+    appointments = fields.Integer(required=True, metadata={"description": "Fleet appointments booked"})
+    vehicles_booked = fields.Integer(required=True)
+    priority_bookings = fields.Integer(required=True)
+    priority_by_reason = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True)
+    utilisation = fields.Float(allow_none=True)
+
+
+class FollowUpStatsSchema(Schema):
+    sent = fields.Integer(required=True, metadata={"description": "Follow-ups sent in the period"})
+    replies = fields.Integer(required=True, metadata={"description": "Of those, answered at all"})
+    reply_rate = fields.Float(allow_none=True)
+    satisfied = fields.Integer(required=True)
+    dissatisfied = fields.Integer(required=True)
+    satisfaction_rate = fields.Float(allow_none=True, metadata={"description": "satisfied / (satisfied + "
+                                                                              "dissatisfied)"})
+    comments = fields.Integer(required=True)
+    pending = fields.Integer(required=True)
+    failed = fields.Integer(required=True)
+    opted_out = fields.Integer(required=True)
+
+
+class EscalationStatsSchema(Schema):
+    opened = fields.Integer(required=True)
+    resolved = fields.Integer(required=True)
+    open_now = fields.Integer(required=True)
+    overdue_now = fields.Integer(required=True)
+    average_hours_to_resolve = fields.Float(allow_none=True)
+
+
+class HandlingStatsSchema(Schema):
+    cases_finished = fields.Integer(required=True, metadata={"description": "Fleet vehicles registered"})
+    average_minutes = fields.Float(allow_none=True, metadata={"description": "From arrival (first inspection) "
+                                                                           "to registration"})
+    same_day = fields.Integer(required=True)
+    same_day_share = fields.Float(allow_none=True)
+
+
+class WeekSchema(Schema):
+    week = fields.Date(required=True, metadata={"description": "The Monday"})
+    sent = fields.Integer(required=True)
+    replies = fields.Integer(required=True)
+    satisfied = fields.Integer(required=True)
+    dissatisfied = fields.Integer(required=True)
+    satisfaction_rate = fields.Float(allow_none=True)
+
+
+class PointSchema(Schema):
+    label = fields.String(required=True)
+    value = fields.Float(allow_none=True)
+
+
+class ChartSchema(Schema):
+    id = fields.String(required=True)
+    title = fields.String(required=True)
+    unit = fields.String(load_default="")
+    points = fields.List(fields.Nested(PointSchema), required=True)
+
+
+class StatsSchema(Schema):
+    """The core figures; packages add their own top-level sections (e.g. weekend tests, tours)."""
+
+    office = fields.String(required=True)
+    from_ = fields.Date(data_key="from", attribute="from", required=True)
+    to = fields.Date(required=True)
+    generated_at = fields.AwareDateTime(required=True)
+    green_channel = fields.Nested(GreenChannelStatsSchema, required=True)
+    follow_ups = fields.Nested(FollowUpStatsSchema, required=True)
+    escalations = fields.Nested(EscalationStatsSchema, required=True)
+    handling = fields.Nested(HandlingStatsSchema, required=True)
+    satisfaction_by_week = fields.List(fields.Nested(WeekSchema), required=True)
+    charts = fields.List(fields.Nested(ChartSchema), required=True)
+    unavailable = fields.List(fields.String(), required=True,
+                              metadata={"description": "Providers that failed this time"})
+
+    @post_dump(pass_original=True)
+    def _provider_sections(self, data, original, **kwargs):
+        known = {field.attribute or name for name, field in self.fields.items()}
+        data.update({k: _plain(v) for k, v in original.items() if k not in known})
+        return data
+
+
+def _plain(value):
+    """Provider values as JSON: dates in ISO 8601."""
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value

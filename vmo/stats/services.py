@@ -1,0 +1,259 @@
+"""The office's figures for a period, each computed by one SQL aggregate (no rows are loaded).
+
+Other packages add their own figures through providers: callables `(office_id, start, end) -> dict`
+listed in `app.extensions["vmo.stats_providers"]` (vmo never imports them). A provider's keys are
+merged into the answer; a `charts` list (`[{"id", "title", "unit", "points": [{"label", "value"}]}]`)
+is appended to the report's charts. A provider that fails is named under `unavailable` and logged,
+so one broken package cannot take the statistics down.
+"""
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, case, func, select
+
+from vmo.booking.models import Slot
+from vmo.errors import RuleViolation
+from vmo.extensions import db
+from vmo.fleet.models import FleetAppointment, FleetInspection, FleetVehicle, GreenChannelDay
+from vmo.followup.models import Escalation, InboundMessage
+from vmo.notify.models import OutboxMessage
+from vmo.offices.models import Office
+from vmo.priority.models import REASONS, PriorityBooking
+
+log = logging.getLogger("vmo.stats")
+PROVIDERS_KEY = "vmo.stats_providers"
+MAX_DAYS = 366
+
+
+@dataclass(frozen=True)
+class Period:
+    """Local dates `start`..`end` (both included) in the office's zone, and the UTC instants around them."""
+
+    start: date
+    end: date
+    zone: ZoneInfo
+
+    @property
+    def start_utc(self) -> datetime:
+        return datetime.combine(self.start, time(), self.zone).astimezone(timezone.utc)
+
+    @property
+    def end_utc(self) -> datetime:
+        """Exclusive: local midnight after the last day."""
+        return datetime.combine(self.end + timedelta(days=1), time(), self.zone).astimezone(timezone.utc)
+
+    def contains(self, column):
+        return and_(column >= self.start_utc, column < self.end_utc)
+
+
+def period(start: date | None, end: date | None, today: date, zone: ZoneInfo, default_days: int = 30) -> Period:
+    end = end or today
+    start = start or end - timedelta(days=default_days - 1)
+    if start > end:
+        raise RuleViolation("`from` is after `to`", errors={"query": {"from": ["must not be after `to`"]}})
+    if (end - start).days >= MAX_DAYS:
+        raise RuleViolation(f"at most {MAX_DAYS} days at once", errors={"query": {"from": [f"at most {MAX_DAYS} days"]}})
+    return Period(start, end, zone)
+
+
+# ---- portable SQL pieces ---------------------------------------------------------------
+
+def _dialect() -> str:
+    return db.session.get_bind().dialect.name
+
+
+def _local_date(column, p: Period):
+    """The office-local date of a UTC timestamp column, computed in SQL."""
+    if _dialect() == "postgresql":
+        return func.date(func.timezone(p.zone.key, column))
+    # SQLite has no zone database: use the zone's offset for the period (exact for zones without DST,
+    # such as the default Asia/Shanghai).
+    minutes = int(p.start_utc.astimezone(p.zone).utcoffset().total_seconds() // 60)
+    return func.date(column, f"{minutes:+d} minutes")
+
+
+def _seconds_between(later, earlier):
+    if _dialect() == "postgresql":
+        return func.extract("epoch", later - earlier)
+    return (func.julianday(later) - func.julianday(earlier)) * 86400.0
+
+
+def _as_date(value) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
+def _count_if(condition):
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+# ---- the figures -----------------------------------------------------------------------
+
+def green_channel(office_id: int, p: Period) -> dict:
+    in_days = and_(GreenChannelDay.office_id == office_id, GreenChannelDay.day >= p.start, GreenChannelDay.day <= p.end)
+    ordinary = Slot.__table__.alias("ordinary")
+    kept = Slot.__table__.alias("kept")
+    days = db.session.execute(
+        select(func.count(GreenChannelDay.id), func.coalesce(func.sum(ordinary.c.capacity), 0),
+               func.coalesce(func.sum(kept.c.capacity), 0))
+        .select_from(GreenChannelDay)
+        .join(ordinary, ordinary.c.id == GreenChannelDay.slot_id)
+        .outerjoin(kept, kept.c.id == GreenChannelDay.priority_slot_id)
+        .where(in_days)
+    ).one()
+    appointments = db.session.execute(
+        select(func.count(FleetAppointment.id), func.coalesce(func.sum(FleetAppointment.units), 0))
+        .join(GreenChannelDay, GreenChannelDay.id == FleetAppointment.day_id)
+        .where(in_days, FleetAppointment.status == "booked")
+    ).one()
+    by_reason = dict(db.session.execute(
+        select(PriorityBooking.reason, func.count(PriorityBooking.id))
+        .join(GreenChannelDay, GreenChannelDay.id == PriorityBooking.day_id)
+        .where(in_days, PriorityBooking.status == "booked")
+        .group_by(PriorityBooking.reason)
+    ).all())
+    priority = sum(by_reason.values())
+    capacity = int(days[1]) + int(days[2])
+    return {
+        "days_open": days[0], "capacity": capacity, "priority_capacity": int(days[2]),
+        "appointments": appointments[0], "vehicles_booked": int(appointments[1]),
+        "priority_bookings": priority,
+        "priority_by_reason": {reason: by_reason.get(reason, 0) for reason in REASONS},
+        "utilisation": _rate(int(appointments[1]) + priority, capacity),
+    }
+
+
+def follow_ups(office_id: int, p: Period) -> dict:
+    """Follow-ups sent in the period and what became of them (replies may come after the period)."""
+    row = db.session.execute(
+        select(func.count(OutboxMessage.id),
+               _count_if(OutboxMessage.replied_at.is_not(None)),
+               _count_if(OutboxMessage.answer == "satisfied"),
+               _count_if(OutboxMessage.answer == "dissatisfied"))
+        .where(OutboxMessage.office_id == office_id, OutboxMessage.kind == "follow_up",
+               OutboxMessage.status == "sent", p.contains(OutboxMessage.sent_at))
+    ).one()
+    sent, replies, satisfied, dissatisfied = (int(v) for v in row)
+    unsent = dict(db.session.execute(
+        select(OutboxMessage.status, func.count(OutboxMessage.id))
+        .where(OutboxMessage.office_id == office_id, OutboxMessage.kind == "follow_up",
+               OutboxMessage.status != "sent", p.contains(OutboxMessage.created_at))
+        .group_by(OutboxMessage.status)
+    ).all())
+    comments = db.session.scalar(
+        select(func.count(InboundMessage.id))
+        .where(InboundMessage.office_id == office_id, InboundMessage.outcome == "comment",
+               p.contains(InboundMessage.received_at)))
+    return {
+        "sent": sent, "replies": replies, "reply_rate": _rate(replies, sent),
+        "satisfied": satisfied, "dissatisfied": dissatisfied,
+        "satisfaction_rate": _rate(satisfied, satisfied + dissatisfied),
+        "comments": comments, "pending": unsent.get("pending", 0), "failed": unsent.get("failed", 0),
+        "opted_out": unsent.get("opted_out", 0),
+    }
+
+
+def escalations(office_id: int, p: Period, now: datetime, highlight_after: timedelta) -> dict:
+    mine = Escalation.office_id == office_id
+    row = db.session.execute(
+        select(_count_if(p.contains(Escalation.opened_at)),
+               _count_if(p.contains(Escalation.resolved_at)),
+               _count_if(Escalation.status == "open"),
+               _count_if(and_(Escalation.status == "open", Escalation.opened_at <= now - highlight_after)))
+        .where(mine)
+    ).one()
+    hours = db.session.scalar(
+        select(func.avg(_seconds_between(Escalation.resolved_at, Escalation.opened_at)) / 3600.0)
+        .where(mine, Escalation.status == "resolved", p.contains(Escalation.resolved_at)))
+    return {"opened": int(row[0]), "resolved": int(row[1]), "open_now": int(row[2]), "overdue_now": int(row[3]),
+            "average_hours_to_resolve": round(float(hours), 2) if hours is not None else None}
+
+
+def handling(office_id: int, p: Period) -> dict:
+    """Fleet vehicles registered in the period, timed from arrival (the vehicle's first inspection,
+    the first moment the office records it on site) to registration, the finished case."""
+    arrival = (select(FleetInspection.vehicle_id, func.min(FleetInspection.inspected_at).label("arrived_at"))
+               .group_by(FleetInspection.vehicle_id).subquery())
+    seconds = _seconds_between(FleetVehicle.registered_at, arrival.c.arrived_at)
+    same_day = _local_date(FleetVehicle.registered_at, p) == _local_date(arrival.c.arrived_at, p)
+    row = db.session.execute(
+        select(func.count(FleetVehicle.id), func.avg(seconds), _count_if(same_day))
+        .select_from(FleetVehicle)
+        .join(arrival, arrival.c.vehicle_id == FleetVehicle.id)
+        .where(FleetVehicle.office_id == office_id, FleetVehicle.status == "registered",
+               p.contains(FleetVehicle.registered_at))
+    ).one()
+    finished, avg_seconds, same = int(row[0]), row[1], int(row[2])
+    return {"cases_finished": finished,
+            "average_minutes": round(float(avg_seconds) / 60, 1) if avg_seconds is not None else None,
+            "same_day": same, "same_day_share": _rate(same, finished)}
+
+
+def satisfaction_by_week(office_id: int, p: Period) -> list[dict]:
+    """Per week (Monday), follow-ups sent and their answers: grouped by local day in SQL, weeks here."""
+    day = _local_date(OutboxMessage.sent_at, p).label("day")
+    rows = db.session.execute(
+        select(day, func.count(OutboxMessage.id), _count_if(OutboxMessage.replied_at.is_not(None)),
+               _count_if(OutboxMessage.answer == "satisfied"), _count_if(OutboxMessage.answer == "dissatisfied"))
+        .where(OutboxMessage.office_id == office_id, OutboxMessage.kind == "follow_up",
+               OutboxMessage.status == "sent", p.contains(OutboxMessage.sent_at))
+        .group_by(day).order_by(day)
+    ).all()
+    weeks: dict[date, list[int]] = {}
+    for value, *counts in rows:
+        local = _as_date(value)
+        monday = local - timedelta(days=local.weekday())
+        totals = weeks.setdefault(monday, [0, 0, 0, 0])
+        for i, n in enumerate(counts):
+            totals[i] += int(n)
+    return [{"week": monday, "sent": s, "replies": r, "satisfied": ok, "dissatisfied": bad,
+             "satisfaction_rate": _rate(ok, ok + bad)} for monday, (s, r, ok, bad) in sorted(weeks.items())]
+
+
+# ---- the whole answer ------------------------------------------------------------------
+
+def collect(office: Office, p: Period, now: datetime, highlight_after: timedelta,
+            providers: Iterable[Callable] = ()) -> dict:
+    weekly = satisfaction_by_week(office.id, p)
+    answer = {
+        "office": office.code, "from": p.start, "to": p.end, "generated_at": now,
+        "green_channel": green_channel(office.id, p),
+        "follow_ups": follow_ups(office.id, p),
+        "escalations": escalations(office.id, p, now, highlight_after),
+        "handling": handling(office.id, p),
+        "satisfaction_by_week": weekly,
+        "charts": [{"id": "satisfaction_by_week", "title": "满意率（按周） Satisfaction by week", "unit": "%",
+                    "points": [{"label": w["week"].strftime("%m-%d"),
+                                "value": round(w["satisfaction_rate"] * 100, 2)
+                                if w["satisfaction_rate"] is not None else None} for w in weekly]}],
+        "unavailable": [],
+    }
+    for provider in providers:
+        name = getattr(provider, "__qualname__", repr(provider))
+        try:
+            extra = provider(office.id, p.start, p.end) or {}
+        except Exception:  # a broken package must not take the office's statistics down
+            log.exception("stats provider %s failed", name)
+            db.session.rollback()
+            answer["unavailable"].append(name)
+            continue
+        _merge(answer, extra, name)
+    return answer
+
+
+def _merge(answer: dict, extra: dict, name: str) -> None:
+    for key, value in extra.items():
+        if key == "charts":
+            answer["charts"].extend(value)
+        elif key not in answer:
+            answer[key] = value
+        elif isinstance(answer[key], dict) and isinstance(value, dict):
+            answer[key] = {**answer[key], **value}
+        else:
+            log.warning("stats provider %s: key %r is taken; ignored", name, key)
