@@ -38,6 +38,7 @@ def pg_schema():
         db.drop_all()
         db.create_all()
         tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+        db.engine.dispose()  # an open pooled connection is a ResourceWarning (an error) at exit
     yield tables
 
 

@@ -11,4 +11,7 @@ def insert_ignoring_conflicts(model, rows: list[dict], index_elements: list[str]
     dialect = db.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     stmt = insert(model).values(rows).on_conflict_do_nothing(index_elements=index_elements)
-    return db.session.execute(stmt).rowcount
+    # Not .rowcount: through the ORM session it is -1 on psycopg for a multi-row INSERT; RETURNING
+    # gives one row per row that went in, on both databases.
+    primary_key = list(model.__table__.primary_key.columns)[0]
+    return len(db.session.execute(stmt.returning(primary_key)).all())

@@ -295,17 +295,20 @@ def register_vehicle(officer: User, vin: str, now: datetime, topup: int = 200) -
     if vehicle.status != "inspected":
         raise Conflict(_state_message(vehicle, "registered"))
     office = db.session.get(Office, vehicle.office_id)
-    plate = _take_plate(office, vehicle, now, topup)
-    # The status guard makes a concurrent second registration of the same VIN a no-op we detect.
+    # Claim the vehicle before the plate: a concurrent second registration of the same VIN stops
+    # here (409) instead of taking a second plate for it (a unique violation, a 500, before).
     changed = db.session.execute(
         update(FleetVehicle)
         .where(FleetVehicle.id == vehicle.id, FleetVehicle.status == "inspected")
-        .values(status="registered", plate=plate, registered_at=now, registered_by_id=officer.id)
+        .values(status="registered", registered_at=now, registered_by_id=officer.id)
         .execution_options(synchronize_session=False)
     ).rowcount
     if changed != 1:
         db.session.rollback()
         raise Conflict(f"vehicle {vin} was registered by someone else just now")
+    plate = _take_plate(office, vehicle, now, topup)
+    db.session.execute(update(FleetVehicle).where(FleetVehicle.id == vehicle.id).values(plate=plate)
+                       .execution_options(synchronize_session=False))
     db.session.refresh(vehicle)
     _refresh_batch_status(vehicle.batch, now)
     company = vehicle.batch.company
