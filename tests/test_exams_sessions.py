@@ -169,3 +169,27 @@ def test_every_endpoint_is_in_openapi_with_its_schemas(client):
     assert list(paths["/api/v1/calendars/test-sessions.ics"]["get"]["responses"]["200"]["content"]) == ["text/calendar"]
     booking_props = spec["components"]["schemas"]["Booking"]["properties"]
     assert {"id", "session_id", "status", "outcome"} <= set(booking_props)
+
+
+def test_the_demo_step_opens_next_weekends_sessions_once(app, client, factory):
+    from schedules.exams.demo import demo_step
+    from vmo.offices.services import get_office
+
+    factory.staff("officer")
+    with app.app_context():
+        assert "schedules.exams.demo" in {s.__module__ for s in app.extensions["vmo.demo_steps"]}
+        first = demo_step(get_office(factory.office))
+        second = demo_step(get_office(factory.office))
+    assert first == second and len(first) == 2
+    sessions = client.get("/api/v1/test-sessions?weekend=true").get_json()
+    assert [(s["date"], s["subject"], s["allocation"]) for s in sessions] == [
+        ("2026-11-28", 2, "first_come"), ("2026-11-29", 3, "ballot")]
+    assert sessions[1]["applications_close_at"] == "2026-11-26T20:00:00+08:00"
+
+
+def test_the_demo_step_needs_an_officer(app, factory):
+    from schedules.exams.demo import demo_step
+    from vmo.offices.services import get_office
+
+    with app.app_context():
+        assert demo_step(get_office(factory.office)) == ["test sessions: no officer in the office, skipped"]
