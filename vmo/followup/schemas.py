@@ -21,7 +21,7 @@ class InboundCreateSchema(Schema):
     received_at = fields.AwareDateTime(load_default=None)
 
 
-class CaseSchema(Schema):
+class FollowUpCaseSchema(Schema):
     type = fields.String(attribute="subject_type", allow_none=True, metadata={"example": "fleet_vehicle"})
     id = fields.Integer(attribute="subject_id", allow_none=True)
 
@@ -34,7 +34,7 @@ class InboundResultSchema(Schema):
     duplicate = fields.Boolean(required=True, metadata={"description": "True when this message_id was "
                                                                        "already recorded: nothing changed"})
     follow_up_id = fields.Integer(attribute="inbound.follow_up_id", allow_none=True)
-    case = fields.Function(lambda r: CaseSchema().dump(r.inbound.follow_up) if r.inbound.follow_up else None,
+    case = fields.Function(lambda r: FollowUpCaseSchema().dump(r.inbound.follow_up) if r.inbound.follow_up else None,
                            allow_none=True, metadata={"description": "What the follow-up was about"})
     escalation_id = fields.Function(lambda r: r.inbound.escalation.id if r.inbound.escalation else None,
                                     allow_none=True)
@@ -44,12 +44,6 @@ def _staff_name(user):
     if user is None:
         return None
     return {"username": user.username, "badge_number": user.badge_number, "display_name": user.display_name}
-
-
-class StaffRefSchema(Schema):
-    username = fields.String(required=True)
-    badge_number = fields.String(allow_none=True)
-    display_name = fields.String(allow_none=True)
 
 
 def _overdue(escalation) -> bool:
@@ -63,7 +57,7 @@ class EscalationSchema(Schema):
     overdue = fields.Function(_overdue, required=True,
                               metadata={"description": "Open for longer than ESCALATION_HIGHLIGHT_HOURS"})
     opened_at = fields.AwareDateTime(required=True)
-    case = fields.Function(lambda e: CaseSchema().dump(e), required=True)
+    case = fields.Function(lambda e: FollowUpCaseSchema().dump(e), required=True)
     officer = fields.Function(lambda e: _staff_name(e.officer), allow_none=True,
                               metadata={"description": "The officer who handled the case"})
     supervisor = fields.Function(lambda e: e.officer.supervisor.username if e.officer and e.officer.supervisor

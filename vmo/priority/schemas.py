@@ -36,7 +36,7 @@ class PriorityBookingSchema(Schema):
     cancelled_at = fields.AwareDateTime(allow_none=True)
 
 
-class QueueEntrySchema(Schema):
+class DayQueueEntrySchema(Schema):
     position = fields.Integer(required=True, metadata={"description": "Serving order, from 1"})
     kind = fields.String(required=True, metadata={"description": "priority (served first) or fleet"})
     id = fields.Integer(required=True, metadata={"description": "Priority booking or fleet appointment id"})
@@ -54,4 +54,4 @@ class DayQueueSchema(Schema):
     date = fields.Date(required=True)
     capacity = fields.Integer(required=True)
     priority_capacity = fields.Integer(required=True)
-    entries = fields.List(fields.Nested(QueueEntrySchema), required=True)
+    entries = fields.List(fields.Nested(DayQueueEntrySchema), required=True)

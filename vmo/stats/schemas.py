@@ -61,7 +61,7 @@ class HandlingStatsSchema(Schema):
     same_day_share = fields.Float(allow_none=True)
 
 
-class WeekSchema(Schema):
+class StatsWeekSchema(Schema):
     week = fields.Date(required=True, metadata={"description": "The Monday"})
     sent = fields.Integer(required=True)
     replies = fields.Integer(required=True)
@@ -70,16 +70,16 @@ class WeekSchema(Schema):
     satisfaction_rate = fields.Float(allow_none=True)
 
 
-class PointSchema(Schema):
+class StatsChartPointSchema(Schema):
     label = fields.String(required=True)
     value = fields.Float(allow_none=True)
 
 
-class ChartSchema(Schema):
+class StatsChartSchema(Schema):
     id = fields.String(required=True)
     title = fields.String(required=True)
     unit = fields.String(load_default="")
-    points = fields.List(fields.Nested(PointSchema), required=True)
+    points = fields.List(fields.Nested(StatsChartPointSchema), required=True)
 
 
 class StatsSchema(Schema):
@@ -93,8 +93,8 @@ class StatsSchema(Schema):
     follow_ups = fields.Nested(FollowUpStatsSchema, required=True)
     escalations = fields.Nested(EscalationStatsSchema, required=True)
     handling = fields.Nested(HandlingStatsSchema, required=True)
-    satisfaction_by_week = fields.List(fields.Nested(WeekSchema), required=True)
-    charts = fields.List(fields.Nested(ChartSchema), required=True)
+    satisfaction_by_week = fields.List(fields.Nested(StatsWeekSchema), required=True)
+    charts = fields.List(fields.Nested(StatsChartSchema), required=True)
     unavailable = fields.List(fields.String(), required=True,
                               metadata={"description": "Providers that failed this time"})
 
