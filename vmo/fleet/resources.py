@@ -106,7 +106,7 @@ class VehicleResource(MethodView):
 
 @blp.route("/fleet/vehicles/<string:vin>/inspection")
 class InspectionResource(MethodView):
-    @auth(blp, *STAFF)
+    @auth(blp, "officer")
     @idempotent(blp)
     @blp.arguments(InspectionCreateSchema)
     @blp.response(201, InspectionSchema)
@@ -119,7 +119,7 @@ class InspectionResource(MethodView):
 
 @blp.route("/fleet/vehicles/<string:vin>/registration")
 class RegistrationResource(MethodView):
-    @auth(blp, *STAFF)
+    @auth(blp, "officer")
     @idempotent(blp)
     @blp.response(201, VehicleSchema)
     @blp.alt_response(404, schema=ErrorSchema, description="no such vehicle in this office")
@@ -158,7 +158,7 @@ class DayResource(MethodView):
         office = user.office if user is not None else offices.get_office(current_app.config["DEFAULT_OFFICE"])
         return services.get_day(office.id, date)
 
-    @auth(blp, *STAFF)
+    @auth(blp, "officer")
     @blp.arguments(DayUpdateSchema)
     @blp.response(200, DaySchema)
     @blp.alt_response(201, schema=DaySchema, description="the day was opened")
