@@ -133,11 +133,15 @@ def plates():
 @with_appcontext
 def plates_add(count, new_energy, office_code):
     """Add fresh random plates to the pool."""
+    from vmo.errors import DomainError
     from vmo.extensions import db
     from vmo.fleet import services as fleet_services
     from vmo.offices import services as offices
 
-    office = offices.get_office(office_code or current_app.config["DEFAULT_OFFICE"])
+    try:
+        office = offices.get_office(office_code or current_app.config["DEFAULT_OFFICE"])
+    except DomainError as exc:
+        _fail(exc)
     added = fleet_services.add_plates(office, "new_energy" if new_energy else "ordinary", count)
     db.session.commit()
     click.echo(f"added {added} plates; pool now {fleet_services.plate_pool_counts(office.id)}")
