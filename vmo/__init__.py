@@ -37,10 +37,12 @@ def create_app(config: dict | None = None) -> Flask:
     from vmo.accounts.resources import register as register_accounts
     from vmo.audit.resources import register as register_audit
     from vmo.fleet.resources import register as register_fleet
+    from vmo.motorcycles.resources import register as register_motorcycles
 
     register_accounts(app, api)
     register_audit(app, api)
     register_fleet(app, api)
+    register_motorcycles(app, api)
     from vmo.satisfaction import register as register_satisfaction
     register_satisfaction(app, api)
 

@@ -1,0 +1,36 @@
+"""The motorcycle register table."""
+from datetime import date, datetime
+
+from sqlalchemy import Date, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from vmo.extensions import db
+from vmo.types import UTCDateTime, utcnow
+
+
+class Motorcycle(db.Model):
+    """One registered motorcycle, as the office's register knows it.
+
+    `next_due_on` is derived from the registration and last inspection dates by the due rules
+    (vmo.motorcycles.rules) and stored so township counts are one indexed GROUP BY; `due_rules`
+    names the rules it was computed with, so rows computed under other settings are recomputed.
+    """
+
+    __tablename__ = "motorcycles"
+    __table_args__ = (Index("ix_motorcycles_office_township_due", "office_id", "township", "next_due_on"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"), index=True)
+    # A plate is one physical plate across the deployment, hence unique without the office.
+    plate: Mapped[str] = mapped_column(String(12), unique=True)
+    # A 17-character VIN, or an older frame number (车架号) of another length.
+    vin: Mapped[str | None] = mapped_column(String(25))
+    owner_name: Mapped[str] = mapped_column(String(120))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    township: Mapped[str] = mapped_column(String(40))
+    registered_on: Mapped[date] = mapped_column(Date)
+    last_inspected_on: Mapped[date | None] = mapped_column(Date)
+    next_due_on: Mapped[date | None] = mapped_column(Date)
+    due_rules: Mapped[str] = mapped_column(String(32), default="", index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

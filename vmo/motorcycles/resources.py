@@ -1,0 +1,49 @@
+"""HTTP resources for the motorcycle register: township due counts and single look-ups."""
+from flask import current_app
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from vmo import clock
+from vmo.http import ErrorSchema, auth, current_user
+from vmo.motorcycles import services
+from vmo.motorcycles.rules import CONFIG_KEYS, DEFAULTS, DueRules
+from vmo.motorcycles.schemas import MotorcycleSchema, TownshipSchema
+
+blp = Blueprint("motorcycles", __name__, url_prefix="/api/v1",
+                description="The motorcycle register and who is due for inspection")
+STAFF = ("admin", "supervisor", "officer")
+
+
+def due_rules() -> DueRules:
+    return DueRules.from_config(current_app.config)
+
+
+@blp.route("/townships")
+class TownshipsResource(MethodView):
+    @auth(blp, *STAFF)
+    @blp.response(200, TownshipSchema(many=True))
+    def get(self):
+        """Townships with how many motorcycles are due or overdue for inspection"""
+        user = current_user()
+        return services.township_counts(user.office_id, due_rules(), clock.local_today(user.office.timezone))
+
+
+@blp.route("/motorcycles/<string:plate>")
+class MotorcycleResource(MethodView):
+    @auth(blp, *STAFF)
+    @blp.response(200, MotorcycleSchema)
+    @blp.alt_response(404, schema=ErrorSchema, description="not on this office's register")
+    def get(self, plate):
+        """One motorcycle on the register, with its next due date"""
+        user = current_user()
+        return services.describe(user.office_id, plate, due_rules(), clock.local_today(user.office.timezone))
+
+
+def register(app, api) -> None:
+    for field, key in CONFIG_KEYS.items():
+        app.config.setdefault(key, DEFAULTS[field])
+    app.config.setdefault("MOTORCYCLE_IMPORT_CHUNK", 1000)
+    DueRules.from_config(app.config)  # bad settings fail at start-up, not on the first request
+    api.register_blueprint(blp)
+    from vmo.motorcycles.cli import motorcycles
+    app.cli.add_command(motorcycles)

@@ -1,0 +1,290 @@
+"""The motorcycle register: bulk import (idempotent by plate), due dates and township counts."""
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import and_, case, func, or_, select, update
+
+from vmo import validators
+from vmo.accounts.models import User
+from vmo.audit import services as audit
+from vmo.dbutil import upsert
+from vmo.errors import NotFound, RuleViolation
+from vmo.extensions import db
+from vmo.motorcycles.models import Motorcycle
+from vmo.motorcycles.rules import DueRules
+from vmo.offices.models import Office
+
+# Accepted header names per field: the office's own export uses the Chinese ones.
+COLUMNS = {
+    "plate": ("plate", "号牌号码", "号牌", "车牌号"),
+    "vin": ("vin", "frame_number", "车架号", "车辆识别代号"),
+    "owner_name": ("owner_name", "owner", "所有人", "车主"),
+    "phone": ("phone", "联系电话", "手机号码", "手机"),
+    "township": ("township", "乡镇", "乡镇街道", "所在乡镇"),
+    "registered_on": ("registered_on", "初次登记日期", "登记日期"),
+    "last_inspected_on": ("last_inspected_on", "最近检验日期", "检验日期"),
+}
+REQUIRED = ("plate", "owner_name", "township", "registered_on")
+_FRAME_CHARS = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+
+@dataclass
+class ImportReport:
+    """What an import did; `bad_rows` are (row number, message), the header being row 1."""
+
+    rows: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    bad_rows: list[tuple[int, str]] = field(default_factory=list)
+
+    @property
+    def imported(self) -> int:
+        return self.inserted + self.updated + self.unchanged
+
+
+def _header_map(keys: Iterable[str]) -> dict[str, str]:
+    """Field name -> the file's column name; a missing required column fails the whole import."""
+    present = {(k or "").strip().lstrip("\ufeff").lower(): k for k in keys}
+    mapping = {}
+    for name, aliases in COLUMNS.items():
+        for alias in aliases:
+            if alias.lower() in present:
+                mapping[name] = present[alias.lower()]
+                break
+    missing = [name for name in REQUIRED if name not in mapping]
+    if missing:
+        accepted = "; ".join(f"{name}: {' / '.join(COLUMNS[name])}" for name in missing)
+        raise RuleViolation(f"the file has no column for {', '.join(missing)} (accepted headers: {accepted}); "
+                            "nothing was imported")
+    return mapping
+
+
+def _parse_date(text: str) -> date:
+    value = text.strip().replace("/", "-").replace(".", "-")
+    if len(value) == 8 and value.isdigit():
+        value = f"{value[:4]}-{value[4:6]}-{value[6:]}"
+    try:
+        year, month, day = (int(part) for part in value.split("-"))
+        return date(year, month, day)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a date (YYYY-MM-DD)") from None
+
+
+def _frame_number(text: str) -> str | None:
+    value = text.strip().upper()
+    if not value:
+        return None
+    if len(value) == 17:
+        return validators.validate_vin(value)
+    if not 6 <= len(value) <= 25 or not _FRAME_CHARS.issuperset(value):
+        raise ValueError("must be a 17-character VIN or a frame number of 6 to 25 letters and digits")
+    return value
+
+
+def clean_row(raw: dict, mapping: dict[str, str], today: date) -> tuple[dict, list[str]]:
+    """One file row as column values, or the list of what is wrong with it."""
+    text = {name: (raw.get(column) or "").strip() for name, column in mapping.items()}
+    problems, row = [], {}
+
+    def check(name: str, fn: Callable[[str], object]):
+        try:
+            row[name] = fn(text.get(name, ""))
+        except (ValueError, TypeError) as exc:
+            problems.append(f"{name}: {exc}")
+
+    for name in REQUIRED:
+        if not text.get(name):
+            problems.append(f"{name}: missing")
+    if problems:
+        return {}, problems
+    check("plate", validators.validate_plate)
+    check("vin", _frame_number)
+    check("owner_name", lambda v: v if len(v) <= 120 else _raise("at most 120 characters"))
+    check("phone", lambda v: validators.validate_mobile(v) if v else None)
+    check("township", lambda v: v if len(v) <= 40 else _raise("at most 40 characters"))
+    check("registered_on", _parse_date)
+    check("last_inspected_on", lambda v: _parse_date(v) if v else None)
+    registered, last = row.get("registered_on"), row.get("last_inspected_on")
+    if registered and registered > today:
+        problems.append(f"registered_on: {registered.isoformat()} is in the future")
+    if last and last > today:
+        problems.append(f"last_inspected_on: {last.isoformat()} is in the future")
+    if registered and last and last < registered:
+        problems.append("last_inspected_on: before registered_on")
+    return row, problems
+
+
+def _raise(message: str):
+    raise ValueError(message)
+
+
+def _update_values(excluded, table) -> dict:
+    # A later inspection already on record (e.g. from a tour) beats an older date in the file; the
+    # due date of such a row is then marked stale and recomputed at the end of the import.
+    keep_last = and_(table.c.last_inspected_on.is_not(None),
+                     or_(excluded.last_inspected_on.is_(None),
+                         table.c.last_inspected_on > excluded.last_inspected_on))
+    return {
+        "vin": excluded.vin, "owner_name": excluded.owner_name, "phone": excluded.phone,
+        "township": excluded.township, "registered_on": excluded.registered_on,
+        "last_inspected_on": case((keep_last, table.c.last_inspected_on), else_=excluded.last_inspected_on),
+        "next_due_on": case((keep_last, table.c.next_due_on), else_=excluded.next_due_on),
+        "due_rules": case((keep_last, ""), else_=excluded.due_rules),
+        "updated_at": excluded.updated_at,
+    }
+
+
+def _changed(excluded, table):
+    # Only rows of the same office that really change are written, so a re-import reports 0 updated.
+    return and_(
+        table.c.office_id == excluded.office_id,
+        or_(*(table.c[name].is_distinct_from(excluded[name])
+              for name in ("vin", "owner_name", "phone", "township", "registered_on")),
+            and_(excluded.last_inspected_on.is_not(None),
+                 or_(table.c.last_inspected_on.is_(None), excluded.last_inspected_on > table.c.last_inspected_on)),
+            table.c.due_rules != excluded.due_rules),
+    )
+
+
+def import_rows(office: Office, rows: list[dict], *, rules: DueRules, today: date, now: datetime,
+                actor: User | None = None, chunk_size: int = 1000,
+                progress: Callable[[int], None] | None = None) -> ImportReport:
+    """Insert or update motorcycles by plate; bad rows are reported by number and skipped.
+
+    Rows are checked in Python and written with one INSERT ... ON CONFLICT (plate) DO UPDATE per
+    chunk, so tens of thousands of rows take seconds. Importing the same file again changes nothing.
+    """
+    report = ImportReport(rows=len(rows))
+    if not rows:
+        return report
+    mapping = _header_map(rows[0].keys())
+    seen: dict[str, int] = {}
+    for start in range(0, len(rows), chunk_size):
+        good: list[tuple[int, dict]] = []
+        for number, raw in enumerate(rows[start:start + chunk_size], start=start + 2):
+            row, problems = clean_row(raw, mapping, today)
+            if not problems and row["plate"] in seen:
+                problems = [f"plate: {row['plate']} already on row {seen[row['plate']]}"]
+            if problems:
+                report.bad_rows.append((number, "; ".join(problems)))
+                continue
+            seen[row["plate"]] = number
+            good.append((number, row))
+        _write_chunk(office, good, rules, now, report)
+        if progress is not None:
+            progress(min(chunk_size, len(rows) - start))
+    refresh_due_dates(rules, office.id)
+    audit.record("motorcycles.import", "motorcycle_register", office.code, actor=actor, office_id=office.id,
+                 after={"rows": report.rows, "inserted": report.inserted, "updated": report.updated,
+                        "unchanged": report.unchanged, "bad_rows": len(report.bad_rows)})
+    db.session.commit()
+    return report
+
+
+def _write_chunk(office: Office, good: list[tuple[int, dict]], rules: DueRules, now: datetime,
+                 report: ImportReport) -> None:
+    if not good:
+        return
+    owners = dict(db.session.execute(
+        select(Motorcycle.plate, Motorcycle.office_id).where(Motorcycle.plate.in_([r["plate"] for _, r in good]))
+    ).all())
+    values = []
+    for number, row in good:
+        owner = owners.get(row["plate"])
+        if owner is not None and owner != office.id:
+            report.bad_rows.append((number, f"plate: {row['plate']} is on another office's register"))
+            continue
+        values.append({
+            **row, "office_id": office.id, "created_at": now, "updated_at": now,
+            "next_due_on": rules.next_due(row["registered_on"], row["last_inspected_on"]),
+            "due_rules": rules.fingerprint,
+        })
+    existing = sum(1 for v in values if v["plate"] in owners)
+    written = upsert(Motorcycle, values, ["plate"], _update_values, where=_changed)
+    inserted = len(values) - existing
+    report.inserted += inserted
+    report.updated += written - inserted
+    report.unchanged += existing - (written - inserted)
+    report.bad_rows.sort()
+
+
+def refresh_due_dates(rules: DueRules, office_id: int | None = None, chunk_size: int = 2000) -> int:
+    """Recompute due dates computed under other rules (or marked stale); does not commit."""
+    done = 0
+    while True:
+        stmt = select(Motorcycle.id, Motorcycle.registered_on, Motorcycle.last_inspected_on).where(
+            Motorcycle.due_rules != rules.fingerprint)
+        if office_id is not None:
+            stmt = stmt.where(Motorcycle.office_id == office_id)
+        batch = db.session.execute(stmt.limit(chunk_size)).all()
+        if not batch:
+            return done
+        db.session.execute(update(Motorcycle), [
+            {"id": row.id, "next_due_on": rules.next_due(row.registered_on, row.last_inspected_on),
+             "due_rules": rules.fingerprint} for row in batch
+        ])
+        done += len(batch)
+
+
+def township_counts(office_id: int, rules: DueRules, today: date) -> list[dict]:
+    """Per township: motorcycles on the register, how many are due soon and how many overdue."""
+    if refresh_due_dates(rules, office_id):
+        db.session.commit()
+    due_by = rules.due_by(today)
+    overdue = func.sum(case((Motorcycle.next_due_on < today, 1), else_=0))
+    due = func.sum(case((and_(Motorcycle.next_due_on >= today, Motorcycle.next_due_on <= due_by), 1), else_=0))
+    rows = db.session.execute(
+        select(Motorcycle.township, func.count(Motorcycle.id), due, overdue)
+        .where(Motorcycle.office_id == office_id)
+        .group_by(Motorcycle.township).order_by(Motorcycle.township)
+    ).all()
+    return [{"township": t, "motorcycles": n, "due": int(d or 0), "overdue": int(o or 0),
+             "due_or_overdue": int(d or 0) + int(o or 0)} for t, n, d, o in rows]
+
+
+def get_motorcycle(office_id: int, plate: str) -> Motorcycle:
+    try:
+        plate = validators.validate_plate(plate)
+    except (ValueError, TypeError):
+        raise NotFound(f"no motorcycle with plate {plate}") from None
+    moto = db.session.scalar(select(Motorcycle).where(Motorcycle.plate == plate, Motorcycle.office_id == office_id))
+    if moto is None:
+        raise NotFound(f"no motorcycle with plate {plate}")
+    return moto
+
+
+def describe(office_id: int, plate: str, rules: DueRules, today: date) -> dict:
+    """The motorcycle's record with its due date under the current rules and its status on `today`."""
+    moto = get_motorcycle(office_id, plate)
+    next_due = rules.next_due(moto.registered_on, moto.last_inspected_on)
+    return {**{name: getattr(moto, name) for name in ("plate", "vin", "owner_name", "phone", "township",
+                                                      "registered_on", "last_inspected_on")},
+            "next_due_on": next_due, "status": rules.status(next_due, today)}
+
+
+def find(plate: str) -> Motorcycle | None:
+    return db.session.scalar(select(Motorcycle).where(Motorcycle.plate == plate))
+
+
+def due_in_townships(office_id: int, townships: Iterable[str], day: date, rules: DueRules) -> list[Motorcycle]:
+    """Motorcycles with a phone in these townships that are due or overdue on `day`."""
+    refresh_due_dates(rules, office_id)
+    return list(db.session.scalars(
+        select(Motorcycle).where(Motorcycle.office_id == office_id, Motorcycle.township.in_(list(townships)),
+                                 Motorcycle.phone.is_not(None), Motorcycle.next_due_on <= rules.due_by(day))
+        .order_by(Motorcycle.id)
+    ))
+
+
+def mark_inspected(office_id: int, plate: str, day: date, rules: DueRules) -> Motorcycle | None:
+    """Record a passed inspection on the register (the later date wins); does not commit."""
+    moto = db.session.scalar(select(Motorcycle).where(Motorcycle.plate == plate, Motorcycle.office_id == office_id))
+    if moto is None:
+        return None
+    if moto.last_inspected_on is None or day > moto.last_inspected_on:
+        moto.last_inspected_on = day
+    moto.next_due_on = rules.next_due(moto.registered_on, moto.last_inspected_on)
+    moto.due_rules = rules.fingerprint
+    return moto
