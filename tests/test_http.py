@@ -90,7 +90,7 @@ def test_chinese_text_round_trips_unchanged(client, factory):
     assert response.status_code == 201
     assert response.get_json()["name"] == name
     # Sent as UTF-8, not as \\u escapes only a JSON parser can read.
-    assert name.encode("utf-8") in response.data or json.loads(response.data)["name"] == name
+    assert name.encode("utf-8") in response.data
     assert response.content_type.startswith("application/json")
 
 

@@ -89,6 +89,8 @@ def _handle_unexpected(exc: Exception):
 
 
 def init_app(app) -> None:
+    # UTF-8 as is: "渝G12345" on the wire, not "\u6e1dG12345" (readable with curl and in logs).
+    app.json.ensure_ascii = False
     app.before_request(_begin_request)
     app.after_request(_end_request)
     app.register_error_handler(DomainError, _handle_domain_error)
