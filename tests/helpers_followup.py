@@ -25,7 +25,8 @@ def post_inbound(client, payload: dict, *, timestamp: int | None = None, secret:
 
 
 def queue_follow_up(app, phone: str, officer_id: int | None, subject_id: int, *, office: str = "nanchuan",
-                    subject_type: str = "fleet_vehicle", sent_at: datetime | None = None, body: str | None = None):
+                    subject_type: str = "fleet_vehicle", sent_at: datetime | None = None, body: str | None = None,
+                    created_at: datetime | None = None):
     """Queue a follow-up as a finished case does; with `sent_at`, mark it sent then. Returns its id."""
     from vmo.extensions import db
     from vmo.notify import services as notify
@@ -35,6 +36,8 @@ def queue_follow_up(app, phone: str, officer_id: int | None, subject_id: int, *,
         message = notify.queue(get_office(office).id, phone, body or f"case {subject_type} {subject_id}: reply 1 or 2",
                                kind="follow_up", key=f"follow_up:{subject_type}:{subject_id}",
                                subject_type=subject_type, subject_id=subject_id, officer_id=officer_id)
+        if created_at or sent_at:
+            message.created_at = created_at or sent_at
         if sent_at is not None:
             message.status, message.sent_at, message.attempts = "sent", sent_at, 1
         db.session.commit()
