@@ -330,12 +330,14 @@ def test_new_energy_vehicles_get_six_character_plates(client, factory):
         assert NEW_ENERGY_PLATE.match(plate), plate
 
 
-@pytest.mark.parametrize("fuel_type", ["plug_in_hybrid", "fuel_cell"])
-def test_other_new_energy_fuels_get_green_plates(client, factory, fuel_type):
+@pytest.mark.parametrize("fuel_type,letter", [("electric", "D"), ("plug_in_hybrid", "F"), ("fuel_cell", "F")])
+def test_green_plates_carry_d_for_electric_and_f_for_other_new_energy(client, factory, fuel_type, letter):
     owner, staff = company(factory), officer(factory)
-    vin = scheduled_batch(client, factory, owner, staff, 1, fuel_type=fuel_type)["vehicles"][0]["vin"]
-    inspect(client, staff, vin)
-    assert NEW_ENERGY_PLATE.match(register(client, staff, vin).get_json()["plate"])
+    body = scheduled_batch(client, factory, owner, staff, 3, fuel_type=fuel_type)
+    for vehicle in body["vehicles"]:
+        inspect(client, staff, vehicle["vin"])
+        plate = register(client, staff, vehicle["vin"]).get_json()["plate"]
+        assert NEW_ENERGY_PLATE.match(plate) and plate[2] == letter, plate
 
 
 def test_registration_before_a_passed_inspection_is_409(client, factory):

@@ -327,11 +327,13 @@ def register_vehicle(officer: User, vin: str, now: datetime, topup: int = 200) -
 
 def _take_plate(office: Office, vehicle: FleetVehicle, now: datetime, topup: int) -> str:
     kind = "new_energy" if vehicle.new_energy else "ordinary"
+    wanted = [PlatePool.office_id == office.id, PlatePool.kind == kind, PlatePool.vehicle_id.is_(None)]
+    if vehicle.new_energy:
+        # GA 36: D for battery-electric vehicles, F for the other new-energy ones (hybrids, fuel cells).
+        letter = "D" if vehicle.fuel_type == "electric" else "F"
+        wanted.append(PlatePool.plate.startswith(office.plate_prefix + letter, autoescape=True))
     for _ in range(10):
-        plate_id = db.session.scalar(
-            select(PlatePool.id).where(PlatePool.office_id == office.id, PlatePool.kind == kind,
-                                       PlatePool.vehicle_id.is_(None)).order_by(PlatePool.id).limit(1)
-        )
+        plate_id = db.session.scalar(select(PlatePool.id).where(*wanted).order_by(PlatePool.id).limit(1))
         if plate_id is None:
             add_plates(office, kind, topup)
             continue
