@@ -424,7 +424,8 @@ def test_officer_records_outcome_and_progress_follows(app, client, factory, offi
     again = client.post(f"/api/v1/bookings/{mine['id']}/outcome", json={"outcome": "passed"}, headers=officer_headers)
     assert again.status_code == 200
     other = client.post(f"/api/v1/bookings/{mine['id']}/outcome", json={"outcome": "failed"}, headers=officer_headers)
-    assert other.status_code == 409 and other.get_json()["message"] == f"booking {mine['id']} already has the outcome passed"
+    assert other.status_code == 409
+    assert other.get_json()["message"] == f"booking {mine['id']} already has the outcome passed"
     progress = client.get("/api/v1/me/exam-progress", headers=headers).get_json()
     subject1 = progress["subjects"][0]
     assert subject1["passed"] is True and subject1["passed_on"] == "2026-11-28"

@@ -182,7 +182,8 @@ def test_calendar_secret_is_for_candidates(client, factory, officer_headers):
 
 
 def test_a_waitlisted_booking_is_tentative_without_a_reminder(client, factory, officer_headers):
-    tiny = create_session(client, officer_headers, capacity=1, starts_at=local(SATURDAY, 14), ends_at=local(SATURDAY, 15))
+    tiny = create_session(client, officer_headers, capacity=1, starts_at=local(SATURDAY, 14),
+                          ends_at=local(SATURDAY, 15))
     booked(client, factory, tiny)
     _, headers = candidate(factory)
     waiting = client.post(f"/api/v1/test-sessions/{tiny['id']}/bookings", json={"waitlist_if_full": True},

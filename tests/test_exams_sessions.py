@@ -159,15 +159,15 @@ def test_every_endpoint_is_in_openapi_with_its_schemas(client):
         assert methods <= set(paths[path]), path
     book = paths["/api/v1/test-sessions/{session_id}/bookings"]["post"]
     assert set(book["responses"]) >= {"201", "202", "401", "403", "404", "409", "422"}
-    assert book["responses"]["409"]["content"]["application/json"]["schema"]["$ref"].endswith("/NoSeatError")
-    seat_error = spec["components"]["schemas"]["NoSeatError"]["properties"]
+    assert book["responses"]["409"]["content"]["application/json"]["schema"]["$ref"].endswith("/ExamNoSeatError")
+    seat_error = spec["components"]["schemas"]["ExamNoSeatError"]["properties"]
     assert seat_error["seats_left"]["type"] == "integer"
-    session_props = spec["components"]["schemas"]["Session"]["properties"]
+    session_props = spec["components"]["schemas"]["ExamSession"]["properties"]
     assert {"seats_left", "weekend", "starts_at", "capacity"} <= set(session_props)
     ics = paths["/api/v1/bookings/{booking_id}/calendar.ics"]["get"]["responses"]
     assert list(ics["200"]["content"]) == ["text/calendar"] and "304" in ics
     assert list(paths["/api/v1/calendars/test-sessions.ics"]["get"]["responses"]["200"]["content"]) == ["text/calendar"]
-    booking_props = spec["components"]["schemas"]["Booking"]["properties"]
+    booking_props = spec["components"]["schemas"]["ExamBooking"]["properties"]
     assert {"id", "session_id", "status", "outcome"} <= set(booking_props)
 
 

@@ -6,9 +6,10 @@ from flask_smorest import Blueprint
 from schedules import ical
 from schedules.exams import services
 from schedules.exams.schemas import (
-    BookingChangeSchema, BookingCreateSchema, BookingQueryArgsSchema, BookingSchema, CalendarSecretSchema,
-    DrawSchema, FeedQueryArgsSchema, IneligibleErrorSchema, NoSeatErrorSchema, OutcomeSchema, ProgressSchema,
-    SessionCreateSchema, SessionQueryArgsSchema, SessionSchema,
+    ExamBookingChangeSchema, ExamBookingCreateSchema, ExamBookingQueryArgsSchema, ExamBookingSchema,
+    ExamCalendarSecretSchema, ExamDrawSchema, ExamFeedQueryArgsSchema, ExamIneligibleErrorSchema,
+    ExamNoSeatErrorSchema, ExamOutcomeSchema, ExamProgressSchema, ExamSessionCreateSchema,
+    ExamSessionQueryArgsSchema, ExamSessionSchema,
 )
 from vmo import clock
 from vmo.http import ErrorSchema, SelectPage, auth, current_user, etag_response, idempotent
@@ -42,8 +43,8 @@ def _calendar(body: bytes, last_modified):
 @blp.route("/test-sessions")
 class SessionsResource(MethodView):
     @auth(blp, optional=True)
-    @blp.arguments(SessionQueryArgsSchema, location="query")
-    @blp.response(200, SessionSchema(many=True))
+    @blp.arguments(ExamSessionQueryArgsSchema, location="query")
+    @blp.response(200, ExamSessionSchema(many=True))
     @blp.paginate(SelectPage)
     def get(self, args):
         """Test sessions from today on, with seats left (public)"""
@@ -55,8 +56,8 @@ class SessionsResource(MethodView):
 
     @auth(blp, *STAFF)
     @idempotent(blp)
-    @blp.arguments(SessionCreateSchema)
-    @blp.response(201, SessionSchema)
+    @blp.arguments(ExamSessionCreateSchema)
+    @blp.response(201, ExamSessionSchema)
     def post(self, data):
         """Open a test session (regular or extra; first come or ballot)"""
         return services.create_session(current_user(), data, clock.now())
@@ -64,7 +65,7 @@ class SessionsResource(MethodView):
 
 @blp.route("/test-sessions/<int:session_id>")
 class SessionResource(MethodView):
-    @blp.response(200, SessionSchema)
+    @blp.response(200, ExamSessionSchema)
     @blp.alt_response(404, schema=ErrorSchema, description="no such session")
     def get(self, session_id):
         """One test session with its seats left (public)"""
@@ -75,14 +76,14 @@ class SessionResource(MethodView):
 class SessionBookingsResource(MethodView):
     @auth(blp, "candidate")
     @idempotent(blp)
-    @blp.arguments(BookingCreateSchema, required=False)
-    @blp.response(201, BookingSchema, description="confirmed (first come, or a ballot after its draw) "
+    @blp.arguments(ExamBookingCreateSchema, required=False)
+    @blp.response(201, ExamBookingSchema, description="confirmed (first come, or a ballot after its draw) "
                                                   "or waitlisted (with waitlist_if_full)")
-    @blp.alt_response(202, schema=BookingSchema, description="applied: a ballot session, until its draw")
+    @blp.alt_response(202, schema=ExamBookingSchema, description="applied: a ballot session, until its draw")
     @blp.alt_response(404, schema=ErrorSchema, description="no such session in your office")
-    @blp.alt_response(409, schema=NoSeatErrorSchema,
+    @blp.alt_response(409, schema=ExamNoSeatErrorSchema,
                       description="no seat left (seats_left: 0), or another active booking of this subject")
-    @blp.alt_response(422, schema=IneligibleErrorSchema, description="not eligible; `reason` says why")
+    @blp.alt_response(422, schema=ExamIneligibleErrorSchema, description="not eligible; `reason` says why")
     def post(self, data, session_id):
         """Book a seat, apply for a ballot, or join the waiting list"""
         row = services.book(current_user(), session_id, _settings(), clock.now(), clock.local_today(),
@@ -92,17 +93,17 @@ class SessionBookingsResource(MethodView):
 
 @blp.route("/test-sessions/<int:session_id>/draw")
 class DrawResource(MethodView):
-    @blp.response(200, DrawSchema)
+    @blp.response(200, ExamDrawSchema)
     @blp.alt_response(404, schema=ErrorSchema, description="no such session, or not drawn yet")
     def get(self, session_id):
         """The stored draw: seed, inputs and result, to recompute it (public)"""
         return services.get_draw(session_id)
 
     @auth(blp, *STAFF)
-    @blp.response(201, DrawSchema, description="the draw was run now")
-    @blp.alt_response(200, schema=DrawSchema, description="already drawn: the stored draw, unchanged")
+    @blp.response(201, ExamDrawSchema, description="the draw was run now")
+    @blp.alt_response(200, schema=ExamDrawSchema, description="already drawn: the stored draw, unchanged")
     @blp.alt_response(404, schema=ErrorSchema, description="no such session in your office")
-    @blp.alt_response(422, schema=IneligibleErrorSchema,
+    @blp.alt_response(422, schema=ExamIneligibleErrorSchema,
                       description="not a ballot, or applications still open (reason)")
     def post(self, session_id):
         """Run the ballot after applications close (running it again returns the same draw)"""
@@ -113,8 +114,8 @@ class DrawResource(MethodView):
 @blp.route("/bookings")
 class BookingsResource(MethodView):
     @auth(blp, "candidate", *STAFF)
-    @blp.arguments(BookingQueryArgsSchema, location="query")
-    @blp.response(200, BookingSchema(many=True))
+    @blp.arguments(ExamBookingQueryArgsSchema, location="query")
+    @blp.response(200, ExamBookingSchema(many=True))
     @blp.paginate(SelectPage)
     def get(self, args):
         """Bookings: a candidate's own, or (staff) the office's, e.g. one session's"""
@@ -124,17 +125,17 @@ class BookingsResource(MethodView):
 @blp.route("/bookings/<int:booking_id>")
 class BookingResource(MethodView):
     @auth(blp, "candidate", *STAFF)
-    @blp.response(200, BookingSchema)
+    @blp.response(200, ExamBookingSchema)
     @blp.alt_response(404, schema=ErrorSchema, description="no such booking, or not yours")
     def get(self, booking_id):
         """One booking"""
         return services.get_booking(current_user(), booking_id)
 
     @auth(blp, "candidate", *STAFF)
-    @blp.response(200, BookingSchema)
+    @blp.response(200, ExamBookingSchema)
     @blp.alt_response(404, schema=ErrorSchema, description="no such booking, or not yours")
     @blp.alt_response(409, schema=ErrorSchema, description="already cancelled, or the test was taken")
-    @blp.alt_response(422, schema=IneligibleErrorSchema, description="inside the cut-off before the start")
+    @blp.alt_response(422, schema=ExamIneligibleErrorSchema, description="inside the cut-off before the start")
     def delete(self, booking_id):
         """Cancel a booking: the seat goes to the first on the waiting list, or back to the pool"""
         return services.cancel(current_user(), booking_id, _settings(), clock.now())
@@ -144,12 +145,12 @@ class BookingResource(MethodView):
 class BookingChangeResource(MethodView):
     @auth(blp, "candidate")
     @idempotent(blp)
-    @blp.arguments(BookingChangeSchema)
-    @blp.response(200, BookingSchema)
+    @blp.arguments(ExamBookingChangeSchema)
+    @blp.response(200, ExamBookingSchema)
     @blp.alt_response(404, schema=ErrorSchema, description="no such booking or session, or not yours")
-    @blp.alt_response(409, schema=NoSeatErrorSchema, description="the new session is full, or the booking is "
+    @blp.alt_response(409, schema=ExamNoSeatErrorSchema, description="the new session is full, or the booking is "
                                                                  "no longer active")
-    @blp.alt_response(422, schema=IneligibleErrorSchema,
+    @blp.alt_response(422, schema=ExamIneligibleErrorSchema,
                       description="too many changes, inside the cut-off, another subject, or not eligible")
     def post(self, data, booking_id):
         """Move a booking to another session of the same subject"""
@@ -161,11 +162,11 @@ class BookingChangeResource(MethodView):
 class OutcomeResource(MethodView):
     @auth(blp, *STAFF)
     @idempotent(blp)
-    @blp.arguments(OutcomeSchema)
-    @blp.response(200, BookingSchema)
+    @blp.arguments(ExamOutcomeSchema)
+    @blp.response(200, ExamBookingSchema)
     @blp.alt_response(404, schema=ErrorSchema, description="no such booking in your office")
     @blp.alt_response(409, schema=ErrorSchema, description="not confirmed, or another outcome already recorded")
-    @blp.alt_response(422, schema=IneligibleErrorSchema, description="the test has not started yet")
+    @blp.alt_response(422, schema=ExamIneligibleErrorSchema, description="the test has not started yet")
     def post(self, data, booking_id):
         """Record the outcome of a test: passed, failed or no_show"""
         return services.record_outcome(current_user(), booking_id, data["outcome"], clock.now())
@@ -185,7 +186,7 @@ class BookingCalendarResource(MethodView):
 
 @blp.route("/calendars/test-sessions.ics")
 class SessionsFeedResource(MethodView):
-    @blp.arguments(FeedQueryArgsSchema, location="query")
+    @blp.arguments(ExamFeedQueryArgsSchema, location="query")
     @blp.response(200, CALENDAR, content_type="text/calendar", description="Sessions that have not ended yet")
     @blp.alt_response(304, description=NOT_MODIFIED)
     @blp.alt_response(404, schema=ErrorSchema, description="no such office")
@@ -209,7 +210,7 @@ class CandidateFeedResource(MethodView):
 @blp.route("/me/calendar-secret")
 class CalendarSecretResource(MethodView):
     @auth(blp, "candidate")
-    @blp.response(201, CalendarSecretSchema)
+    @blp.response(201, ExamCalendarSecretSchema)
     def post(self):
         """Create or rotate the secret address of your personal calendar feed"""
         feed, secret = services.rotate_calendar_secret(current_user(), clock.now())
@@ -220,7 +221,7 @@ class CalendarSecretResource(MethodView):
 @blp.route("/me/exam-progress")
 class MyProgressResource(MethodView):
     @auth(blp, "candidate")
-    @blp.response(200, ProgressSchema)
+    @blp.response(200, ExamProgressSchema)
     def get(self):
         """Your progress per subject, whether you may book it now, and your seniority date"""
         return services.my_progress(current_user(), _settings(), clock.local_today())
@@ -229,7 +230,7 @@ class MyProgressResource(MethodView):
 @blp.route("/candidates/<int:candidate_id>/exam-progress")
 class CandidateProgressResource(MethodView):
     @auth(blp, *STAFF)
-    @blp.response(200, ProgressSchema)
+    @blp.response(200, ExamProgressSchema)
     @blp.alt_response(404, schema=ErrorSchema, description="no such candidate in your office")
     def get(self, candidate_id):
         """A candidate's progress per subject (staff of the candidate's office)"""

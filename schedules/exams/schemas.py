@@ -26,7 +26,7 @@ class OfficeTime(fields.AwareDateTime):
 
 # ---- sessions --------------------------------------------------------------------------
 
-class SessionCreateSchema(Schema):
+class ExamSessionCreateSchema(Schema):
     subject = fields.Integer(required=True, validate=validate.Range(1, 4),
                              metadata={"description": "科目 1-4", "example": 2})
     license_class = fields.String(required=True, validate=validate.OneOf(LICENSE_CLASSES), metadata={"example": "C1"})
@@ -45,7 +45,7 @@ class SessionCreateSchema(Schema):
                                      "example": "2026-11-26T20:00:00+08:00"})
 
 
-class SessionSchema(Schema):
+class ExamSessionSchema(Schema):
     id = fields.Integer(required=True)
     office = fields.Function(lambda s: s.office.code, required=True, metadata={"description": "Office code"})
     subject = fields.Integer(required=True)
@@ -69,7 +69,7 @@ class SessionSchema(Schema):
     drawn_at = fields.AwareDateTime(allow_none=True)
 
 
-class SessionQueryArgsSchema(Schema):
+class ExamSessionQueryArgsSchema(Schema):
     subject = fields.Integer(load_default=None, validate=validate.Range(1, 4))
     license_class = fields.String(load_default=None, validate=validate.OneOf(LICENSE_CLASSES))
     from_ = fields.Date(data_key="from", load_default=None,
@@ -85,21 +85,21 @@ class SessionQueryArgsSchema(Schema):
 
 # ---- bookings --------------------------------------------------------------------------
 
-class BookingCreateSchema(Schema):
+class ExamBookingCreateSchema(Schema):
     waitlist_if_full = fields.Boolean(load_default=False, metadata={
         "description": "When no seat is left, join the waiting list (201, status waitlisted) instead of a 409"})
 
 
-class BookingChangeSchema(BookingCreateSchema):
+class ExamBookingChangeSchema(ExamBookingCreateSchema):
     session_id = fields.Integer(required=True, metadata={"description": "Another session of the same subject"})
 
 
-class OutcomeSchema(Schema):
+class ExamOutcomeSchema(Schema):
     outcome = fields.String(required=True, validate=validate.OneOf(OUTCOMES),
                             metadata={"description": "passed, failed or no_show"})
 
 
-class BookingSchema(Schema):
+class ExamBookingSchema(Schema):
     id = fields.Integer(required=True)
     session_id = fields.Integer(required=True)
     candidate_id = fields.Integer(required=True)
@@ -112,7 +112,7 @@ class BookingSchema(Schema):
     changes = fields.Integer(required=True, metadata={"description": "Times the booking was moved"})
     changes_left = fields.Function(
         lambda b: max(services.settings_from(current_app.config).max_changes - b.changes, 0), required=True)
-    session = fields.Nested(SessionSchema, required=True)
+    session = fields.Nested(ExamSessionSchema, required=True)
     calendar_url = fields.Function(lambda b: f"/api/v1/bookings/{b.id}/calendar.ics", required=True)
     created_at = fields.AwareDateTime(required=True)
     updated_at = fields.AwareDateTime(required=True)
@@ -120,28 +120,28 @@ class BookingSchema(Schema):
     outcome_at = fields.AwareDateTime(allow_none=True)
 
 
-class BookingQueryArgsSchema(Schema):
+class ExamBookingQueryArgsSchema(Schema):
     session_id = fields.Integer(load_default=None)
     status = fields.String(load_default=None, validate=validate.OneOf(BOOKING_STATUSES))
 
 
 # ---- the draw -----------------------------------------------------------------------------
 
-class ApplicantSchema(Schema):
+class DrawApplicantSchema(Schema):
     application_id = fields.Integer(required=True, metadata={"description": "The booking id"})
     candidate_id = fields.Integer(required=True)
     # Kept as the ISO text stored in the draw record, which is what anyone recomputes from.
     seniority_date = fields.String(required=True, metadata={"format": "date", "example": "2026-08-01"})
 
 
-class DrawSchema(Schema):
+class ExamDrawSchema(Schema):
     session_id = fields.Integer(required=True)
     algorithm = fields.String(attribute="record.algorithm", required=True, metadata={"example": "vmo-draw-v1"})
     key_formula = fields.String(attribute="record.key_formula", required=True)
     seed = fields.String(required=True, metadata={"description": "64 hex characters, drawn once and kept"})
     capacity = fields.Integer(attribute="record.capacity", required=True,
                               metadata={"description": "Seats that were drawn"})
-    applicants = fields.List(fields.Nested(ApplicantSchema), attribute="record.applicants", required=True)
+    applicants = fields.List(fields.Nested(DrawApplicantSchema), attribute="record.applicants", required=True)
     ranking = fields.List(fields.Integer(), attribute="record.ranking", required=True,
                           metadata={"description": "Application ids by (seniority_date, key, id)"})
     winners = fields.List(fields.Integer(), attribute="record.winners", required=True)
@@ -155,7 +155,7 @@ class DrawSchema(Schema):
 
 # ---- progress and calendars ----------------------------------------------------------------
 
-class SubjectProgressSchema(Schema):
+class ExamSubjectProgressSchema(Schema):
     subject = fields.Integer(required=True)
     passed = fields.Boolean(required=True)
     passed_on = fields.Date(allow_none=True)
@@ -169,34 +169,34 @@ class SubjectProgressSchema(Schema):
     message = fields.String(allow_none=True)
 
 
-class ProgressSchema(Schema):
+class ExamProgressSchema(Schema):
     candidate_id = fields.Integer(required=True)
     license_class = fields.String(required=True)
     seniority_date = fields.Date(required=True, metadata={
         "description": "Ranks the candidate in ballots: acceptance, last exam, or last forfeited seat"})
-    subjects = fields.List(fields.Nested(SubjectProgressSchema), required=True)
+    subjects = fields.List(fields.Nested(ExamSubjectProgressSchema), required=True)
 
 
-class CalendarSecretSchema(Schema):
+class ExamCalendarSecretSchema(Schema):
     url = fields.String(required=True, metadata={"description": "Subscribe to it in a phone calendar; no token"})
     secret = fields.String(required=True, metadata={"description": "Shown once; rotate to revoke the old URL"})
     rotated_at = fields.AwareDateTime(required=True)
 
 
-class FeedQueryArgsSchema(Schema):
+class ExamFeedQueryArgsSchema(Schema):
     office = fields.String(load_default=None, validate=validate.Length(1, 40),
                            metadata={"description": "Office code (default: the default office)"})
 
 
 # ---- errors that carry more than a message ----------------------------------------------
 
-class NoSeatErrorSchema(ErrorSchema):
+class ExamNoSeatErrorSchema(ErrorSchema):
     seats_left = fields.Integer(metadata={"description": "0 when the session is full"})
     active_booking_id = fields.Integer(allow_none=True, metadata={
         "description": "When the conflict is another active booking of the same subject"})
 
 
-class IneligibleErrorSchema(ErrorSchema):
+class ExamIneligibleErrorSchema(ErrorSchema):
     reason = fields.String(validate=validate.OneOf(REASONS), metadata={"description": "Why, as a stable code"})
     eligible_from = fields.Date(metadata={"description": "With waiting_period: the first day to book again"})
     applications_close_at = fields.String(metadata={"description": "With applications_open"})
