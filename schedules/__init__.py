@@ -8,6 +8,10 @@ def register(app, api) -> None:
     for blueprint in resources.BLUEPRINTS:
         api.register_blueprint(blueprint)
 
+    # Rural inspection tours: settings (env VMO_TOUR_*) and the demo tour.
+    from schedules.tours.resources import init_app as init_tours
+    init_tours(app)
+
     # Weekend driving tests: settings (env VMO_EXAM_*), `vmo draw`, and demo sessions.
     from schedules.exams import cli as exams_cli, demo as exams_demo
     app.config.setdefault("EXAM_RETEST_WAIT_DAYS", 10)
