@@ -8,10 +8,10 @@ from flask_smorest import Blueprint
 from schedules import ical
 from schedules.tours import feeds, registrations, reports, services
 from schedules.tours.schemas import (
-    TourCancelSchema, TownshipFeedQueryArgsSchema, TourInspectionCreateSchema, TourInspectionSchema, PublicTourStopQueryArgsSchema,
-    PublicTourStopSchema, StopRegistrationCreateSchema, StopRegistrationSchema, TourRouteRequestSchema, TourSeasonQueryArgsSchema,
-    TourSeasonReportSchema, TourCreateSchema, TourQueryArgsSchema, TourReportQueryArgsSchema, TourReportSchema,
-    TourSchema, TourUpdateSchema,
+    PublicTourStopQueryArgsSchema, PublicTourStopSchema, StopRegistrationCreateSchema, StopRegistrationSchema,
+    TourCancelSchema, TourCreateSchema, TourInspectionCreateSchema, TourInspectionSchema, TourQueryArgsSchema,
+    TourReportQueryArgsSchema, TourReportSchema, TourRouteRequestSchema, TourSchema, TourSeasonQueryArgsSchema,
+    TourSeasonReportSchema, TownshipFeedQueryArgsSchema, TourUpdateSchema,
 )
 from vmo import clock
 from vmo.http import ErrorSchema, SelectPage, auth, current_user, etag_response, idempotent
