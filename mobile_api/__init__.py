@@ -3,7 +3,17 @@
 
 def register(app, api) -> None:
     """Hang this package's blueprints on the Api (called by vmo.create_app)."""
-    from mobile_api import resources
+    from mobile_api import resources, services
+
+    # Settings (env VMO_MOBILE_*, VMO_PHOTO_*): see README, "Mobile endpoint for field officers".
+    app.config.setdefault("MOBILE_CHECKLIST", [dict(item) for item in services.DEFAULT_CHECKLIST])
+    app.config.setdefault("MOBILE_ASSIGNMENT_DAYS", 7)
+    app.config.setdefault("MOBILE_SYNC_MAX_RECORDS", 500)
+    app.config.setdefault("MOBILE_CLOCK_SKEW_MINUTES", 10)
+    app.config.setdefault("PHOTO_MAX_BYTES", 10 * 1024 * 1024)
+    app.config.setdefault("PHOTOS_PER_INSPECTION", 20)
+    app.config.setdefault("PHOTO_STORAGE", "directory")
+    app.config.setdefault("PHOTO_DIR", None)  # None: <instance folder>/photos
 
     for blueprint in resources.BLUEPRINTS:
         api.register_blueprint(blueprint)

@@ -56,6 +56,19 @@ CREATE TABLE IF NOT EXISTS photos (
 
 # Answers worth trying again: the server or a proxy is down, busy or restarting.
 RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
+# Failures on the way: no connection, no answer in time, or an answer cut off (server killed mid-answer).
+TRANSPORT_ERRORS = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
+                    requests.exceptions.ContentDecodingError)
+
+
+def _truncated(response) -> bool:
+    if response.status_code != 200:
+        return False
+    try:
+        response.json()
+    except ValueError:
+        return True
+    return False
 
 
 class ClientError(Exception):
@@ -168,8 +181,12 @@ class TabletClient:
         ceiling = min(self.max_backoff, self.backoff * 2 ** attempt)
         return ceiling / 2 + self.rng.uniform(0, ceiling / 2)
 
-    def request(self, method: str, path: str, *, report: SyncReport | None = None, **kwargs) -> requests.Response:
-        """Send with retries on network errors and retryable statuses; other answers are returned."""
+    def request(self, method: str, path: str, *, report: SyncReport | None = None, json_answer: bool = False,
+                **kwargs) -> requests.Response:
+        """Send with retries on network errors and retryable statuses; other answers are returned.
+
+        With `json_answer`, a 200 whose body is not JSON (cut off when the server died mid-answer) is
+        retried too."""
         url = self.base_url + path
         extra_headers = kwargs.pop("headers", None)
         last = None
@@ -178,12 +195,14 @@ class TabletClient:
                 report.attempts += 1
             retry_after = None
             try:
+                # A callable body is made afresh for each try (sync stamps `sent_at` with the moment of sending).
+                call = {k: (v() if k == "json" and callable(v) else v) for k, v in kwargs.items()}
                 response = self.http.request(method, url, timeout=self.timeout,
-                                             headers=self._headers(extra_headers), **kwargs)
-            except (requests.ConnectionError, requests.Timeout) as exc:
+                                             headers=self._headers(extra_headers), **call)
+            except TRANSPORT_ERRORS as exc:
                 last = f"{type(exc).__name__}: {exc}"
             else:
-                if response.status_code not in RETRY_STATUSES:
+                if response.status_code not in RETRY_STATUSES and not (json_answer and _truncated(response)):
                     return response
                 last = f"HTTP {response.status_code}"
                 retry_after = response.headers.get("Retry-After")
@@ -301,9 +320,10 @@ class TabletClient:
         ids = [r["client_id"] for r in batch]
         with self._db() as conn:
             conn.executemany("UPDATE records SET attempts = attempts + 1 WHERE client_id = ?", [(i,) for i in ids])
-        body = {"device_id": self.device_id, "sent_at": _now_iso(),
-                "records": [json.loads(r["payload"]) for r in batch]}
-        response = self.request("POST", "/api/v1/mobile/inspections/sync", json=body, report=report)
+        device_id, records = self.device_id, [json.loads(r["payload"]) for r in batch]
+        response = self.request("POST", "/api/v1/mobile/inspections/sync", report=report,
+                                json=lambda: {"device_id": device_id, "sent_at": _now_iso(), "records": records},
+                                json_answer=True)
         if response.status_code != 200:
             raise self._fail(response)
         report.batches += 1

@@ -1,0 +1,32 @@
+"""Photos attached to synced tour inspections (the inspections themselves live in schedules.tours)."""
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from vmo.extensions import db
+from vmo.types import UTCDateTime, utcnow
+
+
+class InspectionPhoto(db.Model):
+    """One photo of one inspection; the bytes are in the photo storage under `sha256`.
+
+    Unique per (inspection, hash), so sending a photo again adds nothing; the same bytes attached
+    to two inspections are stored once.
+    """
+
+    __tablename__ = "tour_inspection_photos"
+    __table_args__ = (UniqueConstraint("inspection_id", "sha256", name="tour_inspection_photo"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"), index=True)
+    inspection_id: Mapped[int] = mapped_column(ForeignKey("tour_inspections.id", ondelete="CASCADE"), index=True)
+    # The inspection's client_id, kept here for the photo's address.
+    client_id: Mapped[str] = mapped_column(String(36))
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    content_type: Mapped[str] = mapped_column(String(32))
+    size: Mapped[int] = mapped_column(Integer)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    uploaded_by = relationship("User")

@@ -1,0 +1,211 @@
+"""Wire formats of the mobile endpoint: assignments, the sync envelope and its per-record answers, photos."""
+from flask import current_app
+from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
+
+from vmo import validators
+
+CHECK_VALUES = ("pass", "fail", "n/a")
+SYNC_STATUSES = ("created", "duplicate", "conflict", "rejected")
+_FRAME_CHARS = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+
+class Plate(fields.String):
+    """A plate, normalised ("渝G·12345" -> "渝G12345")."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return validators.validate_plate(text)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+
+
+class FrameNumber(fields.String):
+    """A 17-character VIN (check digit verified) or an older motorcycle frame number (6 to 25 characters)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs).strip().upper()
+        if len(text) == 17:
+            try:
+                return validators.validate_vin(text)
+            except ValueError as exc:
+                raise ValidationError(str(exc)) from None
+        if not 6 <= len(text) <= 25 or not _FRAME_CHARS.issuperset(text):
+            raise ValidationError("must be a 17-character VIN or a frame number of 6 to 25 letters and digits")
+        return text
+
+
+# ---- assignments ------------------------------------------------------------------------
+
+class ChecklistItemSchema(Schema):
+    code = fields.String(required=True, metadata={"example": "brake_front"})
+    zh = fields.String(required=True, metadata={"example": "前制动"})
+    en = fields.String(required=True, metadata={"example": "Front brake"})
+
+
+class AssignedRegistrationSchema(Schema):
+    id = fields.Integer(required=True)
+    plate = fields.String(required=True, metadata={"example": "渝G12345"})
+    owner_name = fields.String(required=True, metadata={"example": "张三"})
+    phone = fields.String(allow_none=True)
+    status = fields.String(required=True, metadata={"description": "The registration's status on the server"})
+
+
+class AssignedStopSchema(Schema):
+    id = fields.Integer(required=True)
+    position = fields.Integer(allow_none=True, metadata={"description": "Place in the route, once routed"})
+    township = fields.String(required=True, metadata={"example": "大观镇"})
+    venue = fields.String(required=True, metadata={"example": "大观镇政府广场"})
+    lat = fields.Float(required=True)
+    lon = fields.Float(required=True)
+    arrives_at = fields.AwareDateTime(required=True, metadata={"description": "In the office's zone"})
+    departs_at = fields.AwareDateTime(required=True, metadata={"description": "In the office's zone"})
+    capacity = fields.Integer(required=True)
+    registrations = fields.List(fields.Nested(AssignedRegistrationSchema), required=True,
+                                metadata={"description": "Pre-registered motorcycles (cancelled ones left out)"})
+
+
+class AssignedTourSchema(Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    date = fields.Date(required=True)
+    status = fields.String(required=True)
+    depot = fields.Dict(required=True, metadata={"example": {"lat": 29.158, "lon": 107.099}})
+    officers = fields.List(fields.String(), required=True, metadata={"description": "Usernames"})
+    stops = fields.List(fields.Nested(AssignedStopSchema), required=True)
+
+
+class AssignmentsSchema(Schema):
+    officer = fields.String(required=True, metadata={"description": "The signed-in officer's username"})
+    from_ = fields.Date(required=True, data_key="from", metadata={"description": "Today in the office's zone"})
+    to = fields.Date(required=True, metadata={"description": "Last day included"})
+    checklist = fields.List(fields.Nested(ChecklistItemSchema), required=True,
+                            metadata={"description": "The inspection items, with Chinese and English labels"})
+    tours = fields.List(fields.Nested(AssignedTourSchema), required=True)
+
+
+# ---- sync -------------------------------------------------------------------------------
+
+class InspectionRecordSchema(Schema):
+    """One inspection as logged on the tablet."""
+
+    client_id = fields.UUID(required=True, metadata={"description": "Made on the tablet (UUID); the record's identity"})
+    stop_id = fields.Integer(required=True, strict=True)
+    plate = Plate(required=True, metadata={"example": "渝G12345"})
+    vin = FrameNumber(load_default=None, allow_none=True, metadata={"description": "VIN or frame number"})
+    odometer_km = fields.Integer(load_default=None, allow_none=True, strict=True,
+                                 validate=validate.Range(0, 10_000_000))
+    checklist = fields.Dict(keys=fields.String(validate=validate.Length(1, 40)),
+                            values=fields.String(validate=validate.OneOf(CHECK_VALUES)), required=True,
+                            metadata={"example": {"lights": "pass", "brake_front": "pass", "horn": "n/a"}})
+    result = fields.String(required=True, validate=validate.OneOf(("pass", "fail")))
+    defects = fields.List(fields.String(validate=validate.Length(1, 200)), load_default=list,
+                          validate=validate.Length(0, 50), metadata={"example": ["左后视镜缺失"]})
+    recorded_at = fields.AwareDateTime(required=True, metadata={"description": "The tablet's clock, with offset"})
+    lat = fields.Float(load_default=None, allow_none=True, validate=validate.Range(-90, 90))
+    lon = fields.Float(load_default=None, allow_none=True, validate=validate.Range(-180, 180))
+
+    @validates_schema
+    def _consistent(self, data, **_kwargs):
+        failed = sorted(code for code, value in (data.get("checklist") or {}).items() if value == "fail")
+        if data.get("result") == "pass" and failed:
+            raise ValidationError(f"a passed inspection cannot have failed items ({', '.join(failed)})", "result")
+
+
+class Rejected:
+    """A record that did not pass validation: answered `rejected` with its field errors, in place."""
+
+    def __init__(self, client_id, errors: dict):
+        self.client_id = client_id
+        self.errors = errors
+
+
+class LenientRecord(fields.Nested):
+    """Loads one record; a bad one becomes a `Rejected` instead of failing the whole batch."""
+
+    def _deserialize(self, value, attr, data, partial=None, **kwargs):
+        raw_id = value.get("client_id") if isinstance(value, dict) else None
+        raw_id = raw_id if isinstance(raw_id, str) else None
+        if not isinstance(value, dict):
+            return Rejected(None, {"_schema": ["a record must be a JSON object"]})
+        try:
+            loaded = super()._deserialize(value, attr, data, partial=partial, **kwargs)
+        except ValidationError as exc:
+            return Rejected(raw_id, exc.normalized_messages())
+        # Answer with the tablet's own spelling of the id, so it finds the record in its queue.
+        loaded["client_id_as_sent"] = raw_id
+        return loaded
+
+
+class SyncSchema(Schema):
+    device_id = fields.String(required=True, validate=validate.Length(1, 64),
+                              metadata={"example": "tablet-6f1c"})
+    sent_at = fields.AwareDateTime(load_default=None, metadata={
+        "description": "The tablet's clock when sending; more than MOBILE_CLOCK_SKEW_MINUTES off the server's "
+                       "is recorded and flagged in the tour report"})
+    records = fields.List(LenientRecord(InspectionRecordSchema), required=True, metadata={
+        "description": "At most MOBILE_SYNC_MAX_RECORDS (500) records; answered one by one, in order"})
+
+    @pre_load
+    def _not_too_many(self, data, **_kwargs):
+        limit = current_app.config["MOBILE_SYNC_MAX_RECORDS"]
+        records = data.get("records") if isinstance(data, dict) else None
+        if isinstance(records, list) and len(records) > limit:
+            raise ValidationError(f"at most {limit} records per sync, got {len(records)}; send them in "
+                                  "smaller batches", "records")
+        return data
+
+
+class SyncResultSchema(Schema):
+    client_id = fields.String(allow_none=True, required=True, metadata={"description": "As sent"})
+    status = fields.String(required=True, validate=validate.OneOf(SYNC_STATUSES), metadata={
+        "description": "created; duplicate (same content already there, nothing changed); conflict (other "
+                       "content already there under this client_id, the first stays); rejected (see errors)"})
+    id = fields.Integer(metadata={"description": "The server's id of the inspection (created, duplicate, conflict)"})
+    errors = fields.Dict(metadata={"description": "Field errors of a rejected record",
+                                   "example": {"plate": ["must start with a province character such as 渝"]}})
+    differences = fields.List(fields.String(), metadata={"description": "Fields that differ, for a conflict",
+                                                         "example": ["result", "defects"]})
+
+
+class SyncAnswerSchema(Schema):
+    results = fields.List(fields.Nested(SyncResultSchema), required=True)
+    received_at = fields.AwareDateTime(required=True)
+    clock_skew = fields.Boolean(required=True, metadata={
+        "description": "True when sent_at was more than the allowed minutes off the server's clock"})
+
+
+# ---- inspections and photos ---------------------------------------------------------------
+
+class PhotoSchema(Schema):
+    sha256 = fields.String(required=True)
+    content_type = fields.String(required=True, metadata={"example": "image/jpeg"})
+    size = fields.Integer(required=True, metadata={"description": "Bytes"})
+    uploaded_by = fields.Function(lambda p: p.uploaded_by.username if p.uploaded_by else None, allow_none=True)
+    uploaded_at = fields.AwareDateTime(required=True)
+    url = fields.Method("_url", required=True)
+
+    def _url(self, photo):
+        return f"/api/v1/mobile/inspections/{photo.client_id}/photos/{photo.sha256}"
+
+
+class MobileInspectionSchema(Schema):
+    id = fields.Integer(required=True)
+    client_id = fields.String(required=True)
+    stop_id = fields.Integer(required=True)
+    tour_id = fields.Integer(required=True)
+    plate = fields.String(required=True)
+    vin = fields.String(allow_none=True)
+    odometer_km = fields.Integer(allow_none=True)
+    checklist = fields.Dict(required=True)
+    result = fields.String(required=True)
+    defects = fields.List(fields.String(), required=True)
+    officer = fields.String(required=True, metadata={"description": "Username of the officer who logged it"})
+    device_id = fields.String(allow_none=True)
+    recorded_at = fields.AwareDateTime(required=True)
+    received_at = fields.AwareDateTime(required=True)
+    clock_skew = fields.Boolean(required=True)
+    lat = fields.Float(allow_none=True)
+    lon = fields.Float(allow_none=True)
+    walk_in = fields.Boolean(required=True)
+    photos = fields.List(fields.Nested(PhotoSchema), required=True)
