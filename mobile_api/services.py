@@ -181,10 +181,13 @@ def _insert_returning(rows: list[dict]) -> dict[str, int]:
         return {}
     dialect = db.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = (insert(TourInspection).values(rows)
-            .on_conflict_do_nothing(index_elements=["client_id"])
-            .returning(TourInspection.client_id, TourInspection.id))
-    return {client_id: id_ for client_id, id_ in db.session.execute(stmt).all()}
+    table = TourInspection.__table__
+    stmt = (insert(table).on_conflict_do_nothing(index_elements=["client_id"])
+            .returning(table.c.client_id, table.c.id))
+    # executemany of one cached statement: SQLAlchemy's "insertmanyvalues" sends it as multi-row
+    # INSERTs (a few hundred rows each) with RETURNING, without compiling a new statement per batch.
+    result = db.session.connection().execute(stmt, rows)
+    return {client_id: id_ for client_id, id_ in result.all()}
 
 
 def sync_inspections(officer: User, device_id: str, sent_at: datetime | None, records: list,
@@ -282,7 +285,10 @@ def sync_inspections(officer: User, device_id: str, sent_at: datetime | None, re
     existing = {}
     others = sorted({str(r["client_id"]) for _, r in accepted} - set(inserted))
     if others:
-        for row in db.session.execute(select(TourInspection).where(TourInspection.client_id.in_(others))).scalars():
+        # Only what a duplicate needs; the whole row is read just for the (rare) conflicts below.
+        for row in db.session.execute(select(TourInspection.id, TourInspection.client_id, TourInspection.office_id,
+                                             TourInspection.content_hash)
+                                      .where(TourInspection.client_id.in_(others))).all():
             existing[row.client_id] = row
     answered_created = set()
     for index, record in accepted:
@@ -300,8 +306,10 @@ def sync_inspections(officer: User, device_id: str, sent_at: datetime | None, re
             diff = [] if same else _differences(values, _Row(first))
             row_id = inserted[client_id]
         else:
-            same = row.content_hash == values["content_hash"] if row.content_hash else not _differences(values, row)
-            diff = [] if same else _differences(values, row)
+            full = None if row.content_hash == values["content_hash"] else db.session.get(TourInspection, row.id)
+            # A row without a hash was recorded another way (the tours API): compare field by field.
+            same = full is None or (row.content_hash is None and not _differences(values, full))
+            diff = [] if same else _differences(values, full)
             row_id = row.id
         if same:
             results[index] = {"client_id": sent_id, "status": "duplicate", "id": row_id}

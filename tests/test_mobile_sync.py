@@ -295,3 +295,18 @@ def test_a_sync_is_a_few_statements_not_one_per_record(app, client, world):
     # Auth (token lookup) and audit included; nothing grows with the number of records.
     assert created < 25, created
     assert resent < 20, resent
+
+
+def test_synced_inspections_and_clock_skew_show_in_the_tour_report(app, client, factory, world):
+    records = [record(world.stop, 1), record(world.stop, 2, result="fail", checklist={"horn": "fail"}),
+               record(world.tour.stop_ids[1], 3)]
+    sync(client, world.headers, records[:2], sent_at="2026-11-25T09:40:00+08:00")  # 20 minutes slow
+    sync(client, world.headers, records[2:])
+    response = client.get(f"/api/v1/tours/{world.tour.id}/report", headers=world.headers)
+    assert response.status_code == 200, response.get_json()
+    stops = {s["stop_id"]: s for s in response.get_json()["stops"]}
+    first, second = stops[world.stop], stops[world.tour.stop_ids[1]]
+    assert {k: first[k] for k in ("registered", "inspected", "passed", "failed", "walk_ins", "clock_skew")} == {
+        "registered": 1, "inspected": 2, "passed": 1, "failed": 1, "walk_ins": 1, "clock_skew": 2}
+    assert {k: second[k] for k in ("inspected", "passed", "walk_ins", "clock_skew")} == {
+        "inspected": 1, "passed": 1, "walk_ins": 1, "clock_skew": 0}
