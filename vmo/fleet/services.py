@@ -114,7 +114,14 @@ def get_vehicle(user: User, vin: str) -> FleetVehicle:
 
 
 def _refresh_batch_status(batch: FleetBatch, now: datetime) -> None:
-    statuses = {v.status for v in batch.vehicles}
+    # Lock the batch, then read its vehicles' statuses from the database, not from this session:
+    # two officers registering the batch's last two vehicles at once would otherwise each see the
+    # other's vehicle unregistered, and the batch would stay in_progress for good (seen on PostgreSQL).
+    # FOR NO KEY UPDATE, not FOR UPDATE: updating a vehicle row twice in one transaction makes
+    # PostgreSQL take a KEY SHARE lock on its batch (the foreign key check), which FOR UPDATE waits
+    # for, so two registrations deadlocked; NO KEY UPDATE still serialises the status refresh.
+    db.session.execute(select(FleetBatch.id).where(FleetBatch.id == batch.id).with_for_update(key_share=True))
+    statuses = set(db.session.scalars(select(FleetVehicle.status).where(FleetVehicle.batch_id == batch.id)))
     if statuses == {"registered"}:
         status = "completed"
     elif statuses & {"inspected", "failed_inspection", "registered"}:
@@ -205,10 +212,12 @@ def book_appointment(user: User, batch_id: int, day: date, today: date, now: dat
     for vehicle in batch.vehicles:
         vehicle.status = "scheduled"
     batch.appointments.append(appointment)
-    _refresh_batch_status(batch, now)
-    audit.record("fleet.book", "fleet_batch", batch.id, actor=user, before={"status": "submitted"},
-                 after={"status": batch.status, "date": day.isoformat(), "vehicles": units})
     try:
+        # Flush here: the unique active_batch_id refuses a concurrent second booking of this batch.
+        db.session.flush()
+        _refresh_batch_status(batch, now)
+        audit.record("fleet.book", "fleet_batch", batch.id, actor=user, before={"status": "submitted"},
+                     after={"status": batch.status, "date": day.isoformat(), "vehicles": units})
         db.session.commit()
     except IntegrityError:
         # A concurrent request booked this batch first; our capacity hold rolls back with us.
