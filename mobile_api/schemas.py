@@ -2,22 +2,12 @@
 from flask import current_app
 from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
 
+from schedules.tours.schemas import Plate  # one plate field for tours and the tablet
 from vmo import validators
 
 CHECK_VALUES = ("pass", "fail", "n/a")
 SYNC_STATUSES = ("created", "duplicate", "conflict", "rejected")
 _FRAME_CHARS = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ")
-
-
-class Plate(fields.String):
-    """A plate, normalised ("渝G·12345" -> "渝G12345")."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        text = super()._deserialize(value, attr, data, **kwargs)
-        try:
-            return validators.validate_plate(text)
-        except ValueError as exc:
-            raise ValidationError(str(exc)) from None
 
 
 class FrameNumber(fields.String):
