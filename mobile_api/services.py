@@ -25,7 +25,6 @@ from mobile_api.models import InspectionPhoto
 from mobile_api.schemas import Rejected
 from mobile_api.storage import PhotoStorage, is_sha256, sha256_hex, sniff_image_type
 from schedules.tours.models import StopRegistration, Tour, TourInspection, TourOfficer, TourStop
-from vmo import validators
 from vmo.accounts.models import User
 from vmo.audit import services as audit
 from vmo.dbutil import insert_ignoring_conflicts
@@ -34,7 +33,7 @@ from vmo.extensions import db
 from vmo.motorcycles.models import Motorcycle
 from vmo.motorcycles.rules import DueRules
 from vmo.motorcycles.services import refresh_due_dates
-from vmo.notify.models import OutboxMessage, SmsOptOut
+from vmo.notify import services as notify
 from vmo.offices.models import Office
 
 DEFAULT_CHECKLIST = (
@@ -389,30 +388,18 @@ def _queue_follow_ups(office: Office, officer: User, created: list[dict]) -> Non
         phone = reg_phones.get(row["registration_id"]) or register_phones.get(row["plate"])
         if not phone:
             continue  # nobody to ask: a walk-in whose plate is not on the register with a phone
-        status, error = "pending", None
-        try:
-            phone = validators.validate_mobile(phone)
-        except (ValueError, TypeError) as exc:
-            status, error = "failed", f"invalid phone number {phone!r}: {exc}"
         messages.append({
-            "office_id": office.id, "phone": str(phone)[:20], "kind": "follow_up",
+            "office_id": office.id, "phone": phone, "kind": "follow_up",
             "key": f"follow_up:tour_inspection:{row['id']}",
             # The same words as schedules.tours.registrations.add_inspection, for the same case.
             "body": (f"【{office.name}】您的摩托车{row['plate']}已在{townships.get(row['stop_id'], '')}流动车管所"
                      f"{OUTCOME_ZH[row['result']]}，检验民警警号{officer.badge_number or officer.id}。"
                      "满意请回复1，不满意请回复2。"),
-            "status": status, "last_error": error, "attempts": 0, "subject_type": "tour_inspection",
+            "subject_type": "tour_inspection",
             "subject_id": row["id"], "officer_id": officer.id, "created_at": row["received_at"],
         })
-    if not messages:
-        return
-    opted_out = set(db.session.scalars(select(SmsOptOut.phone)
-                                       .where(SmsOptOut.phone.in_({m["phone"] for m in messages}))))
-    for message in messages:
-        if message["status"] == "pending" and message["phone"] in opted_out:
-            message["status"], message["last_error"] = "opted_out", "the number replied TD (opted out)"
     # Keys are unique: even a replayed side effect could not queue a second text.
-    insert_ignoring_conflicts(OutboxMessage, messages, index_elements=["key"])
+    notify.queue_many(messages)
 
 
 # ---- inspections and photos ------------------------------------------------------------------
