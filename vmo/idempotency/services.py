@@ -1,7 +1,9 @@
 """Claiming a key before the write and keeping its answer after."""
+import hashlib
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from vmo.errors import Conflict, RuleViolation
@@ -17,12 +19,26 @@ class StoredResponse:
     location: str | None
 
 
-def claim(scope: str, key: str, fingerprint: str) -> StoredResponse | None:
+def fingerprint(method: str, path: str, body: bytes) -> str:
+    """What makes two requests "the same": method, path and the exact body bytes."""
+    return hashlib.sha256(method.encode() + b" " + path.encode() + b"\n" + body).hexdigest()
+
+
+# A claim whose request never finished (the worker was killed) is taken over after this long, so a
+# key cannot stay "in progress" for ever; answers are kept for a day, like common payment APIs do.
+STALE_CLAIM = timedelta(seconds=60)
+KEEP_ANSWERS = timedelta(hours=24)
+
+
+def claim(scope: str, key: str, fingerprint: str, now: datetime, *,
+          stale_claim: timedelta = STALE_CLAIM, keep_answers: timedelta = KEEP_ANSWERS) -> StoredResponse | None:
     """Claim the key (committed at once), or return the first answer if it was already given.
 
     The claim is committed before the write runs, so two concurrent retries cannot both run it.
+    An expired answer, or a stale claim of the same request, is taken over by one compare-and-set
+    UPDATE, so of two retries racing for it only one runs the write.
     """
-    db.session.add(IdempotencyRecord(scope=scope, key=key, fingerprint=fingerprint))
+    db.session.add(IdempotencyRecord(scope=scope, key=key, fingerprint=fingerprint, created_at=now))
     try:
         db.session.commit()
         return None
@@ -33,11 +49,29 @@ def claim(scope: str, key: str, fingerprint: str) -> StoredResponse | None:
     )
     if record is None:  # released between our insert and our read: treat as in progress
         raise Conflict("a request with this Idempotency-Key is in progress; retry shortly")
+    expired = record.created_at <= now - keep_answers
+    stale = record.status_code is None and record.fingerprint == fingerprint and record.created_at <= now - stale_claim
+    if expired or stale:
+        if _take_over(record, fingerprint, now):
+            return None
+        raise Conflict("a request with this Idempotency-Key is in progress; retry shortly")
     if record.fingerprint != fingerprint:
         raise RuleViolation("this Idempotency-Key was used with a different request body")
     if record.status_code is None:
         raise Conflict("a request with this Idempotency-Key is in progress; retry shortly")
     return StoredResponse(record.status_code, record.content_type, record.body or b"", record.location)
+
+
+def _take_over(record: IdempotencyRecord, fingerprint: str, now: datetime) -> bool:
+    taken = db.session.execute(
+        update(IdempotencyRecord)
+        .where(IdempotencyRecord.id == record.id, IdempotencyRecord.created_at == record.created_at)
+        .values(fingerprint=fingerprint, created_at=now, status_code=None, content_type=None, body=None,
+                location=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount == 1
+    db.session.commit()
+    return taken
 
 
 def complete(scope: str, key: str, response: StoredResponse) -> None:

@@ -1,0 +1,98 @@
+"""Idempotency keys do not stay stuck: a crashed request's claim is taken over, answers expire after a day."""
+import json
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+
+from tests.helpers_fleet import company
+from vmo.accounts.models import User
+from vmo.extensions import db
+from vmo.fleet.models import FleetBatch
+from vmo.idempotency import services as idempotency
+from vmo.idempotency.models import IdempotencyRecord
+
+T0 = datetime.fromisoformat("2026-11-25T10:00:00+08:00")
+
+
+def batches(app) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(FleetBatch))
+
+
+def post_batch(client, headers, vehicles, key):
+    body = json.dumps({"vehicles": vehicles}).encode()
+    return client.post("/api/v1/fleet/batches", data=body, content_type="application/json",
+                       headers={**headers, "Idempotency-Key": key})
+
+
+def crashed_claim(app, username, vehicles, key) -> None:
+    """A claim as a worker killed mid-request leaves it: taken at T0, no answer stored, nothing written."""
+    body = json.dumps({"vehicles": vehicles}).encode()
+    with app.app_context():
+        user_id = db.session.scalar(select(User.id).where(User.username == username))
+        db.session.add(IdempotencyRecord(
+            scope=f"user:{user_id}", key=key, created_at=T0,
+            fingerprint=idempotency.fingerprint("POST", "/api/v1/fleet/batches", body)))
+        db.session.commit()
+
+
+def test_a_claim_left_by_a_crashed_request_is_busy_at_first_then_taken_over(app, client, factory):
+    owner = company(factory)
+    vehicles = factory.vehicles(1)
+    crashed_claim(app, owner.username, vehicles, "crash-1")
+
+    busy = post_batch(client, owner.headers, vehicles, "crash-1")
+    assert busy.status_code == 409
+    assert busy.get_json()["message"] == "a request with this Idempotency-Key is in progress; retry shortly"
+    assert batches(app) == 0
+
+    app.config["FROZEN_NOW"] = (T0 + timedelta(seconds=61)).isoformat()
+    retried = post_batch(client, owner.headers, vehicles, "crash-1")
+    assert retried.status_code == 201
+    assert "Idempotent-Replayed" not in retried.headers
+    assert batches(app) == 1
+    again = post_batch(client, owner.headers, vehicles, "crash-1")
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.get_json() == retried.get_json()
+    assert batches(app) == 1
+
+
+def test_a_stale_claim_is_not_taken_over_by_a_different_body(app, client, factory):
+    owner = company(factory)
+    crashed_claim(app, owner.username, factory.vehicles(1), "crash-2")
+    app.config["FROZEN_NOW"] = (T0 + timedelta(minutes=5)).isoformat()
+    other = post_batch(client, owner.headers, factory.vehicles(1), "crash-2")
+    assert other.status_code == 422
+    assert batches(app) == 0
+
+
+def test_an_answer_is_replayed_for_a_day_then_the_key_is_new_again(app, client, factory):
+    owner = company(factory)
+    vehicles = factory.vehicles(1)
+    assert post_batch(client, owner.headers, vehicles, "daily").status_code == 201
+    app.config["FROZEN_NOW"] = (T0 + timedelta(hours=23)).isoformat()
+    replay = post_batch(client, factory.headers(owner.username), factory.vehicles(1), "daily")
+    assert replay.status_code == 422  # still remembered: a different body is refused
+    # (a new token each time: tokens live shorter than a day)
+    app.config["FROZEN_NOW"] = (T0 + timedelta(hours=24, seconds=1)).isoformat()
+    fresh = post_batch(client, factory.headers(owner.username), factory.vehicles(1), "daily")
+    assert fresh.status_code == 201
+    assert "Idempotent-Replayed" not in fresh.headers
+    assert batches(app) == 2
+
+
+def test_only_one_of_two_takeovers_wins(app):
+    with app.app_context():
+        db.session.add(IdempotencyRecord(scope="anon", key="k", fingerprint="f", created_at=T0))
+        db.session.commit()
+        later = T0 + timedelta(minutes=2)
+        first = db.session.scalar(select(IdempotencyRecord).where(IdempotencyRecord.key == "k"))
+        stale_copy_created_at = first.created_at
+        assert idempotency.claim("anon", "k", "f", later) is None  # taken over
+        db.session.expire_all()
+        record = db.session.scalar(select(IdempotencyRecord).where(IdempotencyRecord.key == "k"))
+        assert record.created_at != stale_copy_created_at
+        # A second retry that read the old row loses the compare-and-set.
+        record.created_at = stale_copy_created_at
+        db.session.expunge(record)
+        assert idempotency._take_over(record, "f", later) is False
