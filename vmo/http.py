@@ -170,10 +170,8 @@ def idempotent(blp):
                 raise DomainError("Idempotency-Key must be at most 255 characters")
             user = current_user(optional=True)
             scope = f"user:{user.id}" if user is not None else "anon"
-            fingerprint = hashlib.sha256(
-                request.method.encode() + b" " + request.path.encode() + b"\n" + request.get_data()
-            ).hexdigest()
-            stored = idempotency.claim(scope, key, fingerprint)
+            fingerprint = idempotency.fingerprint(request.method, request.path, request.get_data())
+            stored = idempotency.claim(scope, key, fingerprint, clock.now())
             if stored is not None:
                 response = current_app.response_class(stored.body, status=stored.status_code,
                                                       content_type=stored.content_type)
