@@ -238,8 +238,21 @@ def cancel_appointment(user: User, batch_id: int, now: datetime) -> FleetAppoint
     appointment = batch.appointment
     if appointment is None:
         raise NotFound(f"batch {batch_id} has no appointment")
+    started = Conflict("inspection has started for this batch; the appointment can no longer be cancelled")
     if any(v.status != "scheduled" for v in batch.vehicles):
-        raise Conflict("inspection has started for this batch; the appointment can no longer be cancelled")
+        raise started
+    # The vehicles go back with one guarded UPDATE: an inspection committed since the check above
+    # makes it touch fewer rows, and the cancel gives way instead of leaving the batch half inspected.
+    # (An inspection that comes after waits on these row locks, then finds no scheduled vehicle.)
+    reverted = db.session.execute(
+        update(FleetVehicle)
+        .where(FleetVehicle.batch_id == batch.id, FleetVehicle.status == "scheduled")
+        .values(status="submitted")
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if reverted != len(batch.vehicles):
+        db.session.rollback()
+        raise started
     # Guarded like a capacity change: only the request that flips the row frees the capacity.
     flipped = db.session.execute(
         update(FleetAppointment)
@@ -253,7 +266,7 @@ def cancel_appointment(user: User, batch_id: int, now: datetime) -> FleetAppoint
     booking.release(appointment.day.slot_id, appointment.units)
     db.session.refresh(appointment)
     for vehicle in batch.vehicles:
-        vehicle.status = "submitted"
+        db.session.refresh(vehicle)
     _refresh_batch_status(batch, now)
     audit.record("fleet.cancel", "fleet_batch", batch.id, actor=user,
                  before={"status": "scheduled", "date": appointment.day.day.isoformat(),
@@ -273,12 +286,24 @@ def inspect_vehicle(officer: User, vin: str, result: str, defects: list[str], no
         raise RuleViolation("a failed inspection names at least one defect",
                             errors={"json": {"defects": ["name at least one defect"]}})
     before = vehicle.status
+    status = "inspected" if result == "pass" else "failed_inspection"
+    # Guarded on the status just read: a cancel (or another officer) that changed the vehicle since
+    # then makes this touch no row, and the inspection is refused rather than half applied.
+    changed = db.session.execute(
+        update(FleetVehicle)
+        .where(FleetVehicle.id == vehicle.id, FleetVehicle.status == before)
+        .values(status=status, inspected_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if changed != 1:
+        db.session.rollback()
+        db.session.refresh(vehicle)
+        raise Conflict(_state_message(vehicle, "inspected"))
+    db.session.refresh(vehicle)
     inspection = FleetInspection(vehicle_id=vehicle.id, officer_id=officer.id, result=result,
                                  defects=defects, inspected_at=now)
     db.session.add(inspection)
     vehicle.inspections.append(inspection)
-    vehicle.status = "inspected" if result == "pass" else "failed_inspection"
-    vehicle.inspected_at = now
     _refresh_batch_status(vehicle.batch, now)
     audit.record("fleet.inspect", "fleet_vehicle", vehicle.vin, actor=officer,
                  before={"status": before}, after={"status": vehicle.status, "defects": defects})
