@@ -1,0 +1,125 @@
+"""A two-owner world for the fuzz and ownership tests: per office one account per role and one of everything."""
+from datetime import timedelta
+from types import SimpleNamespace
+
+from tests import helpers_exams as exams
+from tests import helpers_fleet as fleet
+from tests import helpers_mobile as mobile
+from tests import helpers_tours as tours
+from tests.helpers_followup import NOW_TS, SECRET, post_inbound, queue_follow_up
+from vmo import validators
+
+ROLES = ("admin", "supervisor", "officer", "company", "candidate")
+# Side b's people and things carry this marker in their free text: it must never show up in an
+# answer to side a (except from the operations that are public by design).
+MARKER = "乙方机密"
+OFFICES = {"a": ("nanchuan", "南川区车管所", "500119"), "b": ("fuling", "涪陵区车管所", "500102")}
+# The mobile test's tour is "today" (the frozen Wednesday); the API-made tour is the Saturday after.
+TODAY = mobile.TODAY
+
+
+def world_config() -> dict:
+    """App settings the world needs (the inbound SMS secret); photos go to PHOTO_DIR when set."""
+    return {"SMS_HMAC_SECRET": SECRET}
+
+
+def _ok(response, *codes):
+    assert response.status_code in (codes or (200, 201)), (response.status_code, response.get_data(as_text=True))
+    return response.get_json()
+
+
+def build_side(app, client, factory, side: str, n: int) -> SimpleNamespace:
+    """One office with an account per role and one object of each kind, owned inside that office."""
+    code, name, region = OFFICES[side]
+    factory._ensure_office(code, name, region)
+    tag = MARKER if side == "b" else "甲方"
+    s = SimpleNamespace(side=side, office=code)
+    s.supervisor = factory.staff("supervisor", f"{side}-sup", office=code)
+    s.officer = factory.staff("officer", f"{side}-off", office=code, badge_number=f"50{n}123",
+                              supervisor_username=s.supervisor.username)
+    s.officer2 = factory.staff("officer", f"{side}-off2", office=code, badge_number=f"50{n}124")
+    s.admin = factory.staff("admin", f"{side}-admin", office=code)
+    s.company = factory.company(username=f"{side}-co", name=f"{tag}汽车服务有限公司", office=code)
+    s.candidate = factory.candidate(username=f"{side}-cand", name=f"{tag}考生", office=code)
+    s.users = {"admin": s.admin.username, "supervisor": s.supervisor.username, "officer": s.officer.username,
+               "company": s.company["username"], "candidate": s.candidate["username"]}
+    s.headers = {role: factory.headers(username) for role, username in s.users.items()}
+    s.officer_headers = s.headers["officer"]
+    co = SimpleNamespace(headers=s.headers["company"])
+    off = SimpleNamespace(headers=s.officer_headers)
+
+    # Fleet: a batch booked on the green-channel day, its first vehicle inspected (pass).
+    s.batch = _ok(fleet.submit(client, co.headers, factory.vehicles(2), note=f"{tag} batch"), 201)
+    s.batch_id = s.batch["id"]
+    s.vins = [v["vin"] for v in s.batch["vehicles"]]
+    s.vin = s.vins[0]
+    s.day = fleet.DAY
+    fleet.open_day(client, off, capacity=30)
+    _ok(fleet.book(client, co, s.batch_id), 201)
+    _ok(fleet.inspect(client, off, s.vin), 201)
+
+    # Priority green channel: one booking (its reference is public by design, like a ticket).
+    first17 = f"{region}19850315{n:02d}2"
+    body = {"name": f"{tag}市民", "id_number": first17 + validators.resident_id_check_char(first17),
+            "phone": "13983000002", "reason": "disabled", "date": s.day, "office": code,
+            "certificate_number": f"{region}1985031500{n}X11"}
+    s.priority = _ok(client.post("/api/v1/green-channel/priority-bookings", json=body), 201)
+    s.reference = s.priority["reference"]
+
+    # Weekend tests: a first-come session with the candidate's booking, and a ballot session.
+    s.session = exams.create_session(client, s.officer_headers, venue=f"{tag}考场")
+    s.session_id = s.session["id"]
+    s.booking = _ok(client.post(f"/api/v1/test-sessions/{s.session_id}/bookings", json={},
+                                headers=s.headers["candidate"]), 201)
+    s.booking_id = s.booking["id"]
+    s.candidate_id = s.candidate["id"]
+    s.secret = _ok(client.post("/api/v1/me/calendar-secret", headers=s.headers["candidate"]), 201)["secret"]
+
+    # Tours: a draft tour made through the API (officer and officer2 on it) ...
+    s.tour = tours.create_tour(client, s.officer_headers, [s.officer.username, s.officer2.username],
+                               name=f"{tag}下乡检验")
+    s.tour_id, s.stop_id = s.tour["id"], s.tour["stops"][0]["id"]
+    s.township = s.tour["stops"][0]["township"]
+    tours.publish(client, s.officer_headers, s.tour_id)
+    # ... and today's published tour (written to the tables) with a registration, synced inspection and photo.
+    plate = f"渝G{n}0001"
+    today = mobile.make_tour(app, [s.officer.id], office=code, name=f"{tag}今日巡检",
+                             registrations={0: [(plate, f"{tag}车主", "13800138001")]})
+    s.today_tour_id, s.today_stop_id = today.id, today.stop_ids[0]
+    rec = mobile.record(s.today_stop_id, n, plate=plate)
+    result = _ok(client.post("/api/v1/mobile/inspections/sync", json=mobile.envelope([rec]),
+                             headers=s.officer_headers))["results"][0]
+    assert result["status"] == "created", result
+    s.client_id = rec["client_id"]
+    s.photo = mobile.png_bytes(seed=n)
+    s.sha256 = mobile.sha(s.photo)
+    _ok(client.put(f"/api/v1/mobile/inspections/{s.client_id}/photos/{s.sha256}", data=s.photo,
+                   headers=s.officer_headers, content_type="image/png"), 201)
+    s.plate = plate
+    mobile.add_motorcycle(app, plate, office=code)
+
+    # Follow-up: a dissatisfied reply to a follow-up of the officer's case opens an escalation.
+    phone = f"1390000000{n}"
+    queue_follow_up(app, phone, s.officer.id, 900 + n, office=code, body=f"{tag}回访",
+                    sent_at=mobile.local(TODAY, 7))
+    reply = _ok(post_inbound(client, {"message_id": f"{side}-reply", "from": phone, "text": "2"},
+                             timestamp=NOW_TS))
+    s.escalation_id = reply["escalation_id"]
+    assert s.escalation_id is not None, reply
+    return s
+
+
+def build_world(app, client, factory) -> SimpleNamespace:
+    """Sides a (nanchuan) and b (fuling), each with everything; b's free text carries MARKER."""
+    a = build_side(app, client, factory, "a", 1)
+    b = build_side(app, client, factory, "b", 2)
+    return SimpleNamespace(a=a, b=b, now=NOW_TS, day_after=TODAY + timedelta(days=1))
+
+
+def path_values(side: SimpleNamespace) -> dict:
+    """Values for every path parameter name the API uses, taken from one side."""
+    return {"batch_id": side.batch_id, "vin": side.vin, "date": side.day, "plate": side.plate,
+            "escalation_id": side.escalation_id, "reference": side.reference, "session_id": side.session_id,
+            "booking_id": side.booking_id, "secret": side.secret, "candidate_id": side.candidate_id,
+            "tour_id": side.tour_id, "stop_id": side.stop_id, "township": side.township,
+            "client_id": side.client_id, "sha256": side.sha256}

@@ -1,0 +1,288 @@
+"""The ownership walk: every operation in the OpenAPI document, with each role's token and another owner's ids.
+
+An object that belongs to someone else (another office's tour, another company's batch, another
+candidate's booking, another officer's inspection) is 404, exactly as if it did not exist; a role
+that may not call an operation is 403; no token is 401. The operations come from the served
+OpenAPI document, so a new endpoint fails this test until it is listed in ACCESS below.
+"""
+import json
+import re
+
+import pytest
+
+from tests.helpers_world import MARKER, ROLES, build_world, path_values, world_config
+
+STAFF = ("admin", "supervisor", "officer")
+ANY = ROLES
+PUBLIC = "public"  # no sign-in needed (a token is accepted and changes nothing)
+
+# (METHOD, path) -> roles allowed to call it. Every operation of the document must be here.
+ACCESS = {
+    ("POST", "/api/v1/auth/token"): PUBLIC,
+    ("POST", "/api/v1/auth/logout"): ANY,
+    ("GET", "/api/v1/me"): ANY,
+    ("POST", "/api/v1/companies"): PUBLIC,
+    ("POST", "/api/v1/candidates"): PUBLIC,
+    ("GET", "/api/v1/staff"): STAFF,
+    ("POST", "/api/v1/staff"): ("admin",),
+    ("GET", "/api/v1/offices"): PUBLIC,
+    ("GET", "/api/v1/audit"): STAFF,
+    ("GET", "/api/v1/fleet/batches"): (*STAFF, "company"),
+    ("POST", "/api/v1/fleet/batches"): ("company",),
+    ("GET", "/api/v1/fleet/batches/{batch_id}"): (*STAFF, "company"),
+    ("GET", "/api/v1/fleet/batches/{batch_id}/appointment"): (*STAFF, "company"),
+    ("POST", "/api/v1/fleet/batches/{batch_id}/appointment"): ("company",),
+    ("DELETE", "/api/v1/fleet/batches/{batch_id}/appointment"): ("company",),
+    ("GET", "/api/v1/fleet/vehicles/{vin}"): (*STAFF, "company"),
+    ("POST", "/api/v1/fleet/vehicles/{vin}/inspection"): ("officer",),
+    ("POST", "/api/v1/fleet/vehicles/{vin}/registration"): ("officer",),
+    ("GET", "/api/v1/green-channel/days"): PUBLIC,
+    ("GET", "/api/v1/green-channel/days/{date}"): PUBLIC,
+    ("PUT", "/api/v1/green-channel/days/{date}"): ("officer",),
+    ("GET", "/api/v1/townships"): STAFF,
+    ("GET", "/api/v1/motorcycles/{plate}"): STAFF,
+    ("GET", "/api/v1/sms/outbox"): STAFF,
+    ("GET", "/api/v1/sms/outbox/summary"): STAFF,
+    ("POST", "/api/v1/sms/inbound"): PUBLIC,
+    ("GET", "/api/v1/escalations"): STAFF,
+    ("GET", "/api/v1/escalations/{escalation_id}"): STAFF,
+    ("POST", "/api/v1/escalations/{escalation_id}/resolve"): ("supervisor", "officer"),
+    ("POST", "/api/v1/green-channel/priority-bookings"): PUBLIC,
+    ("GET", "/api/v1/green-channel/priority-bookings/{reference}"): PUBLIC,
+    ("DELETE", "/api/v1/green-channel/priority-bookings/{reference}"): PUBLIC,
+    ("GET", "/api/v1/green-channel/days/{date}/queue"): STAFF,
+    ("GET", "/api/v1/stats"): STAFF,
+    ("GET", "/api/v1/stats/report.html"): ("supervisor", "admin"),
+    ("GET", "/api/v1/test-sessions"): PUBLIC,
+    ("POST", "/api/v1/test-sessions"): STAFF,
+    ("GET", "/api/v1/test-sessions/{session_id}"): PUBLIC,
+    ("POST", "/api/v1/test-sessions/{session_id}/bookings"): ("candidate",),
+    ("GET", "/api/v1/test-sessions/{session_id}/draw"): PUBLIC,
+    ("POST", "/api/v1/test-sessions/{session_id}/draw"): STAFF,
+    ("GET", "/api/v1/bookings"): (*STAFF, "candidate"),
+    ("GET", "/api/v1/bookings/{booking_id}"): (*STAFF, "candidate"),
+    ("DELETE", "/api/v1/bookings/{booking_id}"): (*STAFF, "candidate"),
+    ("POST", "/api/v1/bookings/{booking_id}/change"): ("candidate",),
+    ("POST", "/api/v1/bookings/{booking_id}/outcome"): STAFF,
+    ("GET", "/api/v1/bookings/{booking_id}/calendar.ics"): (*STAFF, "candidate"),
+    ("GET", "/api/v1/calendars/test-sessions.ics"): PUBLIC,
+    ("GET", "/api/v1/calendars/candidates/{secret}.ics"): PUBLIC,
+    ("POST", "/api/v1/me/calendar-secret"): ("candidate",),
+    ("GET", "/api/v1/me/exam-progress"): ("candidate",),
+    ("GET", "/api/v1/candidates/{candidate_id}/exam-progress"): STAFF,
+    ("GET", "/api/v1/tours"): STAFF,
+    ("POST", "/api/v1/tours"): STAFF,
+    ("GET", "/api/v1/tours/report"): STAFF,
+    ("GET", "/api/v1/tours/{tour_id}"): STAFF,
+    ("PATCH", "/api/v1/tours/{tour_id}"): STAFF,
+    ("POST", "/api/v1/tours/{tour_id}/route"): STAFF,
+    ("POST", "/api/v1/tours/{tour_id}/publish"): STAFF,
+    ("POST", "/api/v1/tours/{tour_id}/cancel"): STAFF,
+    ("GET", "/api/v1/tours/{tour_id}/report"): STAFF,
+    ("GET", "/api/v1/tours/{tour_id}/stops/{stop_id}/registrations"): STAFF,
+    ("POST", "/api/v1/tours/{tour_id}/stops/{stop_id}/registrations"): PUBLIC,
+    ("POST", "/api/v1/tours/{tour_id}/stops/{stop_id}/inspections"): STAFF,
+    ("GET", "/api/v1/tour-stops"): PUBLIC,
+    ("GET", "/api/v1/calendars/townships/{township}.ics"): PUBLIC,
+    ("GET", "/api/v1/mobile/assignments"): ("officer",),
+    ("POST", "/api/v1/mobile/inspections/sync"): ("officer",),
+    ("GET", "/api/v1/mobile/inspections/{client_id}"): STAFF,
+    ("GET", "/api/v1/mobile/inspections/{client_id}/photos/{sha256}"): STAFF,
+    ("PUT", "/api/v1/mobile/inspections/{client_id}/photos/{sha256}"): STAFF,
+}
+
+# Path parameters that name no owned object, or name one through a capability by design: a 2xx with
+# another owner's value is right for these. Every other path parameter names an owned object.
+NOT_OWNED = {
+    "date": "a calendar day; each office has its own green-channel day for it",
+    "township": "public calendar feed of published stops, by design open to everyone",
+    "reference": "the priority booking's reference is its ticket: whoever holds it may look it up or cancel",
+    "secret": "the candidate's secret calendar address is itself the credential",
+}
+# Public operations whose path ids are world-readable by design (sessions and tour stops are published).
+PUBLIC_BY_ID = {
+    ("GET", "/api/v1/test-sessions/{session_id}"): "published sessions are public, as the list is",
+    ("GET", "/api/v1/test-sessions/{session_id}/draw"): "a ballot's outcome and seed are public for audit",
+    ("POST", "/api/v1/tours/{tour_id}/stops/{stop_id}/registrations"):
+        "anyone may pre-register at a published stop of any office",
+}
+# Operations whose answer may name side b's things (carry MARKER) to side a, and why.
+MAY_SHOW_OTHERS = {
+    ("GET", "/api/v1/test-sessions"): "sessions of every office are public (filter `office`)",
+    ("GET", "/api/v1/calendars/test-sessions.ics"): "public feed of every office's sessions",
+    ("GET", "/api/v1/tour-stops"): "published stops of every office are public",
+    ("GET", "/api/v1/green-channel/priority-bookings/{reference}"): NOT_OWNED["reference"],
+    ("DELETE", "/api/v1/green-channel/priority-bookings/{reference}"): NOT_OWNED["reference"],
+    ("GET", "/api/v1/calendars/candidates/{secret}.ics"): NOT_OWNED["secret"],
+    **PUBLIC_BY_ID,
+}
+# Operations the own-ids check leaves to their own tests, and why.
+SKIP_OWN = {
+    ("POST", "/api/v1/auth/logout"): "would revoke the token the other calls use",
+    ("POST", "/api/v1/auth/token"): "takes a password, not a token (tests/test_auth.py)",
+    ("POST", "/api/v1/sms/inbound"): "signed by the gateway, not a token (tests/test_sms_inbound.py)",
+    ("GET", "/api/v1/test-sessions/{session_id}/draw"): "the world's sessions are first-come: nothing drawn (404)",
+}
+
+
+def bodies(w, side) -> dict:
+    """A valid request body for each operation that takes one (so the walk gets past validation);
+    ids inside the bodies are `side`'s."""
+    from tests import helpers_exams as exams
+    from tests import helpers_mobile as mobile
+    from tests import helpers_tours as tours
+
+    rec = mobile.record(side.today_stop_id, 7)
+    return {
+        ("POST", "/api/v1/auth/token"): {"username": "b-admin", "password": "wrong-password-1"},
+        ("POST", "/api/v1/staff"): {"username": "walk-new", "password": "walk-pass-123", "role": "officer",
+                                    "supervisor": side.supervisor.username},
+        ("POST", "/api/v1/fleet/batches"): {"vehicles": [], "note": "x"},
+        ("POST", "/api/v1/fleet/batches/{batch_id}/appointment"): {"date": side.day},
+        ("POST", "/api/v1/fleet/vehicles/{vin}/inspection"): {"result": "pass"},
+        ("PUT", "/api/v1/green-channel/days/{date}"): {"capacity": 30},
+        ("POST", "/api/v1/escalations/{escalation_id}/resolve"): {"note": "called back"},
+        ("POST", "/api/v1/test-sessions/{session_id}/bookings"): {},
+        ("POST", "/api/v1/bookings/{booking_id}/change"): {"session_id": side.session_id},
+        ("POST", "/api/v1/bookings/{booking_id}/outcome"): {"outcome": "passed"},
+        ("PATCH", "/api/v1/tours/{tour_id}"): {"name": "改名"},
+        ("POST", "/api/v1/tours/{tour_id}/route"): {},
+        ("POST", "/api/v1/tours/{tour_id}/cancel"): {"reason": "暴雨"},
+        ("POST", "/api/v1/tours/{tour_id}/stops/{stop_id}/registrations"):
+            {"plate": "渝G99999", "owner_name": "张三", "phone": "13800138009"},
+        ("POST", "/api/v1/tours/{tour_id}/stops/{stop_id}/inspections"): {"plate": "渝G99998", "result": "pass"},
+        ("POST", "/api/v1/mobile/inspections/sync"): mobile.envelope([rec]),
+        ("POST", "/api/v1/test-sessions"): exams.session_body(),
+        ("POST", "/api/v1/tours"): tours.tour_body([side.officer.username]),
+    }
+
+
+def operations(client) -> list[tuple[str, str, dict]]:
+    spec = client.get("/api/v1/openapi.json").get_json()
+    return [(method.upper(), path, op) for path, item in spec["paths"].items()
+            for method, op in item.items() if method in ("get", "post", "put", "patch", "delete")]
+
+
+def fill(path: str, values: dict) -> str:
+    return re.sub(r"{(\w+)}", lambda m: str(values[m.group(1)]), path)
+
+
+def call(client, method, url, headers, body, op):
+    kwargs = {"headers": dict(headers)}
+    if "requestBody" in op:
+        content = op["requestBody"]["content"]
+        if "application/json" in content:
+            kwargs["json"] = body if body is not None else {}
+        else:  # photos: raw bytes
+            kwargs["data"], kwargs["content_type"] = body or b"", "image/png"
+    return client.open(url, method=method, **kwargs)
+
+
+@pytest.fixture
+def app_config(tmp_path):
+    return {**world_config(), "PHOTO_DIR": str(tmp_path / "photos")}
+
+
+@pytest.fixture
+def world(app, client, factory):
+    return build_world(app, client, factory)
+
+
+def test_every_operation_is_listed(client):
+    """A new endpoint must say here who may call it before the walk below accepts it."""
+    found = {(method, path) for method, path, _op in operations(client)}
+    assert sorted(found - set(ACCESS)) == [], "new operations: add them to ACCESS (and bodies())"
+    assert sorted(set(ACCESS) - found) == [], "operations listed here that the document no longer has"
+
+
+def test_documented_security_matches_the_roles(client):
+    """An operation open to everyone must not claim bearer-only security, and the reverse."""
+    for method, path, op in operations(client):
+        public = ACCESS[(method, path)] == PUBLIC
+        security = op.get("security")
+        bearer_only = security == [{"bearerAuth": []}]
+        assert public != bearer_only, (method, path, security)
+        if not public and set(ACCESS[(method, path)]) != set(ROLES):
+            assert "403" in op["responses"], (method, path)
+        if not public:
+            assert "401" in op["responses"], (method, path)
+
+
+@pytest.mark.slow
+def test_walk_every_operation_with_another_owners_ids(app, client, factory, world):
+    """Side a's roles call every operation with side b's ids: 401/403/404, never another owner's data."""
+    a, b = world.a, world.b
+    other = path_values(b)
+    sent = bodies(world, b)
+    failures = []
+    ops = sorted(operations(client), key=lambda o: o[:2] == ("POST", "/api/v1/auth/logout"))  # logout last
+    for method, path, op in ops:
+        allowed = ACCESS[(method, path)]
+        params = re.findall(r"{(\w+)}", path)
+        owned = [p for p in params if p not in NOT_OWNED] and (method, path) not in PUBLIC_BY_ID
+        body = sent.get((method, path), b.photo if method == "PUT" and "photos" in path else None)
+        url = fill(path, other)
+        if allowed != PUBLIC:
+            anonymous = call(client, method, url, {}, body, op)
+            if anonymous.status_code != 401:
+                failures.append(f"{method} {path} without a token: {anonymous.status_code} (401 expected)")
+        for role in ROLES:
+            response = call(client, method, url, a.headers[role], body, op)
+            code, text = response.status_code, response.get_data(as_text=True)
+            where = f"{method} {url} as {role} of office a"
+            if code >= 500:
+                failures.append(f"{where}: {code} {text[:200]}")
+            elif allowed != PUBLIC and role not in allowed:
+                if code != 403:
+                    failures.append(f"{where}: {code} (403 expected, role not allowed)")
+            elif owned:
+                if code != 404:
+                    failures.append(f"{where}: {code} (404 expected, office b's object) {text[:160]}")
+            elif 200 <= code < 300 and MARKER in text and (method, path) not in MAY_SHOW_OTHERS:
+                failures.append(f"{where}: {code} shows office b's data: {text[:200]}")
+    assert failures == [], "\n".join(failures)
+
+
+@pytest.mark.slow
+def test_the_same_calls_with_own_ids_are_allowed(app, client, factory, world):
+    """The walk's bodies and ids are good: with side a's own ids, allowed roles get past 401/403/404."""
+    a = world.a
+    own = path_values(a)
+    sent = bodies(world, a)
+    failures = []
+    for method, path, op in operations(client):
+        allowed = ACCESS[(method, path)]
+        if (method, path) in SKIP_OWN:
+            continue
+        roles = ROLES if allowed == PUBLIC else allowed
+        body = sent.get((method, path), a.photo if method == "PUT" and "photos" in path else None)
+        for role in roles:
+            response = call(client, method, fill(path, own), a.headers[role], body, op)
+            if response.status_code in (401, 403, 404) or response.status_code >= 500:
+                failures.append(f"{method} {fill(path, own)} as {role}: {response.status_code} "
+                                f"{json.dumps(response.get_json(silent=True), ensure_ascii=False)[:200]}")
+    assert failures == [], "\n".join(failures)
+
+
+@pytest.mark.slow
+def test_another_owners_ids_inside_a_body_are_refused(client, world):
+    """Ids in a body are checked like ids in the path: side a cannot reach side b's things through them."""
+    from tests import helpers_mobile as mobile
+    from tests import helpers_tours as tours
+
+    a, b = world.a, world.b
+    cases = [
+        ("POST", f"/api/v1/bookings/{a.booking_id}/change", "candidate", {"session_id": b.session_id}),
+        ("POST", "/api/v1/staff", "admin", {"username": "walk-x", "password": "walk-pass-123", "role": "officer",
+                                            "supervisor": b.supervisor.username}),
+        ("POST", "/api/v1/tours", "officer", tours.tour_body([b.officer.username])),
+        ("POST", "/api/v1/mobile/inspections/sync", "officer", mobile.envelope([mobile.record(b.today_stop_id, 8)])),
+    ]
+    for method, url, role, body in cases:
+        response = client.open(url, method=method, json=body, headers=a.headers[role])
+        answer = response.get_json()
+        if response.status_code == 200 and "results" in answer:  # sync answers per record
+            assert [r["status"] for r in answer["results"]] == ["rejected"], (url, answer)
+        else:
+            assert response.status_code in (403, 404, 422), (url, response.status_code, answer)
+        assert MARKER not in response.get_data(as_text=True), (url, answer)
