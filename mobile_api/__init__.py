@@ -3,7 +3,7 @@
 
 def register(app, api) -> None:
     """Hang this package's blueprints on the Api (called by vmo.create_app)."""
-    from mobile_api import resources, services
+    from mobile_api import resources, services, tablet
 
     # Settings (env VMO_MOBILE_*, VMO_PHOTO_*): see README, "Mobile endpoint for field officers".
     app.config.setdefault("MOBILE_CHECKLIST", [dict(item) for item in services.DEFAULT_CHECKLIST])
@@ -17,3 +17,4 @@ def register(app, api) -> None:
 
     for blueprint in resources.BLUEPRINTS:
         api.register_blueprint(blueprint)
+    tablet.register(app)  # the officers' web app at /tablet/

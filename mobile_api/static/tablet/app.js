@@ -1,0 +1,493 @@
+// The officers' tablet app: sign-in, tours and stops, inspections logged offline, and the sync indicator.
+import { AuthError, HttpError, NetworkError, pullAssignments, sha256Hex, signIn, signOut } from "./api.js";
+import { currentLang, fieldLabel, itemLabel, setLang, t, translateStatic } from "./i18n.js";
+import { all, del, kvGet, recordsAt, saveInspection } from "./store.js";
+import { queueCounts, syncAll } from "./sync.js";
+
+const view = document.getElementById("view");
+let form = null; // the inspection being filled in: {stopId, walkIn, plate, checks, result, photos: [{blob, url, sha256}]}
+let flash = null; // a one-line message shown on the next render: {text, kind}
+let lastSyncError = null;
+
+// ---- small DOM helper: elements from data, never from HTML strings ---------------------------
+
+function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs)) {
+    if (value === null || value === undefined || value === false) continue;
+    if (name.startsWith("on")) el.addEventListener(name.slice(2), value);
+    else if (name === "dataset") Object.assign(el.dataset, value);
+    else if (name === "className") el.className = value;
+    else el.setAttribute(name, value === true ? "" : value);
+  }
+  for (const child of children.flat()) {
+    if (child === null || child === undefined || child === false) continue;
+    el.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return el;
+}
+
+function timeOf(iso) {
+  if (!iso) return "";
+  const d = new Date(iso);
+  return d.toLocaleTimeString(currentLang() === "en" ? "en-GB" : "zh-CN", { hour: "2-digit", minute: "2-digit" });
+}
+
+function dateOf(iso) {
+  return iso ? iso.slice(0, 10) : "";
+}
+
+function normalPlate(text) {
+  return (text || "").replace(/[\s·.•-]/g, "").toUpperCase();
+}
+
+// ---- data -----------------------------------------------------------------------------------
+
+async function assignments() {
+  return (await kvGet("assignments")) || { tours: [], checklist: [] };
+}
+
+async function findStop(stopId) {
+  const data = await assignments();
+  for (const tour of data.tours) {
+    for (const stop of tour.stops) {
+      if (stop.id === stopId) return { tour, stop, checklist: data.checklist };
+    }
+  }
+  return null;
+}
+
+/** The stop's figures: done, passed, failed (this tablet's records), left (pre-registered, not done). */
+function summarize(stop, records) {
+  const latest = new Map(); // plate -> the latest record for it (a re-inspection replaces the first)
+  for (const record of records) latest.set(record.plate, record);
+  const elsewhere = stop.registrations.filter((r) => r.status === "inspected" && !latest.has(r.plate));
+  const passed = [...latest.values()].filter((r) => r.result === "pass").length;
+  const failed = [...latest.values()].filter((r) => r.result === "fail").length;
+  const left = stop.registrations.filter((r) => r.status === "registered" && !latest.has(r.plate)).length;
+  return { done: latest.size + elsewhere.length, passed, failed, left, latest };
+}
+
+// ---- the shell: network badge, language, sync bar ---------------------------------------------
+
+function showNetwork() {
+  const badge = document.getElementById("net");
+  badge.dataset.state = navigator.onLine ? "online" : "offline";
+  badge.textContent = navigator.onLine ? t("online") : t("offline");
+}
+
+async function showSyncStatus(syncing = false) {
+  const counts = await queueCounts();
+  const lastSync = await kvGet("last_sync");
+  const bar = document.getElementById("sync-status");
+  bar.replaceChildren(
+    h("span", { id: "pending-count", className: counts.waiting ? "count warn" : "count", dataset: { n: counts.waiting } },
+      t("sync_waiting", { n: counts.waiting })),
+    h("span", { id: "photo-count", className: counts.photos ? "count warn" : "count", dataset: { n: counts.photos } },
+      t("sync_photos", { n: counts.photos })),
+    h("span", { id: "problem-count", className: counts.problems ? "count bad" : "count", dataset: { n: counts.problems } },
+      t("sync_problems", { n: counts.problems })),
+    h("span", { className: "sync-note" },
+      syncing ? t("syncing")
+        : lastSyncError ? lastSyncError
+          : !navigator.onLine && counts.waiting ? t("sync_offline")
+            : lastSync ? t("sync_last", { time: timeOf(lastSync) }) : ""),
+  );
+  const button = document.getElementById("sync-now");
+  button.disabled = syncing;
+  button.textContent = syncing ? t("syncing") : t("sync_now");
+}
+
+async function runSync() {
+  if (!(await kvGet("token"))) return;
+  await showSyncStatus(true);
+  try {
+    await syncAll();
+    lastSyncError = null;
+    try {
+      await pullAssignments(); // registrations now show as inspected
+    } catch (error) {
+      if (!(error instanceof NetworkError)) throw error;
+    }
+  } catch (error) {
+    if (error instanceof AuthError) {
+      flash = { text: t("session_expired"), kind: "bad" };
+    } else if (error instanceof NetworkError) {
+      lastSyncError = t("sync_offline");
+    } else {
+      lastSyncError = t("sync_failed", { msg: error.message });
+    }
+  }
+  await render();
+}
+
+// ---- views ----------------------------------------------------------------------------------
+
+let renders = 0;
+
+async function render() {
+  const mine = ++renders;
+  showNetwork();
+  translateStatic();
+  document.getElementById("lang").textContent = t("switch_lang");
+  const token = await kvGet("token");
+  let content;
+  if (!token) {
+    content = await loginView();
+  } else {
+    const route = location.hash.replace(/^#/, "").split("/");
+    if (route[0] === "stop" && route[1]) content = await stopView(Number(route[1]));
+    else if (route[0] === "inspect" && route[1]) content = await inspectView(Number(route[1]), route[2]);
+    else content = await homeView();
+  }
+  if (mine !== renders) return; // a newer render started meanwhile: it wins
+  const message = flash ? h("p", { className: `flash ${flash.kind || ""}`, role: "alert" }, flash.text) : null;
+  flash = null;
+  view.replaceChildren(...[message, content].filter(Boolean));
+  await showSyncStatus();
+}
+
+async function loginView() {
+  const username = h("input", { id: "username", name: "username", autocomplete: "username", required: true,
+    value: (await kvGet("username")) || "" });
+  const password = h("input", { id: "password", name: "password", type: "password", autocomplete: "current-password",
+    required: true });
+  const error = h("p", { id: "login-error", className: "error", role: "alert" });
+  const button = h("button", { id: "sign-in", className: "primary big", type: "submit" }, t("sign_in"));
+  return h("form", {
+    className: "card login",
+    onsubmit: async (event) => {
+      event.preventDefault();
+      if (!navigator.onLine) {
+        error.textContent = t("need_network_sign_in");
+        return;
+      }
+      button.disabled = true;
+      button.textContent = t("signing_in");
+      try {
+        const answer = await signIn(username.value.trim(), password.value);
+        if (answer.role !== "officer") {
+          await signOut();
+          throw new Error(t("officers_only"));
+        }
+        await pullAssignments();
+        location.hash = "";
+        await render();
+        runSync();
+      } catch (err) {
+        error.textContent = t("sign_in_failed", { msg: err instanceof NetworkError ? t("offline") : err.message });
+        button.disabled = false;
+        button.textContent = t("sign_in");
+      }
+    },
+  },
+  h("label", { for: "username" }, t("username")), username,
+  h("label", { for: "password" }, t("password")), password,
+  error, button);
+}
+
+async function homeView() {
+  const data = await assignments();
+  const pulledAt = await kvGet("assignments_pulled_at");
+  const queue = await all("queue");
+  const problems = queue.filter((r) => r.state === "conflict" || r.state === "rejected");
+  const tours = data.tours.map((tour) => h("section", { className: "card tour", dataset: { tourId: tour.id } },
+    h("h2", {}, `${tour.name} · ${tour.date}`),
+    h("ul", { className: "stops" }, tour.stops.map((stop) => h("li", {},
+      h("a", { className: "stop-link", href: `#stop/${stop.id}`, dataset: { stopId: stop.id } },
+        h("strong", {}, `${stop.township} · ${stop.venue}`),
+        h("span", { className: "muted" }, `${t("stop_time", { from: timeOf(stop.arrives_at), to: timeOf(stop.departs_at) })}`
+          + ` · ${t("registered")} ${stop.registrations.length}`)))))));
+  return h("div", { className: "home" },
+    h("div", { className: "row spread" },
+      h("p", { id: "officer-name" }, t("officer", { name: (await kvGet("username")) || "" })),
+      h("button", { id: "sign-out", className: "small", type: "button", onclick: async () => {
+        await signOut();
+        await render();
+      } }, t("sign_out"))),
+    h("div", { className: "row spread" },
+      h("p", { className: "muted" }, pulledAt ? t("last_pulled", { time: `${dateOf(pulledAt)} ${timeOf(pulledAt)}` })
+        : t("never_pulled")),
+      h("button", { id: "refresh", type: "button", onclick: async () => {
+        try {
+          await pullAssignments();
+        } catch (error) {
+          flash = { text: error instanceof NetworkError ? t("sync_offline") : error.message, kind: "bad" };
+        }
+        await render();
+      } }, t("refresh"))),
+    problems.length ? h("section", { className: "card problems" }, h("h2", {}, t("problems")),
+      h("ul", { className: "records" }, problems.map(recordRow))) : null,
+    h("h2", {}, t("tours")),
+    data.tours.length ? tours : h("p", { className: "muted" }, t("no_tours")));
+}
+
+function reasonOf(record) {
+  const answer = record.answer || {};
+  if (record.state === "conflict") {
+    return t("reason_conflict", { fields: (answer.differences || ["content"]).map(fieldLabel).join(", ") });
+  }
+  if (record.state === "rejected") {
+    const parts = [];
+    const walk = (value, path) => {
+      if (Array.isArray(value)) parts.push(`${path.map(fieldLabel).join(".")}: ${value.join("; ")}`);
+      else if (value && typeof value === "object") for (const [k, v] of Object.entries(value)) walk(v, [...path, k]);
+      else if (value) parts.push(String(value));
+    };
+    walk(answer.errors || {}, []);
+    if (answer.message) parts.push(answer.message);
+    return t("reason_rejected", { errors: parts.join(" · ") || "?" });
+  }
+  return "";
+}
+
+function recordRow(record) {
+  const reason = reasonOf(record);
+  const dismiss = reason ? h("button", { className: "small danger dismiss", type: "button", onclick: async (event) => {
+    // Two taps: a problem record only goes when the officer says so twice.
+    const button = event.currentTarget;
+    if (button.dataset.armed !== "1") {
+      button.dataset.armed = "1";
+      button.textContent = t("confirm_dismiss");
+      return;
+    }
+    await del("queue", record.client_id);
+    for (const photo of await all("photos")) if (photo.client_id === record.client_id) await del("photos", photo.id);
+    await render();
+  } }, t("dismiss")) : null;
+  return h("li", { className: `record state-${record.state}`, dataset: { clientId: record.client_id, state: record.state } },
+    h("div", { className: "row spread" },
+      h("strong", { className: "plate" }, record.plate),
+      h("span", { className: `chip result-${record.result}` }, record.result === "pass" ? t("result_pass") : t("result_fail")),
+      h("span", { className: `chip state` }, t(`state_${record.state}`))),
+    reason ? h("p", { className: "reason" }, reason) : null,
+    dismiss);
+}
+
+async function stopView(stopId) {
+  const found = await findStop(stopId);
+  if (!found) {
+    location.hash = "";
+    return homeView();
+  }
+  const { tour, stop } = found;
+  const records = await recordsAt(stopId);
+  const summary = summarize(stop, records);
+  const search = h("input", { id: "plate-search", type: "search", inputmode: "text", autocomplete: "off",
+    placeholder: t("search_plate"), "aria-label": t("search_plate") });
+  const list = h("ul", { id: "registrations", className: "registrations" });
+  const walkIn = h("button", { id: "walk-in", className: "big", type: "button", onclick: () => {
+    const plate = normalPlate(search.value);
+    location.hash = `#inspect/${stopId}${plate ? `/${encodeURIComponent(plate)}` : ""}`;
+  } }, t("walk_in"));
+
+  const fill = () => {
+    const wanted = normalPlate(search.value);
+    const matches = stop.registrations.filter((r) => !wanted || normalPlate(r.plate).includes(wanted));
+    list.replaceChildren(...matches.map((reg) => {
+      const record = summary.latest.get(reg.plate);
+      const status = record ? (record.result === "pass" ? t("result_pass") : t("result_fail"))
+        : reg.status === "inspected" ? t("reg_inspected_elsewhere") : t("reg_waiting");
+      return h("li", {},
+        h("a", { className: `reg ${record ? `result-${record.result}` : ""}`, href: `#inspect/${stopId}/${encodeURIComponent(reg.plate)}`,
+          dataset: { plate: reg.plate } },
+        h("strong", { className: "plate" }, reg.plate),
+        h("span", {}, reg.owner_name),
+        h("span", { className: "chip" }, status)));
+    }));
+    if (!stop.registrations.length) list.append(h("li", { className: "muted" }, t("no_registrations")));
+    else if (!matches.length) list.append(h("li", { className: "muted" }, t("no_match", { plate: wanted })));
+    walkIn.textContent = wanted && !matches.some((r) => normalPlate(r.plate) === wanted)
+      ? t("walk_in_plate", { plate: wanted }) : t("walk_in");
+  };
+  search.addEventListener("input", fill);
+  fill();
+
+  const figure = (key, value, id) => h("div", { className: `figure ${key}`, id },
+    h("span", { className: "value" }, String(value)), h("span", { className: "label" }, t(`summary_${key}`)));
+  return h("div", { className: "stop", dataset: { stopId } },
+    h("a", { className: "back", href: "#" }, t("back")),
+    h("h2", {}, `${stop.township} · ${stop.venue}`),
+    h("p", { className: "muted" }, `${tour.name} · ${tour.date} · ${t("stop_time", { from: timeOf(stop.arrives_at), to: timeOf(stop.departs_at) })}`),
+    h("div", { className: "summary", id: "stop-summary" },
+      figure("done", summary.done, "sum-done"), figure("passed", summary.passed, "sum-passed"),
+      figure("failed", summary.failed, "sum-failed"), figure("left", summary.left, "sum-left")),
+    h("div", { className: "search-row" }, search, walkIn),
+    h("h3", {}, t("registered")),
+    list,
+    h("h3", {}, t("records_here")),
+    records.length ? h("ul", { id: "stop-records", className: "records" }, [...records].reverse().map(recordRow))
+      : h("p", { className: "muted" }, t("no_records")));
+}
+
+async function inspectView(stopId, platePart) {
+  const found = await findStop(stopId);
+  if (!found) {
+    location.hash = "";
+    return homeView();
+  }
+  const { stop, checklist } = found;
+  const plate = platePart ? decodeURIComponent(platePart) : "";
+  if (!form || form.stopId !== stopId || form.plate !== plate) {
+    for (const photo of form ? form.photos : []) URL.revokeObjectURL(photo.url);
+    form = { stopId, plate, checks: {}, result: null, photos: [] };
+  }
+  const registered = stop.registrations.some((r) => r.plate === plate);
+  const error = h("p", { id: "form-error", className: "error", role: "alert" });
+  const plateInput = h("input", { id: "plate", name: "plate", value: plate, autocomplete: "off", required: true,
+    readonly: registered || null });
+  const vinInput = h("input", { id: "vin", name: "vin", autocomplete: "off" });
+  const odoInput = h("input", { id: "odometer", name: "odometer", type: "number", inputmode: "numeric", min: "0", step: "1" });
+  const defectsInput = h("textarea", { id: "defects", name: "defects", rows: "3" });
+
+  const checkButtons = [];
+  const checkRows = checklist.map((item) => {
+    const buttons = ["pass", "fail", "n/a"].map((value) => h("button", {
+      type: "button", className: `check check-${value === "n/a" ? "na" : value}`,
+      dataset: { item: item.code, value }, "aria-pressed": form.checks[item.code] === value ? "true" : "false",
+      onclick: () => {
+        form.checks[item.code] = value;
+        paintChecks();
+      },
+    }, t(value === "n/a" ? "check_na" : `check_${value}`)));
+    checkButtons.push(...buttons);
+    return h("li", { className: "check-row", dataset: { item: item.code } },
+      h("span", { className: "check-label" }, itemLabel(item)), h("div", { className: "check-buttons" }, buttons));
+  });
+  const resultButtons = ["pass", "fail"].map((value) => h("button", {
+    type: "button", id: `result-${value}`, className: `big result result-${value}`, dataset: { value },
+    onclick: () => {
+      form.result = value;
+      paintChecks();
+    },
+  }, t(`result_${value}`)));
+
+  function paintChecks() {
+    const anyFail = Object.values(form.checks).includes("fail");
+    if (anyFail) form.result = "fail";
+    for (const button of checkButtons) {
+      button.setAttribute("aria-pressed", form.checks[button.dataset.item] === button.dataset.value ? "true" : "false");
+    }
+    for (const button of resultButtons) {
+      button.setAttribute("aria-pressed", form.result === button.dataset.value ? "true" : "false");
+      if (button.dataset.value === "pass") button.disabled = anyFail;
+    }
+  }
+
+  const photoList = h("ul", { id: "photos", className: "photos" });
+  const paintPhotos = () => {
+    photoList.replaceChildren(...form.photos.map((photo, index) => h("li", {},
+      h("img", { src: photo.url, alt: t("photo") }),
+      h("button", { type: "button", className: "small danger", onclick: () => {
+        URL.revokeObjectURL(photo.url);
+        form.photos.splice(index, 1);
+        paintPhotos();
+      } }, t("remove_photo")))));
+    photoCount.textContent = t("photo_count", { n: form.photos.length });
+  };
+  const photoCount = h("span", { id: "photo-count-form", className: "muted" });
+  const photoInput = h("input", { id: "photo-input", type: "file", accept: "image/*", capture: "environment",
+    className: "visually-hidden", onchange: async (event) => {
+      for (const file of event.target.files) {
+        form.photos.push({ blob: file, type: file.type, url: URL.createObjectURL(file), sha256: await sha256Hex(file) });
+      }
+      event.target.value = "";
+      paintPhotos();
+    } });
+
+  const save = async () => {
+    const plateValue = normalPlate(plateInput.value);
+    const unanswered = checklist.filter((item) => !form.checks[item.code]).length;
+    const odometer = odoInput.value.trim();
+    const problem = !plateValue ? t("err_plate")
+      : unanswered ? t("err_checklist", { n: unanswered })
+        : !form.result ? t("err_result")
+          : form.result === "pass" && Object.values(form.checks).includes("fail") ? t("err_pass_with_fail")
+            : odometer && !/^\d+$/.test(odometer) ? t("err_odometer") : null;
+    if (problem) {
+      error.textContent = problem;
+      return;
+    }
+    const clientId = crypto.randomUUID(); // made here, once: every retry of this record is the same record
+    const record = {
+      client_id: clientId, stop_id: stopId, plate: plateValue, vin: vinInput.value.trim().toUpperCase() || null,
+      odometer_km: odometer ? Number(odometer) : null, checklist: { ...form.checks }, result: form.result,
+      defects: defectsInput.value.split("\n").map((line) => line.trim()).filter(Boolean),
+      recorded_at: new Date().toISOString(), lat: null, lon: null,
+      walk_in: !registered, state: "queued", answer: null, created_at: new Date().toISOString(),
+    };
+    const photos = form.photos.map((photo) => ({ id: `${clientId}:${photo.sha256}`, client_id: clientId,
+      sha256: photo.sha256, type: photo.type, blob: photo.blob, state: "waiting" }));
+    await saveInspection(record, photos);
+    for (const photo of form.photos) URL.revokeObjectURL(photo.url);
+    form = null;
+    flash = { text: t("saved", { plate: plateValue }), kind: "good" };
+    location.hash = `#stop/${stopId}`;
+    if (navigator.onLine) runSync();
+  };
+
+  const formEl = h("form", { className: "inspect", onsubmit: (event) => { event.preventDefault(); save(); } },
+    h("a", { className: "back", href: `#stop/${stopId}` }, t("back")),
+    h("h2", {}, registered ? `${t("inspect")} ${plate}` : t("new_inspection")),
+    h("label", { for: "plate" }, t("plate")), plateInput,
+    h("div", { className: "two" },
+      h("div", {}, h("label", { for: "vin" }, t("vin")), vinInput),
+      h("div", {}, h("label", { for: "odometer" }, t("odometer")), odoInput)),
+    h("div", { className: "row spread" }, h("h3", {}, t("checklist")),
+      h("button", { id: "all-pass", type: "button", className: "big", onclick: () => {
+        for (const item of checklist) form.checks[item.code] = "pass";
+        paintChecks();
+      } }, t("all_pass"))),
+    h("ul", { className: "checklist" }, checkRows),
+    h("label", { for: "defects" }, t("defects")), defectsInput,
+    h("div", { className: "row" }, h("label", { for: "photo-input", className: "button big", id: "photo-button" }, t("photo")),
+      photoInput, photoCount),
+    photoList,
+    h("h3", {}, t("result")),
+    h("div", { className: "results" }, resultButtons),
+    error,
+    h("div", { className: "row actions" },
+      h("a", { className: "button", href: `#stop/${stopId}` }, t("cancel")),
+      h("button", { id: "save", className: "primary big", type: "submit" }, t("save"))));
+  paintChecks();
+  paintPhotos();
+  return formEl;
+}
+
+// ---- start ----------------------------------------------------------------------------------
+
+async function start() {
+  setLang(currentLang());
+  document.getElementById("lang").addEventListener("click", async () => {
+    setLang(currentLang() === "zh" ? "en" : "zh");
+    await render();
+  });
+  document.getElementById("sync-now").addEventListener("click", runSync);
+  window.addEventListener("hashchange", render);
+  window.addEventListener("online", () => {
+    showNetwork();
+    runSync();
+  });
+  window.addEventListener("offline", () => {
+    showNetwork();
+    showSyncStatus();
+  });
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.register("/tablet/sw.js", { scope: "/tablet/" }).catch((error) => {
+      console.warn("service worker not registered", error);
+    });
+  }
+  await render();
+  if (navigator.onLine && (await kvGet("token"))) {
+    try {
+      await pullAssignments();
+    } catch (error) {
+      if (error instanceof AuthError) flash = { text: t("session_expired"), kind: "bad" };
+      else if (!(error instanceof NetworkError || error instanceof HttpError)) throw error;
+    }
+    await runSync();
+  }
+  document.body.dataset.ready = "1";
+}
+
+start();
