@@ -21,3 +21,7 @@ def register(app, api) -> None:
     app.config.setdefault("EXAM_CALENDAR_ORGANIZER", None)
     app.cli.add_command(exams_cli.draw)
     app.extensions.setdefault("vmo.demo_steps", []).append(exams_demo.demo_step)
+
+    # Driving-test and tour figures in GET /api/v1/stats (vmo's providers hook).
+    from schedules import stats
+    stats.init_app(app, api)

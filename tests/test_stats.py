@@ -171,7 +171,8 @@ def test_report_page_for_supervisors(client, factory, data):
     assert response.mimetype == "text/html"
     page = response.get_data(as_text=True)
     assert '<meta name="viewport"' in page
-    assert page.count("<svg") == 1 and "Satisfaction by week" in page
+    # One chart of its own; the driving-test and tour providers (schedules) add two.
+    assert page.count("<svg") == 3 and "Satisfaction by week" in page
     assert "62.50%" in page and "50.00%" in page  # reply rate, satisfaction
     assert "http://" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "") and "https://" not in page
     assert "<script" not in page

@@ -83,7 +83,11 @@ class StatsChartSchema(Schema):
 
 
 class StatsSchema(Schema):
-    """The core figures; packages add their own top-level sections (e.g. weekend tests, tours)."""
+    """The core figures; packages add their own top-level sections (e.g. `driving_tests`, `tours`).
+
+    A provider's section is passed through as the provider made it; the package names its shape in
+    the OpenAPI document with `document_section`, so the answer still matches the documented schema.
+    """
 
     office = fields.String(required=True)
     from_ = fields.Date(data_key="from", attribute="from", required=True)
@@ -114,3 +118,18 @@ def _plain(value):
     if isinstance(value, (list, tuple)):
         return [_plain(v) for v in value]
     return value
+
+
+def document_section(api, key: str, schema) -> None:
+    """Document a provider's top-level section `key` of the statistics answer with `schema`.
+
+    Called by the package that registers the provider, after the statistics blueprint is registered
+    (the `Stats` component exists then). The section is optional: it is missing when the provider
+    failed (the provider is then named under `unavailable`).
+    """
+    converter = api.ma_plugin.converter
+    stats = converter.resolve_nested_schema(StatsSchema)["$ref"].rsplit("/", 1)[-1]
+    properties = api.spec.components.schemas[stats]["properties"]
+    if key in properties:
+        raise ValueError(f"the statistics section {key!r} is already documented")
+    properties[key] = converter.resolve_nested_schema(schema)

@@ -3,7 +3,8 @@
 Other packages add their own figures through providers: callables `(office_id, start, end) -> dict`
 listed in `app.extensions["vmo.stats_providers"]` (vmo never imports them). A provider's keys are
 merged into the answer; a `charts` list (`[{"id", "title", "unit", "points": [{"label", "value"}]}]`)
-is appended to the report's charts. A provider that fails is named under `unavailable` and logged,
+is appended to the report's charts. The package documents its sections' shape with
+`vmo.stats.schemas.document_section`. A provider that fails is named under `unavailable` and logged,
 so one broken package cannot take the statistics down.
 """
 import logging
@@ -59,7 +60,7 @@ def period(start: date | None, end: date | None, today: date, zone: ZoneInfo, de
     return Period(start, end, zone)
 
 
-# ---- portable SQL pieces ---------------------------------------------------------------
+# ---- portable SQL pieces (count_if, rate and as_date are used by providers too) -----------
 
 def _dialect() -> str:
     return db.session.get_bind().dialect.name
@@ -81,15 +82,18 @@ def _seconds_between(later, earlier):
     return (func.julianday(later) - func.julianday(earlier)) * 86400.0
 
 
-def _as_date(value) -> date:
+def as_date(value) -> date:
+    """A DATE column's value as a date (SQLite's date() gives a string)."""
     return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
 
-def _count_if(condition):
+def count_if(condition):
+    """SUM(CASE WHEN condition THEN 1 ELSE 0 END), 0 when no rows: one figure of a single aggregate query."""
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
-def _rate(part: int, whole: int) -> float | None:
+def rate(part: int, whole: int) -> float | None:
+    """part / whole to 4 places; None when there is nothing to divide by."""
     return round(part / whole, 4) if whole else None
 
 
@@ -125,7 +129,7 @@ def green_channel(office_id: int, p: Period) -> dict:
         "appointments": appointments[0], "vehicles_booked": int(appointments[1]),
         "priority_bookings": priority,
         "priority_by_reason": {reason: by_reason.get(reason, 0) for reason in REASONS},
-        "utilisation": _rate(int(appointments[1]) + priority, capacity),
+        "utilisation": rate(int(appointments[1]) + priority, capacity),
     }
 
 
@@ -133,9 +137,9 @@ def follow_ups(office_id: int, p: Period) -> dict:
     """Follow-ups sent in the period and what became of them (replies may come after the period)."""
     row = db.session.execute(
         select(func.count(OutboxMessage.id),
-               _count_if(OutboxMessage.replied_at.is_not(None)),
-               _count_if(OutboxMessage.answer == "satisfied"),
-               _count_if(OutboxMessage.answer == "dissatisfied"))
+               count_if(OutboxMessage.replied_at.is_not(None)),
+               count_if(OutboxMessage.answer == "satisfied"),
+               count_if(OutboxMessage.answer == "dissatisfied"))
         .where(OutboxMessage.office_id == office_id, OutboxMessage.kind == "follow_up",
                OutboxMessage.status == "sent", p.contains(OutboxMessage.sent_at))
     ).one()
@@ -151,9 +155,9 @@ def follow_ups(office_id: int, p: Period) -> dict:
         .where(InboundMessage.office_id == office_id, InboundMessage.outcome == "comment",
                p.contains(InboundMessage.received_at)))
     return {
-        "sent": sent, "replies": replies, "reply_rate": _rate(replies, sent),
+        "sent": sent, "replies": replies, "reply_rate": rate(replies, sent),
         "satisfied": satisfied, "dissatisfied": dissatisfied,
-        "satisfaction_rate": _rate(satisfied, satisfied + dissatisfied),
+        "satisfaction_rate": rate(satisfied, satisfied + dissatisfied),
         "comments": comments, "pending": unsent.get("pending", 0), "failed": unsent.get("failed", 0),
         "opted_out": unsent.get("opted_out", 0),
     }
@@ -162,10 +166,10 @@ def follow_ups(office_id: int, p: Period) -> dict:
 def escalations(office_id: int, p: Period, now: datetime, highlight_after: timedelta) -> dict:
     mine = Escalation.office_id == office_id
     row = db.session.execute(
-        select(_count_if(p.contains(Escalation.opened_at)),
-               _count_if(p.contains(Escalation.resolved_at)),
-               _count_if(Escalation.status == "open"),
-               _count_if(and_(Escalation.status == "open", Escalation.opened_at <= now - highlight_after)))
+        select(count_if(p.contains(Escalation.opened_at)),
+               count_if(p.contains(Escalation.resolved_at)),
+               count_if(Escalation.status == "open"),
+               count_if(and_(Escalation.status == "open", Escalation.opened_at <= now - highlight_after)))
         .where(mine)
     ).one()
     hours = db.session.scalar(
@@ -183,7 +187,7 @@ def handling(office_id: int, p: Period) -> dict:
     seconds = _seconds_between(FleetVehicle.registered_at, arrival.c.arrived_at)
     same_day = _local_date(FleetVehicle.registered_at, p) == _local_date(arrival.c.arrived_at, p)
     row = db.session.execute(
-        select(func.count(FleetVehicle.id), func.avg(seconds), _count_if(same_day))
+        select(func.count(FleetVehicle.id), func.avg(seconds), count_if(same_day))
         .select_from(FleetVehicle)
         .join(arrival, arrival.c.vehicle_id == FleetVehicle.id)
         .where(FleetVehicle.office_id == office_id, FleetVehicle.status == "registered",
@@ -192,28 +196,28 @@ def handling(office_id: int, p: Period) -> dict:
     finished, avg_seconds, same = int(row[0]), row[1], int(row[2])
     return {"cases_finished": finished,
             "average_minutes": round(float(avg_seconds) / 60, 1) if avg_seconds is not None else None,
-            "same_day": same, "same_day_share": _rate(same, finished)}
+            "same_day": same, "same_day_share": rate(same, finished)}
 
 
 def satisfaction_by_week(office_id: int, p: Period) -> list[dict]:
     """Per week (Monday), follow-ups sent and their answers: grouped by local day in SQL, weeks here."""
     day = _local_date(OutboxMessage.sent_at, p).label("day")
     rows = db.session.execute(
-        select(day, func.count(OutboxMessage.id), _count_if(OutboxMessage.replied_at.is_not(None)),
-               _count_if(OutboxMessage.answer == "satisfied"), _count_if(OutboxMessage.answer == "dissatisfied"))
+        select(day, func.count(OutboxMessage.id), count_if(OutboxMessage.replied_at.is_not(None)),
+               count_if(OutboxMessage.answer == "satisfied"), count_if(OutboxMessage.answer == "dissatisfied"))
         .where(OutboxMessage.office_id == office_id, OutboxMessage.kind == "follow_up",
                OutboxMessage.status == "sent", p.contains(OutboxMessage.sent_at))
         .group_by(day).order_by(day)
     ).all()
     weeks: dict[date, list[int]] = {}
     for value, *counts in rows:
-        local = _as_date(value)
+        local = as_date(value)
         monday = local - timedelta(days=local.weekday())
         totals = weeks.setdefault(monday, [0, 0, 0, 0])
         for i, n in enumerate(counts):
             totals[i] += int(n)
     return [{"week": monday, "sent": s, "replies": r, "satisfied": ok, "dissatisfied": bad,
-             "satisfaction_rate": _rate(ok, ok + bad)} for monday, (s, r, ok, bad) in sorted(weeks.items())]
+             "satisfaction_rate": rate(ok, ok + bad)} for monday, (s, r, ok, bad) in sorted(weeks.items())]
 
 
 # ---- the whole answer ------------------------------------------------------------------
