@@ -33,6 +33,11 @@ function timeOf(iso) {
   return d.toLocaleTimeString(currentLang() === "en" ? "en-GB" : "zh-CN", { hour: "2-digit", minute: "2-digit" });
 }
 
+/** A wall-clock time as the server wrote it (in the office's zone), whatever the tablet's zone is. */
+function wallTime(iso) {
+  return iso ? iso.slice(11, 16) : "";
+}
+
 function dateOf(iso) {
   return iso ? iso.slice(0, 10) : "";
 }
@@ -60,7 +65,8 @@ async function findStop(stopId) {
 /** The stop's figures: done, passed, failed (this tablet's records), left (pre-registered, not done). */
 function summarize(stop, records) {
   const latest = new Map(); // plate -> the latest record for it (a re-inspection replaces the first)
-  for (const record of records) latest.set(record.plate, record);
+  // A rejected record is not an inspection on the server: the officer must log that plate again.
+  for (const record of records) if (record.state !== "rejected") latest.set(record.plate, record);
   const elsewhere = stop.registrations.filter((r) => r.status === "inspected" && !latest.has(r.plate));
   const passed = [...latest.values()].filter((r) => r.result === "pass").length;
   const failed = [...latest.values()].filter((r) => r.result === "fail").length;
@@ -196,7 +202,7 @@ async function homeView() {
     h("ul", { className: "stops" }, tour.stops.map((stop) => h("li", {},
       h("a", { className: "stop-link", href: `#stop/${stop.id}`, dataset: { stopId: stop.id } },
         h("strong", {}, `${stop.township} · ${stop.venue}`),
-        h("span", { className: "muted" }, `${t("stop_time", { from: timeOf(stop.arrives_at), to: timeOf(stop.departs_at) })}`
+        h("span", { className: "muted" }, `${t("stop_time", { from: wallTime(stop.arrives_at), to: wallTime(stop.departs_at) })}`
           + ` · ${t("registered")} ${stop.registrations.length}`)))))));
   return h("div", { className: "home" },
     h("div", { className: "row spread" },
@@ -308,7 +314,7 @@ async function stopView(stopId) {
   return h("div", { className: "stop", dataset: { stopId } },
     h("a", { className: "back", href: "#" }, t("back")),
     h("h2", {}, `${stop.township} · ${stop.venue}`),
-    h("p", { className: "muted" }, `${tour.name} · ${tour.date} · ${t("stop_time", { from: timeOf(stop.arrives_at), to: timeOf(stop.departs_at) })}`),
+    h("p", { className: "muted" }, `${tour.name} · ${tour.date} · ${t("stop_time", { from: wallTime(stop.arrives_at), to: wallTime(stop.departs_at) })}`),
     h("div", { className: "summary", id: "stop-summary" },
       figure("done", summary.done, "sum-done"), figure("passed", summary.passed, "sum-passed"),
       figure("failed", summary.failed, "sum-failed"), figure("left", summary.left, "sum-left")),
@@ -415,6 +421,7 @@ async function inspectView(stopId, platePart) {
       defects: defectsInput.value.split("\n").map((line) => line.trim()).filter(Boolean),
       recorded_at: new Date().toISOString(), lat: null, lon: null,
       walk_in: !registered, state: "queued", answer: null, created_at: new Date().toISOString(),
+      officer: await kvGet("username"), // synced only under this officer's sign-in
     };
     const photos = form.photos.map((photo) => ({ id: `${clientId}:${photo.sha256}`, client_id: clientId,
       sha256: photo.sha256, type: photo.type, blob: photo.blob, state: "waiting" }));

@@ -49,7 +49,9 @@ async function deviceId() {
 }
 
 async function syncRecords() {
-  const queued = (await all("queue")).filter((r) => r.state === "queued")
+  const officer = await kvGet("username");
+  // A record goes up only under the sign-in of the officer who logged it.
+  const queued = (await all("queue")).filter((r) => r.state === "queued" && (!r.officer || r.officer === officer))
     .sort((a, b) => a.created_at.localeCompare(b.created_at));
   const answered = { created: 0, duplicate: 0, conflict: 0, rejected: 0 };
   const device = await deviceId();

@@ -1,0 +1,223 @@
+"""The tablet app in a real browser (Playwright driving Debian's Chromium) against gunicorn: sign in, pull,
+log inspections offline with photos, reload offline, sync exactly once, and show a conflict to the officer."""
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.conftest import FROZEN_NOW, PASSWORD
+from tests.helpers_mobile import CHECKS, inspections, make_tour, png_bytes, record, sha
+from tests.live_server import REPO, live_server
+
+pytestmark = pytest.mark.slow
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARTIFACTS = REPO / "tests" / "artifacts"
+PLATES = ["渝G10001", "渝G10002", "渝G10003"]
+WALK_IN = "渝G20001"
+BAD_VIN = "渝G20002"  # logged with a frame number the server refuses: rejected, with the reason
+TIMEOUT_MS = 20_000
+
+
+def _browser_or_skip():
+    """Playwright and Chromium, or a skip that says what is missing (a failure when a browser is required)."""
+    required = os.environ.get("VMO_REQUIRE_BROWSER") == "1"
+    missing = []
+    if not (os.path.exists(CHROMIUM) or shutil.which("chromium")):
+        missing.append(f"Chromium ({CHROMIUM}; install it with `apt-get install -y chromium`)")
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        missing.append("the playwright package (pip install -e '.[test]')")
+    if missing:
+        message = "browser tests need " + " and ".join(missing)
+        if required:
+            pytest.fail(message + " (VMO_REQUIRE_BROWSER=1)")
+        pytest.skip(message)
+
+
+@pytest.fixture
+def browser():
+    _browser_or_skip()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        executable = CHROMIUM if os.path.exists(CHROMIUM) else shutil.which("chromium")
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def _count(page, selector) -> int:
+    return int(page.locator(selector).get_attribute("data-n"))
+
+
+def _wait_count(page, selector, expected):
+    page.wait_for_function(
+        "([sel, n]) => { const el = document.querySelector(sel); return el && el.dataset.n === String(n); }",
+        arg=[selector, expected], timeout=TIMEOUT_MS)
+
+
+def _log_inspection(page, plate, photo: bytes | None, *, fail_item=None, odometer="12345", vin=None, shot=None):
+    """On the stop screen: open a registered plate (or a walk-in), fill the form, save."""
+    registered = page.locator(f'a.reg[data-plate="{plate}"]')
+    if registered.count():
+        registered.click()
+    else:
+        page.fill("#plate-search", plate)
+        page.click("#walk-in")
+    page.wait_for_selector("form.inspect")
+    page.click("#all-pass")
+    if fail_item:
+        page.click(f'button.check[data-item="{fail_item}"][data-value="fail"]')
+        page.fill("#defects", "左后视镜缺失")
+    else:
+        page.click("#result-pass")
+    page.fill("#odometer", odometer)
+    if vin:
+        page.fill("#vin", vin)
+    if photo is not None:
+        page.set_input_files("#photo-input", files=[{"name": f"{plate}.png", "mimeType": "image/png",
+                                                     "buffer": photo}])
+        page.wait_for_selector("#photos img")
+    if shot:
+        page.screenshot(path=str(shot), full_page=True)
+    page.click("#save")
+    page.wait_for_selector(f'#stop-records li[data-state="queued"] .plate:text-is("{plate}")', timeout=TIMEOUT_MS)
+
+
+def test_tablet_offline_inspections_sync_exactly_once_and_show_a_conflict(app, factory, database_url, tmp_path,
+                                                                           browser):
+    officer = factory.staff("officer")
+    tour = make_tour(app, [officer.id], registrations={0: [(p, "张三", "13800138001") for p in PLATES]})
+    stop_id = tour.stop_ids[0]
+    photo_dir = tmp_path / "photos"
+    photos = {plate: png_bytes(4, 4, seed=n) for n, plate in enumerate(PLATES)}
+    env = {"VMO_FROZEN_NOW": FROZEN_NOW, "VMO_PHOTO_DIR": str(photo_dir), "VMO_SECRET_KEY": "e2e"}
+    with live_server(database_url, workers=2, threads=4, env=env) as server:
+        context = browser.new_context(viewport={"width": 800, "height": 1280}, locale="zh-CN", has_touch=True,
+                                      service_workers="allow", timezone_id="UTC")
+        page = context.new_page()
+        console = []
+        page.on("console", lambda msg: console.append(f"{msg.type}: {msg.text}"))
+        page.on("pageerror", lambda exc: console.append(f"pageerror: {exc}"))
+        try:
+            page.goto(server.url + "/tablet", wait_until="load")
+            assert page.url == server.url + "/tablet/"
+            # Sign in and pull the assignments.
+            page.fill("#username", officer.username)
+            page.fill("#password", PASSWORD)
+            page.click("#sign-in")
+            page.wait_for_selector(f'a.stop-link[data-stop-id="{stop_id}"]', timeout=TIMEOUT_MS)
+            # The service worker controls the page before the signal goes (it claims its clients).
+            page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=TIMEOUT_MS)
+
+            context.set_offline(True)
+            page.wait_for_selector('#net[data-state="offline"]')
+            page.click(f'a.stop-link[data-stop-id="{stop_id}"]')
+            page.wait_for_selector("#stop-summary")
+            assert page.inner_text("#sum-left .value") == "3"
+            # Stop times in the office's zone (09:00 in Chongqing), though the tablet's clock says UTC.
+            assert "09:00–10:00" in page.inner_text(".stop")
+            _log_inspection(page, PLATES[0], photos[PLATES[0]])
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            _log_inspection(page, PLATES[1], photos[PLATES[1]], fail_item="mirrors",
+                            shot=ARTIFACTS / "tablet-inspection-form.png")
+            _log_inspection(page, PLATES[2], photos[PLATES[2]])
+            # A walk-in whose client_id the server will already hold with other content: a conflict.
+            _log_inspection(page, WALK_IN, None, odometer="500")
+            _log_inspection(page, BAD_VIN, None, vin="AB1")
+            _wait_count(page, "#pending-count", 5)
+            _wait_count(page, "#photo-count", 3)
+            assert [page.inner_text(f"#sum-{k} .value") for k in ("done", "passed", "failed", "left")] == \
+                ["5", "4", "1", "0"]
+
+            # Reload with no signal: the shell comes from the service worker, the queue from IndexedDB.
+            response = page.reload(wait_until="load")
+            assert response is not None and response.from_service_worker
+            page.wait_for_selector("#stop-summary", timeout=TIMEOUT_MS)
+            _wait_count(page, "#pending-count", 5)
+            _wait_count(page, "#photo-count", 3)
+            rows = page.locator('#stop-records li[data-state="queued"]')
+            assert sorted(rows.locator(".plate").all_inner_texts()) == sorted(PLATES + [WALK_IN, BAD_VIN])
+            shot = ARTIFACTS / "tablet-stop-offline.png"
+            page.screenshot(path=str(shot), full_page=True)
+            print(f"\nscreenshot of the stop screen (offline, 5 queued): {shot}")
+
+            client_ids = {page.locator(f'#stop-records li:has(.plate:text-is("{p}"))').get_attribute("data-client-id"): p
+                          for p in PLATES + [WALK_IN, BAD_VIN]}
+            walk_in_id = next(c for c, p in client_ids.items() if p == WALK_IN)
+            # Meanwhile the server got other content under the walk-in's client_id (another device's bug).
+            token = requests.post(server.url + "/api/v1/auth/token",
+                                  json={"username": officer.username, "password": PASSWORD}, timeout=10).json()["token"]
+            other = record(stop_id, 99, client_id=walk_in_id, plate=WALK_IN, odometer_km=999)
+            answer = requests.post(server.url + "/api/v1/mobile/inspections/sync", timeout=10,
+                                   headers={"Authorization": f"Bearer {token}"},
+                                   json={"device_id": "other-tablet", "records": [other]}).json()
+            assert answer["results"][0]["status"] == "created"
+
+            # The signal comes back: the `online` event syncs by itself.
+            context.set_offline(False)
+            _wait_count(page, "#pending-count", 0)
+            _wait_count(page, "#photo-count", 0)
+            _wait_count(page, "#problem-count", 2)
+            conflict = page.locator('#stop-records li[data-state="conflict"]')
+            assert conflict.get_attribute("data-client-id") == walk_in_id
+            reason = conflict.locator(".reason").inner_text()
+            assert "冲突" in conflict.inner_text() and "里程" in reason, reason
+            rejected = page.locator('#stop-records li[data-state="rejected"]')
+            assert rejected.locator(".plate").inner_text() == BAD_VIN
+            reason = rejected.locator(".reason").inner_text()
+            assert "被退回" in rejected.inner_text() and "车架号" in reason and "frame number" in reason, reason
+            assert page.locator('#stop-records li[data-state="synced"]').count() == 3
+            # The rejected record is no inspection: the summary no longer counts it.
+            page.wait_for_function("document.querySelector('#sum-done .value').textContent === '4'")
+            assert [page.inner_text(f"#sum-{k} .value") for k in ("done", "passed", "failed", "left")] == \
+                ["4", "3", "1", "0"]
+
+            # A second sync on demand changes nothing on the server.
+            page.click("#sync-now")
+            page.wait_for_function("!document.querySelector('#sync-now').disabled", timeout=TIMEOUT_MS)
+            _wait_count(page, "#problem-count", 2)
+            _wait_count(page, "#pending-count", 0)
+
+            # The conflict is kept and shown in English too, with its reason.
+            page.click("#lang")
+            page.wait_for_selector('#stop-records li[data-state="conflict"] .reason:has-text("odometer")')
+            page.screenshot(path=str(ARTIFACTS / "tablet-stop-synced-en.png"), full_page=True)
+        except Exception:
+            print("\n".join(console[-40:]))
+            print(server.log()[-3000:])
+            raise
+        finally:
+            context.close()
+
+    rows = inspections(app)
+    assert len(rows) == 4  # three from the tablet, one from the "other tablet"; none twice; none rejected
+    by_client = {r.client_id: r for r in rows}
+    assert {c: p for c, p in client_ids.items() if p != BAD_VIN} == {c: by_client[c].plate for c in by_client}
+    assert not any(r.plate == BAD_VIN for r in rows)
+    assert by_client[walk_in_id].odometer_km == 999  # the first content stays; the tablet's is in conflict
+    tablet_rows = [r for r in rows if r.client_id != walk_in_id]
+    assert sorted(r.plate for r in tablet_rows) == PLATES
+    assert {r.plate: r.result for r in tablet_rows} == {PLATES[0]: "pass", PLATES[1]: "fail", PLATES[2]: "pass"}
+    failed = next(r for r in tablet_rows if r.plate == PLATES[1])
+    assert failed.checklist["mirrors"] == "fail" and failed.defects == ["左后视镜缺失"]
+    assert set(failed.checklist) == set(CHECKS)
+    assert all(r.odometer_km == 12345 and r.device_id.startswith("tablet-") for r in tablet_rows)
+
+    from mobile_api.models import InspectionPhoto
+    from vmo.extensions import db
+
+    with app.app_context():
+        stored = {(p.client_id, p.sha256) for p in db.session.scalars(db.select(InspectionPhoto))}
+    expected = {(r.client_id, sha(photos[r.plate])) for r in tablet_rows}
+    assert stored == expected
+    for _client_id, digest in expected:
+        assert any(path.is_file() for path in Path(photo_dir).rglob(f"*{digest}*")), digest
