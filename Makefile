@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 
 .DEFAULT_GOAL := help
-.PHONY: help install run serve test test-fast lint bench migration clean
+.PHONY: help install run serve test test-fast lint bench migration clean browser
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -31,8 +31,15 @@ serve: install ## serve with gunicorn (set DATABASE_URL for PostgreSQL)
 	$(VENV)/bin/vmo init-db
 	$(VENV)/bin/gunicorn --workers 4 --bind $(HOST):$(PORT) vmo.wsgi:app
 
-test: install ## run the whole suite (SQLite; PostgreSQL too when VMO_TEST_DATABASE_URL is set)
+test: install browser ## run the whole suite (SQLite; PostgreSQL too when VMO_TEST_DATABASE_URL is set)
 	$(PY) -m pytest
+
+browser: ## install Debian's Chromium for the tablet's browser tests if missing (as root with apt-get; never fails)
+	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing Debian's chromium for the tablet's browser tests"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-wqy-zenhei >/dev/null 2>&1 \
+	    || echo "could not install chromium: the browser tests will be skipped (set VMO_REQUIRE_BROWSER=1 to fail)"; \
+	fi
 
 test-fast: install ## the suite without the slow server-starting tests
 	$(PY) -m pytest -m "not slow"
