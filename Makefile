@@ -24,7 +24,7 @@ install: $(STAMP) ## create .venv and install vmo with its test tools
 run: install ## prepare the embedded database with demo data and serve on http://127.0.0.1:5000 (docs at /docs)
 	$(VENV)/bin/vmo init-db
 	$(VENV)/bin/vmo demo
-	@echo "API: http://$(HOST):$(PORT)/api/v1  docs: http://$(HOST):$(PORT)/docs"
+	@echo "API: http://$(HOST):$(PORT)/api/v1  docs: http://$(HOST):$(PORT)/docs  tablet app: http://$(HOST):$(PORT)/tablet/ (officer / demo-pass-2026)"
 	$(VENV)/bin/vmo run --host $(HOST) --port $(PORT)
 
 serve: install ## serve with gunicorn (set DATABASE_URL for PostgreSQL)
