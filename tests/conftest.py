@@ -21,8 +21,9 @@ FAST_HASHING = {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_COST": 1024, "ARGON2_PARAL
 
 
 def app_test_config(url: str, **extra) -> dict:
+    # Rate limits off: tests sign in and book many times from 127.0.0.1; tests/test_limits.py turns them on.
     return {"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "test", "FROZEN_NOW": FROZEN_NOW,
-            **FAST_HASHING, **extra}
+            "RATELIMIT_ENABLED": False, **FAST_HASHING, **extra}
 
 
 def _pg_url() -> str:

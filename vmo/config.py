@@ -20,6 +20,25 @@ class Config:
     TOKEN_TTL_HOURS = 12
     LOGIN_MAX_FAILURES = 5
     LOGIN_LOCK_MINUTES = 15
+    # Rate limits (flask-limiter notation, ";" between several; "" turns one off). Counters are kept in
+    # RATELIMIT_STORAGE_URI: memory:// counts per process; use redis://host:6379/0 with several workers.
+    RATELIMIT_ENABLED = True
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_STRATEGY = "moving-window"
+    RATELIMIT_LOGIN_PER_ADDRESS = "30 per minute;300 per hour"
+    RATELIMIT_LOGIN_PER_USERNAME = "10 per minute"
+    RATELIMIT_SIGNUPS_PER_ADDRESS = "10 per hour"
+    RATELIMIT_REGISTRATIONS_PER_ADDRESS = "30 per hour"
+    RATELIMIT_BOOKINGS_PER_CANDIDATE = "10 per minute;60 per day"
+    # Behind a reverse proxy: how many proxies set X-Forwarded-For/-Proto, so limits count the real
+    # client address and HSTS sees https (0: none, the peer address is the client).
+    PROXY_FIX_X_FOR = 0
+    PROXY_FIX_X_PROTO = 0
+    # Security headers: HSTS only when served over TLS (seconds; 0 = no header); CORS origins
+    # (comma-separated, e.g. "https://tablet.example.gov.cn"; empty = same-origin only).
+    HSTS_SECONDS = 0
+    CORS_ORIGINS = ""
+
     # argon2id parameters; tests lower them to keep the suite fast.
     ARGON2_TIME_COST = 3
     ARGON2_MEMORY_COST = 64 * 1024

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
-from vmo import clock
+from vmo import clock, limits
 from vmo.accounts import services as accounts
 from vmo.audit import services as audit
 from vmo.errors import DomainError, Forbidden, TooManyRequests, Unauthorized
@@ -77,6 +77,8 @@ def _handle_http_error(exc: HTTPException):
         message = data.get("message") or exc.description or HTTP_STATUS_CODES.get(code, "error")
     headers = dict(getattr(exc, "get_headers", lambda: [])()) if code == 405 else {}
     headers.pop("Content-Type", None)
+    if code == 429:  # a flask-limiter limit (vmo.limits); its message names which one
+        headers["Retry-After"] = str(limits.retry_after())
     return error_body(code, message, errors), code, headers
 
 
@@ -208,6 +210,8 @@ class SelectPage(Page):
 
     @property
     def items(self):
+        if self.page_params.first_item > 2**62:  # past any table, and past what OFFSET (int8) takes
+            return []
         stmt = self.collection.limit(self.page_params.page_size).offset(self.page_params.first_item)
         return list(db.session.scalars(stmt))
 

@@ -11,7 +11,7 @@ from schedules.exams.schemas import (
     ExamNoSeatErrorSchema, ExamOutcomeSchema, ExamProgressSchema, ExamSessionCreateSchema,
     ExamSessionQueryArgsSchema, ExamSessionSchema,
 )
-from vmo import clock
+from vmo import clock, limits
 from vmo.http import ErrorSchema, SelectPage, auth, current_user, etag_response, idempotent
 from vmo.offices import services as offices
 
@@ -75,6 +75,7 @@ class SessionResource(MethodView):
 @blp.route("/test-sessions/<int:session_id>/bookings")
 class SessionBookingsResource(MethodView):
     @auth(blp, "candidate")
+    @limits.candidate_bookings(blp)
     @idempotent(blp)
     @blp.arguments(ExamBookingCreateSchema, required=False)
     @blp.response(201, ExamBookingSchema, description="confirmed (first come, or a ballot after its draw) "
@@ -132,6 +133,7 @@ class BookingResource(MethodView):
         return services.get_booking(current_user(), booking_id)
 
     @auth(blp, "candidate", *STAFF)
+    @limits.candidate_bookings(blp)
     @blp.response(200, ExamBookingSchema)
     @blp.alt_response(404, schema=ErrorSchema, description="no such booking, or not yours")
     @blp.alt_response(409, schema=ErrorSchema, description="already cancelled, or the test was taken")
@@ -144,6 +146,7 @@ class BookingResource(MethodView):
 @blp.route("/bookings/<int:booking_id>/change")
 class BookingChangeResource(MethodView):
     @auth(blp, "candidate")
+    @limits.candidate_bookings(blp)
     @idempotent(blp)
     @blp.arguments(ExamBookingChangeSchema)
     @blp.response(200, ExamBookingSchema)

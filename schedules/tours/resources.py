@@ -13,7 +13,7 @@ from schedules.tours.schemas import (
     TourReportQueryArgsSchema, TourReportSchema, TourRouteRequestSchema, TourSchema, TourSeasonQueryArgsSchema,
     TourSeasonReportSchema, TownshipFeedQueryArgsSchema, TourUpdateSchema,
 )
-from vmo import clock
+from vmo import clock, limits
 from vmo.http import ErrorSchema, SelectPage, auth, current_user, etag_response, idempotent
 from vmo.motorcycles.rules import DueRules
 from vmo.offices import services as offices
@@ -127,7 +127,8 @@ class TourReportResource(MethodView):
     @auth(blp, *STAFF)
     @blp.arguments(TourReportQueryArgsSchema, location="query")
     @blp.response(200, TourReportSchema)
-    @blp.doc(responses={"200": {"content": {"text/csv": {"schema": {"type": "string"}}}}})
+    @blp.doc(responses={"200": {"content": {"application/json": {"schema": TourReportSchema},
+                                            "text/csv": {"schema": {"type": "string"}}}}})
     @blp.alt_response(404, schema=ErrorSchema, description="no such tour in your office")
     def get(self, args, tour_id):
         """Per stop: registered, inspected, passed, failed, walk-ins (JSON, or CSV with ?format=csv)"""
@@ -149,6 +150,7 @@ class RegistrationsResource(MethodView):
         """Pre-registrations at a stop"""
         return registrations.list_registrations(current_user(), tour_id, stop_id)
 
+    @limits.public_bookings(blp)
     @idempotent(blp)
     @blp.arguments(StopRegistrationCreateSchema)
     @blp.response(201, StopRegistrationSchema)

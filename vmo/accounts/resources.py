@@ -5,7 +5,7 @@ from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from vmo import clock
+from vmo import clock, limits
 from vmo.accounts import services
 from vmo.accounts.schemas import (
     CandidateCreateSchema, CandidateSchema, CompanyCreateSchema, CompanySchema, MeSchema, OfficeSchema,
@@ -23,13 +23,13 @@ def _signup_office(code: str | None):
 
 @blp.route("/auth/token")
 class TokenResource(MethodView):
+    @limits.login(blp)
     @blp.arguments(TokenRequestSchema)
     @blp.response(200, TokenSchema)
     @blp.alt_response(401, schema=ErrorSchema, description="wrong username or password")
-    @blp.alt_response(429, schema=ErrorSchema, description="locked after repeated failures")
     def post(self, data):
         """Sign in and get a bearer token"""
-        issued = services.login(data["username"], data["password"], settings(), clock.now())
+        issued = services.login(data["username"], data["password"], settings(), clock.now(), limits.lockout())
         return {"token": issued.token, "expires_at": issued.expires_at, "role": issued.user.role}
 
 
@@ -60,6 +60,7 @@ class MeResource(MethodView):
 
 @blp.route("/companies")
 class CompaniesResource(MethodView):
+    @limits.signups(blp)
     @idempotent(blp)
     @blp.arguments(CompanyCreateSchema)
     @blp.response(201, CompanySchema)
@@ -71,6 +72,7 @@ class CompaniesResource(MethodView):
 
 @blp.route("/candidates")
 class CandidatesResource(MethodView):
+    @limits.signups(blp)
     @idempotent(blp)
     @blp.arguments(CandidateCreateSchema)
     @blp.response(201, CandidateSchema)

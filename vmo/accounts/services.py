@@ -174,24 +174,29 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def login(username: str, password: str, settings: AuthSettings, now: datetime) -> IssuedToken:
-    """Check the password; after `max_failures` misses the username is locked for `lock_for`."""
+def login(username: str, password: str, settings: AuthSettings, now: datetime, lockout=None) -> IssuedToken:
+    """Check the password; after `max_failures` misses in a row the username is locked for `lock_for`.
+
+    `lockout` (vmo.limits.LoginLockout) counts failures per username as typed, for unknown names
+    exactly as for real ones, so the lock-out never tells a caller which names exist.
+    """
+    if lockout is not None:
+        until = lockout.locked_until(username)
+        if until is not None and until > now:
+            retry = int((until - now).total_seconds()) + 1
+            raise TooManyRequests("too many failed sign-ins; try again later", retry_after=retry)
     user = db.session.scalar(select(User).where(User.username == username))
-    if user is not None and user.locked_until is not None and user.locked_until > now:
-        retry = int((user.locked_until - now).total_seconds()) + 1
-        raise TooManyRequests("too many failed sign-ins; try again later", retry_after=retry)
     if not _check_password(user, password, settings) or (user is not None and not user.active):
-        if user is not None:
-            user.failed_logins += 1
-            if user.failed_logins >= settings.max_failures:
-                user.locked_until = now + settings.lock_for
-                user.failed_logins = 0
-                audit.record("user.locked", "user", user.id, office_id=user.office_id,
-                             after={"locked_until": user.locked_until})
+        locked_until = None
+        if lockout is not None and settings.max_failures > 0:
+            locked_until = lockout.failed(username, now, settings.max_failures, settings.lock_for)
+        if user is not None and locked_until is not None:
+            audit.record("user.locked", "user", user.id, office_id=user.office_id,
+                         after={"locked_until": locked_until})
             db.session.commit()
         raise Unauthorized("wrong username or password")
-    user.failed_logins = 0
-    user.locked_until = None
+    if lockout is not None:
+        lockout.succeeded(username)
     token = secrets.token_urlsafe(32)
     expires_at = now + settings.token_ttl
     db.session.add(Token(user_id=user.id, token_hash=_token_hash(token), created_at=now, expires_at=expires_at))

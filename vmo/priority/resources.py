@@ -3,7 +3,7 @@ from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from vmo import clock
+from vmo import clock, limits
 from vmo.http import ErrorSchema, auth, current_user, idempotent
 from vmo.offices import services as offices
 from vmo.priority import services
@@ -16,6 +16,7 @@ STAFF = ("admin", "supervisor", "officer")
 
 @blp.route("/green-channel/priority-bookings")
 class PriorityBookingsResource(MethodView):
+    @limits.public_bookings(blp)
     @idempotent(blp)
     @blp.arguments(PriorityBookingCreateSchema)
     @blp.response(201, PriorityBookingSchema)

@@ -1,0 +1,172 @@
+"""Rate limits (flask-limiter) and the sign-in lock-out, answered 429 with Retry-After in the JSON error shape.
+
+Limits are strings in flask-limiter's notation ("10 per minute;60 per day"), read from the app config on
+every request (`RATELIMIT_*`, env `VMO_RATELIMIT_*`); an empty string turns one limit off and
+`RATELIMIT_ENABLED = False` turns all of them off. Counters live in `RATELIMIT_STORAGE_URI`: `memory://`
+(each gunicorn worker counts on its own) or `redis://host:6379/0` (shared by every worker and server).
+"""
+import hashlib
+import math
+import time
+from datetime import datetime, timedelta, timezone
+
+from flask import current_app, request
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from limits.storage import storage_from_string
+
+from vmo.schemas_common import ErrorSchema
+
+# One limiter for the process, configured by `init_app` from each app's config (flask-limiter's own
+# pattern): the decorators below register their limits on it when the resource modules are imported.
+limiter = Limiter(key_func=get_remote_address)
+
+RETRY_AFTER_HEADER = {"Retry-After": {"description": "Seconds to wait before trying again",
+                                      "schema": {"type": "integer", "minimum": 1}}}
+
+
+def init_app(app) -> None:
+    """Configure flask-limiter and the lock-out store for this app."""
+    limiter.init_app(app)
+    app.extensions["vmo.lockout"] = LoginLockout(
+        storage_from_string(app.config["RATELIMIT_STORAGE_URI"], **app.config.get("RATELIMIT_STORAGE_OPTIONS", {})))
+
+
+def retry_after() -> int:
+    """Seconds until the limit just breached lets a request through again (at least 1)."""
+    current = limiter.current_limit
+    if current is None:
+        return 1
+    return max(1, int(current.reset_at - time.time()))
+
+
+# ---- keys: who is counted ---------------------------------------------------------------
+
+def _digest(value: str) -> str:
+    # Hashed, so a long or odd username never becomes a storage key or a log line as typed.
+    return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:32]
+
+
+def _username_key() -> str:
+    body = request.get_json(silent=True)
+    name = body.get("username") if isinstance(body, dict) else None
+    return "user:" + _digest(name if isinstance(name, str) else "")
+
+
+def _user_key() -> str:
+    from vmo.http import current_user  # the limit runs after @auth, so the user is known
+
+    return f"account:{current_user().id}"
+
+
+def _not_a_candidate() -> bool:
+    from vmo.http import current_user
+
+    user = current_user(optional=True)
+    return user is None or user.role != "candidate"
+
+
+def _setting(name: str):
+    return lambda: current_app.config[name]
+
+
+def _unset(name: str):
+    return lambda: not current_app.config.get(name)
+
+
+# ---- decorators for resources -------------------------------------------------------------
+
+def _limits(blp, decorators, description: str):
+    def decorator(fn):
+        for limit in decorators:
+            fn = limit(fn)
+        return blp.alt_response(429, schema=ErrorSchema, description=description, headers=RETRY_AFTER_HEADER)(fn)
+
+    return decorator
+
+
+def login(blp):
+    """Sign-in attempts per address and per username (unknown names are counted the same way)."""
+    return _limits(blp, [
+        limiter.limit(_setting("RATELIMIT_LOGIN_PER_ADDRESS"), scope="login-address",
+                      exempt_when=_unset("RATELIMIT_LOGIN_PER_ADDRESS"),
+                      error_message="too many sign-in attempts from this address; try again later"),
+        limiter.limit(_setting("RATELIMIT_LOGIN_PER_USERNAME"), key_func=_username_key, scope="login-username",
+                      exempt_when=_unset("RATELIMIT_LOGIN_PER_USERNAME"),
+                      error_message="too many sign-in attempts for this username; try again later"),
+    ], "too many sign-in attempts (per address or per username), or the username is locked "
+       "after repeated failures; see Retry-After")
+
+
+def _shared_per_address(blp, setting: str, scope: str, what: str):
+    return _limits(blp, [
+        limiter.shared_limit(_setting(setting), scope=scope, exempt_when=_unset(setting),
+                             error_message=f"too many {what} from this address; try again later"),
+    ], f"too many {what} from this address; see Retry-After")
+
+
+def signups(blp):
+    """Public account sign-ups (companies and candidates together) per address."""
+    return _shared_per_address(blp, "RATELIMIT_SIGNUPS_PER_ADDRESS", "signups", "sign-ups")
+
+
+def public_bookings(blp):
+    """Public bookings without an account (tour pre-registrations, priority places) per address."""
+    return _shared_per_address(blp, "RATELIMIT_REGISTRATIONS_PER_ADDRESS", "public-bookings", "registrations")
+
+
+def candidate_bookings(blp):
+    """Bookings, ballot applications, waiting-list joins, changes and cancellations per candidate account.
+
+    Put it below `@auth(...)`: the candidate is taken from the token. Staff are not counted.
+    """
+    return _limits(blp, [
+        limiter.shared_limit(_setting("RATELIMIT_BOOKINGS_PER_CANDIDATE"), scope="candidate-bookings",
+                             key_func=_user_key,
+                             exempt_when=lambda: _unset("RATELIMIT_BOOKINGS_PER_CANDIDATE")() or _not_a_candidate(),
+                             error_message="too many bookings or changes from this account; try again later"),
+    ], "too many bookings, applications or changes from this account; see Retry-After")
+
+
+# ---- the sign-in lock-out -------------------------------------------------------------------
+
+class LoginLockout:
+    """Consecutive sign-in failures per username as typed, whether or not the account exists.
+
+    Counting unknown names exactly like real ones means a caller cannot tell them apart by the
+    lock-out. The lock's end is stored as a timestamp from `vmo.clock` (so FROZEN_NOW applies);
+    the store's own expiry only clears old keys.
+    """
+
+    def __init__(self, storage):
+        self.storage = storage
+
+    @staticmethod
+    def _keys(username: str) -> tuple[str, str]:
+        digest = _digest(username)
+        return f"vmo/lockout/failures/{digest}", f"vmo/lockout/until/{digest}"
+
+    def locked_until(self, username: str) -> datetime | None:
+        until = self.storage.get(self._keys(username)[1])
+        return datetime.fromtimestamp(until, timezone.utc) if until else None
+
+    def failed(self, username: str, now: datetime, max_failures: int, lock_for: timedelta) -> datetime | None:
+        """Count a failure; returns when the lock ends if this failure locked the name."""
+        failures_key, until_key = self._keys(username)
+        keep = max(1, math.ceil(lock_for.total_seconds()))
+        if self.storage.incr(failures_key, keep) < max_failures:
+            return None
+        self.storage.clear(failures_key)
+        self.storage.clear(until_key)
+        until = now + lock_for
+        # The store keeps counters only: the lock's end goes in as the counter's value.
+        self.storage.incr(until_key, keep, amount=math.ceil(until.timestamp()))
+        return datetime.fromtimestamp(math.ceil(until.timestamp()), timezone.utc)
+
+    def succeeded(self, username: str) -> None:
+        for key in self._keys(username):
+            self.storage.clear(key)
+
+
+def lockout() -> LoginLockout:
+    return current_app.extensions["vmo.lockout"]
