@@ -31,8 +31,10 @@ def create_app(config: dict | None = None) -> Flask:
                      render_as_batch=True, compare_type=True)
     api.init_app(app)
 
-    from vmo import http
+    from vmo import http, limits, security
     http.init_app(app)
+    limits.init_app(app)
+    security.init_app(app)
 
     from vmo.accounts.resources import register as register_accounts
     from vmo.audit.resources import register as register_audit

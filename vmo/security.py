@@ -1,0 +1,104 @@
+"""Security headers on every response, deliberate CORS, and the reverse-proxy fix (config-driven)."""
+import base64
+import hashlib
+import re
+
+from flask import current_app, request
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+# JSON, calendars, photos and errors: nothing may load, nothing may frame them.
+API_POLICY = "default-src 'none'; frame-ancestors 'none'"
+# The officers' offline web app (mobile_api, /tablet/): plain ES modules, a service worker, IndexedDB,
+# camera photos shown as blob: URLs; no inline script or style.
+TABLET_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; "
+                 "connect-src 'self'; worker-src 'self'; manifest-src 'self'; frame-ancestors 'none'; "
+                 "base-uri 'self'; form-action 'self'")
+# Pages with one inline block of their own (Swagger UI's start-up script, the report's stylesheet):
+# that exact block is allowed by its hash, so anything injected next to it is still refused.
+PAGE_POLICY = ("default-src 'none'; script-src 'self'{scripts}; style-src 'self'{styles}; "
+               "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; "
+               "frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
+HASHED_PAGES = {"/docs": "script", "/api/v1/stats/report.html": "style"}
+
+CORS_METHODS = "GET, POST, PUT, PATCH, DELETE"
+CORS_HEADERS = "Authorization, Content-Type, Idempotency-Key, If-None-Match, X-Request-ID"
+CORS_EXPOSE = "ETag, X-Total-Count, X-Pagination, Retry-After, X-Request-ID, Location, Idempotent-Replayed"
+CORS_MAX_AGE = "600"
+
+
+def init_app(app) -> None:
+    x_for, x_proto = int(app.config.get("PROXY_FIX_X_FOR", 0)), int(app.config.get("PROXY_FIX_X_PROTO", 0))
+    if x_for or x_proto:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=x_for, x_proto=x_proto)
+    app.before_request(_preflight)
+    app.after_request(_headers)
+
+
+def allowed_origins() -> set[str]:
+    value = current_app.config.get("CORS_ORIGINS") or ""
+    items = value if isinstance(value, (list, tuple)) else str(value).split(",")
+    return {item.strip().rstrip("/") for item in items if item.strip()}
+
+
+def _allowed_origin() -> str | None:
+    origin = request.headers.get("Origin")
+    return origin if origin and origin in allowed_origins() else None
+
+
+def _preflight():
+    """Answer a CORS preflight from an allowed origin with 204; others fall through (no CORS headers)."""
+    if request.method != "OPTIONS" or "Access-Control-Request-Method" not in request.headers:
+        return None
+    if _allowed_origin() is None:
+        return None
+    response = current_app.response_class(status=204)
+    response.headers["Access-Control-Allow-Methods"] = CORS_METHODS
+    response.headers["Access-Control-Allow-Headers"] = CORS_HEADERS
+    response.headers["Access-Control-Max-Age"] = CORS_MAX_AGE
+    return response
+
+
+def _inline_hashes(html: str, tag: str) -> str:
+    blocks = re.findall(rf"<{tag}>(.*?)</{tag}>", html, flags=re.S)
+    return "".join(f" 'sha256-{base64.b64encode(hashlib.sha256(b.encode()).digest()).decode()}'" for b in blocks)
+
+
+def _policy(response) -> str:
+    path = request.path
+    if path == "/tablet" or path.startswith("/tablet/"):
+        return TABLET_POLICY
+    tag = HASHED_PAGES.get(path)
+    if tag and response.mimetype == "text/html" and not response.direct_passthrough:
+        hashes = _inline_hashes(response.get_data(as_text=True), tag)
+        return PAGE_POLICY.format(scripts=hashes if tag == "script" else "", styles=hashes if tag == "style" else "")
+    return API_POLICY
+
+
+def _cache_control(response) -> None:
+    if not request.path.startswith("/api/"):
+        return
+    if "Cache-Control" not in response.headers:
+        # Tokens, personal data and office figures: no cache, proxy or browser history keeps them.
+        response.headers["Cache-Control"] = "no-store"
+    elif "Authorization" in request.headers and not (response.cache_control.private or response.cache_control.public):
+        # Revalidated answers (ETag) to a signed-in user may be kept by that user's device only.
+        response.cache_control.private = True
+
+
+def _headers(response):
+    headers = response.headers
+    headers["X-Content-Type-Options"] = "nosniff"
+    headers["Referrer-Policy"] = "no-referrer"
+    headers["X-Frame-Options"] = "DENY"
+    headers.setdefault("Content-Security-Policy", _policy(response))
+    seconds = int(current_app.config.get("HSTS_SECONDS") or 0)
+    if seconds > 0:
+        headers["Strict-Transport-Security"] = f"max-age={seconds}; includeSubDomains"
+    _cache_control(response)
+    if allowed_origins():
+        response.vary.add("Origin")
+        origin = _allowed_origin()
+        if origin is not None:
+            headers["Access-Control-Allow-Origin"] = origin
+            headers["Access-Control-Expose-Headers"] = CORS_EXPOSE
+    return response
