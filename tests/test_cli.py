@@ -2,6 +2,8 @@
 import csv
 import random
 
+import pytest
+
 from sqlalchemy import func, select
 
 from tests.conftest import make_vin
@@ -186,3 +188,12 @@ def test_plates_add(app, runner, factory):
     bad = runner.invoke(args=["plates", "add", "--office", "atlantis"])
     assert bad.exit_code == 1
     assert bad.output.strip() == "Error: no office 'atlantis'"
+
+
+@pytest.mark.parametrize("app_config", [{"FLEET_MAX_BATCH": 2}])
+def test_fleet_import_uses_the_configured_limit(app, runner, factory, tmp_path, app_config):
+    company = factory.company()
+    result = runner.invoke(args=["fleet", "import", write_csv(tmp_path / "3.csv", vehicle_rows(3)), "--company",
+                                 company["username"]])
+    assert result.exit_code == 1
+    assert "1 to 2 vehicles" in result.output

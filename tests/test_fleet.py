@@ -11,7 +11,7 @@ from tests.helpers_fleet import (
 )
 from vmo.audit.models import AuditEntry
 from vmo.extensions import db
-from vmo.fleet.models import FleetBatch, FleetVehicle, PlatePool
+from vmo.fleet.models import MAX_BATCH_CEILING, FleetBatch, FleetVehicle, PlatePool
 from vmo.notify.models import OutboxMessage
 
 
@@ -160,7 +160,7 @@ def test_batch_limit_is_configurable(app, client, factory, app_config):
     owner = company(factory)
     response = submit(client, owner.headers, factory.vehicles(4))
     assert response.status_code == 422
-    assert response.get_json()["errors"] == {"json": {"vehicles": ["1 to 3 vehicles"]}}
+    assert response.get_json()["errors"] == {"json": {"vehicles": ["a batch has 1 to 3 vehicles"]}}
     assert submit(client, owner.headers, factory.vehicles(3)).status_code == 201
 
 
@@ -458,3 +458,21 @@ def test_whole_story_with_a_failed_vehicle(client, factory):
     # A completed batch cannot be booked again or cancelled.
     assert book(client, owner, body["id"]).status_code == 409
     assert client.delete(f"/api/v1/fleet/batches/{body['id']}/appointment", headers=owner.headers).status_code == 409
+
+
+@pytest.mark.parametrize("app_config", [{"FLEET_MAX_BATCH": 600}])
+def test_a_limit_above_500_is_in_force(app, client, factory, app_config):
+    owner = company(factory)
+    assert submit(client, owner.headers, factory.vehicles(601)).get_json()["errors"] == {
+        "json": {"vehicles": ["a batch has 1 to 600 vehicles"]}}
+    assert submit(client, owner.headers, factory.vehicles(600)).status_code == 201
+    spec = client.get("/api/v1/openapi.json").get_json()
+    vehicles = spec["components"]["schemas"]["BatchCreate"]["properties"]["vehicles"]
+    assert (vehicles["minItems"], vehicles["maxItems"]) == (1, MAX_BATCH_CEILING)
+
+
+@pytest.mark.parametrize("limit", [0, MAX_BATCH_CEILING + 1])
+def test_an_impossible_batch_limit_stops_the_app_from_starting(database_url, limit):
+    from vmo import create_app
+    with pytest.raises(ValueError, match=f"FLEET_MAX_BATCH must be 1 to {MAX_BATCH_CEILING}, not {limit}"):
+        create_app({"SQLALCHEMY_DATABASE_URI": database_url, "FLEET_MAX_BATCH": limit})

@@ -113,7 +113,8 @@ def fleet_import(csv_file, company_name, note):
     rows = list(csv.DictReader(csv_file))
     try:
         with click.progressbar(length=len(rows), label="checking vehicles") as bar:
-            batch = import_batch(company_name, rows, note, progress=bar.update)
+            batch = import_batch(company_name, rows, note, progress=bar.update,
+                                 max_vehicles=current_app.config["FLEET_MAX_BATCH"])
     except DomainError as exc:
         for line in getattr(exc, "lines", []):
             click.echo(line, err=True)

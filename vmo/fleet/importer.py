@@ -21,7 +21,8 @@ def find_company(identifier: str) -> Company:
     return company
 
 
-def import_batch(company_identifier: str, rows: list[dict], note: str | None, progress=None):
+def import_batch(company_identifier: str, rows: list[dict], note: str | None, progress=None,
+                 max_vehicles: int = 500):
     """Validate every row first; submit only if all are good. Row numbers count the header as row 1."""
     company = find_company(company_identifier)
     schema = VehicleCreateSchema()
@@ -43,7 +44,7 @@ def import_batch(company_identifier: str, rows: list[dict], note: str | None, pr
         lines.sort(key=lambda line: int(line.split(":")[0].split()[1]))
         raise _with_lines(RuleViolation(f"{len(lines)} problem(s) in the file; nothing was submitted"), lines)
     try:
-        return services.submit_batch(company, vehicles, note, company.user)
+        return services.submit_batch(company, vehicles, note, company.user, max_vehicles)
     except RuleViolation as exc:
         per_index = (exc.errors or {}).get("json", {}).get("vehicles", {})
         if isinstance(per_index, dict):

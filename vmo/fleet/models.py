@@ -8,6 +8,9 @@ from vmo.extensions import db
 from vmo.types import JSONType, UTCDateTime, utcnow
 
 VEHICLE_STATUSES = ("submitted", "scheduled", "inspected", "failed_inspection", "registered")
+# The most vehicles a batch may ever hold: the API schema's limit. `FLEET_MAX_BATCH` chooses an
+# office's limit up to this (16 MiB of request body holds this many vehicles with room to spare).
+MAX_BATCH_CEILING = 2000
 BATCH_STATUSES = ("submitted", "scheduled", "in_progress", "completed")
 VEHICLE_TYPES = ("passenger_car", "suv", "mpv", "van", "pickup", "light_truck", "heavy_truck", "bus",
                  "trailer", "special")

@@ -9,6 +9,7 @@ from werkzeug.routing import BaseConverter, ValidationError
 from vmo import clock
 from vmo.accounts import services as accounts
 from vmo.fleet import services
+from vmo.fleet.models import MAX_BATCH_CEILING
 from vmo.fleet.schemas import (
     AppointmentCreateSchema, AppointmentSchema, BatchCreateSchema, BatchQueryArgsSchema, BatchSchema,
     DayQueryArgsSchema, DaySchema, DayUpdateSchema, InspectionCreateSchema, InspectionSchema, VehicleSchema,
@@ -172,6 +173,11 @@ class DayResource(MethodView):
 
 
 def register(app, api) -> None:
+    limit = int(app.config["FLEET_MAX_BATCH"])
+    if not 1 <= limit <= MAX_BATCH_CEILING:
+        # Refuse to start rather than quietly cap: an office that set 5000 must learn it is not in force.
+        raise ValueError(f"FLEET_MAX_BATCH must be 1 to {MAX_BATCH_CEILING}, not {limit}")
+    app.config["FLEET_MAX_BATCH"] = limit
     app.url_map.converters["date"] = DateConverter
     api.register_converter(DateConverter, lambda _converter: {"type": "string", "format": "date"})
     api.register_blueprint(blp)

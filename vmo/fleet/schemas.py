@@ -2,7 +2,7 @@
 from marshmallow import Schema, ValidationError, fields, validate
 
 from vmo import validators
-from vmo.fleet.models import BATCH_STATUSES, FUEL_TYPES, VEHICLE_TYPES
+from vmo.fleet.models import BATCH_STATUSES, FUEL_TYPES, MAX_BATCH_CEILING, VEHICLE_TYPES
 
 
 class VIN(fields.String):
@@ -31,7 +31,12 @@ class VehicleCreateSchema(Schema):
 
 class BatchCreateSchema(Schema):
     vehicles = fields.List(fields.Nested(VehicleCreateSchema), required=True,
-                           validate=validate.Length(1, 500, error="a batch has 1 to 500 vehicles"))
+                           validate=validate.Length(max=MAX_BATCH_CEILING,
+                                                    error=f"a batch has 1 to {MAX_BATCH_CEILING} vehicles"),
+                           # The office's own limit is checked by the service, which knows it.
+                           metadata={"minItems": 1,
+                                     "description": "1 to the office's limit (`FLEET_MAX_BATCH`, default 500) "
+                                                    f"vehicles; no office allows more than {MAX_BATCH_CEILING}."})
     note = fields.String(load_default=None, validate=validate.Length(0, 2000))
 
     def handle_error(self, error, data, *, many, **kwargs):

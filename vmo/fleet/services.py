@@ -29,8 +29,8 @@ def submit_batch(company: Company, vehicles: list[dict], note: str | None, actor
                  max_vehicles: int = 500) -> FleetBatch:
     """Create a batch with all its vehicles, or nothing: every bad vehicle is named by index."""
     if not 1 <= len(vehicles) <= max_vehicles:
-        raise RuleViolation(f"a batch has 1 to {max_vehicles} vehicles",
-                            errors={"json": {"vehicles": [f"1 to {max_vehicles} vehicles"]}})
+        message = f"a batch has 1 to {max_vehicles} vehicles"
+        raise RuleViolation(message, errors={"json": {"vehicles": [message]}})
     errors, first_seen = vin_problems([v["vin"] for v in vehicles])
     if errors:
         raise _batch_errors(errors)
