@@ -8,18 +8,18 @@ PostgreSQL point it at a scratch database: it adds an office named bench-<random
 import argparse
 import http.client
 import os
-import shutil
-import statistics
 import sys
-import tempfile
 import threading
 import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from urllib.parse import urlsplit
 
 from sqlalchemy import func, select
+
+if not __package__:  # run as a script: the repository root makes `bench` and `tests` importable
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from bench import common  # noqa: E402
 
 
 def parse_args(argv):
@@ -44,27 +44,20 @@ def parse_args(argv):
 def prepare(url: str, candidates: int, seats: int):
     """Tables, an office with an officer, one first-come session, and candidates with tokens."""
     from schedules.exams import services as exams
-    from tests.helpers_exams import bulk_candidates
-    from vmo import clock, create_app
-    from vmo.accounts.services import AuthSettings, create_staff
+    from vmo import clock
+    from vmo.accounts.models import User
     from vmo.extensions import db
-    from vmo.offices.services import ensure_office
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
-    code = f"bench-{uuid.uuid4().hex[:6]}"
+    app = common.make_app(url)
+    office = common.add_office(app)
     with app.app_context():
-        db.create_all()
-        office = ensure_office(code, "压测车管所", "渝G")
-        officer = create_staff(office, f"{code}-officer", "bench-password", "officer",
-                               AuthSettings(time_cost=1, memory_cost=1024, parallelism=1))
         starts = clock.now() + timedelta(days=7)
-        session = exams.create_session(officer, {
+        session = exams.create_session(db.session.get(User, office.officer_ids[0]), {
             "subject": 1, "license_class": "C1", "starts_at": starts, "ends_at": starts + timedelta(hours=2),
             "venue": "压测考场", "capacity": seats, "kind": "regular", "allocation": "first_come",
             "applications_close_at": None}, clock.now())
         session_id = session.id
-    people = bulk_candidates(app, code, candidates)
-    return app, session_id, people
+    return app, session_id, common.add_candidates(app, office, candidates)
 
 
 def request(base: str, method: str, path: str, token: str | None = None) -> tuple[int, float]:
@@ -105,57 +98,45 @@ def hammer(base: str, jobs: list[tuple[str, str, str | None]], concurrency: int,
     return results, time.perf_counter() - started, skipped
 
 
-def percentile(values: list[float], q: float) -> float:
-    if len(values) == 1:
-        return values[0]
-    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
-
-
 def main(argv=None) -> int:
     args = parse_args(argv if argv is not None else sys.argv[1:])
-    from tests.live_server import live_server
+    with common.scratch_database(args.database_url, "click_race") as url:
+        return _run(args, url)
 
-    tmpdir = None
-    url = args.database_url
-    if not url:
-        tmpdir = tempfile.mkdtemp(prefix="vmo-bench-")
-        url = f"sqlite:///{tmpdir}/bench.sqlite3"
-    try:
-        print(f"database: {url.split('@')[-1]}; {args.candidates} candidates for {args.seats} seats; "
-              f"{args.workers} gunicorn workers; {args.concurrency} client threads", flush=True)
-        app, session_id, people = prepare(url, args.candidates, args.seats)
-        with live_server(url, workers=args.workers) as server:
-            # Warm every worker's connection pool and imports before measuring.
-            hammer(server.url, [("GET", "/api/v1/offices", None)] * (args.workers * 4), args.workers, 30)
-            trivial, trivial_wall, _ = hammer(server.url, [("GET", "/api/v1/offices", None)] * args.trivial_requests,
-                                              args.concurrency, args.time_limit)
-            path = f"/api/v1/test-sessions/{session_id}/bookings"
-            race, race_wall, skipped = hammer(server.url, [("POST", path, p["token"]) for p in people],
-                                              args.concurrency, args.time_limit)
-        confirmed_db, booked = count(app, session_id)
-        statuses = {}
-        for status, _ in race:
-            statuses[status] = statuses.get(status, 0) + 1
-        latencies = sorted(seconds * 1000 for _, seconds in race)
-        trivial_rps = len(trivial) / trivial_wall
-        booking_rps = len(race) / race_wall
-        overbooked = max(confirmed_db - args.seats, 0) + (1 if booked != confirmed_db else 0)
-        print(f"trivial endpoint (GET /api/v1/offices): {trivial_rps:,.0f} requests/s "
-              f"({sum(1 for s, _ in trivial if s == 200)}/{len(trivial)} ok)")
-        print(f"click race: {booking_rps:,.0f} booking requests/s over {race_wall:.2f} s; "
-              f"latency p50 {percentile(latencies, 50):.1f} ms, p99 {percentile(latencies, 99):.1f} ms")
-        print(f"answers: {statuses.get(201, 0)} confirmed (201), {statuses.get(409, 0)} full (409), "
-              f"{sum(v for k, v in statuses.items() if k not in (201, 409))} other, {skipped} not sent (time limit)")
-        print(f"database: {confirmed_db} confirmed bookings, slot booked {booked}, capacity {args.seats}; "
-              f"overbooked: {overbooked}")
-        print(f"ratio booking/trivial: {booking_rps / trivial_rps:.2f}")
-        ok = overbooked == 0 and statuses.get(201, 0) == confirmed_db
-        if not ok:
-            print("FAILED: overbooked, or answers disagree with the database", file=sys.stderr)
-        return 0 if ok else 1
-    finally:
-        if tmpdir:
-            shutil.rmtree(tmpdir, ignore_errors=True)
+
+def _run(args, url: str) -> int:
+    print(f"database: {common.where(url)}; {args.candidates} candidates for {args.seats} seats; "
+          f"{args.workers} gunicorn workers; {args.concurrency} client threads", flush=True)
+    app, session_id, people = prepare(url, args.candidates, args.seats)
+    with common.server(url, workers=args.workers) as server:
+        # Warm every worker's connection pool and imports before measuring.
+        hammer(server.url, [("GET", "/api/v1/offices", None)] * (args.workers * 4), args.workers, 30)
+        trivial, trivial_wall, _ = hammer(server.url, [("GET", "/api/v1/offices", None)] * args.trivial_requests,
+                                          args.concurrency, args.time_limit)
+        path = f"/api/v1/test-sessions/{session_id}/bookings"
+        race, race_wall, skipped = hammer(server.url, [("POST", path, p["token"]) for p in people],
+                                          args.concurrency, args.time_limit)
+    confirmed_db, booked = count(app, session_id)
+    statuses = {}
+    for status, _ in race:
+        statuses[status] = statuses.get(status, 0) + 1
+    latencies = sorted(seconds * 1000 for _, seconds in race)
+    trivial_rps = len(trivial) / trivial_wall
+    booking_rps = len(race) / race_wall
+    overbooked = max(confirmed_db - args.seats, 0) + (1 if booked != confirmed_db else 0)
+    print(f"trivial endpoint (GET /api/v1/offices): {trivial_rps:,.0f} requests/s "
+          f"({sum(1 for s, _ in trivial if s == 200)}/{len(trivial)} ok)")
+    print(f"click race: {booking_rps:,.0f} booking requests/s over {race_wall:.2f} s; "
+          f"latency p50 {common.percentile(latencies, 50):.1f} ms, p99 {common.percentile(latencies, 99):.1f} ms")
+    print(f"answers: {statuses.get(201, 0)} confirmed (201), {statuses.get(409, 0)} full (409), "
+          f"{sum(v for k, v in statuses.items() if k not in (201, 409))} other, {skipped} not sent (time limit)")
+    print(f"database: {confirmed_db} confirmed bookings, slot booked {booked}, capacity {args.seats}; "
+          f"overbooked: {overbooked}")
+    print(f"ratio booking/trivial: {booking_rps / trivial_rps:.2f}")
+    ok = overbooked == 0 and statuses.get(201, 0) == confirmed_db
+    if not ok:
+        print("FAILED: overbooked, or answers disagree with the database", file=sys.stderr)
+    return 0 if ok else 1
 
 
 def count(app, session_id: int) -> tuple[int, int]:
@@ -168,10 +149,9 @@ def count(app, session_id: int) -> tuple[int, int]:
             ExamBooking.session_id == session_id, ExamBooking.status == "confirmed"))
         booked = db.session.scalar(select(Slot.booked).join(ExamSession, ExamSession.slot_id == Slot.id)
                                    .where(ExamSession.id == session_id))
-        db.engine.dispose()
+    common.dispose(app)
     return confirmed, booked
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     sys.exit(main())

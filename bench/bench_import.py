@@ -7,6 +7,10 @@ import sys
 import tempfile
 import time
 
+if not __package__:  # run as a script: the repository root makes `bench` and `tests` importable
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from bench import common  # noqa: E402
+
 
 def _rows(count: int, seed: int = 30000):
     from vmo import validators
@@ -28,21 +32,17 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--rows", type=int, default=30000)
     parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
     args = parser.parse_args(argv)
-    with tempfile.TemporaryDirectory() as tmp:
-        url = args.database_url or f"sqlite:///{os.path.join(tmp, 'bench.sqlite3')}"
+    with tempfile.TemporaryDirectory() as tmp, common.scratch_database(args.database_url, "import") as url:
         path = os.path.join(tmp, "register.csv")
         with open(path, "w", encoding="utf-8", newline="") as handle:
             writer = csv.writer(handle)
             writer.writerow(("plate", "vin", "owner_name", "phone", "township", "registered_on", "last_inspected_on"))
             writer.writerows(_rows(args.rows))
 
-        from vmo import create_app
-        from vmo.extensions import db
+        from vmo.offices.services import ensure_office
 
-        app = create_app({"SQLALCHEMY_DATABASE_URI": url, "FROZEN_NOW": "2026-11-25T10:00:00+08:00"})
+        app = common.make_app(url, FROZEN_NOW="2026-11-25T10:00:00+08:00")
         with app.app_context():
-            db.create_all()
-            from vmo.offices.services import ensure_office
             ensure_office(app.config["DEFAULT_OFFICE"], "南川区车管所", "渝G")
         runner = app.test_cli_runner()
         for label in ("first import", "re-import"):
@@ -54,8 +54,7 @@ def main(argv: list[str]) -> int:
                 return 1
             summary = next(line for line in result.output.splitlines() if " rows: " in line)
             print(f"{label}: {args.rows} rows in {elapsed:.2f} s = {args.rows / elapsed:,.0f} rows/s ({summary})")
-        with app.app_context():
-            db.engine.dispose()
+        common.dispose(app)
     return 0
 
 

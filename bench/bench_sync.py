@@ -9,9 +9,7 @@ adds an office named bench-<random> with its data.
 """
 import argparse
 import os
-import shutil
 import sys
-import tempfile
 import time
 import uuid
 from datetime import datetime, timezone
@@ -19,6 +17,10 @@ from zoneinfo import ZoneInfo
 
 import requests
 from sqlalchemy import insert
+
+if not __package__:  # run as a script: the repository root makes `bench` and `tests` importable
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from bench import common  # noqa: E402
 
 
 def parse_args(argv):
@@ -37,20 +39,12 @@ def parse_args(argv):
 def prepare(url: str):
     """Tables, an office with an officer on today's published two-stop tour."""
     from tests.helpers_mobile import make_tour
-    from vmo import create_app
-    from vmo.accounts.services import AuthSettings, create_staff
-    from vmo.extensions import db
-    from vmo.offices.services import ensure_office
 
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
-    code = f"bench-{uuid.uuid4().hex[:6]}"
-    with app.app_context():
-        db.create_all()
-        office = ensure_office(code, "压测车管所", "渝G")
-        officer = create_staff(office, f"{code}-officer", "bench-password", "officer",
-                               AuthSettings(time_cost=1, memory_cost=1024, parallelism=1))
-        ids = {"officer_id": officer.id, "office_id": office.id, "username": officer.username}
-    tour = make_tour(app, [ids["officer_id"]], office=code, day=datetime.now(ZoneInfo("Asia/Shanghai")).date())
+    app = common.make_app(url)
+    office = common.add_office(app)
+    ids = {"officer_id": office.officer_ids[0], "office_id": office.id, "username": office.usernames[0]}
+    tour = make_tour(app, [ids["officer_id"]], office=office.code,
+                     day=datetime.now(ZoneInfo("Asia/Shanghai")).date())
     return app, ids, tour
 
 
@@ -101,27 +95,17 @@ def core_insert(app, ids, tour, count) -> float:
 
 def main(argv=None) -> int:
     args = parse_args(argv or [])
-    from tests.live_server import live_server
-
-    scratch = None
-    url = args.database_url
-    if not url:
-        scratch = tempfile.mkdtemp(prefix="vmo-bench-sync-")
-        url = f"sqlite:///{os.path.join(scratch, 'bench.sqlite3')}"
-    try:
+    with common.scratch_database(args.database_url, "sync") as url:
         app, ids, tour = prepare(url)
         records = make_records(tour.stop_ids, args.records)
-        with live_server(url, workers=args.workers) as server:
-            token = requests.post(server.url + "/api/v1/auth/token", timeout=30,
-                                  json={"username": ids["username"], "password": "bench-password"}).json()["token"]
+        with common.server(url, workers=args.workers) as server:
+            token = common.login(server.url, ids["username"])
             first, first_statuses = timed_sync(server.url, token, records, args.batch)
             again, again_statuses = timed_sync(server.url, token, records, args.batch)
         floor = core_insert(app, ids, tour, args.records)
-    finally:
-        if scratch:
-            shutil.rmtree(scratch, ignore_errors=True)
+        common.dispose(app)
     n = args.records
-    print(f"database: {url.split('@')[-1]}; {n} records in batches of {args.batch}; gunicorn workers {args.workers}")
+    print(f"database: {common.where(url)}; {n} records in batches of {args.batch}; gunicorn workers {args.workers}")
     print(f"first sync: {first:.3f} s, {n / first:,.0f} records/s  {first_statuses}")
     print(f"re-sync:    {again:.3f} s, {n / again:,.0f} records/s  {again_statuses}")
     print(f"bulk Core insert of {n} rows (no HTTP): {floor:.3f} s, {n / floor:,.0f} rows/s")

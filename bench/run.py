@@ -21,7 +21,9 @@ def _load(path: pathlib.Path):
 
 def main(argv: list[str]) -> int:
     names, extra = (argv[:argv.index("--")], argv[argv.index("--") + 1:]) if "--" in argv else (argv, [])
-    available = {p.stem.removeprefix("bench_"): p for p in sorted(HERE.glob("bench_*.py"))}
+    # The soak runs for a fixed time (a minute by default): last, after the quick ones.
+    paths = sorted(HERE.glob("bench_*.py"), key=lambda p: (p.stem == "bench_soak", p.stem))
+    available = {p.stem.removeprefix("bench_"): p for p in paths}
     unknown = [n for n in names if n not in available]
     if unknown:
         print(f"unknown benchmark(s): {', '.join(unknown)}; available: {', '.join(available)}", file=sys.stderr)

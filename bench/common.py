@@ -1,0 +1,176 @@
+"""Setup the benchmarks share: a scratch database, the app and its tables, an office with officers, candidates, gunicorn."""
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+PASSWORD = "bench-password"
+# Where a fresh PostgreSQL database is created when a bench asks for one and no DATABASE_URL is given.
+POSTGRES_ADMIN_URL = os.environ.get("VMO_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
+# Benchmarks measure the service, not the abuse limits: gunicorn starts with them off.
+SERVER_ENV = {"VMO_RATELIMIT_ENABLED": "false"}
+
+
+def _admin_engine(admin_url: str):
+    from sqlalchemy import create_engine
+
+    from vmo.config import normalize_database_url
+
+    return create_engine(normalize_database_url(admin_url), isolation_level="AUTOCOMMIT",
+                         connect_args={"connect_timeout": 5})
+
+
+@contextlib.contextmanager
+def _fresh_postgres(admin_url: str, label: str) -> Iterator[str]:
+    """CREATE DATABASE vmo_bench_<label>_<random> next to `admin_url`'s database; DROP it afterwards."""
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    name = f"vmo_bench_{label}_{uuid.uuid4().hex[:8]}"
+    engine = _admin_engine(admin_url)
+    try:
+        with engine.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        yield make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with contextlib.suppress(Exception), engine.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        engine.dispose()
+
+
+def postgres_problem(admin_url: str = POSTGRES_ADMIN_URL) -> str | None:
+    """None when PostgreSQL at `admin_url` answers, else why not (one line)."""
+    from sqlalchemy import text
+
+    engine = _admin_engine(admin_url)
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+        return None
+    except Exception as exc:  # any driver or network error: the caller says so and falls back
+        return f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+    finally:
+        engine.dispose()
+
+
+@contextlib.contextmanager
+def scratch_database(url: str | None, label: str, *, postgres: bool = False) -> Iterator[str]:
+    """The database a bench runs against: `url` as given (DATABASE_URL, --database-url), else a fresh
+    PostgreSQL database when `postgres` (dropped afterwards), else a temporary SQLite file.
+
+    When PostgreSQL is asked for but does not answer, says so on stderr and falls back to SQLite, as
+    the benches without `postgres` do by default.
+    """
+    if url:
+        yield url
+        return
+    if postgres:
+        problem = postgres_problem()
+        if problem is None:
+            with _fresh_postgres(POSTGRES_ADMIN_URL, label) as fresh:
+                yield fresh
+            return
+        print(f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URL.split('@')[-1]} ({problem}); "
+              "FALLING BACK TO SQLITE: these figures are not the PostgreSQL ones "
+              "(set VMO_BENCH_POSTGRES or DATABASE_URL)", file=sys.stderr, flush=True)
+    scratch = tempfile.mkdtemp(prefix=f"vmo-bench-{label}-")
+    try:
+        yield f"sqlite:///{os.path.join(scratch, 'bench.sqlite3')}"
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def where(url: str) -> str:
+    """The database URL without credentials, for the printed header."""
+    return url.split("@")[-1]
+
+
+def make_app(url: str, **config):
+    """The app on `url`, with its tables created."""
+    from vmo import create_app
+    from vmo.extensions import db
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, **config})
+    with app.app_context():
+        db.create_all()
+    return app
+
+
+@dataclass
+class Office:
+    """A bench office (code bench-<random>) and its officers' ids and usernames (password PASSWORD)."""
+
+    id: int
+    code: str
+    officer_ids: list[int]
+    usernames: list[str]
+
+
+def add_office(app, officers: int = 1) -> Office:
+    """An office named bench-<random> with `officers` officers (cheap password hashes)."""
+    from vmo.accounts.services import AuthSettings, create_staff
+    from vmo.extensions import db
+    from vmo.offices.services import ensure_office
+
+    code = f"bench-{uuid.uuid4().hex[:6]}"
+    cheap = AuthSettings(time_cost=1, memory_cost=1024, parallelism=1)
+    with app.app_context():
+        office = ensure_office(code, "压测车管所", "渝G")
+        staff = [create_staff(office, f"{code}-officer{'' if n == 0 else n + 1}", PASSWORD, "officer", cheap,
+                              badge_number=f"9{n:05d}")
+                 for n in range(officers)]
+        result = Office(office.id, code, [u.id for u in staff], [u.username for u in staff])
+        db.session.commit()
+    return result
+
+
+def add_candidates(app, office: Office, count: int) -> list[dict]:
+    """`count` C1 candidates of the office with bearer tokens: [{"candidate_id", "user_id", "token"}]."""
+    from tests.helpers_exams import bulk_candidates
+
+    return bulk_candidates(app, office.code, count)
+
+
+def dispose(app) -> None:
+    """Close the bench process's own connections (PostgreSQL cannot drop a database still in use)."""
+    from vmo.extensions import db
+
+    with app.app_context():
+        db.engine.dispose()
+
+
+@contextlib.contextmanager
+def server(url: str, workers: int = 4, env: dict | None = None):
+    """gunicorn with `workers` sync workers on `url` (tests.live_server), rate limits off."""
+    from tests.live_server import live_server
+
+    with live_server(url, workers=workers, env={**SERVER_ENV, **(env or {})}) as running:
+        yield running
+
+
+def login(base: str, username: str, password: str = PASSWORD) -> str:
+    """A bearer token for a staff account."""
+    import requests
+
+    response = requests.post(base + "/api/v1/auth/token", timeout=30,
+                             json={"username": username, "password": password})
+    response.raise_for_status()
+    return response.json()["token"]
+
+
+def percentile(values: list[float], q: int) -> float:
+    """The q-th percentile (1..99, inclusive method); 0 for no values."""
+    if not values:
+        return 0.0
+    if len(values) == 1:
+        return values[0]
+    return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
