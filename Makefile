@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 
 .DEFAULT_GOAL := help
-.PHONY: help install run serve test test-fast lint bench migration clean browser
+.PHONY: help install run serve test test-fast lint bench soak migration clean browser
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -50,6 +50,10 @@ lint: install ## check layering (vmo never imports schedules or mobile_api) and 
 
 bench: install ## benchmarks against gunicorn; figures and ratios are printed
 	$(PY) bench/run.py
+
+SOAK_SECONDS ?= 600
+soak: install ## the mixed-workload soak alone, longer (SOAK_SECONDS, default 600) on a fresh PostgreSQL database
+	$(PY) bench/run.py soak -- --seconds $(SOAK_SECONDS)
 
 migration: install ## autogenerate a migration after changing models: make migration m="what changed"
 	$(VENV)/bin/vmo db migrate -m "$(m)"
