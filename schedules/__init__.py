@@ -25,3 +25,7 @@ def register(app, api) -> None:
     # Driving-test and tour figures in GET /api/v1/stats (vmo's providers hook).
     from schedules import stats
     stats.init_app(app, api)
+
+    # `vmo reminders send`: the texts the day before a test or a tour stop (run daily).
+    from schedules.reminders_cli import reminders
+    app.cli.add_command(reminders)

@@ -22,7 +22,7 @@ def app_config():
     return {"TOKEN_TTL_HOURS": 24 * 30}
 
 
-def _book(client, session, headers, **body):
+def book(client, session, headers, **body):
     response = client.post(f"/api/v1/test-sessions/{session['id']}/bookings", json=body or None, headers=headers)
     assert response.status_code in (201, 202), response.get_json()  # 202: a ballot application
     return response.get_json()
@@ -33,11 +33,12 @@ def _outcome(client, headers, booking, outcome):
     assert response.status_code == 200, response.get_json()
 
 
-def _register(client, tour, index, plate):
+def register(client, tour, index, plate, phone="13900000001"):
     stop_id = tour["stops"][index]["id"]
     response = client.post(f"/api/v1/tours/{tour['id']}/stops/{stop_id}/registrations",
-                           json={"plate": plate, "owner_name": "王德明", "phone": "13900000001"})
+                           json={"plate": plate, "owner_name": "王德明", "phone": phone})
     assert response.status_code == 201, response.get_json()
+    return response.get_json()
 
 
 def _inspect(client, headers, tour, index, plate, result, hour, minute=0):
@@ -66,15 +67,15 @@ def data(app, client, factory):
     s7 = create_session(client, staff, starts_at=local(date(2026, 12, 12), 9),
                         ends_at=local(date(2026, 12, 12), 11), capacity=5)            # after the period
     people = {n: candidate(factory) for n in ("c1", "c2", "c3", "c4", "c5", "c6", "c7", "c8", "c9", "c10", "c11")}
-    b = {n: _book(client, s1, people[n][1]) for n in ("c1", "c2", "c3")}
-    b["c4"] = _book(client, s1, people["c4"][1], waitlist_if_full=True)
-    b["c5"] = _book(client, s1, people["c5"][1], waitlist_if_full=True)
+    b = {n: book(client, s1, people[n][1]) for n in ("c1", "c2", "c3")}
+    b["c4"] = book(client, s1, people["c4"][1], waitlist_if_full=True)
+    b["c5"] = book(client, s1, people["c5"][1], waitlist_if_full=True)
     assert (b["c4"]["status"], b["c5"]["status"]) == ("waitlisted", "waitlisted")
     assert client.delete(f"/api/v1/bookings/{b['c5']['id']}", headers=people["c5"][1]).status_code == 200
-    b["c6"] = _book(client, s2, people["c6"][1])
-    b["c7"] = _book(client, s3, people["c7"][1])
-    _book(client, s7, people["c8"][1])
-    assert _book(client, s5, people["c9"][1])["status"] == "applied"
+    b["c6"] = book(client, s2, people["c6"][1])
+    b["c7"] = book(client, s3, people["c7"][1])
+    book(client, s7, people["c8"][1])
+    assert book(client, s5, people["c9"][1])["status"] == "applied"
     history(app, people["c10"][0]["id"], 1, "passed", date(2026, 11, 14))           # a Saturday in the period
     history(app, people["c11"][0]["id"], 1, "passed", date(2026, 10, 31))           # before the period
 
@@ -94,10 +95,10 @@ def data(app, client, factory):
     for tour in (t1, t2, t3, t5):
         publish(client, staff, tour["id"])
     for index, plate in ((0, "渝G10001"), (0, "渝G10002"), (0, "渝G10003"), (1, "渝G10004"), (2, "渝G10005")):
-        _register(client, t1, index, plate)
-    _register(client, t2, 0, "渝G10006")
-    _register(client, t3, 0, "渝G10007")
-    _register(client, t5, 0, "渝G10008")
+        register(client, t1, index, plate)
+    register(client, t2, 0, "渝G10006")
+    register(client, t3, 0, "渝G10007")
+    register(client, t5, 0, "渝G10008")
     # The third stop of t1 is dropped after publishing: it and its registration are cancelled.
     dropped = client.patch(f"/api/v1/tours/{t1['id']}", headers=staff,
                            json={"stops": [{"id": t1["stops"][2]["id"], "remove": True}]})
@@ -109,7 +110,7 @@ def data(app, client, factory):
     fuling = factory.staff("officer", office="fuling")
     fuling_staff = factory.headers(fuling)
     theirs = create_session(client, fuling_staff, capacity=10)
-    _book(client, theirs, candidate(factory, office="fuling")[1])
+    book(client, theirs, candidate(factory, office="fuling")[1])
     their_tour = create_tour(client, fuling_staff, [fuling], stops=[stop("大观镇", (9, 0))])
     publish(client, fuling_staff, their_tour["id"])
 

@@ -1,0 +1,124 @@
+"""Reminder texts the day before a driving test or a tour stop, queued once each through the outbox.
+
+Who gets one: every confirmed booking (no outcome yet) of a test session on the day, and every
+standing registration at a scheduled stop of a published tour on the day. Waiting-list places and
+undrawn ballot applications hold no seat and get none; cancelled bookings, registrations, stops and
+tours get none. The outbox key is unique, so running this again queues nothing new: no column is
+needed to remember who was reminded. A booking moved to another session is reminded again for it
+(the key names the session).
+"""
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from schedules.exams.models import ExamBooking, ExamSession
+from schedules.exams.services import ExamSettings, _session_words
+from schedules.tours.models import StopRegistration, Tour, TourStop
+from schedules.tours.services import local_hm
+from vmo.accounts.models import Candidate
+from vmo.errors import RuleViolation
+from vmo.extensions import db
+from vmo.notify import services as notify
+from vmo.notify.models import OutboxMessage
+from vmo.offices.models import Office
+from vmo.offices.services import get_office, list_offices
+
+
+@dataclass(frozen=True)
+class Queued:
+    """What one office's run queued: texts to candidates and to motorcycle owners, for `day`."""
+
+    office: str
+    day: date
+    exam_bookings: int
+    tour_registrations: int
+
+    @property
+    def total(self) -> int:
+        return self.exam_bookings + self.tour_registrations
+
+
+def _contact(office: Office) -> str:
+    return f"车管所（电话{office.phone}）" if office.phone else "车管所"
+
+
+def _exam_texts(office: Office, day: date, now: datetime, settings: ExamSettings) -> list[dict]:
+    rows = db.session.execute(
+        select(ExamBooking.id, Candidate.phone, ExamSession)
+        .join(ExamSession, ExamSession.id == ExamBooking.session_id)
+        .join(Candidate, Candidate.id == ExamBooking.candidate_id)
+        .where(ExamSession.office_id == office.id, ExamSession.local_date == day, ExamSession.starts_at > now,
+               ExamBooking.status == "confirmed", ExamBooking.outcome.is_(None))
+        .order_by(ExamBooking.id)
+    ).all()
+    zone = ZoneInfo(office.timezone)
+    texts = []
+    for booking_id, phone, session in rows:
+        # Candidates cancel online until the cut-off before the start; after it only the office can.
+        deadline = session.starts_at - settings.cancel_cutoff
+        how = (f"如需取消，请于{deadline.astimezone(zone):%m月%d日 %H:%M}前在网上取消预约，逾期请联系{_contact(office)}。"
+               if now < deadline else f"如不能参加，请联系{_contact(office)}取消。")
+        texts.append({
+            "office_id": office.id, "phone": phone, "kind": "exam_reminder",
+            "key": f"reminder:exam-booking:{booking_id}:{session.id}",
+            "body": f"{_session_words(session)}提醒您准时参加（预约号{booking_id}），请带身份证提前30分钟到场。{how}",
+            "subject_type": "exam_booking", "subject_id": booking_id, "created_at": now,
+        })
+    return texts
+
+
+def _tour_texts(office: Office, day: date, now: datetime) -> list[dict]:
+    rows = db.session.execute(
+        select(StopRegistration.id, StopRegistration.phone, StopRegistration.plate, TourStop.township,
+               TourStop.venue, TourStop.arrives_at, TourStop.departs_at)
+        .join(TourStop, TourStop.id == StopRegistration.stop_id)
+        .join(Tour, Tour.id == StopRegistration.tour_id)
+        .where(Tour.office_id == office.id, Tour.date == day, Tour.status == "published",
+               TourStop.status == "scheduled", TourStop.arrives_at > now, StopRegistration.status == "registered")
+        .order_by(StopRegistration.id)
+    ).all()
+    zone = ZoneInfo(office.timezone)
+    return [{
+        "office_id": office.id, "phone": phone, "kind": "tour_reminder", "key": f"reminder:tour-registration:{reg_id}",
+        "body": (f"【{office.name}】提醒：{day:%m月%d日} {local_hm(arrives, zone)}-{local_hm(departs, zone)}"
+                 f"流动车管所在{township}{venue}检验，您的摩托车{plate}已预约，请带行驶证和身份证。"
+                 f"如不能前来，请联系{_contact(office)}取消预约。"),
+        "subject_type": "tour_registration", "subject_id": reg_id, "created_at": now,
+    } for reg_id, phone, plate, township, venue, arrives, departs in rows]
+
+
+def _not_queued_yet(texts: list[dict]) -> list[dict]:
+    if not texts:
+        return []
+    queued = set(db.session.scalars(select(OutboxMessage.key)
+                                    .where(OutboxMessage.key.in_([t["key"] for t in texts]))))
+    return [t for t in texts if t["key"] not in queued]
+
+
+def queue_reminders(now: datetime, settings: ExamSettings, day: date | None = None,
+                    office_code: str | None = None) -> list[Queued]:
+    """Queue the reminders for tests and tour stops on `day` (default: each office's local tomorrow).
+
+    One unit of work: one commit for every office; the texts go out with `vmo sms send`. A day
+    before the office's local today is refused. Counts are of texts new to the outbox (a second run
+    at the same moment may still count one the first is writing; the unique key keeps it one text).
+    """
+    offices = [get_office(office_code)] if office_code else list_offices()
+    plan = []
+    for office in offices:
+        today = now.astimezone(ZoneInfo(office.timezone)).date()
+        target = day or today + timedelta(days=1)
+        if target < today:
+            raise RuleViolation(f"{target.isoformat()} is in the past for office {office.code} "
+                                f"(today is {today.isoformat()} there)", errors={"date": ["in the past"]})
+        plan.append((office, target))
+    results = []
+    for office, target in plan:
+        exams = _not_queued_yet(_exam_texts(office, target, now, settings))
+        tours = _not_queued_yet(_tour_texts(office, target, now))
+        notify.queue_many(exams + tours)
+        results.append(Queued(office.code, target, len(exams), len(tours)))
+    db.session.commit()
+    return results
