@@ -476,3 +476,10 @@ def test_an_impossible_batch_limit_stops_the_app_from_starting(database_url, lim
     from vmo import create_app
     with pytest.raises(ValueError, match=f"FLEET_MAX_BATCH must be 1 to {MAX_BATCH_CEILING}, not {limit}"):
         create_app({"SQLALCHEMY_DATABASE_URI": database_url, "FLEET_MAX_BATCH": limit})
+
+
+def test_stored_times_follow_the_configured_clock(client, factory):
+    """created_at comes from the same clock as every rule (FROZEN_NOW here), not the machine's."""
+    owner = company(factory)
+    assert owner.created_at == "2026-11-25T02:00:00+00:00"
+    assert batch(client, factory, owner, count=1)["created_at"] == "2026-11-25T02:00:00+00:00"

@@ -1,9 +1,12 @@
 """Column types shared by every package: UTC-aware datetimes on SQLite and PostgreSQL."""
 from datetime import datetime, timezone
 
+from flask import has_app_context
 from sqlalchemy import JSON, DateTime
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.types import TypeDecorator
+
+from vmo import clock
 
 
 class UTCDateTime(TypeDecorator):
@@ -33,4 +36,10 @@ JSONType = JSON().with_variant(JSONB(), "postgresql")
 
 
 def utcnow() -> datetime:
+    """Column defaults read the configured clock (FROZEN_NOW in tests and demos), like the services do.
+
+    Outside an app (a bare script) it is the real clock.
+    """
+    if has_app_context():
+        return clock.now()
     return datetime.now(timezone.utc)
