@@ -70,6 +70,8 @@ def _engine_options(app: Flask) -> None:
         options.setdefault("connect_args", {}).setdefault("timeout", 30)
     else:
         options.setdefault("pool_pre_ping", True)
+    # SQL errors in the log (a 500's traceback) show no bound values: token hashes, phones, ID numbers.
+    options.setdefault("hide_parameters", True)
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options
 
 
@@ -86,10 +88,10 @@ def _sqlite_pragmas(dbapi_connection, _record):
 
 
 def _logging(app: Flask) -> None:
-    from vmo.http import RequestIdFilter
+    from vmo.http import RedactingFormatter, RequestIdFilter
 
     handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"))
+    handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"))
     handler.addFilter(RequestIdFilter())
     logger = logging.getLogger("vmo")
     if not any(isinstance(f, RequestIdFilter) for h in logger.handlers for f in h.filters):

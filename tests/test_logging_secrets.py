@@ -1,0 +1,78 @@
+"""Tokens, passwords and the SMS webhook secret never reach the logs, on the normal and the error paths."""
+import logging
+
+import pytest
+from sqlalchemy import text
+
+from tests.conftest import PASSWORD
+from vmo.extensions import db
+from vmo.http import RedactingFormatter
+
+HMAC_SECRET = "whsec-9f3b2c61d7e84a05"
+
+
+@pytest.fixture
+def app_config():
+    return {"SMS_HMAC_SECRET": HMAC_SECRET, "LOG_LEVEL": "DEBUG", "LOGIN_MAX_FAILURES": 2}
+
+
+@pytest.fixture
+def logs(caplog):
+    """Everything logged at any level, by vmo and by the libraries under it, formatted as vmo's handler does."""
+    caplog.set_level(logging.DEBUG)
+    caplog.handler.setFormatter(RedactingFormatter("%(levelname)s %(name)s: %(message)s"))
+    watched = [logging.getLogger(name) for name in ("vmo", "vmo.sms", "flask-limiter", "sqlalchemy.engine",
+                                                    "werkzeug", "flask_smorest")]
+    for logger in watched:
+        logger.addHandler(caplog.handler)
+        logger.setLevel(logging.DEBUG)
+    yield caplog
+    for logger in watched:
+        logger.removeHandler(caplog.handler)
+    logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
+
+
+def test_no_token_password_or_secret_in_the_logs(app, client, factory, logs):
+    @app.post("/api/v1/test-only/boom")
+    def boom():
+        # A 500 whose SQL error carries the caller's token as a bound value, as a careless query might.
+        db.session.execute(text("SELECT * FROM no_such_table WHERE token = :token"),
+                           {"token": factory_token})
+        return {}
+
+    officer = factory.staff("officer")
+    signed_in = client.post("/api/v1/auth/token", json={"username": officer.username, "password": PASSWORD})
+    factory_token = signed_in.get_json()["token"]
+    bearer = {"Authorization": f"Bearer {factory_token}"}
+    assert client.get("/api/v1/me", headers=bearer).status_code == 200
+    assert client.post("/api/v1/tours", json={"name": "x", "password": PASSWORD}, headers=bearer).status_code == 422
+    for _ in range(3):  # failures, then the lock-out
+        client.post("/api/v1/auth/token", json={"username": officer.username, "password": PASSWORD + "x"})
+    assert client.get("/api/v1/me", headers={"Authorization": "Bearer " + factory_token[::-1]}).status_code == 401
+    assert client.post("/api/v1/sms/inbound", data=b'{"message_id": "m1"}',
+                       headers={"X-Timestamp": "1", "X-Signature": "00" * 32,
+                                "Content-Type": "application/json"}).status_code == 401
+    failed = client.post("/api/v1/test-only/boom", headers=bearer, json={"password": PASSWORD})
+    assert failed.status_code == 500
+
+    logged = logs.text
+    assert "unhandled error" in logged and "no_such_table" in logged  # the error path was logged...
+    for secret in (factory_token, factory_token[::-1], PASSWORD, PASSWORD + "x", HMAC_SECRET):
+        assert secret not in logged  # ...without any secret in it
+    assert "parameters hidden" in logged  # SQL errors show no bound values
+
+
+def test_the_formatter_redacts_what_a_careless_line_would_leak(app):
+    formatter = RedactingFormatter("%(message)s")
+
+    def formatted(message, *args):
+        return formatter.format(logging.LogRecord("vmo", logging.INFO, __file__, 1, message, args, None))
+
+    assert formatted("headers: %s", {"Authorization": "Bearer abc.DEF-123"}) == \
+        "headers: {'Authorization': 'Bearer [redacted]'}"
+    assert formatted('body {"username": "zhang", "password": "hunter2-long"}') == \
+        'body {"username": "zhang", "password": "[redacted]"}'
+    assert formatted("answer token=%s", "tok123") == "answer token=[redacted]"
+    with app.app_context():
+        app.config["SMS_HMAC_SECRET"] = HMAC_SECRET
+        assert formatted("signing with %s", HMAC_SECRET) == "signing with [redacted]"
