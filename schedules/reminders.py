@@ -69,6 +69,11 @@ def _exam_texts(office: Office, day: date, now: datetime, settings: ExamSettings
     return texts
 
 
+def _place(township: str, venue: str) -> str:
+    # Venues are often named after their township ("大观镇人民政府前坝子"): say it once.
+    return venue if venue.startswith(township) else f"{township}{venue}"
+
+
 def _tour_texts(office: Office, day: date, now: datetime) -> list[dict]:
     rows = db.session.execute(
         select(StopRegistration.id, StopRegistration.phone, StopRegistration.plate, TourStop.township,
@@ -82,8 +87,8 @@ def _tour_texts(office: Office, day: date, now: datetime) -> list[dict]:
     zone = ZoneInfo(office.timezone)
     return [{
         "office_id": office.id, "phone": phone, "kind": "tour_reminder", "key": f"reminder:tour-registration:{reg_id}",
-        "body": (f"【{office.name}】提醒：{day:%m月%d日} {local_hm(arrives, zone)}-{local_hm(departs, zone)}"
-                 f"流动车管所在{township}{venue}检验，您的摩托车{plate}已预约，请带行驶证和身份证。"
+        "body": (f"【{office.name}】提醒：流动车管所{day:%m月%d日} {local_hm(arrives, zone)}-{local_hm(departs, zone)}"
+                 f"在{_place(township, venue)}检验摩托车，您的{plate}已预约，请带行驶证和身份证。"
                  f"如不能前来，请联系{_contact(office)}取消预约。"),
         "subject_type": "tour_registration", "subject_id": reg_id, "created_at": now,
     } for reg_id, phone, plate, township, venue, arrives, departs in rows]
