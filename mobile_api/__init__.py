@@ -9,7 +9,6 @@ def register(app, api) -> None:
     app.config.setdefault("MOBILE_CHECKLIST", [dict(item) for item in services.DEFAULT_CHECKLIST])
     app.config.setdefault("MOBILE_ASSIGNMENT_DAYS", 7)
     app.config.setdefault("MOBILE_SYNC_MAX_RECORDS", 500)
-    app.config.setdefault("MOBILE_CLOCK_SKEW_MINUTES", 10)
     app.config.setdefault("PHOTO_MAX_BYTES", 10 * 1024 * 1024)
     app.config.setdefault("PHOTOS_PER_INSPECTION", 20)
     app.config.setdefault("PHOTO_STORAGE", "directory")

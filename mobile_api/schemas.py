@@ -4,6 +4,7 @@ from marshmallow import Schema, ValidationError, fields, pre_load, validate, val
 
 from schedules.tours.schemas import Plate  # one plate field for tours and the tablet
 from vmo import validators
+from vmo.apidoc import id_field
 
 CHECK_VALUES = ("pass", "fail", "n/a")
 SYNC_STATUSES = ("created", "duplicate", "conflict", "rejected")
@@ -80,7 +81,7 @@ class InspectionRecordSchema(Schema):
     """One inspection as logged on the tablet."""
 
     client_id = fields.UUID(required=True, metadata={"description": "Made on the tablet (UUID); the record's identity"})
-    stop_id = fields.Integer(required=True, strict=True)
+    stop_id = id_field(required=True, strict=True)
     plate = Plate(required=True, metadata={"example": "渝G12345"})
     vin = FrameNumber(load_default=None, allow_none=True, metadata={"description": "VIN or frame number"})
     odometer_km = fields.Integer(load_default=None, allow_none=True, strict=True,
@@ -131,7 +132,7 @@ class SyncSchema(Schema):
     device_id = fields.String(required=True, validate=validate.Length(1, 64),
                               metadata={"example": "tablet-6f1c"})
     sent_at = fields.AwareDateTime(load_default=None, metadata={
-        "description": "The tablet's clock when sending; more than MOBILE_CLOCK_SKEW_MINUTES off the server's "
+        "description": "The tablet's clock when sending; more than CLOCK_SKEW_MINUTES off the server's "
                        "is recorded and flagged in the tour report"})
     records = fields.List(LenientRecord(InspectionRecordSchema), required=True, metadata={
         "description": "At most MOBILE_SYNC_MAX_RECORDS (500) records; answered one by one, in order"})

@@ -79,7 +79,7 @@ class MobileSettings:
             checklist=tuple(config["MOBILE_CHECKLIST"]),
             horizon_days=int(config["MOBILE_ASSIGNMENT_DAYS"]),
             max_records=int(config["MOBILE_SYNC_MAX_RECORDS"]),
-            clock_skew=timedelta(minutes=float(config["MOBILE_CLOCK_SKEW_MINUTES"])),
+            clock_skew=timedelta(minutes=float(config["CLOCK_SKEW_MINUTES"])),
             photo_max_bytes=int(config["PHOTO_MAX_BYTES"]),
             photos_per_inspection=int(config["PHOTOS_PER_INSPECTION"]),
             due_rules=DueRules.from_config(config),

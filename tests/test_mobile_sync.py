@@ -220,6 +220,14 @@ def test_clock_skew_is_recorded_and_flagged_not_rejected(app, client, world):
     assert again["status"] == "duplicate"
 
 
+@pytest.mark.parametrize("app_config", [{"CLOCK_SKEW_MINUTES": 30}])
+def test_the_skew_allowance_is_one_setting(app, client, world, app_config):
+    rec = record(world.stop, 1)
+    assert sync(client, world.headers, [rec], sent_at="2026-11-25T10:11:00+08:00").get_json()["clock_skew"] is False
+    late = record(world.stop, 2)
+    assert sync(client, world.headers, [late], sent_at="2026-11-25T10:31:00+08:00").get_json()["clock_skew"] is True
+
+
 def test_only_officers_assigned_to_the_tour_may_log(app, client, factory, world):
     other_tour = make_tour(app, [world.outsider.id])
     mine, theirs = record(world.stop, 1), record(other_tour.stop_ids[0], 2)

@@ -44,6 +44,9 @@ class Config:
     ARGON2_MEMORY_COST = 64 * 1024
     ARGON2_PARALLELISM = 2
 
+    # How far a device's clock may be off the server's before its records are flagged (tours, tablets).
+    CLOCK_SKEW_MINUTES = 10
+
     FLEET_MAX_BATCH = 500
     PLATE_POOL_TOPUP = 200
 

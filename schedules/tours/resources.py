@@ -172,7 +172,7 @@ class InspectionsResource(MethodView):
     @blp.alt_response(409, schema=ErrorSchema, description="tour not published, or client_id already used")
     def post(self, data, tour_id, stop_id):
         """Record an inspection done at a stop (pre-registered or walk-in)"""
-        minutes = current_app.config["TOUR_CLOCK_SKEW_MINUTES"]
+        minutes = current_app.config["CLOCK_SKEW_MINUTES"]
         return registrations.record_inspection(current_user(), tour_id, stop_id, data, clock.now(), _rules(),
                                                timedelta(minutes=minutes))
 
@@ -208,7 +208,6 @@ def init_app(app) -> None:
     app.config.setdefault("TOUR_DEPART_TIME", "08:00")
     app.config.setdefault("TOUR_MAX_STOPS", 40)
     app.config.setdefault("TOUR_MAX_STOP_DISTANCE_KM", 150.0)
-    app.config.setdefault("TOUR_CLOCK_SKEW_MINUTES", 10)
     app.config.setdefault("TOUR_EXACT_LIMIT", 9)
     services.TourSettings.from_config(app.config)  # bad settings fail at start-up
     from schedules.tours.demo import demo_step

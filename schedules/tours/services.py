@@ -37,7 +37,7 @@ class TourSettings:
                    depart_time=depart if isinstance(depart, time) else time.fromisoformat(depart),
                    max_stops=int(config.get("TOUR_MAX_STOPS", 40)),
                    max_stop_distance_km=float(config.get("TOUR_MAX_STOP_DISTANCE_KM", 150.0)),
-                   clock_skew_minutes=int(config.get("TOUR_CLOCK_SKEW_MINUTES", 10)),
+                   clock_skew_minutes=int(config.get("CLOCK_SKEW_MINUTES", 10)),
                    exact_limit=int(config.get("TOUR_EXACT_LIMIT", 9)))
 
 
