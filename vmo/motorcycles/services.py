@@ -176,9 +176,11 @@ def import_rows(office: Office, rows: list[dict], *, rules: DueRules, today: dat
         if progress is not None:
             progress(min(chunk_size, len(rows) - start))
     refresh_due_dates(rules, office.id)
-    audit.record("motorcycles.import", "motorcycle_register", office.code, actor=actor, office_id=office.id,
-                 after={"rows": report.rows, "inserted": report.inserted, "updated": report.updated,
-                        "unchanged": report.unchanged, "bad_rows": len(report.bad_rows)})
+    # A person's import is always on record; an unattended one (the demo, re-run) only when it changed rows.
+    if actor is not None or report.inserted or report.updated:
+        audit.record("motorcycles.import", "motorcycle_register", office.code, actor=actor, office_id=office.id,
+                     after={"rows": report.rows, "inserted": report.inserted, "updated": report.updated,
+                            "unchanged": report.unchanged, "bad_rows": len(report.bad_rows)})
     db.session.commit()
     return report
 
