@@ -13,7 +13,6 @@ from vmo.extensions import db
 from vmo.fleet.models import FleetBatch, FleetVehicle, PlatePool
 
 
-
 def table_counts(app):
     with app.app_context():
         return {t.name: db.session.execute(select(func.count()).select_from(t)).scalar()
