@@ -68,7 +68,7 @@ def parse_args(argv):
     parser.add_argument("--seats", type=int, default=10, help="seats per session (default 10)")
     parser.add_argument("--registrants", type=int, default=4, help="public registration threads (default 4)")
     parser.add_argument("--stops", type=int, default=6, help="tour stops (1-7, default 6)")
-    parser.add_argument("--stop-capacity", type=int, default=60, help="registrations per stop (default 60)")
+    parser.add_argument("--stop-capacity", type=int, default=25, help="registrations per stop (default 25)")
     parser.add_argument("--tablets", type=int, default=4, help="officers syncing, a thread each (default 4)")
     parser.add_argument("--batch", type=int, default=20, help="new records per sync batch (default 20)")
     parser.add_argument("--senders", type=int, default=2, help="SMS sender threads (default 2)")
@@ -586,7 +586,8 @@ def report(args, wall: float, tallies: list[Tally], checks, drained: Counter) ->
     every_latency.sort()
     rows.append(("ALL", total["n"], total["n"] / wall, *(common.percentile(every_latency, q) for q in (50, 95, 99)),
                  total["ok"], total["full"], total["unexpected"], total["errors"]))
-    print(f"load ran {wall:.1f} s")
+    print(f"load ran {wall:.1f} s; machine load average now {os.getloadavg()[0]:.1f} ({os.cpu_count()} cores, "
+          "shared by the clients, gunicorn and PostgreSQL)")
     print(f"{'kind':<15}{'requests':>9}{'req/s':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'ok':>8}"
           f"{'409 full':>10}{'unexpected':>11}{'errors':>8}")
     for kind, n, rps, p50, p95, p99, ok, full, unexpected, errors in rows:
