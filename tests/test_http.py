@@ -234,3 +234,9 @@ def test_docs_ui_answers(client):
     asset = client.get("/docs-assets/swagger-ui-bundle.js")
     assert asset.status_code == 200
     asset.close()
+
+
+def test_answers_keep_the_schemas_field_order(client):
+    """JSON_SORT_KEYS = False (the default) is in force: an error reads code, status, message."""
+    text = client.get("/api/v1/no-such-thing").get_data(as_text=True)
+    assert text.index('"code"') < text.index('"status"') < text.index('"message"')

@@ -23,6 +23,8 @@ def create_app(config: dict | None = None) -> Flask:
     if not app.config.get("SQLALCHEMY_DATABASE_URI"):
         app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(app.instance_path, "vmo.sqlite3")
     app.config["SQLALCHEMY_DATABASE_URI"] = normalize_database_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    # Flask 3 reads this from the JSON provider, not the config: keep fields in the schema's order.
+    app.json.sort_keys = bool(app.config["JSON_SORT_KEYS"])
     _engine_options(app)
     _logging(app)
 
@@ -33,6 +35,8 @@ def create_app(config: dict | None = None) -> Flask:
 
     from vmo import http, limits, security
     http.init_app(app)
+    from vmo import apidoc
+    apidoc.init_app(app)  # NUL and lone surrogates: 404/422 before a database sees them
     limits.init_app(app)
     security.init_app(app)
 
