@@ -119,3 +119,17 @@ def test_every_text_has_both_languages():
         used |= set(re.findall(r'\bt\("(\w+)"', module.read_text(encoding="utf-8")))
         used |= set(re.findall(r'data-i18n="(\w+)"', (TABLET_DIR / "index.html").read_text(encoding="utf-8")))
     assert used <= keys(zh), sorted(used - keys(zh))
+
+
+def test_files_revalidate_with_their_etag(client):
+    first = client.get("/tablet/app.js")
+    assert first.status_code == 200 and first.mimetype == "text/javascript"
+    assert first.headers["Cache-Control"] == "no-cache"
+    again = client.get("/tablet/app.js", headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304 and again.data == b""
+
+
+@pytest.mark.parametrize("path", ["/tablet/../tablet.py", "/tablet/%2e%2e/tablet.py", "/tablet/static",
+                                  "/tablet/README.txt"])
+def test_nothing_outside_the_app_is_served(client, path):
+    assert client.get(path).status_code == 404

@@ -107,6 +107,9 @@ def test_tablet_offline_inspections_sync_exactly_once_and_show_a_conflict(app, f
         console = []
         page.on("console", lambda msg: console.append(f"{msg.type}: {msg.text}"))
         page.on("pageerror", lambda exc: console.append(f"pageerror: {exc}"))
+        pulls = []  # (If-None-Match sent, status) of each assignments request
+        page.on("response", lambda r: pulls.append((r.request.headers.get("if-none-match"), r.status))
+                if "/api/v1/mobile/assignments" in r.url else None)
         try:
             page.goto(server.url + "/tablet", wait_until="load")
             assert page.url == server.url + "/tablet/"
@@ -117,6 +120,13 @@ def test_tablet_offline_inspections_sync_exactly_once_and_show_a_conflict(app, f
             page.wait_for_selector(f'a.stop-link[data-stop-id="{stop_id}"]', timeout=TIMEOUT_MS)
             # The service worker controls the page before the signal goes (it claims its clients).
             page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=TIMEOUT_MS)
+            # The first pull gets the assignments and their ETag; the next (after sign-in, the app syncs and
+            # pulls again) sends it back and is answered 304.
+            for _ in range(100):
+                if any(tag and status == 304 for tag, status in pulls[1:]):
+                    break
+                page.wait_for_timeout(100)
+            assert pulls[0] == (None, 200) and any(tag and status == 304 for tag, status in pulls[1:]), pulls
 
             context.set_offline(True)
             page.wait_for_selector('#net[data-state="offline"]')

@@ -46,6 +46,29 @@ function normalPlate(text) {
   return (text || "").replace(/[\s·.•-]/g, "").toUpperCase();
 }
 
+// ---- photos ---------------------------------------------------------------------------------
+
+const PHOTO_MAX_SIDE = 1600;
+const PHOTO_KEEP_BYTES = 1_500_000;
+
+/** A camera photo as the server takes it: small JPEGs and PNGs as they are; anything larger, or in
+ * another format the browser can read (HEIC on some tablets), re-encoded as a JPEG of at most 1600 px. */
+async function preparePhoto(file) {
+  const plain = file.type === "image/jpeg" || file.type === "image/png";
+  if (plain && file.size <= PHOTO_KEEP_BYTES) return file;
+  try {
+    const bitmap = await createImageBitmap(file, { imageOrientation: "from-image" });
+    const scale = Math.min(1, PHOTO_MAX_SIDE / Math.max(bitmap.width, bitmap.height));
+    const canvas = new OffscreenCanvas(Math.round(bitmap.width * scale), Math.round(bitmap.height * scale));
+    canvas.getContext("2d").drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+    bitmap.close();
+    return await canvas.convertToBlob({ type: "image/jpeg", quality: 0.85 });
+  } catch (error) {
+    console.warn("photo kept as taken", error);
+    return file; // the server answers what it thinks of it; the officer sees that answer
+  }
+}
+
 // ---- data -----------------------------------------------------------------------------------
 
 async function assignments() {
@@ -197,6 +220,7 @@ async function homeView() {
   const pulledAt = await kvGet("assignments_pulled_at");
   const queue = await all("queue");
   const problems = queue.filter((r) => r.state === "conflict" || r.state === "rejected");
+  const failedPhotos = await photoErrors();
   const tours = data.tours.map((tour) => h("section", { className: "card tour", dataset: { tourId: tour.id } },
     h("h2", {}, `${tour.name} · ${tour.date}`),
     h("ul", { className: "stops" }, tour.stops.map((stop) => h("li", {},
@@ -223,9 +247,14 @@ async function homeView() {
         await render();
       } }, t("refresh"))),
     problems.length ? h("section", { className: "card problems" }, h("h2", {}, t("problems")),
-      h("ul", { className: "records" }, problems.map(recordRow))) : null,
+      h("ul", { className: "records" }, problems.map((record) => recordRow(record, failedPhotos)))) : null,
     h("h2", {}, t("tours")),
     data.tours.length ? tours : h("p", { className: "muted" }, t("no_tours")));
+}
+
+/** client_id -> why the server refused one of its photos (413/415), for the record rows. */
+async function photoErrors() {
+  return new Map((await all("photos")).filter((p) => p.state === "failed").map((p) => [p.client_id, p.error]));
 }
 
 function reasonOf(record) {
@@ -247,9 +276,10 @@ function reasonOf(record) {
   return "";
 }
 
-function recordRow(record) {
+function recordRow(record, failedPhotos = new Map()) {
   const reason = reasonOf(record);
-  const dismiss = reason ? h("button", { className: "small danger dismiss", type: "button", onclick: async (event) => {
+  const photoError = failedPhotos.get(record.client_id);
+  const dismiss = reason || photoError ? h("button", { className: "small danger dismiss", type: "button", onclick: async (event) => {
     // Two taps: a problem record only goes when the officer says so twice.
     const button = event.currentTarget;
     if (button.dataset.armed !== "1") {
@@ -257,8 +287,11 @@ function recordRow(record) {
       button.textContent = t("confirm_dismiss");
       return;
     }
-    await del("queue", record.client_id);
-    for (const photo of await all("photos")) if (photo.client_id === record.client_id) await del("photos", photo.id);
+    // A refused record goes with its photos; a synced one only loses the photos the server refused.
+    if (reason) await del("queue", record.client_id);
+    for (const photo of await all("photos")) {
+      if (photo.client_id === record.client_id && (reason || photo.state === "failed")) await del("photos", photo.id);
+    }
     await render();
   } }, t("dismiss")) : null;
   return h("li", { className: `record state-${record.state}`, dataset: { clientId: record.client_id, state: record.state } },
@@ -267,6 +300,7 @@ function recordRow(record) {
       h("span", { className: `chip result-${record.result}` }, record.result === "pass" ? t("result_pass") : t("result_fail")),
       h("span", { className: `chip state` }, t(`state_${record.state}`))),
     reason ? h("p", { className: "reason" }, reason) : null,
+    photoError ? h("p", { className: "reason photo-error" }, t("photo_failed", { msg: photoError })) : null,
     dismiss);
 }
 
@@ -279,6 +313,7 @@ async function stopView(stopId) {
   const { tour, stop } = found;
   const records = await recordsAt(stopId);
   const summary = summarize(stop, records);
+  const failedPhotos = await photoErrors();
   const search = h("input", { id: "plate-search", type: "search", inputmode: "text", autocomplete: "off",
     placeholder: t("search_plate"), "aria-label": t("search_plate") });
   const list = h("ul", { id: "registrations", className: "registrations" });
@@ -322,7 +357,8 @@ async function stopView(stopId) {
     h("h3", {}, t("registered")),
     list,
     h("h3", {}, t("records_here")),
-    records.length ? h("ul", { id: "stop-records", className: "records" }, [...records].reverse().map(recordRow))
+    records.length ? h("ul", { id: "stop-records", className: "records" },
+      [...records].reverse().map((record) => recordRow(record, failedPhotos)))
       : h("p", { className: "muted" }, t("no_records")));
 }
 
@@ -395,7 +431,8 @@ async function inspectView(stopId, platePart) {
   const photoInput = h("input", { id: "photo-input", type: "file", accept: "image/*", capture: "environment",
     className: "visually-hidden", onchange: async (event) => {
       for (const file of event.target.files) {
-        form.photos.push({ blob: file, type: file.type, url: URL.createObjectURL(file), sha256: await sha256Hex(file) });
+        const blob = await preparePhoto(file);
+        form.photos.push({ blob, type: blob.type, url: URL.createObjectURL(blob), sha256: await sha256Hex(blob) });
       }
       event.target.value = "";
       paintPhotos();
@@ -461,7 +498,18 @@ async function inspectView(stopId, platePart) {
   return formEl;
 }
 
-// ---- start ----------------------------------------------------------------------------------
+// ---- start ------------------------------------------------------------------------------------
+
+const RETRY_MS = 60_000;
+const KEEP_DONE_DAYS = 30;
+
+/** Synced records are kept for the stop summaries, a month at most. */
+async function pruneDone() {
+  const before = new Date(Date.now() - KEEP_DONE_DAYS * 86_400_000).toISOString();
+  for (const record of await all("done")) {
+    if (record.synced_at && record.synced_at < before) await del("done", record.client_id);
+  }
+}
 
 async function start() {
   setLang(currentLang());
@@ -484,7 +532,12 @@ async function start() {
       console.warn("service worker not registered", error);
     });
   }
+  await pruneDone();
   await render();
+  // A flaky signal does not always fire `online`: while records wait, try again every minute.
+  setInterval(async () => {
+    if (navigator.onLine && (await queueCounts()).waiting) runSync();
+  }, RETRY_MS);
   if (navigator.onLine && (await kvGet("token"))) {
     try {
       await pullAssignments();
