@@ -200,6 +200,8 @@ def login(username: str, password: str, settings: AuthSettings, now: datetime, l
     token = secrets.token_urlsafe(32)
     expires_at = now + settings.token_ttl
     db.session.add(Token(user_id=user.id, token_hash=_token_hash(token), created_at=now, expires_at=expires_at))
+    if user.is_staff:  # staff sessions are part of the audit trail (never the token itself)
+        audit.record("auth.login", "user", user.id, actor=user, after={"expires_at": expires_at})
     db.session.commit()
     return IssuedToken(token, expires_at, user)
 
@@ -215,6 +217,8 @@ def logout(token: str, now: datetime) -> None:
     row = db.session.scalar(select(Token).where(Token.token_hash == _token_hash(token)))
     if row is not None and row.revoked_at is None:
         row.revoked_at = now
+        if row.user.is_staff:
+            audit.record("auth.logout", "user", row.user_id, actor=row.user)
         db.session.commit()
 
 

@@ -1,0 +1,266 @@
+"""Every write operation staff can call leaves an audit entry: who, what, which object, which office, when.
+
+The test walks the app's URL map: every non-GET operation must be either in STAFF_WRITES (and is
+then called here, as staff where it takes a token, and its entry checked) or in NOT_STAFF with the
+reason staff cannot call it. A new write endpoint fails this test until it is classified.
+"""
+import json
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from tests import helpers_fleet as fleet
+from tests import helpers_mobile as mobile
+from tests.conftest import FROZEN_NOW, PASSWORD, make_id_number
+from tests.helpers_exams import SATURDAY, candidate, create_session, local
+from tests.helpers_followup import SECRET, post_inbound, queue_follow_up
+from vmo.audit.models import AuditEntry
+from vmo.extensions import db
+
+NOW = datetime.fromisoformat(FROZEN_NOW)
+
+# (method, rule) -> the audit action staff calling it records.
+STAFF_WRITES = {
+    ("POST", "/api/v1/auth/token"): "auth.login",
+    ("POST", "/api/v1/auth/logout"): "auth.logout",
+    ("POST", "/api/v1/staff"): "staff.create",
+    ("POST", "/api/v1/companies"): "company.signup",
+    ("POST", "/api/v1/candidates"): "candidate.signup",
+    ("PUT", "/api/v1/green-channel/days/<date:date>"): "green_channel.open",
+    ("POST", "/api/v1/fleet/vehicles/<string:vin>/inspection"): "fleet.inspect",
+    ("POST", "/api/v1/fleet/vehicles/<string:vin>/registration"): "fleet.register",
+    ("POST", "/api/v1/green-channel/priority-bookings"): "priority.book",
+    ("DELETE", "/api/v1/green-channel/priority-bookings/<string:reference>"): "priority.cancel",
+    ("POST", "/api/v1/escalations/<int:escalation_id>/resolve"): "escalation.resolve",
+    ("POST", "/api/v1/test-sessions"): "test_session.create",
+    ("POST", "/api/v1/test-sessions/<int:session_id>/draw"): "test_session.draw",
+    ("DELETE", "/api/v1/bookings/<int:booking_id>"): "exam_booking.cancel",
+    ("POST", "/api/v1/bookings/<int:booking_id>/outcome"): "exam_booking.outcome",
+    ("POST", "/api/v1/tours"): "tour.create",
+    ("PATCH", "/api/v1/tours/<int:tour_id>"): "tour.update",
+    ("POST", "/api/v1/tours/<int:tour_id>/route"): "tour.route",
+    ("POST", "/api/v1/tours/<int:tour_id>/publish"): "tour.publish",
+    ("POST", "/api/v1/tours/<int:tour_id>/cancel"): "tour.cancel",
+    ("POST", "/api/v1/tours/<int:tour_id>/stops/<int:stop_id>/registrations"): "tour.register",
+    ("POST", "/api/v1/tours/<int:tour_id>/stops/<int:stop_id>/inspections"): "tour.inspect",
+    ("POST", "/api/v1/mobile/inspections/sync"): "mobile.sync",
+    ("PUT", "/api/v1/mobile/inspections/<string:client_id>/photos/<string:sha256>"): "mobile.photo",
+}
+# Write operations staff cannot call (403 for every staff role), with who can.
+NOT_STAFF = {
+    ("POST", "/api/v1/fleet/batches"): "company",
+    ("POST", "/api/v1/fleet/batches/<int:batch_id>/appointment"): "company",
+    ("DELETE", "/api/v1/fleet/batches/<int:batch_id>/appointment"): "company",
+    ("POST", "/api/v1/test-sessions/<int:session_id>/bookings"): "candidate",
+    ("POST", "/api/v1/bookings/<int:booking_id>/change"): "candidate",
+    ("POST", "/api/v1/me/calendar-secret"): "candidate",
+    ("POST", "/api/v1/sms/inbound"): "the SMS gateway (HMAC-signed, no token)",
+}
+
+
+@pytest.fixture
+def app_config():
+    return {"SMS_HMAC_SECRET": SECRET, "TOKEN_TTL_HOURS": 24 * 30}
+
+
+def write_operations(app) -> set:
+    ops = set()
+    for rule in app.url_map.iter_rules():
+        for method in rule.methods - {"GET", "HEAD", "OPTIONS"}:
+            ops.add((method, rule.rule))
+    return ops
+
+
+def test_every_write_operation_is_classified(app):
+    ops = write_operations(app)
+    assert not set(STAFF_WRITES) & set(NOT_STAFF)
+    assert ops - set(STAFF_WRITES) - set(NOT_STAFF) == set(), "classify the new write endpoint(s) above"
+    assert set(STAFF_WRITES) | set(NOT_STAFF) <= ops, "an endpoint listed here no longer exists"
+
+
+class Audit:
+    """Reads the entries written since the last look."""
+
+    def __init__(self, app):
+        self.app, self.seen = app, 0
+        self.checked: set = set()
+
+    def new(self) -> list:
+        with self.app.app_context():
+            rows = list(db.session.scalars(select(AuditEntry).where(AuditEntry.id > self.seen)
+                                           .order_by(AuditEntry.id)))
+            db.session.expunge_all()
+        if rows:
+            self.seen = rows[-1].id
+        return rows
+
+    def expect(self, op, response, *codes, actor=None, office_id=None, now=NOW):
+        assert response.status_code in (codes or (200, 201)), (op, response.status_code, response.get_data(True))
+        action = STAFF_WRITES[op]
+        entries = [e for e in self.new() if e.action == action]
+        assert len(entries) == 1, (op, action, [e.action for e in entries])
+        entry = entries[0]
+        if actor is not None:
+            assert (entry.actor_id, entry.actor_username) == (actor.id, actor.username), op
+        assert entry.office_id == office_id, op
+        assert entry.at == now, op  # vmo.clock (FROZEN_NOW), not the machine's clock
+        assert entry.entity and entry.entity_id, op
+        self.checked.add(op)
+        return entry
+
+
+def test_each_staff_write_records_who_what_which_office_and_when(app, client, factory):
+    factory.office  # noqa: B018
+    with app.app_context():
+        from vmo.offices.services import get_office
+        office_id = get_office(factory.office).id
+    audit = Audit(app)
+
+    def expect(op, response, *codes, actor=None, **kw):
+        return audit.expect(op, response, *codes, actor=actor, office_id=office_id, **kw)
+
+    admin = factory.staff("admin")
+    supervisor = factory.staff("supervisor")
+    officer = factory.staff("officer", badge_number="500123", supervisor_username=supervisor.username)
+    audit.new()
+
+    # Accounts: sign-in and sign-out of staff, staff creation, public sign-ups.
+    signed_in = client.post("/api/v1/auth/token", json={"username": officer.username, "password": PASSWORD})
+    entry = expect(("POST", "/api/v1/auth/token"), signed_in, actor=officer)
+    assert signed_in.get_json()["token"] not in json.dumps(entry.after)
+    off = {"Authorization": "Bearer " + signed_in.get_json()["token"]}
+    adm, sup = factory.headers(admin), factory.headers(supervisor)
+    throwaway = factory.headers(officer)
+    audit.new()
+    expect(("POST", "/api/v1/auth/logout"), client.post("/api/v1/auth/logout", headers=throwaway), 204, actor=officer)
+    expect(("POST", "/api/v1/staff"), client.post("/api/v1/staff", headers=adm, json={
+        "username": "new-officer", "password": PASSWORD, "role": "officer"}), actor=admin)
+    expect(("POST", "/api/v1/companies"), client.post("/api/v1/companies", json={
+        "name": "南川区丰昌汽车服务有限公司", "credit_code": fleet_credit_code(factory), "contact_name": "李明",
+        "contact_phone": "13800138000", "username": "co-audit", "password": PASSWORD}, headers=off))
+    expect(("POST", "/api/v1/candidates"), client.post("/api/v1/candidates", json={
+        "name": "王芳", "id_number": make_id_number(factory.rng), "phone": "13900139000", "license_class": "C1",
+        "username": "cand-audit", "password": PASSWORD}, headers=off))
+
+    # Fleet and the green channel.
+    owner = fleet.company(factory)
+    body = fleet.batch(client, factory, owner, 1)
+    vin = body["vehicles"][0]["vin"]
+    audit.new()
+    staff_ns = type("Staff", (), {"headers": off})
+    expect(("PUT", "/api/v1/green-channel/days/<date:date>"),
+           client.put(f"/api/v1/green-channel/days/{fleet.DAY}", json={"capacity": 30}, headers=off), actor=officer)
+    assert fleet.book(client, owner, body["id"]).status_code == 201
+    audit.new()
+    expect(("POST", "/api/v1/fleet/vehicles/<string:vin>/inspection"), fleet.inspect(client, staff_ns, vin),
+           actor=officer)
+    expect(("POST", "/api/v1/fleet/vehicles/<string:vin>/registration"), fleet.register(client, staff_ns, vin),
+           actor=officer)
+    priority = client.post("/api/v1/green-channel/priority-bookings", headers=off, json={
+        "name": "张桂英", "id_number": make_id_number(factory.rng), "phone": "13983000002", "reason": "disabled",
+        "date": fleet.DAY})
+    expect(("POST", "/api/v1/green-channel/priority-bookings"), priority)
+    reference = priority.get_json()["reference"]
+    expect(("DELETE", "/api/v1/green-channel/priority-bookings/<string:reference>"),
+           client.delete(f"/api/v1/green-channel/priority-bookings/{reference}", headers=off), actor=officer)
+
+    # Follow-up: a dissatisfied reply, resolved by the supervisor.
+    queue_follow_up(app, "13800138000", officer.id, 9999, office=factory.office, sent_at=NOW - timedelta(hours=3))
+    escalation = post_inbound(client, {"message_id": "m1", "from": "13800138000", "text": "2"}).get_json()
+    audit.new()
+    expect(("POST", "/api/v1/escalations/<int:escalation_id>/resolve"),
+           client.post(f"/api/v1/escalations/{escalation['escalation_id']}/resolve", headers=sup,
+                       json={"note": "已电话回访，问题已解决"}), actor=supervisor)
+
+    # Tours, registrations and inspections at a stop.
+    tour = create_tour_op(client, off, officer, expect)
+    stop_id = tour["stops"][0]["id"]
+    expect(("PATCH", "/api/v1/tours/<int:tour_id>"),
+           client.patch(f"/api/v1/tours/{tour['id']}", json={"name": "大观镇流动车管所（改）"}, headers=off), actor=officer)
+    expect(("POST", "/api/v1/tours/<int:tour_id>/route"),
+           client.post(f"/api/v1/tours/{tour['id']}/route", json={}, headers=off), actor=officer)
+    expect(("POST", "/api/v1/tours/<int:tour_id>/publish"), publish_raw(client, off, tour["id"]), actor=officer)
+    expect(("POST", "/api/v1/tours/<int:tour_id>/stops/<int:stop_id>/registrations"),
+           client.post(f"/api/v1/tours/{tour['id']}/stops/{stop_id}/registrations", headers=off,
+                       json={"plate": "渝G12345", "owner_name": "张三", "phone": "13800138000"}))
+
+    # The mobile endpoint: one entry per sync call with the counts, not one per record.
+    today_tour = mobile.make_tour(app, [officer.id])
+    records = [mobile.record(today_tour.stop_ids[0], n) for n in range(1, 4)]
+    synced = client.post("/api/v1/mobile/inspections/sync", json=mobile.envelope(records), headers=off)
+    entry = expect(("POST", "/api/v1/mobile/inspections/sync"), synced, actor=officer)
+    assert entry.after["records"] == 3 and entry.after["created"] == 3
+    photo = mobile.png_bytes()
+    expect(("PUT", "/api/v1/mobile/inspections/<string:client_id>/photos/<string:sha256>"),
+           client.put(f"/api/v1/mobile/inspections/{records[0]['client_id']}/photos/{mobile.sha(photo)}",
+                      data=photo, headers={**off, "Content-Type": "image/png"}), actor=officer)
+    walk_in = {"client_id": "6f1c2b9e-2c1f-4c55-9a55-2f8f1a0c0d11", "plate": "渝G54321", "result": "pass",
+               "checklist": {code: "pass" for code in mobile.CHECKS}, "defects": [],
+               "recorded_at": mobile.local(mobile.TODAY, 9, 45).isoformat()}
+    expect(("POST", "/api/v1/tours/<int:tour_id>/stops/<int:stop_id>/inspections"),
+           client.post(f"/api/v1/tours/{today_tour.id}/stops/{today_tour.stop_ids[0]}/inspections",
+                       json=walk_in, headers=off), actor=officer)
+    expect(("POST", "/api/v1/tours/<int:tour_id>/cancel"),
+           client.post(f"/api/v1/tours/{tour['id']}/cancel", json={"reason": "暴雨预警"}, headers=off), actor=officer)
+
+    # Weekend tests: sessions, a staff cancellation, the draw and an outcome (the clock moves on).
+    session = create_session_op(client, off, officer, expect)
+    ballot = create_session(client, off, allocation="ballot", applications_close_at=local(SATURDAY, 8),
+                            starts_at=local(SATURDAY, 13), ends_at=local(SATURDAY, 15), subject=2)
+    _cand, cand = candidate(factory)
+    booking = client.post(f"/api/v1/test-sessions/{session['id']}/bookings", headers=cand).get_json()
+    _other, other = candidate(factory)
+    second = client.post(f"/api/v1/test-sessions/{session['id']}/bookings", headers=other).get_json()
+    audit.new()
+    expect(("DELETE", "/api/v1/bookings/<int:booking_id>"),
+           client.delete(f"/api/v1/bookings/{second['id']}", headers=off), actor=officer)
+    later = datetime.fromisoformat(local(SATURDAY, 10))
+    app.config["FROZEN_NOW"] = later.isoformat()
+    expect(("POST", "/api/v1/test-sessions/<int:session_id>/draw"),
+           client.post(f"/api/v1/test-sessions/{ballot['id']}/draw", headers=off), actor=officer, now=later)
+    expect(("POST", "/api/v1/bookings/<int:booking_id>/outcome"),
+           client.post(f"/api/v1/bookings/{booking['id']}/outcome", json={"outcome": "passed"}, headers=off),
+           actor=officer, now=later)
+
+    assert audit.checked == set(STAFF_WRITES), set(STAFF_WRITES) - audit.checked
+
+
+def fleet_credit_code(factory) -> str:
+    from tests.conftest import make_credit_code
+
+    return make_credit_code(factory.rng)
+
+
+def create_tour_op(client, headers, officer, expect) -> dict:
+    from tests.helpers_tours import tour_body
+
+    response = client.post("/api/v1/tours", json=tour_body([officer.username]), headers=headers)
+    expect(("POST", "/api/v1/tours"), response, actor=officer)
+    return response.get_json()
+
+
+def publish_raw(client, headers, tour_id):
+    return client.post(f"/api/v1/tours/{tour_id}/publish", headers=headers)
+
+
+def create_session_op(client, headers, officer, expect) -> dict:
+    from tests.helpers_exams import session_body
+
+    response = client.post("/api/v1/test-sessions", json=session_body(capacity=5), headers=headers)
+    expect(("POST", "/api/v1/test-sessions"), response, actor=officer)
+    return response.get_json()
+
+
+def test_staff_cannot_call_the_operations_kept_for_others(app, client, factory):
+    """The NOT_STAFF list is true: every staff role is refused there (so no unaudited staff write hides in it)."""
+    office_staff = [factory.staff(role) for role in ("admin", "supervisor", "officer")]
+    for user in office_staff:
+        headers = factory.headers(user)
+        for method, rule in NOT_STAFF:
+            if rule == "/api/v1/sms/inbound":
+                continue  # no token involved: refused without the gateway's signature
+            path = rule.replace("<int:batch_id>", "1").replace("<int:session_id>", "1").replace("<int:booking_id>", "1")
+            response = client.open(path, method=method, headers=headers, json={})
+            assert response.status_code == 403, (user.role, method, rule, response.status_code)
+    assert post_inbound(client, {"message_id": "x", "from": "13800138000", "text": "1"}, sign=False).status_code == 401
