@@ -33,7 +33,8 @@ class _Refs(HTMLParser):
             self.inline.append(f"event handler on <{tag}>")
 
 
-def _precache() -> list[str]:
+def precache() -> list[str]:
+    """The app shell the service worker keeps (its SHELL list)."""
     source = (TABLET_DIR / "sw.js").read_text(encoding="utf-8")
     block = re.search(r"const SHELL = \[(.*?)\];", source, re.S).group(1)
     return re.findall(r'"([^"]+)"', block)
@@ -82,18 +83,18 @@ def test_manifest_is_valid_with_name_icons_and_start_url(client):
 def test_every_file_of_the_shell_exists_and_is_served(client):
     parser = _Refs()
     parser.feed((TABLET_DIR / "index.html").read_text(encoding="utf-8"))
-    precache = _precache()
-    assert "/tablet/" in precache
+    shell = precache()
+    assert "/tablet/" in shell
     # Every module imported by another one is precached, or the app would not start offline.
     imported = set()
     for module in TABLET_DIR.glob("*.js"):
         for name in re.findall(r'from "\./([\w.-]+\.js)"', module.read_text(encoding="utf-8")):
             imported.add(f"/tablet/{name}")
     for ref in parser.refs:
-        assert ref in precache, f"index.html uses {ref}, which the service worker does not precache"
+        assert ref in shell, f"index.html uses {ref}, which the service worker does not precache"
     for ref in imported:
-        assert ref in precache, f"module {ref} is imported but not precached"
-    for url in precache:
+        assert ref in shell, f"module {ref} is imported but not precached"
+    for url in shell:
         assert client.get(url).status_code == 200, url
     assert client.get("/tablet/no-such-file.js").status_code == 404
 

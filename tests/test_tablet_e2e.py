@@ -9,6 +9,7 @@ import requests
 from tests.conftest import FROZEN_NOW, PASSWORD
 from tests.helpers_mobile import CHECKS, inspections, make_tour, png_bytes, record, sha
 from tests.live_server import REPO, live_server
+from tests.test_tablet import precache
 
 pytestmark = pytest.mark.slow
 
@@ -154,6 +155,12 @@ def test_tablet_offline_inspections_sync_exactly_once_and_show_a_conflict(app, f
             page.wait_for_selector("#stop-summary", timeout=TIMEOUT_MS)
             _wait_count(page, "#pending-count", 5)
             _wait_count(page, "#photo-count", 3)
+            cached = page.evaluate("""async () => {
+                const keys = (await caches.keys()).filter((k) => k.startsWith("vmo-tablet-"));
+                const cache = await caches.open(keys[0]);
+                return {keys, paths: (await cache.keys()).map((r) => new URL(r.url).pathname)};
+            }""")
+            assert len(cached["keys"]) == 1 and set(cached["paths"]) == set(precache()), cached
             rows = page.locator('#stop-records li[data-state="queued"]')
             assert sorted(rows.locator(".plate").all_inner_texts()) == sorted(PLATES + [WALK_IN, BAD_VIN])
             shot = ARTIFACTS / "tablet-stop-offline.png"
