@@ -184,3 +184,17 @@ def test_limits_and_lock_out_are_kept_in_redis_when_configured(app, client, fact
     # The counters really are in Redis: another server process would see the same lock.
     keys = redis.Redis.from_url(REDIS_URL).keys("*vmo/lockout/until/*")
     assert keys
+
+
+@pytest.mark.parametrize("app_config", [{**ALL_OFF, "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:1/0",
+                                         "RATELIMIT_LOGIN_PER_USERNAME": "3 per minute", "LOGIN_MAX_FAILURES": 2}])
+def test_an_unreachable_redis_neither_stops_sign_in_nor_the_limits(client, factory, app_config):
+    """Nothing listens on port 1: limits and the lock-out fall back to counting in memory, no 500."""
+    officer, other = factory.staff("officer"), factory.staff("officer")
+    assert sign_in(client, officer.username).status_code == 200
+    assert sign_in(client, other.username, "wrong").status_code == 401
+    assert sign_in(client, other.username, "wrong").status_code == 401
+    assert sign_in(client, other.username).status_code == 429  # the lock-out, counted in memory
+    assert sign_in(client, officer.username).status_code == 200
+    assert sign_in(client, officer.username).status_code == 200
+    assert_429(sign_in(client, officer.username), "for this username")  # the fourth in the minute

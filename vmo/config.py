@@ -25,6 +25,9 @@ class Config:
     RATELIMIT_ENABLED = True
     RATELIMIT_STORAGE_URI = "memory://"
     RATELIMIT_STRATEGY = "moving-window"
+    # Redis down: count in memory meanwhile, and never turn a storage error into a 500.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_SWALLOW_ERRORS = True
     RATELIMIT_LOGIN_PER_ADDRESS = "30 per minute;300 per hour"
     RATELIMIT_LOGIN_PER_USERNAME = "10 per minute"
     RATELIMIT_SIGNUPS_PER_ADDRESS = "10 per hour"

@@ -6,6 +6,7 @@ every request (`RATELIMIT_*`, env `VMO_RATELIMIT_*`); an empty string turns one 
 (each gunicorn worker counts on its own) or `redis://host:6379/0` (shared by every worker and server).
 """
 import hashlib
+import logging
 import math
 import time
 from datetime import datetime, timedelta, timezone
@@ -13,13 +14,14 @@ from datetime import datetime, timedelta, timezone
 from flask import current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
-from limits.storage import storage_from_string
+from limits.storage import MemoryStorage, storage_from_string
 
 from vmo.schemas_common import ErrorSchema
 
 # One limiter for the process, configured by `init_app` from each app's config (flask-limiter's own
 # pattern): the decorators below register their limits on it when the resource modules are imported.
 limiter = Limiter(key_func=get_remote_address)
+log = logging.getLogger("vmo.limits")
 
 RETRY_AFTER_HEADER = {"Retry-After": {"description": "Seconds to wait before trying again",
                                       "schema": {"type": "integer", "minimum": 1}}}
@@ -27,6 +29,8 @@ RETRY_AFTER_HEADER = {"Retry-After": {"description": "Seconds to wait before try
 
 def init_app(app) -> None:
     """Configure flask-limiter and the lock-out store for this app."""
+    # A storage outage seen by an earlier app of this process (tests) must not carry over to this one.
+    limiter._storage_dead = False
     limiter.init_app(app)
     app.extensions["vmo.lockout"] = LoginLockout(
         storage_from_string(app.config["RATELIMIT_STORAGE_URI"], **app.config.get("RATELIMIT_STORAGE_OPTIONS", {})))
@@ -140,6 +144,19 @@ class LoginLockout:
 
     def __init__(self, storage):
         self.storage = storage
+        # If the shared store (Redis) is down, sign-in keeps working and failures are counted here.
+        self.fallback = MemoryStorage()
+        self.degraded = False
+
+    def _call(self, method: str, *args, **kwargs):
+        try:
+            return getattr(self.storage, method)(*args, **kwargs)
+        except Exception as exc:  # noqa: BLE001  (any storage error: availability first)
+            if not self.degraded:
+                log.warning("lock-out store unreachable (%s); counting in this process's memory meanwhile",
+                            type(exc).__name__)
+            self.degraded = True
+            return getattr(self.fallback, method)(*args, **kwargs)
 
     @staticmethod
     def _keys(username: str) -> tuple[str, str]:
@@ -147,25 +164,25 @@ class LoginLockout:
         return f"vmo/lockout/failures/{digest}", f"vmo/lockout/until/{digest}"
 
     def locked_until(self, username: str) -> datetime | None:
-        until = self.storage.get(self._keys(username)[1])
+        until = self._call("get", self._keys(username)[1])
         return datetime.fromtimestamp(until, timezone.utc) if until else None
 
     def failed(self, username: str, now: datetime, max_failures: int, lock_for: timedelta) -> datetime | None:
         """Count a failure; returns when the lock ends if this failure locked the name."""
         failures_key, until_key = self._keys(username)
         keep = max(1, math.ceil(lock_for.total_seconds()))
-        if self.storage.incr(failures_key, keep) < max_failures:
+        if self._call("incr", failures_key, keep) < max_failures:
             return None
-        self.storage.clear(failures_key)
-        self.storage.clear(until_key)
+        self._call("clear", failures_key)
+        self._call("clear", until_key)
         until = now + lock_for
         # The store keeps counters only: the lock's end goes in as the counter's value.
-        self.storage.incr(until_key, keep, amount=math.ceil(until.timestamp()))
+        self._call("incr", until_key, keep, amount=math.ceil(until.timestamp()))
         return datetime.fromtimestamp(math.ceil(until.timestamp()), timezone.utc)
 
     def succeeded(self, username: str) -> None:
         for key in self._keys(username):
-            self.storage.clear(key)
+            self._call("clear", key)
 
 
 def lockout() -> LoginLockout:
