@@ -83,6 +83,13 @@ def _log_inspection(page, plate, photo: bytes | None, *, fail_item=None, odomete
     page.fill("#odometer", odometer)
     if vin:
         page.fill("#vin", vin)
+        # A language switch redraws the form: what was typed and ticked stays.
+        page.click("#lang")
+        page.wait_for_selector('#save:text-is("Save inspection")')
+        page.click("#lang")
+        page.wait_for_selector('#save:text-is("保存检验")')
+        assert page.input_value("#vin") == vin and page.input_value("#odometer") == odometer
+        assert page.get_attribute('button.check[data-item="lights"][data-value="pass"]', "aria-pressed") == "true"
     if photo is not None:
         page.set_input_files("#photo-input", files=[{"name": f"{plate}.png", "mimeType": "image/png",
                                                      "buffer": photo}])

@@ -8,6 +8,7 @@ const view = document.getElementById("view");
 let form = null; // the inspection being filled in: {stopId, walkIn, plate, checks, result, photos: [{blob, url, sha256}]}
 let flash = null; // a one-line message shown on the next render: {text, kind}
 let lastSyncError = null;
+const searches = new Map(); // stop id -> the plate search typed there (kept across redraws)
 
 // ---- small DOM helper: elements from data, never from HTML strings ---------------------------
 
@@ -147,7 +148,9 @@ async function runSync() {
       lastSyncError = t("sync_failed", { msg: error.message });
     }
   }
-  await render();
+  // Never redraw a form the officer is filling in: only the sync bar changes there.
+  if (location.hash.startsWith("#inspect/") && !flash) await showSyncStatus();
+  else await render();
 }
 
 // ---- views ----------------------------------------------------------------------------------
@@ -315,7 +318,8 @@ async function stopView(stopId) {
   const summary = summarize(stop, records);
   const failedPhotos = await photoErrors();
   const search = h("input", { id: "plate-search", type: "search", inputmode: "text", autocomplete: "off",
-    placeholder: t("search_plate"), "aria-label": t("search_plate") });
+    placeholder: t("search_plate"), "aria-label": t("search_plate"),
+    value: searches.get(stopId) || "" });
   const list = h("ul", { id: "registrations", className: "registrations" });
   const walkIn = h("button", { id: "walk-in", className: "big", type: "button", onclick: () => {
     const plate = normalPlate(search.value);
@@ -341,7 +345,10 @@ async function stopView(stopId) {
     walkIn.textContent = wanted && !matches.some((r) => normalPlate(r.plate) === wanted)
       ? t("walk_in_plate", { plate: wanted }) : t("walk_in");
   };
-  search.addEventListener("input", fill);
+  search.addEventListener("input", () => {
+    searches.set(stopId, search.value);
+    fill();
+  });
   fill();
 
   const figure = (key, value, id) => h("div", { className: `figure ${key}`, id },
@@ -372,15 +379,22 @@ async function inspectView(stopId, platePart) {
   const plate = platePart ? decodeURIComponent(platePart) : "";
   if (!form || form.stopId !== stopId || form.plate !== plate) {
     for (const photo of form ? form.photos : []) URL.revokeObjectURL(photo.url);
-    form = { stopId, plate, checks: {}, result: null, photos: [] };
+    form = { stopId, plate, checks: {}, result: null, photos: [], typed: {} };
   }
+  // What was typed survives a redraw (language switch): kept in `form` as it is typed.
+  const keep = (el) => {
+    if (el.name in form.typed) el.value = form.typed[el.name];
+    el.addEventListener("input", () => { form.typed[el.name] = el.value; });
+    return el;
+  };
   const registered = stop.registrations.some((r) => r.plate === plate);
   const error = h("p", { id: "form-error", className: "error", role: "alert" });
-  const plateInput = h("input", { id: "plate", name: "plate", value: plate, autocomplete: "off", required: true,
-    readonly: registered || null });
-  const vinInput = h("input", { id: "vin", name: "vin", autocomplete: "off" });
-  const odoInput = h("input", { id: "odometer", name: "odometer", type: "number", inputmode: "numeric", min: "0", step: "1" });
-  const defectsInput = h("textarea", { id: "defects", name: "defects", rows: "3" });
+  const plateInput = keep(h("input", { id: "plate", name: "plate", value: plate, autocomplete: "off", required: true,
+    readonly: registered || null }));
+  const vinInput = keep(h("input", { id: "vin", name: "vin", autocomplete: "off" }));
+  const odoInput = keep(h("input", { id: "odometer", name: "odometer", type: "number", inputmode: "numeric", min: "0",
+    step: "1" }));
+  const defectsInput = keep(h("textarea", { id: "defects", name: "defects", rows: "3" }));
 
   const checkButtons = [];
   const checkRows = checklist.map((item) => {
@@ -465,6 +479,7 @@ async function inspectView(stopId, platePart) {
     await saveInspection(record, photos);
     for (const photo of form.photos) URL.revokeObjectURL(photo.url);
     form = null;
+    searches.delete(stopId);
     flash = { text: t("saved", { plate: plateValue }), kind: "good" };
     location.hash = `#stop/${stopId}`;
     if (navigator.onLine) runSync();
