@@ -180,6 +180,11 @@ def test_plates_add(app, runner, factory):
     with app.app_context():
         kinds = dict(db.session.execute(select(PlatePool.kind, func.count()).group_by(PlatePool.kind)).all())
     assert kinds == {"ordinary": 20, "new_energy": 5}
+    large = runner.invoke(args=["plates", "add", "--count", "3", "--kind", "new_energy_large"])
+    assert large.exit_code == 0 and large.output.startswith("added 3 plates")
+    with app.app_context():
+        plates = db.session.scalars(select(PlatePool.plate).where(PlatePool.kind == "new_energy_large")).all()
+    assert len(plates) == 3 and all(p[2:7].isdigit() and p[-1] in "DF" for p in plates)
     bad = runner.invoke(args=["plates", "add", "--office", "atlantis"])
     assert bad.exit_code == 1
     assert bad.output.strip() == "Error: no office 'atlantis'"

@@ -1,12 +1,13 @@
 """Fleet batches: atomic submission, listing, inspection, registration with plates, statuses, outbox and audit."""
 import random
+import re
 
 import pytest
 from sqlalchemy import func, select
 
 from tests.conftest import make_vin
 from tests.helpers_fleet import (
-    DAY, NEW_ENERGY_PLATE, ORDINARY_PLATE, batch, book, company, get_batch, inspect, officer, register,
+    DAY, NEW_ENERGY_PLATE, ORDINARY_PLATE, batch, book, company, get_batch, inspect, officer, open_day, register,
     scheduled_batch, submit,
 )
 from vmo.audit.models import AuditEntry
@@ -338,6 +339,24 @@ def test_green_plates_carry_d_for_electric_and_f_for_other_new_energy(client, fa
         inspect(client, staff, vehicle["vin"])
         plate = register(client, staff, vehicle["vin"]).get_json()["plate"]
         assert NEW_ENERGY_PLATE.match(plate) and plate[2] == letter, plate
+
+
+@pytest.mark.parametrize("vehicle_type,fuel_type,plate", [
+    ("bus", "electric", r"^渝G[0-9]{5}D$"), ("heavy_truck", "fuel_cell", r"^渝G[0-9]{5}F$"),
+    ("bus", "diesel", r"^渝G[0-9A-HJ-NP-Z]{5}$"), ("light_truck", "electric", r"^渝GD[0-9A-HJ-NP-Z][0-9]{4}$"),
+])
+def test_large_new_energy_vehicles_get_d_or_f_last(client, factory, vehicle_type, fuel_type, plate):
+    owner, staff = company(factory), officer(factory)
+    vehicles = factory.vehicles(2, fuel_type=fuel_type)
+    for vehicle in vehicles:
+        vehicle["vehicle_type"] = vehicle_type
+    created = submit(client, owner.headers, vehicles).get_json()
+    open_day(client, staff)
+    assert book(client, owner, created["id"]).status_code == 201
+    for vehicle in created["vehicles"]:
+        inspect(client, staff, vehicle["vin"])
+        issued = register(client, staff, vehicle["vin"]).get_json()["plate"]
+        assert re.match(plate, issued), issued
 
 
 def test_registration_before_a_passed_inspection_is_409(client, factory):

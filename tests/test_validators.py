@@ -433,6 +433,8 @@ def test_plate_alphabets():
         ("渝GD12345", "渝GD12345"),   # new-energy, battery electric
         ("粤BFA1234", "粤BFA1234"),   # new-energy, other
         ("沪A·D 1 2345", "沪AD12345"),
+        ("渝G12345D", "渝G12345D"),   # large new-energy (bus, heavy truck): D/F last
+        ("渝G·12345F", "渝G12345F"),
     ],
 )
 def test_plate_accepted(plate, expected):
@@ -454,7 +456,10 @@ def test_plate_accepted(plate, expected):
         ("渝G12-45", "must contain only digits and letters other than I and O"),
         ("渝G12警45", "must contain only digits and letters other than I and O"),
         ("渝GAB1C2", "must have at most 2 letters after the first two characters"),
-        ("渝GA12345", "a new-energy plate must have D or F as its third character"),
+        ("渝GA12345", "a new-energy plate must have D or F as its third character "
+                      "(or, on a large vehicle, 5 digits and then D or F)"),
+        ("渝G1234AD", "a new-energy plate must have D or F as its third character "
+                      "(or, on a large vehicle, 5 digits and then D or F)"),
         ("渝GD1234A", "a new-energy plate must end with 4 digits"),
     ],
 )
@@ -485,11 +490,15 @@ def test_random_plate_is_reproducible():
     province=st.sampled_from(PLATE_PROVINCES),
     letter=st.sampled_from(PLATE_LETTERS),
     new_energy=st.booleans(),
+    large=st.booleans(),
     seed=st.integers(0, 2**32),
 )
-def test_random_plate_always_valid(province, letter, new_energy, seed):
-    plate = random_plate(province + letter, new_energy, random.Random(seed))
+def test_random_plate_always_valid(province, letter, new_energy, large, seed):
+    plate = random_plate(province + letter, new_energy, random.Random(seed), large=large)
     assert validate_plate(plate) == plate
     assert "I" not in plate and "O" not in plate
     assert plate.startswith(province + letter)
     assert len(plate) == (8 if new_energy else 7)
+    if new_energy:
+        assert (plate[-1] if large else plate[2]) in "DF"
+        assert plate[2:7].isdigit() if large else plate[4:].isdigit()

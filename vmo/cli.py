@@ -129,10 +129,12 @@ def plates():
 
 @plates.command("add")
 @click.option("--count", type=click.IntRange(1, 100000), default=200)
-@click.option("--new-energy", is_flag=True, help="Add new-energy (green) plates")
+@click.option("--kind", type=click.Choice(["ordinary", "new_energy", "new_energy_large"]), default=None,
+              help="ordinary (blue), new_energy (green, D/F first) or new_energy_large (buses and heavy trucks, D/F last)")
+@click.option("--new-energy", is_flag=True, help="Same as --kind new_energy")
 @click.option("--office", "office_code", default=None)
 @with_appcontext
-def plates_add(count, new_energy, office_code):
+def plates_add(count, kind, new_energy, office_code):
     """Add fresh random plates to the pool."""
     from vmo.errors import DomainError
     from vmo.extensions import db
@@ -143,7 +145,8 @@ def plates_add(count, new_energy, office_code):
         office = offices.get_office(office_code or current_app.config["DEFAULT_OFFICE"])
     except DomainError as exc:
         _fail(exc)
-    added = fleet_services.add_plates(office, "new_energy" if new_energy else "ordinary", count)
+    kind = kind or ("new_energy" if new_energy else "ordinary")
+    added = fleet_services.add_plates(office, kind, count)
     db.session.commit()
     click.echo(f"added {added} plates; pool now {fleet_services.plate_pool_counts(office.id)}")
 

@@ -75,6 +75,7 @@ def load_demo() -> list[str]:
     if fleet.plate_pool_counts(office.id)["ordinary"]["free"] < 50:
         fleet.add_plates(office, "ordinary", 200, random.Random(119))
         fleet.add_plates(office, "new_energy", 100, random.Random(384))
+        fleet.add_plates(office, "new_energy_large", 20, random.Random(385))
         db.session.commit()
 
     if db.session.scalar(select(FleetBatch.id).where(FleetBatch.company_id == company.id)) is None:

@@ -257,17 +257,25 @@ def validate_plate(plate: str) -> str:
     if len(serial) == 5:
         if sum(c in PLATE_LETTERS for c in serial) > 2:
             raise ValueError("must have at most 2 letters after the first two characters")
+    elif serial[-1] in _NEW_ENERGY_FIRST and _DIGITS.issuperset(serial[:5]):
+        pass  # a large new-energy vehicle's plate (buses, heavy trucks): 5 digits, then D or F
     else:
         if serial[0] not in _NEW_ENERGY_FIRST:
-            raise ValueError("a new-energy plate must have D or F as its third character")
+            raise ValueError("a new-energy plate must have D or F as its third character "
+                             "(or, on a large vehicle, 5 digits and then D or F)")
         if not _DIGITS.issuperset(serial[2:]):
             raise ValueError("a new-energy plate must end with 4 digits")
     return value
 
 
-def random_plate(prefix: str, new_energy: bool, rng: random.Random) -> str:
-    """A random valid plate under `prefix`; new-energy ones have 6 characters after the prefix."""
+def random_plate(prefix: str, new_energy: bool, rng: random.Random, large: bool = False) -> str:
+    """A random valid plate under `prefix`; new-energy ones have 6 characters after the prefix.
+
+    GA 36-2018: a small new-energy vehicle's serial starts with D/F; a large one's ends with it.
+    """
     head = validate_plate_prefix(prefix)
+    if new_energy and large:
+        return head + "".join(rng.choice(string.digits) for _ in range(5)) + rng.choice(_NEW_ENERGY_FIRST)
     if new_energy:
         serial = rng.choice(_NEW_ENERGY_FIRST) + rng.choice(PLATE_CHARS)
         return head + serial + "".join(rng.choice(string.digits) for _ in range(4))

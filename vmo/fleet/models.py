@@ -15,6 +15,9 @@ BATCH_STATUSES = ("submitted", "scheduled", "in_progress", "completed")
 VEHICLE_TYPES = ("passenger_car", "suv", "mpv", "van", "pickup", "light_truck", "heavy_truck", "bus",
                  "trailer", "special")
 FUEL_TYPES = ("petrol", "diesel", "gas", "hybrid", "plug_in_hybrid", "electric", "fuel_cell")
+# Large vehicles: their new-energy plates put D/F last (yellow-green plates, GA 36-2018).
+LARGE_VEHICLE_TYPES = ("bus", "heavy_truck")
+PLATE_KINDS = ("ordinary", "new_energy", "new_energy_large")
 # These get the green new-energy plates (6 characters with D or F).
 NEW_ENERGY_FUELS = ("plug_in_hybrid", "electric", "fuel_cell")
 
@@ -141,7 +144,7 @@ class PlatePool(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"), index=True)
     plate: Mapped[str] = mapped_column(String(12), unique=True)
-    kind: Mapped[str] = mapped_column(String(12))  # ordinary | new_energy
+    kind: Mapped[str] = mapped_column(String(20))  # one of PLATE_KINDS
     vehicle_id: Mapped[int | None] = mapped_column(ForeignKey("fleet_vehicles.id"), unique=True)
     assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

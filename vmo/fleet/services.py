@@ -14,7 +14,8 @@ from vmo.errors import Conflict, NotFound, RuleViolation
 from vmo.extensions import db
 from vmo.dbutil import insert_ignoring_conflicts
 from vmo.fleet.models import (
-    FleetAppointment, FleetBatch, FleetInspection, FleetVehicle, GreenChannelDay, PlatePool,
+    LARGE_VEHICLE_TYPES, PLATE_KINDS, FleetAppointment, FleetBatch, FleetInspection, FleetVehicle, GreenChannelDay,
+    PlatePool,
 )
 from vmo.notify import services as notify
 from vmo.offices.models import Office
@@ -360,12 +361,15 @@ def register_vehicle(officer: User, vin: str, now: datetime, topup: int = 200) -
 
 
 def _take_plate(office: Office, vehicle: FleetVehicle, now: datetime, topup: int) -> str:
-    kind = "new_energy" if vehicle.new_energy else "ordinary"
+    kind = plate_kind(vehicle)
     wanted = [PlatePool.office_id == office.id, PlatePool.kind == kind, PlatePool.vehicle_id.is_(None)]
-    if vehicle.new_energy:
-        # GA 36: D for battery-electric vehicles, F for the other new-energy ones (hybrids, fuel cells).
-        letter = "D" if vehicle.fuel_type == "electric" else "F"
+    # GA 36: D for battery-electric vehicles, F for the other new-energy ones (hybrids, fuel cells);
+    # first in the serial on small vehicles, last on large ones.
+    letter = "D" if vehicle.fuel_type == "electric" else "F"
+    if kind == "new_energy":
         wanted.append(PlatePool.plate.startswith(office.plate_prefix + letter, autoescape=True))
+    elif kind == "new_energy_large":
+        wanted.append(PlatePool.plate.endswith(letter, autoescape=True))
     for _ in range(10):
         plate_id = db.session.scalar(select(PlatePool.id).where(*wanted).order_by(PlatePool.id).limit(1))
         if plate_id is None:
@@ -382,11 +386,19 @@ def _take_plate(office: Office, vehicle: FleetVehicle, now: datetime, topup: int
     raise Conflict("no plate could be reserved; retry")
 
 
+def plate_kind(vehicle: FleetVehicle) -> str:
+    if not vehicle.new_energy:
+        return "ordinary"
+    return "new_energy_large" if vehicle.vehicle_type in LARGE_VEHICLE_TYPES else "new_energy"
+
+
 def add_plates(office: Office, kind: str, count: int, rng: random.Random | None = None) -> int:
     """Put `count` fresh random plates of `kind` into the office's pool (existing ones are skipped)."""
+    if kind not in PLATE_KINDS:
+        raise RuleViolation(f"plate kind is one of {', '.join(PLATE_KINDS)}")
     rng = rng or _rng
-    new_energy = kind == "new_energy"
-    plates = {validators.random_plate(office.plate_prefix, new_energy, rng) for _ in range(count)}
+    plates = {validators.random_plate(office.plate_prefix, kind != "ordinary", rng, large=kind == "new_energy_large")
+              for _ in range(count)}
     # Also skip plates already issued through another route (e.g. imported registrations).
     issued = set(db.session.scalars(select(FleetVehicle.plate).where(FleetVehicle.plate.in_(plates))))
     rows = [{"office_id": office.id, "plate": p, "kind": kind} for p in sorted(plates - issued)]
@@ -397,7 +409,7 @@ def plate_pool_counts(office_id: int) -> dict:
     rows = db.session.execute(
         select(PlatePool.kind, PlatePool.vehicle_id.is_(None)).where(PlatePool.office_id == office_id)
     ).all()
-    counts = {"ordinary": {"free": 0, "issued": 0}, "new_energy": {"free": 0, "issued": 0}}
+    counts = {kind: {"free": 0, "issued": 0} for kind in PLATE_KINDS}
     for kind, free in rows:
         counts[kind]["free" if free else "issued"] += 1
     return counts
