@@ -215,6 +215,13 @@ def test_tablet_offline_inspections_sync_exactly_once_and_show_a_conflict(app, f
             page.click("#lang")
             page.wait_for_selector('#stop-records li[data-state="conflict"] .reason:has-text("odometer")')
             page.screenshot(path=str(ARTIFACTS / "tablet-stop-synced-en.png"), full_page=True)
+            # The officer removes the rejected record: two taps, then it is gone; the conflict stays.
+            rejected = page.locator('#stop-records li[data-state="rejected"]')
+            rejected.locator("button.dismiss").click()
+            _wait_count(page, "#problem-count", 2)
+            rejected.locator('button.dismiss[data-armed="1"]').click()
+            _wait_count(page, "#problem-count", 1)
+            assert page.locator('#stop-records li[data-state="conflict"]').count() == 1
             # Nothing was refused by a Content-Security-Policy, and no script error happened.
             assert not [line for line in console if "Content Security Policy" in line or line.startswith("pageerror")]
         except Exception:
