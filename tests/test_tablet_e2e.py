@@ -1,5 +1,6 @@
 """The tablet app in a real browser (Playwright driving Debian's Chromium) against gunicorn: sign in, pull,
-log inspections offline with photos, reload offline, sync exactly once, and show a conflict to the officer."""
+log inspections offline with photos, reload offline, sync exactly once, and show a conflicting and a rejected
+record to the officer with their reasons. Screenshots go to tests/artifacts/."""
 import os
 from pathlib import Path
 
@@ -25,7 +26,8 @@ TIMEOUT_MS = 20_000
 
 def _browser_or_skip():
     """Playwright and Chromium, or a skip that says what is missing (a failure when a browser is required)."""
-    required = os.environ.get("VMO_REQUIRE_BROWSER") == "1" or bool(os.environ.get("CI"))
+    required = (os.environ.get("VMO_REQUIRE_BROWSER") == "1"
+                or os.environ.get("CI", "").lower() in ("1", "true", "yes"))
     missing = []
     if not os.path.exists(CHROMIUM):
         missing.append(f"Chromium ({CHROMIUM}; install it with `apt-get install -y chromium`)")
@@ -51,10 +53,6 @@ def browser():
             yield browser
         finally:
             browser.close()
-
-
-def _count(page, selector) -> int:
-    return int(page.locator(selector).get_attribute("data-n"))
 
 
 # Predicates are functions, not expressions: Playwright evaluates an expression with eval(), which the
