@@ -160,7 +160,7 @@ def test_each_staff_write_records_who_what_which_office_and_when(app, client, fa
     priority = client.post("/api/v1/green-channel/priority-bookings", headers=off, json={
         "name": "张桂英", "id_number": make_id_number(factory.rng), "phone": "13983000002", "reason": "disabled",
         "date": fleet.DAY})
-    expect(("POST", "/api/v1/green-channel/priority-bookings"), priority)
+    expect(("POST", "/api/v1/green-channel/priority-bookings"), priority, actor=officer)  # at the counter
     reference = priority.get_json()["reference"]
     expect(("DELETE", "/api/v1/green-channel/priority-bookings/<string:reference>"),
            client.delete(f"/api/v1/green-channel/priority-bookings/{reference}", headers=off), actor=officer)
@@ -183,7 +183,7 @@ def test_each_staff_write_records_who_what_which_office_and_when(app, client, fa
     expect(("POST", "/api/v1/tours/<int:tour_id>/publish"), publish_raw(client, off, tour["id"]), actor=officer)
     expect(("POST", "/api/v1/tours/<int:tour_id>/stops/<int:stop_id>/registrations"),
            client.post(f"/api/v1/tours/{tour['id']}/stops/{stop_id}/registrations", headers=off,
-                       json={"plate": "渝G12345", "owner_name": "张三", "phone": "13800138000"}))
+                       json={"plate": "渝G12345", "owner_name": "张三", "phone": "13800138000"}), actor=officer)
 
     # The mobile endpoint: one entry per sync call with the counts, not one per record.
     today_tour = mobile.make_tour(app, [officer.id])

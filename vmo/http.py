@@ -148,6 +148,12 @@ def current_user(optional: bool = False):
     return g.user
 
 
+def signed_in_staff():
+    """The signed-in staff member on a public operation (to name in the audit log), else None."""
+    user = current_user(optional=True)
+    return user if user is not None and user.is_staff else None
+
+
 def auth(blp, *roles: str, optional: bool = False):
     """Require a signed-in user (with one of `roles`, if given) and document it in OpenAPI."""
 

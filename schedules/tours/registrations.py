@@ -28,8 +28,11 @@ def _public_stop(tour_id: int, stop_id: int) -> tuple[Tour, TourStop]:
     return tour, stop
 
 
-def register(tour_id: int, stop_id: int, data: dict, now: datetime) -> StopRegistration:
-    """Pre-register a motorcycle at a stop: 409 when full, cancelled, closed, or the plate is already in."""
+def register(tour_id: int, stop_id: int, data: dict, now: datetime, actor: User | None = None) -> StopRegistration:
+    """Pre-register a motorcycle at a stop: 409 when full, cancelled, closed, or the plate is already in.
+
+    `actor`: the staff member registering for an owner (at the counter), named in the audit entry.
+    """
     tour, stop = _public_stop(tour_id, stop_id)
     if tour.status == "cancelled":
         raise Conflict(f"tour {tour.id} was cancelled")
@@ -60,7 +63,7 @@ def register(tour_id: int, stop_id: int, data: dict, now: datetime) -> StopRegis
                  f"{local_hm(stop.departs_at, zone)} {stop.township}{stop.venue}，摩托车{plate}。请带行驶证和身份证。",
                  kind="tour_registration", key=f"tour_registration:{reg.id}",
                  subject_type="tour_registration", subject_id=reg.id)
-    audit.record("tour.register", "tour_registration", reg.id, office_id=tour.office_id,
+    audit.record("tour.register", "tour_registration", reg.id, actor=actor, office_id=tour.office_id,
                  after={"tour_id": tour.id, "stop_id": stop.id, "plate": plate})
     try:
         db.session.commit()

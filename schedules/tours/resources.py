@@ -14,7 +14,7 @@ from schedules.tours.schemas import (
     TourSeasonReportSchema, TownshipFeedQueryArgsSchema, TourUpdateSchema,
 )
 from vmo import clock, limits
-from vmo.http import ErrorSchema, SelectPage, auth, current_user, etag_response, idempotent
+from vmo.http import ErrorSchema, SelectPage, auth, current_user, etag_response, idempotent, signed_in_staff
 from vmo.motorcycles.rules import DueRules
 from vmo.offices import services as offices
 
@@ -151,6 +151,7 @@ class RegistrationsResource(MethodView):
         return registrations.list_registrations(current_user(), tour_id, stop_id)
 
     @limits.public_bookings(blp)
+    @auth(blp, optional=True)
     @idempotent(blp)
     @blp.arguments(StopRegistrationCreateSchema)
     @blp.response(201, StopRegistrationSchema)
@@ -159,7 +160,7 @@ class RegistrationsResource(MethodView):
                                                             "tour cancelled, or registration closed")
     def post(self, data, tour_id, stop_id):
         """Pre-register a motorcycle at a stop (anyone; no sign-in)"""
-        return registrations.register(tour_id, stop_id, data, clock.now())
+        return registrations.register(tour_id, stop_id, data, clock.now(), actor=signed_in_staff())
 
 
 @blp.route("/tours/<int:tour_id>/stops/<int:stop_id>/inspections")

@@ -4,7 +4,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from vmo import clock, limits
-from vmo.http import ErrorSchema, auth, current_user, idempotent
+from vmo.http import ErrorSchema, auth, current_user, idempotent, signed_in_staff
 from vmo.offices import services as offices
 from vmo.priority import services
 from vmo.priority.schemas import DayQueueSchema, PriorityBookingCreateSchema, PriorityBookingSchema
@@ -17,6 +17,7 @@ STAFF = ("admin", "supervisor", "officer")
 @blp.route("/green-channel/priority-bookings")
 class PriorityBookingsResource(MethodView):
     @limits.public_bookings(blp)
+    @auth(blp, optional=True)
     @idempotent(blp)
     @blp.arguments(PriorityBookingCreateSchema)
     @blp.response(201, PriorityBookingSchema)
@@ -28,7 +29,7 @@ class PriorityBookingsResource(MethodView):
         """Book a priority green-channel place (public; served first on the day)"""
         office = offices.get_office(data.pop("office") or current_app.config["DEFAULT_OFFICE"])
         return services.book(office, data, clock.local_today(office.timezone), clock.now(),
-                             int(current_app.config.get("PRIORITY_ELDERLY_AGE", 70)))
+                             int(current_app.config.get("PRIORITY_ELDERLY_AGE", 70)), actor=signed_in_staff())
 
 
 @blp.route("/green-channel/priority-bookings/<string:reference>")
@@ -45,8 +46,7 @@ class PriorityBookingResource(MethodView):
     @blp.alt_response(409, schema=ErrorSchema, description="already cancelled")
     def delete(self, reference):
         """Cancel a priority booking by its reference; the place goes back to the priority share"""
-        user = current_user(optional=True)
-        return services.cancel(reference, clock.now(), user if user is not None and user.is_staff else None)
+        return services.cancel(reference, clock.now(), signed_in_staff())
 
 
 @blp.route("/green-channel/days/<date:date>/queue")

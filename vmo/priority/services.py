@@ -79,8 +79,12 @@ def _field(field: str, message: str) -> RuleViolation:
     return RuleViolation(message, errors={"json": {field: [message]}})
 
 
-def book(office: Office, data: dict, today: date, now: datetime, elderly_age: int = 70) -> PriorityBooking:
-    """Book one priority place on an open day, or 409 when the day's kept share is taken."""
+def book(office: Office, data: dict, today: date, now: datetime, elderly_age: int = 70,
+         actor: User | None = None) -> PriorityBooking:
+    """Book one priority place on an open day, or 409 when the day's kept share is taken.
+
+    `actor`: the staff member booking for the person (at the counter), named in the audit entry.
+    """
     day: date = data["date"]
     if day < today:
         raise _field("date", "the date is in the past")
@@ -119,7 +123,7 @@ def book(office: Office, data: dict, today: date, now: datetime, elderly_age: in
                             status="booked", active_key=active_key, created_at=now)
     db.session.add(entry)
     db.session.flush()
-    audit.record("priority.book", "priority_booking", entry.id, office_id=office.id,
+    audit.record("priority.book", "priority_booking", entry.id, actor=actor, office_id=office.id,
                  after={"date": day.isoformat(), "reason": reason, "reference": entry.reference})
     notify.queue(office.id, phone,
                  f"【{office.name}】{data['name']}您好，您已预约{day.month}月{day.day}日绿色通道优先办理"
