@@ -117,7 +117,9 @@ def _weekend_day(today: date) -> date:
 
 
 def prepare(url: str, args) -> tuple:
+    """The app, and an office with officers, scarce weekend sessions, a tour two days ahead, a register, candidates."""
     from schedules.exams import services as exams
+    from schedules.tours.models import TourStop
     from tests.helpers_mobile import make_tour
     from vmo import clock
     from vmo.accounts.models import User
@@ -125,7 +127,6 @@ def prepare(url: str, args) -> tuple:
     from vmo.extensions import db
     from vmo.motorcycles.models import Motorcycle
     from vmo.motorcycles.rules import DueRules
-    from schedules.tours.models import TourStop
 
     app = common.make_app(url)
     office = common.add_office(app, officers=args.tablets)
