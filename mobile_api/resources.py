@@ -11,6 +11,7 @@ from mobile_api.schemas import (
 )
 from mobile_api.storage import make_storage
 from vmo import clock
+from vmo.apidoc import checks_own_text
 from vmo.http import ErrorSchema, auth, current_user, etag_response
 
 blp = Blueprint("mobile", __name__, url_prefix="/api/v1/mobile",
@@ -47,6 +48,7 @@ class AssignmentsResource(MethodView):
 
 @blp.route("/inspections/sync")
 class SyncResource(MethodView):
+    @checks_own_text  # a NUL in one record rejects that record, not the batch (see InspectionRecordSchema)
     @auth(blp, "officer")
     @blp.arguments(SyncSchema)
     @blp.response(200, SyncAnswerSchema, description="One answer per record, in the order sent")
@@ -94,8 +96,9 @@ class PhotoResource(MethodView):
         return photo, 201 if created else 200
 
     @auth(blp, *PHOTO_READERS)
-    @blp.response(200, {"type": "string", "format": "binary"}, content_type="image/jpeg",
-                  description="The photo's bytes (image/jpeg or image/png)")
+    @blp.response(200, description="The photo's bytes (image/jpeg or image/png)")
+    @blp.doc(responses={"200": {"content": {kind: {"schema": {"type": "string", "format": "binary"}}
+                                            for kind in ("image/jpeg", "image/png")}}})
     @blp.alt_response(304, description=NOT_MODIFIED)
     @blp.alt_response(404, schema=ErrorSchema, description="no such photo, or not yours")
     def get(self, client_id, sha256):

@@ -4,7 +4,7 @@ from marshmallow import Schema, ValidationError, fields, pre_load, validate, val
 
 from schedules.tours.schemas import Plate  # one plate field for tours and the tablet
 from vmo import validators
-from vmo.apidoc import id_field
+from vmo.apidoc import id_field, unstorable_errors, within_years
 
 CHECK_VALUES = ("pass", "fail", "n/a")
 SYNC_STATUSES = ("created", "duplicate", "conflict", "rejected")
@@ -92,9 +92,18 @@ class InspectionRecordSchema(Schema):
     result = fields.String(required=True, validate=validate.OneOf(("pass", "fail")))
     defects = fields.List(fields.String(validate=validate.Length(1, 200)), load_default=list,
                           validate=validate.Length(0, 50), metadata={"example": ["左后视镜缺失"]})
-    recorded_at = fields.AwareDateTime(required=True, metadata={"description": "The tablet's clock, with offset"})
+    recorded_at = fields.AwareDateTime(required=True, validate=within_years,
+                                       metadata={"description": "The tablet's clock, with offset"})
     lat = fields.Float(load_default=None, allow_none=True, validate=validate.Range(-90, 90))
     lon = fields.Float(load_default=None, allow_none=True, validate=validate.Range(-180, 180))
+
+    @pre_load
+    def _storable_text(self, data, **_kwargs):
+        # The edge check leaves the sync body to us: a NUL in one record rejects that record only.
+        errors = unstorable_errors(data)
+        if errors:
+            raise ValidationError(errors)
+        return data
 
     @validates_schema
     def _consistent(self, data, **_kwargs):
@@ -136,6 +145,14 @@ class SyncSchema(Schema):
                        "is recorded and flagged in the tour report"})
     records = fields.List(LenientRecord(InspectionRecordSchema), required=True, metadata={
         "description": "At most MOBILE_SYNC_MAX_RECORDS (500) records; answered one by one, in order"})
+
+    @pre_load
+    def _storable_envelope(self, data, **_kwargs):
+        envelope = {k: v for k, v in data.items() if k != "records"} if isinstance(data, dict) else None
+        errors = unstorable_errors(envelope)
+        if errors:
+            raise ValidationError(errors)
+        return data
 
     @pre_load
     def _not_too_many(self, data, **_kwargs):

@@ -7,6 +7,7 @@ from marshmallow import Schema, fields, validate
 from schedules.exams import services
 from schedules.exams.models import ALLOCATIONS, BOOKING_STATUSES, OUTCOMES, SESSION_KINDS
 from vmo import clock
+from vmo.apidoc import id_field
 from vmo.accounts.models import LICENSE_CLASSES
 from vmo.schemas_common import ErrorSchema
 
@@ -91,7 +92,7 @@ class ExamBookingCreateSchema(Schema):
 
 
 class ExamBookingChangeSchema(ExamBookingCreateSchema):
-    session_id = fields.Integer(required=True, metadata={"description": "Another session of the same subject"})
+    session_id = id_field(required=True, metadata={"description": "Another session of the same subject"})
 
 
 class ExamOutcomeSchema(Schema):
@@ -121,7 +122,7 @@ class ExamBookingSchema(Schema):
 
 
 class ExamBookingQueryArgsSchema(Schema):
-    session_id = fields.Integer(load_default=None)
+    session_id = id_field(load_default=None)
     status = fields.String(load_default=None, validate=validate.OneOf(BOOKING_STATUSES))
 
 

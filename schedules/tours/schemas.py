@@ -2,6 +2,7 @@
 from marshmallow import Schema, ValidationError, fields, validate
 
 from vmo import validators
+from vmo.apidoc import id_field
 from schedules.tours.models import TOUR_STATUSES
 
 
@@ -57,7 +58,7 @@ class TourCreateSchema(Schema):
 
 
 class TourStopUpdateSchema(Schema):
-    id = fields.Integer(metadata={"description": "An existing stop; leave out to add a new stop"})
+    id = id_field(metadata={"description": "An existing stop; leave out to add a new stop"})
     remove = fields.Boolean(load_default=False, metadata={"description": "Remove (after publishing: cancel) it"})
     township = fields.String(validate=validate.Length(1, 40))
     venue = fields.String(validate=validate.Length(1, 200))
