@@ -241,3 +241,32 @@ def test_unknown_backend_is_a_clear_cli_error(app, runner):
     result = runner.invoke(args=["sms", "send"])
     assert result.exit_code != 0
     assert "unknown SMS_BACKEND" in result.output
+
+
+def test_each_message_is_leased_from_the_moment_it_is_claimed(app, factory):
+    """A long pass must not hand a late message a lease that ran out while earlier ones were sent."""
+    from vmo.extensions import db
+    from vmo.notify import services as notify
+    from vmo.notify.models import OutboxMessage
+
+    _queue(app, factory.office, 3)
+    moments = iter(datetime.fromisoformat(FROZEN_NOW) + timedelta(minutes=5 * i) for i in range(100))
+    current = {}
+
+    def clock():
+        current["now"] = next(moments)
+        return current["now"]
+
+    class SlowGateway:
+        leases = []
+
+        def send(self, message):
+            # The message in hand is leased beyond the moment the sender claimed it.
+            self.leases.append(message.next_attempt_at - current["now"])
+
+    with app.app_context():
+        counts = notify.send_pending(SlowGateway(), clock=clock)
+        sent = db.session.scalars(db.select(OutboxMessage.sent_at).order_by(OutboxMessage.id)).all()
+    assert counts["sent"] == 3
+    assert SlowGateway.leases == [notify.LEASE] * 3
+    assert [b - a for a, b in zip(sent, sent[1:])] == [timedelta(minutes=5)] * 2

@@ -182,9 +182,9 @@ def _send_once(backend, limit: int, quiet: bool = False) -> dict:
                "retry_base_seconds": int(config.get("SMS_RETRY_BASE_SECONDS", notify.RETRY_BASE_SECONDS))}
     due = min(notify.count_due(clock.now()), limit)
     if quiet or due == 0:
-        return notify.send_pending(backend, clock.now(), limit, **options)
+        return notify.send_pending(backend, limit=limit, clock=clock.now, **options)
     with click.progressbar(length=due, label=f"sending ({backend.name})", file=sys.stderr) as bar:
-        return notify.send_pending(backend, clock.now(), limit, progress=bar.update, **options)
+        return notify.send_pending(backend, limit=limit, progress=bar.update, clock=clock.now, **options)
 
 
 def _sms_summary(counts: dict) -> str:

@@ -1,5 +1,6 @@
 """Queueing messages inside a unit of work, and sending what is queued."""
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import Select, func, or_, select, update
@@ -126,15 +127,21 @@ def retry_delay(attempts: int, base_seconds: int = RETRY_BASE_SECONDS) -> timede
 
 
 def send_pending(backend, now: datetime | None = None, limit: int = 500, progress=None, *,
-                 max_attempts: int = MAX_ATTEMPTS, retry_base_seconds: int = RETRY_BASE_SECONDS) -> dict:
+                 max_attempts: int = MAX_ATTEMPTS, retry_base_seconds: int = RETRY_BASE_SECONDS,
+                 clock: Callable[[], datetime] | None = None) -> dict:
     """One pass over due messages; each is committed on its own, so a crash loses no progress.
 
     A failure is never dropped: the message waits (exponential backoff) and is tried again, until
     `max_attempts` tries or a permanent refusal mark it `failed`, which staff see in the outbox.
+    `clock` is read again for each message, so a message claimed late in a long pass gets a lease
+    from that moment, not one that already ran out while earlier messages were sent.
     """
-    now = now or utcnow()
+    if clock is None:
+        fixed = now
+        clock = utcnow if fixed is None else (lambda: fixed)
     counts = {"sent": 0, "retry": 0, "failed": 0, "opted_out": 0, "skipped": 0}
-    for message_id in [m.id for m in due_messages(now, limit)]:
+    for message_id in [m.id for m in due_messages(clock(), limit)]:
+        now = clock()
         if not _claim(message_id, now):
             counts["skipped"] += 1
             _tick(progress)
