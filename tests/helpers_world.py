@@ -18,6 +18,87 @@ OFFICES = {"a": ("nanchuan", "南川区车管所", "500119"), "b": ("fuling", "�
 TODAY = mobile.TODAY
 
 
+STAFF = ("admin", "supervisor", "officer")
+ANY = ROLES
+PUBLIC = "public"  # no sign-in needed (a token is accepted and changes nothing)
+
+# (METHOD, path) -> roles allowed to call it (the contract; tests/test_ownership_walk.py holds the server to it).
+# Every operation of the OpenAPI document must be here.
+ACCESS = {
+    ("POST", "/api/v1/auth/token"): PUBLIC,
+    ("POST", "/api/v1/auth/logout"): ANY,
+    ("GET", "/api/v1/me"): ANY,
+    ("POST", "/api/v1/companies"): PUBLIC,
+    ("POST", "/api/v1/candidates"): PUBLIC,
+    ("GET", "/api/v1/staff"): STAFF,
+    ("POST", "/api/v1/staff"): ("admin",),
+    ("GET", "/api/v1/offices"): PUBLIC,
+    ("GET", "/api/v1/audit"): STAFF,
+    ("GET", "/api/v1/fleet/batches"): (*STAFF, "company"),
+    ("POST", "/api/v1/fleet/batches"): ("company",),
+    ("GET", "/api/v1/fleet/batches/{batch_id}"): (*STAFF, "company"),
+    ("GET", "/api/v1/fleet/batches/{batch_id}/appointment"): (*STAFF, "company"),
+    ("POST", "/api/v1/fleet/batches/{batch_id}/appointment"): ("company",),
+    ("DELETE", "/api/v1/fleet/batches/{batch_id}/appointment"): ("company",),
+    ("GET", "/api/v1/fleet/vehicles/{vin}"): (*STAFF, "company"),
+    ("POST", "/api/v1/fleet/vehicles/{vin}/inspection"): ("officer",),
+    ("POST", "/api/v1/fleet/vehicles/{vin}/registration"): ("officer",),
+    ("GET", "/api/v1/green-channel/days"): PUBLIC,
+    ("GET", "/api/v1/green-channel/days/{date}"): PUBLIC,
+    ("PUT", "/api/v1/green-channel/days/{date}"): ("officer",),
+    ("GET", "/api/v1/townships"): STAFF,
+    ("GET", "/api/v1/motorcycles/{plate}"): STAFF,
+    ("GET", "/api/v1/sms/outbox"): STAFF,
+    ("GET", "/api/v1/sms/outbox/summary"): STAFF,
+    ("POST", "/api/v1/sms/inbound"): PUBLIC,
+    ("GET", "/api/v1/escalations"): STAFF,
+    ("GET", "/api/v1/escalations/{escalation_id}"): STAFF,
+    ("POST", "/api/v1/escalations/{escalation_id}/resolve"): ("supervisor", "officer"),
+    ("POST", "/api/v1/green-channel/priority-bookings"): PUBLIC,
+    ("GET", "/api/v1/green-channel/priority-bookings/{reference}"): PUBLIC,
+    ("DELETE", "/api/v1/green-channel/priority-bookings/{reference}"): PUBLIC,
+    ("GET", "/api/v1/green-channel/days/{date}/queue"): STAFF,
+    ("GET", "/api/v1/stats"): STAFF,
+    ("GET", "/api/v1/stats/report.html"): ("supervisor", "admin"),
+    ("GET", "/api/v1/test-sessions"): PUBLIC,
+    ("POST", "/api/v1/test-sessions"): STAFF,
+    ("GET", "/api/v1/test-sessions/{session_id}"): PUBLIC,
+    ("POST", "/api/v1/test-sessions/{session_id}/bookings"): ("candidate",),
+    ("GET", "/api/v1/test-sessions/{session_id}/draw"): PUBLIC,
+    ("POST", "/api/v1/test-sessions/{session_id}/draw"): STAFF,
+    ("GET", "/api/v1/bookings"): (*STAFF, "candidate"),
+    ("GET", "/api/v1/bookings/{booking_id}"): (*STAFF, "candidate"),
+    ("DELETE", "/api/v1/bookings/{booking_id}"): (*STAFF, "candidate"),
+    ("POST", "/api/v1/bookings/{booking_id}/change"): ("candidate",),
+    ("POST", "/api/v1/bookings/{booking_id}/outcome"): STAFF,
+    ("GET", "/api/v1/bookings/{booking_id}/calendar.ics"): (*STAFF, "candidate"),
+    ("GET", "/api/v1/calendars/test-sessions.ics"): PUBLIC,
+    ("GET", "/api/v1/calendars/candidates/{secret}.ics"): PUBLIC,
+    ("POST", "/api/v1/me/calendar-secret"): ("candidate",),
+    ("GET", "/api/v1/me/exam-progress"): ("candidate",),
+    ("GET", "/api/v1/candidates/{candidate_id}/exam-progress"): STAFF,
+    ("GET", "/api/v1/tours"): STAFF,
+    ("POST", "/api/v1/tours"): STAFF,
+    ("GET", "/api/v1/tours/report"): STAFF,
+    ("GET", "/api/v1/tours/{tour_id}"): STAFF,
+    ("PATCH", "/api/v1/tours/{tour_id}"): STAFF,
+    ("POST", "/api/v1/tours/{tour_id}/route"): STAFF,
+    ("POST", "/api/v1/tours/{tour_id}/publish"): STAFF,
+    ("POST", "/api/v1/tours/{tour_id}/cancel"): STAFF,
+    ("GET", "/api/v1/tours/{tour_id}/report"): STAFF,
+    ("GET", "/api/v1/tours/{tour_id}/stops/{stop_id}/registrations"): STAFF,
+    ("POST", "/api/v1/tours/{tour_id}/stops/{stop_id}/registrations"): PUBLIC,
+    ("POST", "/api/v1/tours/{tour_id}/stops/{stop_id}/inspections"): STAFF,
+    ("GET", "/api/v1/tour-stops"): PUBLIC,
+    ("GET", "/api/v1/calendars/townships/{township}.ics"): PUBLIC,
+    ("GET", "/api/v1/mobile/assignments"): ("officer",),
+    ("POST", "/api/v1/mobile/inspections/sync"): ("officer",),
+    ("GET", "/api/v1/mobile/inspections/{client_id}"): STAFF,
+    ("GET", "/api/v1/mobile/inspections/{client_id}/photos/{sha256}"): STAFF,
+    ("PUT", "/api/v1/mobile/inspections/{client_id}/photos/{sha256}"): STAFF,
+}
+
+
 def world_config() -> dict:
     """App settings the world needs (the inbound SMS secret); photos go to PHOTO_DIR when set."""
     return {"SMS_HMAC_SECRET": SECRET}
