@@ -14,7 +14,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from schedules.exams.models import ExamBooking, ExamSession
-from schedules.exams.services import ExamSettings, _session_words
+from schedules.exams.services import session_words
+from schedules.exams.settings import ExamSettings
 from schedules.tours.models import StopRegistration, Tour, TourStop
 from schedules.tours.services import local_hm
 from vmo.accounts.models import Candidate
@@ -63,7 +64,7 @@ def _exam_texts(office: Office, day: date, now: datetime, settings: ExamSettings
         texts.append({
             "office_id": office.id, "phone": phone, "kind": "exam_reminder",
             "key": f"reminder:exam-booking:{booking_id}:{session.id}",
-            "body": f"{_session_words(session)}提醒您准时参加（预约号{booking_id}），请带身份证提前30分钟到场。{how}",
+            "body": f"{session_words(session)}提醒您准时参加（预约号{booking_id}），请带身份证提前30分钟到场。{how}",
             "subject_type": "exam_booking", "subject_id": booking_id, "created_at": now,
         })
     return texts

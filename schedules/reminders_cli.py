@@ -4,7 +4,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from schedules import reminders as service
-from schedules.exams.services import settings_from
+from schedules.exams.settings import settings_from
 from vmo import clock
 from vmo.errors import DomainError
 

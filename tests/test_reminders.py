@@ -3,7 +3,7 @@ from datetime import date, datetime
 
 import pytest
 
-from schedules.exams.services import ExamSettings
+from schedules.exams.settings import ExamSettings
 from schedules.reminders import Queued, queue_reminders
 from tests.helpers_exams import SATURDAY, SUNDAY, candidate, create_session, local
 from tests.helpers_tours import create_tour, outbox, publish, stop

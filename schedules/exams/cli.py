@@ -3,7 +3,8 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from schedules.exams import services
+from schedules.exams import ballot
+from schedules.exams.settings import settings_from
 from vmo import clock
 from vmo.errors import DomainError
 
@@ -14,7 +15,7 @@ from vmo.errors import DomainError
 def draw(session_id):
     """Draw the ballot of SESSION_ID once its applications have closed (safe to run again)."""
     try:
-        record, created = services.run_draw(session_id, services.settings_from(current_app.config), clock.now())
+        record, created = ballot.run_draw(session_id, settings_from(current_app.config), clock.now())
     except DomainError as exc:
         raise click.ClickException(exc.message) from None
     result = record.record

@@ -4,13 +4,14 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from schedules import ical
-from schedules.exams import services
+from schedules.exams import ballot, calendars, eligibility, services
 from schedules.exams.schemas import (
     ExamBookingChangeSchema, ExamBookingCreateSchema, ExamBookingQueryArgsSchema, ExamBookingSchema,
     ExamCalendarSecretSchema, ExamDrawSchema, ExamFeedQueryArgsSchema, ExamIneligibleErrorSchema,
     ExamNoSeatErrorSchema, ExamOutcomeSchema, ExamProgressSchema, ExamSessionCreateSchema,
     ExamSessionQueryArgsSchema, ExamSessionSchema,
 )
+from schedules.exams.settings import ExamSettings, settings_from
 from vmo import clock, limits
 from vmo.http import ErrorSchema, SelectPage, auth, current_user, etag_response, idempotent
 from vmo.offices import services as offices
@@ -22,8 +23,8 @@ CALENDAR = {"type": "string", "description": "An iCalendar (RFC 5545) document"}
 NOT_MODIFIED = "not modified since the ETag (If-None-Match) or date (If-Modified-Since) sent"
 
 
-def _settings() -> services.ExamSettings:
-    return services.settings_from(current_app.config)
+def _settings() -> ExamSettings:
+    return settings_from(current_app.config)
 
 
 def _office_for(code: str | None):
@@ -98,7 +99,7 @@ class DrawResource(MethodView):
     @blp.alt_response(404, schema=ErrorSchema, description="no such session, or not drawn yet")
     def get(self, session_id):
         """The stored draw: seed, inputs and result, to recompute it (public)"""
-        return services.get_draw(session_id)
+        return ballot.get_draw(session_id)
 
     @auth(blp, *STAFF)
     @blp.response(201, ExamDrawSchema, description="the draw was run now")
@@ -108,7 +109,7 @@ class DrawResource(MethodView):
                       description="not a ballot, or applications still open (reason)")
     def post(self, session_id):
         """Run the ballot after applications close (running it again returns the same draw)"""
-        record, created = services.run_draw(session_id, _settings(), clock.now(), actor=current_user())
+        record, created = ballot.run_draw(session_id, _settings(), clock.now(), actor=current_user())
         return record, 201 if created else 200
 
 
@@ -184,7 +185,7 @@ class BookingCalendarResource(MethodView):
     @blp.alt_response(404, schema=ErrorSchema, description="no such booking, or not yours")
     def get(self, booking_id):
         """The booking as an iCalendar event"""
-        return _calendar(*services.booking_calendar(current_user(), booking_id, _settings()))
+        return _calendar(*calendars.booking_calendar(current_user(), booking_id, _settings()))
 
 
 @blp.route("/calendars/test-sessions.ics")
@@ -196,7 +197,7 @@ class SessionsFeedResource(MethodView):
     def get(self, args):
         """Public feed of upcoming test sessions"""
         office = offices.get_office(args["office"] or current_app.config["DEFAULT_OFFICE"])
-        return _calendar(*services.sessions_feed(office, clock.now()))
+        return _calendar(*calendars.sessions_feed(office, clock.now()))
 
 
 @blp.route("/calendars/candidates/<string:secret>.ics")
@@ -207,7 +208,7 @@ class CandidateFeedResource(MethodView):
     @blp.alt_response(404, schema=ErrorSchema, description="unknown or rotated secret")
     def get(self, secret):
         """A candidate's personal feed at a secret address (no token, for phone calendars)"""
-        return _calendar(*services.candidate_feed(secret, _settings()))
+        return _calendar(*calendars.candidate_feed(secret, _settings()))
 
 
 @blp.route("/me/calendar-secret")
@@ -216,7 +217,7 @@ class CalendarSecretResource(MethodView):
     @blp.response(201, ExamCalendarSecretSchema)
     def post(self):
         """Create or rotate the secret address of your personal calendar feed"""
-        feed, secret = services.rotate_calendar_secret(current_user(), clock.now())
+        feed, secret = calendars.rotate_calendar_secret(current_user(), clock.now())
         return {"url": url_for("exams.CandidateFeedResource", secret=secret, _external=True), "secret": secret,
                 "rotated_at": feed.rotated_at}
 
@@ -227,7 +228,7 @@ class MyProgressResource(MethodView):
     @blp.response(200, ExamProgressSchema)
     def get(self):
         """Your progress per subject, whether you may book it now, and your seniority date"""
-        return services.my_progress(current_user(), _settings(), clock.local_today())
+        return eligibility.my_progress(current_user(), _settings(), clock.local_today())
 
 
 @blp.route("/candidates/<int:candidate_id>/exam-progress")
@@ -237,4 +238,4 @@ class CandidateProgressResource(MethodView):
     @blp.alt_response(404, schema=ErrorSchema, description="no such candidate in your office")
     def get(self, candidate_id):
         """A candidate's progress per subject (staff of the candidate's office)"""
-        return services.candidate_progress(current_user(), candidate_id, _settings(), clock.local_today())
+        return eligibility.candidate_progress(current_user(), candidate_id, _settings(), clock.local_today())

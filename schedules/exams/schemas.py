@@ -4,8 +4,9 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from marshmallow import Schema, fields, validate
 
-from schedules.exams import services
+from schedules.exams import ballot, services
 from schedules.exams.models import ALLOCATIONS, BOOKING_STATUSES, OUTCOMES, SESSION_KINDS
+from schedules.exams.settings import settings_from
 from vmo import clock
 from vmo.apidoc import id_field
 from vmo.accounts.models import LICENSE_CLASSES
@@ -112,7 +113,7 @@ class ExamBookingSchema(Schema):
                                         metadata={"description": "1 = first in line; null unless waitlisted"})
     changes = fields.Integer(required=True, metadata={"description": "Times the booking was moved"})
     changes_left = fields.Function(
-        lambda b: max(services.settings_from(current_app.config).max_changes - b.changes, 0), required=True)
+        lambda b: max(settings_from(current_app.config).max_changes - b.changes, 0), required=True)
     session = fields.Nested(ExamSessionSchema, required=True)
     calendar_url = fields.Function(lambda b: f"/api/v1/bookings/{b.id}/calendar.ics", required=True)
     created_at = fields.AwareDateTime(required=True)
@@ -150,7 +151,7 @@ class ExamDrawSchema(Schema):
     keys = fields.Dict(keys=fields.String(), values=fields.String(), attribute="record.keys", required=True,
                        metadata={"description": "Lottery key per application id"})
     drawn_at = fields.AwareDateTime(required=True)
-    verified = fields.Function(services.verify, required=True,
+    verified = fields.Function(ballot.verify, required=True,
                                metadata={"description": "Recomputing from the inputs gives this result"})
 
 

@@ -1,0 +1,96 @@
+"""The ballot for scarce sessions: drawn once after applications close, with a stored seed anyone can recompute."""
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from schedules import draw as lottery
+from schedules.exams.eligibility import seniority_dates
+from schedules.exams.models import ExamBooking, ExamDraw
+from schedules.exams.services import get_session, lock_sessions, next_queue_position, session_words, text_candidate
+from schedules.exams.settings import ExamSettings, office_zone
+from vmo.accounts.models import User
+from vmo.audit import services as audit
+from vmo.booking import services as booking
+from vmo.errors import NotFound, RuleViolation
+from vmo.extensions import db
+
+
+def run_draw(session_id: int, settings: ExamSettings, now: datetime, actor: User | None = None
+             ) -> tuple[ExamDraw, bool]:
+    """Draw a ballot session once applications have closed; later calls return the stored draw.
+
+    Returns (draw, created). Winners are confirmed, everyone else is waitlisted in draw order,
+    and each applicant gets a text.
+    """
+    session = get_session(session_id, office_id=actor.office_id if actor is not None else None)
+    if session.allocation != "ballot":
+        raise RuleViolation(f"session {session.id} is first come, first served; there is nothing to draw",
+                            reason="not_a_ballot")
+    existing = db.session.scalar(select(ExamDraw).where(ExamDraw.session_id == session.id))
+    if existing is not None:
+        return existing, False
+    if now < session.applications_close_at:
+        close = session.applications_close_at.astimezone(office_zone(session.office)).isoformat()
+        raise RuleViolation(f"applications for session {session.id} are open until {close}; draw after that",
+                            reason="applications_open", applications_close_at=close)
+    lock_sessions(session.id)
+    db.session.refresh(session)
+    if session.drawn_at is not None:  # a concurrent draw committed first
+        db.session.rollback()
+        return db.session.scalar(select(ExamDraw).where(ExamDraw.session_id == session.id)), False
+
+    rows = list(db.session.scalars(select(ExamBooking).where(
+        ExamBooking.session_id == session.id, ExamBooking.status == "applied").order_by(ExamBooking.id)))
+    seniority = seniority_dates(r.candidate_id for r in rows)
+    applicants = [lottery.Applicant(r.id, r.candidate_id, seniority[r.candidate_id]) for r in rows]
+    seats = booking.available(session.slot_id)
+    result = lottery.run_draw(applicants, seats, settings.draw_seed or lottery.new_seed())
+    if result.winners:
+        booking.take(session.slot_id, len(result.winners), message="the session has fewer seats than winners")
+    by_id = {r.id: r for r in rows}
+    for app_id in result.winners:
+        by_id[app_id].status, by_id[app_id].queue_position = "confirmed", None
+    # Losers queue in draw order, behind anyone already waiting.
+    for position, app_id in enumerate(result.waitlist, start=next_queue_position(session.id)):
+        by_id[app_id].status, by_id[app_id].queue_position = "waitlisted", position
+    for row in rows:
+        row.updated_at = now
+        row.sequence += 1
+    session.drawn_at = now
+    session.updated_at = now
+    record = ExamDraw(office_id=session.office_id, session_id=session.id, seed=result.seed,
+                      record=result.as_record(), drawn_at=now, drawn_by_id=getattr(actor, "id", None))
+    db.session.add(record)
+    db.session.flush()
+    for app_id in result.ranking:
+        row = by_id[app_id]
+        if row.status == "confirmed":
+            text_candidate(row, "drawn", f"{session_words(session)}摇号结果：中签，预约已确认（预约号{row.id}）。"
+                                "You won a seat in the draw.")
+        else:
+            text_candidate(row, "drawn", f"{session_words(session)}摇号结果：未中签，您在候补名单第{row.queue_position}位。"
+                                f"Not drawn: you are number {row.queue_position} on the waiting list.")
+    audit.record("test_session.draw", "test_session", session.id, actor=actor, office_id=session.office_id,
+                 after={"seed": result.seed, "applicants": len(applicants), "seats": seats,
+                        "winners": result.winners, "waitlist": result.waitlist})
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        return db.session.scalar(select(ExamDraw).where(ExamDraw.session_id == session.id)), False
+    return record, True
+
+
+def get_draw(session_id: int) -> ExamDraw:
+    """The stored draw of a session (public: anyone may recompute it)."""
+    record = db.session.scalar(select(ExamDraw).where(ExamDraw.session_id == session_id))
+    if record is None:
+        get_session(session_id)
+        raise NotFound(f"session {session_id} has not been drawn")
+    return record
+
+
+def verify(record: ExamDraw) -> bool:
+    return lottery.verify_record(record.record)
+
