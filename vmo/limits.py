@@ -145,7 +145,7 @@ class LoginLockout:
     def __init__(self, storage):
         self.storage = storage
         # If the shared store (Redis) is down, sign-in keeps working and failures are counted here.
-        self.fallback = MemoryStorage()
+        self.fallback: MemoryStorage | None = None
         self.degraded = False
 
     def _call(self, method: str, *args, **kwargs):
@@ -156,6 +156,8 @@ class LoginLockout:
                 log.warning("lock-out store unreachable (%s); counting in this process's memory meanwhile",
                             type(exc).__name__)
             self.degraded = True
+            if self.fallback is None:
+                self.fallback = MemoryStorage()
             return getattr(self.fallback, method)(*args, **kwargs)
 
     @staticmethod
