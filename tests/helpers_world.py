@@ -1,11 +1,12 @@
 """A two-owner world for the fuzz and ownership tests: per office one account per role and one of everything."""
-from datetime import timedelta
+from datetime import date
 from types import SimpleNamespace
 
 from tests import helpers_exams as exams
 from tests import helpers_fleet as fleet
 from tests import helpers_mobile as mobile
 from tests import helpers_tours as tours
+from tests.conftest import make_id_number
 from tests.helpers_followup import NOW_TS, SECRET, post_inbound, queue_follow_up
 from vmo import validators
 
@@ -111,7 +112,7 @@ def _ok(response, *codes):
 
 def build_side(app, client, factory, side: str, n: int) -> SimpleNamespace:
     """One office with an account per role and one object of each kind, owned inside that office."""
-    code, name, region = OFFICES[side]
+    code, name, region = OFFICES.get(side, OFFICES["a"])  # more sides share office a, with their own people
     factory._ensure_office(code, name, region)
     tag = MARKER if side == "b" else "甲方"
     s = SimpleNamespace(side=side, office=code)
@@ -121,7 +122,8 @@ def build_side(app, client, factory, side: str, n: int) -> SimpleNamespace:
     s.officer2 = factory.staff("officer", f"{side}-off2", office=code, badge_number=f"50{n}124")
     s.admin = factory.staff("admin", f"{side}-admin", office=code)
     s.company = factory.company(username=f"{side}-co", name=f"{tag}汽车服务有限公司", office=code)
-    s.candidate = factory.candidate(username=f"{side}-cand", name=f"{tag}考生", office=code)
+    s.candidate = factory.candidate(username=f"{side}-cand", name=f"{tag}考生", office=code,
+                                    id_number=make_id_number(factory.rng, region, date(1990 + n, 1, 1)))
     s.users = {"admin": s.admin.username, "supervisor": s.supervisor.username, "officer": s.officer.username,
                "company": s.company["username"], "candidate": s.candidate["username"]}
     s.headers = {role: factory.headers(username) for role, username in s.users.items()}
@@ -144,6 +146,7 @@ def build_side(app, client, factory, side: str, n: int) -> SimpleNamespace:
     body = {"name": f"{tag}市民", "id_number": first17 + validators.resident_id_check_char(first17),
             "phone": "13983000002", "reason": "disabled", "date": s.day, "office": code,
             "certificate_number": f"{region}1985031500{n}X11"}
+    s.priority_body = body
     s.priority = _ok(client.post("/api/v1/green-channel/priority-bookings", json=body), 201)
     s.reference = s.priority["reference"]
 
@@ -194,7 +197,7 @@ def build_world(app, client, factory) -> SimpleNamespace:
     """Sides a (nanchuan) and b (fuling), each with everything; b's free text carries MARKER."""
     a = build_side(app, client, factory, "a", 1)
     b = build_side(app, client, factory, "b", 2)
-    return SimpleNamespace(a=a, b=b, now=NOW_TS, day_after=TODAY + timedelta(days=1))
+    return SimpleNamespace(a=a, b=b, factory=factory)
 
 
 def path_values(side: SimpleNamespace) -> dict:
@@ -204,3 +207,31 @@ def path_values(side: SimpleNamespace) -> dict:
             "booking_id": side.booking_id, "secret": side.secret, "candidate_id": side.candidate_id,
             "tour_id": side.tour_id, "stop_id": side.stop_id, "township": side.township,
             "client_id": side.client_id, "sha256": side.sha256}
+
+
+def bodies(w, side) -> dict:
+    """A valid request body for each operation that takes one (so the walk gets past validation);
+    ids inside the bodies are `side`'s."""
+    rec = mobile.record(side.today_stop_id, 7)
+    return {
+        ("POST", "/api/v1/auth/token"): {"username": "b-admin", "password": "wrong-password-1"},
+        ("POST", "/api/v1/staff"): {"username": "walk-new", "password": "walk-pass-123", "role": "officer",
+                                    "supervisor": side.supervisor.username},
+        ("POST", "/api/v1/fleet/batches"): {"vehicles": [], "note": "x"},
+        ("POST", "/api/v1/fleet/batches/{batch_id}/appointment"): {"date": side.day},
+        ("POST", "/api/v1/fleet/vehicles/{vin}/inspection"): {"result": "pass"},
+        ("PUT", "/api/v1/green-channel/days/{date}"): {"capacity": 30},
+        ("POST", "/api/v1/escalations/{escalation_id}/resolve"): {"note": "called back"},
+        ("POST", "/api/v1/test-sessions/{session_id}/bookings"): {},
+        ("POST", "/api/v1/bookings/{booking_id}/change"): {"session_id": side.session_id},
+        ("POST", "/api/v1/bookings/{booking_id}/outcome"): {"outcome": "passed"},
+        ("PATCH", "/api/v1/tours/{tour_id}"): {"name": "改名"},
+        ("POST", "/api/v1/tours/{tour_id}/route"): {},
+        ("POST", "/api/v1/tours/{tour_id}/cancel"): {"reason": "暴雨"},
+        ("POST", "/api/v1/tours/{tour_id}/stops/{stop_id}/registrations"):
+            {"plate": "渝G99999", "owner_name": "张三", "phone": "13800138009"},
+        ("POST", "/api/v1/tours/{tour_id}/stops/{stop_id}/inspections"): {"plate": "渝G99998", "result": "pass"},
+        ("POST", "/api/v1/mobile/inspections/sync"): mobile.envelope([rec]),
+        ("POST", "/api/v1/test-sessions"): exams.session_body(),
+        ("POST", "/api/v1/tours"): tours.tour_body([side.officer.username]),
+    }

@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from tests.helpers_world import ACCESS, MARKER, PUBLIC, ROLES, build_world, path_values, world_config
+from tests.helpers_world import ACCESS, MARKER, PUBLIC, ROLES, bodies, build_world, path_values, world_config
 
 # Path parameters that name no owned object, or name one through a capability by design: a 2xx with
 # another owner's value is right for these. Every other path parameter names an owned object.
@@ -44,38 +44,6 @@ SKIP_OWN = {
     ("POST", "/api/v1/sms/inbound"): "signed by the gateway, not a token (tests/test_sms_inbound.py)",
     ("GET", "/api/v1/test-sessions/{session_id}/draw"): "the world's sessions are first-come: nothing drawn (404)",
 }
-
-
-def bodies(w, side) -> dict:
-    """A valid request body for each operation that takes one (so the walk gets past validation);
-    ids inside the bodies are `side`'s."""
-    from tests import helpers_exams as exams
-    from tests import helpers_mobile as mobile
-    from tests import helpers_tours as tours
-
-    rec = mobile.record(side.today_stop_id, 7)
-    return {
-        ("POST", "/api/v1/auth/token"): {"username": "b-admin", "password": "wrong-password-1"},
-        ("POST", "/api/v1/staff"): {"username": "walk-new", "password": "walk-pass-123", "role": "officer",
-                                    "supervisor": side.supervisor.username},
-        ("POST", "/api/v1/fleet/batches"): {"vehicles": [], "note": "x"},
-        ("POST", "/api/v1/fleet/batches/{batch_id}/appointment"): {"date": side.day},
-        ("POST", "/api/v1/fleet/vehicles/{vin}/inspection"): {"result": "pass"},
-        ("PUT", "/api/v1/green-channel/days/{date}"): {"capacity": 30},
-        ("POST", "/api/v1/escalations/{escalation_id}/resolve"): {"note": "called back"},
-        ("POST", "/api/v1/test-sessions/{session_id}/bookings"): {},
-        ("POST", "/api/v1/bookings/{booking_id}/change"): {"session_id": side.session_id},
-        ("POST", "/api/v1/bookings/{booking_id}/outcome"): {"outcome": "passed"},
-        ("PATCH", "/api/v1/tours/{tour_id}"): {"name": "改名"},
-        ("POST", "/api/v1/tours/{tour_id}/route"): {},
-        ("POST", "/api/v1/tours/{tour_id}/cancel"): {"reason": "暴雨"},
-        ("POST", "/api/v1/tours/{tour_id}/stops/{stop_id}/registrations"):
-            {"plate": "渝G99999", "owner_name": "张三", "phone": "13800138009"},
-        ("POST", "/api/v1/tours/{tour_id}/stops/{stop_id}/inspections"): {"plate": "渝G99998", "result": "pass"},
-        ("POST", "/api/v1/mobile/inspections/sync"): mobile.envelope([rec]),
-        ("POST", "/api/v1/test-sessions"): exams.session_body(),
-        ("POST", "/api/v1/tours"): tours.tour_body([side.officer.username]),
-    }
 
 
 def operations(client) -> list[tuple[str, str, dict]]:

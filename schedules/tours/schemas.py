@@ -151,7 +151,8 @@ class PublicTourStopQueryArgsSchema(Schema):
 
 
 class TownshipFeedQueryArgsSchema(Schema):
-    office = fields.String(load_default=None, metadata={"description": "Office code (default: the default office)"})
+    office = fields.String(load_default=None, validate=validate.Length(1, 40),
+                           metadata={"description": "Office code (default: the default office)"})
 
 
 class StopRegistrationCreateSchema(Schema):
