@@ -10,7 +10,9 @@ import re
 
 import pytest
 
-from tests.helpers_world import ACCESS, MARKER, PUBLIC, ROLES, bodies, build_world, path_values, world_config
+from tests.helpers_world import (
+    ACCESS, MARKER, PUBLIC, ROLES, bodies, build_side, build_world, path_values, world_config,
+)
 
 # Path parameters that name no owned object, or name one through a capability by design: a 2xx with
 # another owner's value is right for these. Every other path parameter names an owned object.
@@ -175,3 +177,44 @@ def test_another_owners_ids_inside_a_body_are_refused(client, world):
         else:
             assert response.status_code in (403, 404, 422), (url, response.status_code, answer)
         assert MARKER not in response.get_data(as_text=True), (url, answer)
+
+
+# Path parameters that name something one person owns inside an office, and the roles for which
+# another person's id must be 404 even in the same office (staff otherwise see their whole office).
+PERSONAL = {"batch_id": ("company",), "vin": ("company",), "booking_id": ("candidate",),
+            "escalation_id": ("officer",), "client_id": ("officer",)}
+
+
+@pytest.mark.slow
+def test_walk_with_another_owner_in_the_same_office(app, client, factory, world):
+    """Another company's batch, another candidate's booking, another officer's escalation or synced
+    inspection: 404 (or 403 for a role never allowed), even inside one office."""
+    a = world.a
+    c = build_side(app, client, factory, "c", 3)  # more people and things in office a
+    other = path_values(c)
+    sent = bodies(world, a)
+    failures, checked = [], set()
+    for method, path, op in operations(client):
+        allowed = ACCESS[(method, path)]
+        params = re.findall(r"{(\w+)}", path)
+        for role in ("company", "candidate", "officer"):
+            if allowed == PUBLIC or role not in allowed or not any(role in PERSONAL.get(p, ()) for p in params):
+                continue
+            body = sent.get((method, path), c.photo if method == "PUT" and "photos" in path else None)
+            response = call(client, method, fill(path, other), a.headers[role], body, op)
+            checked.add((method, path, role))
+            if response.status_code != 404:
+                failures.append(f"{method} {fill(path, other)} as {role}: {response.status_code} (404 expected) "
+                                f"{response.get_data(as_text=True)[:160]}")
+    assert failures == [], "\n".join(failures)
+    assert len(checked) == 14, sorted(checked)
+    # Lists too: an officer's assignments hold only the tours they are on; a company's batches, its own.
+    assignments = client.get("/api/v1/mobile/assignments", headers=a.headers["officer"]).get_json()
+    tours_seen = {tour["id"] for tour in assignments["tours"]}
+    assert a.today_tour_id in tours_seen and c.today_tour_id not in tours_seen
+    batches = client.get("/api/v1/fleet/batches", headers=a.headers["company"]).get_json()
+    assert {batch["id"] for batch in batches} == {a.batch_id}
+    bookings = client.get("/api/v1/bookings", headers=a.headers["candidate"]).get_json()
+    assert {booking["id"] for booking in bookings} == {a.booking_id}
+    escalations = client.get("/api/v1/escalations", headers=a.headers["officer"]).get_json()
+    assert {escalation["id"] for escalation in escalations} == {a.escalation_id}
