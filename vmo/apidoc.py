@@ -1,18 +1,17 @@
-"""Edge rules that keep the server within its OpenAPI document: bounded ids, and only text a database can hold."""
+"""Edge rules that keep the server within its OpenAPI document: bounded ids, only text a database can
+hold, dates within the years the service can compute with."""
 import re
 from datetime import date
 
 import flask_smorest
 from flask import current_app, request
-from marshmallow import ValidationError
+from marshmallow import ValidationError, fields, validate
 from webargs.flaskparser import FlaskParser
 from werkzeug.routing import IntegerConverter
 
 from vmo.errors import DomainError, NotFound
 
-
-class UnstorableText(DomainError):
-    status = 422
+# ---- ids ------------------------------------------------------------------------------------------
 
 # Ids are 32-bit integer columns on PostgreSQL; a larger number cannot name a row.
 INT4_MAX = 2_147_483_647
@@ -26,13 +25,26 @@ class IdConverter(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
 
+def id_field(**kwargs):
+    """An integer field naming a row by id: 1..INT4_MAX, so a huge number is a 422, not a database error."""
+    return fields.Integer(validate=validate.Range(1, INT4_MAX), **kwargs)
+
+
+# ---- text -----------------------------------------------------------------------------------------
+
 # PostgreSQL text cannot hold NUL, and no UTF-8 encoder takes an unpaired surrogate (JSON "\\ud800").
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 UNSTORABLE_MESSAGE = "must not contain NUL characters or unpaired surrogates"
+OWN_TEXT_CHECK = "_vmo_checks_own_text"
 
 
-def _unstorable(value):
-    """Errors in the shape of marshmallow's (field: [message], nested by key/index) for bad strings."""
+class UnstorableText(DomainError):
+    status = 422
+
+
+def unstorable_errors(value) -> dict | list | None:
+    """Errors in marshmallow's shape ({field: [message]}, nested by key or index) for every string in
+    `value` (keys included) with a NUL or an unpaired surrogate; None when there is none."""
     if isinstance(value, str):
         return [UNSTORABLE_MESSAGE] if _UNSTORABLE.search(value) else None
     if isinstance(value, dict):
@@ -43,18 +55,10 @@ def _unstorable(value):
         return None
     errors = {}
     for key, item in items:
-        found = _unstorable(key) or _unstorable(item)
+        found = unstorable_errors(key) or unstorable_errors(item)
         if found:
-            errors[key if not _UNSTORABLE.search(str(key)) else "_schema"] = found
+            errors["_schema" if isinstance(key, str) and _UNSTORABLE.search(key) else key] = found
     return errors or None
-
-
-def unstorable_errors(value) -> dict | None:
-    """For schemas that check text themselves: {field: [message]} for NUL or lone surrogates in `value`."""
-    return _unstorable(value)
-
-
-OWN_TEXT_CHECK = "_vmo_checks_own_text"
 
 
 def checks_own_text(view):
@@ -69,15 +73,9 @@ def _view_checks_own_text() -> bool:
     return getattr(method, OWN_TEXT_CHECK, False)
 
 
-def within_years(value) -> None:
-    """Validator for a date or datetime field that must pass YEARS on its own (not through the parser)."""
-    if not YEARS[0] <= value.year <= YEARS[1]:
-        raise ValidationError(YEARS_MESSAGE)
-
-
 def refuse_unstorable_text():
-    """Before any view: a NUL or lone surrogate in the path is 404 (no object has such a name), in the
-    query string or JSON body a 422 naming the field, instead of a database error (500)."""
+    """Before any view: a NUL in the path is 404 (nothing has such a name); in the query string or the
+    JSON body, a 422 naming the field, instead of a database error (500)."""
     if _UNSTORABLE.search(request.path):
         raise NotFound("no such resource: the address contains a NUL character")
     errors = {}
@@ -86,22 +84,30 @@ def refuse_unstorable_text():
     if query:
         errors["query"] = query
     if request.is_json and not _view_checks_own_text():
-        body = _unstorable(request.get_json(silent=True))
+        body = unstorable_errors(request.get_json(silent=True))
         if body:
             errors["json"] = body
     if errors:
         raise UnstorableText("the request has text that cannot be stored: " + UNSTORABLE_MESSAGE, errors=errors)
 
 
-# Dates this service can compute with: a day or a time zone away from year 1 or 9999 overflows Python's date.
+# ---- dates ----------------------------------------------------------------------------------------
+
+# A day or a time zone away from year 1 or 9999 overflows Python's date; no booking is that far off.
 YEARS = (1900, 2199)
 YEARS_MESSAGE = f"must be between the years {YEARS[0]} and {YEARS[1]}"
 
 
+def within_years(value) -> None:
+    """Validator for a date or datetime field that must pass YEARS on its own (not through the parser)."""
+    if not YEARS[0] <= value.year <= YEARS[1]:
+        raise ValidationError(YEARS_MESSAGE)
+
+
 def _out_of_years(value, schema=None):
-    """Errors (marshmallow's shape) for every date or datetime outside YEARS, found anywhere in loaded data."""
+    """Errors (marshmallow's shape) for every date or datetime outside YEARS, anywhere in loaded data."""
     if isinstance(value, date):  # datetimes too
-        return [YEARS_MESSAGE] if not YEARS[0] <= value.year <= YEARS[1] else None
+        return None if YEARS[0] <= value.year <= YEARS[1] else [YEARS_MESSAGE]
     if isinstance(value, dict):
         items = value.items()
     elif isinstance(value, (list, tuple)):
@@ -128,6 +134,8 @@ class BoundedParser(FlaskParser):
         return data
 
 
+# ---- wiring ---------------------------------------------------------------------------------------
+
 def install_converters(app) -> None:
     """Before any blueprint adds its routes: `<int:...>` ids are bounded to int4, dates to YEARS."""
     app.url_map.converters["int"] = IdConverter
@@ -139,10 +147,3 @@ def install_converters(app) -> None:
 def init_app(app) -> None:
     """After vmo.http's request id is set (its errors carry it): the text check."""
     app.before_request(refuse_unstorable_text)
-
-
-def id_field(**kwargs):
-    """An integer field naming a row by id: 1..INT4_MAX, so a huge number is a 422, not a database error."""
-    from marshmallow import fields, validate
-
-    return fields.Integer(validate=validate.Range(1, INT4_MAX), **kwargs)
