@@ -5,6 +5,7 @@ import re
 
 import pytest
 
+from tests.test_tablet_e2e import browser  # noqa: F401  (the Chromium fixture, skip rules included)
 from vmo.security import API_POLICY, TABLET_POLICY
 
 BASICS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY"}
@@ -139,3 +140,54 @@ def test_other_origins_get_no_cors_headers(client, app_config):
         answer = preflight(client, origin)
         assert answer.status_code != 204
         assert "Access-Control-Allow-Origin" not in answer.headers
+
+
+# ---- in a real browser: the pages still work under their policies --------------------------
+
+def _serve_from(client, extra_headers=None, rewrite_csp=None):
+    """A Playwright route handler answering from the Flask test client (no server needed)."""
+
+    def handle(route):
+        req = route.request
+        path = req.url.split("://", 1)[1].split("/", 1)[1]
+        response = client.open("/" + path, method=req.method, headers={**(extra_headers or {})},
+                               data=req.post_data_buffer)
+        headers = {k: v for k, v in response.headers.items() if k.lower() != "content-length"}
+        if rewrite_csp is not None:
+            headers["Content-Security-Policy"] = rewrite_csp(headers["Content-Security-Policy"])
+        route.fulfill(status=response.status_code, headers=headers, body=response.get_data())
+        response.close()
+
+    return handle
+
+
+CATCH_VIOLATIONS = ("window.__csp = []; document.addEventListener('securitypolicyviolation', "
+                    "e => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));")
+
+
+def _open(browser, client, path, **serve):
+    page = browser.new_page()
+    page.add_init_script(CATCH_VIOLATIONS)
+    page.route("http://vmo.test/**", _serve_from(client, **serve))
+    page.goto("http://vmo.test" + path)
+    return page
+
+
+@pytest.mark.slow
+def test_docs_and_report_render_under_their_policy_in_chromium(browser, client, factory):
+    docs = _open(browser, client, "/docs")
+    docs.wait_for_selector(".swagger-ui .info .title", timeout=20_000)
+    docs.wait_for_selector("#operations-tag-accounts", timeout=20_000)  # the spec was fetched and drawn
+    assert docs.evaluate("window.__csp") == []
+
+    headers = factory.headers(factory.staff("supervisor"))
+    report = _open(browser, client, "/api/v1/stats/report.html", extra_headers=headers)
+    background = "() => getComputedStyle(document.querySelector('header')).backgroundColor"
+    assert report.evaluate(background) == "rgb(11, 79, 138)"  # the page's stylesheet applied
+    assert report.evaluate("window.__csp") == []
+
+    # The check can fail: without the stylesheet's hash the browser refuses it and says so.
+    stripped = _open(browser, client, "/api/v1/stats/report.html", extra_headers=headers,
+                     rewrite_csp=lambda policy: re.sub(r" 'sha256-[^']+'", "", policy))
+    assert stripped.evaluate(background) != "rgb(11, 79, 138)"
+    assert any(v.startswith("style-src") for v in stripped.evaluate("window.__csp"))
