@@ -80,8 +80,9 @@ class AssignmentsSchema(Schema):
 class InspectionRecordSchema(Schema):
     """One inspection as logged on the tablet."""
 
-    client_id = fields.UUID(required=True, metadata={"description": "Made on the tablet (UUID); the record's identity"})
-    stop_id = id_field(required=True, strict=True)
+    client_id = fields.UUID(required=True, metadata={"description": "Made on the tablet (UUID); the record's identity",
+                                                     "example": "0b7f4a52-3c1e-4f0a-9d2b-6e8c1a5f7d30"})
+    stop_id = id_field(required=True, strict=True, metadata={"example": 1})
     plate = Plate(required=True, metadata={"example": "渝G12345"})
     vin = FrameNumber(load_default=None, allow_none=True, metadata={"description": "VIN or frame number"})
     odometer_km = fields.Integer(load_default=None, allow_none=True, strict=True,
@@ -93,7 +94,8 @@ class InspectionRecordSchema(Schema):
     defects = fields.List(fields.String(validate=validate.Length(1, 200)), load_default=list,
                           validate=validate.Length(0, 50), metadata={"example": ["左后视镜缺失"]})
     recorded_at = fields.AwareDateTime(required=True, validate=within_years,
-                                       metadata={"description": "The tablet's clock, with offset"})
+                                       metadata={"description": "The tablet's clock, with offset",
+                                                 "example": "2026-11-25T09:30:00+08:00"})
     lat = fields.Float(load_default=None, allow_none=True, validate=validate.Range(-90, 90))
     lon = fields.Float(load_default=None, allow_none=True, validate=validate.Range(-180, 180))
 

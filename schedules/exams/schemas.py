@@ -93,7 +93,8 @@ class ExamBookingCreateSchema(Schema):
 
 
 class ExamBookingChangeSchema(ExamBookingCreateSchema):
-    session_id = id_field(required=True, metadata={"description": "Another session of the same subject"})
+    session_id = id_field(required=True, metadata={"description": "Another session of the same subject",
+                                                    "example": 2})
 
 
 class ExamOutcomeSchema(Schema):

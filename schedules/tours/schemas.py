@@ -45,7 +45,8 @@ class TourStopCreateSchema(Schema):
     arrives_at = fields.AwareDateTime(required=True, metadata={"example": "2026-11-28T09:00:00+08:00"})
     departs_at = fields.AwareDateTime(required=True, metadata={"example": "2026-11-28T10:30:00+08:00"})
     capacity = fields.Integer(required=True, validate=validate.Range(1, 2000),
-                              metadata={"description": "Vehicles that can be inspected (and pre-registered)"})
+                              metadata={"description": "Vehicles that can be inspected (and pre-registered)",
+                                        "example": 30})
 
 
 class TourCreateSchema(Schema):
@@ -54,7 +55,8 @@ class TourCreateSchema(Schema):
     depot = fields.Nested(TourPointSchema, required=True, metadata={"description": "Where the tour starts and ends"})
     stops = fields.List(fields.Nested(TourStopCreateSchema), required=True, validate=validate.Length(1, 100))
     officers = fields.List(fields.String(validate=validate.Length(1, 64)), required=True,
-                           validate=validate.Length(1, 20), metadata={"description": "Usernames of officers"})
+                           validate=validate.Length(1, 20),
+                           metadata={"description": "Usernames of officers", "example": ["officer"]})
 
 
 class TourStopUpdateSchema(Schema):
@@ -182,7 +184,7 @@ CHECK_VALUES = ("pass", "fail", "n/a")
 
 
 class TourInspectionCreateSchema(Schema):
-    plate = Plate(required=True)
+    plate = Plate(required=True, metadata={"example": "渝G12345"})
     result = fields.String(required=True, validate=validate.OneOf(("pass", "fail")))
     defects = fields.List(fields.String(validate=validate.Length(1, 200)), load_default=list,
                           validate=validate.Length(0, 50), metadata={"example": ["后转向灯不亮"]})

@@ -7,8 +7,9 @@ USERNAME = validate.Regexp(r"^[A-Za-z0-9_.@-]{3,64}$", error="3-64 letters, digi
 
 
 class TokenRequestSchema(Schema):
-    username = fields.String(required=True, validate=validate.Length(1, 64))
-    password = fields.String(required=True, validate=validate.Length(1, 256), load_only=True)
+    username = fields.String(required=True, validate=validate.Length(1, 64), metadata={"example": "fengchang"})
+    password = fields.String(required=True, validate=validate.Length(1, 256), load_only=True,
+                             metadata={"example": "demo-pass-2026"})
 
 
 class TokenSchema(Schema):
@@ -18,9 +19,9 @@ class TokenSchema(Schema):
 
 
 class SignUpBase(Schema):
-    username = fields.String(required=True, validate=USERNAME)
+    username = fields.String(required=True, validate=USERNAME, metadata={"example": "nc-lanxin"})
     password = fields.String(required=True, load_only=True, validate=validate.Length(8, 256),
-                             metadata={"description": "At least 8 characters"})
+                             metadata={"description": "At least 8 characters", "example": "correct-horse-battery"})
     office = fields.String(load_default=None, validate=validate.Length(1, 40),
                            metadata={"description": "Office code; the deployment's default office if omitted"})
 
@@ -29,7 +30,7 @@ class CompanyCreateSchema(SignUpBase):
     name = fields.String(required=True, validate=validate.Length(1, 200), metadata={"example": "南川区丰昌汽车服务有限公司"})
     credit_code = fields.String(required=True, validate=validate.Length(18, 18),
                                 metadata={"description": "18-character unified social credit code (GB 32100)",
-                                          "example": "91500119MA5U3L6W6R"})
+                                          "example": "91500119MA5U3L6W6W"})
     contact_name = fields.String(required=True, validate=validate.Length(1, 120), metadata={"example": "李明"})
     contact_phone = fields.String(required=True, validate=validate.Length(5, 20), metadata={"example": "13800138000"})
 
@@ -48,7 +49,7 @@ class CompanySchema(Schema):
 class CandidateCreateSchema(SignUpBase):
     name = fields.String(required=True, validate=validate.Length(1, 120), metadata={"example": "王芳"})
     id_number = fields.String(required=True, validate=validate.Length(18, 18),
-                              metadata={"description": "18-digit resident ID (GB 11643)", "example": "500119199001011234"})
+                              metadata={"description": "18-digit resident ID (GB 11643)", "example": "500119199001011233"})
     phone = fields.String(required=True, validate=validate.Length(5, 20), metadata={"example": "13900139000"})
     license_class = fields.String(required=True, validate=validate.OneOf(LICENSE_CLASSES), metadata={"example": "C1"})
 
@@ -70,8 +71,9 @@ class CandidateSchema(Schema):
 
 
 class StaffCreateSchema(Schema):
-    username = fields.String(required=True, validate=USERNAME)
-    password = fields.String(required=True, load_only=True, validate=validate.Length(8, 256))
+    username = fields.String(required=True, validate=USERNAME, metadata={"example": "officer3"})
+    password = fields.String(required=True, load_only=True, validate=validate.Length(8, 256),
+                             metadata={"example": "correct-horse-battery"})
     role = fields.String(required=True, validate=validate.OneOf(STAFF_ROLES))
     display_name = fields.String(load_default=None, validate=validate.Length(1, 120))
     badge_number = fields.String(load_default=None, validate=validate.Length(1, 32))

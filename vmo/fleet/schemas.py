@@ -18,7 +18,7 @@ class VIN(fields.String):
 
 class VehicleCreateSchema(Schema):
     vin = VIN(required=True, metadata={"description": "17 characters, check digit in position 9",
-                                       "example": "LSVAU2180N2183294"})
+                                       "example": "LSVAU218XN2183294"})
     make = fields.String(required=True, validate=validate.Length(1, 80), metadata={"example": "长安"})
     model = fields.String(required=True, validate=validate.Length(1, 80), metadata={"example": "CS75 PLUS"})
     vehicle_type = fields.String(required=True, validate=validate.OneOf(VEHICLE_TYPES),
@@ -160,7 +160,8 @@ class DaySchema(Schema):
 
 class DayUpdateSchema(Schema):
     capacity = fields.Integer(required=True, validate=validate.Range(0, 10000),
-                              metadata={"description": "Vehicles the day can take, extra shifts included"})
+                              metadata={"description": "Vehicles the day can take, extra shifts included",
+                                        "example": 30})
     note = fields.String(load_default=None, validate=validate.Length(0, 200), metadata={"example": "加班至20:00"})
 
 

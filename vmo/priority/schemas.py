@@ -8,7 +8,7 @@ class PriorityBookingCreateSchema(Schema):
     name = fields.String(required=True, validate=validate.Length(1, 120), metadata={"example": "张桂英"})
     id_number = fields.String(required=True, validate=validate.Length(15, 20),
                               metadata={"description": "18-digit resident ID; for `elderly` the age (70+ on the "
-                                                       "day) is read from it", "example": "500119195201150021"})
+                                                       "day) is read from it", "example": "500119195201150029"})
     phone = fields.String(required=True, validate=validate.Length(5, 20), metadata={"example": "13983000002"})
     reason = fields.String(required=True, validate=validate.OneOf(REASONS),
                            metadata={"description": "pregnant, elderly (70 or over) or disabled"})
