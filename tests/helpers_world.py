@@ -23,17 +23,27 @@ STAFF = ("admin", "supervisor", "officer")
 ANY = ROLES
 PUBLIC = "public"  # no sign-in needed (a token is accepted and changes nothing)
 
+
+class Public(str):
+    """ACCESS for an operation open to everyone: equal to PUBLIC, and says why it may be."""
+
+    def __new__(cls, why: str):
+        value = super().__new__(cls, PUBLIC)
+        value.why = why
+        return value
+
+
 # (METHOD, path) -> roles allowed to call it (the contract; tests/test_ownership_walk.py holds the server to it).
 # Every operation of the OpenAPI document must be here.
 ACCESS = {
-    ("POST", "/api/v1/auth/token"): PUBLIC,
+    ("POST", "/api/v1/auth/token"): Public("signing in is how a token is got"),
     ("POST", "/api/v1/auth/logout"): ANY,
     ("GET", "/api/v1/me"): ANY,
-    ("POST", "/api/v1/companies"): PUBLIC,
-    ("POST", "/api/v1/candidates"): PUBLIC,
+    ("POST", "/api/v1/companies"): Public("public sign-up"),
+    ("POST", "/api/v1/candidates"): Public("public sign-up"),
     ("GET", "/api/v1/staff"): STAFF,
     ("POST", "/api/v1/staff"): ("admin",),
-    ("GET", "/api/v1/offices"): PUBLIC,
+    ("GET", "/api/v1/offices"): Public("sign-up names an office: the list of offices is public"),
     ("GET", "/api/v1/audit"): STAFF,
     ("GET", "/api/v1/fleet/batches"): (*STAFF, "company"),
     ("POST", "/api/v1/fleet/batches"): ("company",),
@@ -44,28 +54,30 @@ ACCESS = {
     ("GET", "/api/v1/fleet/vehicles/{vin}"): (*STAFF, "company"),
     ("POST", "/api/v1/fleet/vehicles/{vin}/inspection"): ("officer",),
     ("POST", "/api/v1/fleet/vehicles/{vin}/registration"): ("officer",),
-    ("GET", "/api/v1/green-channel/days"): PUBLIC,
-    ("GET", "/api/v1/green-channel/days/{date}"): PUBLIC,
+    ("GET", "/api/v1/green-channel/days"): Public("open days and free places are public, to choose a day"),
+    ("GET", "/api/v1/green-channel/days/{date}"): Public("as the list of days"),
     ("PUT", "/api/v1/green-channel/days/{date}"): ("officer",),
     ("GET", "/api/v1/townships"): STAFF,
     ("GET", "/api/v1/motorcycles/{plate}"): STAFF,
     ("GET", "/api/v1/sms/outbox"): STAFF,
     ("GET", "/api/v1/sms/outbox/summary"): STAFF,
-    ("POST", "/api/v1/sms/inbound"): PUBLIC,
+    ("POST", "/api/v1/sms/inbound"): Public("the SMS gateway signs with HMAC instead of a token"),
     ("GET", "/api/v1/escalations"): STAFF,
     ("GET", "/api/v1/escalations/{escalation_id}"): STAFF,
     ("POST", "/api/v1/escalations/{escalation_id}/resolve"): ("supervisor", "officer"),
-    ("POST", "/api/v1/green-channel/priority-bookings"): PUBLIC,
-    ("GET", "/api/v1/green-channel/priority-bookings/{reference}"): PUBLIC,
-    ("DELETE", "/api/v1/green-channel/priority-bookings/{reference}"): PUBLIC,
+    ("POST", "/api/v1/green-channel/priority-bookings"):
+        Public("elderly, pregnant and disabled people book without an account"),
+    ("GET", "/api/v1/green-channel/priority-bookings/{reference}"): Public("the reference is the ticket"),
+    ("DELETE", "/api/v1/green-channel/priority-bookings/{reference}"): Public("the reference is the ticket"),
     ("GET", "/api/v1/green-channel/days/{date}/queue"): STAFF,
     ("GET", "/api/v1/stats"): STAFF,
     ("GET", "/api/v1/stats/report.html"): ("supervisor", "admin"),
-    ("GET", "/api/v1/test-sessions"): PUBLIC,
+    ("GET", "/api/v1/test-sessions"): Public("the sessions on offer are public"),
     ("POST", "/api/v1/test-sessions"): STAFF,
-    ("GET", "/api/v1/test-sessions/{session_id}"): PUBLIC,
+    ("GET", "/api/v1/test-sessions/{session_id}"): Public("as the list of sessions"),
     ("POST", "/api/v1/test-sessions/{session_id}/bookings"): ("candidate",),
-    ("GET", "/api/v1/test-sessions/{session_id}/draw"): PUBLIC,
+    ("GET", "/api/v1/test-sessions/{session_id}/draw"):
+        Public("a ballot's seed and outcome are public so anyone can recompute it"),
     ("POST", "/api/v1/test-sessions/{session_id}/draw"): STAFF,
     ("GET", "/api/v1/bookings"): (*STAFF, "candidate"),
     ("GET", "/api/v1/bookings/{booking_id}"): (*STAFF, "candidate"),
@@ -73,8 +85,9 @@ ACCESS = {
     ("POST", "/api/v1/bookings/{booking_id}/change"): ("candidate",),
     ("POST", "/api/v1/bookings/{booking_id}/outcome"): STAFF,
     ("GET", "/api/v1/bookings/{booking_id}/calendar.ics"): (*STAFF, "candidate"),
-    ("GET", "/api/v1/calendars/test-sessions.ics"): PUBLIC,
-    ("GET", "/api/v1/calendars/candidates/{secret}.ics"): PUBLIC,
+    ("GET", "/api/v1/calendars/test-sessions.ics"): Public("public calendar feed (calendar apps send no token)"),
+    ("GET", "/api/v1/calendars/candidates/{secret}.ics"):
+        Public("the secret address is the credential (calendar apps send no token)"),
     ("POST", "/api/v1/me/calendar-secret"): ("candidate",),
     ("GET", "/api/v1/me/exam-progress"): ("candidate",),
     ("GET", "/api/v1/candidates/{candidate_id}/exam-progress"): STAFF,
@@ -88,10 +101,11 @@ ACCESS = {
     ("POST", "/api/v1/tours/{tour_id}/cancel"): STAFF,
     ("GET", "/api/v1/tours/{tour_id}/report"): STAFF,
     ("GET", "/api/v1/tours/{tour_id}/stops/{stop_id}/registrations"): STAFF,
-    ("POST", "/api/v1/tours/{tour_id}/stops/{stop_id}/registrations"): PUBLIC,
+    ("POST", "/api/v1/tours/{tour_id}/stops/{stop_id}/registrations"):
+        Public("motorcycle owners pre-register without an account"),
     ("POST", "/api/v1/tours/{tour_id}/stops/{stop_id}/inspections"): STAFF,
-    ("GET", "/api/v1/tour-stops"): PUBLIC,
-    ("GET", "/api/v1/calendars/townships/{township}.ics"): PUBLIC,
+    ("GET", "/api/v1/tour-stops"): Public("published stops are public, to choose where to pre-register"),
+    ("GET", "/api/v1/calendars/townships/{township}.ics"): Public("public calendar feed of a township's stops"),
     ("GET", "/api/v1/mobile/assignments"): ("officer",),
     ("POST", "/api/v1/mobile/inspections/sync"): ("officer",),
     ("GET", "/api/v1/mobile/inspections/{client_id}"): STAFF,

@@ -38,6 +38,8 @@ CHECKS = [not_a_server_error, status_code_conformance, response_schema_conforman
 POSITIVE = int(os.environ.get("VMO_FUZZ_EXAMPLES", 20))
 NEGATIVE = max(POSITIVE // 2, 1)
 EXAMPLES = 6  # each example, sent with the roles allowed (and without a token)
+# VMO_FUZZ_EXPLORE=1: new random data each run, to look for more than the fixed run finds.
+EXPLORE = os.environ.get("VMO_FUZZ_EXPLORE") == "1"
 # The whole run must stay well inside `make test` (about 45 s on a 2-core machine).
 BUDGET_SECONDS = 240
 
@@ -70,7 +72,7 @@ def _run_operation(operation, strategy, label, examples, world, failures):
     real = path_values(world.a)
     tokens = {role: world.a.headers[role] for role in ROLES}
 
-    @settings(max_examples=examples, deadline=None, derandomize=True, database=None,
+    @settings(max_examples=examples, deadline=None, derandomize=not EXPLORE, database=None,
               phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))
     @given(case=strategy, role=st.sampled_from(roles), use_real=st.booleans())
     def fuzz(case, role, use_real):
