@@ -62,6 +62,7 @@ def test_request_id_is_echoed_or_made_up(client):
         assert len(response.headers["X-Request-ID"]) == 32
 
 
+@pytest.mark.own_app
 def test_unexpected_exception_is_a_json_500_logged_with_the_request_id(app, caplog):
     @app.route("/api/v1/test-boom")
     def boom():

@@ -32,6 +32,7 @@ def logs(caplog):
     logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
 
 
+@pytest.mark.own_app
 def test_no_token_password_or_secret_in_the_logs(app, client, factory, logs):
     @app.post("/api/v1/test-only/boom")
     def boom():
