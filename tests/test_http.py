@@ -241,3 +241,12 @@ def test_answers_keep_the_schemas_field_order(client):
     """JSON_SORT_KEYS = False (the default) is in force: an error reads code, status, message."""
     text = client.get("/api/v1/no-such-thing").get_data(as_text=True)
     assert text.index('"code"') < text.index('"status"') < text.index('"message"')
+
+
+@pytest.mark.parametrize("path", ["/tablet/", "/api/v1/calendars/test-sessions.ics"])
+def test_the_app_leaves_the_date_header_to_the_server(client, factory, path):
+    """make_conditional adds Date and so does every WSGI server: the app must not, or clients see two."""
+    factory.office  # noqa: B018
+    response = client.get(path)
+    assert response.status_code == 200 and response.headers.get("ETag")
+    assert response.headers.get_all("Date") == []

@@ -80,6 +80,9 @@ def _begin_request():
 
 def _end_request(response):
     response.headers["X-Request-ID"] = g.get("request_id", "")
+    # Werkzeug's make_conditional (ETag answers) sets Date, and every WSGI server (gunicorn, the dev
+    # server) adds its own: two Date headers. The server's is the one to keep.
+    response.headers.pop("Date", None)
     return response
 
 
