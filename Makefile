@@ -38,6 +38,7 @@ browser: ## install Debian's Chromium for the tablet's browser tests if missing 
 	@if [ ! -x /usr/bin/chromium ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	  echo "installing Debian's chromium for the tablet's browser tests"; \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-wqy-zenhei >/dev/null 2>&1 \
+	    || { apt-get update -q >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-wqy-zenhei >/dev/null 2>&1; } \
 	    || echo "could not install chromium: the browser tests will be skipped (set VMO_REQUIRE_BROWSER=1 to fail)"; \
 	fi
 
