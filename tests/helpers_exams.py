@@ -68,7 +68,7 @@ def bulk_candidates(app, office_code: str, count: int, license_class: str = "C1"
         office_id = _office_id(office_code)
         # Any string works as a hash for accounts that never sign in with a password.
         users = [{"office_id": office_id, "username": f"bulk-{tag}-{i}", "password_hash": "!bulk", "role": "candidate",
-                  "display_name": f"考生{i}", "active": True, "failed_logins": 0, "created_at": created_at}
+                  "display_name": f"考生{i}", "active": True, "created_at": created_at}
                  for i in range(count)]
         db.session.execute(insert(User), users)
         user_ids = dict(db.session.execute(select(User.username, User.id)

@@ -1,7 +1,7 @@
 """Tables for users, bearer tokens, companies and candidates."""
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Integer, String
+from sqlalchemy import Boolean, Date, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from vmo.extensions import db
@@ -24,8 +24,6 @@ class User(db.Model):
     badge_number: Mapped[str | None] = mapped_column(String(32))
     supervisor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     office = relationship("Office")
