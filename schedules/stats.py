@@ -11,7 +11,8 @@ from marshmallow import Schema, fields
 from sqlalchemy import and_, case, func, select
 
 from schedules.exams.models import ExamBooking, ExamSession
-from schedules.tours.models import StopRegistration, Tour, TourInspection, TourStop
+from schedules.tours import reports
+from schedules.tours.models import Tour
 from vmo.booking.models import Slot
 from vmo.extensions import db
 from vmo.stats.services import as_date, count_if, rate
@@ -119,50 +120,6 @@ def driving_tests(office_id: int, start: date, end: date) -> dict:
 
 # ---- tours -------------------------------------------------------------------------------
 
-def _tours_in(office_id: int, start: date, end: date):
-    return and_(Tour.office_id == office_id, Tour.date >= start, Tour.date <= end)
-
-
-def _held(office_id: int, start: date, end: date):
-    return and_(_tours_in(office_id, start, end), Tour.status == "published")
-
-
-def _last_inspections(office_id: int, start: date, end: date):
-    """Per vehicle inspected at a stop of a tour held, its last inspection (ROW_NUMBER() = 1)."""
-    last_first = func.row_number().over(
-        partition_by=(TourInspection.tour_id, TourInspection.stop_id, TourInspection.plate),
-        order_by=(TourInspection.recorded_at.desc(), TourInspection.id.desc())).label("rank")
-    ranked = (select(TourInspection.tour_id, TourInspection.result, TourInspection.walk_in, last_first)
-              .join(Tour, Tour.id == TourInspection.tour_id)
-              .where(TourInspection.office_id == office_id, _held(office_id, start, end)).subquery())
-    return select(ranked.c.tour_id, ranked.c.result, ranked.c.walk_in).where(ranked.c.rank == 1).subquery()
-
-
-def tour_figures(office_id: int, start: date, end: date) -> dict:
-    published = Tour.status == "published"
-    held, cancelled, drafts, distance = db.session.execute(
-        select(count_if(published), count_if(Tour.status == "cancelled"), count_if(Tour.status == "draft"),
-               func.coalesce(func.sum(case((published, Tour.distance_km), else_=0)), 0))
-        .where(_tours_in(office_id, start, end))
-    ).one()
-    stops, capacity = db.session.execute(
-        select(func.count(TourStop.id), func.coalesce(func.sum(Slot.capacity), 0))
-        .select_from(TourStop).join(Tour, Tour.id == TourStop.tour_id).join(Slot, Slot.id == TourStop.slot_id)
-        .where(_held(office_id, start, end), TourStop.status == "scheduled")
-    ).one()
-    registered = db.session.scalar(
-        select(func.count(StopRegistration.id)).join(Tour, Tour.id == StopRegistration.tour_id)
-        .where(_held(office_id, start, end), StopRegistration.status != "cancelled"))
-    last = _last_inspections(office_id, start, end)
-    inspected, passed, walk_ins = (int(v) for v in db.session.execute(
-        select(func.count(), count_if(last.c.result == "pass"), count_if(last.c.walk_in.is_(True)))
-        .select_from(last)).one())
-    return {"tours": int(held), "cancelled_tours": int(cancelled), "draft_tours": int(drafts),
-            "stops": stops, "capacity": int(capacity), "vehicles_registered": registered,
-            "vehicles_inspected": inspected, "passed": passed, "failed": inspected - passed, "walk_ins": walk_ins,
-            "pass_rate": rate(passed, inspected), "distance_km": round(float(distance), 3)}
-
-
 def _short(name: str, keep: int = 5) -> str:
     # Chart labels sit in a narrow column; the date and the name's start tell tours apart.
     return name if len(name) <= keep else name[:keep - 1] + "…"
@@ -170,19 +127,19 @@ def _short(name: str, keep: int = 5) -> str:
 
 def inspected_per_tour(office_id: int, start: date, end: date) -> list[dict]:
     """Vehicles inspected on each tour held, in date order (tours with none included)."""
-    last = _last_inspections(office_id, start, end)
+    last = reports.last_inspections(office_id, start, end)
     per_tour = select(last.c.tour_id, func.count().label("vehicles")).group_by(last.c.tour_id).subquery()
     rows = db.session.execute(
         select(Tour.date, Tour.name, func.coalesce(per_tour.c.vehicles, 0))
         .outerjoin(per_tour, per_tour.c.tour_id == Tour.id)
-        .where(_held(office_id, start, end)).order_by(Tour.date, Tour.id)
+        .where(reports.held(office_id, start, end)).order_by(Tour.date, Tour.id)
     ).all()
     return [{"label": f"{as_date(day):%m-%d} {_short(name)}", "value": int(n)} for day, name, n in rows]
 
 
 def tours(office_id: int, start: date, end: date) -> dict:
     """Provider: the `tours` section and the "vehicles inspected per tour" chart."""
-    return {TOURS: tour_figures(office_id, start, end),
+    return {TOURS: reports.season_figures(office_id, start, end),
             "charts": [{"id": "vehicles_inspected_per_tour", "title": "下乡检验车辆（按巡回） Vehicles inspected per tour",
                         "unit": "", "points": inspected_per_tour(office_id, start, end)}]}
 

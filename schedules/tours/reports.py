@@ -3,42 +3,44 @@ import csv
 import io
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, case, func, select
 
 from schedules.tours.models import StopRegistration, Tour, TourInspection, TourStop
 from schedules.tours.services import get_tour
 from vmo.accounts.models import User
+from vmo.booking.models import Slot
 from vmo.errors import RuleViolation
 from vmo.extensions import db
+from vmo.stats.services import count_if, rate
 
 STOP_COLUMNS = ("stop_id", "position", "township", "venue", "arrives_at", "departs_at", "status", "capacity",
                 "registered", "inspected", "passed", "failed", "walk_ins", "no_shows", "clock_skew")
 
 
-def _outcomes(tour_ids: list[int]) -> dict[tuple[int, int], dict]:
-    """Per (tour, stop): vehicles inspected, passed, failed, walk-ins and clock-skew flags.
+def ranked_inspections(*where):
+    """Inspections (with their tour) ranked per vehicle and stop, latest first: `rank == 1` is each
+    vehicle's last inspection there, so a vehicle inspected twice (failed, fixed, passed) counts once,
+    with its last result. One definition for the tour report, the season report and /stats."""
+    last_first = func.row_number().over(
+        partition_by=(TourInspection.tour_id, TourInspection.stop_id, TourInspection.plate),
+        order_by=(TourInspection.recorded_at.desc(), TourInspection.id.desc())).label("rank")
+    return (select(TourInspection.tour_id, TourInspection.stop_id, TourInspection.result, TourInspection.walk_in,
+                   TourInspection.clock_skew, last_first)
+            .join(Tour, Tour.id == TourInspection.tour_id).where(*where).subquery())
 
-    A vehicle inspected twice (failed, fixed, passed) counts once, with its last result.
-    """
+
+def _outcomes(tour_ids: list[int]) -> dict[tuple[int, int], dict]:
+    """Per (tour, stop), in one aggregate: vehicles inspected, passed, failed, walk-ins, clock-skew flags."""
+    ranked = ranked_inspections(TourInspection.tour_id.in_(tour_ids))
+    last = ranked.c.rank == 1
     rows = db.session.execute(
-        select(TourInspection.tour_id, TourInspection.stop_id, TourInspection.plate, TourInspection.result,
-               TourInspection.walk_in, TourInspection.clock_skew)
-        .where(TourInspection.tour_id.in_(tour_ids)).order_by(TourInspection.recorded_at, TourInspection.id)
+        select(ranked.c.tour_id, ranked.c.stop_id, count_if(last), count_if(and_(last, ranked.c.result == "pass")),
+               count_if(and_(last, ranked.c.walk_in.is_(True))), count_if(ranked.c.clock_skew.is_(True)))
+        .group_by(ranked.c.tour_id, ranked.c.stop_id)
     ).all()
-    last: dict[tuple[int, int, str], tuple[str, bool]] = {}
-    skew: dict[tuple[int, int], int] = {}
-    for tour_id, stop_id, plate, result, walk_in, clock_skew in rows:
-        last[(tour_id, stop_id, plate)] = (result, walk_in)
-        skew[(tour_id, stop_id)] = skew.get((tour_id, stop_id), 0) + bool(clock_skew)
-    out: dict[tuple[int, int], dict] = {}
-    for (tour_id, stop_id, _plate), (result, walk_in) in last.items():
-        counts = out.setdefault((tour_id, stop_id), {"inspected": 0, "passed": 0, "failed": 0, "walk_ins": 0})
-        counts["inspected"] += 1
-        counts["passed" if result == "pass" else "failed"] += 1
-        counts["walk_ins"] += bool(walk_in)
-    for key, flagged in skew.items():
-        out.setdefault(key, {"inspected": 0, "passed": 0, "failed": 0, "walk_ins": 0})["clock_skew"] = flagged
-    return out
+    return {(tour_id, stop_id): {"inspected": int(n), "passed": int(passed), "failed": int(n) - int(passed),
+                                 "walk_ins": int(walk_ins), "clock_skew": int(skew)}
+            for tour_id, stop_id, n, passed, walk_ins, skew in rows}
 
 
 def tour_report(user: User, tour_id: int) -> dict:
@@ -84,26 +86,50 @@ def tour_report_csv(report: dict) -> str:
     return buffer.getvalue()
 
 
+def _tours_in(office_id: int, start: date, end: date):
+    return and_(Tour.office_id == office_id, Tour.date >= start, Tour.date <= end)
+
+
+def held(office_id: int, start: date, end: date):
+    """Tours held between two local dates: published (a cancelled or draft tour did not happen)."""
+    return and_(_tours_in(office_id, start, end), Tour.status == "published")
+
+
+def last_inspections(office_id: int, start: date, end: date):
+    """Each vehicle's last inspection at each stop of the tours held in the period."""
+    ranked = ranked_inspections(TourInspection.office_id == office_id, held(office_id, start, end))
+    return select(ranked.c.tour_id, ranked.c.result, ranked.c.walk_in).where(ranked.c.rank == 1).subquery()
+
+
+def season_figures(office_id: int, start: date, end: date) -> dict:
+    """Tours, stops, registrations and vehicles inspected between two local dates, by SQL aggregates."""
+    published = Tour.status == "published"
+    tours, cancelled, drafts, distance = db.session.execute(
+        select(count_if(published), count_if(Tour.status == "cancelled"), count_if(Tour.status == "draft"),
+               func.coalesce(func.sum(case((published, Tour.distance_km), else_=0)), 0))
+        .where(_tours_in(office_id, start, end))
+    ).one()
+    stops, capacity = db.session.execute(
+        select(func.count(TourStop.id), func.coalesce(func.sum(Slot.capacity), 0))
+        .select_from(TourStop).join(Tour, Tour.id == TourStop.tour_id).join(Slot, Slot.id == TourStop.slot_id)
+        .where(held(office_id, start, end), TourStop.status == "scheduled")
+    ).one()
+    registered = db.session.scalar(
+        select(func.count(StopRegistration.id)).join(Tour, Tour.id == StopRegistration.tour_id)
+        .where(held(office_id, start, end), StopRegistration.status != "cancelled"))
+    last = last_inspections(office_id, start, end)
+    inspected, passed, walk_ins = (int(v) for v in db.session.execute(
+        select(func.count(), count_if(last.c.result == "pass"), count_if(last.c.walk_in.is_(True)))
+        .select_from(last)).one())
+    return {"tours": int(tours), "cancelled_tours": int(cancelled), "draft_tours": int(drafts),
+            "stops": stops, "capacity": int(capacity), "vehicles_registered": registered,
+            "vehicles_inspected": inspected, "passed": passed, "failed": inspected - passed, "walk_ins": walk_ins,
+            "pass_rate": rate(passed, inspected), "distance_km": round(float(distance), 3)}
+
+
 def season_report(user: User, start: date, end: date) -> dict:
     """Tours held (published, not cancelled) between two dates: stops, vehicles inspected, pass rate."""
     if end < start:
         raise RuleViolation("'to' is before 'from'", errors={"query": {"to": ["before from"]}})
-    tours = list(db.session.scalars(select(Tour).where(Tour.office_id == user.office_id, Tour.date >= start,
-                                                       Tour.date <= end)))
-    held = [t for t in tours if t.status == "published"]
-    ids = [t.id for t in held]
-    outcomes = _outcomes(ids) if ids else {}
-    stops = db.session.scalar(select(func.count()).select_from(TourStop).where(
-        TourStop.tour_id.in_(ids), TourStop.status == "scheduled")) if ids else 0
-    registered = db.session.scalar(select(func.count()).select_from(StopRegistration).where(
-        StopRegistration.tour_id.in_(ids), StopRegistration.status != "cancelled")) if ids else 0
-    inspected = sum(c["inspected"] for c in outcomes.values())
-    passed = sum(c["passed"] for c in outcomes.values())
-    return {
-        "from": start, "to": end, "tours": len(held),
-        "cancelled_tours": sum(1 for t in tours if t.status == "cancelled"),
-        "stops": stops, "registered": registered, "vehicles_inspected": inspected, "passed": passed,
-        "failed": inspected - passed, "walk_ins": sum(c["walk_ins"] for c in outcomes.values()),
-        "pass_rate": round(passed / inspected, 4) if inspected else None,
-        "distance_km": round(sum(t.distance_km or 0 for t in held), 3),
-    }
+    figures = season_figures(user.office_id, start, end)
+    return {"from": start, "to": end, **figures, "registered": figures["vehicles_registered"]}
