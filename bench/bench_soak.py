@@ -30,6 +30,7 @@ import random
 import re
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -548,16 +549,25 @@ def _run(args, url: str) -> int:
         stop.set()
         for thread in senders:
             thread.join()
+        server_log = server.log()
     final = tally()
     drained = final_drain(url, final)
     sends = backend.sent + drained
     checks = invariants(app, world, shared.synclog, sends)
     common.dispose(app)
     common.dispose(sender_app)
-    return report(args, wall, tallies, checks, drained)
+    return report(args, wall, tallies, checks, drained, server_log)
 
 
-def report(args, wall: float, tallies: list[Tally], checks, drained: Counter) -> int:
+def _keep_server_log(text: str) -> str:
+    """Keep gunicorn's log of a failed run (its tracebacks carry the request ids of the 5xx) and say where."""
+    fd, path = tempfile.mkstemp(prefix="vmo-soak-server-", suffix=".log")
+    with os.fdopen(fd, "w") as out:
+        out.write(text)
+    return path
+
+
+def report(args, wall: float, tallies: list[Tally], checks, drained: Counter, server_log: str = "") -> int:
     merged = defaultdict(list)
     notes = Counter()
     problems = []
@@ -598,6 +608,8 @@ def report(args, wall: float, tallies: list[Tally], checks, drained: Counter) ->
     print(f"{'invariant':<52}{'result':<8}figures")
     for name, figure, ok in checks:
         print(f"{name:<52}{'ok' if ok else 'FAILED':<8}{figure}")
+    if problems or total["errors"]:
+        print(f"  the server's log (tracebacks by request id): {_keep_server_log(server_log)}", file=sys.stderr)
     for problem in problems[:20]:
         print(f"  problem: {problem}", file=sys.stderr)
     if len(problems) > 20:
