@@ -207,11 +207,20 @@ def _place(session: ExamSession, now: datetime, waitlist_if_full: bool) -> tuple
     """Take a seat (or a place in the ballot or on the waiting list); returns (status, queue position)."""
     if session.allocation == "ballot" and session.drawn_at is None:
         return "applied", None
-    if booking.try_take(session.slot_id):
-        return "confirmed", None
     if not waitlist_if_full:
+        if booking.try_take(session.slot_id):
+            return "confirmed", None
         raise Conflict(f"no seat is left in session {session.id}; send {{\"waitlist_if_full\": true}} "
                        "to join its waiting list", seats_left=0)
+    # Joining the waiting list takes the session lock next. On PostgreSQL a refused conditional UPDATE
+    # can still hold the slot row (a row changed under it is locked before the recheck refuses it), and
+    # holding it while waiting for the session deadlocks with a cancel, which locks session then slot
+    # (seen in the soak). So the first try runs in a savepoint whose rollback lets go of that row.
+    first_try = db.session.begin_nested()
+    if booking.try_take(session.slot_id):
+        first_try.commit()
+        return "confirmed", None
+    first_try.rollback()
     lock_sessions(session.id)
     # A seat freed while we were refused goes to whoever is first; we may be first.
     if booking.try_take(session.slot_id):
