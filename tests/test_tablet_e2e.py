@@ -20,6 +20,7 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 ARTIFACTS = REPO / "tests" / "artifacts"
 PLATES = ["渝G10001", "渝G10002", "渝G10003"]
 WALK_IN = "渝G20001"
+SQUARE = (29.158021, 107.099534)  # the township square, as the tablet's GPS reports it
 BAD_VIN = "渝G20002"  # logged with a frame number the server refuses: rejected, with the reason
 TIMEOUT_MS = 20_000
 
@@ -108,7 +109,8 @@ def test_tablet_offline_inspections_sync_exactly_once_and_show_a_conflict(app, f
     env = {"VMO_FROZEN_NOW": FROZEN_NOW, "VMO_PHOTO_DIR": str(photo_dir), "VMO_SECRET_KEY": "e2e"}
     with live_server(database_url, workers=2, threads=4, env=env) as server:
         context = browser.new_context(viewport={"width": 800, "height": 1280}, locale="zh-CN", has_touch=True,
-                                      service_workers="allow", timezone_id="UTC")
+                                      service_workers="allow", timezone_id="UTC", permissions=["geolocation"],
+                                      geolocation={"latitude": SQUARE[0], "longitude": SQUARE[1]})
         page = context.new_page()
         console = []
         page.on("console", lambda msg: console.append(f"{msg.type}: {msg.text}"))
@@ -242,6 +244,8 @@ def test_tablet_offline_inspections_sync_exactly_once_and_show_a_conflict(app, f
     assert failed.checklist["mirrors"] == "fail" and failed.defects == ["左后视镜缺失"]
     assert set(failed.checklist) == set(CHECKS)
     assert all(r.odometer_km == 12345 and r.device_id.startswith("tablet-") for r in tablet_rows)
+    # Where each was done, from the tablet's GPS (given offline too).
+    assert all((r.lat, r.lon) == SQUARE for r in tablet_rows)
 
     from mobile_api.models import InspectionPhoto
     from vmo.extensions import db

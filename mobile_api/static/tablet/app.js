@@ -369,7 +369,21 @@ async function stopView(stopId) {
       : h("p", { className: "muted" }, t("no_records")));
 }
 
+/** The tablet's last known position: GPS needs no signal, so it is there offline too. Null until the
+ * browser gives one, or for good if the officer refuses; a record never waits for it. */
+let lastFix = null;
+let watching = false;
+function watchPosition() {
+  if (watching || !("geolocation" in navigator)) return;
+  watching = true;
+  const round = (degrees) => Math.round(degrees * 1e6) / 1e6;
+  navigator.geolocation.watchPosition(
+    (pos) => { lastFix = { lat: round(pos.coords.latitude), lon: round(pos.coords.longitude) }; },
+    () => {}, { enableHighAccuracy: true, maximumAge: 5 * 60 * 1000, timeout: 30 * 1000 });
+}
+
 async function inspectView(stopId, platePart) {
+  watchPosition();
   const found = await findStop(stopId);
   if (!found) {
     location.hash = "";
@@ -470,7 +484,7 @@ async function inspectView(stopId, platePart) {
       client_id: clientId, stop_id: stopId, plate: plateValue, vin: vinInput.value.trim().toUpperCase() || null,
       odometer_km: odometer ? Number(odometer) : null, checklist: { ...form.checks }, result: form.result,
       defects: defectsInput.value.split("\n").map((line) => line.trim()).filter(Boolean),
-      recorded_at: new Date().toISOString(), lat: null, lon: null,
+      recorded_at: new Date().toISOString(), lat: lastFix ? lastFix.lat : null, lon: lastFix ? lastFix.lon : null,
       walk_in: !registered, state: "queued", answer: null, created_at: new Date().toISOString(),
       officer: await kvGet("username"), // synced only under this officer's sign-in
     };
