@@ -17,7 +17,7 @@ from schedules.exams.models import ExamBooking, ExamSession
 from schedules.exams.services import session_words
 from schedules.exams.settings import ExamSettings
 from schedules.tours.models import StopRegistration, Tour, TourStop
-from schedules.tours.services import local_hm
+from schedules.tours.services import local_hm, place_name
 from vmo.accounts.models import Candidate
 from vmo.errors import RuleViolation
 from vmo.extensions import db
@@ -70,11 +70,6 @@ def _exam_texts(office: Office, day: date, now: datetime, settings: ExamSettings
     return texts
 
 
-def _place(township: str, venue: str) -> str:
-    # Venues are often named after their township ("大观镇人民政府前坝子"): say it once.
-    return venue if venue.startswith(township) else f"{township}{venue}"
-
-
 def _tour_texts(office: Office, day: date, now: datetime) -> list[dict]:
     rows = db.session.execute(
         select(StopRegistration.id, StopRegistration.phone, StopRegistration.plate, TourStop.township,
@@ -89,8 +84,8 @@ def _tour_texts(office: Office, day: date, now: datetime) -> list[dict]:
     return [{
         "office_id": office.id, "phone": phone, "kind": "tour_reminder", "key": f"reminder:tour-registration:{reg_id}",
         "body": (f"【{office.name}】提醒：流动车管所{day:%m月%d日} {local_hm(arrives, zone)}-{local_hm(departs, zone)}"
-                 f"在{_place(township, venue)}检验摩托车，您的{plate}已预约，请带行驶证和身份证。"
-                 f"如不能前来，请联系{_contact(office)}取消预约。"),
+                 f"在{place_name(township, venue)}检验摩托车，您的{plate}已预约，请带行驶证和身份证。"
+                 f"如不能前来，请用预约短信中的取消码取消，或联系{_contact(office)}。"),
         "subject_type": "tour_registration", "subject_id": reg_id, "created_at": now,
     } for reg_id, phone, plate, township, venue, arrives, departs in rows]
 

@@ -103,6 +103,8 @@ ACCESS = {
     ("GET", "/api/v1/tours/{tour_id}/stops/{stop_id}/registrations"): STAFF,
     ("POST", "/api/v1/tours/{tour_id}/stops/{stop_id}/registrations"):
         Public("motorcycle owners pre-register without an account"),
+    ("POST", "/api/v1/tours/{tour_id}/stops/{stop_id}/registrations/{registration_id}/cancel"):
+        Public("the owner cancels with the code they were given (staff of the office without one)"),
     ("POST", "/api/v1/tours/{tour_id}/stops/{stop_id}/inspections"): STAFF,
     ("GET", "/api/v1/tour-stops"): Public("published stops are public, to choose where to pre-register"),
     ("GET", "/api/v1/calendars/townships/{township}.ics"): Public("public calendar feed of a township's stops"),
@@ -179,6 +181,9 @@ def build_side(app, client, factory, side: str, n: int) -> SimpleNamespace:
     s.tour_id, s.stop_id = s.tour["id"], s.tour["stops"][0]["id"]
     s.township = s.tour["stops"][0]["township"]
     tours.publish(client, s.officer_headers, s.tour_id)
+    registration = _ok(client.post(f"/api/v1/tours/{s.tour_id}/stops/{s.stop_id}/registrations",
+                                   json={"plate": f"渝G{n}2345", "owner_name": f"{tag}车主", "phone": "13800138002"}), 201)
+    s.registration_id, s.cancel_code = registration["id"], registration["cancel_code"]
     # ... and today's published tour (written to the tables) with a registration, synced inspection and photo.
     plate = f"渝G{n}0001"
     today = mobile.make_tour(app, [s.officer.id], office=code, name=f"{tag}今日巡检",
@@ -220,7 +225,7 @@ def path_values(side: SimpleNamespace) -> dict:
             "escalation_id": side.escalation_id, "reference": side.reference, "session_id": side.session_id,
             "booking_id": side.booking_id, "secret": side.secret, "candidate_id": side.candidate_id,
             "tour_id": side.tour_id, "stop_id": side.stop_id, "township": side.township,
-            "client_id": side.client_id, "sha256": side.sha256}
+            "client_id": side.client_id, "sha256": side.sha256, "registration_id": side.registration_id}
 
 
 def bodies(w, side) -> dict:
@@ -244,6 +249,7 @@ def bodies(w, side) -> dict:
         ("POST", "/api/v1/tours/{tour_id}/cancel"): {"reason": "暴雨"},
         ("POST", "/api/v1/tours/{tour_id}/stops/{stop_id}/registrations"):
             {"plate": "渝G99999", "owner_name": "张三", "phone": "13800138009"},
+        ("POST", "/api/v1/tours/{tour_id}/stops/{stop_id}/registrations/{registration_id}/cancel"): {"code": side.cancel_code},
         ("POST", "/api/v1/tours/{tour_id}/stops/{stop_id}/inspections"): {"plate": "渝G99998", "result": "pass"},
         ("POST", "/api/v1/mobile/inspections/sync"): mobile.envelope([rec]),
         ("POST", "/api/v1/test-sessions"): exams.session_body(),

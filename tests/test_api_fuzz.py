@@ -281,7 +281,8 @@ def _fill(path, values):
 MISSING = {"batch_id": INT4_MAX, "vin": "LSVAA4182E2000000", "date": "2026-12-24", "plate": "渝G00000",
            "escalation_id": INT4_MAX, "reference": "PNOSUCH0", "session_id": INT4_MAX, "booking_id": INT4_MAX,
            "secret": "no-such-secret", "candidate_id": INT4_MAX, "tour_id": INT4_MAX, "stop_id": INT4_MAX,
-           "township": "没有这个镇", "client_id": "00000000-0000-4000-8000-000000000000", "sha256": "0" * 64}
+           "township": "没有这个镇", "client_id": "00000000-0000-4000-8000-000000000000", "sha256": "0" * 64,
+           "registration_id": INT4_MAX}
 
 
 def _generic_calls(spec, world):
@@ -398,6 +399,9 @@ def _specific_calls(app, client, world):
          json={"plate": "渝G77777", "owner_name": "张三", "phone": "13800138009"})
     call("POST", "/api/v1/tours/{tour_id}/stops/{stop_id}/registrations", 409,
          json={"plate": "渝G77777", "owner_name": "张三", "phone": "13800138009"})
+    cancel = "/api/v1/tours/{tour_id}/stops/{stop_id}/registrations/{registration_id}/cancel"
+    call("POST", cancel, 200, json={"code": a.cancel_code})
+    call("POST", cancel, 409, json={"code": a.cancel_code})  # already cancelled
     call("POST", "/api/v1/tours/{tour_id}/stops/{stop_id}/inspections", 409,
          url=f"/api/v1/tours/{a.today_tour_id}/stops/{a.today_stop_id}/inspections",
          json={"plate": "渝G55555", "result": "pass", "client_id": a.client_id}, headers=off)
@@ -504,6 +508,8 @@ NOT_PRODUCED = {
     ("POST", "/api/v1/candidates", 429): LIMITED,
     ("POST", "/api/v1/green-channel/priority-bookings", 429): LIMITED,
     ("POST", "/api/v1/tours/{tour_id}/stops/{stop_id}/registrations", 429): LIMITED,
+    ("POST", "/api/v1/tours/{tour_id}/stops/{stop_id}/registrations/{registration_id}/cancel", 429):
+        LIMITED,
     ("POST", "/api/v1/test-sessions/{session_id}/bookings", 429): LIMITED,
     ("POST", "/api/v1/bookings/{booking_id}/change", 429): LIMITED,
     ("DELETE", "/api/v1/bookings/{booking_id}", 429): LIMITED,

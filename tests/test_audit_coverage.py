@@ -43,6 +43,8 @@ STAFF_WRITES = {
     ("POST", "/api/v1/tours/<int:tour_id>/publish"): "tour.publish",
     ("POST", "/api/v1/tours/<int:tour_id>/cancel"): "tour.cancel",
     ("POST", "/api/v1/tours/<int:tour_id>/stops/<int:stop_id>/registrations"): "tour.register",
+    ("POST", "/api/v1/tours/<int:tour_id>/stops/<int:stop_id>/registrations/<int:registration_id>/cancel"):
+        "tour.registration_cancel",
     ("POST", "/api/v1/tours/<int:tour_id>/stops/<int:stop_id>/inspections"): "tour.inspect",
     ("POST", "/api/v1/mobile/inspections/sync"): "mobile.sync",
     ("PUT", "/api/v1/mobile/inspections/<string:client_id>/photos/<string:sha256>"): "mobile.photo",
@@ -181,9 +183,12 @@ def test_each_staff_write_records_who_what_which_office_and_when(app, client, fa
     expect(("POST", "/api/v1/tours/<int:tour_id>/route"),
            client.post(f"/api/v1/tours/{tour['id']}/route", json={}, headers=off), actor=officer)
     expect(("POST", "/api/v1/tours/<int:tour_id>/publish"), publish_raw(client, off, tour["id"]), actor=officer)
-    expect(("POST", "/api/v1/tours/<int:tour_id>/stops/<int:stop_id>/registrations"),
-           client.post(f"/api/v1/tours/{tour['id']}/stops/{stop_id}/registrations", headers=off,
-                       json={"plate": "渝G12345", "owner_name": "张三", "phone": "13800138000"}), actor=officer)
+    registered = client.post(f"/api/v1/tours/{tour['id']}/stops/{stop_id}/registrations", headers=off,
+                             json={"plate": "渝G12345", "owner_name": "张三", "phone": "13800138000"})
+    expect(("POST", "/api/v1/tours/<int:tour_id>/stops/<int:stop_id>/registrations"), registered, actor=officer)
+    expect(("POST", "/api/v1/tours/<int:tour_id>/stops/<int:stop_id>/registrations/<int:registration_id>/cancel"),
+           client.post(f"/api/v1/tours/{tour['id']}/stops/{stop_id}/registrations/{registered.get_json()['id']}/cancel",
+                       headers=off, json={}), actor=officer)
 
     # The mobile endpoint: one entry per sync call with the counts, not one per record.
     today_tour = mobile.make_tour(app, [officer.id])

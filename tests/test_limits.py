@@ -114,6 +114,9 @@ def test_tour_registrations_and_priority_bookings_are_limited_per_address(client
     assert_429(client.post(url, json=registration, environ_base=ADDRESS_A), "registrations from this address")
     assert_429(client.post("/api/v1/green-channel/priority-bookings", json={}, environ_base=ADDRESS_A),
                "registrations from this address")
+    # Guessing cancel codes draws on the same budget.
+    assert_429(client.post(f"{url}/1/cancel", json={"code": "GUESS123"}, environ_base=ADDRESS_A),
+               "registrations from this address")
     assert client.post(url, json=registration, environ_base=ADDRESS_B).status_code == 404
 
 
@@ -153,6 +156,7 @@ def test_the_switch_turns_the_limits_off(client, factory, app_config):
 
 LIMITED = [("/api/v1/auth/token", "post"), ("/api/v1/companies", "post"), ("/api/v1/candidates", "post"),
            ("/api/v1/tours/{tour_id}/stops/{stop_id}/registrations", "post"),
+           ("/api/v1/tours/{tour_id}/stops/{stop_id}/registrations/{registration_id}/cancel", "post"),
            ("/api/v1/green-channel/priority-bookings", "post"),
            ("/api/v1/test-sessions/{session_id}/bookings", "post"),
            ("/api/v1/bookings/{booking_id}/change", "post"), ("/api/v1/bookings/{booking_id}", "delete")]

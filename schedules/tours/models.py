@@ -109,6 +109,9 @@ class StopRegistration(db.Model):
     phone: Mapped[str] = mapped_column(String(20))
     status: Mapped[str] = mapped_column(String(16), default="registered")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # SHA-256 of the code the owner got (answer and text) to cancel without an account; never stored plain.
+    cancel_code_hash: Mapped[str | None] = mapped_column(String(64))
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     stop = relationship("TourStop")
 

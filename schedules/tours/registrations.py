@@ -1,12 +1,15 @@
 """At the stops: owners' pre-registrations (capacity from vmo.booking) and inspections recorded."""
+import hashlib
+import hmac
+import secrets
 import uuid
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from schedules.tours.models import StopRegistration, Tour, TourInspection, TourStop
-from schedules.tours.services import get_tour, zone_of, local_hm
+from schedules.tours.services import get_tour, local_hm, place_name, zone_of
 from vmo.accounts.models import User
 from vmo.audit import services as audit
 from vmo.booking import services as booking
@@ -47,9 +50,10 @@ def register(tour_id: int, stop_id: int, data: dict, now: datetime, actor: User 
         raise Conflict(f"{plate} is already registered on this tour (stop {earlier.stop_id})",
                        registration_id=earlier.id)
     booking.take(stop.slot_id, 1, message=f"the stop at {stop.township}{stop.venue} is full")
+    code = new_cancel_code()
     reg = StopRegistration(office_id=tour.office_id, tour_id=tour.id, stop_id=stop.id, plate=plate,
                            active_plate=plate, owner_name=data["owner_name"], phone=data["phone"],
-                           status="registered", created_at=now)
+                           status="registered", created_at=now, cancel_code_hash=_code_hash(code))
     db.session.add(reg)
     try:
         db.session.flush()
@@ -60,7 +64,8 @@ def register(tour_id: int, stop_id: int, data: dict, now: datetime, actor: User 
     zone = zone_of(tour)
     notify.queue(tour.office_id, reg.phone,
                  f"【{tour.office.name}】已预约：{tour.date:%m月%d日} {local_hm(stop.arrives_at, zone)}-"
-                 f"{local_hm(stop.departs_at, zone)} {stop.township}{stop.venue}，摩托车{plate}。请带行驶证和身份证。",
+                 f"{local_hm(stop.departs_at, zone)} {place_name(stop.township, stop.venue)}，摩托车{plate}。请带行驶证和身份证。"
+                 f"如不能前来，请用取消码{code}取消，把名额留给他人。",
                  kind="tour_registration", key=f"tour_registration:{reg.id}",
                  subject_type="tour_registration", subject_id=reg.id)
     audit.record("tour.register", "tour_registration", reg.id, actor=actor, office_id=tour.office_id,
@@ -70,6 +75,62 @@ def register(tour_id: int, stop_id: int, data: dict, now: datetime, actor: User 
     except IntegrityError:
         db.session.rollback()
         raise Conflict(f"{plate} is already registered on this tour") from None
+    booking.refresh(stop.slot)
+    reg.cancel_code = code  # for the 201 answer only; the table keeps its hash
+    return reg
+
+
+# An owner has no account: the code in the answer and the text is what lets them (and only them) cancel.
+# 8 characters of 31 (no 0/O, 1/I/L) is about 40 bits; guessing also meets the per-address rate limit.
+_CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+
+
+def new_cancel_code() -> str:
+    return "".join(secrets.choice(_CODE_ALPHABET) for _ in range(8))
+
+
+def _code_hash(code: str) -> str:
+    return hashlib.sha256(code.strip().upper().encode()).hexdigest()
+
+
+def cancel_registration(tour_id: int, stop_id: int, registration_id: int, code: str | None, now: datetime,
+                        actor: User | None = None) -> StopRegistration:
+    """Cancel a pre-registration: by its owner with the cancel code, or by staff of the office without one.
+
+    The place goes back to the stop. A wrong code answers exactly like a registration that does not exist.
+    """
+    tour, stop = _public_stop(tour_id, stop_id)
+    reg = db.session.scalar(select(StopRegistration).where(
+        StopRegistration.id == registration_id, StopRegistration.tour_id == tour.id,
+        StopRegistration.stop_id == stop.id))
+    staff = actor is not None and actor.office_id == tour.office_id
+    if reg is None or not (staff or (code and reg.cancel_code_hash
+                                     and hmac.compare_digest(_code_hash(code), reg.cancel_code_hash))):
+        raise NotFound(f"no registration {registration_id} at this stop (or the cancel code is not its code)")
+    if reg.status == "cancelled":
+        raise Conflict(f"registration {reg.id} is already cancelled")
+    if reg.status != "registered":
+        raise Conflict(f"{reg.plate} was already inspected; there is nothing to cancel")
+    if now >= stop.arrives_at:
+        raise Conflict("the stop has begun; a registration can be cancelled only before it")
+    # Guarded: of two cancels at once (owner and office), only the one that flips the row frees the place.
+    flipped = db.session.execute(
+        update(StopRegistration).where(StopRegistration.id == reg.id, StopRegistration.status == "registered")
+        .values(status="cancelled", active_plate=None, cancelled_at=now)
+        .execution_options(synchronize_session=False)).rowcount
+    if flipped != 1:
+        db.session.rollback()
+        raise Conflict(f"registration {reg.id} was changed at the same moment; reload it")
+    booking.release(stop.slot_id, 1)
+    notify.queue(tour.office_id, reg.phone,
+                 f"【{tour.office.name}】已取消{tour.date:%m月%d日}{place_name(stop.township, stop.venue)}摩托车{reg.plate}的检验预约。",
+                 kind="tour_registration_cancel", key=f"tour_registration_cancel:{reg.id}",
+                 subject_type="tour_registration", subject_id=reg.id)
+    audit.record("tour.registration_cancel", "tour_registration", reg.id, actor=actor if staff else None,
+                 office_id=tour.office_id, before={"status": "registered"},
+                 after={"status": "cancelled", "by": "office" if staff else "owner"})
+    db.session.commit()
+    db.session.refresh(reg)
     booking.refresh(stop.slot)
     return reg
 

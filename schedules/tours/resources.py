@@ -8,7 +8,8 @@ from flask_smorest import Blueprint
 from schedules import ical
 from schedules.tours import feeds, registrations, reports, services
 from schedules.tours.schemas import (
-    PublicTourStopQueryArgsSchema, PublicTourStopSchema, StopRegistrationCreateSchema, StopRegistrationSchema,
+    PublicTourStopQueryArgsSchema, PublicTourStopSchema, StopRegistrationCancelSchema, StopRegistrationCreateSchema,
+    StopRegistrationCreatedSchema, StopRegistrationSchema,
     TourCancelSchema, TourCreateSchema, TourInspectionCreateSchema, TourInspectionSchema, TourQueryArgsSchema,
     TourReportQueryArgsSchema, TourReportSchema, TourRouteRequestSchema, TourSchema, TourSeasonQueryArgsSchema,
     TourSeasonReportSchema, TownshipFeedQueryArgsSchema, TourUpdateSchema,
@@ -154,13 +155,27 @@ class RegistrationsResource(MethodView):
     @auth(blp, optional=True)
     @idempotent(blp)
     @blp.arguments(StopRegistrationCreateSchema)
-    @blp.response(201, StopRegistrationSchema)
+    @blp.response(201, StopRegistrationCreatedSchema)
     @blp.alt_response(404, schema=ErrorSchema, description="no such published tour or stop")
     @blp.alt_response(409, schema=ErrorSchema, description="stop full, plate already registered on this tour, "
                                                             "tour cancelled, or registration closed")
     def post(self, data, tour_id, stop_id):
         """Pre-register a motorcycle at a stop (anyone; no sign-in)"""
         return registrations.register(tour_id, stop_id, data, clock.now(), actor=signed_in_staff())
+
+
+@blp.route("/tours/<int:tour_id>/stops/<int:stop_id>/registrations/<int:registration_id>/cancel")
+class RegistrationCancelResource(MethodView):
+    @limits.public_bookings(blp)
+    @auth(blp, optional=True)
+    @blp.arguments(StopRegistrationCancelSchema)
+    @blp.response(200, StopRegistrationSchema)
+    @blp.alt_response(404, schema=ErrorSchema, description="no such registration at this stop, or not its cancel code")
+    @blp.alt_response(409, schema=ErrorSchema, description="already cancelled or inspected, or the stop has begun")
+    def post(self, data, tour_id, stop_id, registration_id):
+        """Cancel a pre-registration: the owner with its cancel code, or staff of the office; the place is freed"""
+        return registrations.cancel_registration(tour_id, stop_id, registration_id, data["code"], clock.now(),
+                                                 actor=signed_in_staff())
 
 
 @blp.route("/tours/<int:tour_id>/stops/<int:stop_id>/inspections")

@@ -180,6 +180,18 @@ class StopRegistrationSchema(Schema):
     created_at = fields.AwareDateTime(required=True)
 
 
+class StopRegistrationCreatedSchema(StopRegistrationSchema):
+    cancel_code = fields.String(required=True, metadata={
+        "description": "The owner's code to cancel this registration without an account (also sent by text); "
+                       "given only in this answer", "example": "K7P2QX9M"})
+
+
+class StopRegistrationCancelSchema(Schema):
+    code = fields.String(load_default=None, validate=validate.Length(1, 32), metadata={
+        "description": "The cancel code from the registration (not needed by staff of the office)",
+        "example": "K7P2QX9M"})
+
+
 CHECK_VALUES = ("pass", "fail", "n/a")
 
 

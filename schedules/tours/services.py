@@ -55,6 +55,11 @@ def local_hm(moment: datetime, zone: ZoneInfo) -> str:
     return moment.astimezone(zone).strftime("%H:%M")
 
 
+def place_name(township: str, venue: str) -> str:
+    """Where a stop is, for texts: venues are often named after their township ("大观镇人民政府前坝子"), so say it once."""
+    return venue if venue.startswith(township) else f"{township}{venue}"
+
+
 # ---- checks ----------------------------------------------------------------------------
 
 def _check_stops(stops: list[dict], day: date, zone: ZoneInfo, depot: tuple[float, float],
