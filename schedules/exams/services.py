@@ -300,6 +300,11 @@ def text_candidate(row: ExamBooking, what: str, body: str) -> None:
 def cancel(user: User, booking_id: int, settings: ExamSettings, now: datetime) -> ExamBooking:
     """Cancel a booking; a freed seat goes to the waiting list's first candidate, or back to the pool."""
     row = get_booking(user, booking_id)
+    # Every status change of a booking (a promotion, a draw, a change) happens under its session's lock:
+    # take it first and read the booking again, so a waitlisted booking promoted a moment ago is
+    # cancelled as the confirmed booking it now is, instead of answering 409 to a plain cancel.
+    lock_sessions(row.session_id)
+    db.session.refresh(row)
     if row.status == "cancelled":
         raise Conflict(f"booking {row.id} is already cancelled")
     if row.outcome is not None:
@@ -312,7 +317,6 @@ def cancel(user: User, booking_id: int, settings: ExamSettings, now: datetime) -
         raise ineligible("cutoff", f"a confirmed booking cannot be cancelled less than {_hours(settings)} "
                                     "hours before the start; please contact the office")
     before = row.status
-    lock_sessions(session.id)
     # Candidates who give up a seat move back in the queue for the next ballot; the office
     # cancelling on their behalf (bad weather, a broken car) does not count against them.
     forfeited = now if by_candidate and before == "confirmed" else None
