@@ -266,8 +266,8 @@ def cancel_appointment(user: User, batch_id: int, now: datetime) -> FleetAppoint
         raise NotFound(f"batch {batch_id} has no appointment")
     booking.release(appointment.day.slot_id, appointment.units)
     db.session.refresh(appointment)
-    for vehicle in batch.vehicles:
-        db.session.refresh(vehicle)
+    # The batch status is read from the vehicles' rows, not from these (now stale) objects, which
+    # the commit expires: reloading up to 500 vehicles here would be wasted queries.
     _refresh_batch_status(batch, now)
     audit.record("fleet.cancel", "fleet_batch", batch.id, actor=user,
                  before={"status": "scheduled", "date": appointment.day.day.isoformat(),
