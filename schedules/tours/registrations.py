@@ -130,8 +130,6 @@ def cancel_registration(tour_id: int, stop_id: int, registration_id: int, code: 
                  office_id=tour.office_id, before={"status": "registered"},
                  after={"status": "cancelled", "by": "office" if staff else "owner"})
     db.session.commit()
-    db.session.refresh(reg)
-    booking.refresh(stop.slot)
     return reg
 
 
