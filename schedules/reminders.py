@@ -22,7 +22,6 @@ from vmo.accounts.models import Candidate
 from vmo.errors import RuleViolation
 from vmo.extensions import db
 from vmo.notify import services as notify
-from vmo.notify.models import OutboxMessage
 from vmo.offices.models import Office
 from vmo.offices.services import get_office, list_offices
 
@@ -90,21 +89,12 @@ def _tour_texts(office: Office, day: date, now: datetime) -> list[dict]:
     } for reg_id, phone, plate, township, venue, arrives, departs in rows]
 
 
-def _not_queued_yet(texts: list[dict]) -> list[dict]:
-    if not texts:
-        return []
-    queued = set(db.session.scalars(select(OutboxMessage.key)
-                                    .where(OutboxMessage.key.in_([t["key"] for t in texts]))))
-    return [t for t in texts if t["key"] not in queued]
-
-
 def queue_reminders(now: datetime, settings: ExamSettings, day: date | None = None,
                     office_code: str | None = None) -> list[Queued]:
     """Queue the reminders for tests and tour stops on `day` (default: each office's local tomorrow).
 
     One unit of work: one commit for every office; the texts go out with `vmo sms send`. A day
-    before the office's local today is refused. Counts are of texts new to the outbox (a second run
-    at the same moment may still count one the first is writing; the unique key keeps it one text).
+    before the office's local today is refused. Counts are of texts new to the outbox.
     """
     offices = [get_office(office_code)] if office_code else list_offices()
     plan = []
@@ -117,9 +107,9 @@ def queue_reminders(now: datetime, settings: ExamSettings, day: date | None = No
         plan.append((office, target))
     results = []
     for office, target in plan:
-        exams = _not_queued_yet(_exam_texts(office, target, now, settings))
-        tours = _not_queued_yet(_tour_texts(office, target, now))
-        notify.queue_many(exams + tours)
-        results.append(Queued(office.code, target, len(exams), len(tours)))
+        # Keys already in the outbox are skipped by its unique index: the counts are of new texts only.
+        exams = notify.queue_many(_exam_texts(office, target, now, settings))
+        tours = notify.queue_many(_tour_texts(office, target, now))
+        results.append(Queued(office.code, target, exams, tours))
     db.session.commit()
     return results

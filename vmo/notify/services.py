@@ -46,14 +46,14 @@ def queue(office_id: int, phone: str, body: str, *, kind: str, key: str,
     return message
 
 
-def queue_many(messages: list[dict]) -> None:
+def queue_many(messages: list[dict]) -> int:
     """Bulk `queue` for hot paths (e.g. a 500-record sync): the same checks, one opt-out query, one INSERT.
 
     Each dict holds OutboxMessage columns (office_id, phone, body, kind, key, ...); keys already queued
-    are skipped by the unique constraint.
+    are skipped by the unique constraint. Returns how many were new to the outbox.
     """
     if not messages:
-        return
+        return 0
     checked = [(m, *_check_number(m["phone"])) for m in messages]
     opted_out = set(db.session.scalars(select(SmsOptOut.phone)
                                        .where(SmsOptOut.phone.in_({phone for _, phone, _, _ in checked}))))
@@ -62,7 +62,7 @@ def queue_many(messages: list[dict]) -> None:
         if status == "pending" and phone in opted_out:
             status, error = "opted_out", OPTED_OUT_REASON
         rows.append({**message, "phone": phone, "status": status, "last_error": error, "attempts": 0})
-    insert_ignoring_conflicts(OutboxMessage, rows, index_elements=["key"])
+    return insert_ignoring_conflicts(OutboxMessage, rows, index_elements=["key"])
 
 
 def _check_number(phone) -> tuple[str, str, str | None]:
