@@ -43,13 +43,46 @@ def test_schedules_never_imports_mobile_api():
     assert _offending("schedules", ("mobile_api",)) == []
 
 
+# What makes a module part of the HTTP layer is what it does, not its file name: it serves routes
+# (a Blueprint or a MethodView) or hooks into the request cycle of the app. Every other module is
+# domain code (models, services, rules, reports, draws, ...), whatever it is called.
+_HTTP_LAYER_MARKS = ("Blueprint(", "MethodView", ".before_request(", ".after_request(",
+                     ".register_error_handler(", ".wsgi_app", "Limiter(", "(Api)")
+_HTTP_IMPORTS = ("flask_smorest", "werkzeug")
+_REQUEST_STATE = ("flask.request", "flask.g", "flask.session", "flask.abort", "flask.make_response",
+                  "flask.Response", "flask.url_for", "flask.jsonify", "flask.send_file")
+
+
+def is_http_layer(path: pathlib.Path) -> bool:
+    source = path.read_text(encoding="utf-8")
+    return path.name in ("__init__.py", "cli.py", "wsgi.py", "__main__.py") and "register" in source \
+        or any(mark in source for mark in _HTTP_LAYER_MARKS)
+
+
+def domain_modules(package: str) -> list[pathlib.Path]:
+    return [p for p in python_files(package) if "migrations" not in p.parts and not is_http_layer(p)]
+
+
 @pytest.mark.parametrize("package", ["vmo", "schedules", "mobile_api"])
-def test_models_and_services_know_nothing_of_http(package):
+def test_domain_modules_know_nothing_of_http(package):
     bad = []
-    for path in python_files(package):
-        if path.stem not in ("models", "services") and path.parent.name not in ("services",):
-            continue
+    for path in domain_modules(package):
         for name in imported_modules(path):
-            if name.startswith(("flask_smorest", "flask.request", "werkzeug")) or name in ("flask.request", "flask.g"):
+            if name.startswith(_HTTP_IMPORTS) or name in _REQUEST_STATE:
                 bad.append(f"{path.relative_to(ROOT)} imports {name}")
     assert bad == []
+
+
+def test_the_domain_check_covers_modules_of_every_name():
+    """Rules live in ballot, eligibility, registrations, reports, ...: each must be checked."""
+    checked = {str(p.relative_to(ROOT)) for pkg in ("vmo", "schedules", "mobile_api") for p in domain_modules(pkg)}
+    named_by_kind = {p for p in checked if pathlib.Path(p).stem in ("models", "services", "schemas")}
+    assert len(checked - named_by_kind) > 20, sorted(checked - named_by_kind)
+    for path in ("schedules/draw.py", "schedules/routing.py", "vmo/validators.py", "vmo/booking/services.py"):
+        assert path in checked
+
+
+def test_resources_are_recognised_as_http():
+    resources = [p for pkg in ("vmo", "schedules", "mobile_api") for p in python_files(pkg)
+                 if p.stem == "resources" and ".route(" in p.read_text(encoding="utf-8")]
+    assert resources and all(is_http_layer(p) for p in resources)
