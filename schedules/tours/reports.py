@@ -1,12 +1,11 @@
 """What the tours did: per-stop report of one tour (JSON or CSV) and a season report over dates."""
-import csv
-import io
 from datetime import date
 
 from sqlalchemy import and_, case, func, select
 
 from schedules.tours.models import StopRegistration, Tour, TourInspection, TourStop
 from schedules.tours.services import get_tour
+from vmo import csvout
 from vmo.accounts.models import User
 from vmo.booking.models import Slot
 from vmo.errors import RuleViolation
@@ -75,15 +74,10 @@ def tour_report(user: User, tour_id: int) -> dict:
 
 def tour_report_csv(report: dict) -> str:
     """The per-stop report as CSV (UTF-8 with a BOM, so spreadsheet programs show the Chinese)."""
-    buffer = io.StringIO()
-    buffer.write("\ufeff")
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(("tour_id", "date", *STOP_COLUMNS))
-    for stop in report["stops"]:
-        writer.writerow((report["tour_id"], report["date"].isoformat(),
-                         *(stop[c].isoformat() if hasattr(stop[c], "isoformat") else stop[c]
-                           for c in STOP_COLUMNS)))
-    return buffer.getvalue()
+    return csvout.render(("tour_id", "date", *STOP_COLUMNS), (
+        (report["tour_id"], report["date"].isoformat(),
+         *(stop[c].isoformat() if hasattr(stop[c], "isoformat") else stop[c] for c in STOP_COLUMNS))
+        for stop in report["stops"]), bom=True)
 
 
 def _tours_in(office_id: int, start: date, end: date):

@@ -1,9 +1,10 @@
 """Rendering the figures: a flat CSV, and a self-contained HTML page with inline SVG charts."""
-import csv
 import io
 from datetime import date, datetime
 
 from jinja2 import Environment
+
+from vmo import csvout
 
 _env = Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True)
 
@@ -32,7 +33,7 @@ def flatten(data, prefix: str = "") -> list[tuple[str, str, object]]:
 
 def to_csv(data: dict) -> str:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = csvout.writer(out)
     writer.writerow(["section", "figure", "value"])
     for section, figure, value in flatten(data):
         if isinstance(value, (date, datetime)):
