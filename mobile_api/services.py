@@ -15,7 +15,6 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -117,7 +116,7 @@ def assignments(officer: User, today: date, settings: MobileSettings) -> dict:
                                              StopRegistration.status != "cancelled")
                                       .order_by(StopRegistration.id)):
             registrations[reg.stop_id].append(reg)
-    zone = ZoneInfo(officer.office.timezone or "Asia/Shanghai")
+    zone = officer.office.zone
     return {
         "officer": officer.username,
         "from_": today,
@@ -253,7 +252,7 @@ def sync_inspections(officer: User, device_id: str, sent_at: datetime | None, re
         ).all():
             registrations[(tour_id, plate)] = (reg_id, phone)
 
-    zone = ZoneInfo(officer.office.timezone or "Asia/Shanghai")
+    zone = officer.office.zone
     rows_by_client: dict[str, dict] = {}
     for index, record in accepted:
         client_id = str(record["client_id"])

@@ -9,7 +9,6 @@ needed to remember who was reminded. A booking moved to another session is remin
 """
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -53,7 +52,7 @@ def _exam_texts(office: Office, day: date, now: datetime, settings: ExamSettings
                ExamBooking.status == "confirmed", ExamBooking.outcome.is_(None))
         .order_by(ExamBooking.id)
     ).all()
-    zone = ZoneInfo(office.timezone)
+    zone = office.zone
     texts = []
     for booking_id, phone, session in rows:
         # Candidates cancel online until the cut-off before the start; after it only the office can.
@@ -79,7 +78,7 @@ def _tour_texts(office: Office, day: date, now: datetime) -> list[dict]:
                TourStop.status == "scheduled", TourStop.arrives_at > now, StopRegistration.status == "registered")
         .order_by(StopRegistration.id)
     ).all()
-    zone = ZoneInfo(office.timezone)
+    zone = office.zone
     return [{
         "office_id": office.id, "phone": phone, "kind": "tour_reminder", "key": f"reminder:tour-registration:{reg_id}",
         "body": (f"【{office.name}】提醒：流动车管所{day:%m月%d日} {local_hm(arrives, zone)}-{local_hm(departs, zone)}"
@@ -99,7 +98,7 @@ def queue_reminders(now: datetime, settings: ExamSettings, day: date | None = No
     offices = [get_office(office_code)] if office_code else list_offices()
     plan = []
     for office in offices:
-        today = now.astimezone(ZoneInfo(office.timezone)).date()
+        today = now.astimezone(office.zone).date()
         target = day or today + timedelta(days=1)
         if target < today:
             raise RuleViolation(f"{target.isoformat()} is in the past for office {office.code} "

@@ -1,8 +1,17 @@
 """The clock, chosen by configuration so tests can fix "now" without patching imports."""
 from datetime import date, datetime, timezone
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from flask import current_app
+
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+
+
+@lru_cache(maxsize=64)
+def zone_named(name: str | None) -> ZoneInfo:
+    """One ZoneInfo per zone name, built once (a row may not have its default filled in yet)."""
+    return ZoneInfo(name or DEFAULT_TIMEZONE)
 
 
 def now() -> datetime:
@@ -15,7 +24,7 @@ def now() -> datetime:
 
 
 def office_zone(tz_name: str | None = None) -> ZoneInfo:
-    return ZoneInfo(tz_name or current_app.config["TIMEZONE"])
+    return zone_named(tz_name or current_app.config["TIMEZONE"])
 
 
 def local_today(tz_name: str | None = None) -> date:

@@ -1,6 +1,5 @@
 """Demo sessions for `vmo demo`: a first-come and a ballot session next weekend (idempotent)."""
 from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -18,7 +17,7 @@ def demo_step(office) -> list[str]:
                                 .order_by(User.id))
     if officer is None:
         return ["test sessions: no officer in the office, skipped"]
-    zone = ZoneInfo(office.timezone)
+    zone = office.zone
     today = clock.local_today(office.timezone)
     saturday = today + timedelta(days=(5 - today.weekday()) % 7 or 7)
     sunday = saturday + timedelta(days=1)

@@ -10,6 +10,7 @@ from schedules.exams.models import ExamBooking, ExamSession
 from schedules.exams.settings import ExamSettings, local_date
 from vmo.accounts.models import Candidate, User
 from vmo.accounts.services import candidate_of
+from vmo.clock import zone_named
 from vmo.errors import NotFound, RuleViolation
 from vmo.extensions import db
 from vmo.offices.models import Office
@@ -155,7 +156,7 @@ def seniority_dates(candidate_ids: Iterable[int]) -> dict[int, date]:
     for cand_id, created_at, tz in db.session.execute(
             select(Candidate.id, Candidate.created_at, Office.timezone)
             .join(Office, Office.id == Candidate.office_id).where(Candidate.id.in_(ids))):
-        zones[cand_id] = ZoneInfo(tz or "Asia/Shanghai")
+        zones[cand_id] = zone_named(tz)
         later(cand_id, created_at.astimezone(zones[cand_id]).date())
     for cand_id, starts_at in db.session.execute(
             select(ExamBooking.candidate_id, ExamSession.starts_at)

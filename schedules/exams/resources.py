@@ -15,10 +15,11 @@ from schedules.exams.settings import ExamSettings, settings_from
 from vmo import clock, limits
 from vmo.http import ErrorSchema, SelectPage, auth, current_user, etag_response, idempotent
 from vmo.offices import services as offices
+from vmo.accounts.models import STAFF_ROLES
 
 blp = Blueprint("exams", __name__, url_prefix="/api/v1",
                 description="Weekend driving tests: sessions, bookings, the ballot, waiting lists and calendars")
-STAFF = ("admin", "supervisor", "officer")
+STAFF = STAFF_ROLES
 CALENDAR = {"type": "string", "description": "An iCalendar (RFC 5545) document"}
 NOT_MODIFIED = "not modified since the ETag (If-None-Match) or date (If-Modified-Since) sent"
 

@@ -1,5 +1,4 @@
 """Wire formats for test sessions, bookings, outcomes, draws, progress and calendar links."""
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from marshmallow import Schema, fields, validate
@@ -23,7 +22,7 @@ class OfficeTime(fields.AwareDateTime):
     def _serialize(self, value, attr, obj, **kwargs):
         if value is None:
             return None
-        return value.astimezone(ZoneInfo(obj.office.timezone)).isoformat()
+        return value.astimezone(obj.office.zone).isoformat()
 
 
 # ---- sessions --------------------------------------------------------------------------

@@ -27,8 +27,8 @@ from vmo.booking import services as booking
 from vmo.errors import Conflict, NotFound, RuleViolation
 from vmo.extensions import db
 from vmo.notify import services as notify
+from vmo.accounts.models import STAFF_ROLES
 
-STAFF_ROLES = ("admin", "supervisor", "officer")
 
 
 # ---- sessions --------------------------------------------------------------------------

@@ -30,7 +30,7 @@ def settings_from(config: Mapping) -> ExamSettings:
 
 
 def office_zone(office: Office) -> ZoneInfo:
-    return ZoneInfo(office.timezone or "Asia/Shanghai")
+    return office.zone
 
 
 def local_date(moment: datetime, office: Office) -> date:

@@ -18,10 +18,11 @@ from vmo import clock, limits
 from vmo.http import ErrorSchema, SelectPage, auth, current_user, etag_response, idempotent, signed_in_staff
 from vmo.motorcycles.rules import DueRules
 from vmo.offices import services as offices
+from vmo.accounts.models import STAFF_ROLES
 
 blp = Blueprint("tours", __name__, url_prefix="/api/v1",
                 description="Rural motorcycle-inspection tours: plan, route, publish, pre-register, report")
-STAFF = ("admin", "supervisor", "officer")
+STAFF = STAFF_ROLES
 
 
 def _settings() -> services.TourSettings:

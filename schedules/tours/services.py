@@ -43,7 +43,7 @@ class TourSettings:
 
 def zone_of(tour_or_office) -> ZoneInfo:
     office = getattr(tour_or_office, "office", tour_or_office)
-    return ZoneInfo(office.timezone)
+    return office.zone
 
 
 def day_bounds(day: date, zone: ZoneInfo) -> tuple[datetime, datetime]:

@@ -16,9 +16,10 @@ from vmo.fleet.schemas import (
 )
 from vmo.http import ErrorSchema, SelectPage, auth, current_user, idempotent
 from vmo.offices import services as offices
+from vmo.accounts.models import STAFF_ROLES
 
 blp = Blueprint("fleet", __name__, url_prefix="/api/v1", description="Fleet pre-registration and the green channel")
-STAFF = ("admin", "supervisor", "officer")
+STAFF = STAFF_ROLES
 
 
 class DateConverter(BaseConverter):

@@ -8,10 +8,11 @@ from vmo.http import ErrorSchema, auth, current_user
 from vmo.motorcycles import services
 from vmo.motorcycles.rules import CONFIG_KEYS, DEFAULTS, DueRules
 from vmo.motorcycles.schemas import MotorcycleSchema, TownshipSchema
+from vmo.accounts.models import STAFF_ROLES
 
 blp = Blueprint("motorcycles", __name__, url_prefix="/api/v1",
                 description="The motorcycle register and who is due for inspection")
-STAFF = ("admin", "supervisor", "officer")
+STAFF = STAFF_ROLES
 
 
 def due_rules() -> DueRules:

@@ -6,9 +6,10 @@ from flask_smorest import Blueprint
 from vmo.http import SelectPage, auth, current_user
 from vmo.notify import services
 from vmo.notify.schemas import OutboxMessageSchema, OutboxQueryArgsSchema, OutboxSummarySchema
+from vmo.accounts.models import STAFF_ROLES
 
 blp = Blueprint("sms-outbox", __name__, url_prefix="/api/v1", description="Outbound text messages (the outbox)")
-STAFF = ("admin", "supervisor", "officer")
+STAFF = STAFF_ROLES
 
 
 @blp.route("/sms/outbox")

@@ -8,10 +8,11 @@ from vmo.http import ErrorSchema, auth, current_user, idempotent, signed_in_staf
 from vmo.offices import services as offices
 from vmo.priority import services
 from vmo.priority.schemas import DayQueueSchema, PriorityBookingCreateSchema, PriorityBookingSchema
+from vmo.accounts.models import STAFF_ROLES
 
 blp = Blueprint("priority", __name__, url_prefix="/api/v1",
                 description="Priority green channel for pregnant, elderly (70+) and disabled people")
-STAFF = ("admin", "supervisor", "officer")
+STAFF = STAFF_ROLES
 
 
 @blp.route("/green-channel/priority-bookings")

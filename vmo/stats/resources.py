@@ -9,9 +9,10 @@ from vmo import clock
 from vmo.http import ErrorSchema, auth, current_user
 from vmo.stats import report, services
 from vmo.stats.schemas import ReportQueryArgsSchema, StatsQueryArgsSchema, StatsSchema
+from vmo.accounts.models import STAFF_ROLES
 
 blp = Blueprint("stats", __name__, url_prefix="/api/v1", description="Service statistics")
-STAFF = ("admin", "supervisor", "officer")
+STAFF = STAFF_ROLES
 
 
 def _collect(args) -> dict:
