@@ -9,7 +9,8 @@ from tests.helpers_fleet import (
 )
 from vmo.booking.models import Slot
 from vmo.extensions import db
-from vmo.fleet.models import FleetAppointment, GreenChannelDay, PlatePool
+from vmo.fleet.models import FleetAppointment, PlatePool
+from vmo.greenchannel.models import GreenChannelDay
 
 
 def cancel(client, owner, batch_id):
@@ -300,3 +301,15 @@ def test_same_vehicle_registered_twice_at_once_gets_one_plate(app, client, facto
         assert db.session.scalar(select(func.count()).select_from(PlatePool)
                                  .where(PlatePool.vehicle_id.is_not(None))) == 1
     assert register(client, officers[0], vin).status_code == 409
+
+
+def test_fleet_and_priority_meet_only_in_the_green_channel():
+    """Issue 12: the green channel has its own package; fleet and priority depend on it, not on each other."""
+    from tests.test_layering import ROOT, imported_modules
+
+    def imports(package):
+        return {name for path in (ROOT / "vmo" / package).rglob("*.py") for name in imported_modules(path)}
+
+    assert not {n for n in imports("fleet") if n.startswith("vmo.priority")}
+    assert not {n for n in imports("priority") if n.startswith("vmo.fleet")}
+    assert not {n for n in imports("greenchannel") if n.startswith(("vmo.fleet", "vmo.priority"))}

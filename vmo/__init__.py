@@ -43,10 +43,12 @@ def create_app(config: dict | None = None) -> Flask:
     from vmo.accounts.resources import register as register_accounts
     from vmo.audit.resources import register as register_audit
     from vmo.fleet.resources import register as register_fleet
+    from vmo.greenchannel.resources import register as register_green_channel
     from vmo.motorcycles.resources import register as register_motorcycles
 
     register_accounts(app, api)
     register_audit(app, api)
+    register_green_channel(app, api)
     register_fleet(app, api)
     register_motorcycles(app, api)
     from vmo.satisfaction import register as register_satisfaction

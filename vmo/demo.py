@@ -8,10 +8,10 @@ from sqlalchemy import select
 from vmo import clock, validators
 from vmo.accounts import services as accounts
 from vmo.accounts.models import Company, User
-from vmo.errors import NotFound
 from vmo.extensions import db
 from vmo.fleet import services as fleet
 from vmo.fleet.models import FleetBatch
+from vmo.greenchannel import services as greenchannel
 from vmo.http import settings
 from vmo.offices import services as offices
 
@@ -66,10 +66,8 @@ def load_demo() -> list[str]:
         day = today + timedelta(days=offset)
         capacity = 30 if day.weekday() < 5 else 0
         if capacity:
-            try:
-                fleet.get_day(office.id, day)
-            except NotFound:
-                fleet.set_day_capacity(office, day, capacity, "绿色通道", officer, today)
+            if greenchannel.find_day(office.id, day) is None:
+                greenchannel.set_day_capacity(office, day, capacity, "绿色通道", officer, today)
     lines.append("green-channel days opened for the next two weeks (30 vehicles each weekday)")
 
     if fleet.plate_pool_counts(office.id)["ordinary"]["free"] < 50:

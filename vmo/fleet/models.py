@@ -1,10 +1,11 @@
-"""Tables for fleet batches, their vehicles, inspections, green-channel days and the plate pool."""
-from datetime import date, datetime
+"""Tables for fleet batches, their vehicles, inspections, appointments and the plate pool."""
+from datetime import datetime
 
-from sqlalchemy import Date, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from vmo.extensions import db
+from vmo.greenchannel.models import GreenChannelDay
 from vmo.types import JSONType, UTCDateTime, utcnow
 
 VEHICLE_STATUSES = ("submitted", "scheduled", "inspected", "failed_inspection", "registered")
@@ -20,32 +21,6 @@ LARGE_VEHICLE_TYPES = ("bus", "heavy_truck")
 PLATE_KINDS = ("ordinary", "new_energy", "new_energy_large")
 # These get the green new-energy plates (6 characters with D or F).
 NEW_ENERGY_FUELS = ("plug_in_hybrid", "electric", "fuel_cell")
-
-
-class GreenChannelDay(db.Model):
-    __tablename__ = "green_channel_days"
-    __table_args__ = (UniqueConstraint("office_id", "day", name="office_day"),)
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"), index=True)
-    day: Mapped[date] = mapped_column(Date)
-    slot_id: Mapped[int] = mapped_column(ForeignKey("slots.id"), unique=True)
-    # The share kept for priority bookings (vmo.priority); `slot` holds the rest, for ordinary bookings.
-    priority_slot_id: Mapped[int | None] = mapped_column(ForeignKey("slots.id"), unique=True)
-    note: Mapped[str | None] = mapped_column(String(200))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
-
-    slot = relationship("Slot", lazy="joined", foreign_keys=[slot_id])
-    priority_slot = relationship("Slot", lazy="joined", foreign_keys=[priority_slot_id])
-
-    @property
-    def total_capacity(self) -> int:
-        return self.slot.capacity + (self.priority_slot.capacity if self.priority_slot else 0)
-
-    @property
-    def total_booked(self) -> int:
-        return self.slot.booked + (self.priority_slot.booked if self.priority_slot else 0)
 
 
 class FleetBatch(db.Model):
@@ -133,7 +108,7 @@ class FleetAppointment(db.Model):
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     batch = relationship("FleetBatch", back_populates="appointments")
-    day = relationship("GreenChannelDay")
+    day = relationship(GreenChannelDay)
 
 
 class PlatePool(db.Model):

@@ -1,10 +1,7 @@
-"""HTTP resources for fleet batches, green-channel days, appointments, inspections and plates."""
-from datetime import date
-
+"""HTTP resources for fleet batches, appointments, inspections and plates."""
 from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
-from werkzeug.routing import BaseConverter, ValidationError
 
 from vmo import clock
 from vmo.accounts import services as accounts
@@ -12,29 +9,13 @@ from vmo.fleet import services
 from vmo.fleet.models import MAX_BATCH_CEILING
 from vmo.fleet.schemas import (
     AppointmentCreateSchema, AppointmentSchema, BatchCreateSchema, BatchQueryArgsSchema, BatchSchema,
-    DayQueryArgsSchema, DaySchema, DayUpdateSchema, InspectionCreateSchema, InspectionSchema, VehicleSchema,
+    InspectionCreateSchema, InspectionSchema, VehicleSchema,
 )
-from vmo.http import ErrorSchema, SelectPage, auth, current_user, idempotent
-from vmo.offices import services as offices
 from vmo.accounts.models import STAFF_ROLES
+from vmo.http import ErrorSchema, SelectPage, auth, current_user, idempotent
 
 blp = Blueprint("fleet", __name__, url_prefix="/api/v1", description="Fleet pre-registration and the green channel")
 STAFF = STAFF_ROLES
-
-
-class DateConverter(BaseConverter):
-    """`YYYY-MM-DD` in a path; anything else is a 404 from the router, not a 500."""
-
-    regex = r"\d{4}-\d{2}-\d{2}"
-
-    def to_python(self, value):
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            raise ValidationError() from None
-
-    def to_url(self, value):
-        return value.isoformat()
 
 
 @blp.route("/fleet/batches")
@@ -131,54 +112,10 @@ class RegistrationResource(MethodView):
         return services.register_vehicle(current_user(), vin, clock.now(), current_app.config["PLATE_POOL_TOPUP"])
 
 
-@blp.route("/green-channel/days")
-class DaysResource(MethodView):
-    @auth(blp, optional=True)
-    @blp.arguments(DayQueryArgsSchema, location="query")
-    @blp.response(200, DaySchema(many=True))
-    @blp.paginate(SelectPage)
-    def get(self, args):
-        """Green-channel days with capacity, booked and available places"""
-        user = current_user(optional=True)
-        if args["office"]:
-            office_id = offices.get_office(args["office"]).id
-        elif user is not None:
-            office_id = user.office_id
-        else:
-            office_id = offices.get_office(current_app.config["DEFAULT_OFFICE"]).id
-        return services.list_days(office_id, args["from_"], args["to"])
-
-
-@blp.route("/green-channel/days/<date:date>")
-class DayResource(MethodView):
-    @auth(blp, optional=True)
-    @blp.response(200, DaySchema)
-    @blp.alt_response(404, schema=ErrorSchema, description="the day is not open")
-    def get(self, date):
-        """One green-channel day"""
-        user = current_user(optional=True)
-        office = user.office if user is not None else offices.get_office(current_app.config["DEFAULT_OFFICE"])
-        return services.get_day(office.id, date)
-
-    @auth(blp, "officer")
-    @blp.arguments(DayUpdateSchema)
-    @blp.response(200, DaySchema)
-    @blp.alt_response(201, schema=DaySchema, description="the day was opened")
-    @blp.alt_response(409, schema=ErrorSchema, description="capacity below what is already booked")
-    def put(self, data, date):
-        """Open a green-channel day or change its capacity (extra shifts)"""
-        user = current_user()
-        green_day, created = services.set_day_capacity(user.office, date, data["capacity"], data["note"], user,
-                                                       clock.local_today())
-        return green_day, 201 if created else 200
-
-
 def register(app, api) -> None:
     limit = int(app.config["FLEET_MAX_BATCH"])
     if not 1 <= limit <= MAX_BATCH_CEILING:
         # Refuse to start rather than quietly cap: an office that set 5000 must learn it is not in force.
         raise ValueError(f"FLEET_MAX_BATCH must be 1 to {MAX_BATCH_CEILING}, not {limit}")
     app.config["FLEET_MAX_BATCH"] = limit
-    app.url_map.converters["date"] = DateConverter
-    api.register_converter(DateConverter, lambda _converter: {"type": "string", "format": "date"})
     api.register_blueprint(blp)

@@ -1,4 +1,4 @@
-"""Wire formats for batches, vehicles, green-channel days, appointments and inspections."""
+"""Wire formats for batches, vehicles, appointments and inspections."""
 from marshmallow import Schema, ValidationError, fields, validate
 
 from vmo import validators
@@ -141,31 +141,3 @@ class InspectionCreateSchema(Schema):
     result = fields.String(required=True, validate=validate.OneOf(("pass", "fail")))
     defects = fields.List(fields.String(validate=validate.Length(1, 200)), load_default=list,
                           validate=validate.Length(0, 50), metadata={"example": ["左前大灯不亮"]})
-
-
-class DaySchema(Schema):
-    date = fields.Date(attribute="day", required=True)
-    capacity = fields.Function(lambda d: d.total_capacity, required=True,
-                               metadata={"description": "Vehicles, priority share included"})
-    booked = fields.Function(lambda d: d.total_booked, required=True, metadata={"description": "All bookings"})
-    available = fields.Function(lambda d: d.slot.available, required=True,
-                                metadata={"description": "Places an ordinary (fleet) booking can still take"})
-    priority_capacity = fields.Function(lambda d: d.priority_slot.capacity if d.priority_slot else 0,
-                                        required=True, metadata={"description": "Places kept for pregnant, "
-                                                                                "elderly and disabled people"})
-    priority_available = fields.Function(lambda d: d.priority_slot.available if d.priority_slot else 0,
-                                         required=True)
-    note = fields.String(allow_none=True)
-
-
-class DayUpdateSchema(Schema):
-    capacity = fields.Integer(required=True, validate=validate.Range(0, 10000),
-                              metadata={"description": "Vehicles the day can take, extra shifts included",
-                                        "example": 30})
-    note = fields.String(load_default=None, validate=validate.Length(0, 200), metadata={"example": "加班至20:00"})
-
-
-class DayQueryArgsSchema(Schema):
-    from_ = fields.Date(data_key="from", load_default=None)
-    to = fields.Date(load_default=None)
-    office = fields.String(load_default=None, metadata={"description": "Office code (default: yours, or the default office)"})

@@ -14,12 +14,12 @@ from vmo.errors import Conflict, NotFound, RuleViolation
 from vmo.extensions import db
 from vmo.dbutil import insert_ignoring_conflicts
 from vmo.fleet.models import (
-    LARGE_VEHICLE_TYPES, PLATE_KINDS, FleetAppointment, FleetBatch, FleetInspection, FleetVehicle, GreenChannelDay,
-    PlatePool,
+    LARGE_VEHICLE_TYPES, PLATE_KINDS, FleetAppointment, FleetBatch, FleetInspection, FleetVehicle, PlatePool,
 )
+from vmo.greenchannel import services as greenchannel
+from vmo.greenchannel.models import GreenChannelDay
 from vmo.notify import services as notify
 from vmo.offices.models import Office
-from vmo.priority import services as priority
 
 _rng = random.SystemRandom()
 
@@ -136,58 +136,6 @@ def _refresh_batch_status(batch: FleetBatch, now: datetime) -> None:
         batch.completed_at = now if status == "completed" else None
 
 
-# ---- green-channel days ---------------------------------------------------------------
-
-def set_day_capacity(office: Office, day: date, capacity: int, note: str | None, actor: User,
-                     today: date) -> tuple[GreenChannelDay, bool]:
-    """Open a day or change its capacity (extra shifts); never below what is already booked."""
-    if day < today:
-        raise RuleViolation("cannot open or change a day in the past", errors={"path": {"date": ["in the past"]}})
-    green_day = db.session.scalar(select(GreenChannelDay).where(GreenChannelDay.office_id == office.id,
-                                                                GreenChannelDay.day == day))
-    created = green_day is None
-    if created:
-        # Two slots: the ordinary places and the share kept for priority bookings (vmo.priority).
-        slot, priority_slot = priority.open_slots(office.id, capacity)
-        green_day = GreenChannelDay(office_id=office.id, day=day, slot_id=slot.id,
-                                    priority_slot_id=priority_slot.id, note=note)
-        db.session.add(green_day)
-        before = None
-    else:
-        before = {"capacity": green_day.total_capacity, "note": green_day.note}
-        priority.resize_slots(green_day, capacity)
-        if note is not None:
-            green_day.note = note
-    db.session.flush()
-    audit.record("green_channel.open" if created else "green_channel.resize", "green_channel_day",
-                 day.isoformat(), actor=actor, before=before, after={"capacity": capacity, "note": green_day.note})
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise Conflict("the day was opened by someone else at the same moment; retry") from None
-    booking.refresh(green_day.slot)
-    booking.refresh(green_day.priority_slot)
-    return green_day, created
-
-
-def list_days(office_id: int, start: date | None, end: date | None) -> Select:
-    stmt = select(GreenChannelDay).where(GreenChannelDay.office_id == office_id)
-    if start:
-        stmt = stmt.where(GreenChannelDay.day >= start)
-    if end:
-        stmt = stmt.where(GreenChannelDay.day <= end)
-    return stmt.order_by(GreenChannelDay.day)
-
-
-def get_day(office_id: int, day: date) -> GreenChannelDay:
-    green_day = db.session.scalar(select(GreenChannelDay).where(GreenChannelDay.office_id == office_id,
-                                                                GreenChannelDay.day == day))
-    if green_day is None:
-        raise NotFound(f"the green channel is not open on {day.isoformat()}")
-    return green_day
-
-
 # ---- appointments ---------------------------------------------------------------------
 
 def book_appointment(user: User, batch_id: int, day: date, today: date, now: datetime) -> FleetAppointment:
@@ -199,8 +147,7 @@ def book_appointment(user: User, batch_id: int, day: date, today: date, now: dat
         raise Conflict(f"batch {batch.id} is {batch.status}; only a submitted batch can be booked")
     if day < today:
         raise RuleViolation("the date is in the past", errors={"json": {"date": ["in the past"]}})
-    green_day = db.session.scalar(select(GreenChannelDay).where(GreenChannelDay.office_id == batch.office_id,
-                                                                GreenChannelDay.day == day))
+    green_day = greenchannel.find_day(batch.office_id, day)
     if green_day is None:
         raise RuleViolation(f"the green channel is not open on {day.isoformat()}",
                             errors={"json": {"date": ["no green-channel day open on this date"]}})
@@ -225,6 +172,18 @@ def book_appointment(user: User, batch_id: int, day: date, today: date, now: dat
         db.session.rollback()
         raise Conflict(f"batch {batch_id} already has an appointment") from None
     return appointment
+
+
+@greenchannel.queue_source(order=1)
+def queue_entries(green_day: GreenChannelDay) -> list[dict]:
+    """The day's fleet batches, in booking order: served after the priority bookings."""
+    return [{"kind": "fleet", "id": appointment.id, "reference": None, "name": batch.company.name,
+             "reason": None, "business": f"fleet batch {batch.id}", "phone": batch.company.contact_phone,
+             "vehicles": appointment.units, "batch_id": batch.id, "booked_at": appointment.created_at}
+            for appointment, batch in db.session.execute(
+                select(FleetAppointment, FleetBatch).join(FleetBatch, FleetBatch.id == FleetAppointment.batch_id)
+                .where(FleetAppointment.day_id == green_day.id, FleetAppointment.status == "booked")
+                .order_by(FleetAppointment.created_at, FleetAppointment.id))]
 
 
 def get_appointment(user: User, batch_id: int) -> FleetAppointment:

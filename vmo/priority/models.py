@@ -5,6 +5,7 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from vmo.extensions import db
+from vmo.greenchannel.models import GreenChannelDay
 from vmo.types import UTCDateTime, utcnow
 
 REASONS = ("pregnant", "elderly", "disabled")
@@ -31,4 +32,4 @@ class PriorityBooking(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    day = relationship("GreenChannelDay")
+    day = relationship(GreenChannelDay)

@@ -1,4 +1,4 @@
-"""HTTP resources for the priority green channel: public booking, cancellation, the day's list (staff)."""
+"""HTTP resources for the priority green channel: public booking and cancellation."""
 from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
@@ -7,12 +7,10 @@ from vmo import clock, limits
 from vmo.http import ErrorSchema, auth, current_user, idempotent, signed_in_staff
 from vmo.offices import services as offices
 from vmo.priority import services
-from vmo.priority.schemas import DayQueueSchema, PriorityBookingCreateSchema, PriorityBookingSchema
-from vmo.accounts.models import STAFF_ROLES
+from vmo.priority.schemas import PriorityBookingCreateSchema, PriorityBookingSchema
 
 blp = Blueprint("priority", __name__, url_prefix="/api/v1",
                 description="Priority green channel for pregnant, elderly (70+) and disabled people")
-STAFF = STAFF_ROLES
 
 
 @blp.route("/green-channel/priority-bookings")
@@ -48,16 +46,6 @@ class PriorityBookingResource(MethodView):
     def delete(self, reference):
         """Cancel a priority booking by its reference; the place goes back to the priority share"""
         return services.cancel(reference, clock.now(), signed_in_staff())
-
-
-@blp.route("/green-channel/days/<date:date>/queue")
-class DayQueueResource(MethodView):
-    @auth(blp, *STAFF)
-    @blp.response(200, DayQueueSchema)
-    @blp.alt_response(404, schema=ErrorSchema, description="the day is not open")
-    def get(self, date):
-        """The day's serving order: priority bookings first, then fleet batches"""
-        return services.day_queue(current_user().office_id, date)
 
 
 def register(app, api) -> None:

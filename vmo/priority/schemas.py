@@ -1,4 +1,4 @@
-"""Wire formats for priority bookings and the day's serving order."""
+"""Wire formats for priority bookings."""
 from marshmallow import Schema, fields, validate
 
 from vmo.priority.models import REASONS
@@ -34,24 +34,3 @@ class PriorityBookingSchema(Schema):
     status = fields.String(required=True, metadata={"description": "booked or cancelled"})
     created_at = fields.AwareDateTime(required=True)
     cancelled_at = fields.AwareDateTime(allow_none=True)
-
-
-class DayQueueEntrySchema(Schema):
-    position = fields.Integer(required=True, metadata={"description": "Serving order, from 1"})
-    kind = fields.String(required=True, metadata={"description": "priority (served first) or fleet"})
-    id = fields.Integer(required=True, metadata={"description": "Priority booking or fleet appointment id"})
-    reference = fields.String(allow_none=True)
-    name = fields.String(required=True, metadata={"description": "The person, or the company"})
-    reason = fields.String(allow_none=True)
-    business = fields.String(allow_none=True)
-    phone = fields.String(required=True)
-    vehicles = fields.Integer(required=True)
-    batch_id = fields.Integer(allow_none=True)
-    booked_at = fields.AwareDateTime(required=True)
-
-
-class DayQueueSchema(Schema):
-    date = fields.Date(required=True)
-    capacity = fields.Integer(required=True)
-    priority_capacity = fields.Integer(required=True)
-    entries = fields.List(fields.Nested(DayQueueEntrySchema), required=True)

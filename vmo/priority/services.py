@@ -1,15 +1,7 @@
-"""The priority share of each green-channel day, priority bookings, and the day's serving order.
-
-A green-channel day has two slots in the booking core: `slot` for ordinary (fleet) bookings and
-`priority_slot` for the share kept for pregnant women, people aged 70+ and disabled people. The
-officer sets one total; it is split here, so an ordinary booking can never take a kept place.
-"""
-import math
+"""Priority bookings: one place of a green-channel day's priority slot (vmo.greenchannel) per person."""
 import secrets
 from datetime import date, datetime
-from decimal import Decimal
 
-from flask import current_app
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -17,61 +9,13 @@ from vmo import validators
 from vmo.accounts.models import User
 from vmo.audit import services as audit
 from vmo.booking import services as booking
-from vmo.booking.models import Slot
 from vmo.errors import Conflict, NotFound, RuleViolation
 from vmo.extensions import db
-from vmo.fleet.models import FleetAppointment, FleetBatch, GreenChannelDay
+from vmo.greenchannel import services as greenchannel
+from vmo.greenchannel.models import GreenChannelDay
 from vmo.notify import services as notify
 from vmo.offices.models import Office
 from vmo.priority.models import REASONS, PriorityBooking
-
-PRIORITY_KIND = "green_channel_priority"
-
-
-# ---- the share -------------------------------------------------------------------------
-
-def configured_share() -> float:
-    try:
-        return float(current_app.config.get("PRIORITY_SHARE", 0.1))
-    except RuntimeError:  # outside an app (scripts): the documented default
-        return 0.1
-
-
-def share_of(capacity: int, fraction: float | None = None) -> int:
-    """Places kept for priority bookings: the share rounded up, at least one on an open day."""
-    fraction = configured_share() if fraction is None else fraction
-    if capacity <= 0 or fraction <= 0:
-        return 0
-    # Decimal, so 30 * 0.1 is 3 and not 3.0000000000000004 rounded up to 4.
-    return min(capacity, max(1, math.ceil(Decimal(str(fraction)) * capacity)))
-
-
-def open_slots(office_id: int, capacity: int) -> tuple[Slot, Slot]:
-    """The two slots of a newly opened day: (ordinary, priority)."""
-    kept = share_of(capacity)
-    ordinary = booking.create_slot(office_id, "green_channel", capacity - kept)
-    return ordinary, booking.create_slot(office_id, PRIORITY_KIND, kept)
-
-
-def resize_slots(green_day: GreenChannelDay, capacity: int) -> None:
-    """Give the day a new total; priority places already booked stay kept even above the share."""
-    if capacity < 0:
-        raise RuleViolation("capacity must not be negative", errors={"json": {"capacity": ["must be 0 or more"]}})
-    if green_day.priority_slot_id is None:  # a day opened before the priority share existed
-        green_day.priority_slot_id = booking.create_slot(green_day.office_id, PRIORITY_KIND, 0).id
-        db.session.flush()
-    priority_booked = booking.booked(green_day.priority_slot_id)
-    ordinary_booked = booking.booked(green_day.slot_id)
-    kept = min(max(share_of(capacity), priority_booked), capacity)
-    if priority_booked + ordinary_booked > capacity or ordinary_booked > capacity - kept:
-        raise Conflict(
-            f"capacity {capacity} is below what is booked: {ordinary_booked} ordinary places "
-            f"and {priority_booked} priority places, with {kept} kept for priority bookings",
-            booked=priority_booked + ordinary_booked)
-    # Both conditional: a booking that slipped in since the reads above turns this into a 409.
-    for slot_id, new in ((green_day.slot_id, capacity - kept), (green_day.priority_slot_id, kept)):
-        booking.resize(slot_id, new)
-
 
 # ---- bookings --------------------------------------------------------------------------
 
@@ -106,8 +50,7 @@ def book(office: Office, data: dict, today: date, now: datetime, elderly_age: in
                                    f"the elderly priority is from {elderly_age}")
     if reason == "pregnant" and rid.sex != "F":
         raise _field("reason", "the ID number is a man's; the pregnancy priority needs the expectant mother's ID")
-    green_day = db.session.scalar(select(GreenChannelDay).where(GreenChannelDay.office_id == office.id,
-                                                                GreenChannelDay.day == day))
+    green_day = greenchannel.find_day(office.id, day)
     if green_day is None or green_day.total_capacity == 0:
         raise _field("date", f"the green channel is not open on {day.isoformat()}")
     active_key = f"{rid.number}:{day.isoformat()}"
@@ -171,31 +114,14 @@ def cancel(reference: str, now: datetime, actor: User | None = None) -> Priority
     return entry
 
 
-# ---- the day's list --------------------------------------------------------------------
+# ---- the day's queue ------------------------------------------------------------------
 
-def day_queue(office_id: int, day: date) -> dict:
-    """Everyone booked on the day, in serving order: priority bookings first, then fleet batches."""
-    green_day = db.session.scalar(select(GreenChannelDay).where(GreenChannelDay.office_id == office_id,
-                                                                GreenChannelDay.day == day))
-    if green_day is None:
-        raise NotFound(f"the green channel is not open on {day.isoformat()}")
-    entries = []
-    for entry in db.session.scalars(select(PriorityBooking)
-                                    .where(PriorityBooking.day_id == green_day.id, PriorityBooking.status == "booked")
-                                    .order_by(PriorityBooking.created_at, PriorityBooking.id)):
-        entries.append({"kind": "priority", "id": entry.id, "reference": entry.reference, "name": entry.name,
-                        "reason": entry.reason, "business": entry.business, "phone": entry.phone,
-                        "vehicles": 1, "batch_id": None, "booked_at": entry.created_at})
-    for appointment, batch in db.session.execute(
-            select(FleetAppointment, FleetBatch).join(FleetBatch, FleetBatch.id == FleetAppointment.batch_id)
-            .where(FleetAppointment.day_id == green_day.id, FleetAppointment.status == "booked")
-            .order_by(FleetAppointment.created_at, FleetAppointment.id)):
-        entries.append({"kind": "fleet", "id": appointment.id, "reference": None, "name": batch.company.name,
-                        "reason": None, "business": f"fleet batch {batch.id}",
-                        "phone": batch.company.contact_phone, "vehicles": appointment.units,
-                        "batch_id": batch.id, "booked_at": appointment.created_at})
-    for position, entry in enumerate(entries, start=1):
-        entry["position"] = position
-    return {"date": day, "capacity": green_day.total_capacity,
-            "priority_capacity": green_day.priority_slot.capacity if green_day.priority_slot else 0,
-            "entries": entries}
+@greenchannel.queue_source(order=0)
+def queue_entries(green_day: GreenChannelDay) -> list[dict]:
+    """The day's priority bookings, in booking order: served before everyone else."""
+    return [{"kind": "priority", "id": entry.id, "reference": entry.reference, "name": entry.name,
+             "reason": entry.reason, "business": entry.business, "phone": entry.phone,
+             "vehicles": 1, "batch_id": None, "booked_at": entry.created_at}
+            for entry in db.session.scalars(
+                select(PriorityBooking).where(PriorityBooking.day_id == green_day.id, PriorityBooking.status == "booked")
+                .order_by(PriorityBooking.created_at, PriorityBooking.id))]

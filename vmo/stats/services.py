@@ -18,8 +18,9 @@ from sqlalchemy import and_, case, func, select
 from vmo.booking.models import Slot
 from vmo.errors import RuleViolation
 from vmo.extensions import db
-from vmo.fleet.models import FleetAppointment, FleetInspection, FleetVehicle, GreenChannelDay
+from vmo.fleet.models import FleetAppointment, FleetInspection, FleetVehicle
 from vmo.followup.models import Escalation, InboundMessage
+from vmo.greenchannel.models import GreenChannelDay
 from vmo.notify.models import OutboxMessage
 from vmo.offices.models import Office
 from vmo.priority.models import REASONS, PriorityBooking

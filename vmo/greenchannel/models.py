@@ -1,0 +1,34 @@
+"""The green-channel day table: one open day of an office, with its fleet slot and its priority slot."""
+from datetime import date, datetime
+
+from sqlalchemy import Date, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from vmo.extensions import db
+from vmo.types import UTCDateTime, utcnow
+
+
+class GreenChannelDay(db.Model):
+    __tablename__ = "green_channel_days"
+    __table_args__ = (UniqueConstraint("office_id", "day", name="office_day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"), index=True)
+    day: Mapped[date] = mapped_column(Date)
+    slot_id: Mapped[int] = mapped_column(ForeignKey("slots.id"), unique=True)
+    # The share kept for priority bookings (vmo.priority); `slot` holds the rest, for ordinary bookings.
+    priority_slot_id: Mapped[int | None] = mapped_column(ForeignKey("slots.id"), unique=True)
+    note: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    slot = relationship("Slot", lazy="joined", foreign_keys=[slot_id])
+    priority_slot = relationship("Slot", lazy="joined", foreign_keys=[priority_slot_id])
+
+    @property
+    def total_capacity(self) -> int:
+        return self.slot.capacity + (self.priority_slot.capacity if self.priority_slot else 0)
+
+    @property
+    def total_booked(self) -> int:
+        return self.slot.booked + (self.priority_slot.booked if self.priority_slot else 0)
