@@ -11,7 +11,7 @@ from mobile_api.schemas import (
 )
 from mobile_api.storage import make_storage
 from vmo import clock
-from vmo.apidoc import checks_own_text
+from vmo.bounds import checks_own_text
 from vmo.http import ErrorSchema, auth, current_user, etag_response
 
 blp = Blueprint("mobile", __name__, url_prefix="/api/v1/mobile",

@@ -4,7 +4,7 @@ from marshmallow import Schema, ValidationError, fields, pre_load, validate, val
 
 from schedules.tours.schemas import Plate  # one plate field for tours and the tablet
 from vmo import validators
-from vmo.apidoc import id_field, unstorable_errors, within_years
+from vmo.bounds import id_field, unstorable_errors, within_years
 
 CHECK_VALUES = ("pass", "fail", "n/a")
 SYNC_STATUSES = ("created", "duplicate", "conflict", "rejected")

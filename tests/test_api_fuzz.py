@@ -29,7 +29,7 @@ from tests.helpers_world import (
     ACCESS, PUBLIC, ROLES, bodies, build_side, build_world, path_values, world_config,
 )
 from vmo import create_app
-from vmo.apidoc import INT4_MAX
+from vmo.bounds import INT4_MAX
 from vmo.config import normalize_database_url
 from vmo.extensions import db
 

@@ -35,8 +35,8 @@ def create_app(config: dict | None = None) -> Flask:
 
     from vmo import http, limits, security
     http.init_app(app)
-    from vmo import apidoc
-    apidoc.init_app(app)  # NUL and lone surrogates: 404/422 before a database sees them
+    from vmo import bounds
+    bounds.init_app(app)  # NUL and lone surrogates: 404/422 before a database sees them
     limits.init_app(app)
     security.init_app(app)
 

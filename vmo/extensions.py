@@ -29,9 +29,9 @@ class VmoApi(Api):
     from vmo.schemas_common import ErrorSchema as ERROR_SCHEMA  # noqa: N811
 
     def init_app(self, app, *args, **kwargs):
-        from vmo import apidoc
+        from vmo import bounds
 
-        apidoc.install_converters(app)  # before any route exists
+        bounds.install_converters(app)  # before any route exists
         super().init_app(app, *args, **kwargs)
 
 

@@ -6,12 +6,13 @@ import re
 import uuid
 
 from flask import current_app, g, request
+from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Page
 from sqlalchemy import func, select
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
-from vmo import clock, limits
+from vmo import bounds, clock, limits
 from vmo.accounts import services as accounts
 from vmo.audit import services as audit
 from vmo.errors import DomainError, Forbidden, TooManyRequests, Unauthorized
@@ -26,6 +27,11 @@ _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 def error_body(code: int, message: str, errors: dict | None = None, **extra) -> dict:
     body = {"code": code, "status": HTTP_STATUS_CODES.get(code, "Error"), "message": message}
     if errors:
+        # A batch of 500 bad vehicles names each problem; a body of 100,000 would answer megabytes.
+        errors, total = bounds.cap_problems(errors)
+        if total > bounds.MAX_PROBLEMS:
+            body["message"] = f"{message} (the first {bounds.MAX_PROBLEMS} of {total} problems are listed)"
+            extra = {**extra, "error_count": total}
         body["errors"] = errors
     body.update(extra)
     body["request_id"] = g.get("request_id")
@@ -121,9 +127,24 @@ def _handle_unexpected(exc: Exception):
     return error_body(500, "internal error; quote the request id when reporting it"), 500
 
 
-def init_app(app) -> None:
+class JSONProvider(DefaultJSONProvider):
+    """Flask's JSON, except that a body nested past what Python's decoder can follow is bad JSON (a 400
+    from `request.get_json`), not a RecursionError (a 500)."""
+
     # UTF-8 as is: "渝G12345" on the wire, not "\u6e1dG12345" (readable with curl and in logs).
-    app.json.ensure_ascii = False
+    ensure_ascii = False
+
+    def loads(self, s, **kwargs):
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError(bounds.DEPTH_MESSAGE) from None
+
+
+def init_app(app) -> None:
+    provider = JSONProvider(app)
+    provider.sort_keys = app.json.sort_keys
+    app.json = provider
     app.before_request(_begin_request)
     app.after_request(_end_request)
     app.register_error_handler(DomainError, _handle_domain_error)

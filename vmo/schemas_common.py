@@ -10,6 +10,8 @@ class ErrorSchema(Schema):
     message = fields.String(required=True, metadata={"description": "What went wrong, for a person"})
     errors = fields.Dict(metadata={"description": "Per location and field, e.g. {'json': {'vin': ['...']}}"})
     request_id = fields.String(metadata={"description": "Quote it when reporting a problem"})
+    error_count = fields.Integer(metadata={
+        "description": "When `errors` lists only the first 100 problems: how many there were in all"})
     # Context some errors add (one place lists them all, so the document matches what is sent).
     reason = fields.String(metadata={"description": "Machine-readable cause of a 422 rule violation",
                                      "example": "waiting_period"})

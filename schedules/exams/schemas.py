@@ -7,7 +7,7 @@ from schedules.exams import ballot, services
 from schedules.exams.models import ALLOCATIONS, BOOKING_STATUSES, OUTCOMES, SESSION_KINDS
 from schedules.exams.settings import settings_from
 from vmo import clock
-from vmo.apidoc import id_field
+from vmo.bounds import id_field
 from vmo.accounts.models import LICENSE_CLASSES
 from vmo.schemas_common import ErrorSchema
 

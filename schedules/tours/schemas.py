@@ -2,7 +2,7 @@
 from marshmallow import Schema, ValidationError, fields, validate
 
 from vmo import validators
-from vmo.apidoc import id_field
+from vmo.bounds import id_field
 from schedules.tours.models import TOUR_STATUSES
 
 
