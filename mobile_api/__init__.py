@@ -3,10 +3,9 @@
 
 def register(app, api) -> None:
     """Hang this package's blueprints on the Api (called by vmo.create_app)."""
-    from mobile_api import resources, services, tablet
+    from mobile_api import resources, tablet
 
     # Settings (env VMO_MOBILE_*, VMO_PHOTO_*): see docs/mobile.md.
-    app.config.setdefault("MOBILE_CHECKLIST", [dict(item) for item in services.DEFAULT_CHECKLIST])
     app.config.setdefault("MOBILE_ASSIGNMENT_DAYS", 7)
     app.config.setdefault("MOBILE_SYNC_MAX_RECORDS", 500)
     app.config.setdefault("PHOTO_MAX_BYTES", 10 * 1024 * 1024)

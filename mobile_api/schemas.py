@@ -1,6 +1,6 @@
 """Wire formats of the mobile endpoint: assignments, the sync envelope and its per-record answers, photos."""
 from flask import current_app
-from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, pre_load, validate
 
 from schedules.tours.schemas import Plate  # one plate field for tours and the tablet
 from vmo import validators
@@ -106,12 +106,6 @@ class InspectionRecordSchema(Schema):
         if errors:
             raise ValidationError(errors)
         return data
-
-    @validates_schema
-    def _consistent(self, data, **_kwargs):
-        failed = sorted(code for code, value in (data.get("checklist") or {}).items() if value == "fail")
-        if data.get("result") == "pass" and failed:
-            raise ValidationError(f"a passed inspection cannot have failed items ({', '.join(failed)})", "result")
 
 
 class Rejected:

@@ -50,7 +50,7 @@ def test_inspections_feed_the_register_the_follow_up_and_the_report(app, client,
     headers = factory.headers(officer)  # (yesterday's token has expired)
 
     first = _inspect(client, headers, tour, 0, "渝G10001", recorded_at=at(9, 10),
-                     checklist={"brakes": "pass", "lights": "pass"}, odometer_km=15320)
+                     checklist={"brake_front": "pass", "lights": "pass"}, odometer_km=15320)
     assert first.status_code == 201, first.get_json()
     body = first.get_json()
     assert {k: body[k] for k in ("plate", "result", "officer", "walk_in", "clock_skew", "odometer_km")} == {
@@ -139,3 +139,21 @@ def test_season_report(app, client, factory, officer, headers):
     assert client.get("/api/v1/tours/report?from=2026-12-01", headers=headers).status_code == 422
     company = factory.headers(factory.company()["username"])
     assert client.get("/api/v1/tours/report?from=2026-11-01&to=2026-11-30", headers=company).status_code == 403
+
+
+def test_a_skewed_pass_dates_the_register_by_the_tour_on_both_paths(app, client, runner, factory, officer, headers,
+                                                                    tmp_path):
+    """One path for both: a device clock that cannot be right never dates the register, the tour's day does."""
+    factory.office  # noqa: B018
+    runner.invoke(args=["motorcycles", "import", write_register(tmp_path / "r.csv", [
+        ("渝G10003", "", "丙", "13900000003", "大观镇", "2010-01-05", "")])])
+    today = date(2026, 11, 25)
+    tour = create_tour(client, headers, [officer], day=today, stops=[stop("大观镇", (9, 0), day=today)])
+    publish(client, headers, tour["id"])
+    app.config["FROZEN_NOW"] = "2026-11-27T18:00:00+08:00"  # synced two days later
+    headers = factory.headers(officer)
+    answer = _inspect(client, headers, tour, 0, "渝G10003", recorded_at="2026-12-01T09:00:00+08:00")
+    assert answer.status_code == 201, answer.get_json()
+    assert answer.get_json()["clock_skew"] is True
+    moto = client.get("/api/v1/motorcycles/渝G10003", headers=headers).get_json()
+    assert moto["last_inspected_on"] == "2026-11-25"

@@ -3,20 +3,20 @@ import hashlib
 import hmac
 import secrets
 import uuid
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from schedules.tours.models import StopRegistration, Tour, TourInspection, TourStop
+from schedules.tours import inspections
+from schedules.tours.inspections import InspectionSettings
 from schedules.tours.services import get_tour, local_hm, place_name, zone_of
 from vmo.accounts.models import User
 from vmo.audit import services as audit
 from vmo.booking import services as booking
-from vmo.errors import Conflict, NotFound, RuleViolation
+from vmo.errors import Conflict, Forbidden, NotFound, RuleViolation
 from vmo.extensions import db
-from vmo.motorcycles import services as register_of_motorcycles
-from vmo.motorcycles.rules import DueRules
 from vmo.notify import services as notify
 
 
@@ -141,73 +141,36 @@ def list_registrations(user: User, tour_id: int, stop_id: int):
             .order_by(StopRegistration.id))
 
 
-def find_inspection(client_id: str) -> TourInspection | None:
-    return db.session.scalar(select(TourInspection).where(TourInspection.client_id == client_id))
-
-
-def add_inspection(officer: User, tour: Tour, stop: TourStop, data: dict, now: datetime, rules: DueRules,
-                   skew: timedelta) -> TourInspection:
-    """Record an inspection in the caller's transaction (the mobile sync uses this too).
-
-    Marks the plate's registration inspected (else the inspection is a walk-in), moves the
-    register's last inspection date on a pass, and queues the follow-up text to the owner.
-    """
-    zone = zone_of(tour)
-    recorded_at = data.get("recorded_at") or now
-    # A device clock ahead of ours, or a time off the tour's day, cannot be right: kept, but flagged.
-    skewed = recorded_at > now + skew or recorded_at.astimezone(zone).date() != tour.date
-    reg = db.session.scalar(select(StopRegistration).where(StopRegistration.tour_id == tour.id,
-                                                           StopRegistration.active_plate == data["plate"]))
-    inspection = TourInspection(
-        office_id=tour.office_id, tour_id=tour.id, stop_id=stop.id,
-        client_id=str(data.get("client_id") or uuid.uuid4()), device_id=data.get("device_id"),
-        plate=data["plate"], vin=data.get("vin"), odometer_km=data.get("odometer_km"),
-        checklist=data.get("checklist") or {}, result=data["result"], defects=data.get("defects") or [],
-        officer_id=officer.id, registration_id=reg.id if reg else None, walk_in=reg is None,
-        lat=data.get("lat"), lon=data.get("lon"), recorded_at=recorded_at, received_at=now,
-        clock_skew=skewed, note=data.get("note"),
-    )
-    db.session.add(inspection)
-    if reg is not None:
-        reg.status = "inspected"
-    moto = None
-    if data["result"] == "pass":
-        day = (now if skewed else recorded_at).astimezone(zone).date()
-        moto = register_of_motorcycles.mark_inspected(tour.office_id, data["plate"], day, rules)
-    else:
-        moto = register_of_motorcycles.find(data["plate"])
-    db.session.flush()
-    phone = (reg.phone if reg else None) or data.get("phone") or (moto.phone if moto else None)
-    if phone:
-        outcome = "检验合格" if data["result"] == "pass" else "检验未通过，请排除故障后复检"
-        notify.queue(tour.office_id, phone,
-                     f"【{tour.office.name}】您的摩托车{data['plate']}已在{stop.township}流动车管所{outcome}，"
-                     f"检验民警警号{officer.badge_number or officer.id}。满意请回复1，不满意请回复2。",
-                     kind="follow_up", key=f"follow_up:tour_inspection:{inspection.id}",
-                     subject_type="tour_inspection", subject_id=inspection.id, officer_id=officer.id)
-    audit.record("tour.inspect", "tour_inspection", inspection.id, actor=officer,
-                 after={"tour_id": tour.id, "stop_id": stop.id, "plate": data["plate"], "result": data["result"],
-                        "walk_in": inspection.walk_in, "clock_skew": skewed})
-    return inspection
-
-
-def record_inspection(officer: User, tour_id: int, stop_id: int, data: dict, now: datetime, rules: DueRules,
-                      skew: timedelta) -> TourInspection:
-    """An officer records an inspection done at a stop of a published tour of their office."""
+def record_inspection(officer: User, tour_id: int, stop_id: int, data: dict, now: datetime,
+                      settings: InspectionSettings) -> TourInspection:
+    """An officer records an inspection done at a stop: the tablets' bulk path, with a list of one."""
     tour = get_tour(officer, tour_id)
-    stop = next((s for s in tour.stops if s.id == stop_id), None)
-    if stop is None:
+    if not any(s.id == stop_id for s in tour.stops):
         raise NotFound(f"tour {tour_id} has no stop {stop_id}")
-    if tour.status != "published":
-        raise Conflict(f"tour {tour.id} is {tour.status}; inspections are recorded on published tours")
-    if data.get("client_id") and find_inspection(str(data["client_id"])) is not None:
-        raise Conflict(f"an inspection with client_id {data['client_id']} is already recorded")
-    if data.get("odometer_km") is not None and data["odometer_km"] < 0:
-        raise RuleViolation("odometer_km must not be negative")
-    inspection = add_inspection(officer, tour, stop, data, now, rules, skew)
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise Conflict(f"an inspection with client_id {data.get('client_id')} is already recorded") from None
+    record = {**data, "stop_id": stop_id, "client_id": str(data.get("client_id") or uuid.uuid4())}
+    outcome, = inspections.record_inspections(officer, [record], now, settings)
+    if outcome.status == "rejected":
+        message = "; ".join(f"{name}: {problem}" for name, problem in _flat(outcome.errors))
+        if outcome.reason == inspections.NOT_ASSIGNED:
+            raise Forbidden(f"you are not assigned to tour {tour.id}; only its officers record its inspections")
+        if outcome.reason == inspections.NOT_OPEN:
+            raise Conflict(f"tour {tour.id} is {tour.status}; inspections are recorded on published tours' stops")
+        raise RuleViolation(message, errors={"json": outcome.errors})
+    if outcome.status != "created":
+        raise Conflict(f"an inspection with client_id {record['client_id']} is already recorded")
+    inspection = db.session.get(TourInspection, outcome.id)
+    audit.record("tour.inspect", "tour_inspection", inspection.id, actor=officer,
+                 after={"tour_id": tour.id, "stop_id": stop_id, "plate": inspection.plate,
+                        "result": inspection.result, "walk_in": inspection.walk_in,
+                        "clock_skew": inspection.clock_skew})
+    db.session.commit()
     return inspection
+
+
+def _flat(errors: dict, prefix: str = ""):
+    for name, value in errors.items():
+        if isinstance(value, dict):
+            yield from _flat(value, f"{prefix}{name}.")
+        else:
+            for problem in value:
+                yield f"{prefix}{name}", problem

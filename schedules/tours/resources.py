@@ -1,12 +1,11 @@
 """HTTP resources for inspection tours, their stops, registrations, inspections, reports and feeds."""
-from datetime import timedelta
-
 from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from schedules import ical
 from schedules.tours import feeds, registrations, reports, services
+from schedules.tours.inspections import DEFAULT_CHECKLIST, InspectionSettings
 from schedules.tours.schemas import (
     PublicTourStopQueryArgsSchema, PublicTourStopSchema, StopRegistrationCancelSchema, StopRegistrationCreateSchema,
     StopRegistrationCreatedSchema, StopRegistrationSchema,
@@ -185,13 +184,14 @@ class InspectionsResource(MethodView):
     @idempotent(blp)
     @blp.arguments(TourInspectionCreateSchema)
     @blp.response(201, TourInspectionSchema)
+    @blp.alt_response(403, schema=ErrorSchema, description="you are not assigned to this tour")
     @blp.alt_response(404, schema=ErrorSchema, description="no such tour or stop in your office")
     @blp.alt_response(409, schema=ErrorSchema, description="tour not published, or client_id already used")
+    @blp.alt_response(422, schema=ErrorSchema, description="the record is against the checklist rules")
     def post(self, data, tour_id, stop_id):
         """Record an inspection done at a stop (pre-registered or walk-in)"""
-        minutes = current_app.config["CLOCK_SKEW_MINUTES"]
-        return registrations.record_inspection(current_user(), tour_id, stop_id, data, clock.now(), _rules(),
-                                               timedelta(minutes=minutes))
+        return registrations.record_inspection(current_user(), tour_id, stop_id, data, clock.now(),
+                                               InspectionSettings.from_config(current_app.config))
 
 
 @blp.route("/tour-stops")
@@ -226,6 +226,8 @@ def init_app(app) -> None:
     app.config.setdefault("TOUR_MAX_STOPS", 40)
     app.config.setdefault("TOUR_MAX_STOP_DISTANCE_KM", 150.0)
     app.config.setdefault("TOUR_EXACT_LIMIT", 9)
+    # The inspection checklist (the tablets show it; both inspection paths check records against it).
+    app.config.setdefault("MOBILE_CHECKLIST", [dict(item) for item in DEFAULT_CHECKLIST])
     services.TourSettings.from_config(app.config)  # bad settings fail at start-up
     from schedules.tours.demo import demo_step
     app.extensions.setdefault("vmo.demo_steps", []).append(demo_step)

@@ -202,7 +202,7 @@ class TourInspectionCreateSchema(Schema):
                           validate=validate.Length(0, 50), metadata={"example": ["后转向灯不亮"]})
     checklist = fields.Dict(keys=fields.String(validate=validate.Length(1, 64)),
                             values=fields.String(validate=validate.OneOf(CHECK_VALUES)), load_default=dict,
-                            metadata={"example": {"brakes": "pass", "lights": "fail", "horn": "pass"}})
+                            metadata={"example": {"brake_front": "pass", "lights": "pass", "horn": "n/a"}})
     vin = fields.String(load_default=None, validate=validate.Length(6, 25))
     odometer_km = fields.Integer(load_default=None, validate=validate.Range(0, 10_000_000))
     recorded_at = fields.AwareDateTime(load_default=None, metadata={"description": "Default: now"})

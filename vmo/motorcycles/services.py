@@ -266,10 +266,6 @@ def describe(office_id: int, plate: str, rules: DueRules, today: date) -> dict:
             "next_due_on": next_due, "status": rules.status(next_due, today)}
 
 
-def find(plate: str) -> Motorcycle | None:
-    return db.session.scalar(select(Motorcycle).where(Motorcycle.plate == plate))
-
-
 def due_in_townships(office_id: int, townships: Iterable[str], day: date, rules: DueRules) -> list[Motorcycle]:
     """Motorcycles with a phone in these townships that are due or overdue on `day`."""
     refresh_due_dates(rules, office_id)
@@ -280,13 +276,29 @@ def due_in_townships(office_id: int, townships: Iterable[str], day: date, rules:
     ))
 
 
-def mark_inspected(office_id: int, plate: str, day: date, rules: DueRules) -> Motorcycle | None:
-    """Record a passed inspection on the register (the later date wins); does not commit."""
-    moto = db.session.scalar(select(Motorcycle).where(Motorcycle.plate == plate, Motorcycle.office_id == office_id))
-    if moto is None:
-        return None
-    if moto.last_inspected_on is None or day > moto.last_inspected_on:
-        moto.last_inspected_on = day
-    moto.next_due_on = rules.next_due(moto.registered_on, moto.last_inspected_on)
-    moto.due_rules = rules.fingerprint
-    return moto
+def record_passes(office_id: int, passes: Iterable[tuple[str, date]], rules: DueRules) -> None:
+    """Passed inspections (plate, day) on the register, in bulk: the later date wins. Does not commit.
+
+    Plates not on the office's register are left alone; due dates of the rows moved are recomputed.
+    """
+    by_day: dict[date, set[str]] = {}
+    for plate, day in passes:
+        by_day.setdefault(day, set()).add(plate)
+    for day, plates in sorted(by_day.items()):
+        db.session.execute(
+            update(Motorcycle)
+            .where(Motorcycle.office_id == office_id, Motorcycle.plate.in_(sorted(plates)),
+                   or_(Motorcycle.last_inspected_on.is_(None), Motorcycle.last_inspected_on < day))
+            # An empty due_rules marks the due date stale; refresh_due_dates recomputes just those rows.
+            .values(last_inspected_on=day, due_rules="").execution_options(synchronize_session=False))
+    if by_day:
+        refresh_due_dates(rules, office_id)
+
+
+def phones(office_id: int, plates: Iterable[str]) -> dict[str, str]:
+    """Plate -> the owner's phone on the office's register, for the plates that have one."""
+    plates = sorted(set(plates))
+    if not plates:
+        return {}
+    return dict(db.session.execute(select(Motorcycle.plate, Motorcycle.phone).where(
+        Motorcycle.office_id == office_id, Motorcycle.plate.in_(plates), Motorcycle.phone.is_not(None))).all())
