@@ -2,9 +2,9 @@
 from flask import current_app
 from marshmallow import Schema, ValidationError, fields, pre_load, validate
 
-from schedules.tours.schemas import Plate  # one plate field for tours and the tablet
 from vmo import validators
 from vmo.bounds import id_field, unstorable_errors, within_years
+from vmo.fields import Plate
 
 CHECK_VALUES = ("pass", "fail", "n/a")
 SYNC_STATUSES = ("created", "duplicate", "conflict", "rejected")

@@ -1,31 +1,9 @@
 """Wire formats for tours, stops, registrations, inspections and reports."""
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, fields, validate
 
-from vmo import validators
 from vmo.bounds import id_field
+from vmo.fields import Mobile, Plate
 from schedules.tours.models import TOUR_STATUSES
-
-
-class Plate(fields.String):
-    """A plate, normalised ("渝G·12345" -> "渝G12345") and checked."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        text = super()._deserialize(value, attr, data, **kwargs)
-        try:
-            return validators.validate_plate(text)
-        except ValueError as exc:
-            raise ValidationError(str(exc)) from None
-
-
-class Mobile(fields.String):
-    """A mainland mobile number, normalised to its 11 digits."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        text = super()._deserialize(value, attr, data, **kwargs)
-        try:
-            return validators.validate_mobile(text)
-        except ValueError as exc:
-            raise ValidationError(str(exc)) from None
 
 
 LAT = validate.Range(-90, 90)

@@ -2,6 +2,7 @@
 from marshmallow import Schema, fields, validate
 
 from vmo.accounts.models import LICENSE_CLASSES, STAFF_ROLES
+from vmo.fields import CreditCode, Mobile, ResidentId
 
 USERNAME = validate.Regexp(r"^[A-Za-z0-9_.@-]{3,64}$", error="3-64 letters, digits or _ . @ -")
 
@@ -28,11 +29,11 @@ class SignUpBase(Schema):
 
 class CompanyCreateSchema(SignUpBase):
     name = fields.String(required=True, validate=validate.Length(1, 200), metadata={"example": "南川区丰昌汽车服务有限公司"})
-    credit_code = fields.String(required=True, validate=validate.Length(18, 18),
+    credit_code = CreditCode(required=True,
                                 metadata={"description": "18-character unified social credit code (GB 32100)",
                                           "example": "91500119MA5U3L6W6W"})
     contact_name = fields.String(required=True, validate=validate.Length(1, 120), metadata={"example": "李明"})
-    contact_phone = fields.String(required=True, validate=validate.Length(5, 20), metadata={"example": "13800138000"})
+    contact_phone = Mobile(required=True, metadata={"example": "13800138000"})
 
 
 class CompanySchema(Schema):
@@ -48,9 +49,9 @@ class CompanySchema(Schema):
 
 class CandidateCreateSchema(SignUpBase):
     name = fields.String(required=True, validate=validate.Length(1, 120), metadata={"example": "王芳"})
-    id_number = fields.String(required=True, validate=validate.Length(18, 18),
+    id_number = ResidentId(required=True,
                               metadata={"description": "18-digit resident ID (GB 11643)", "example": "500119199001011233"})
-    phone = fields.String(required=True, validate=validate.Length(5, 20), metadata={"example": "13900139000"})
+    phone = Mobile(required=True, metadata={"example": "13900139000"})
     license_class = fields.String(required=True, validate=validate.OneOf(LICENSE_CLASSES), metadata={"example": "C1"})
 
 

@@ -1,19 +1,9 @@
 """Wire formats for batches, vehicles, appointments and inspections."""
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import Schema, fields, validate
 
 from vmo import validators
+from vmo.fields import VIN
 from vmo.fleet.models import BATCH_STATUSES, FUEL_TYPES, MAX_BATCH_CEILING, VEHICLE_TYPES
-
-
-class VIN(fields.String):
-    """A VIN, normalised to upper case and checked (GB 16735 check digit)."""
-
-    def _deserialize(self, value, attr, data, **kwargs):
-        text = super()._deserialize(value, attr, data, **kwargs)
-        try:
-            return validators.validate_vin(text)
-        except ValueError as exc:
-            raise ValidationError(str(exc)) from None
 
 
 class VehicleCreateSchema(Schema):

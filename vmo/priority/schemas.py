@@ -1,15 +1,16 @@
 """Wire formats for priority bookings."""
 from marshmallow import Schema, fields, validate
 
+from vmo.fields import Mobile, ResidentId
 from vmo.priority.models import REASONS
 
 
 class PriorityBookingCreateSchema(Schema):
     name = fields.String(required=True, validate=validate.Length(1, 120), metadata={"example": "张桂英"})
-    id_number = fields.String(required=True, validate=validate.Length(15, 20),
+    id_number = ResidentId(required=True,
                               metadata={"description": "18-digit resident ID; for `elderly` the age (70+ on the "
                                                        "day) is read from it", "example": "500119195201150029"})
-    phone = fields.String(required=True, validate=validate.Length(5, 20), metadata={"example": "13983000002"})
+    phone = Mobile(required=True, metadata={"example": "13983000002"})
     reason = fields.String(required=True, validate=validate.OneOf(REASONS),
                            metadata={"description": "pregnant, elderly (70 or over) or disabled"})
     date = fields.Date(required=True, metadata={"example": "2026-11-27"})
