@@ -105,7 +105,7 @@ ACCESS = {
         Public("motorcycle owners pre-register without an account"),
     ("POST", "/api/v1/tours/{tour_id}/stops/{stop_id}/registrations/{registration_id}/cancel"):
         Public("the owner cancels with the code they were given (staff of the office without one)"),
-    ("POST", "/api/v1/tours/{tour_id}/stops/{stop_id}/inspections"): STAFF,
+    ("POST", "/api/v1/tours/{tour_id}/stops/{stop_id}/inspections"): ("officer",),
     ("GET", "/api/v1/tour-stops"): Public("published stops are public, to choose where to pre-register"),
     ("GET", "/api/v1/calendars/townships/{township}.ics"): Public("public calendar feed of a township's stops"),
     ("GET", "/api/v1/mobile/assignments"): ("officer",),

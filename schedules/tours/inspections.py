@@ -22,6 +22,7 @@ from datetime import date, datetime, timedelta, timezone
 from sqlalchemy import and_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from schedules.tours import access
 from schedules.tours.models import StopRegistration, Tour, TourInspection, TourOfficer, TourStop
 from vmo.accounts.models import User
 from vmo.extensions import db
@@ -159,7 +160,7 @@ def _refusal(officer: User, stop: dict | None) -> tuple[str, dict] | None:
     """Why this officer may not record at this stop, or None."""
     if stop is None or stop["office_id"] != officer.office_id:
         return NO_STOP, {"stop_id": ["no such stop"]}
-    if not stop["assigned"]:
+    if not access.may_inspect(officer, stop["assigned"]):
         return NOT_ASSIGNED, {"stop_id": ["you are not assigned to this stop's tour"]}
     if stop["tour_status"] != "published" or stop["stop_status"] != "scheduled":
         why = "was cancelled" if "cancelled" in (stop["tour_status"], stop["stop_status"]) else "is not published"

@@ -81,6 +81,7 @@ class TourResource(MethodView):
     @auth(blp, *STAFF)
     @blp.arguments(TourUpdateSchema)
     @blp.response(200, TourSchema)
+    @blp.alt_response(403, schema=ErrorSchema, description="not one of its officers, its planner or a supervisor")
     @blp.alt_response(404, schema=ErrorSchema, description="no such tour in your office")
     @blp.alt_response(409, schema=ErrorSchema, description="cancelled, or capacity below registrations")
     def patch(self, data, tour_id):
@@ -93,6 +94,7 @@ class RouteResource(MethodView):
     @auth(blp, *STAFF)
     @blp.arguments(TourRouteRequestSchema)
     @blp.response(200, TourSchema)
+    @blp.alt_response(403, schema=ErrorSchema, description="not one of its officers, its planner or a supervisor")
     @blp.alt_response(404, schema=ErrorSchema, description="no such tour in your office")
     @blp.alt_response(409, schema=ErrorSchema, description="the tour is cancelled")
     def post(self, data, tour_id):
@@ -104,6 +106,7 @@ class RouteResource(MethodView):
 class PublishResource(MethodView):
     @auth(blp, *STAFF)
     @blp.response(200, TourSchema)
+    @blp.alt_response(403, schema=ErrorSchema, description="not one of its officers, its planner or a supervisor")
     @blp.alt_response(404, schema=ErrorSchema, description="no such tour in your office")
     @blp.alt_response(409, schema=ErrorSchema, description="the tour is cancelled")
     def post(self, tour_id):
@@ -116,6 +119,7 @@ class CancelResource(MethodView):
     @auth(blp, *STAFF)
     @blp.arguments(TourCancelSchema)
     @blp.response(200, TourSchema)
+    @blp.alt_response(403, schema=ErrorSchema, description="not one of its officers, its planner or a supervisor")
     @blp.alt_response(404, schema=ErrorSchema, description="no such tour in your office")
     @blp.alt_response(409, schema=ErrorSchema, description="already cancelled")
     def post(self, data, tour_id):
@@ -180,7 +184,7 @@ class RegistrationCancelResource(MethodView):
 
 @blp.route("/tours/<int:tour_id>/stops/<int:stop_id>/inspections")
 class InspectionsResource(MethodView):
-    @auth(blp, *STAFF)
+    @auth(blp, "officer")
     @idempotent(blp)
     @blp.arguments(TourInspectionCreateSchema)
     @blp.response(201, TourInspectionSchema)

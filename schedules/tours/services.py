@@ -6,6 +6,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Select, select
 
 from schedules import routing
+from schedules.tours import access
 from schedules.tours.models import StopRegistration, Tour, TourOfficer, TourStop
 from vmo.accounts.models import User
 from vmo.audit import services as audit
@@ -200,6 +201,7 @@ def update_tour(user: User, tour_id: int, data: dict, today: date, now: datetime
                 rules: DueRules) -> Tour:
     """Change a tour; after publishing, SEQUENCE rises and everyone registered is told."""
     tour = get_tour(user, tour_id)
+    access.check_change(user, tour)
     if tour.status == "cancelled":
         raise Conflict(f"tour {tour.id} is cancelled; it cannot be changed")
     _check_date(tour.date, today)
@@ -301,6 +303,7 @@ def route_tour(user: User, tour_id: int, data: dict, today: date, now: datetime,
                rules: DueRules) -> Tour:
     """Order the stops for the shortest round trip, then recompute every window from the drive."""
     tour = get_tour(user, tour_id)
+    access.check_change(user, tour)
     if tour.status == "cancelled":
         raise Conflict(f"tour {tour.id} is cancelled")
     _check_date(tour.date, today)
@@ -375,6 +378,7 @@ def _invite_due_owners(tour: Tour, rules: DueRules) -> int:
 def publish_tour(user: User, tour_id: int, today: date, now: datetime, rules: DueRules) -> Tour:
     """Show the stops in the township feeds and text owners of due motorcycles (once per phone)."""
     tour = get_tour(user, tour_id)
+    access.check_change(user, tour)
     if tour.status == "cancelled":
         raise Conflict(f"tour {tour.id} is cancelled; it cannot be published")
     _check_date(tour.date, today)
@@ -394,6 +398,7 @@ def publish_tour(user: User, tour_id: int, today: date, now: datetime, rules: Du
 def cancel_tour(user: User, tour_id: int, reason: str | None, now: datetime) -> Tour:
     """Cancel: feeds show STATUS:CANCELLED with a higher SEQUENCE; everyone registered is told."""
     tour = get_tour(user, tour_id)
+    access.check_change(user, tour)
     if tour.status == "cancelled":
         raise Conflict(f"tour {tour.id} is already cancelled")
     before = tour.status
