@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 
 .DEFAULT_GOAL := help
-.PHONY: help install run serve test test-fast lint bench soak migration clean browser
+.PHONY: help install run serve test test-fast lint bench soak migration clean browser wrk haproxy
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -31,7 +31,7 @@ serve: install ## serve with gunicorn (set DATABASE_URL for PostgreSQL)
 	$(VENV)/bin/vmo init-db
 	$(VENV)/bin/gunicorn --workers 4 --bind $(HOST):$(PORT) vmo.wsgi:app
 
-test: install browser ## run the whole suite (SQLite; PostgreSQL too when VMO_TEST_DATABASE_URL is set)
+test: install browser haproxy ## run the whole suite (SQLite; PostgreSQL too when VMO_TEST_DATABASE_URL is set)
 	$(PY) -m pytest
 
 browser: ## install Debian's Chromium for the tablet's browser tests if missing (as root with apt-get; never fails)
@@ -42,6 +42,24 @@ browser: ## install Debian's Chromium for the tablet's browser tests if missing 
 	    || echo "could not install chromium: the browser tests will be skipped (set VMO_REQUIRE_BROWSER=1 to fail)"; \
 	fi
 
+# A Debian package a target needs, installed as root with apt-get when its program is missing (apt-get update
+# first if the install fails); never fails itself, says so instead. $(1) program path, $(2) package, $(3) why.
+define debian_package
+	@if [ ! -x $(1) ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing Debian's $(2) for $(3)"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(2) >/dev/null 2>&1 \
+	    || { apt-get update -q >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(2) >/dev/null 2>&1; } \
+	    || true; \
+	fi
+	@[ -x $(1) ] || echo "could not install $(2) (run as root with apt-get, or install it yourself): $(3) will not run"
+endef
+
+wrk: ## install Debian's wrk, the load generator of `make bench`, if missing (as root with apt-get; never fails)
+	$(call debian_package,/usr/bin/wrk,wrk,the HTTP benchmarks)
+
+haproxy: ## install Debian's HAProxy for the two-node test if missing (as root with apt-get; never fails)
+	$(call debian_package,/usr/sbin/haproxy,haproxy,the two-node test (it fails when CI=true))
+
 test-fast: install ## the suite without the slow server-starting tests
 	$(PY) -m pytest -m "not slow"
 
@@ -49,7 +67,7 @@ lint: install ## check layering (vmo never imports schedules or mobile_api) and 
 	$(PY) -m pytest -q tests/test_layering.py
 	$(PY) -m compileall -q vmo schedules mobile_api
 
-bench: install ## benchmarks against gunicorn; figures and ratios are printed
+bench: install wrk ## benchmarks (wrk against gunicorn, fresh PostgreSQL); figures, ratios and targets printed
 	$(PY) bench/run.py
 
 SOAK_SECONDS ?= 600

@@ -7,7 +7,7 @@ import sys
 import tempfile
 import time
 
-if not __package__:  # run as a script: the repository root makes `bench` and `tests` importable
+if not __package__:  # run as a script: the repository root makes `bench` and `testkit` importable
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from bench import common  # noqa: E402
 

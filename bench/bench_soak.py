@@ -43,7 +43,7 @@ from zoneinfo import ZoneInfo
 import requests
 from sqlalchemy import func, insert, select
 
-if not __package__:  # run as a script: the repository root makes `bench` and `tests` importable
+if not __package__:  # run as a script: the repository root makes `bench` and `testkit` importable
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from bench import common  # noqa: E402
 
@@ -121,7 +121,7 @@ def prepare(url: str, args) -> tuple:
     """The app, and an office with officers, scarce weekend sessions, a tour two days ahead, a register, candidates."""
     from schedules.exams import services as exams
     from schedules.tours.models import TourStop
-    from tests.helpers_mobile import make_tour
+    from testkit.factories import make_tour
     from vmo import clock
     from vmo.accounts.models import User
     from vmo.booking.models import Slot

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 import requests
 from sqlalchemy import insert
 
-if not __package__:  # run as a script: the repository root makes `bench` and `tests` importable
+if not __package__:  # run as a script: the repository root makes `bench` and `testkit` importable
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from bench import common  # noqa: E402
 
@@ -38,7 +38,7 @@ def parse_args(argv):
 
 def prepare(url: str):
     """Tables, an office with an officer on today's published two-stop tour."""
-    from tests.helpers_mobile import make_tour
+    from testkit.factories import make_tour
 
     app = common.make_app(url)
     office = common.add_office(app)

@@ -135,7 +135,7 @@ def add_office(app, officers: int = 1) -> Office:
 
 def add_candidates(app, office: Office, count: int) -> list[dict]:
     """`count` C1 candidates of the office with bearer tokens: [{"candidate_id", "user_id", "token"}]."""
-    from tests.helpers_exams import bulk_candidates
+    from testkit.factories import bulk_candidates
 
     return bulk_candidates(app, office.code, count)
 
@@ -149,11 +149,11 @@ def dispose(app) -> None:
 
 
 @contextlib.contextmanager
-def server(url: str, workers: int = 4, env: dict | None = None):
-    """gunicorn with `workers` sync workers on `url` (tests.live_server), rate limits off."""
-    from tests.live_server import live_server
+def server(url: str, workers: int = 4, env: dict | None = None, **options):
+    """gunicorn with `workers` sync workers on `url` (testkit.server; `options` go to live_server), rate limits off."""
+    from testkit.server import live_server
 
-    with live_server(url, workers=workers, env={**SERVER_ENV, **(env or {})}) as running:
+    with live_server(url, workers=workers, env={**SERVER_ENV, **(env or {})}, **options) as running:
         yield running
 
 

@@ -1,14 +1,14 @@
 """`make bench`: run the main() of every bench/bench_*.py module in turn, or only those named.
 
     python bench/run.py                                  # all of them, default settings
-    python bench/run.py click_race -- --candidates 500   # one, with its own flags after --
+    python bench/run.py http -- --bookings 500           # one, with its own flags after --
 """
 import importlib.util
 import pathlib
 import sys
 
 HERE = pathlib.Path(__file__).resolve().parent
-# The benchmarks reuse the test helpers (tests.live_server, tests.helpers_exams) and the packages.
+# The benchmarks share testkit (live server, bulk factories) with the tests, and use the packages.
 sys.path.insert(0, str(HERE.parent))
 
 

@@ -1,12 +1,7 @@
-"""Factories for the driving-test tests and the click-race benchmark: sessions, candidates in bulk, history."""
-import hashlib
+"""Factories for the driving-test tests: sessions, candidates, history (bulk candidates: testkit.factories)."""
 import json
-import secrets
-import uuid
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
-
-from sqlalchemy import insert, select
 
 from vmo.extensions import db
 
@@ -45,51 +40,6 @@ def candidate(factory, license_class="C1", **fields) -> tuple[dict, dict]:
     """A signed-up candidate (through the API) and its auth headers."""
     created = factory.candidate(license_class=license_class, **fields)
     return created, factory.headers(created["username"])
-
-
-def _office_id(code: str) -> int:
-    from vmo.offices.models import Office
-
-    return db.session.scalar(select(Office.id).where(Office.code == code))
-
-
-def bulk_candidates(app, office_code: str, count: int, license_class: str = "C1",
-                    created_at: datetime | None = None) -> list[dict]:
-    """`count` candidates with bearer tokens, inserted directly (no 200 slow password hashes).
-
-    Returns [{"candidate_id", "user_id", "token"}]; the tokens work against any server on the
-    same database until 2099.
-    """
-    from vmo.accounts.models import Candidate, Token, User
-
-    tag = uuid.uuid4().hex[:8]
-    created_at = created_at or datetime(2026, 1, 5, 2, 0, tzinfo=timezone.utc)
-    with app.app_context():
-        office_id = _office_id(office_code)
-        # Any string works as a hash for accounts that never sign in with a password.
-        users = [{"office_id": office_id, "username": f"bulk-{tag}-{i}", "password_hash": "!bulk", "role": "candidate",
-                  "display_name": f"考生{i}", "active": True, "created_at": created_at}
-                 for i in range(count)]
-        db.session.execute(insert(User), users)
-        user_ids = dict(db.session.execute(select(User.username, User.id)
-                                           .where(User.username.like(f"bulk-{tag}-%"))).all())
-        rows, tokens = [], []
-        for i in range(count):
-            user_id = user_ids[f"bulk-{tag}-{i}"]
-            id_number = f"{tag}{i:010d}"[-18:].rjust(18, "0")
-            rows.append({"office_id": office_id, "user_id": user_id, "name": f"考生{i}", "id_number": id_number,
-                         "birth_date": date(1998, 3, 1), "sex": "F", "phone": f"139{i:08d}",
-                         "license_class": license_class, "created_at": created_at})
-            token = secrets.token_urlsafe(24)
-            tokens.append({"user_id": user_id, "token_hash": hashlib.sha256(token.encode()).hexdigest(),
-                           "created_at": created_at, "expires_at": datetime(2099, 1, 1, tzinfo=timezone.utc),
-                           "_token": token})
-        db.session.execute(insert(Candidate), rows)
-        db.session.execute(insert(Token), [{k: v for k, v in t.items() if k != "_token"} for t in tokens])
-        ids = dict(db.session.execute(select(Candidate.user_id, Candidate.id)
-                                      .where(Candidate.user_id.in_(list(user_ids.values())))).all())
-        db.session.commit()
-    return [{"candidate_id": ids[t["user_id"]], "user_id": t["user_id"], "token": t["_token"]} for t in tokens]
 
 
 def history(app, candidate_id: int, subject: int, outcome: str, day: date, license_class: str = "C1") -> int:

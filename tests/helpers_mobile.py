@@ -1,69 +1,18 @@
-"""Factories for the mobile endpoint's tests and benchmark: tours written straight to the tables, records, photos."""
+"""Factories for the mobile endpoint's tests: records, photos, motorcycles (tours in bulk: testkit.factories)."""
 import base64
 import hashlib
 import uuid
 import zlib
 import struct
-from datetime import date, datetime, timedelta, timezone
-from types import SimpleNamespace
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timezone
 
 from sqlalchemy import func, select
 
+from testkit.factories import SHANGHAI, TODAY, local, make_tour  # noqa: F401  (the tests import them from here)
 from vmo.extensions import db
 
-SHANGHAI = ZoneInfo("Asia/Shanghai")
-# FROZEN_NOW in conftest is Wednesday 2026-11-25 10:00 in Chongqing; tours happen that day.
-TODAY = date(2026, 11, 25)
 CHECKS = ("lights", "horn", "brake_front", "brake_rear", "tyres", "mirrors", "plate", "frame_number",
           "exhaust_noise")
-
-
-def local(day: date, hour: int, minute: int = 0) -> datetime:
-    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=SHANGHAI)
-
-
-def make_tour(app, officers, *, day=TODAY, stops=2, status="published", name="大观镇、兴隆镇流动车管所",
-              office="nanchuan", registrations=None) -> SimpleNamespace:
-    """A tour with `stops` stops, the given officers (ids) assigned, written directly to the tables
-    (the tours package's own API is tested there); registrations: {stop index: [(plate, owner, phone)]}."""
-    from schedules.tours.models import StopRegistration, Tour, TourOfficer, TourStop
-    from vmo.accounts.models import User
-    from vmo.booking import services as booking
-    from vmo.offices.services import get_office
-
-    with app.app_context():
-        office_row = get_office(office)
-        creator = officers[0] if officers else db.session.scalar(select(User.id).limit(1))
-        tour = Tour(office_id=office_row.id, name=name, date=day, depot_lat=29.158, depot_lon=107.099,
-                    status=status, created_by_id=creator,
-                    published_at=local(day, 0) - timedelta(days=3) if status != "draft" else None)
-        db.session.add(tour)
-        db.session.flush()
-        stop_rows = []
-        for i in range(stops):
-            slot = booking.create_slot(office_row.id, "tour_stop", 50)
-            db.session.flush()
-            stop = TourStop(office_id=office_row.id, tour_id=tour.id, position=i, township=["大观镇", "兴隆镇",
-                            "木凉镇", "河图镇"][i % 4], venue=f"镇政府广场 {i + 1}", lat=29.2 + i / 100,
-                            lon=107.1 + i / 100, arrives_at=local(day, 9 + 2 * i), departs_at=local(day, 10 + 2 * i),
-                            slot_id=slot.id, status="scheduled")
-            db.session.add(stop)
-            stop_rows.append(stop)
-        for user_id in officers:
-            db.session.add(TourOfficer(tour_id=tour.id, user_id=user_id))
-        db.session.flush()
-        reg_ids = {}
-        for index, entries in (registrations or {}).items():
-            for plate, owner, phone in entries:
-                reg = StopRegistration(office_id=office_row.id, tour_id=tour.id, stop_id=stop_rows[index].id,
-                                       plate=plate, active_plate=plate, owner_name=owner, phone=phone,
-                                       status="registered")
-                db.session.add(reg)
-                db.session.flush()
-                reg_ids[plate] = reg.id
-        db.session.commit()
-        return SimpleNamespace(id=tour.id, stop_ids=[s.id for s in stop_rows], registration_ids=reg_ids)
 
 
 def add_motorcycle(app, plate, *, phone="13800138001", last_inspected_on=None, registered_on=date(2018, 5, 2),

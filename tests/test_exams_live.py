@@ -7,9 +7,10 @@ import pytest
 import requests
 from sqlalchemy import func, select
 
+from testkit.factories import bulk_candidates
+from testkit.server import live_server
 from tests.conftest import FROZEN_NOW
-from tests.helpers_exams import SUNDAY, bulk_candidates, create_session, local
-from tests.live_server import live_server
+from tests.helpers_exams import SUNDAY, create_session, local
 from vmo.extensions import db
 
 pytestmark = pytest.mark.slow

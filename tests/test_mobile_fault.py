@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import create_engine, func, select, text
 
 from mobile_api.client import TabletClient
+from testkit.server import REPO, free_port
 from tests.conftest import FROZEN_NOW, PASSWORD
 from tests.helpers_mobile import make_tour, record
-from tests.live_server import REPO, free_port
 
 pytestmark = pytest.mark.slow
 RECORDS = 600

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 import requests
 
+from testkit.server import REPO, live_server
 from tests.conftest import FROZEN_NOW, PASSWORD
 from tests.helpers_mobile import CHECKS, inspections, make_tour, png_bytes, record, sha
-from tests.live_server import REPO, live_server
 from tests.test_tablet import precache
 
 pytestmark = pytest.mark.slow
