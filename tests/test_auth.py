@@ -216,3 +216,25 @@ def test_token_request_validation(client, factory):
     response = client.post("/api/v1/auth/token", json={"username": "zhang"})
     assert response.status_code == 422
     assert response.get_json()["errors"] == {"json": {"password": ["Missing data for required field."]}}
+
+
+def test_an_unknown_username_costs_the_same_argon2_work_as_a_real_one(client, factory, monkeypatch):
+    """Issue 16, finding 5: the dummy hash for unknown names was made on every call (setdefault evaluates
+    its argument), so an unknown name took a hash and a verify, twice a real name's time."""
+    user = factory.staff("officer")
+    client.post("/api/v1/auth/token", json={"username": "warm-up-unknown", "password": "x"})
+    calls = []
+    for name in ("hash", "verify"):
+        real = getattr(PasswordHasher, name)
+        monkeypatch.setattr(PasswordHasher, name,
+                            lambda self, *a, _real=real, _name=name, **kw: calls.append(_name) or _real(self, *a, **kw))
+
+    def work(username):
+        calls.clear()
+        response = client.post("/api/v1/auth/token", json={"username": username, "password": "wrong-password"})
+        assert response.status_code == 401
+        return list(calls)
+
+    assert work(user.username) == ["verify"]
+    assert work("no-such-user") == ["verify"]
+    assert work("another-unknown-name") == ["verify"]

@@ -26,10 +26,23 @@ def _fail(exc) -> None:
 @click.command("init-db")
 @with_appcontext
 def init_db():
-    """Create or upgrade the database schema (safe to run again)."""
+    """Create or upgrade the database schema and the default office (safe to run again)."""
+    from vmo.errors import DomainError
     from vmo.migrations_util import upgrade_database
+    from vmo.offices import services as offices
+
     upgrade_database()
     click.echo(f"database ready: {current_app.config['SQLALCHEMY_DATABASE_URI'].split('@')[-1]}")
+    config = current_app.config
+    # Settings from the environment are parsed as JSON first: a region code "500119" arrives as a number.
+    region = config.get("DEFAULT_OFFICE_REGION_CODE")
+    try:
+        office = offices.ensure_office(str(config["DEFAULT_OFFICE"]), str(config["DEFAULT_OFFICE_NAME"]),
+                                       str(config["DEFAULT_OFFICE_PLATE_PREFIX"]), str(config["TIMEZONE"]),
+                                       region_code=str(region) if region else None)
+    except DomainError as exc:
+        _fail(exc)
+    click.echo(f"default office {office.code}: {office.name} ({office.plate_prefix})")
 
 
 @click.group("users")

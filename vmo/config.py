@@ -15,7 +15,12 @@ class Config:
     JSON_SORT_KEYS = False
 
     TIMEZONE = "Asia/Shanghai"
+    # The office `vmo init-db` creates on a fresh database (sign-ups and `vmo users create` use it
+    # when no office is named). Env: VMO_DEFAULT_OFFICE, VMO_DEFAULT_OFFICE_NAME, ...
     DEFAULT_OFFICE = "nanchuan"
+    DEFAULT_OFFICE_NAME = "重庆市南川区公安局交通巡逻警察支队车辆管理所"
+    DEFAULT_OFFICE_PLATE_PREFIX = "渝G"
+    DEFAULT_OFFICE_REGION_CODE = "500119"
 
     TOKEN_TTL_HOURS = 12
     LOGIN_MAX_FAILURES = 5

@@ -31,7 +31,8 @@ class AuthSettings:
                               parallelism=self.parallelism)
 
 
-# A hash to verify against when the username is unknown, so timing does not reveal which names exist.
+# A hash to verify against when the username is unknown, so timing does not reveal which names exist:
+# made once per settings, so an unknown name costs one verify, exactly like a real one (not a hash too).
 _DUMMY_HASHES: dict[AuthSettings, str] = {}
 
 
@@ -39,10 +40,17 @@ def hash_password(password: str, settings: AuthSettings) -> str:
     return settings.hasher().hash(password)
 
 
+def _dummy_hash(settings: AuthSettings) -> str:
+    dummy = _DUMMY_HASHES.get(settings)
+    if dummy is None:
+        dummy = _DUMMY_HASHES[settings] = hash_password("not-a-real-password", settings)
+    return dummy
+
+
 def _check_password(user: User | None, password: str, settings: AuthSettings) -> bool:
     hasher = settings.hasher()
     if user is None:
-        dummy = _DUMMY_HASHES.setdefault(settings, hasher.hash("not-a-real-password"))
+        dummy = _dummy_hash(settings)
         try:
             hasher.verify(dummy, password)
         except (VerificationError, InvalidHashError):
