@@ -9,10 +9,11 @@ from flask import current_app, g, request
 from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Page
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
-from vmo import bounds, clock, limits
+from vmo import bounds, clock, integrity, limits
 from vmo.accounts import services as accounts
 from vmo.audit import services as audit
 from vmo.errors import DomainError, Forbidden, TooManyRequests, Unauthorized
@@ -119,6 +120,15 @@ def _handle_http_error(exc: HTTPException):
     return error_body(code, message, errors), code, headers
 
 
+def _handle_integrity_error(exc: IntegrityError):
+    """A unique constraint that a concurrent request got to first: the 409 of vmo.integrity's table."""
+    db.session.rollback()
+    conflict = integrity.conflict_for(exc)
+    if conflict is None:
+        return _handle_unexpected(exc)
+    return _handle_domain_error(conflict)
+
+
 def _handle_unexpected(exc: Exception):
     if isinstance(exc, HTTPException):
         return _handle_http_error(exc)
@@ -149,6 +159,7 @@ def init_app(app) -> None:
     app.after_request(_end_request)
     app.register_error_handler(DomainError, _handle_domain_error)
     app.register_error_handler(HTTPException, _handle_http_error)
+    app.register_error_handler(IntegrityError, _handle_integrity_error)
     app.register_error_handler(Exception, _handle_unexpected)
 
 

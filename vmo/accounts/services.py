@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from vmo.accounts.models import LICENSE_CLASSES, ROLES, STAFF_ROLES, Candidate, Company, Token, User
 from vmo.audit import services as audit
@@ -84,15 +83,6 @@ def _new_user(office: Office, username: str, password: str, role: str, settings:
     return user
 
 
-def _commit_unique(what: str) -> None:
-    """Commit; a unique violation that slipped past the pre-checks (a concurrent sign-up) is a 409."""
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise Conflict(f"{what} already exists") from None
-
-
 def register_company(office: Office, data: dict, settings: AuthSettings) -> Company:
     try:
         credit_code = validators.validate_credit_code(data["credit_code"])
@@ -113,7 +103,7 @@ def register_company(office: Office, data: dict, settings: AuthSettings) -> Comp
     db.session.flush()
     audit.record("company.signup", "company", company.id, actor=user,
                  after={"name": company.name, "credit_code": credit_code, "username": user.username})
-    _commit_unique("a company with this username or credit code")
+    db.session.commit()  # a concurrent duplicate is a 409 too (vmo.integrity)
     return company
 
 
@@ -141,7 +131,7 @@ def register_candidate(office: Office, data: dict, settings: AuthSettings, today
     audit.record("candidate.signup", "candidate", candidate.id, actor=user,
                  after={"name": candidate.name, "license_class": candidate.license_class,
                         "username": user.username})
-    _commit_unique("a candidate with this username or ID number")
+    db.session.commit()  # a concurrent duplicate is a 409 too (vmo.integrity)
     return candidate
 
 
@@ -162,7 +152,7 @@ def create_staff(office: Office, username: str, password: str, role: str, settin
     audit.record("staff.create", "user", user.id, actor=actor, office_id=office.id,
                  after={"username": username, "role": role, "badge_number": badge_number,
                         "supervisor_id": supervisor_id})
-    _commit_unique("a user with this username")
+    db.session.commit()  # a concurrent duplicate is a 409 too (vmo.integrity)
     return user
 
 

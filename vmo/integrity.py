@@ -1,0 +1,95 @@
+"""Unique constraints a request can hit, and the 409 each answers: one table, applied in one place.
+
+A service checks for a duplicate before it writes, but two concurrent requests can both pass the
+check; the database's unique constraint then refuses the second. `vmo.http` maps that refusal (an
+IntegrityError escaping any service) to the Conflict named here, instead of a 500, the way BEMServer's
+`catch_integrity_error` does. Where an answer must not confirm personal data (an ID number, a plate
+owner's booking) the message only says to try again: the retry then gets the service's own answer.
+"""
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import UniqueConstraint
+from sqlalchemy.exc import IntegrityError
+
+from vmo.errors import Conflict
+
+
+@dataclass(frozen=True)
+class Unique:
+    message: str
+    field: str | None = None  # named in `errors` as {"json": {field: [...]}}
+    detail: str = "already registered"
+
+
+RACE = "another request made the same change at the same moment; try again"
+
+# Constraint name (as in the migrations and on PostgreSQL) -> the conflict it means.
+CONFLICTS: dict[str, Unique] = {
+    "uq_users_username": Unique("this username is taken", "username", "already taken"),
+    "uq_companies_credit_code": Unique("a company with this credit code is already registered", "credit_code"),
+    "uq_candidates_id_number": Unique(RACE),  # no confirmation that a person is registered
+    "uq_offices_code": Unique("an office with this code exists", "code", "already exists"),
+    "uq_fleet_vehicles_vin": Unique("a vehicle with this VIN is already registered", "vehicles"),
+    "uq_fleet_vehicles_plate": Unique("this plate is taken", "plate", "taken"),
+    "uq_plate_pool_plate": Unique("this plate is taken", "plate", "taken"),
+    "uq_plate_pool_vehicle_id": Unique("this vehicle already has a plate reserved", "plate", "already reserved"),
+    "uq_fleet_appointments_active_batch_id": Unique("this batch already has an appointment"),
+    "office_day": Unique(RACE),  # green-channel day opened twice at once
+    "uq_green_channel_days_slot_id": Unique(RACE),
+    "uq_green_channel_days_priority_slot_id": Unique(RACE),
+    "uq_priority_bookings_active_key": Unique(RACE),  # no confirmation that someone has a booking
+    "uq_priority_bookings_reference": Unique(RACE),
+    "uq_motorcycles_plate": Unique("a motorcycle with this plate is already on the register", "plate"),
+    "tour_active_plate": Unique(RACE),  # no confirmation of another owner's registration
+    "tour_officer": Unique("an officer is named twice on this tour", "officers", "named twice"),
+    "uq_tour_stops_slot_id": Unique(RACE),
+    "uq_tour_inspections_client_id": Unique("an inspection with this client_id already exists", "client_id",
+                                            "already recorded"),
+    "tour_inspection_photo": Unique("this photo is already stored for the inspection"),
+    "uq_test_sessions_slot_id": Unique(RACE),
+    "uq_exam_bookings_active_key": Unique("a booking for this subject is already held"),
+    "uq_exam_draws_session_id": Unique("the draw for this session has already been made"),
+    "uq_exam_calendar_feeds_candidate_id": Unique(RACE),
+    "uq_exam_calendar_feeds_secret_hash": Unique(RACE),
+    "uq_sms_inbound_message_id": Unique("this message was already received"),
+    "uq_sms_opt_outs_phone": Unique(RACE),
+    "uq_escalations_follow_up_id": Unique(RACE),
+    "uq_outbox_messages_key": Unique(RACE),
+    "uq_tokens_token_hash": Unique(RACE),
+}
+
+_SQLITE_UNIQUE = re.compile(r"UNIQUE constraint failed: (.+)$")
+
+
+def constraint_name(exc: IntegrityError) -> str | None:
+    """The name of the unique constraint that refused the write (PostgreSQL names it; SQLite names the
+    columns, which the models' metadata turns back into the name), else None."""
+    diag = getattr(exc.orig, "diag", None)
+    if diag is not None:
+        return getattr(diag, "constraint_name", None)
+    match = _SQLITE_UNIQUE.search(str(exc.orig))
+    if not match:
+        return None
+    columns = [part.strip() for part in match.group(1).split(",")]
+    table_name = columns[0].split(".", 1)[0]
+    names = {column.split(".", 1)[-1] for column in columns}
+    from vmo.extensions import db
+
+    table = db.metadata.tables.get(table_name)
+    if table is None:
+        return None
+    for constraint in [*table.constraints, *table.indexes]:
+        unique = isinstance(constraint, UniqueConstraint) or getattr(constraint, "unique", False)
+        if unique and {column.name for column in constraint.columns} == names:
+            return constraint.name
+    return None
+
+
+def conflict_for(exc: IntegrityError) -> Conflict | None:
+    """The Conflict for a unique constraint in CONFLICTS, or None (any other integrity error is a bug)."""
+    unique = CONFLICTS.get(constraint_name(exc) or "")
+    if unique is None:
+        return None
+    errors = {"json": {unique.field: [unique.detail]}} if unique.field else None
+    return Conflict(unique.message, errors=errors)
