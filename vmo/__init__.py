@@ -75,7 +75,10 @@ def _engine_options(app: Flask) -> None:
         # Wait for a busy writer instead of failing at once; pragmas are set per connection below.
         options.setdefault("connect_args", {}).setdefault("timeout", 30)
     else:
-        options.setdefault("pool_pre_ping", True)
+        # No pool_pre_ping: it costs a round trip on every request. Connections are recycled before
+        # servers and firewalls drop idle ones, and a connection found dead anyway invalidates the
+        # pool and answers 503 with Retry-After (vmo.http), so the client's retry gets a fresh one.
+        options.setdefault("pool_recycle", 1800)
     # SQL errors in the log (a 500's traceback) show no bound values: token hashes, phones, ID numbers.
     options.setdefault("hide_parameters", True)
     app.config["SQLALCHEMY_ENGINE_OPTIONS"] = options

@@ -1,4 +1,5 @@
 """Flask extensions, created unbound and initialised by the app factory."""
+from flask import current_app, json
 from flask_migrate import Migrate
 from flask_smorest import Api
 from flask_sqlalchemy import SQLAlchemy
@@ -33,6 +34,19 @@ class VmoApi(Api):
 
         bounds.install_converters(app)  # before any route exists
         super().init_app(app, *args, **kwargs)
+
+    def _openapi_json(self):
+        """The OpenAPI document, built on the first request and then served from memory.
+
+        flask-smorest renders the whole document on every request (some 140 a second at best);
+        every route exists once `create_app` returns, so one rendering per app (and process) is
+        the document for good.
+        """
+        app = current_app._get_current_object()
+        body = app.extensions.get("vmo.openapi_json")
+        if body is None:
+            body = app.extensions["vmo.openapi_json"] = json.dumps(self.spec.to_dict(), indent=2, sort_keys=False)
+        return app.response_class(body, mimetype="application/json")
 
 
 api = VmoApi()

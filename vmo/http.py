@@ -9,7 +9,7 @@ from flask import current_app, g, request
 from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Page
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
@@ -132,6 +132,12 @@ def _handle_integrity_error(exc: IntegrityError):
 def _handle_unexpected(exc: Exception):
     if isinstance(exc, HTTPException):
         return _handle_http_error(exc)
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        # The database closed the connection (restart, fail-over, idle timeout): SQLAlchemy has
+        # dropped the pool's connections, so a retry gets a fresh one.
+        log.warning("database connection lost: %s", type(exc.orig).__name__)
+        db.session.rollback()
+        return error_body(503, "the database connection was lost; retry the request"), 503, {"Retry-After": "1"}
     log.exception("unhandled error")
     db.session.rollback()
     return error_body(500, "internal error; quote the request id when reporting it"), 500
