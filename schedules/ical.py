@@ -12,7 +12,7 @@ from functools import lru_cache
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from icalendar import Alarm, Calendar, Event, Timezone, vCalAddress, vDuration
+from icalendar import Alarm, Calendar, Event, Timezone, vCalAddress, vDuration, vText
 
 CONTENT_TYPE = "text/calendar; charset=utf-8"
 DEFAULT_PRODID = "-//vmo//vehicle management office//ZH"
@@ -177,7 +177,8 @@ def _event_component(spec: EventSpec, zone: ZoneInfo, tz: str, dtstamp: datetime
     if spec.geo is not None:
         event.add("geo", (float(spec.geo[0]), float(spec.geo[1])))
     if spec.url:
-        event.add("url", spec.url)
+        # A URI cannot be escaped, only refused: a line break in one is dropped, never a 500.
+        event.add("url", spec.url.replace("\r", "").replace("\n", ""))
     if spec.last_modified is not None:
         modified = spec.last_modified.astimezone(timezone.utc).replace(microsecond=0)
         event.add("last-modified", modified)
@@ -227,12 +228,14 @@ def build_calendar(
         raise ValueError("refresh_interval must be positive")
 
     cal = Calendar()
-    cal.add("prodid", prodid)
+    # Text through vText's escaping: X- properties are not typed as text by icalendar, and a name with a
+    # line break (`王\nX-EVIL:1`) would otherwise be refused (a 500) or start a property of its own.
+    cal.add("prodid", vText(prodid))
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
     cal.add("method", method)
-    cal.add("x-wr-calname", name)
-    cal.add("x-wr-timezone", tz)
+    cal.add("x-wr-calname", vText(name))
+    cal.add("x-wr-timezone", vText(tz))
     if refresh_interval is not None:
         cal.add("refresh-interval", refresh_interval, parameters={"VALUE": "DURATION"})
         # Outlook and older Apple clients only read the non-standard name.

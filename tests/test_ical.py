@@ -389,3 +389,28 @@ def test_bad_calendar_arguments_rejected() -> None:
         build([booking()], dtstamp=datetime(2025, 3, 1))
     with pytest.raises(ValueError):
         build([booking()], refresh_interval=timedelta(0))
+
+
+@pytest.mark.parametrize("name", ["王\nX-EVIL:1", "王\r\nX-EVIL:1", "王\rX-EVIL:1", "a;b,c\\d", "\x0b:\t"])
+def test_every_text_property_is_escaped(name: str) -> None:
+    """Issue 16, finding 14: a calendar name (X-WR-CALNAME) with a line break was a 500 or a new property."""
+    start = datetime(2026, 11, 28, 9, tzinfo=ZoneInfo("Asia/Shanghai"))
+    spec = EventSpec(uid=f"u-{name}", start=start, end=start + timedelta(hours=1), summary=name,
+                     description=name, location=name, url=f"https://vmo.example/{name}")
+    body = build_calendar([spec], tz="Asia/Shanghai", name=name, dtstamp=start)
+    lines = body.split(b"\r\n")
+    assert not any(line.startswith(b"X-EVIL") for line in lines)
+    assert b"\r" not in body.replace(b"\r\n", b"")
+    parsed = icalendar.Calendar.from_ical(body)
+    shown = name.replace("\r\n", "\n").replace("\r", "\n")
+    assert b"X-WR-CALNAME:" + icalendar.vText(name).to_ical() in body.replace(b"\r\n ", b"")
+    assert str(parsed.walk("VEVENT")[0]["SUMMARY"]) == shown
+
+
+def test_a_candidate_named_with_a_line_break_gets_a_working_feed(client, factory) -> None:
+    candidate = factory.candidate(name="王\nX-EVIL:1")
+    headers = factory.headers(candidate["username"])
+    link = client.post("/api/v1/me/calendar-secret", headers=headers).get_json()
+    feed = client.get(f"/api/v1/calendars/candidates/{link['secret']}.ics")
+    assert feed.status_code == 200 and feed.content_type == CONTENT_TYPE
+    assert not any(line.startswith(b"X-EVIL") for line in feed.get_data().split(b"\r\n"))
