@@ -22,6 +22,10 @@ def register(app, api) -> None:
     app.cli.add_command(exams_cli.draw)
     app.extensions.setdefault("vmo.demo_steps", []).append(exams_demo.demo_step)
 
+    # The candidates' web app at /kaoshi/, and its demo account.
+    from schedules import kaoshi
+    kaoshi.register(app)
+
     # Driving-test and tour figures in GET /api/v1/stats (vmo's providers hook).
     from schedules import stats
     stats.init_app(app, api)

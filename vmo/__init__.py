@@ -53,6 +53,8 @@ def create_app(config: dict | None = None) -> Flask:
     register_motorcycles(app, api)
     from vmo.satisfaction import register as register_satisfaction
     register_satisfaction(app, api)
+    from vmo import web
+    web.register(app)  # the companies' web app at /qiye/ and the web apps' shared files at /web/
 
     # The two feature packages hang their blueprints on the same Api; vmo's domain code never imports them.
     import mobile_api

@@ -13,6 +13,10 @@ API_POLICY = "default-src 'none'; frame-ancestors 'none'"
 TABLET_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; "
                  "connect-src 'self'; worker-src 'self'; manifest-src 'self'; frame-ancestors 'none'; "
                  "base-uri 'self'; form-action 'self'")
+# The public web apps (/kaoshi/ for candidates, /qiye/ for companies, their shared files at /web/):
+# plain ES modules, QR codes drawn as SVG, calendar files handed over as blob: URLs; nothing inline.
+WEB_APP_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; "
+                  "connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
 # Pages with one inline block of their own (Swagger UI's start-up script, the report's stylesheet):
 # that exact block is allowed by its hash, so anything injected next to it is still refused.
 PAGE_POLICY = ("default-src 'none'; script-src 'self'{scripts}; style-src 'self'{styles}; "
@@ -63,10 +67,16 @@ def _inline_hashes(html: str, tag: str) -> str:
     return "".join(f" 'sha256-{base64.b64encode(hashlib.sha256(b.encode()).digest()).decode()}'" for b in blocks)
 
 
+def _under(path: str, prefixes) -> bool:
+    return any(path == prefix or path.startswith(prefix + "/") for prefix in prefixes)
+
+
 def _policy(response) -> str:
     path = request.path
     if path == "/tablet" or path.startswith("/tablet/"):
         return TABLET_POLICY
+    if _under(path, current_app.extensions.get("vmo.web_app_prefixes", ())):
+        return WEB_APP_POLICY
     tag = HASHED_PAGES.get(path)
     if tag and response.mimetype == "text/html" and not response.direct_passthrough:
         hashes = _inline_hashes(response.get_data(as_text=True), tag)
