@@ -27,9 +27,9 @@ run: install ## prepare the embedded database with demo data and serve on http:/
 	@echo "API: http://$(HOST):$(PORT)/api/v1  docs: http://$(HOST):$(PORT)/docs  tablet app: http://$(HOST):$(PORT)/tablet/ (officer / demo-pass-2026)"
 	$(VENV)/bin/vmo run --host $(HOST) --port $(PORT)
 
-serve: install ## serve with gunicorn (set DATABASE_URL for PostgreSQL)
+serve: install ## serve with gunicorn (set VMO_SECRET_KEY and VMO_SMS_HMAC_SECRET; DATABASE_URL for PostgreSQL)
 	$(VENV)/bin/vmo init-db
-	$(VENV)/bin/gunicorn --workers 4 --bind $(HOST):$(PORT) vmo.wsgi:app
+	$(VENV)/bin/gunicorn --config gunicorn.conf.py --workers 4 --bind $(HOST):$(PORT) vmo.wsgi:app
 
 test: install browser haproxy ## run the whole suite (SQLite; PostgreSQL too when VMO_TEST_DATABASE_URL is set)
 	$(PY) -m pytest

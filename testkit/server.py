@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -66,8 +67,9 @@ def live_server(database_url: str, *, workers: int = 4, threads: int = 1, env: d
     a busy machine); the app opens no database connection at import, so workers share none.
     """
     # Rate limits off unless `env` turns them on: live tests sign in and book many times from 127.0.0.1.
+    # Secrets of its own, as production has (`vmo.wsgi` refuses the development defaults).
     environ = {**os.environ, "DATABASE_URL": database_url, "PYTHONUNBUFFERED": "1", "VMO_RATELIMIT_ENABLED": "false",
-               **(env or {})}
+               "VMO_SECRET_KEY": secrets.token_hex(32), "VMO_SMS_HMAC_SECRET": secrets.token_hex(32), **(env or {})}
     fd, log_path = tempfile.mkstemp(prefix="vmo-gunicorn-", suffix=".log")
     os.close(fd)
     process = None
@@ -76,7 +78,8 @@ def live_server(database_url: str, *, workers: int = 4, threads: int = 1, env: d
             port = free_port()
             with open(log_path, "ab") as log:
                 process = subprocess.Popen(
-                    [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--threads", str(threads),
+                    [sys.executable, "-m", "gunicorn", "--config", str(REPO / "gunicorn.conf.py"),
+                     "--workers", str(workers), "--threads", str(threads),
                      "--bind", f"127.0.0.1:{port}", "--backlog", "2048", "--timeout", "120",
                      "--graceful-timeout", "5", "--no-control-socket", *(["--preload"] if preload else []), app],
                     cwd=REPO, env=environ, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)

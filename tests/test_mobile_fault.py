@@ -30,7 +30,7 @@ class Restartable:
 
     def start(self, timeout: float = 30.0) -> None:
         env = {**os.environ, "DATABASE_URL": self.database_url, "VMO_FROZEN_NOW": FROZEN_NOW,
-               "PYTHONUNBUFFERED": "1"}
+               "PYTHONUNBUFFERED": "1", "VMO_SECRET_KEY": "fault-test-secret-key", "VMO_SMS_HMAC_SECRET": "fault-test-hmac"}
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "gunicorn", "--workers", "2", "--bind", f"127.0.0.1:{self.port}",

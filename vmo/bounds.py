@@ -239,6 +239,39 @@ def cap_problems(errors, limit: int = MAX_PROBLEMS) -> tuple[dict | list, int]:
     return walk(errors), total
 
 
+# ---- the request line and headers -------------------------------------------------------------------
+
+# Below gunicorn's own limits (gunicorn.conf.py), so the app answers these in its JSON error shape.
+MAX_URL_BYTES = 4096
+MAX_HEADER_BYTES = 8190
+MAX_HEADERS = 100
+
+
+class UriTooLong(DomainError):
+    status = 414
+
+
+class HeadersTooLarge(DomainError):
+    status = 431
+
+
+def refuse_oversized_request() -> None:
+    """414 for an address (path and query string) over MAX_URL_BYTES; 431 for a header line over
+    MAX_HEADER_BYTES or more than MAX_HEADERS header lines."""
+    environ = request.environ
+    size = len(environ.get("RAW_URI") or "") or (
+        len(request.path.encode("utf-8", "surrogateescape")) + len(request.query_string) + 1)
+    if size > MAX_URL_BYTES:
+        raise UriTooLong(f"the address is {size} bytes long; at most {MAX_URL_BYTES} are accepted")
+    count = 0
+    for name, value in request.headers.items():
+        count += 1
+        if len(name) + 2 + len(value) > MAX_HEADER_BYTES:
+            raise HeadersTooLarge(f"the header {name[:64]} is longer than {MAX_HEADER_BYTES} bytes")
+    if count > MAX_HEADERS:
+        raise HeadersTooLarge(f"the request has {count} header lines; at most {MAX_HEADERS} are accepted")
+
+
 # ---- dates ----------------------------------------------------------------------------------------
 
 # A day or a time zone away from year 1 or 9999 overflows Python's date; no booking is that far off.
@@ -302,5 +335,7 @@ def install_converters(app) -> None:
 
 
 def init_app(app) -> None:
-    """After vmo.http's request id is set (its errors carry it): the path and query text check."""
+    """After vmo.http's request id is set (its errors carry it): the request's size, then the path and
+    query text check."""
+    app.before_request(refuse_oversized_request)
     app.before_request(refuse_unstorable_text)

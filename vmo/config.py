@@ -6,6 +6,9 @@ class Config:
     """Defaults for every deployment; `create_app` layers the environment on top."""
 
     SECRET_KEY = "dev-only-change-me"
+    # `gunicorn vmo.wsgi:app` refuses to start while SECRET_KEY or SMS_HMAC_SECRET is its development
+    # default (anyone could forge replies); VMO_ALLOW_DEFAULT_SECRETS=1 allows it for a local try-out.
+    ALLOW_DEFAULT_SECRETS = False
     # Filled in by create_app: an SQLite file in the instance folder unless DATABASE_URL is set.
     SQLALCHEMY_DATABASE_URI = None
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
@@ -118,3 +121,24 @@ def normalize_database_url(url: str) -> str:
         if url.startswith(prefix):
             return "postgresql+psycopg://" + url[len(prefix):]
     return url
+
+
+DEFAULT_SECRETS = ("SECRET_KEY", "SMS_HMAC_SECRET")
+
+
+class DefaultSecretError(RuntimeError):
+    """A production server was started with a development secret."""
+
+
+def refuse_default_secrets(config) -> None:
+    """Raise DefaultSecretError naming each secret still at its development default (or empty), unless
+    ALLOW_DEFAULT_SECRETS says this is a development server."""
+    if config.get("ALLOW_DEFAULT_SECRETS"):
+        return
+    left = [name for name in DEFAULT_SECRETS if not config.get(name) or config.get(name) == getattr(Config, name)]
+    if left:
+        names = " and ".join(f"VMO_{name}" for name in left)
+        raise DefaultSecretError(
+            f"refusing to start: {names} {'is' if len(left) == 1 else 'are'} the development default, with which "
+            f"anyone can forge signed data and SMS replies. Set {'it' if len(left) == 1 else 'each'} to a long "
+            "random value (e.g. `openssl rand -hex 32`), or VMO_ALLOW_DEFAULT_SECRETS=1 on a development machine.")
