@@ -96,3 +96,39 @@ def test_only_one_of_two_takeovers_wins(app):
         record.created_at = stale_copy_created_at
         db.session.expunge(record)
         assert idempotency._take_over(record, "f", later) is False
+
+
+def _register(client, tour, address, key="reg-1"):
+    stop_id = tour["stops"][0]["id"]
+    return client.post(f"/api/v1/tours/{tour['id']}/stops/{stop_id}/registrations",
+                       json={"plate": "渝G10001", "owner_name": "王德明", "phone": "13900000001"},
+                       headers={"Idempotency-Key": key}, environ_base={"REMOTE_ADDR": address})
+
+
+def test_an_anonymous_key_never_replays_another_callers_answer(app, client, factory):
+    """Issue 16, finding 8: every anonymous caller shared one scope, so anyone sending the same key and
+    body got the first caller's answer, with its cancel code."""
+    from tests.helpers_tours import create_tour, publish
+
+    officer = factory.staff("officer")
+    headers = factory.headers(officer)
+    tour = create_tour(client, headers, [officer])
+    publish(client, headers, tour["id"])
+    first = _register(client, tour, "10.0.0.1")
+    assert first.status_code == 201 and first.get_json()["cancel_code"]
+    other = _register(client, tour, "10.0.0.2")
+    assert "Idempotent-Replayed" not in other.headers
+    assert other.status_code == 409 and "cancel_code" not in other.get_json()
+    retry = _register(client, tour, "10.0.0.1")
+    assert retry.headers["Idempotent-Replayed"] == "true" and retry.get_json() == first.get_json()
+
+
+def test_answers_past_their_replay_window_are_deleted(app, client, factory):
+    """Issue 16, finding 9: stored answers (which may hold a cancel code) were never deleted."""
+    owner = company(factory)
+    app.config["FROZEN_NOW"] = T0.isoformat()
+    assert post_batch(client, owner.headers, factory.vehicles(1), "old-1").status_code == 201
+    app.config["FROZEN_NOW"] = (T0 + idempotency.KEEP_ANSWERS + timedelta(seconds=1)).isoformat()
+    assert post_batch(client, factory.headers(owner.username), factory.vehicles(1), "new-1").status_code == 201
+    with app.app_context():
+        assert db.session.scalars(select(IdempotencyRecord.key)).all() == ["new-1"]

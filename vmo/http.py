@@ -234,6 +234,13 @@ def settings():
 
 # ---- idempotency ----------------------------------------------------------------------
 
+def _anonymous_scope(fingerprint: str) -> str:
+    """Keys without a token are scoped by the caller's address and the request itself: another
+    anonymous caller sending the same key (and body) never gets this caller's answer (its cancel code)."""
+    caller = hashlib.sha256(f"{request.remote_addr}\n{fingerprint}".encode()).hexdigest()[:40]
+    return f"anon:{caller}"
+
+
 def idempotent(blp):
     """Honour an `Idempotency-Key` header: the same key and body replay the first answer."""
 
@@ -246,8 +253,8 @@ def idempotent(blp):
             if len(key) > 255:
                 raise DomainError("Idempotency-Key must be at most 255 characters")
             user = current_user(optional=True)
-            scope = f"user:{user.id}" if user is not None else "anon"
             fingerprint = idempotency.fingerprint(request.method, request.path, request.get_data())
+            scope = f"user:{user.id}" if user is not None else _anonymous_scope(fingerprint)
             stored = idempotency.claim(scope, key, fingerprint, clock.now())
             if stored is not None:
                 response = current_app.response_class(stored.body, status=stored.status_code,

@@ -13,7 +13,7 @@ class IdempotencyRecord(db.Model):
     __table_args__ = (UniqueConstraint("scope", "key", name="scope_key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    # "user:<id>" for signed-in callers, "anon" for public sign-ups.
+    # "user:<id>" for signed-in callers; "anon:<hash of the address and the request>" without a token.
     scope: Mapped[str] = mapped_column(String(64))
     key: Mapped[str] = mapped_column(String(255))
     fingerprint: Mapped[str] = mapped_column(String(64))

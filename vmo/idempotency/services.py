@@ -41,6 +41,7 @@ def claim(scope: str, key: str, fingerprint: str, now: datetime, *,
     db.session.add(IdempotencyRecord(scope=scope, key=key, fingerprint=fingerprint, created_at=now))
     try:
         db.session.commit()
+        purge(now, keep_answers)
         return None
     except IntegrityError:
         db.session.rollback()
@@ -60,6 +61,17 @@ def claim(scope: str, key: str, fingerprint: str, now: datetime, *,
     if record.status_code is None:
         raise Conflict("a request with this Idempotency-Key is in progress; retry shortly")
     return StoredResponse(record.status_code, record.content_type, record.body or b"", record.location)
+
+
+def purge(now: datetime, keep_answers: timedelta = KEEP_ANSWERS) -> int:
+    """Delete the answers past their replay window (they may hold a cancel code) and claims long
+    abandoned; done whenever a new key is claimed, so nothing is kept longer than the window."""
+    deleted = db.session.execute(
+        delete(IdempotencyRecord).where(IdempotencyRecord.created_at <= now - keep_answers)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    return deleted
 
 
 def _take_over(record: IdempotencyRecord, fingerprint: str, now: datetime) -> bool:
