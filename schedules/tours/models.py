@@ -41,10 +41,11 @@ class Tour(db.Model):
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+    # Every tour answer shows its stops and officers: loaded with the page (one query each), not per row.
     stops = relationship("TourStop", back_populates="tour", order_by="TourStop.position",
-                         cascade="all, delete-orphan")
+                         cascade="all, delete-orphan", lazy="selectin")
     officer_links = relationship("TourOfficer", back_populates="tour", order_by="TourOfficer.id",
-                                 cascade="all, delete-orphan")
+                                 cascade="all, delete-orphan", lazy="selectin")
     office = relationship("Office")
 
     @property
@@ -75,7 +76,7 @@ class TourStop(db.Model):
     # A stop removed after publishing stays, cancelled, so feeds can show STATUS:CANCELLED.
     status: Mapped[str] = mapped_column(String(16), default="scheduled")
 
-    tour = relationship("Tour", back_populates="stops")
+    tour = relationship("Tour", back_populates="stops", lazy="joined")  # a stop's answer names its tour
     slot = relationship("Slot", lazy="joined")
 
 

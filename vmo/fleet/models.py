@@ -35,7 +35,7 @@ class FleetBatch(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    company = relationship("Company")
+    company = relationship("Company", lazy="joined")  # every batch answer names its company
     vehicles = relationship("FleetVehicle", back_populates="batch", order_by="FleetVehicle.position")
     appointments = relationship("FleetAppointment", back_populates="batch", order_by="FleetAppointment.id")
 
@@ -67,7 +67,9 @@ class FleetVehicle(db.Model):
     registered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     batch = relationship("FleetBatch", back_populates="vehicles")
-    inspections = relationship("FleetInspection", back_populates="vehicle", order_by="FleetInspection.id")
+    # A batch answer shows each vehicle's inspections: loaded for all its vehicles at once, not per vehicle.
+    inspections = relationship("FleetInspection", back_populates="vehicle", order_by="FleetInspection.id",
+                               lazy="selectin")
 
     @property
     def new_energy(self) -> bool:

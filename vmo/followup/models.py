@@ -52,7 +52,8 @@ class Escalation(db.Model):
     resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     note: Mapped[str | None] = mapped_column(Text)
 
-    officer = relationship("User", foreign_keys=[officer_id])
-    resolved_by = relationship("User", foreign_keys=[resolved_by_id])
-    follow_up = relationship("OutboxMessage")
-    inbound = relationship("InboundMessage", back_populates="escalation")
+    # The list shows all four on every row: joined into the page's query, not one query per row.
+    officer = relationship("User", foreign_keys=[officer_id], lazy="joined")
+    resolved_by = relationship("User", foreign_keys=[resolved_by_id], lazy="joined")
+    follow_up = relationship("OutboxMessage", lazy="joined")
+    inbound = relationship("InboundMessage", back_populates="escalation", lazy="joined")
