@@ -3,7 +3,10 @@ import contextlib
 import json
 from pathlib import Path
 
-from tests.live_server import REPO
+import pytest
+
+from tests.conftest import FROZEN_NOW
+from testkit.server import REPO, live_server
 
 ARTIFACTS = REPO / "tests" / "artifacts"
 AXE = Path(__file__).resolve().parent / "assets" / "axe-core" / "axe.min.js"
@@ -11,6 +14,38 @@ SIZES = {"phone": {"width": 360, "height": 740}, "desktop": {"width": 1280, "hei
 TIMEOUT_MS = 20_000
 # WCAG 2.1 A and AA rules; every violation fails the test, whatever its impact.
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+ENV = {"VMO_FROZEN_NOW": FROZEN_NOW}
+FIRST_PAGE_BUDGET = 100 * 1024
+
+
+# ---- fixtures for the web apps' browser tests (import them into the test module) -----------------
+
+@pytest.fixture
+def backend():
+    """The pages, not the database: one backend (the API's own tests cover both)."""
+    return "sqlite"
+
+
+@pytest.fixture(params=["phone", "desktop"])
+def size(request):
+    return request.param
+
+
+@pytest.fixture
+def server(app, database_url):
+    with live_server(database_url, workers=2, threads=4, env=ENV) as running:
+        yield running
+
+
+@pytest.fixture
+def web(browser, server, size):
+    page = WebPage(browser, size, base_url=server.url)
+    yield page
+    # Shown by pytest only when the test failed: what the page and the server said.
+    print("\n".join(page.console[-40:]))
+    print(server.log()[-3000:])
+    page.shot("last")
+    page.close()
 
 
 class WebPage:

@@ -9,7 +9,7 @@ import pytest
 
 from schedules.exams.schemas import REASONS as API_REASONS
 from schedules.kaoshi import KAOSHI_DIR
-from tests.live_server import REPO
+from testkit.server import REPO
 from vmo.security import WEB_APP_POLICY
 from vmo.web import COMMON_DIR, QIYE_DIR
 

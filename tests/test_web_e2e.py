@@ -4,43 +4,11 @@ Screenshots go to tests/artifacts/."""
 import pytest
 import requests
 
-from tests.conftest import FROZEN_NOW, PASSWORD, make_credit_code, make_id_number
-from tests.helpers_web import WebPage, wait_text
-from tests.live_server import live_server
+from tests.conftest import PASSWORD, make_credit_code, make_id_number
+from tests.helpers_web import FIRST_PAGE_BUDGET, backend, server, size, wait_text, web  # noqa: F401  (fixtures)
 from tests.test_tablet_e2e import browser  # noqa: F401  (the Chromium fixture, skip and fail rules included)
 
 pytestmark = pytest.mark.slow
-
-ENV = {"VMO_FROZEN_NOW": FROZEN_NOW, "VMO_SECRET_KEY": "web-e2e"}
-FIRST_PAGE_BUDGET = 100 * 1024
-
-
-@pytest.fixture
-def backend():
-    """The pages, not the database: one backend (the API's own tests cover both)."""
-    return "sqlite"
-
-
-@pytest.fixture(params=["phone", "desktop"])
-def size(request):
-    return request.param
-
-
-@pytest.fixture
-def server(app, database_url):
-    with live_server(database_url, workers=2, threads=4, env=ENV) as running:
-        yield running
-
-
-@pytest.fixture
-def web(browser, server, size):  # noqa: F811
-    page = WebPage(browser, size, base_url=server.url)
-    yield page
-    # Shown by pytest only when the test failed: what the page and the server said.
-    print("\n".join(page.console[-40:]))
-    print(server.log()[-3000:])
-    page.shot("last")
-    page.close()
 
 
 def _first_load(web, path: str) -> int:
