@@ -1,7 +1,7 @@
 """Photos attached to synced tour inspections (the inspections themselves live in schedules.tours)."""
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from vmo.extensions import db
@@ -30,3 +30,19 @@ class InspectionPhoto(db.Model):
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     uploaded_by = relationship("User")
+
+
+class PhotoBlob(db.Model):
+    """A photo's bytes when PHOTO_STORAGE is "database" (mobile_api.storage.DatabaseStorage).
+
+    Global, not per office: content-addressed by SHA-256, so the same bytes are kept once whoever
+    sent them. Under Citus it is distributed by its own key, `sha256` (docs/scale.md): nothing
+    joins it to an office's rows.
+    """
+
+    __tablename__ = "photo_blobs"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    size: Mapped[int] = mapped_column(Integer)
+    stored_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -1,4 +1,5 @@
-"""Photo storage behind a small interface: a directory by default, content-addressed by SHA-256."""
+"""Photo storage behind a small interface, content-addressed by SHA-256: a directory by default, or the
+database, which every app node shares (PHOTO_STORAGE=database, for several nodes behind a load balancer)."""
 from __future__ import annotations
 
 import hashlib
@@ -53,8 +54,7 @@ class DirectoryStorage:
         self.root = root
 
     def _path(self, sha256: str) -> str:
-        if not is_sha256(sha256):
-            raise ValueError("a photo key is the 64-character lower-case hex SHA-256 of its bytes")
+        _check(sha256)
         return os.path.join(self.root, sha256[:2], sha256[2:4], sha256)
 
     def exists(self, sha256: str) -> bool:
@@ -107,12 +107,70 @@ class MemoryStorage:
         return self.blobs.get(sha256)
 
 
+class DatabaseStorage:
+    """Bytes in the `photo_blobs` table of the app's own database (PHOTO_STORAGE = "database").
+
+    Every app node behind a load balancer sees the same photos with nothing more to run or mount.
+    Each put commits on a connection of its own, as a file is on disk before the photo's row: a photo
+    row never points at bytes that are not stored, and a request that fails later keeps the bytes
+    (harmless, like an orphan file).
+    """
+
+    def __init__(self, engine=None):
+        self._engine = engine  # None: the app's engine, looked up when used (tests swap it per test)
+
+    @property
+    def engine(self):
+        from vmo.extensions import db
+
+        return self._engine if self._engine is not None else db.engine
+
+    def exists(self, sha256: str) -> bool:
+        from sqlalchemy import select
+
+        from mobile_api.models import PhotoBlob
+
+        _check(sha256)
+        with self.engine.connect() as connection:
+            return connection.scalar(select(PhotoBlob.sha256).where(PhotoBlob.sha256 == sha256)) is not None
+
+    def put(self, sha256: str, data: bytes) -> bool:
+        from sqlalchemy.dialects import postgresql, sqlite
+
+        from mobile_api.models import PhotoBlob
+        from vmo import clock
+
+        _check(sha256)
+        insert = postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert
+        statement = (insert(PhotoBlob).values(sha256=sha256, data=bytes(data), size=len(data), stored_at=clock.now())
+                     .on_conflict_do_nothing(index_elements=["sha256"]).returning(PhotoBlob.sha256))
+        with self.engine.begin() as connection:  # two nodes storing the same bytes at once: one row
+            return connection.execute(statement).first() is not None
+
+    def get(self, sha256: str) -> bytes | None:
+        from sqlalchemy import select
+
+        from mobile_api.models import PhotoBlob
+
+        _check(sha256)
+        with self.engine.connect() as connection:
+            data = connection.scalar(select(PhotoBlob.data).where(PhotoBlob.sha256 == sha256))
+        return bytes(data) if data is not None else None
+
+
+def _check(sha256: str) -> None:
+    if not is_sha256(sha256):
+        raise ValueError("a photo key is the 64-character lower-case hex SHA-256 of its bytes")
+
+
 def make_storage(config, instance_path: str) -> PhotoStorage:
-    """The storage named by PHOTO_STORAGE ("directory" or "memory"); PHOTO_DIR defaults to
+    """The storage named by PHOTO_STORAGE ("directory", "database" or "memory"); PHOTO_DIR defaults to
     `<instance folder>/photos`."""
     kind = (config.get("PHOTO_STORAGE") or "directory").lower()
     if kind == "directory":
         return DirectoryStorage(config.get("PHOTO_DIR") or os.path.join(instance_path, "photos"))
+    if kind == "database":
+        return DatabaseStorage()
     if kind == "memory":
         return MemoryStorage()
-    raise ValueError(f"unknown PHOTO_STORAGE {kind!r}: use 'directory' or 'memory'")
+    raise ValueError(f"unknown PHOTO_STORAGE {kind!r}: use 'directory', 'database' or 'memory'")

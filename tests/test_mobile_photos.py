@@ -1,16 +1,26 @@
-"""Photos of synced inspections: hash checked, JPEG/PNG only, size limit, stored once, who may add and read."""
+"""Photos of synced inspections: hash checked, JPEG/PNG only, size limit, stored once, who may add and read.
+
+Every test runs on both photo stores: a directory (one node) and the database (shared by every node).
+"""
 import os
 
 import pytest
+from sqlalchemy import select
 
 from tests.helpers_mobile import JPEG, envelope, make_tour, png_bytes, record, sha
+from vmo.extensions import db
 
 SYNC = "/api/v1/mobile/inspections/sync"
 
 
+@pytest.fixture(params=["directory", "database"])
+def photo_storage(request):
+    return request.param
+
+
 @pytest.fixture
-def app_config(tmp_path):
-    return {"PHOTO_DIR": str(tmp_path / "photos")}
+def app_config(tmp_path, photo_storage):
+    return {"PHOTO_STORAGE": photo_storage, "PHOTO_DIR": str(tmp_path / "photos")}
 
 
 @pytest.fixture
@@ -32,6 +42,14 @@ def put(client, logged, data, digest=None, headers=None):
 
 
 def stored_files(app) -> list[str]:
+    """The hashes the photo store holds: files under PHOTO_DIR, or rows of photo_blobs."""
+    if app.config["PHOTO_STORAGE"] == "database":
+        from mobile_api.models import PhotoBlob
+
+        with app.app_context():
+            blobs = db.session.execute(select(PhotoBlob.sha256, PhotoBlob.data, PhotoBlob.size)).all()
+        assert all(len(data) == size and sha(data) == key for key, data, size in blobs)
+        return sorted(key for key, _data, _size in blobs)
     root = app.config["PHOTO_DIR"]
     return sorted(name for _dir, _sub, files in os.walk(root) for name in files) if os.path.isdir(root) else []
 
@@ -134,8 +152,8 @@ def test_who_may_add_and_read_photos(app, client, factory, logged):
 
 class TestLimit:
     @pytest.fixture
-    def app_config(self, tmp_path):
-        return {"PHOTO_DIR": str(tmp_path / "photos"), "PHOTOS_PER_INSPECTION": 2}
+    def app_config(self, tmp_path, photo_storage):
+        return {"PHOTO_STORAGE": photo_storage, "PHOTO_DIR": str(tmp_path / "photos"), "PHOTOS_PER_INSPECTION": 2}
 
     def test_at_most_n_photos_per_inspection(self, app, client, logged):
         assert put(client, logged, png_bytes(seed=5)).status_code == 201
