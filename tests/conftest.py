@@ -114,9 +114,7 @@ class SharedApp:
             self.app.config["SQLALCHEMY_DATABASE_URI"] = url
 
     def reset(self) -> None:
-        from limits.storage import storage_from_string
-
-        from vmo.limits import LoginLockout, limiter
+        from vmo.limits import limiter, make_lockout
 
         app = self.app
         app.config.clear()
@@ -126,7 +124,7 @@ class SharedApp:
         app.json.sort_keys = bool(app.config["JSON_SORT_KEYS"])
         # The limiter is one per process: another test's app may have switched it on.
         limiter.enabled = bool(app.config["RATELIMIT_ENABLED"])
-        app.extensions["vmo.lockout"] = LoginLockout(storage_from_string(app.config["RATELIMIT_STORAGE_URI"]))
+        app.extensions["vmo.lockout"] = make_lockout(app.config)
 
 
 _SHARED: dict[str, SharedApp] = {}

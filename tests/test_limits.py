@@ -202,3 +202,30 @@ def test_an_unreachable_redis_neither_stops_sign_in_nor_the_limits(client, facto
     assert sign_in(client, officer.username).status_code == 200
     assert sign_in(client, officer.username).status_code == 200
     assert_429(sign_in(client, officer.username), "for this username")  # the fourth in the minute
+
+
+def test_the_lock_out_is_seen_by_every_worker_and_lifted_by_a_password_reset(app, client, factory, database_url,
+                                                                                 runner):
+    """Issue 16, finding 10: with `memory://` each gunicorn worker counted failures on its own, so after
+    the lock parallel sign-ins got 429 from one worker and 200 from another. Two apps on one database
+    stand for two workers."""
+    from tests.conftest import app_test_config
+    from vmo import create_app
+    from vmo.extensions import db
+
+    user = factory.staff("officer")
+    other_worker = create_app(app_test_config(database_url))
+    try:
+        for _ in range(app.config["LOGIN_MAX_FAILURES"]):
+            assert sign_in(client, user.username, "wrong-password").status_code == 401
+        assert_429(sign_in(client, user.username), "too many failed sign-ins")
+        assert_429(sign_in(other_worker.test_client(), user.username), "too many failed sign-ins")
+
+        reset = runner.invoke(args=["users", "set-password", "--username", user.username,
+                                    "--password", "a-new-password-2026"])
+        assert reset.exit_code == 0, reset.output
+        assert sign_in(other_worker.test_client(), user.username, "a-new-password-2026").status_code == 200
+        assert sign_in(client, user.username).status_code == 401  # the old password is gone
+    finally:
+        with other_worker.app_context():
+            db.engine.dispose()

@@ -75,6 +75,25 @@ def users_create(role, username, password, office_code, display_name, badge_numb
     click.echo(f"created {user.role} {user.username} in {office.code}")
 
 
+@users.command("set-password")
+@click.option("--username", required=True)
+@click.option("--password", required=True, prompt=True, hide_input=True, confirmation_prompt=True)
+@with_appcontext
+def users_set_password(username, password):
+    """Reset a password (after checking the person another way): ends the account's sessions and lifts
+    a sign-in lock-out."""
+    from vmo import limits
+    from vmo.accounts import services as accounts
+    from vmo.errors import DomainError
+    from vmo.http import settings
+
+    try:
+        accounts.reset_password(username, password, settings(), clock.now(), limits.lockout())
+    except DomainError as exc:
+        _fail(exc)
+    click.echo(f"password of {username} reset; sessions ended, lock-out lifted")
+
+
 @click.group("offices")
 def offices_group():
     """Offices served by this deployment."""

@@ -4,6 +4,7 @@ Limits are strings in flask-limiter's notation ("10 per minute;60 per day"), rea
 every request (`RATELIMIT_*`, env `VMO_RATELIMIT_*`); an empty string turns one limit off and
 `RATELIMIT_ENABLED = False` turns all of them off. Counters live in `RATELIMIT_STORAGE_URI`: `memory://`
 (each gunicorn worker counts on its own) or `redis://host:6379/0` (shared by every worker and server).
+The sign-in lock-out never counts per worker: in Redis when configured, else in the database.
 """
 import hashlib
 import logging
@@ -15,6 +16,12 @@ from flask import current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from limits.storage import MemoryStorage, storage_from_string
+from sqlalchemy import case, delete, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from vmo.accounts.models import LoginCounter
+from vmo.extensions import db
 
 from vmo.schemas_common import ErrorSchema
 
@@ -32,8 +39,16 @@ def init_app(app) -> None:
     # A storage outage seen by an earlier app of this process (tests) must not carry over to this one.
     limiter._storage_dead = False
     limiter.init_app(app)
-    app.extensions["vmo.lockout"] = LoginLockout(
-        storage_from_string(app.config["RATELIMIT_STORAGE_URI"], **app.config.get("RATELIMIT_STORAGE_OPTIONS", {})))
+    app.extensions["vmo.lockout"] = make_lockout(app.config)
+
+
+def make_lockout(config) -> "LoginLockout":
+    """The lock-out counts where every worker sees them: the shared store (Redis) when one is configured,
+    else the database (never `memory://`, which each gunicorn worker would keep on its own)."""
+    uri = config["RATELIMIT_STORAGE_URI"]
+    if uri.startswith("memory://"):
+        return LoginLockout(DatabaseCounters())
+    return LoginLockout(storage_from_string(uri, **config.get("RATELIMIT_STORAGE_OPTIONS", {})))
 
 
 def retry_after() -> int:
@@ -133,6 +148,39 @@ def candidate_bookings(blp):
 
 
 # ---- the sign-in lock-out -------------------------------------------------------------------
+
+class DatabaseCounters:
+    """The counter calls the lock-out makes of a `limits` storage (get, incr, clear), kept in the
+    login_counters table. Each call is a transaction of its own on its own connection, committed at
+    once: a failure counts even though the request that saw it then answers 401 and rolls back."""
+
+    table = LoginCounter.__table__
+
+    def get(self, key: str) -> int:
+        now = datetime.now(timezone.utc)
+        with db.engine.begin() as conn:
+            return conn.scalar(select(self.table.c.value).where(self.table.c.key == key,
+                                                                self.table.c.expires_at > now)) or 0
+
+    def incr(self, key: str, expiry: int, amount: int = 1) -> int:
+        """Add `amount` and return the new value; a counter past its expiry starts again from `amount`."""
+        now = datetime.now(timezone.utc)
+        expires = now + timedelta(seconds=expiry)
+        c = self.table.c
+        live = c.expires_at > now
+        insert = pg_insert if db.engine.dialect.name == "postgresql" else sqlite_insert
+        statement = insert(self.table).values(key=key, value=amount, expires_at=expires).on_conflict_do_update(
+            index_elements=[c.key],
+            set_={"value": case((live, c.value + amount), else_=amount),
+                  "expires_at": case((live, c.expires_at), else_=expires)},
+        ).returning(c.value)
+        with db.engine.begin() as conn:
+            return conn.scalar(statement)
+
+    def clear(self, key: str) -> None:
+        with db.engine.begin() as conn:
+            conn.execute(delete(self.table).where(self.table.c.key == key))
+
 
 class LoginLockout:
     """Consecutive sign-in failures per username as typed, whether or not the account exists.

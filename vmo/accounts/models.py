@@ -1,7 +1,7 @@
 """Tables for users, bearer tokens, companies and candidates."""
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, String
+from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from vmo.extensions import db
@@ -47,6 +47,17 @@ class Token(db.Model):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user = relationship("User")
+
+
+class LoginCounter(db.Model):
+    """The sign-in lock-out's counters (vmo.limits) when no shared store (Redis) is configured: in the
+    database, so every gunicorn worker sees the same failures. Keys hold a hash, never a username."""
+
+    __tablename__ = "login_counters"
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    value: Mapped[int] = mapped_column(BigInteger)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class Company(db.Model):

@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload
 
 from vmo.accounts.models import LICENSE_CLASSES, ROLES, STAFF_ROLES, Candidate, Company, Token, User
@@ -154,6 +154,23 @@ def create_staff(office: Office, username: str, password: str, role: str, settin
                  after={"username": username, "role": role, "badge_number": badge_number,
                         "supervisor_id": supervisor_id})
     db.session.commit()  # a concurrent duplicate is a 409 too (vmo.integrity)
+    return user
+
+
+def reset_password(username: str, password: str, settings: AuthSettings, now: datetime, lockout=None) -> User:
+    """An administrator's reset (the person proved who they are another way): a new password, every
+    session of the account ended, and the sign-in lock-out on the name lifted."""
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound(f"no user {username!r}")
+    _check_password_rules(password)
+    user.password_hash = hash_password(password, settings)
+    db.session.execute(update(Token).where(Token.user_id == user.id, Token.revoked_at.is_(None))
+                       .values(revoked_at=now).execution_options(synchronize_session=False))
+    audit.record("user.password_reset", "user", user.id, office_id=user.office_id)
+    db.session.commit()
+    if lockout is not None:
+        lockout.succeeded(username)
     return user
 
 
