@@ -77,3 +77,54 @@ def test_the_formatter_redacts_what_a_careless_line_would_leak(app):
     with app.app_context():
         app.config["SMS_HMAC_SECRET"] = HMAC_SECRET
         assert formatted("signing with %s", HMAC_SECRET) == "signing with [redacted]"
+
+
+def _registered(app, client, factory):
+    """A tour-stop pre-registration: its text to the owner carries a cancel code."""
+    from tests.helpers_tours import create_tour, publish
+
+    officer = factory.staff("officer")
+    headers = factory.headers(officer)
+    tour = create_tour(client, headers, [officer])
+    publish(client, headers, tour["id"])
+    answer = client.post(f"/api/v1/tours/{tour['id']}/stops/{tour['stops'][0]['id']}/registrations",
+                         json={"plate": "渝G10001", "owner_name": "王德明", "phone": "13900000001"})
+    assert answer.status_code == 201, answer.get_json()
+    return answer.get_json()["cancel_code"], headers
+
+
+def test_staff_see_cancel_codes_and_phones_masked_in_the_outbox(app, client, factory):
+    """Issue 16, finding 9: any officer could read every cancel code and phone number in the outbox."""
+    code, headers = _registered(app, client, factory)
+    outbox = client.get("/api/v1/sms/outbox", headers=headers, query_string={"kind": "tour_registration"})
+    assert outbox.status_code == 200
+    [message] = outbox.get_json()
+    assert message["phone"] == "139****0001"
+    assert code not in message["body"] and "13900000001" not in message["body"]
+    assert "取消码****" in message["body"]
+
+
+def test_the_log_backend_masks_codes_and_phones(app, client, runner, factory, logs):
+    code, _headers = _registered(app, client, factory)
+    result = runner.invoke(args=["sms", "send"])
+    assert result.exit_code == 0, result.output
+    lines = "\n".join(record.getMessage() for record in logs.records if record.name == "vmo.sms")
+    assert "SMS to 139****0001" in lines
+    assert code not in lines and "13900000001" not in lines
+
+
+def test_credentials_in_the_gateway_url_are_not_stored_in_last_error(app, client, runner, factory):
+    """Issue 16, finding 12: an error naming the gateway URL showed its key to every officer."""
+    from testkit.server import free_port
+    from vmo.notify import services as notify
+    from vmo.offices.services import get_office
+
+    with app.app_context():
+        notify.queue(get_office(factory.office).id, "13900139000", "测试", kind="reminder", key="reminder:1")
+        db.session.commit()
+    app.config.update(SMS_BACKEND="http", SMS_HTTP_RETRIES=0,
+                      SMS_HTTP_URL=f"http://gw-user:gw-pass-77@127.0.0.1:{free_port()}/send?api_key=KEY-5f1e2d&to=x")
+    runner.invoke(args=["sms", "send"])
+    [message] = client.get("/api/v1/sms/outbox", headers=factory.headers(factory.staff())).get_json()
+    assert message["last_error"], message
+    assert "KEY-5f1e2d" not in message["last_error"] and "gw-pass-77" not in message["last_error"]

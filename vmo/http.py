@@ -13,7 +13,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
-from vmo import bounds, clock, integrity, limits
+from vmo import bounds, clock, integrity, limits, redact
 from vmo.accounts import services as accounts
 from vmo.audit import services as audit
 from vmo.errors import DomainError, Forbidden, TooManyRequests, Unauthorized
@@ -51,7 +51,7 @@ class RequestIdFilter(logging.Filter):
 
 
 class RedactingFormatter(logging.Formatter):
-    """Last line of defence: bearer tokens, password fields and configured secrets never reach a log.
+    """Last line of defence: bearer tokens, passwords, configured secrets, phones and codes never reach a log.
 
     Nothing logs them on purpose (the request log does not exist, errors log no headers or bodies,
     and SQL parameters are hidden); this catches what a future log line or traceback might carry.
@@ -75,7 +75,8 @@ class RedactingFormatter(logging.Formatter):
         for secret in secrets:
             if isinstance(secret, str) and len(secret) >= 8:  # never a short, common word
                 text = text.replace(secret, "[redacted]")
-        return text
+        # Personal data and booking codes (PIPL), and passwords in URLs, whatever line carries them.
+        return redact.mask_text(redact.credentials(text))
 
 
 def _begin_request():

@@ -5,6 +5,8 @@ from collections.abc import Callable, Mapping
 
 import requests
 
+from vmo import redact
+
 log = logging.getLogger("vmo.sms")
 
 
@@ -22,7 +24,7 @@ class LogBackend:
     name = "log"
 
     def send(self, message) -> None:
-        log.info("SMS to %s [%s]: %s", message.phone, message.key, message.body)
+        log.info("SMS to %s [%s]: %s", redact.mask_phone(message.phone), message.key, redact.mask_text(message.body))
 
 
 class HttpBackend:

@@ -1,6 +1,7 @@
 """Wire formats for the outbox as staff see it."""
 from marshmallow import Schema, fields, validate
 
+from vmo import redact
 from vmo.notify.models import MESSAGE_STATUSES
 
 
@@ -10,8 +11,11 @@ class OutboxMessageSchema(Schema):
                                                                 "as its Idempotency-Key",
                                                  "example": "follow_up:fleet_vehicle:12"})
     kind = fields.String(required=True, metadata={"example": "follow_up"})
-    phone = fields.String(required=True)
-    body = fields.String(required=True)
+    # Masked for staff (PIPL): the person's number and any code that cancels or looks up a booking.
+    phone = fields.Function(lambda m: redact.mask_phone(m.phone), required=True,
+                            metadata={"description": "Masked, e.g. 139****9000 (filter with ?phone=)"})
+    body = fields.Function(lambda m: redact.mask_text(m.body), required=True,
+                           metadata={"description": "As sent, with codes and phone numbers masked"})
     status = fields.String(required=True, metadata={"description": "pending, sent, failed or opted_out"})
     attempts = fields.Integer(required=True)
     last_error = fields.String(allow_none=True, metadata={"description": "Why the last attempt failed"})

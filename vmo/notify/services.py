@@ -5,7 +5,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Select, func, or_, select, update
 
-from vmo import validators
+from vmo import redact, validators
 from vmo.dbutil import insert_ignoring_conflicts
 from vmo.extensions import db
 from vmo.notify.backends import LogBackend, PermanentSendError, make_backend  # noqa: F401  (re-exported)
@@ -155,7 +155,7 @@ def send_pending(backend, now: datetime | None = None, limit: int = 500, progres
             try:
                 backend.send(message)
             except Exception as exc:  # any gateway failure: keep the message and try later
-                message.last_error = str(exc)[:1000]
+                message.last_error = redact.credentials(str(exc))[:1000]  # shown to every officer
                 if isinstance(exc, PermanentSendError) or message.attempts >= max_attempts:
                     message.status = "failed"
                     message.next_attempt_at = None

@@ -1,0 +1,37 @@
+"""What staff screens, stored errors and logs must not show in full: phone numbers and booking codes
+masked (China's PIPL expects masking of personal data shown to staff), credentials removed from URLs."""
+import re
+
+# A mainland mobile number, alone or inside a text ("+86 139 0013 9000" is normalised before storing).
+_MOBILE = re.compile(r"(?<![0-9A-Za-z])(1[3-9]\d)(\d{4})(\d{4})(?![0-9A-Za-z])")
+# A code that lets its holder cancel or look up a booking, after the words that introduce it in texts.
+_CODE = re.compile(r"(取消码|预约号|验证码|cancel[ _]code|reference)(\s*[:：]?\s*)([A-Za-z0-9]{4,})", re.IGNORECASE)
+# Credentials in URLs: userinfo (`https://user:secret@host`) and query values with a secret's name.
+_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/@\s:]+(?::[^/@\s]*)?@")
+_SECRET_QUERY = re.compile(
+    r"(?i)([?&;](?:[a-z0-9_.-]*(?:key|token|secret|password|passwd|pwd|sig|signature|auth|credential)[a-z0-9_.-]*)=)"
+    r"[^&;#\s'\"]*")
+MASK = "****"
+
+
+def mask_phone(phone: str | None) -> str | None:
+    """'13900139000' -> '139****9000'; anything too short to keep a part of is masked whole."""
+    if not phone:
+        return phone
+    return phone[:3] + MASK + phone[-4:] if len(phone) >= 8 else MASK
+
+
+def mask_text(text: str | None) -> str | None:
+    """A person-facing text with its booking codes and mobile numbers masked."""
+    if not text:
+        return text
+    text = _CODE.sub(lambda m: m.group(1) + m.group(2) + MASK, text)
+    return _MOBILE.sub(lambda m: m.group(1) + MASK + m.group(3), text)
+
+
+def credentials(text: str | None) -> str | None:
+    """Text (an error message) with URL passwords and secret-looking query values removed."""
+    if not text:
+        return text
+    text = _USERINFO.sub(lambda m: m.group(1) + "[redacted]@", text)
+    return _SECRET_QUERY.sub(lambda m: m.group(1) + "[redacted]", text)
