@@ -25,6 +25,8 @@ class InspectionPhoto(db.Model):
     client_id: Mapped[str] = mapped_column(String(36))
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     content_type: Mapped[str] = mapped_column(String(32))
+    # One of PHOTO_KINDS (e.g. 左前45度, 车架号), as the record declared it or the upload named it.
+    kind: Mapped[str | None] = mapped_column(String(20))
     size: Mapped[int] = mapped_column(Integer)
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

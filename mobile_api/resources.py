@@ -7,7 +7,7 @@ from flask_smorest import Blueprint
 
 from mobile_api import services
 from mobile_api.schemas import (
-    AssignmentsSchema, MobileInspectionSchema, PhotoSchema, SyncAnswerSchema, SyncSchema,
+    AssignmentsSchema, MobileInspectionSchema, PhotoQueryArgsSchema, PhotoSchema, SyncAnswerSchema, SyncSchema,
 )
 from mobile_api.storage import make_storage
 from vmo import clock
@@ -77,13 +77,14 @@ class PhotoResource(MethodView):
                           "content": {"image/jpeg": {"schema": {"type": "string", "format": "binary"}},
                                       "image/png": {"schema": {"type": "string", "format": "binary"}},
                                       "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}})
+    @blp.arguments(PhotoQueryArgsSchema, location="query")
     @blp.response(201, PhotoSchema, description="The photo was added")
     @blp.alt_response(200, schema=PhotoSchema, description="The photo was already there: nothing changed")
     @blp.alt_response(404, schema=ErrorSchema, description="no such inspection, or not yours")
     @blp.alt_response(413, schema=ErrorSchema, description="larger than PHOTO_MAX_BYTES")
     @blp.alt_response(415, schema=ErrorSchema, description="neither a JPEG nor a PNG")
     @blp.alt_response(422, schema=ErrorSchema, description="the bytes do not match the SHA-256 in the address")
-    def put(self, client_id, sha256):
+    def put(self, args, client_id, sha256):
         """Add a photo to an inspection; the address names its SHA-256, so sending it again is harmless"""
         settings = _settings()
         # Refuse a declared oversize body before reading it; a chunked one is measured after reading.
@@ -92,7 +93,8 @@ class PhotoResource(MethodView):
                 f"a photo may be at most {settings.photo_max_bytes} bytes, this one has {request.content_length}",
                 max_bytes=settings.photo_max_bytes)
         photo, created = services.add_photo(current_user(), client_id, sha256, request.get_data(cache=False),
-                                            photo_storage(), clock.now(), settings)
+                                            photo_storage(), clock.now(), settings,
+                                            kind=args["kind"])
         return photo, 201 if created else 200
 
     @auth(blp, *PHOTO_READERS)

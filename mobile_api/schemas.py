@@ -4,6 +4,7 @@ from marshmallow import Schema, ValidationError, fields, pre_load, validate
 
 from vmo import validators
 from vmo.bounds import id_field, unstorable_errors, within_years
+from schedules.tours.schemas import RECORD_EXTRAS, DeclaredPhotoSchema
 from vmo.fields import Plate
 
 CHECK_VALUES = ("pass", "fail", "n/a")
@@ -38,7 +39,12 @@ class AssignedRegistrationSchema(Schema):
     id = fields.Integer(required=True)
     plate = fields.String(required=True, metadata={"example": "渝G12345"})
     owner_name = fields.String(required=True, metadata={"example": "张三"})
-    phone = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True, metadata={"description": "The owner's phone, masked",
+                                                     "example": "139****1234"})
+    vin = fields.String(allow_none=True, metadata={"description": "VIN or frame number on the register (null: "
+                                                                  "not on it, or none recorded)"})
+    engine_number = fields.String(allow_none=True, metadata={"description": "Engine number on the register"})
+    on_register = fields.Boolean(required=True, metadata={"description": "The plate is on the motorcycle register"})
     status = fields.String(required=True, metadata={"description": "The registration's status on the server"})
 
 
@@ -73,11 +79,15 @@ class AssignmentsSchema(Schema):
     checklist = fields.List(fields.Nested(ChecklistItemSchema), required=True,
                             metadata={"description": "The inspection items, with Chinese and English labels"})
     tours = fields.List(fields.Nested(AssignedTourSchema), required=True)
+    photo_kinds = fields.List(fields.String(), required=True, metadata={
+        "description": "What a photo may show (PHOTO_KINDS)", "example": ["左前45度", "右后45度", "车架号", "号牌"]})
+    required_photo_kinds = fields.List(fields.String(), required=True, metadata={
+        "description": "Kinds a pass needs (PHOTO_REQUIRED_KINDS)", "example": ["左前45度", "车架号"]})
 
 
 # ---- sync -------------------------------------------------------------------------------
 
-class InspectionRecordSchema(Schema):
+class InspectionRecordSchema(Schema.from_dict({name: make() for name, make in RECORD_EXTRAS.items()})):
     """One inspection as logged on the tablet."""
 
     client_id = fields.UUID(required=True, metadata={"description": "Made on the tablet (UUID); the record's identity",
@@ -183,6 +193,7 @@ class SyncAnswerSchema(Schema):
 
 class PhotoSchema(Schema):
     sha256 = fields.String(required=True)
+    kind = fields.String(allow_none=True, metadata={"description": "What it shows (one of PHOTO_KINDS)"})
     content_type = fields.String(required=True, metadata={"example": "image/jpeg"})
     size = fields.Integer(required=True, metadata={"description": "Bytes"})
     uploaded_by = fields.Function(lambda p: p.uploaded_by.username if p.uploaded_by else None, allow_none=True)
@@ -191,6 +202,11 @@ class PhotoSchema(Schema):
 
     def _url(self, photo):
         return f"/api/v1/mobile/inspections/{photo.client_id}/photos/{photo.sha256}"
+
+
+class PhotoQueryArgsSchema(Schema):
+    kind = fields.String(load_default=None, validate=validate.Length(1, 20), metadata={
+        "description": "What the photo shows (one of PHOTO_KINDS), unless the record declared it"})
 
 
 class MobileInspectionSchema(Schema):
@@ -212,4 +228,10 @@ class MobileInspectionSchema(Schema):
     lat = fields.Float(allow_none=True)
     lon = fields.Float(allow_none=True)
     walk_in = fields.Boolean(required=True)
+    engine_number = fields.String(allow_none=True)
+    vin_matches = fields.Boolean(allow_none=True)
+    engine_number_matches = fields.Boolean(allow_none=True)
+    not_on_register = fields.Boolean(required=True)
+    declared_photos = fields.List(fields.Nested(DeclaredPhotoSchema), required=True, metadata={
+        "description": "The photos the record declared, by kind"})
     photos = fields.List(fields.Nested(PhotoSchema), required=True)

@@ -25,6 +25,7 @@ from vmo.audit import services as audit
 from vmo.dbutil import insert_ignoring_conflicts
 from vmo.errors import DomainError, Forbidden, NotFound, RuleViolation
 from vmo.extensions import db
+from vmo.motorcycles import services as register_of_motorcycles
 
 
 class PayloadTooLarge(DomainError):
@@ -85,11 +86,15 @@ def assignments(officer: User, today: date, settings: MobileSettings) -> dict:
                                       .order_by(StopRegistration.id)):
             registrations[reg.stop_id].append(reg)
     zone = officer.office.zone
+    register = register_of_motorcycles.on_register(
+        officer.office_id, {r.plate for regs in registrations.values() for r in regs})
     return {
         "officer": officer.username,
         "from_": today,
         "to": last,
         "checklist": [dict(item) for item in settings.inspections.checklist],
+        "photo_kinds": list(settings.inspections.photo_kinds),
+        "required_photo_kinds": list(settings.inspections.required_photo_kinds),
         "tours": [{
             "id": t.id, "name": t.name, "date": t.date, "status": t.status,
             "depot": {"lat": t.depot_lat, "lon": t.depot_lon},
@@ -98,11 +103,24 @@ def assignments(officer: User, today: date, settings: MobileSettings) -> dict:
                 "id": s.id, "position": s.position, "township": s.township, "venue": s.venue,
                 "lat": s.lat, "lon": s.lon, "capacity": s.slot.capacity,
                 "arrives_at": s.arrives_at.astimezone(zone), "departs_at": s.departs_at.astimezone(zone),
-                "registrations": [{"id": r.id, "plate": r.plate, "owner_name": r.owner_name, "phone": r.phone,
-                                   "status": r.status} for r in registrations[s.id]],
+                "registrations": [_assigned_vehicle(r, register.get(r.plate)) for r in registrations[s.id]],
             } for s in t.active_stops],
         } for t in tours],
     }
+
+
+def mask_phone(phone: str | None) -> str | None:
+    """139****1234: enough for the officer to ask "is this your number?", not enough to copy (PIPL)."""
+    if not phone or len(phone) < 7:
+        return phone and "*" * len(phone)
+    return f"{phone[:3]}{'*' * (len(phone) - 7)}{phone[-4:]}"
+
+
+def _assigned_vehicle(reg: StopRegistration, registered: dict | None) -> dict:
+    """A pre-registered motorcycle as the tablet shows it: with the register's VIN and engine number."""
+    return {"id": reg.id, "plate": reg.plate, "owner_name": reg.owner_name, "phone": mask_phone(reg.phone),
+            "status": reg.status, "on_register": registered is not None,
+            "vin": registered and registered["vin"], "engine_number": registered and registered["engine_number"]}
 
 
 # ---- sync ---------------------------------------------------------------------------------
@@ -170,17 +188,27 @@ def inspection_photos(inspection: TourInspection) -> list[InspectionPhoto]:
 def describe_inspection(user: User, client_id: str) -> dict:
     inspection = get_inspection(user, client_id)
     return {**{c.key: getattr(inspection, c.key) for c in TourInspection.__table__.columns},
-            "officer": inspection.officer.username, "photos": inspection_photos(inspection)}
+            "officer": inspection.officer.username, "declared_photos": inspection.photos or [],
+            "photos": inspection_photos(inspection)}
 
 
 def add_photo(user: User, client_id: str, sha256: str, data: bytes, storage: PhotoStorage, now: datetime,
-              settings: MobileSettings) -> tuple[InspectionPhoto, bool]:
-    """Attach a JPEG or PNG to an inspection; (photo, created). Sending it again changes nothing."""
+              settings: MobileSettings, kind: str | None = None) -> tuple[InspectionPhoto, bool]:
+    """Attach a JPEG or PNG to an inspection; (photo, created). Sending it again changes nothing.
+
+    Its kind is the one the record declared for this hash, else `kind` (one of PHOTO_KINDS).
+    """
     sha256 = sha256.lower()
     if not is_sha256(sha256):
         raise RuleViolation("the photo's address must end with the 64-character hex SHA-256 of its bytes",
                             errors={"path": {"sha256": ["not a hex SHA-256"]}})
+    kinds = settings.inspections.photo_kinds
+    if kind is not None and kind not in kinds:
+        raise RuleViolation(f"unknown photo kind {kind}; kinds: {'、'.join(kinds)}",
+                            errors={"query": {"kind": [f"one of {'、'.join(kinds)}"]}})
     inspection = get_inspection(user, client_id)
+    declared = {p["sha256"].lower(): p["kind"] for p in inspection.photos or []}
+    kind = declared.get(sha256, kind)
     if len(data) > settings.photo_max_bytes:
         raise PayloadTooLarge(f"a photo may be at most {settings.photo_max_bytes} bytes, this one has {len(data)}",
                               max_bytes=settings.photo_max_bytes)
@@ -204,7 +232,7 @@ def add_photo(user: User, client_id: str, sha256: str, data: bytes, storage: Pho
     storage.put(sha256, data)
     created = insert_ignoring_conflicts(InspectionPhoto, [{
         "office_id": inspection.office_id, "inspection_id": inspection.id, "client_id": inspection.client_id,
-        "sha256": sha256, "content_type": content_type, "size": len(data), "uploaded_by_id": user.id,
+        "sha256": sha256, "kind": kind, "content_type": content_type, "size": len(data), "uploaded_by_id": user.id,
         "uploaded_at": now}], index_elements=["inspection_id", "sha256"]) == 1
     if created:
         audit.record("mobile.photo", "tour_inspection", inspection.id, actor=user, office_id=inspection.office_id,

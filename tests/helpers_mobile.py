@@ -16,14 +16,15 @@ CHECKS = ("lights", "horn", "brake_front", "brake_rear", "tyres", "mirrors", "pl
 
 
 def add_motorcycle(app, plate, *, phone="13800138001", last_inspected_on=None, registered_on=date(2018, 5, 2),
-                   office="nanchuan"):
+                   office="nanchuan", vin="LFG1234567", engine_number="162FMJ0012345"):
     from vmo.motorcycles.models import Motorcycle
     from vmo.motorcycles.rules import DueRules
     from vmo.offices.services import get_office
 
     with app.app_context():
         rules = DueRules()
-        db.session.add(Motorcycle(office_id=get_office(office).id, plate=plate, vin="LFG1234567", owner_name="张三",
+        db.session.add(Motorcycle(office_id=get_office(office).id, plate=plate, vin=vin, engine_number=engine_number,
+                                  owner_name="张三",
                                   phone=phone, township="大观镇", registered_on=registered_on,
                                   last_inspected_on=last_inspected_on,
                                   next_due_on=rules.next_due(registered_on, last_inspected_on),

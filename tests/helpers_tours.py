@@ -12,6 +12,9 @@ TOWNSHIPS = {  # township: (venue, lat, lon)
     "三泉镇": ("三泉镇便民服务中心", 29.1242, 107.1958),
     "南平镇": ("南平镇文化广场", 29.0618, 107.1127),
 }
+# Every item of the default checklist answered "pass": what a passed inspection must carry.
+ALL_PASS = {code: "pass" for code in ("lights", "horn", "brake_front", "brake_rear", "tyres", "mirrors", "plate",
+                                      "frame_number", "exhaust_noise")}
 MOTORCYCLE_HEADER = ("plate", "vin", "owner_name", "phone", "township", "registered_on", "last_inspected_on")
 
 

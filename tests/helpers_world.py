@@ -250,7 +250,8 @@ def bodies(w, side) -> dict:
         ("POST", "/api/v1/tours/{tour_id}/stops/{stop_id}/registrations"):
             {"plate": "渝G99999", "owner_name": "张三", "phone": "13800138009"},
         ("POST", "/api/v1/tours/{tour_id}/stops/{stop_id}/registrations/{registration_id}/cancel"): {"code": side.cancel_code},
-        ("POST", "/api/v1/tours/{tour_id}/stops/{stop_id}/inspections"): {"plate": "渝G99998", "result": "pass"},
+        ("POST", "/api/v1/tours/{tour_id}/stops/{stop_id}/inspections"): {"plate": "渝G99998", "result": "pass",
+                                                                          "checklist": tours.ALL_PASS},
         ("POST", "/api/v1/mobile/inspections/sync"): mobile.envelope([rec]),
         ("POST", "/api/v1/test-sessions"): exams.session_body(),
         ("POST", "/api/v1/tours"): tours.tour_body([side.officer.username]),

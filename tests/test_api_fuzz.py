@@ -24,6 +24,7 @@ from schemathesis.specs.openapi.checks import (
     content_type_conformance, response_schema_conformance, status_code_conformance,
 )
 
+from tests import helpers_tours as tours
 from tests.conftest import Factory, app_test_config
 from tests.helpers_world import (
     ACCESS, PUBLIC, ROLES, bodies, build_side, build_world, path_values, world_config,
@@ -404,7 +405,8 @@ def _specific_calls(app, client, world):
     call("POST", cancel, 409, json={"code": a.cancel_code})  # already cancelled
     call("POST", "/api/v1/tours/{tour_id}/stops/{stop_id}/inspections", 409,
          url=f"/api/v1/tours/{a.today_tour_id}/stops/{a.today_stop_id}/inspections",
-         json={"plate": "渝G55555", "result": "pass", "client_id": a.client_id}, headers=off)
+         json={"plate": "渝G55555", "result": "pass", "client_id": a.client_id, "checklist": tours.ALL_PASS},
+         headers=off)
     call("POST", "/api/v1/escalations/{escalation_id}/resolve", 200, json={"note": "回电"}, headers=off)
     call("POST", "/api/v1/escalations/{escalation_id}/resolve", 409, json={"note": "回电"}, headers=off)
     call("DELETE", "/api/v1/bookings/{booking_id}", 200, headers=cand)
@@ -463,7 +465,7 @@ def _specific_calls(app, client, world):
     call("GET", "/api/v1/tours/report", 200, url="/api/v1/tours/report?from=2026-11-01&to=2026-11-30", headers=off)
     call("POST", "/api/v1/tours/{tour_id}/stops/{stop_id}/inspections", 201,
          url=f"/api/v1/tours/{a.today_tour_id}/stops/{a.today_stop_id}/inspections",
-         json={"plate": "渝G12346", "result": "pass"}, headers=off)
+         json={"plate": "渝G12346", "result": "pass", "checklist": tours.ALL_PASS}, headers=off)
     call("PUT", "/api/v1/mobile/inspections/{client_id}/photos/{sha256}", 422, data=mobile.JPEG,
          content_type="image/jpeg", headers=off)  # the bytes are not the ones the address names
     call("GET", "/api/v1/calendars/townships/{township}.ics", 422, url=f"/api/v1/calendars/townships/"

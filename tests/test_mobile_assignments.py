@@ -3,7 +3,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.helpers_mobile import TODAY, make_tour, plate_of
+from tests.helpers_mobile import TODAY, add_motorcycle, make_tour, plate_of
 from vmo.extensions import db
 
 URL = "/api/v1/mobile/assignments"
@@ -14,6 +14,7 @@ def test_assignments_have_tours_stops_registrations_and_checklist(app, client, f
     partner = factory.staff("officer", username="officer-wang")
     tour = make_tour(app, [officer.id, partner.id], registrations={
         0: [(plate_of(1), "张三", "13800138001"), (plate_of(2), "李四", "13900139002")]})
+    add_motorcycle(app, plate_of(1), vin="LFG1234567", engine_number="162FMJ0012345")
     response = client.get(URL, headers=factory.headers(officer))
     assert response.status_code == 200
     body = response.get_json()
@@ -23,6 +24,8 @@ def test_assignments_have_tours_stops_registrations_and_checklist(app, client, f
     assert [item["code"] for item in body["checklist"]] == [
         "lights", "horn", "brake_front", "brake_rear", "tyres", "mirrors", "plate", "frame_number", "exhaust_noise"]
     assert {item["zh"] for item in body["checklist"]} >= {"前制动", "后制动", "号牌齐全清晰", "车架号相符", "排气与噪声"}
+    assert body["photo_kinds"] == ["左前45度", "右后45度", "车架号", "号牌", "发动机号", "故障部位"]
+    assert body["required_photo_kinds"] == []
     [got] = body["tours"]
     assert got == {
         "id": tour.id, "name": "大观镇、兴隆镇流动车管所", "date": "2026-11-25", "status": "published",
@@ -32,9 +35,11 @@ def test_assignments_have_tours_stops_registrations_and_checklist(app, client, f
              "lon": 107.1, "capacity": 50, "arrives_at": "2026-11-25T09:00:00+08:00",
              "departs_at": "2026-11-25T10:00:00+08:00", "registrations": [
                  {"id": tour.registration_ids[plate_of(1)], "plate": "渝G00001", "owner_name": "张三",
-                  "phone": "13800138001", "status": "registered"},
+                  "phone": "138****8001", "status": "registered", "on_register": True, "vin": "LFG1234567",
+                  "engine_number": "162FMJ0012345"},
                  {"id": tour.registration_ids[plate_of(2)], "plate": "渝G00002", "owner_name": "李四",
-                  "phone": "13900139002", "status": "registered"}]},
+                  "phone": "139****9002", "status": "registered", "on_register": False, "vin": None,
+                  "engine_number": None}]},
             {"id": tour.stop_ids[1], "position": 1, "township": "兴隆镇", "venue": "镇政府广场 2", "lat": 29.21,
              "lon": 107.11, "capacity": 50, "arrives_at": "2026-11-25T11:00:00+08:00",
              "departs_at": "2026-11-25T12:00:00+08:00", "registrations": []},

@@ -187,7 +187,8 @@ def test_side_effects_registration_register_and_follow_up_once(app, client, worl
         assert reg.status == "inspected"
         register = {m.plate: m for m in db.session.scalars(select(Motorcycle))}
         assert register[plate_of(1)].last_inspected_on == TODAY
-        assert register[plate_of(1)].next_due_on == date(2027, 5, 2)
+        # National rule: a motorcycle of 2018 is next inspected in its 10th year.
+        assert register[plate_of(1)].next_due_on == date(2028, 5, 2)
         assert register[plate_of(2)].last_inspected_on == date(2024, 11, 1)  # failed: unchanged
         assert register[plate_of(3)].last_inspected_on == TODAY
     rows = {r.plate: r for r in inspections(app)}

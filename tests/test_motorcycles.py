@@ -15,20 +15,22 @@ RULES = DueRules()
 # ---- due rules -------------------------------------------------------------------------
 
 @pytest.mark.parametrize("registered, last, expected", [
-    # Never inspected: due on the 2nd anniversary.
-    (date(2025, 6, 1), None, date(2027, 6, 1)),
-    # Inspected at 2 years: next at 4 years.
-    (date(2020, 3, 10), date(2022, 3, 1), date(2024, 3, 10)),
-    # Inspected at 4 years: yearly from then on.
-    (date(2020, 3, 10), date(2024, 3, 1), date(2025, 3, 10)),
+    # The national rule since 2022-10-01: within 10 years, on site in the 6th and 10th year only.
+    (date(2025, 6, 1), None, date(2031, 6, 1)),
+    # Inspected in its 6th year: next in its 10th.
+    (date(2018, 3, 10), date(2024, 3, 1), date(2028, 3, 10)),
+    # Inspected in its 10th year: yearly from then on.
+    (date(2014, 3, 10), date(2024, 3, 1), date(2025, 3, 10)),
     # An inspection within 90 days before the due date counts for it.
     (date(2015, 5, 20), date(2026, 3, 1), date(2027, 5, 20)),
     # An inspection earlier than that does not.
     (date(2015, 5, 20), date(2026, 1, 1), date(2026, 5, 20)),
     # Never inspected for years: the missed first due date stays the due date (overdue).
-    (date(2010, 1, 5), None, date(2012, 1, 5)),
+    (date(2010, 1, 5), None, date(2016, 1, 5)),
     # 29 February falls due on 28 February in common years.
-    (date(2024, 2, 29), None, date(2026, 2, 28)),
+    (date(2024, 2, 29), None, date(2030, 2, 28)),
+    # A motorcycle first seen as a walk-in has no registration date, hence no due date.
+    (None, date(2026, 11, 25), None),
 ])
 def test_default_due_rules(registered, last, expected):
     assert RULES.next_due(registered, last) == expected
@@ -43,13 +45,17 @@ def test_due_status_is_overdue_due_or_ok():
 
 
 def test_rules_are_configurable_and_checked():
-    yearly = DueRules(early_years=0, early_interval_years=1, later_interval_years=1, window_days=0)
+    yearly = DueRules(years=(1,), later_interval_years=1, window_days=0)
     assert yearly.next_due(date(2025, 6, 1), None) == date(2026, 6, 1)
-    assert list(zip(range(5), DueRules().offsets())) == [(0, 2), (1, 4), (2, 5), (3, 6), (4, 7)]
-    assert DueRules.from_config({"MOTORCYCLE_EARLY_YEARS": 6}).next_due(date(2020, 1, 1), date(2024, 1, 1)) \
-        == date(2026, 1, 1)
-    with pytest.raises(ValueError):
-        DueRules(later_interval_years=0)
+    assert list(zip(range(5), DueRules().offsets())) == [(0, 6), (1, 10), (2, 11), (3, 12), (4, 13)]
+    # The Implementing Regulations' own schedule (every 2 years up to 4, then yearly), as an office sets it.
+    article16 = DueRules.from_config({"MOTORCYCLE_INSPECTION_YEARS": "2,4"})
+    assert list(zip(range(4), article16.offsets())) == [(0, 2), (1, 4), (2, 5), (3, 6)]
+    assert article16.next_due(date(2020, 1, 1), date(2024, 1, 1)) == date(2025, 1, 1)
+    for bad in ({"later_interval_years": 0}, {"years": ()}, {"years": (10, 6)}, {"years": (0, 4)}):
+        with pytest.raises(ValueError):
+            DueRules(**bad)
+    assert DueRules().status(None, date(2026, 11, 25)) == "unknown"
     assert add_years(date(2024, 2, 29), 4) == date(2028, 2, 29)
 
 
@@ -93,9 +99,9 @@ def test_import_reports_bad_rows_and_imports_the_good(app, runner, factory, tmp_
     assert "row 10: vin: check digit is 5, not 1" in result.output
     assert "row 11: plate: missing" in result.output
     assert motorcycles(app) == {
-        "渝G12345": ("王德明", "13983001234", "大观镇", date(2024, 6, 1), None, date(2026, 6, 1)),
+        "渝G12345": ("王德明", "13983001234", "大观镇", date(2024, 6, 1), None, date(2030, 6, 1)),
         "渝G23456": ("李秀英", "13983001235", "大观镇", date(2015, 5, 20), date(2024, 5, 1), date(2025, 5, 20)),
-        "渝G34567": ("张国华", None, "水江镇", date(2010, 1, 5), None, date(2012, 1, 5)),
+        "渝G34567": ("张国华", None, "水江镇", date(2010, 1, 5), None, date(2016, 1, 5)),
     }
 
 
@@ -178,9 +184,9 @@ def test_townships_count_due_and_overdue_per_township(app, client, runner, facto
     officer = factory.staff("officer")
     rows = [
         ("渝G10001", "", "甲", "13900000001", "大观镇", "2010-01-05", "2026-01-10"),  # due 2027-01-05: due
-        ("渝G10002", "", "乙", "13900000002", "大观镇", "2010-01-05", ""),    # overdue since 2012
-        ("渝G10003", "", "丙", "13900000003", "大观镇", "2025-01-05", ""),          # due 2027-01-05: due
-        ("渝G10004", "", "丁", "13900000004", "水江镇", "2026-01-05", ""),          # due 2028: ok
+        ("渝G10002", "", "乙", "13900000002", "大观镇", "2010-01-05", ""),    # overdue since 2016 (6th year)
+        ("渝G10003", "", "丙", "13900000003", "大观镇", "2021-01-05", ""),          # 6th year 2027-01-05: due
+        ("渝G10004", "", "丁", "13900000004", "水江镇", "2025-01-05", ""),          # due 2031: ok
         ("渝G10005", "", "戊", "13900000005", "水江镇", "2016-03-05", "2026-03-01"),  # due 2027-03-05: ok
     ]
     runner.invoke(args=["motorcycles", "import", write_register(tmp_path / "r.csv", rows)])
@@ -195,7 +201,7 @@ def test_townships_count_due_and_overdue_per_township(app, client, runner, facto
     ]
     one = client.get("/api/v1/motorcycles/渝G·10002", headers=factory.headers(officer))
     assert one.status_code == 200
-    assert one.get_json()["status"] == "overdue" and one.get_json()["next_due_on"] == "2012-01-05"
+    assert one.get_json()["status"] == "overdue" and one.get_json()["next_due_on"] == "2016-01-05"
     assert client.get("/api/v1/motorcycles/渝G20001", headers=factory.headers(officer)).status_code == 404
 
 
@@ -208,12 +214,13 @@ def test_townships_need_staff(client, factory):
 
 def test_changed_rules_recompute_stored_due_dates(app, runner, factory, tmp_path):
     officer = factory.staff("officer")
-    rows = [("渝G10001", "", "甲", "13900000001", "大观镇", "2020-01-05", "2025-12-01")]
+    rows = [("渝G10001", "", "甲", "13900000001", "大观镇", "2016-01-05", "2025-12-01")]
     runner.invoke(args=["motorcycles", "import", write_register(tmp_path / "r.csv", rows)])
-    # Default: 2025-12-01 covers 2026-01-05 (within 90 days); next 2027-01-05, due from 2026-10-07.
+    # Default: 2025-12-01 covers the 10th year, 2026-01-05 (within 90 days); next yearly, 2027-01-05,
+    # due from 2026-10-07.
     counts = app.test_client().get("/api/v1/townships", headers=factory.headers(officer)).get_json()
     assert counts[0]["due"] == 1
-    app.config["MOTORCYCLE_EARLY_YEARS"] = 8  # every 2 years until 8: next due 2028-01-05
+    app.config["MOTORCYCLE_LATER_INTERVAL_YEARS"] = 2  # every 2 years after 10: next due 2028-01-05
     counts = app.test_client().get("/api/v1/townships", headers=factory.headers(officer)).get_json()
     assert counts[0]["due"] == 0
     assert motorcycles(app)["渝G10001"][5] == date(2028, 1, 5)

@@ -9,7 +9,7 @@ import pytest
 
 from schedules.stats import DrivingTestStatsSchema, TourStatsSchema
 from tests.helpers_exams import candidate, create_session, history, local
-from tests.helpers_tours import at, create_tour, publish, stop
+from tests.helpers_tours import ALL_PASS, at, create_tour, publish, stop
 from tests.test_stats import at as clock_at
 
 RANGE = {"from": "2026-11-01", "to": "2026-12-06"}
@@ -44,7 +44,8 @@ def register(client, tour, index, plate, phone="13900000001"):
 def _inspect(client, headers, tour, index, plate, result, hour, minute=0):
     stop_id = tour["stops"][index]["id"]
     response = client.post(f"/api/v1/tours/{tour['id']}/stops/{stop_id}/inspections", headers=headers,
-                           json={"plate": plate, "result": result, "recorded_at": at(hour, minute, day=SAT)})
+                           json={"plate": plate, "result": result, "recorded_at": at(hour, minute, day=SAT),
+                                 "checklist": ALL_PASS if result == "pass" else {"lights": "fail"}})
     assert response.status_code == 201, response.get_json()
 
 

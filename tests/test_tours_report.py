@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from tests.helpers_tours import at, create_tour, outbox, publish, stop, write_register
+from tests.helpers_tours import ALL_PASS, at, create_tour, outbox, publish, stop, write_register
 
 
 @pytest.fixture
@@ -28,8 +28,9 @@ def _register(client, tour, index, plate, phone="13900000001"):
 
 def _inspect(client, headers, tour, index, plate, result="pass", **kw):
     stop_id = tour["stops"][index]["id"]
+    checklist = ALL_PASS if result == "pass" else {"lights": "fail"}
     return client.post(f"/api/v1/tours/{tour['id']}/stops/{stop_id}/inspections", headers=headers,
-                       json={"plate": plate, "result": result, **kw})
+                       json={"plate": plate, "result": result, "checklist": checklist, **kw})
 
 
 def test_inspections_feed_the_register_the_follow_up_and_the_report(app, client, runner, factory, officer,
@@ -50,7 +51,7 @@ def test_inspections_feed_the_register_the_follow_up_and_the_report(app, client,
     headers = factory.headers(officer)  # (yesterday's token has expired)
 
     first = _inspect(client, headers, tour, 0, "渝G10001", recorded_at=at(9, 10),
-                     checklist={"brake_front": "pass", "lights": "pass"}, odometer_km=15320)
+                     odometer_km=15320)
     assert first.status_code == 201, first.get_json()
     body = first.get_json()
     assert {k: body[k] for k in ("plate", "result", "officer", "walk_in", "clock_skew", "odometer_km")} == {
@@ -98,10 +99,18 @@ def test_inspections_feed_the_register_the_follow_up_and_the_report(app, client,
     # A passed inspection moves the register's last inspection date; a failed one does not.
     moto = client.get("/api/v1/motorcycles/渝G10003", headers=headers).get_json()
     assert moto["last_inspected_on"] is None
+    # 渝G10001 was not on the register: the inspection put it there, flagged, without a due date ...
+    added = client.get("/api/v1/motorcycles/渝G10001", headers=headers).get_json()
+    assert {k: added[k] for k in ("from_walk_in", "township", "registered_on", "last_inspected_on", "status")} == {
+        "from_walk_in": True, "township": "大观镇", "registered_on": None, "last_inspected_on": "2026-11-28",
+        "status": "unknown"}
+    assert first.get_json()["not_on_register"] is True
     runner.invoke(args=["motorcycles", "import", write_register(tmp_path / "s.csv", [
         ("渝G10001", "", "甲", "13900000001", "大观镇", "2010-01-05", "")])])
-    # (imported after the inspection: the file has no date, the inspection's date is kept)
-    assert client.get("/api/v1/motorcycles/渝G10001", headers=headers).get_json()["last_inspected_on"] is None
+    # ... until the office's file completes it: the file has no date, the inspection's date is kept.
+    completed = client.get("/api/v1/motorcycles/渝G10001", headers=headers).get_json()
+    assert (completed["from_walk_in"], completed["last_inspected_on"], completed["next_due_on"]) == (
+        False, "2026-11-28", "2028-01-05")
 
 
 def test_a_passed_inspection_updates_the_register(client, runner, factory, officer, headers, tmp_path):

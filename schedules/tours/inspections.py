@@ -43,10 +43,12 @@ DEFAULT_CHECKLIST = (
     {"code": "exhaust_noise", "zh": "排气与噪声", "en": "Exhaust and noise"},
 )
 # Fields compared between two versions of a record; "officer" is who logged it.
-CONTENT_FIELDS = ("stop_id", "plate", "vin", "odometer_km", "checklist", "result", "defects", "recorded_at",
+CONTENT_FIELDS = ("stop_id", "plate", "vin", "engine_number", "odometer_km", "checklist", "result", "defects", "recorded_at",
                   "lat", "lon", "officer")
-_ROW_FIELDS = ("stop_id", "plate", "vin", "odometer_km", "checklist", "result", "defects", "recorded_at", "lat",
+_ROW_FIELDS = ("stop_id", "plate", "vin", "engine_number", "odometer_km", "checklist", "result", "defects", "recorded_at", "lat",
                "lon", "officer_id")
+# What each photo shows, as the office's inspection photos are filed (set PHOTO_KINDS to change).
+DEFAULT_PHOTO_KINDS = ("左前45度", "右后45度", "车架号", "号牌", "发动机号", "故障部位")
 OUTCOME_ZH = {"pass": "检验合格", "fail": "检验未通过，请排除故障后复检"}
 
 # Why a record was refused, for callers that answer with a status: a stop that is not there for this
@@ -61,16 +63,33 @@ class InspectionSettings:
     checklist: tuple = DEFAULT_CHECKLIST
     clock_skew: timedelta = timedelta(minutes=10)
     due_rules: DueRules = field(default_factory=DueRules)
+    photo_kinds: tuple = DEFAULT_PHOTO_KINDS
+    # Kinds a record must declare (photos: [{"kind", "sha256"}]) before it may be a pass; none by default.
+    required_photo_kinds: tuple = ()
+
+    def __post_init__(self):
+        unknown = sorted(set(self.required_photo_kinds) - set(self.photo_kinds))
+        if unknown:
+            raise ValueError(f"PHOTO_REQUIRED_KINDS names kinds not in PHOTO_KINDS: {', '.join(unknown)}")
 
     @classmethod
     def from_config(cls, config) -> "InspectionSettings":
         return cls(checklist=tuple(config.get("MOBILE_CHECKLIST", DEFAULT_CHECKLIST)),
                    clock_skew=timedelta(minutes=float(config.get("CLOCK_SKEW_MINUTES", 10))),
-                   due_rules=DueRules.from_config(config))
+                   due_rules=DueRules.from_config(config),
+                   photo_kinds=_names(config.get("PHOTO_KINDS", DEFAULT_PHOTO_KINDS)),
+                   required_photo_kinds=_names(config.get("PHOTO_REQUIRED_KINDS", ())))
 
     @property
     def checklist_codes(self) -> frozenset:
         return frozenset(item["code"] for item in self.checklist)
+
+
+def _names(value) -> tuple:
+    """A list setting: a sequence, or one string separated by commas (as the environment gives it)."""
+    if isinstance(value, str):
+        value = value.replace("，", ",").split(",")
+    return tuple(item.strip() for item in value if item and item.strip())
 
 
 @dataclass
@@ -96,6 +115,7 @@ def canonical(values: dict) -> dict:
         "stop_id": int(values["stop_id"]),
         "plate": values["plate"],
         "vin": values.get("vin"),
+        "engine_number": values.get("engine_number"),
         "odometer_km": values.get("odometer_km"),
         "checklist": {str(k): v for k, v in sorted((values.get("checklist") or {}).items())},
         "result": values["result"],
@@ -124,17 +144,42 @@ def _row_values(row) -> dict:
 # ---- the rules of one record --------------------------------------------------------------
 
 def _rule_errors(record: dict, settings: InspectionSettings) -> dict:
-    """Field errors of a record against the checklist and the result (empty when it may be recorded)."""
+    """Field errors of a record against the checklist, the result and the photos (empty when it may go in).
+
+    A pass needs every checklist item answered `pass` or `n/a`, no failed item, and the photo kinds
+    the office requires; a fail may stop at the first failed item.
+    """
     codes = settings.checklist_codes
     checklist = record.get("checklist") or {}
+    errors: dict = {}
     unknown = sorted(set(checklist) - codes)
     if unknown:
-        return {"checklist": {code: [f"unknown checklist item; known: {', '.join(sorted(codes))}"]
-                              for code in unknown}}
+        errors["checklist"] = {code: [f"unknown checklist item; known: {', '.join(sorted(codes))}"]
+                               for code in unknown}
+    kinds = [photo.get("kind") for photo in record.get("photos") or []]
+    wrong = sorted({kind for kind in kinds if kind not in settings.photo_kinds})
+    if wrong:
+        errors["photos"] = [f"unknown photo kind {', '.join(wrong)}; kinds: {'、'.join(settings.photo_kinds)}"]
+    if errors or record["result"] != "pass":
+        return errors
     failed = sorted(code for code, value in checklist.items() if value == "fail")
-    if record["result"] == "pass" and failed:
+    if failed:
         return {"result": [f"a passed inspection cannot have failed items ({', '.join(failed)})"]}
+    unanswered = [item["code"] for item in settings.checklist if item["code"] not in checklist]
+    if unanswered:
+        return {"checklist": {code: ["not answered: a pass needs every item answered pass or n/a"]
+                              for code in unanswered}}
+    missing = [kind for kind in settings.required_photo_kinds if kind not in kinds]
+    if missing:
+        return {"photos": [f"a pass needs photos of: {'、'.join(missing)}"]}
     return {}
+
+
+def _matches(entered: str | None, registered: str | None) -> bool | None:
+    """Whether what the officer read matches the register (None when either is missing)."""
+    if not entered or not registered:
+        return None
+    return entered.strip().upper() == registered.strip().upper()
 
 
 # ---- recording ----------------------------------------------------------------------------
@@ -144,15 +189,15 @@ def _stops(officer: User, stop_ids: list[int]) -> dict[int, dict]:
     stops = {}
     if not stop_ids:
         return stops
-    for stop_id, tour_id, office_id, stop_status, tour_status, tour_date, assigned in db.session.execute(
-        select(TourStop.id, TourStop.tour_id, TourStop.office_id, TourStop.status, Tour.status, Tour.date,
-               TourOfficer.id)
+    for stop_id, tour_id, office_id, stop_status, township, tour_status, tour_date, assigned in db.session.execute(
+        select(TourStop.id, TourStop.tour_id, TourStop.office_id, TourStop.status, TourStop.township, Tour.status,
+               Tour.date, TourOfficer.id)
         .join(Tour, Tour.id == TourStop.tour_id)
         .outerjoin(TourOfficer, and_(TourOfficer.tour_id == Tour.id, TourOfficer.user_id == officer.id))
         .where(TourStop.id.in_(stop_ids))
     ).all():
         stops[stop_id] = {"tour_id": tour_id, "office_id": office_id, "stop_status": stop_status,
-                          "tour_status": tour_status, "date": tour_date, "assigned": assigned is not None}
+                          "township": township, "tour_status": tour_status, "date": tour_date, "assigned": assigned is not None}
     return stops
 
 
@@ -207,6 +252,7 @@ def record_inspections(officer: User, records: list[dict], now: datetime, settin
             accepted.append((index, record))
 
     registrations = _registrations({(stops[r["stop_id"]]["tour_id"], r["plate"]) for _, r in accepted})
+    register = register_of_motorcycles.on_register(officer.office_id, {r["plate"] for _, r in accepted})
     zone = officer.office.zone
     rows_by_client: dict[str, dict] = {}
     values_of: dict[int, dict] = {}
@@ -214,10 +260,16 @@ def record_inspections(officer: User, records: list[dict], now: datetime, settin
         stop = stops[record["stop_id"]]
         recorded_at = record.get("recorded_at") or now
         reg = registrations.get((stop["tour_id"], record["plate"]))
+        known = register.get(record["plate"])
         values = {
             "office_id": officer.office_id, "tour_id": stop["tour_id"], "stop_id": record["stop_id"],
             "client_id": str(record["client_id"]), "device_id": device_id, "plate": record["plate"],
-            "vin": record.get("vin"), "odometer_km": record.get("odometer_km"),
+            "vin": record.get("vin"), "engine_number": record.get("engine_number"),
+            "vin_matches": _matches(record.get("vin"), known and known["vin"]),
+            "engine_number_matches": _matches(record.get("engine_number"), known and known["engine_number"]),
+            "owner_name": record.get("owner_name"), "not_on_register": known is None,
+            "photos": [{"kind": p["kind"], "sha256": p["sha256"]} for p in record.get("photos") or []],
+            "odometer_km": record.get("odometer_km"),
             "checklist": dict(record.get("checklist") or {}), "result": record["result"],
             "defects": list(record.get("defects") or []), "officer_id": officer.id,
             "lat": record.get("lat"), "lon": record.get("lon"), "recorded_at": recorded_at, "received_at": now,
@@ -239,8 +291,23 @@ def record_inspections(officer: User, records: list[dict], now: datetime, settin
     created = [rows_by_client[c] | {"id": i} for c, i in sorted(inserted.items())]
     if created:
         walk_in_phones = {values_of[i]["client_id"]: r["phone"] for i, r in accepted if r.get("phone")}
+        _add_to_register(officer, created, stops, settings, walk_in_phones, now)
         _side_effects(officer, created, {s: stops[s]["date"] for s in stops}, settings, walk_in_phones)
     return outcomes
+
+
+def _add_to_register(officer: User, created: list[dict], stops: dict, settings: InspectionSettings,
+                     walk_in_phones: dict[str, str], now: datetime) -> None:
+    """Motorcycles inspected but not on the register go on it, flagged, with what the officer entered."""
+    rows = {}
+    for row in created:
+        if row["not_on_register"]:
+            rows.setdefault(row["plate"], {
+                "plate": row["plate"], "vin": row["vin"], "engine_number": row["engine_number"],
+                "owner_name": row["owner_name"], "phone": walk_in_phones.get(row["client_id"]),
+                "township": stops[row["stop_id"]]["township"]})
+    if rows:
+        register_of_motorcycles.add_walk_ins(officer.office_id, list(rows.values()), settings.due_rules, now)
 
 
 def _registrations(keys: set[tuple[int, str]]) -> dict[tuple[int, str], tuple[int, str]]:

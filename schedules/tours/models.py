@@ -1,7 +1,7 @@
 """Tables for inspection tours, their stops and officers, pre-registrations and inspections done."""
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, Float, ForeignKey, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from vmo.extensions import db
@@ -137,6 +137,16 @@ class TourInspection(db.Model):
     content_hash: Mapped[str | None] = mapped_column(String(64))
     plate: Mapped[str] = mapped_column(String(12), index=True)
     vin: Mapped[str | None] = mapped_column(String(25))
+    engine_number: Mapped[str | None] = mapped_column(String(30))
+    # What the officer read against the register: None when either side is missing.
+    vin_matches: Mapped[bool | None] = mapped_column(Boolean)
+    engine_number_matches: Mapped[bool | None] = mapped_column(Boolean)
+    # The owner's name as entered for a walk-in (the register gets it when the plate is not on it).
+    owner_name: Mapped[str | None] = mapped_column(String(120))
+    # The plate was not on the office's motorcycle register when inspected (it has been added since).
+    not_on_register: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The photos the record declared, [{"kind", "sha256"}]; their bytes arrive separately.
+    photos: Mapped[list | None] = mapped_column(JSONType, default=list)
     odometer_km: Mapped[int | None] = mapped_column(Integer)
     checklist: Mapped[dict] = mapped_column(JSONType, default=dict)
     result: Mapped[str] = mapped_column(String(8))

@@ -1,5 +1,5 @@
 """What the tours did: per-stop report of one tour (JSON or CSV) and a season report over dates."""
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import and_, case, func, select
 
@@ -13,7 +13,8 @@ from vmo.extensions import db
 from vmo.stats.services import count_if, rate
 
 STOP_COLUMNS = ("stop_id", "position", "township", "venue", "arrives_at", "departs_at", "status", "capacity",
-                "registered", "inspected", "passed", "failed", "walk_ins", "no_shows", "clock_skew")
+                "registered", "inspected", "passed", "failed", "walk_ins", "not_on_register", "no_shows",
+                "clock_skew")
 
 
 def ranked_inspections(*where):
@@ -24,7 +25,7 @@ def ranked_inspections(*where):
         partition_by=(TourInspection.tour_id, TourInspection.stop_id, TourInspection.plate),
         order_by=(TourInspection.recorded_at.desc(), TourInspection.id.desc())).label("rank")
     return (select(TourInspection.tour_id, TourInspection.stop_id, TourInspection.result, TourInspection.walk_in,
-                   TourInspection.clock_skew, last_first)
+                   TourInspection.not_on_register, TourInspection.clock_skew, last_first)
             .join(Tour, Tour.id == TourInspection.tour_id).where(*where).subquery())
 
 
@@ -34,15 +35,17 @@ def _outcomes(tour_ids: list[int]) -> dict[tuple[int, int], dict]:
     last = ranked.c.rank == 1
     rows = db.session.execute(
         select(ranked.c.tour_id, ranked.c.stop_id, count_if(last), count_if(and_(last, ranked.c.result == "pass")),
-               count_if(and_(last, ranked.c.walk_in.is_(True))), count_if(ranked.c.clock_skew.is_(True)))
+               count_if(and_(last, ranked.c.walk_in.is_(True))),
+               count_if(and_(last, ranked.c.not_on_register.is_(True))), count_if(ranked.c.clock_skew.is_(True)))
         .group_by(ranked.c.tour_id, ranked.c.stop_id)
     ).all()
     return {(tour_id, stop_id): {"inspected": int(n), "passed": int(passed), "failed": int(n) - int(passed),
-                                 "walk_ins": int(walk_ins), "clock_skew": int(skew)}
-            for tour_id, stop_id, n, passed, walk_ins, skew in rows}
+                                 "walk_ins": int(walk_ins), "not_on_register": int(off), "clock_skew": int(skew)}
+            for tour_id, stop_id, n, passed, walk_ins, off, skew in rows}
 
 
-def tour_report(user: User, tour_id: int) -> dict:
+def tour_report(user: User, tour_id: int, now: datetime) -> dict:
+    """Per stop and in total; a stop's no-shows are counted once it has ended (before, they may still come)."""
     tour = get_tour(user, tour_id)
     registered = dict(db.session.execute(
         select(StopRegistration.stop_id, func.count()).where(StopRegistration.tour_id == tour.id,
@@ -56,17 +59,18 @@ def tour_report(user: User, tour_id: int) -> dict:
     outcomes = _outcomes([tour.id])
     stops = []
     for stop in tour.stops:
-        counts = {"inspected": 0, "passed": 0, "failed": 0, "walk_ins": 0, "clock_skew": 0,
+        counts = {"inspected": 0, "passed": 0, "failed": 0, "walk_ins": 0, "not_on_register": 0, "clock_skew": 0,
                   **outcomes.get((tour.id, stop.id), {})}
+        ended = now >= stop.departs_at
         stops.append({
             "stop_id": stop.id, "position": stop.position, "township": stop.township, "venue": stop.venue,
             "arrives_at": stop.arrives_at, "departs_at": stop.departs_at, "status": stop.status,
             "capacity": stop.slot.capacity, "registered": registered.get(stop.id, 0),
-            "no_shows": registered.get(stop.id, 0) - shown.get(stop.id, 0), **counts,
+            "ended": ended, "no_shows": registered.get(stop.id, 0) - shown.get(stop.id, 0) if ended else 0, **counts,
         })
     totals = {name: sum(s[name] for s in stops)
-              for name in ("capacity", "registered", "inspected", "passed", "failed", "walk_ins", "no_shows",
-                           "clock_skew")}
+              for name in ("capacity", "registered", "inspected", "passed", "failed", "walk_ins", "not_on_register",
+                           "no_shows", "clock_skew")}
     totals["pass_rate"] = round(totals["passed"] / totals["inspected"], 4) if totals["inspected"] else None
     return {"tour_id": tour.id, "name": tour.name, "date": tour.date, "status": tour.status,
             "distance_km": tour.distance_km, "stops": stops, "totals": totals}

@@ -1,9 +1,10 @@
 """Wire formats for tours, stops, registrations, inspections and reports."""
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 
 from vmo.bounds import id_field
 from vmo.fields import Mobile, Plate
 from schedules.tours.models import TOUR_STATUSES
+from vmo.motorcycles import services as register_of_motorcycles
 
 
 LAT = validate.Range(-90, 90)
@@ -173,7 +174,39 @@ class StopRegistrationCancelSchema(Schema):
 CHECK_VALUES = ("pass", "fail", "n/a")
 
 
-class TourInspectionCreateSchema(Schema):
+class EngineNumber(fields.String):
+    """An engine number as stamped (发动机号): 4 to 30 letters, digits or hyphens, upper-cased."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        try:
+            return register_of_motorcycles.engine_number(super()._deserialize(value, attr, data, **kwargs))
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+
+
+class DeclaredPhotoSchema(Schema):
+    """A photo the record will send (PUT .../photos/{sha256}), and what it shows."""
+    kind = fields.String(required=True, validate=validate.Length(1, 20), metadata={
+        "description": "One of PHOTO_KINDS", "example": "左前45度"})
+    sha256 = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-fA-F]{64}$"),
+                           metadata={"description": "Hex SHA-256 of the photo's bytes"})
+
+
+# What an officer enters at the stop besides the checklist: the same fields on both inspection paths.
+RECORD_EXTRAS = {
+    "engine_number": lambda: EngineNumber(load_default=None, allow_none=True, metadata={
+        "description": "Engine number as read on the motorcycle"}),
+    "owner_name": lambda: fields.String(load_default=None, allow_none=True, validate=validate.Length(1, 120),
+                                        metadata={"description": "For a walk-in not on the register"}),
+    "phone": lambda: Mobile(load_default=None, allow_none=True,
+                            metadata={"description": "For a walk-in not on the register"}),
+    "photos": lambda: fields.List(fields.Nested(DeclaredPhotoSchema), load_default=list,
+                                  validate=validate.Length(0, 20), metadata={
+                                      "description": "Photos taken, by kind; the office may require kinds for a pass"}),
+}
+
+
+class TourInspectionCreateSchema(Schema.from_dict({name: make() for name, make in RECORD_EXTRAS.items()})):
     plate = Plate(required=True, metadata={"example": "渝G12345"})
     result = fields.String(required=True, validate=validate.OneOf(("pass", "fail")))
     defects = fields.List(fields.String(validate=validate.Length(1, 200)), load_default=list,
@@ -187,7 +220,6 @@ class TourInspectionCreateSchema(Schema):
     lat = fields.Float(load_default=None, validate=LAT)
     lon = fields.Float(load_default=None, validate=LON)
     client_id = fields.UUID(load_default=None, metadata={"description": "The recording device's UUID"})
-    phone = Mobile(load_default=None, metadata={"description": "For a walk-in not on the register"})
     note = fields.String(load_default=None, validate=validate.Length(0, 1000))
 
 
@@ -205,6 +237,14 @@ class TourInspectionSchema(Schema):
     officer = fields.Function(lambda i: i.officer.badge_number or i.officer.username, required=True)
     walk_in = fields.Boolean(required=True, metadata={"description": "Inspected without pre-registration"})
     clock_skew = fields.Boolean(required=True, metadata={"description": "The device's time cannot be right"})
+    engine_number = fields.String(allow_none=True)
+    vin_matches = fields.Boolean(allow_none=True, metadata={
+        "description": "The VIN read matches the register's (null: not read, or none on the register)"})
+    engine_number_matches = fields.Boolean(allow_none=True, metadata={
+        "description": "The engine number read matches the register's (null: not read, or none registered)"})
+    not_on_register = fields.Boolean(required=True, metadata={
+        "description": "The plate was not on the motorcycle register; it has been added, flagged"})
+    photos = fields.List(fields.Nested(DeclaredPhotoSchema), required=True)
     lat = fields.Float(allow_none=True)
     lon = fields.Float(allow_none=True)
     recorded_at = fields.AwareDateTime(required=True)
@@ -225,7 +265,11 @@ class TourStopReportSchema(Schema):
     passed = fields.Integer(required=True)
     failed = fields.Integer(required=True)
     walk_ins = fields.Integer(required=True, metadata={"description": "Inspected without pre-registration"})
-    no_shows = fields.Integer(required=True)
+    not_on_register = fields.Integer(required=True, metadata={
+        "description": "Inspected motorcycles that were not on the register (added since, flagged)"})
+    ended = fields.Boolean(required=True, metadata={"description": "The stop's time window is over"})
+    no_shows = fields.Integer(required=True, metadata={
+        "description": "Pre-registered but not inspected; counted once the stop has ended (0 before)"})
     clock_skew = fields.Integer(required=True, metadata={"description": "Inspections with a doubtful device time"})
 
 
@@ -236,6 +280,7 @@ class TourReportTotalsSchema(Schema):
     passed = fields.Integer(required=True)
     failed = fields.Integer(required=True)
     walk_ins = fields.Integer(required=True)
+    not_on_register = fields.Integer(required=True)
     no_shows = fields.Integer(required=True)
     clock_skew = fields.Integer(required=True)
     pass_rate = fields.Float(allow_none=True)

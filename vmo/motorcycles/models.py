@@ -1,7 +1,7 @@
 """The motorcycle register table."""
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, Index, String
+from sqlalchemy import Boolean, Date, ForeignKey, Index, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from vmo.extensions import db
@@ -25,12 +25,17 @@ class Motorcycle(db.Model):
     plate: Mapped[str] = mapped_column(String(12), unique=True)
     # A 17-character VIN, or an older frame number (车架号) of another length.
     vin: Mapped[str | None] = mapped_column(String(25))
+    engine_number: Mapped[str | None] = mapped_column(String(30))
     owner_name: Mapped[str] = mapped_column(String(120))
     phone: Mapped[str | None] = mapped_column(String(20))
     township: Mapped[str] = mapped_column(String(40))
-    registered_on: Mapped[date] = mapped_column(Date)
+    # Unknown for a motorcycle first seen as a walk-in at a tour stop (then it has no due date either).
+    registered_on: Mapped[date | None] = mapped_column(Date)
     last_inspected_on: Mapped[date | None] = mapped_column(Date)
     next_due_on: Mapped[date | None] = mapped_column(Date)
     due_rules: Mapped[str] = mapped_column(String(32), default="", index=True)
+    # Added from a tour inspection of a motorcycle not on the register, with what the officer entered:
+    # the office completes the record (registration date) from its own files.
+    from_walk_in: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

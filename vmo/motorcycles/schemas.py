@@ -13,10 +13,14 @@ class TownshipSchema(Schema):
 class MotorcycleSchema(Schema):
     plate = fields.String(required=True, metadata={"example": "渝G12345"})
     vin = fields.String(allow_none=True, metadata={"description": "VIN or frame number"})
+    engine_number = fields.String(allow_none=True, metadata={"description": "Engine number (发动机号)"})
     owner_name = fields.String(required=True)
     phone = fields.String(allow_none=True)
     township = fields.String(required=True)
-    registered_on = fields.Date(required=True)
+    registered_on = fields.Date(allow_none=True, metadata={"description": "Unknown for one added from a walk-in"})
     last_inspected_on = fields.Date(allow_none=True)
     next_due_on = fields.Date(allow_none=True, metadata={"description": "Next periodic inspection due date"})
-    status = fields.String(required=True, metadata={"description": "ok, due or overdue (today, office time)"})
+    status = fields.String(required=True, metadata={
+        "description": "ok, due or overdue (today, office time); unknown without a registration date"})
+    from_walk_in = fields.Boolean(required=True, metadata={
+        "description": "Added from a tour inspection of a motorcycle not on the register; to be completed"})

@@ -8,7 +8,7 @@ from sqlalchemy import and_, case, func, or_, select, update
 from vmo import validators
 from vmo.accounts.models import User
 from vmo.audit import services as audit
-from vmo.dbutil import upsert
+from vmo.dbutil import insert_ignoring_conflicts, upsert
 from vmo.errors import NotFound, RuleViolation
 from vmo.extensions import db
 from vmo.motorcycles.models import Motorcycle
@@ -19,6 +19,7 @@ from vmo.offices.models import Office
 COLUMNS = {
     "plate": ("plate", "号牌号码", "号牌", "车牌号"),
     "vin": ("vin", "frame_number", "车架号", "车辆识别代号"),
+    "engine_number": ("engine_number", "发动机号", "发动机号码"),
     "owner_name": ("owner_name", "owner", "所有人", "车主"),
     "phone": ("phone", "联系电话", "手机号码", "手机"),
     "township": ("township", "乡镇", "乡镇街道", "所在乡镇"),
@@ -83,6 +84,16 @@ def _frame_number(text: str) -> str | None:
     return value
 
 
+def engine_number(text: str) -> str | None:
+    """An engine number as stamped (letters, digits and hyphens, 4 to 30), upper case; empty is None."""
+    value = text.strip().upper()
+    if not value:
+        return None
+    if not 4 <= len(value) <= 30 or not (_FRAME_CHARS | {"-"}).issuperset(value):
+        raise ValueError("must be 4 to 30 letters, digits or hyphens")
+    return value
+
+
 def clean_row(raw: dict, mapping: dict[str, str], today: date) -> tuple[dict, list[str]]:
     """One file row as column values, or the list of what is wrong with it."""
     text = {name: (raw.get(column) or "").strip() for name, column in mapping.items()}
@@ -101,6 +112,7 @@ def clean_row(raw: dict, mapping: dict[str, str], today: date) -> tuple[dict, li
         return {}, problems
     check("plate", validators.validate_plate)
     check("vin", _frame_number)
+    check("engine_number", engine_number)
     check("owner_name", lambda v: v if len(v) <= 120 else _raise("at most 120 characters"))
     check("phone", lambda v: validators.validate_mobile(v) if v else None)
     check("township", lambda v: v if len(v) <= 40 else _raise("at most 40 characters"))
@@ -127,7 +139,8 @@ def _update_values(excluded, table) -> dict:
                      or_(excluded.last_inspected_on.is_(None),
                          table.c.last_inspected_on > excluded.last_inspected_on))
     return {
-        "vin": excluded.vin, "owner_name": excluded.owner_name, "phone": excluded.phone,
+        "vin": excluded.vin, "engine_number": excluded.engine_number, "owner_name": excluded.owner_name,
+        "phone": excluded.phone, "from_walk_in": excluded.from_walk_in,
         "township": excluded.township, "registered_on": excluded.registered_on,
         "last_inspected_on": case((keep_last, table.c.last_inspected_on), else_=excluded.last_inspected_on),
         "next_due_on": case((keep_last, table.c.next_due_on), else_=excluded.next_due_on),
@@ -141,7 +154,8 @@ def _changed(excluded, table):
     return and_(
         table.c.office_id == excluded.office_id,
         or_(*(table.c[name].is_distinct_from(excluded[name])
-              for name in ("vin", "owner_name", "phone", "township", "registered_on")),
+              for name in ("vin", "engine_number", "owner_name", "phone", "township", "registered_on",
+                           "from_walk_in")),
             and_(excluded.last_inspected_on.is_not(None),
                  or_(table.c.last_inspected_on.is_(None), excluded.last_inspected_on > table.c.last_inspected_on)),
             table.c.due_rules != excluded.due_rules),
@@ -199,7 +213,8 @@ def _write_chunk(office: Office, good: list[tuple[int, dict]], rules: DueRules, 
             report.bad_rows.append((number, f"plate: {row['plate']} is on another office's register"))
             continue
         values.append({
-            **row, "office_id": office.id, "created_at": now, "updated_at": now,
+            "engine_number": None, **row, "office_id": office.id, "from_walk_in": False, "created_at": now,
+            "updated_at": now,
             "next_due_on": rules.next_due(row["registered_on"], row["last_inspected_on"]),
             "due_rules": rules.fingerprint,
         })
@@ -261,8 +276,9 @@ def describe(office_id: int, plate: str, rules: DueRules, today: date) -> dict:
     """The motorcycle's record with its due date under the current rules and its status on `today`."""
     moto = get_motorcycle(office_id, plate)
     next_due = rules.next_due(moto.registered_on, moto.last_inspected_on)
-    return {**{name: getattr(moto, name) for name in ("plate", "vin", "owner_name", "phone", "township",
-                                                      "registered_on", "last_inspected_on")},
+    return {**{name: getattr(moto, name) for name in ("plate", "vin", "engine_number", "owner_name", "phone",
+                                                      "township", "registered_on", "last_inspected_on",
+                                                      "from_walk_in")},
             "next_due_on": next_due, "status": rules.status(next_due, today)}
 
 
@@ -293,6 +309,32 @@ def record_passes(office_id: int, passes: Iterable[tuple[str, date]], rules: Due
             .values(last_inspected_on=day, due_rules="").execution_options(synchronize_session=False))
     if by_day:
         refresh_due_dates(rules, office_id)
+
+
+def on_register(office_id: int, plates: Iterable[str]) -> dict[str, dict]:
+    """Plate -> {"vin", "engine_number", "phone"} of the office's register, for the plates on it."""
+    plates = sorted(set(plates))
+    if not plates:
+        return {}
+    return {plate: {"vin": vin, "engine_number": engine, "phone": phone}
+            for plate, vin, engine, phone in db.session.execute(
+                select(Motorcycle.plate, Motorcycle.vin, Motorcycle.engine_number, Motorcycle.phone)
+                .where(Motorcycle.office_id == office_id, Motorcycle.plate.in_(plates))).all()}
+
+
+def add_walk_ins(office_id: int, rows: list[dict], rules: DueRules, now: datetime) -> int:
+    """Put motorcycles first seen at a tour stop on the register, flagged, with what the officer entered.
+
+    Each row: plate, township, and optionally vin, engine_number, owner_name, phone. Without a
+    registration date they have no due date until the office completes them (an import does).
+    A plate already on a register is left alone. Does not commit; returns how many were added.
+    """
+    values = [{"office_id": office_id, "plate": row["plate"], "vin": row.get("vin"),
+               "engine_number": row.get("engine_number"), "owner_name": row.get("owner_name") or "",
+               "phone": row.get("phone"), "township": row["township"], "registered_on": None,
+               "last_inspected_on": None, "next_due_on": None, "due_rules": rules.fingerprint,
+               "from_walk_in": True, "created_at": now, "updated_at": now} for row in rows]
+    return insert_ignoring_conflicts(Motorcycle, values, index_elements=["plate"])
 
 
 def phones(office_id: int, plates: Iterable[str]) -> dict[str, str]:
