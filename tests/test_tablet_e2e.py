@@ -9,7 +9,7 @@ import requests
 
 from testkit.server import REPO, live_server
 from tests.conftest import FROZEN_NOW, PASSWORD
-from tests.helpers_mobile import CHECKS, inspections, make_tour, png_bytes, record, sha
+from tests.helpers_mobile import CHECKS, add_motorcycle, inspections, make_tour, png_bytes, record, sha
 from tests.test_tablet import precache
 
 pytestmark = pytest.mark.slow
@@ -64,8 +64,12 @@ def _wait_count(page, selector, expected):
         arg=[selector, expected], timeout=TIMEOUT_MS)
 
 
-def _log_inspection(page, plate, photo: bytes | None, *, fail_item=None, odometer="12345", vin=None, shot=None):
-    """On the stop screen: open a registered plate (or a walk-in), fill the form, save."""
+def _log_inspection(page, plate, photo: bytes | None, *, fail_item=None, odometer="12345", vin=None, shot=None,
+                    kind=None, register=None):
+    """On the stop screen: open a registered plate (or a walk-in), fill the form, save.
+
+    `register`: the (VIN, engine number) the form must show next to the checklist; `kind`: the photo's kind.
+    """
     registered = page.locator(f'a.reg[data-plate="{plate}"]')
     if registered.count():
         registered.click()
@@ -73,6 +77,12 @@ def _log_inspection(page, plate, photo: bytes | None, *, fail_item=None, odomete
         page.fill("#plate-search", plate)
         page.click("#walk-in")
     page.wait_for_selector("form.inspect")
+    if register:
+        assert (page.inner_text("#reg-vin"), page.inner_text("#reg-engine")) == register
+        assert page.inner_text("#reg-phone") == "138****8001"  # the owner's phone, masked
+    # Each photo is of a kind the office files: the form asks which.
+    assert page.eval_on_selector_all("#photo-kind option", "els => els.map(e => e.value)")[:4] == [
+        "左前45度", "右后45度", "车架号", "号牌"]
     page.click("#all-pass")
     if fail_item:
         page.click(f'button.check[data-item="{fail_item}"][data-value="fail"]')
@@ -90,9 +100,11 @@ def _log_inspection(page, plate, photo: bytes | None, *, fail_item=None, odomete
         assert page.input_value("#vin") == vin and page.input_value("#odometer") == odometer
         assert page.get_attribute('button.check[data-item="lights"][data-value="pass"]', "aria-pressed") == "true"
     if photo is not None:
+        if kind:
+            page.select_option("#photo-kind", kind)
         page.set_input_files("#photo-input", files=[{"name": f"{plate}.png", "mimeType": "image/png",
                                                      "buffer": photo}])
-        page.wait_for_selector("#photos img")
+        page.wait_for_selector(f'#photos li[data-kind="{kind or "左前45度"}"] img')
     if shot:
         page.screenshot(path=str(shot), full_page=True)
     page.click("#save")
@@ -107,6 +119,7 @@ def test_tablet_offline_inspections_sync_exactly_once_and_show_a_conflict(app, f
     photo_dir = tmp_path / "photos"
     photos = {plate: png_bytes(4, 4, seed=n) for n, plate in enumerate(PLATES)}
     env = {"VMO_FROZEN_NOW": FROZEN_NOW, "VMO_PHOTO_DIR": str(photo_dir), "VMO_SECRET_KEY": "e2e"}
+    add_motorcycle(app, PLATES[0], vin="LFG1234567", engine_number="162FMJ0012345")
     with live_server(database_url, workers=2, threads=4, env=env) as server:
         context = browser.new_context(viewport={"width": 800, "height": 1280}, locale="zh-CN", has_touch=True,
                                       service_workers="allow", timezone_id="UTC", permissions=["geolocation"],
@@ -143,11 +156,11 @@ def test_tablet_offline_inspections_sync_exactly_once_and_show_a_conflict(app, f
             assert page.inner_text("#sum-left .value") == "3"
             # Stop times in the office's zone (09:00 in Chongqing), though the tablet's clock says UTC.
             assert "09:00–10:00" in page.inner_text(".stop")
-            _log_inspection(page, PLATES[0], photos[PLATES[0]])
+            _log_inspection(page, PLATES[0], photos[PLATES[0]], register=("LFG1234567", "162FMJ0012345"))
             ARTIFACTS.mkdir(parents=True, exist_ok=True)
             _log_inspection(page, PLATES[1], photos[PLATES[1]], fail_item="mirrors",
                             shot=ARTIFACTS / "tablet-inspection-form.png")
-            _log_inspection(page, PLATES[2], photos[PLATES[2]])
+            _log_inspection(page, PLATES[2], photos[PLATES[2]], kind="车架号")
             # A walk-in whose client_id the server will already hold with other content: a conflict.
             _log_inspection(page, WALK_IN, None, odometer="500")
             _log_inspection(page, BAD_VIN, None, vin="AB1")
@@ -251,7 +264,10 @@ def test_tablet_offline_inspections_sync_exactly_once_and_show_a_conflict(app, f
     from vmo.extensions import db
 
     with app.app_context():
+        kinds = {p.client_id: p.kind for p in db.session.scalars(db.select(InspectionPhoto))}
         stored = {(p.client_id, p.sha256) for p in db.session.scalars(db.select(InspectionPhoto))}
+    by_plate = {r.plate: r.client_id for r in tablet_rows}
+    assert (kinds[by_plate[PLATES[0]]], kinds[by_plate[PLATES[2]]]) == ("左前45度", "车架号")
     expected = {(r.client_id, sha(photos[r.plate])) for r in tablet_rows}
     assert stored == expected
     for _client_id, digest in expected:

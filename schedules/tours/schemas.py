@@ -200,7 +200,7 @@ RECORD_EXTRAS = {
                                         metadata={"description": "For a walk-in not on the register"}),
     "phone": lambda: Mobile(load_default=None, allow_none=True,
                             metadata={"description": "For a walk-in not on the register"}),
-    "photos": lambda: fields.List(fields.Nested(DeclaredPhotoSchema), load_default=list,
+    "photos": lambda: fields.List(fields.Nested(DeclaredPhotoSchema), load_default=list, allow_none=True,
                                   validate=validate.Length(0, 20), metadata={
                                       "description": "Photos taken, by kind; the office may require kinds for a pass"}),
 }

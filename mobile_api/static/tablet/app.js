@@ -80,7 +80,10 @@ async function findStop(stopId) {
   const data = await assignments();
   for (const tour of data.tours) {
     for (const stop of tour.stops) {
-      if (stop.id === stopId) return { tour, stop, checklist: data.checklist };
+      if (stop.id === stopId) {
+        return { tour, stop, checklist: data.checklist, photoKinds: data.photo_kinds || [],
+          requiredKinds: data.required_photo_kinds || [] };
+      }
     }
   }
   return null;
@@ -389,7 +392,7 @@ async function inspectView(stopId, platePart) {
     location.hash = "";
     return homeView();
   }
-  const { stop, checklist } = found;
+  const { stop, checklist, photoKinds, requiredKinds } = found;
   const plate = platePart ? decodeURIComponent(platePart) : "";
   if (!form || form.stopId !== stopId || form.plate !== plate) {
     for (const photo of form ? form.photos : []) URL.revokeObjectURL(photo.url);
@@ -401,11 +404,19 @@ async function inspectView(stopId, platePart) {
     el.addEventListener("input", () => { form.typed[el.name] = el.value; });
     return el;
   };
-  const registered = stop.registrations.some((r) => r.plate === plate);
+  const entry = stop.registrations.find((r) => r.plate === plate);
+  const registered = Boolean(entry);
   const error = h("p", { id: "form-error", className: "error", role: "alert" });
   const plateInput = keep(h("input", { id: "plate", name: "plate", value: plate, autocomplete: "off", required: true,
     readonly: registered || null }));
   const vinInput = keep(h("input", { id: "vin", name: "vin", autocomplete: "off" }));
+  const engineInput = keep(h("input", { id: "engine", name: "engine", autocomplete: "off" }));
+  // What the register says, to compare with the frame and the engine (the server records whether they match).
+  const registerBox = entry ? h("dl", { id: "registered-ids", className: "registered-ids" },
+    h("dt", {}, t("reg_vin")), h("dd", { id: "reg-vin" }, entry.vin || t("reg_none")),
+    h("dt", {}, t("reg_engine")), h("dd", { id: "reg-engine" }, entry.engine_number || t("reg_none")),
+    h("dt", {}, t("reg_phone")), h("dd", { id: "reg-phone" }, entry.phone || t("reg_none")),
+    entry.on_register === false ? h("dd", { className: "warn" }, t("not_on_register")) : null) : null;
   const odoInput = keep(h("input", { id: "odometer", name: "odometer", type: "number", inputmode: "numeric", min: "0",
     step: "1" }));
   const defectsInput = keep(h("textarea", { id: "defects", name: "defects", rows: "3" }));
@@ -445,9 +456,18 @@ async function inspectView(stopId, platePart) {
   }
 
   const photoList = h("ul", { id: "photos", className: "photos" });
+  const kindSelect = keep(h("select", { id: "photo-kind", name: "photo_kind" },
+    ...photoKinds.map((kind) => h("option", { value: kind }, kind))));
+  const needed = h("p", { id: "photo-kinds-needed", className: "muted" });
+  const missingKinds = () => requiredKinds.filter((kind) => !form.photos.some((photo) => photo.kind === kind));
   const paintPhotos = () => {
-    photoList.replaceChildren(...form.photos.map((photo, index) => h("li", {},
-      h("img", { src: photo.url, alt: t("photo") }),
+    const missing = missingKinds();
+    needed.textContent = !requiredKinds.length ? ""
+      : missing.length ? t("photos_needed", { kinds: missing.join("、") }) : t("photos_complete");
+    needed.dataset.missing = missing.join(",");
+    photoList.replaceChildren(...form.photos.map((photo, index) => h("li", { dataset: { kind: photo.kind || "" } },
+      h("img", { src: photo.url, alt: photo.kind || t("photo") }),
+      h("span", { className: "photo-kind" }, photo.kind || ""),
       h("button", { type: "button", className: "small danger", onclick: () => {
         URL.revokeObjectURL(photo.url);
         form.photos.splice(index, 1);
@@ -460,7 +480,8 @@ async function inspectView(stopId, platePart) {
     className: "visually-hidden", onchange: async (event) => {
       for (const file of event.target.files) {
         const blob = await preparePhoto(file);
-        form.photos.push({ blob, type: blob.type, url: URL.createObjectURL(blob), sha256: await sha256Hex(blob) });
+        form.photos.push({ blob, type: blob.type, url: URL.createObjectURL(blob), sha256: await sha256Hex(blob),
+          kind: kindSelect.value || null });
       }
       event.target.value = "";
       paintPhotos();
@@ -474,6 +495,7 @@ async function inspectView(stopId, platePart) {
       : unanswered ? t("err_checklist", { n: unanswered })
         : !form.result ? t("err_result")
           : form.result === "pass" && Object.values(form.checks).includes("fail") ? t("err_pass_with_fail")
+            : form.result === "pass" && missingKinds().length ? t("photos_needed", { kinds: missingKinds().join("、") })
             : odometer && !/^\d+$/.test(odometer) ? t("err_odometer") : null;
     if (problem) {
       error.textContent = problem;
@@ -482,6 +504,8 @@ async function inspectView(stopId, platePart) {
     const clientId = crypto.randomUUID(); // made here, once: every retry of this record is the same record
     const record = {
       client_id: clientId, stop_id: stopId, plate: plateValue, vin: vinInput.value.trim().toUpperCase() || null,
+      engine_number: engineInput.value.trim().toUpperCase() || null,
+      photos: form.photos.filter((photo) => photo.kind).map((photo) => ({ kind: photo.kind, sha256: photo.sha256 })),
       odometer_km: odometer ? Number(odometer) : null, checklist: { ...form.checks }, result: form.result,
       defects: defectsInput.value.split("\n").map((line) => line.trim()).filter(Boolean),
       recorded_at: new Date().toISOString(), lat: lastFix ? lastFix.lat : null, lon: lastFix ? lastFix.lon : null,
@@ -489,7 +513,7 @@ async function inspectView(stopId, platePart) {
       officer: await kvGet("username"), // synced only under this officer's sign-in
     };
     const photos = form.photos.map((photo) => ({ id: `${clientId}:${photo.sha256}`, client_id: clientId,
-      sha256: photo.sha256, type: photo.type, blob: photo.blob, state: "waiting" }));
+      sha256: photo.sha256, kind: photo.kind, type: photo.type, blob: photo.blob, state: "waiting" }));
     await saveInspection(record, photos);
     for (const photo of form.photos) URL.revokeObjectURL(photo.url);
     form = null;
@@ -505,7 +529,9 @@ async function inspectView(stopId, platePart) {
     h("label", { for: "plate" }, t("plate")), plateInput,
     h("div", { className: "two" },
       h("div", {}, h("label", { for: "vin" }, t("vin")), vinInput),
-      h("div", {}, h("label", { for: "odometer" }, t("odometer")), odoInput)),
+      h("div", {}, h("label", { for: "engine" }, t("engine")), engineInput)),
+    h("label", { for: "odometer" }, t("odometer")), odoInput,
+    registerBox,
     h("div", { className: "row spread" }, h("h3", {}, t("checklist")),
       h("button", { id: "all-pass", type: "button", className: "big", onclick: () => {
         for (const item of checklist) form.checks[item.code] = "pass";
@@ -513,8 +539,10 @@ async function inspectView(stopId, platePart) {
       } }, t("all_pass"))),
     h("ul", { className: "checklist" }, checkRows),
     h("label", { for: "defects" }, t("defects")), defectsInput,
-    h("div", { className: "row" }, h("label", { for: "photo-input", className: "button big", id: "photo-button" }, t("photo")),
+    h("div", { className: "row" }, h("label", { for: "photo-kind" }, t("photo_kind")), kindSelect,
+      h("label", { for: "photo-input", className: "button big", id: "photo-button" }, t("photo")),
       photoInput, photoCount),
+    needed,
     photoList,
     h("h3", {}, t("result")),
     h("div", { className: "results" }, resultButtons),

@@ -4,12 +4,12 @@ import { all, del, kvGet, kvSet, markDone, put } from "./store.js";
 
 const BATCH = 100;
 // What the server's sync takes for one record; the rest (state, answer, created_at) stays on the tablet.
-const WIRE_FIELDS = ["client_id", "stop_id", "plate", "vin", "odometer_km", "checklist", "result", "defects",
-  "recorded_at", "lat", "lon"];
+const WIRE_FIELDS = ["client_id", "stop_id", "plate", "vin", "engine_number", "odometer_km", "checklist", "result",
+  "defects", "recorded_at", "lat", "lon", "photos"];
 let running = null;
 
 export function wire(record) {
-  return Object.fromEntries(WIRE_FIELDS.map((name) => [name, record[name] ?? null]));
+  return Object.fromEntries(WIRE_FIELDS.map((name) => [name, record[name] ?? (name === "photos" ? [] : null)]));
 }
 
 /** Counts for the sync indicator: records waiting, photos waiting, records needing the officer. */
@@ -97,7 +97,8 @@ async function uploadPhotos() {
   for (const photo of photos) {
     if (!synced.has(photo.client_id) || photo.state === "failed") continue;
     const response = await request(
-      `/api/v1/mobile/inspections/${encodeURIComponent(photo.client_id)}/photos/${photo.sha256}`,
+      `/api/v1/mobile/inspections/${encodeURIComponent(photo.client_id)}/photos/${photo.sha256}`
+        + (photo.kind ? `?kind=${encodeURIComponent(photo.kind)}` : ""),
       { method: "PUT", body: photo.blob, headers: { "Content-Type": photo.type || "application/octet-stream" } },
     );
     if (response.ok) {
