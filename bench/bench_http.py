@@ -11,16 +11,10 @@ issue 17 (met or not). Fails (exit 1) when a check fails: a non-2xx answer where
 overbooked slot, or answers that disagree with the database.
 """
 import argparse
-import json
 import math
 import os
-import shutil
-import signal
-import subprocess
 import sys
-import tempfile
 from datetime import timedelta
-from pathlib import Path
 
 from sqlalchemy import func, select
 
@@ -28,7 +22,6 @@ if not __package__:  # run as a script: the repository root makes `bench` and `t
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from bench import common  # noqa: E402
 
-LUA = Path(__file__).resolve().parent / "lua" / "requests.lua"
 PUBLIC_GETS = ("/api/v1/offices", "/api/v1/test-sessions", "/api/v1/tour-stops")
 SESSIONS = 40
 # issue 17's targets
@@ -56,49 +49,6 @@ def parse_args(argv):
         if getattr(args, name) < 1:
             parser.error(f"--{name.replace('_', '-')} must be at least 1")
     return args
-
-
-def wrk_problem() -> str | None:
-    if shutil.which("wrk"):
-        return None
-    return ("wrk is not installed: `make bench` installs Debian's package when run as root with apt-get; "
-            "otherwise `apt-get install wrk`")
-
-
-def wrk(base: str, paths: list[str], *, threads: int, connections: int, seconds: int, method: str = "GET",
-        tokens: list[str] | None = None) -> dict:
-    """Run wrk with bench/lua/requests.lua; the figures it prints, plus requests per second.
-
-    With `tokens`, each is sent once and the run ends when all are answered (`seconds` is then a cap).
-    """
-    with tempfile.TemporaryDirectory(prefix="vmo-wrk-") as scratch:
-        paths_file = Path(scratch, "paths")
-        paths_file.write_text("\n".join(paths) + "\n")
-        env = {**os.environ, "BENCH_METHOD": method, "BENCH_PATHS": str(paths_file)}
-        if tokens:
-            tokens_file = Path(scratch, "tokens")
-            tokens_file.write_text("\n".join(tokens) + "\n")
-            env["BENCH_TOKENS"] = str(tokens_file)
-        threads = min(threads, connections)
-        env["BENCH_THREADS"] = str(threads)
-        process = subprocess.Popen(
-            ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--timeout", "60s",
-             "-s", str(LUA), base], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        output, answered = [], 0
-        for line in process.stdout:
-            output.append(line)
-            answered += line.strip() == "ANSWERED"
-            if tokens and answered == threads and process.poll() is None:
-                process.send_signal(signal.SIGINT)  # every token has its answer: wrk stops and reports
-        process.wait()
-        done = subprocess.CompletedProcess(process.args, process.returncode, "".join(output), process.stderr.read())
-    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
-    if done.returncode != 0 or not lines:
-        raise RuntimeError(f"wrk failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
-    figures = json.loads(lines[-1])
-    figures["rps"] = figures["answers"] / (figures["duration_us"] / 1e6)
-    figures["errors_total"] = sum(figures["errors"].values())
-    return figures
 
 
 def prepare(url: str, args):
@@ -173,7 +123,7 @@ def ms(us: float) -> str:
 
 def main(argv=None) -> int:
     args = parse_args(argv if argv is not None else sys.argv[1:])
-    problem = wrk_problem()
+    problem = common.wrk_problem()
     if problem:
         print(problem, file=sys.stderr)
         return 1
@@ -190,7 +140,7 @@ def _run(args, url: str) -> int:
     rows: list[tuple[str, dict]] = []
 
     def run(label: str, base: str, paths: list[str], **kw) -> dict:
-        figures = wrk(base, paths, **{**load, **kw})
+        figures = common.wrk(base, paths, **{**load, **kw})
         rows.append((label, figures))
         ok = {"201", "409"} if label.startswith("click race") else {"201"} if kw.get("tokens") else {"200"}
         odd = {k: v for k, v in figures["statuses"].items() if k not in ok}
@@ -203,7 +153,7 @@ def _run(args, url: str) -> int:
     with common.server(url, workers=args.workers, app="bench.apps.bare:app", ready_path="/") as bare:
         bare_first = run("bare Flask app (first)", bare.url, ["/"])
     with common.server(url, workers=args.workers) as vmo:
-        wrk(vmo.url, ["/api/v1/offices"], threads=1, connections=args.workers * 2, seconds=2)  # warm the workers
+        common.wrk(vmo.url, ["/api/v1/offices"], threads=1, connections=args.workers * 2, seconds=2)  # warm the workers
         # The bench office is not the default one: the lists name it (/api/v1/offices has no such argument).
         gets = {path: run(f"vmo GET {path}", vmo.url, [path if path.endswith("offices") else f"{path}?office={office}"])
                 for path in PUBLIC_GETS}

@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
+import signal
+import subprocess
 import statistics
 import sys
 import tempfile
@@ -14,6 +17,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 PASSWORD = "bench-password"
+LUA = Path(__file__).resolve().parent / "lua" / "requests.lua"
 # Where a fresh PostgreSQL database is created when a bench asks for one and no DATABASE_URL is given.
 POSTGRES_ADMIN_URL = os.environ.get("VMO_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
 # Benchmarks measure the service, not the abuse limits: gunicorn starts with them off.
@@ -174,3 +178,46 @@ def percentile(values: list[float], q: int) -> float:
     if len(values) == 1:
         return values[0]
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1]
+
+
+def wrk_problem() -> str | None:
+    if shutil.which("wrk"):
+        return None
+    return ("wrk is not installed: `make bench` installs Debian's package when run as root with apt-get; "
+            "otherwise `apt-get install wrk`")
+
+
+def wrk(base: str, paths: list[str], *, threads: int, connections: int, seconds: int, method: str = "GET",
+        tokens: list[str] | None = None) -> dict:
+    """Run wrk with bench/lua/requests.lua; the figures it prints, plus requests per second.
+
+    With `tokens`, each is sent once and the run ends when all are answered (`seconds` is then a cap).
+    """
+    with tempfile.TemporaryDirectory(prefix="vmo-wrk-") as scratch:
+        paths_file = Path(scratch, "paths")
+        paths_file.write_text("\n".join(paths) + "\n")
+        env = {**os.environ, "BENCH_METHOD": method, "BENCH_PATHS": str(paths_file)}
+        if tokens:
+            tokens_file = Path(scratch, "tokens")
+            tokens_file.write_text("\n".join(tokens) + "\n")
+            env["BENCH_TOKENS"] = str(tokens_file)
+        threads = min(threads, connections)
+        env["BENCH_THREADS"] = str(threads)
+        process = subprocess.Popen(
+            ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--timeout", "60s",
+             "-s", str(LUA), base], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        output, answered = [], 0
+        for line in process.stdout:
+            output.append(line)
+            answered += line.strip() == "ANSWERED"
+            if tokens and answered == threads and process.poll() is None:
+                process.send_signal(signal.SIGINT)  # every token has its answer: wrk stops and reports
+        process.wait()
+        done = subprocess.CompletedProcess(process.args, process.returncode, "".join(output), process.stderr.read())
+    lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
+    if done.returncode != 0 or not lines:
+        raise RuntimeError(f"wrk failed ({done.returncode}):\n{done.stdout}\n{done.stderr}")
+    figures = json.loads(lines[-1])
+    figures["rps"] = figures["answers"] / (figures["duration_us"] / 1e6)
+    figures["errors_total"] = sum(figures["errors"].values())
+    return figures

@@ -1,7 +1,8 @@
 -- wrk script for bench/bench_http.py, driven by the environment:
 --   BENCH_METHOD   GET (default) or POST
 --   BENCH_PATHS    a file of paths, one a line, used in turn
---   BENCH_TOKENS   optional: a file of bearer tokens, one a line. Each is sent exactly once (distinct
+--   BENCH_TOKENS   optional: a file of bearer tokens, one a line, each optionally followed by a space and
+--                  the path to send it to (else the paths are used in turn). Each is sent exactly once (distinct
 --                  candidates); a thread prints ANSWERED once every one of its tokens has its answer
 --                  (bench_http.py then stops wrk with SIGINT). Meanwhile its idle connections ask for
 --                  BENCH_IDLE (a 404, counted apart, not as an answer).
@@ -59,9 +60,12 @@ function request()
     return wrk.format("GET", idle_path)
   end
   sent = sent + 1
-  -- Spread the threads' requests over the paths as one sequence would.
-  local path = paths[((sent - 1) * nthreads + index) % #paths + 1]
-  return wrk.format(method, path, {["Authorization"] = "Bearer " .. tokens[sent]})
+  local token, path = string.match(tokens[sent], "^(%S+)%s+(%S+)$")
+  if not token then
+    -- Spread the threads' requests over the paths as one sequence would.
+    token, path = tokens[sent], paths[((sent - 1) * nthreads + index) % #paths + 1]
+  end
+  return wrk.format(method, path, {["Authorization"] = "Bearer " .. token})
 end
 
 function response(status, headers, body)
