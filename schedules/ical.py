@@ -146,10 +146,10 @@ def _alarm_component(spec: EventSpec, start: datetime, tz: str) -> Alarm | None:
         # gap between the two instants; Asia/Shanghai has no DST, so nominal
         # and exact duration readings land on the same 19:00.
         offset = evening_before(start, tz) - start
-        description = f"明天 Tomorrow: {spec.summary}"
+        description = f"明天：{spec.summary}"
     else:
         offset = spec.alarm
-        description = f"提醒 Reminder: {spec.summary}"
+        description = f"提醒：{spec.summary}"
     alarm = Alarm()
     alarm.add("action", "DISPLAY")
     alarm.add("description", description)

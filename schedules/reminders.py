@@ -15,6 +15,7 @@ from sqlalchemy import select
 from schedules.exams.models import ExamBooking, ExamSession
 from schedules.exams.services import session_words
 from schedules.exams.settings import ExamSettings
+from schedules.tours import notifications as tour_texts
 from schedules.tours.models import StopRegistration, Tour, TourStop
 from schedules.tours.services import local_hm, place_name
 from vmo.accounts.models import Candidate
@@ -81,9 +82,9 @@ def _tour_texts(office: Office, day: date, now: datetime) -> list[dict]:
     zone = office.zone
     return [{
         "office_id": office.id, "phone": phone, "kind": "tour_reminder", "key": f"reminder:tour-registration:{reg_id}",
-        "body": (f"【{office.name}】提醒：流动车管所{day:%m月%d日} {local_hm(arrives, zone)}-{local_hm(departs, zone)}"
-                 f"在{place_name(township, venue)}检验摩托车，您的{plate}已预约，请带行驶证和身份证。"
-                 f"如不能前来，请用预约短信中的取消码取消，或联系{_contact(office)}。"),
+        "body": tour_texts.REMINDER.render(date=f"{day:%m月%d日}", start=local_hm(arrives, zone),
+                                           end=local_hm(departs, zone), place=place_name(township, venue),
+                                           plate=plate, contact=_contact(office)),
         "subject_type": "tour_registration", "subject_id": reg_id, "created_at": now,
     } for reg_id, phone, plate, township, venue, arrives, departs in rows]
 

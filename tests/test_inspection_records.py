@@ -120,3 +120,22 @@ def test_no_shows_are_counted_only_once_the_stop_has_ended(app, client, world):
     app.config["FROZEN_NOW"] = local(TODAY, 10, 0).isoformat()
     stop = client.get(url, headers=world.headers).get_json()["stops"][0]
     assert (stop["ended"], stop["no_shows"]) == (True, 1)
+
+
+def test_a_failed_inspection_text_says_what_failed_and_where_and_when_to_come_again(app, client, world):
+    from datetime import timedelta
+
+    from tests.helpers_tours import outbox
+
+    make_tour(app, [world.officer.id], day=TODAY + timedelta(days=7))  # its first stop is in 大观镇 too
+    add_motorcycle(app, plate_of(3), phone="13700137003")
+    failed = record(world.stop, 3, result="fail", checklist={"lights": "pass", "tyres": "fail"},
+                    defects=["后轮胎纹深度不足"])
+    [result] = _sync(client, world, [failed])
+    assert result["status"] == "created"
+    [(key, phone, text)] = outbox(app, "tour_failed:")
+    assert (key, phone) == (f"tour_failed:{result['id']}", "13700137003")
+    assert "渝G00003检验未通过：轮胎，后轮胎纹深度不足" in text
+    assert "12月02日09:00-10:00大观镇镇政府广场 1" in text  # the next published stop in the township
+    [(_, _, follow_up)] = outbox(app, "follow_up:")
+    assert "检验未通过" in follow_up and "满意回1" in follow_up

@@ -5,6 +5,7 @@ from sqlalchemy import exists, select
 
 from schedules import ical
 from schedules.tours.models import Tour, TourStop
+from schedules.tours.services import place_name
 from vmo.errors import NotFound
 from vmo.extensions import db
 from vmo.motorcycles.models import Motorcycle
@@ -14,6 +15,15 @@ from vmo.offices.models import Office
 _EMPTY_STAMP = datetime(2026, 1, 1, tzinfo=timezone.utc)
 # Past stops stay in the feed this long, so calendars do not lose last week's visit at once.
 KEEP_PAST = timedelta(days=60)
+
+
+# What a farmer reads in his calendar: Chinese, in words, no addresses of the API.
+SUMMARY = "流动车管所摩托车检验：{place}"
+DESCRIPTION = ("{office}民警到{place}现场为摩托车办理检验，请带行驶证和身份证。{how}"
+               "不预约也可以直接来，预约的先检。")
+CANCELLED = "这次流动车管所{place}的检验已取消，请留意下次安排。"
+HOW_TO_REGISTER = "预约请拨打{phone}，报号牌和姓名；预约后如不能来，回复预约短信“取消 取消码”即可。"
+HOW_WITHOUT_PHONE = "预约请到{office}或拨打车管所电话；预约后如不能来，回复预约短信“取消 取消码”即可。"
 
 
 def stop_uid(stop: TourStop, office: Office) -> str:
@@ -33,12 +43,14 @@ def township_feed(office: Office, township: str, today: date) -> tuple[bytes, da
     for stop in stops:
         tour = stop.tour
         cancelled = tour.status == "cancelled" or stop.status == "cancelled"
+        place = place_name(stop.township, stop.venue)
         events.append(ical.EventSpec(
             uid=stop_uid(stop, office), start=stop.arrives_at, end=stop.departs_at,
-            summary=f"流动车管所 摩托车检验 · {stop.township}{stop.venue}",
-            description=(f"{tour.name}。{office.name}民警现场办理摩托车检验，请带行驶证、身份证。"
-                         f"预约：POST /api/v1/tours/{tour.id}/stops/{stop.id}/registrations"),
-            location=f"{stop.township}{stop.venue}", status="CANCELLED" if cancelled else "CONFIRMED",
+            summary=("（已取消）" if cancelled else "") + SUMMARY.format(place=place),
+            description=(CANCELLED if cancelled else DESCRIPTION).format(
+                office=office.name, place=place, how=HOW_TO_REGISTER.format(phone=office.phone)
+                if office.phone else HOW_WITHOUT_PHONE.format(office=office.name)),
+            location=place, status="CANCELLED" if cancelled else "CONFIRMED",
             sequence=tour.sequence, last_modified=tour.changed_at, geo=(stop.lat, stop.lon),
             alarm=ical.EVENING_BEFORE,
         ))

@@ -23,7 +23,9 @@ from sqlalchemy import and_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from schedules.tours import access
+from schedules.tours import notifications as texts
 from schedules.tours.models import StopRegistration, Tour, TourInspection, TourOfficer, TourStop
+from schedules.tours.services import place_name
 from vmo.accounts.models import User
 from vmo.extensions import db
 from vmo.motorcycles import services as register_of_motorcycles
@@ -49,7 +51,6 @@ _ROW_FIELDS = ("stop_id", "plate", "vin", "engine_number", "odometer_km", "check
                "lon", "officer_id")
 # What each photo shows, as the office's inspection photos are filed (set PHOTO_KINDS to change).
 DEFAULT_PHOTO_KINDS = ("左前45度", "右后45度", "车架号", "号牌", "发动机号", "故障部位")
-OUTCOME_ZH = {"pass": "检验合格", "fail": "检验未通过，请排除故障后复检"}
 
 # Why a record was refused, for callers that answer with a status: a stop that is not there for this
 # officer (or not assigned), a tour or stop that takes no inspections, a record against the rules.
@@ -370,10 +371,35 @@ def _side_effects(officer: User, created: list[dict], tour_dates: dict[int, date
     # A pass counts on the tour's day: the inspection was done at the stop, whatever a device's clock said.
     passes = [(row["plate"], tour_dates[row["stop_id"]]) for row in created if row["result"] == "pass"]
     register_of_motorcycles.record_passes(officer.office_id, passes, settings.due_rules)
-    _queue_follow_ups(officer, created, walk_in_phones)
+    _queue_follow_ups(officer, created, walk_in_phones, settings)
 
 
-def _queue_follow_ups(officer: User, created: list[dict], walk_in_phones: dict[str, str]) -> None:
+def _failed_items(row: dict, labels: dict[str, str]) -> str:
+    """What failed, for the owner: the checklist items in Chinese (three at most) and the first defect noted."""
+    failed = [labels.get(code, code) for code, value in row["checklist"].items() if value == "fail"]
+    words = "、".join(failed[:3]) + (f"等{len(failed)}项" if len(failed) > 3 else "")
+    defect = (row["defects"] or [""])[0][:20]
+    return "，".join(part for part in (words, defect) if part) or "见检验记录"
+
+
+def _next_stops(office_id: int, townships: set[str], after: datetime) -> dict[str, str]:
+    """Township -> where and when a failed motorcycle can be inspected again: its next two published stops."""
+    zone = db.session.get(Office, office_id).zone
+    found: dict[str, list[str]] = defaultdict(list)
+    for township, venue, arrives, departs in db.session.execute(
+        select(TourStop.township, TourStop.venue, TourStop.arrives_at, TourStop.departs_at)
+        .join(Tour, Tour.id == TourStop.tour_id)
+        .where(Tour.office_id == office_id, Tour.status == "published", TourStop.status == "scheduled",
+               TourStop.township.in_(sorted(townships)), TourStop.arrives_at > after)
+        .order_by(TourStop.arrives_at, TourStop.id)).all():
+        if len(found[township]) < 2:
+            found[township].append(f"{arrives.astimezone(zone):%m月%d日%H:%M}-{departs.astimezone(zone):%H:%M}"
+                                   f"{place_name(township, venue)}")
+    return {t: "；".join(found[t]) if found[t] else texts.NEXT_NONE.format(township=t) for t in townships}
+
+
+def _queue_follow_ups(officer: User, created: list[dict], walk_in_phones: dict[str, str],
+                      settings: InspectionSettings) -> None:
     office = db.session.get(Office, officer.office_id)
     register_phones = register_of_motorcycles.phones(office.id, {row["plate"] for row in created})
     reg_phones = {}
@@ -383,20 +409,26 @@ def _queue_follow_ups(officer: User, created: list[dict], walk_in_phones: dict[s
                                              .where(StopRegistration.id.in_(registration_ids))).all())
     townships = dict(db.session.execute(select(TourStop.id, TourStop.township)
                                         .where(TourStop.id.in_({row["stop_id"] for row in created}))).all())
+    failed_in = {townships.get(row["stop_id"], "") for row in created if row["result"] == "fail"}
+    again = _next_stops(office.id, failed_in, created[0]["received_at"]) if failed_in else {}
+    labels = {item["code"]: item["zh"] for item in settings.checklist}
     messages = []
     for row in created:
         phone = (reg_phones.get(row["registration_id"]) or walk_in_phones.get(row["client_id"])
                  or register_phones.get(row["plate"]))
         if not phone:
             continue  # nobody to ask: a walk-in whose plate is not on the register with a phone
-        messages.append({
-            "office_id": office.id, "phone": phone, "kind": "follow_up",
-            "key": f"follow_up:tour_inspection:{row['id']}",
-            "body": (f"【{office.name}】您的摩托车{row['plate']}已在{townships.get(row['stop_id'], '')}流动车管所"
-                     f"{OUTCOME_ZH[row['result']]}，检验民警警号{officer.badge_number or officer.id}。"
-                     "满意请回复1，不满意请回复2。"),
-            "subject_type": "tour_inspection",
-            "subject_id": row["id"], "officer_id": officer.id, "created_at": row["received_at"],
-        })
+        township = townships.get(row["stop_id"], "")
+        common = {"office_id": office.id, "phone": phone, "subject_type": "tour_inspection", "subject_id": row["id"],
+                  "officer_id": officer.id, "created_at": row["received_at"]}
+        if row["result"] == "fail":
+            # First what failed and when to come again, then the one-segment follow-up.
+            messages.append({**common, "kind": "tour_failed", "key": f"tour_failed:{row['id']}",
+                             "body": texts.FAILED.render(plate=row["plate"], failed=_failed_items(row, labels),
+                                                         next=again[township])})
+        messages.append({**common, "kind": "follow_up", "key": f"follow_up:tour_inspection:{row['id']}",
+                         "body": texts.FOLLOW_UP.render(plate=row["plate"], township=township,
+                                                        outcome=texts.OUTCOME[row["result"]],
+                                                        badge=officer.badge_number or officer.id)})
     # Keys are unique: even a replayed side effect could not queue a second text.
     notify.queue_many(messages)

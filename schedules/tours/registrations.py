@@ -1,7 +1,9 @@
 """At the stops: owners' pre-registrations (capacity from vmo.booking) and inspections recorded."""
 import hashlib
 import hmac
+import re
 import secrets
+import unicodedata
 import uuid
 from datetime import datetime
 
@@ -10,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from schedules.tours.models import StopRegistration, Tour, TourInspection, TourStop
 from schedules.tours import inspections
+from schedules.tours import notifications as texts
 from schedules.tours.inspections import InspectionSettings
 from schedules.tours.services import get_tour, local_hm, place_name, zone_of
 from vmo.accounts.models import User
@@ -63,9 +66,9 @@ def register(tour_id: int, stop_id: int, data: dict, now: datetime, actor: User 
         raise Conflict(f"{plate} is already registered on this tour") from None
     zone = zone_of(tour)
     notify.queue(tour.office_id, reg.phone,
-                 f"【{tour.office.name}】已预约：{tour.date:%m月%d日} {local_hm(stop.arrives_at, zone)}-"
-                 f"{local_hm(stop.departs_at, zone)} {place_name(stop.township, stop.venue)}，摩托车{plate}。请带行驶证和身份证。"
-                 f"如不能前来，请用取消码{code}取消，把名额留给他人。",
+                 texts.REGISTERED.render(date=f"{tour.date:%m月%d日}", start=local_hm(stop.arrives_at, zone),
+                                         end=local_hm(stop.departs_at, zone),
+                                         place=place_name(stop.township, stop.venue), plate=plate, code=code),
                  kind="tour_registration", key=f"tour_registration:{reg.id}",
                  subject_type="tour_registration", subject_id=reg.id)
     audit.record("tour.register", "tour_registration", reg.id, actor=actor, office_id=tour.office_id,
@@ -113,24 +116,53 @@ def cancel_registration(tour_id: int, stop_id: int, registration_id: int, code: 
         raise Conflict(f"{reg.plate} was already inspected; there is nothing to cancel")
     if now >= stop.arrives_at:
         raise Conflict("the stop has begun; a registration can be cancelled only before it")
+    if not _cancel(tour, stop, reg, now, actor=actor if staff else None, by="office" if staff else "owner"):
+        db.session.rollback()
+        raise Conflict(f"registration {reg.id} was changed at the same moment; reload it")
+    db.session.commit()
+    return reg
+
+
+def _cancel(tour: Tour, stop: TourStop, reg: StopRegistration, now: datetime, *, actor: User | None,
+            by: str) -> bool:
+    """Cancel a standing registration in the caller's transaction; False when another cancel got there first."""
     # Guarded: of two cancels at once (owner and office), only the one that flips the row frees the place.
     flipped = db.session.execute(
         update(StopRegistration).where(StopRegistration.id == reg.id, StopRegistration.status == "registered")
         .values(status="cancelled", active_plate=None, cancelled_at=now)
         .execution_options(synchronize_session=False)).rowcount
     if flipped != 1:
-        db.session.rollback()
-        raise Conflict(f"registration {reg.id} was changed at the same moment; reload it")
+        return False
     booking.release(stop.slot_id, 1)
     notify.queue(tour.office_id, reg.phone,
-                 f"【{tour.office.name}】已取消{tour.date:%m月%d日}{place_name(stop.township, stop.venue)}摩托车{reg.plate}的检验预约。",
+                 texts.REGISTRATION_CANCELLED.render(date=f"{tour.date:%m月%d日}",
+                                                     place=place_name(stop.township, stop.venue), plate=reg.plate),
                  kind="tour_registration_cancel", key=f"tour_registration_cancel:{reg.id}",
                  subject_type="tour_registration", subject_id=reg.id)
-    audit.record("tour.registration_cancel", "tour_registration", reg.id, actor=actor if staff else None,
-                 office_id=tour.office_id, before={"status": "registered"},
-                 after={"status": "cancelled", "by": "office" if staff else "owner"})
-    db.session.commit()
-    return reg
+    audit.record("tour.registration_cancel", "tour_registration", reg.id, actor=actor,
+                 office_id=tour.office_id, before={"status": "registered"}, after={"status": "cancelled", "by": by})
+    return True
+
+
+# `取消 K7P2QX9M` (full-width space or colon, any case): what the registration's text tells owners to reply.
+_CANCEL_REPLY = re.compile(r"^取消[\s:：]*([A-Z0-9]{8})[。.！!]?$")
+
+
+def cancel_by_reply(phone: str, text: str, now: datetime) -> bool:
+    """A reply hook for the inbound SMS webhook: `取消 <code>` from the registration's own phone cancels it.
+
+    Takes the reply (True) only when the code is a standing registration of that phone whose stop has
+    not begun; anything else goes on to the follow-up matching. Runs in the webhook's transaction.
+    """
+    match = _CANCEL_REPLY.match(unicodedata.normalize("NFKC", text or "").strip().upper())
+    if not match:
+        return False
+    reg = db.session.scalar(select(StopRegistration).where(
+        StopRegistration.cancel_code_hash == _code_hash(match.group(1)), StopRegistration.phone == phone,
+        StopRegistration.status == "registered"))
+    if reg is None or now >= reg.stop.arrives_at:
+        return False
+    return _cancel(reg.stop.tour, reg.stop, reg, now, actor=None, by="owner by text")
 
 
 def list_registrations(user: User, tour_id: int, stop_id: int):

@@ -233,5 +233,7 @@ def init_app(app) -> None:
     # The inspection checklist (the tablets show it; both inspection paths check records against it).
     app.config.setdefault("MOBILE_CHECKLIST", [dict(item) for item in DEFAULT_CHECKLIST])
     services.TourSettings.from_config(app.config)  # bad settings fail at start-up
+    # Owners cancel by texting `取消 <code>` back: a reply hook of vmo's inbound SMS webhook.
+    app.extensions.setdefault("vmo.sms_reply_handlers", []).append(registrations.cancel_by_reply)
     from schedules.tours.demo import demo_step
     app.extensions.setdefault("vmo.demo_steps", []).append(demo_step)

@@ -7,6 +7,7 @@ from sqlalchemy import Select, select
 
 from schedules import routing
 from schedules.tours import access
+from schedules.tours import notifications as texts
 from schedules.tours.models import StopRegistration, Tour, TourOfficer, TourStop
 from vmo.accounts.models import User
 from vmo.audit import services as audit
@@ -286,11 +287,12 @@ def _published_change(tour: Tour, now: datetime, rules: DueRules, cancelled_stop
             reg.status = "cancelled"
             reg.active_plate = None
             booking.release(stop.slot_id, 1)
-            body = (f"【{tour.office.name}】很抱歉，{tour.date:%m月%d日}流动车管所{stop.township}{stop.venue}站点已取消，"
-                    f"您为{reg.plate}的预约作废，请改约同日其他站点。")
+            body = texts.STOP_CANCELLED.render(date=f"{tour.date:%m月%d日}",
+                                               place=place_name(stop.township, stop.venue), plate=reg.plate)
         else:
-            body = (f"【{tour.office.name}】您预约的{tour.date:%m月%d日}流动车管所摩托车检验（{reg.plate}）有变更："
-                    f"{stop.township}{stop.venue}，{local_hm(stop.arrives_at, zone)}-{local_hm(stop.departs_at, zone)}。")
+            body = texts.CHANGED.render(date=f"{tour.date:%m月%d日}", plate=reg.plate,
+                                        place=place_name(stop.township, stop.venue),
+                                        start=local_hm(stop.arrives_at, zone), end=local_hm(stop.departs_at, zone))
         notify.queue(tour.office_id, reg.phone, body, kind="tour_change",
                      key=f"tour_change:{tour.id}:{tour.sequence}:{reg.id}", subject_type="tour_registration",
                      subject_id=reg.id)
@@ -368,8 +370,8 @@ def _invite_due_owners(tour: Tour, rules: DueRules) -> int:
         where = "；".join(f"{s.venue} {local_hm(s.arrives_at, zone)}-{local_hm(s.departs_at, zone)}"
                          for s in stops_by_township[moto.township])
         notify.queue(tour.office_id, moto.phone,
-                     f"【{tour.office.name}】{tour.date:%m月%d日}流动车管所到{moto.township}（{where}）。"
-                     f"您的摩托车{moto.plate}已到检验期，可就近检验，免跑城区。",
+                     texts.INVITE.render(date=f"{tour.date:%m月%d日}", township=moto.township, where=where,
+                                         plate=moto.plate),
                      kind="tour_invite", key=key, subject_type="tour", subject_id=tour.id)
         queued += 1
     return queued
@@ -412,8 +414,8 @@ def cancel_tour(user: User, tour_id: int, reason: str | None, now: datetime) -> 
         reg.active_plate = None
         booking.release(stop.slot_id, 1)
         notify.queue(tour.office_id, reg.phone,
-                     f"【{tour.office.name}】很抱歉，{tour.date:%m月%d日}流动车管所{stop.township}{stop.venue}"
-                     f"检验已取消{'（' + reason + '）' if reason else ''}，您为{reg.plate}的预约作废，请留意下次安排。",
+                     texts.TOUR_CANCELLED.render(date=f"{tour.date:%m月%d日}", place=place_name(stop.township, stop.venue),
+                                                 reason=f"（{reason}）" if reason else "", plate=reg.plate),
                      kind="tour_cancel", key=f"tour_cancel:{tour.id}:{reg.id}",
                      subject_type="tour_registration", subject_id=reg.id)
     audit.record("tour.cancel", "tour", tour.id, actor=user, before={"status": before},
