@@ -50,8 +50,11 @@ def register(tour_id: int, stop_id: int, data: dict, now: datetime, actor: User 
     earlier = db.session.scalar(select(StopRegistration).where(StopRegistration.tour_id == tour.id,
                                                                StopRegistration.active_plate == plate))
     if earlier is not None:
-        raise Conflict(f"{plate} is already registered on this tour (stop {earlier.stop_id})",
-                       registration_id=earlier.id)
+        if actor is not None and actor.office_id == tour.office_id:  # the office may see which
+            raise Conflict(f"{plate} is already registered on this tour (stop {earlier.stop_id})",
+                           registration_id=earlier.id)
+        # Anyone else learns no more than that (issue 16, finding 6): not where, not which registration.
+        raise Conflict(f"{plate} is already registered on this tour")
     booking.take(stop.slot_id, 1, message=f"the stop at {stop.township}{stop.venue} is full")
     code = new_cancel_code()
     reg = StopRegistration(office_id=tour.office_id, tour_id=tour.id, stop_id=stop.id, plate=plate,
