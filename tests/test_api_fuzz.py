@@ -5,12 +5,15 @@ The fuzz run is bounded and reproducible: derandomized Hypothesis, a fixed numbe
 operation, the app called in-process (WSGI) on SQLite with a two-office world (tests/helpers_world.py)
 so that path parameters can name real rows. Each example is sent with the token of a role allowed
 to call the operation (sometimes with no token), and half the time with side a's real ids.
+Then every write operation again against gunicorn with two workers on the same database, each example
+sent twice at the same moment, so races between duplicates are fuzzed too.
 """
 import json
 import logging
 import os
 import re
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from types import SimpleNamespace
 
@@ -24,8 +27,9 @@ from schemathesis.specs.openapi.checks import (
     content_type_conformance, response_schema_conformance, status_code_conformance,
 )
 
+from testkit.server import live_server
 from tests import helpers_tours as tours
-from tests.conftest import Factory, app_test_config
+from tests.conftest import FAST_HASHING, Factory, app_test_config
 from tests.helpers_world import (
     ACCESS, PUBLIC, ROLES, bodies, build_side, build_world, path_values, world_config,
 )
@@ -39,6 +43,7 @@ CHECKS = [not_a_server_error, status_code_conformance, response_schema_conforman
 POSITIVE = int(os.environ.get("VMO_FUZZ_EXAMPLES", 20))
 NEGATIVE = max(POSITIVE // 2, 1)
 EXAMPLES = 6  # each example, sent with the roles allowed (and without a token)
+CONCURRENT = max(POSITIVE // 5, 2)  # generated examples per write operation sent twice at once
 # VMO_FUZZ_EXPLORE=1: new random data each run, to look for more than the fixed run finds.
 EXPLORE = os.environ.get("VMO_FUZZ_EXPLORE") == "1"
 # The whole run must stay well inside `make test` (about 45 s on a 2-core machine).
@@ -64,7 +69,11 @@ def fuzz_world(tmp_path_factory):
         db.engine.dispose()
 
 
-def _run_operation(operation, strategy, label, examples, world, failures):
+def _call_and_validate(case, headers):
+    case.call_and_validate(headers=headers, checks=CHECKS)
+
+
+def _run_operation(operation, strategy, label, examples, world, failures, send=_call_and_validate):
     method, path = operation.method.upper(), operation.path
     allowed = ACCESS[(method, path)]
     roles = list(ROLES if allowed == PUBLIC else allowed) + [None]  # None: no token
@@ -81,7 +90,7 @@ def _run_operation(operation, strategy, label, examples, world, failures):
             case.path_parameters = {name: real.get(name, value) for name, value in case.path_parameters.items()}
         headers = dict(tokens[role]) if role else {}
         try:
-            case.call_and_validate(headers=headers, checks=CHECKS)
+            send(case, headers)
         except (Exception, BaseExceptionGroup) as exc:  # noqa: BLE001  (collected into one report)
             lines = [line for line in str(exc).splitlines() if line.strip()]
             kinds = " ".join(line for line in lines if line.startswith("- ")) or type(exc).__name__
@@ -119,6 +128,42 @@ def test_fuzz_every_operation(fuzz_world):
     assert count == len(ACCESS)
     assert not failures, "\n\n".join(f"== {key}\n{text}" for key, text in failures.items())
     assert elapsed < BUDGET_SECONDS, f"the fuzz run took {elapsed:.0f} s"
+
+
+def _twice_at_once(case, headers):
+    """The same request from two clients at the same moment, to two gunicorn workers: both answers
+    are checked (a duplicate that slips past a check must be a 409, not a 500)."""
+    with ThreadPoolExecutor(2) as pool:
+        answers = list(pool.map(lambda _: case.call(headers=headers, timeout=60), range(2)))
+    for answer in answers:
+        case.validate_response(answer, checks=CHECKS)
+
+
+@pytest.mark.slow
+def test_fuzz_writes_sent_twice_at_once_to_two_workers(fuzz_world, tmp_path):
+    """Every write operation, each example sent twice concurrently to a gunicorn with two workers on the
+    fuzz world's database: no 5xx, documented statuses, schemas and content types (issue 16)."""
+    app, world = fuzz_world
+    env = {"VMO_FROZEN_NOW": app.config["FROZEN_NOW"], "VMO_SMS_HMAC_SECRET": app.config["SMS_HMAC_SECRET"],
+           "VMO_PHOTO_DIR": app.config["PHOTO_DIR"], **{f"VMO_{k}": str(v) for k, v in FAST_HASHING.items()}}
+    with live_server(app.config["SQLALCHEMY_DATABASE_URI"], workers=2, env=env) as server:
+        schema = schemathesis.openapi.from_url(server.url + "/api/v1/openapi.json")
+        failures: dict[str, str] = {}
+        started, writes = time.monotonic(), 0
+        for result in schema.get_all_operations():
+            operation = result.ok()
+            if operation.method.upper() not in ("POST", "PUT", "PATCH", "DELETE"):
+                continue
+            writes += 1
+            for strategy in schema.get_strategies_from_examples(operation):
+                _run_operation(operation, strategy, "examples", 2, world, failures, send=_twice_at_once)
+            _run_operation(operation, operation.as_strategy(generation_mode=GenerationMode.POSITIVE),
+                           "positive", CONCURRENT, world, failures, send=_twice_at_once)
+        elapsed = time.monotonic() - started
+        assert not failures, "\n\n".join(f"== {key}\n{text}" for key, text in failures.items()) + \
+            "\n\n" + server.log()[-3000:]
+    assert writes == sum(method != "GET" for method, _path in ACCESS)
+    assert elapsed < BUDGET_SECONDS, f"the concurrent fuzz run took {elapsed:.0f} s"
 
 
 # ---- what the fuzz found, pinned down (SQLite and PostgreSQL) ----------------------------------
