@@ -1,6 +1,7 @@
 """The web apps in Chromium: a page at phone or desktop size, its console watched, axe-core's checks, shots."""
 import contextlib
 import json
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -58,6 +59,9 @@ class WebPage:
                                            base_url=base_url, accept_downloads=True)
         self.page = self.context.new_page()
         self.page.set_default_timeout(TIMEOUT_MS)
+        # The browser's clock starts at the server's frozen "now" (VMO_FROZEN_NOW) and runs on from there:
+        # "today" is the same day on both sides, and a test can move the page's timers on.
+        self.page.clock.install(time=datetime.fromisoformat(FROZEN_NOW))
         self.console: list[str] = []
         self.page.on("console", lambda msg: self.console.append(f"{msg.type}: {msg.text}"))
         self.page.on("pageerror", lambda exc: self.console.append(f"pageerror: {exc}"))

@@ -45,11 +45,12 @@ export async function drawView(app, [sessionId]) {
     const a = byId[id];
     const won = index < draw.capacity;
     const isMe = a.candidate_id === mine;
+    const cell = (key, ...content) => h("td", { "data-label": t(key) }, ...content);
     return h("tr", { class: isMe ? "me" : null, dataset: { applicationId: id } },
-      h("td", {}, String(index + 1)), h("td", {}, String(id)),
-      h("td", {}, String(a.candidate_id), isMe ? t("me") : ""), h("td", {}, a.seniority_date),
-      h("td", { class: "mono" }, draw.keys[String(id)].slice(0, 12), "…"),
-      h("td", {}, won ? t("draw_won") : t("draw_wait", { n: index - draw.capacity + 1 })));
+      cell("draw_rank", String(index + 1)), cell("draw_application", String(id)),
+      cell("draw_candidate", String(a.candidate_id), isMe ? t("me") : ""), cell("seniority_date_short", a.seniority_date),
+      h("td", { class: "mono", "data-label": t("draw_key") }, draw.keys[String(id)].slice(0, 16), "…"),
+      cell("draw_result", won ? t("draw_won") : t("draw_wait", { n: index - draw.capacity + 1 })));
   });
   const result = h("p", { id: "draw-check", "aria-live": "polite" });
   const check = h("button", { type: "button", class: "primary", id: "check-draw" }, t("draw_check"));
@@ -67,7 +68,7 @@ export async function drawView(app, [sessionId]) {
       h("dt", {}, t("draw_when")), h("dd", {}, localTime(draw.drawn_at))),
     h("p", { class: draw.verified ? "notice ok" : "notice bad" }, draw.verified ? t("draw_verified") : t("draw_not_verified")),
     h("div", { class: "actions" }, check), result,
-    h("div", { class: "table-wrap" }, h("table", { id: "draw-table" },
+    h("div", { class: "table-wrap" }, h("table", { id: "draw-table", class: "stack" },
       h("thead", {}, h("tr", {}, ["draw_rank", "draw_application", "draw_candidate", "seniority_date_short",
         "draw_key", "draw_result"].map((k) => h("th", { scope: "col" }, t(k))))),
       h("tbody", {}, rows))),

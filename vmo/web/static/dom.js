@@ -57,14 +57,25 @@ export function focusFirstError(form) {
   return Boolean(bad);
 }
 
-/** "2026-11-28T09:00:00+08:00" -> "2026-11-28 09:00" as the office wrote it (no conversion to the phone's zone). */
-export function localTime(iso) {
-  if (!iso) return "";
-  const match = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})/.exec(iso);
-  return match ? `${match[1]} ${match[2]}` : iso;
+let officeZone = "Asia/Shanghai";
+
+/** The office's time zone (an IANA name): times are shown as the office reads them, wherever the phone is. */
+export function setOfficeZone(zone) {
+  if (zone) officeZone = zone;
 }
 
-export const hhmm = (iso) => (iso ? localTime(iso).slice(11) : "");
+/** An instant ("2026-11-28T01:00:00Z" or "...+08:00") as "2026-11-28 09:00" in the office's zone. */
+export function localTime(iso) {
+  if (!iso) return "";
+  const at = new Date(iso);
+  if (Number.isNaN(at.getTime())) return iso;
+  const parts = Object.fromEntries(new Intl.DateTimeFormat("en-GB", {
+    timeZone: officeZone, year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit",
+    hourCycle: "h23",
+  }).formatToParts(at).map((p) => [p.type, p.value]));
+  return `${parts.year}-${parts.month}-${parts.day} ${parts.hour}:${parts.minute}`;
+}
+
 
 /** A stable key for one user action, so a retried write is done once (the API's Idempotency-Key). */
 export function newKey() {

@@ -34,11 +34,14 @@ export function newBatchView(app) {
     input.id = `v-${row}-${column}`;
     input.dataset.row = row;
     input.dataset.column = column;
-    input.addEventListener("change", () => {
-      vehicles[row][column] = input.value;
-      recheck();
-    });
-    return h("td", {}, input);
+    // Checked as it is typed (nothing moves but the marks and the list above the table).
+    for (const event of ["input", "change"]) {
+      input.addEventListener(event, () => {
+        vehicles[row][column] = input.value;
+        recheck();
+      });
+    }
+    return h("td", { "data-label": t(column) }, input);
   }
 
   function drawRows() {
@@ -49,7 +52,7 @@ export function newBatchView(app) {
         drawRows();
         recheck();
       });
-      return h("tr", { dataset: { line: v.line } }, h("th", { scope: "row" }, String(v.line)),
+      return h("tr", { dataset: { line: v.line } }, h("th", { scope: "row" }, t("row", { n: v.line })),
         COLUMNS.map((c) => cell(row, c)), h("td", {}, remove));
     }));
   }
@@ -138,7 +141,7 @@ export function newBatchView(app) {
     h("section", { "aria-labelledby": "rows-title" },
       h("h3", { id: "rows-title" }, t("mode_type")),
       summary, problemList,
-      h("div", { class: "table-wrap" }, h("table", { id: "vehicle-table", class: "edit" },
+      h("div", { class: "table-wrap" }, h("table", { id: "vehicle-table", class: "edit stack" },
         h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "#"), COLUMNS.map((c) => h("th", { scope: "col" }, t(c))),
           h("th", { scope: "col" }, h("span", { class: "visually-hidden" }, t("remove_row", { n: "" }))))),
         tbody)),
