@@ -25,6 +25,7 @@ run: install ## prepare the embedded database with demo data and serve on http:/
 	$(VENV)/bin/vmo init-db
 	$(VENV)/bin/vmo demo
 	@echo "API: http://$(HOST):$(PORT)/api/v1  docs: http://$(HOST):$(PORT)/docs  tablet app: http://$(HOST):$(PORT)/tablet/ (officer / demo-pass-2026)"
+	@echo "candidates: http://$(HOST):$(PORT)/kaoshi/ (wangfang / demo-pass-2026)  companies: http://$(HOST):$(PORT)/qiye/ (fengchang / demo-pass-2026)"
 	$(VENV)/bin/vmo run --host $(HOST) --port $(PORT)
 
 serve: install ## serve with gunicorn (set VMO_SECRET_KEY and VMO_SMS_HMAC_SECRET; DATABASE_URL for PostgreSQL)

@@ -185,3 +185,17 @@ def test_the_apps_files_install_with_the_package():
     assert "kaoshi/static/*" in data["schedules"]
     for directory in DIRS.values():
         assert not any(p.is_dir() for p in directory.iterdir()), "package_data globs one level only"
+
+
+def test_the_demo_gives_the_apps_accounts_and_a_session_to_book(app, runner, client):
+    """`make run` (vmo demo): the candidate signs in and may book the subject 1 session the demo opens."""
+    assert runner.invoke(args=["demo"]).exit_code == 0
+    tokens = {}
+    for username, role in (("wangfang", "candidate"), ("fengchang", "company")):
+        answer = client.post("/api/v1/auth/token", json={"username": username, "password": "demo-pass-2026"})
+        assert answer.status_code == 200 and answer.get_json()["role"] == role
+        tokens[role] = {"Authorization": f"Bearer {answer.get_json()['token']}"}
+    sessions = client.get("/api/v1/test-sessions?subject=1").get_json()
+    assert [s["allocation"] for s in sessions] == ["first_come"]
+    booked = client.post(f"/api/v1/test-sessions/{sessions[0]['id']}/bookings", json={}, headers=tokens["candidate"])
+    assert booked.status_code == 201 and booked.get_json()["status"] == "confirmed"

@@ -174,6 +174,7 @@ export function errorText(t, error, reasons = {}) {
   if (status === 401) return t("wrong_password");
   if (status === 403) return t("forbidden");
   if (status === 404) return t("not_found");
+  if (status === 405 || status === 501) return t("not_available");
   if (status === 422 && body.errors) return t("invalid");
   if (status >= 500) return t("server_error", { id: body.request_id || "-" });
   return t("server_says", { msg: body.message || status });
