@@ -56,7 +56,7 @@ def test_dissatisfied_goes_to_the_officer_and_their_supervisor(app, client, fact
         "case": {"type": "fleet_vehicle", "id": 1},
         "officer": {"username": "zhang", "badge_number": "500123", "display_name": None},
         "supervisor": "sup-chen", "phone": "13800138000", "reply": "2",
-        "follow_up_text": "案件1，经办民警警号X。满意请回复1，不满意请回复2。",
+        "follow_up_text": "【南川车管所】案件1，经办民警警号X。满意请回复1，不满意请回复2。",
         "resolved_at": None, "resolved_by": None, "note": None,
     }
     assert datetime.fromisoformat(body["opened_at"]) == NOW

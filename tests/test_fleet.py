@@ -246,7 +246,7 @@ def test_pass_inspection(client, factory):
     data = response.get_json()
     assert (data["vin"], data["result"], data["defects"], data["officer"], data["vehicle_status"]) == (
         vin, "pass", [], "500123", "inspected")
-    assert data["inspected_at"] == "2026-11-25T02:00:00+00:00"
+    assert data["inspected_at"] == "2026-11-25T10:00:00+08:00"
     after = get_batch(client, owner, body["id"])
     assert after["status"] == "in_progress"
     assert after["vehicles"][0]["status"] == "inspected"
@@ -311,14 +311,14 @@ def test_registration_issues_a_plate_and_completes_the_batch(app, client, factor
         data = response.get_json()
         assert data["status"] == "registered"
         assert ORDINARY_PLATE.match(data["plate"]), data["plate"]
-        assert data["registered_at"] == "2026-11-25T02:00:00+00:00"
+        assert data["registered_at"] == "2026-11-25T10:00:00+08:00"
         plates.append(data["plate"])
         statuses.append(get_batch(client, owner, body["id"])["status"])
     assert statuses == ["scheduled", "in_progress", "in_progress", "in_progress", "completed"]
     final = get_batch(client, owner, body["id"])
     assert [v["plate"] for v in final["vehicles"]] == plates
     assert final["status_counts"] == {"registered": 2}
-    assert final["completed_at"] == "2026-11-25T02:00:00+00:00"
+    assert final["completed_at"] == "2026-11-25T10:00:00+08:00"
     assert len(set(plates)) == 2
 
 
@@ -500,5 +500,5 @@ def test_an_impossible_batch_limit_stops_the_app_from_starting(database_url, lim
 def test_stored_times_follow_the_configured_clock(client, factory):
     """created_at comes from the same clock as every rule (FROZEN_NOW here), not the machine's."""
     owner = company(factory)
-    assert owner.created_at == "2026-11-25T02:00:00+00:00"
-    assert batch(client, factory, owner, count=1)["created_at"] == "2026-11-25T02:00:00+00:00"
+    assert owner.created_at == "2026-11-25T10:00:00+08:00"
+    assert batch(client, factory, owner, count=1)["created_at"] == "2026-11-25T10:00:00+08:00"

@@ -124,7 +124,7 @@ def test_book_counts_the_whole_batch_at_once(app, client, factory):
     appointment = response.get_json()
     assert (appointment["batch_id"], appointment["date"], appointment["vehicles"], appointment["status"]) == (
         body["id"], DAY, 5, "booked")
-    assert appointment["created_at"] == "2026-11-25T02:00:00+00:00" and appointment["cancelled_at"] is None
+    assert appointment["created_at"] == "2026-11-25T10:00:00+08:00" and appointment["cancelled_at"] is None
     after = day_info(client)
     assert after["booked"] == before["booked"] + 5
     assert after["available"] == before["available"] - 5
@@ -185,7 +185,7 @@ def test_cancel_frees_the_capacity_and_allows_a_new_booking(app, client, factory
     response = cancel(client, owner, body["id"])
     assert response.status_code == 200
     assert response.get_json()["status"] == "cancelled"
-    assert response.get_json()["cancelled_at"] == "2026-11-25T02:00:00+00:00"
+    assert response.get_json()["cancelled_at"] == "2026-11-25T10:00:00+08:00"
     assert day_info(client)["booked"] == booked - 4
     current = get_batch(client, owner, body["id"])
     assert current["status"] == "submitted" and current["appointment"] is None

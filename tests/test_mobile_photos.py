@@ -60,7 +60,7 @@ def test_add_a_photo_then_again_is_harmless(app, client, logged):
     assert first.status_code == 201, first.get_json()
     body = first.get_json()
     assert body == {"sha256": sha(photo), "kind": None, "content_type": "image/png", "size": len(photo),
-                    "uploaded_by": logged.officer.username, "uploaded_at": "2026-11-25T02:00:00+00:00",
+                    "uploaded_by": logged.officer.username, "uploaded_at": "2026-11-25T10:00:00+08:00",
                     "url": f"/api/v1/mobile/inspections/{logged.client_id}/photos/{sha(photo)}"}
     again = put(client, logged, photo)
     assert again.status_code == 200

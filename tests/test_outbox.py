@@ -166,7 +166,8 @@ def test_a_message_that_keeps_failing_is_marked_failed_and_listed_for_staff(app,
     assert "503" in failed[0]["last_error"]
     assert _outbox(client, headers, status="pending") == []
     summary = client.get("/api/v1/sms/outbox/summary", headers=headers).get_json()
-    assert summary == {"pending": 0, "sent": 0, "failed": 1, "opted_out": 0, "backend": "http"}
+    assert summary == {"pending": 0, "sent": 0, "failed": 1, "opted_out": 0, "segments": 0, "segments_pending": 0,
+                       "backend": "http"}
 
     # Staff can put it back once the gateway is fixed.
     gateway.down = False

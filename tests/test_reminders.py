@@ -78,10 +78,10 @@ def test_one_text_per_confirmed_booking_and_standing_registration_of_tomorrow(ap
         (f"reminder:tour-registration:{r['p1']['id']}", "13900000011"),
         (f"reminder:tour-registration:{r['p2']['id']}", "13900000012"),
     ]
-    assert texts[0][2].startswith("【涪陵区车管所】11月28日 09:00")
+    assert texts[0][2].startswith("【南川车管所】11月28日 09:00")
     exam = texts[1][2]
     # Office-local times (09:00 in Chongqing is 01:00 UTC), the venue, the booking and how to cancel.
-    assert exam.startswith("【南川区车管所】11月28日 09:00 科目一（C1）考试，南川区机动车驾驶人考试中心 1号考场，")
+    assert exam.startswith("【南川车管所】11月28日 09:00 科目一（C1）考试，南川区机动车驾驶人考试中心 1号考场，")
     assert f"预约号{b['c1']['id']}" in exam
     assert "请于11月27日 09:00前在网上取消预约" in exam and "01:00" not in exam
     tour = texts[3][2]

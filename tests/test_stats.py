@@ -116,7 +116,16 @@ def test_figures_match_the_hand_count(client, factory, data):
     response = client.get("/api/v1/stats", headers=data["staff"].headers, query_string=RANGE)
     assert response.status_code == 200, response.get_json()
     body = response.get_json()
+    segments = body["follow_ups"].pop("segments")
     assert {k: body[k] for k in EXPECTED} == EXPECTED
+    # What the office pays: the billed segments of the follow-ups sent in the period, as the outbox lists them.
+    outbox = client.get("/api/v1/sms/outbox", headers=data["staff"].headers,
+                        query_string={"kind": "follow_up", "status": "sent", "page_size": 100}).get_json()
+    in_period = [m for m in outbox if m["key"] != "follow_up:tour_inspection:13"]
+    assert len(in_period) == 8 and segments == sum(m["segments"] for m in in_period)
+    assert all(m["segments"] == (1 if m["length"] <= 70 else -(-m["length"] // 67)) for m in outbox)
+    assert body["texts"]["segments"] >= segments and body["texts"]["by_kind"]["follow_up"] == {
+        "sent": 8, "segments": segments}
     assert body["charts"][0] == {"id": "satisfaction_by_week", "title": "满意率（按周） Satisfaction by week",
                                  "unit": "%", "points": [{"label": "10-26", "value": None},
                                                          {"label": "11-09", "value": 50.0},
@@ -148,6 +157,7 @@ def test_providers_add_their_figures_and_a_broken_one_is_named(app, client, data
     assert body["weekend_tests"] == {"sessions": 4, "candidates": 57, "first": "2026-11-07"}
     assert body["charts"][-1]["id"] == "bookings_per_weekend"
     assert body["unavailable"] == [broken.__qualname__]
+    body["follow_ups"].pop("segments")
     assert body["follow_ups"] == EXPECTED["follow_ups"]  # the failure spoiled nothing else
 
 

@@ -61,6 +61,9 @@ class Config:
     FLEET_MAX_BATCH = 500
     PLATE_POOL_TOPUP = 200
 
+    # Put in front of every text by the outbox (env VMO_SMS_SIGNATURE). Gateways in China accept only
+    # short, registered signatures; the office's full name would also cost a second segment.
+    SMS_SIGNATURE = "【南川车管所】"
     # Outbound texts: "log" (writes to the log; the outbox table keeps every message) or "http".
     SMS_BACKEND = "log"
     SMS_HTTP_URL = None

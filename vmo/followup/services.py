@@ -14,6 +14,7 @@ from vmo.accounts.models import User
 from vmo.audit import services as audit
 from vmo.errors import Conflict, Forbidden, NotFound, RuleViolation, Unauthorized
 from vmo.extensions import db
+from vmo.followup import notifications as texts
 from vmo.followup.models import Escalation, InboundMessage
 from vmo.notify import services as notify
 from vmo.notify.models import OutboxMessage

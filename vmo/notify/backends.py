@@ -1,9 +1,10 @@
 """SMS backends chosen by configuration: `log` (default, for development and the demo) and `http`."""
 import logging
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 from vmo import redact
 
@@ -31,17 +32,18 @@ class HttpBackend:
     """A generic SMS gateway: `POST <url>` with JSON `{"to", "text", "reference"}`.
 
     Every request carries `Idempotency-Key: <outbox key>`, so a retry after a lost answer (timeout,
-    dropped connection) is recognised by the gateway and never sends the text twice. Transient
-    failures (connection errors, timeouts, 408, 429, 5xx) are retried here with exponential backoff;
-    other 4xx answers are permanent refusals.
+    dropped connection) is recognised by the gateway and never sends the text twice; that is what
+    makes retrying a POST safe. Transient failures (connection errors, timeouts, 408, 425, 429, 5xx)
+    are retried by the session itself (`urllib3.Retry`, exponential backoff); other 4xx answers are
+    permanent refusals.
     """
 
     name = "http"
-    _RETRYABLE = {408, 425, 429}
+    RETRY_STATUSES = frozenset({408, 425, 429, *range(500, 600)})
 
     def __init__(self, url: str, api_key: str | None = None, *, api_key_header: str = "X-API-Key",
                  timeout: float = 5.0, retries: int = 3, backoff: float = 0.5,
-                 session: requests.Session | None = None, sleep: Callable[[float], None] = time.sleep):
+                 session: requests.Session | None = None):
         if not url:
             raise ValueError("SMS_HTTP_URL must be set for the http SMS backend")
         self.url = url
@@ -49,9 +51,7 @@ class HttpBackend:
         self.api_key_header = api_key_header
         self.timeout = timeout
         self.retries = max(int(retries), 0)
-        self.backoff = float(backoff)
-        self.session = session or requests.Session()
-        self.sleep = sleep
+        self.session = session or retrying_session(self.retries, float(backoff), self.RETRY_STATUSES)
 
     def _headers(self, message) -> dict:
         headers = {"Idempotency-Key": message.key, "Content-Type": "application/json; charset=utf-8"}
@@ -61,25 +61,35 @@ class HttpBackend:
 
     def send(self, message) -> None:
         payload = {"to": message.phone, "text": message.body, "reference": message.key}
-        last_error = "not attempted"
-        for attempt in range(self.retries + 1):
-            if attempt:
-                self.sleep(self.backoff * 2 ** (attempt - 1))
-            try:
-                response = self.session.post(self.url, json=payload, headers=self._headers(message),
-                                             timeout=self.timeout)
-            except requests.RequestException as exc:
-                last_error = f"{type(exc).__name__}: {exc}"
-                continue
-            if 200 <= response.status_code < 300:
-                log.info("SMS %s accepted by gateway (%s)", message.key, response.status_code)
-                return
-            detail = response.text[:300]
-            if response.status_code in self._RETRYABLE or response.status_code >= 500:
-                last_error = f"gateway answered {response.status_code}: {detail}"
-                continue
-            raise PermanentSendError(f"gateway refused the message ({response.status_code}): {detail}")
-        raise SendError(f"{last_error} (after {self.retries + 1} tries)")
+        tries = f"(after {self.retries + 1} tries)"
+        try:
+            response = self.session.post(self.url, json=payload, headers=self._headers(message), timeout=self.timeout)
+        except requests.RequestException as exc:
+            raise SendError(f"{type(exc).__name__}: {exc} {tries}") from None
+        if 200 <= response.status_code < 300:
+            log.info("SMS %s accepted by gateway (%s)", message.key, response.status_code)
+            return
+        detail = response.text[:300]
+        if response.status_code in self.RETRY_STATUSES:
+            raise SendError(f"gateway answered {response.status_code}: {detail} {tries}")
+        raise PermanentSendError(f"gateway refused the message ({response.status_code}): {detail}")
+
+
+def retrying_session(retries: int, backoff: float, statuses) -> requests.Session:
+    """A requests Session that retries connection errors, timeouts and `statuses`, POST included.
+
+    Only for requests that carry an Idempotency-Key (a repeated POST must not act twice). The waits
+    are `backoff` * 2**n; a gateway's Retry-After is not obeyed here: a long wait belongs to the
+    outbox's own schedule, not to a sender blocked mid-pass.
+    """
+    retry = Retry(total=retries, connect=retries, read=retries, status=retries, other=0,
+                  backoff_factor=backoff, status_forcelist=statuses, allowed_methods=None,
+                  raise_on_status=False, respect_retry_after_header=False)
+    session = requests.Session()
+    adapter = HTTPAdapter(max_retries=retry)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
 
 
 def make_backend(config: Mapping):

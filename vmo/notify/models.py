@@ -22,7 +22,10 @@ class OutboxMessage(db.Model):
     key: Mapped[str] = mapped_column(String(120), unique=True)
     kind: Mapped[str] = mapped_column(String(32), index=True)
     phone: Mapped[str] = mapped_column(String(20), index=True)
+    # The text as sent, signature included; its length in characters and the segments it is billed as.
     body: Mapped[str] = mapped_column(Text)
+    length: Mapped[int] = mapped_column(Integer)
+    segments: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)

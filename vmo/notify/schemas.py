@@ -16,6 +16,9 @@ class OutboxMessageSchema(Schema):
                             metadata={"description": "Masked, e.g. 139****9000 (filter with ?phone=)"})
     body = fields.Function(lambda m: redact.mask_text(m.body), required=True,
                            metadata={"description": "As sent, with codes and phone numbers masked"})
+    length = fields.Integer(required=True, metadata={"description": "Characters, signature included"})
+    segments = fields.Integer(required=True, metadata={
+        "description": "Billed SMS segments: 70 characters fit one, 67 each of several", "example": 1})
     status = fields.String(required=True, metadata={"description": "pending, sent, failed or opted_out"})
     attempts = fields.Integer(required=True)
     last_error = fields.String(allow_none=True, metadata={"description": "Why the last attempt failed"})
@@ -41,4 +44,7 @@ class OutboxSummarySchema(Schema):
     sent = fields.Integer(required=True)
     failed = fields.Integer(required=True, metadata={"description": "Given up on: look at last_error"})
     opted_out = fields.Integer(required=True)
+    segments = fields.Integer(required=True, metadata={"description": "Billed segments of the messages sent"})
+    segments_pending = fields.Integer(required=True, metadata={
+        "description": "Segments the pending messages will cost"})
     backend = fields.String(required=True, metadata={"description": "The configured SMS backend (log or http)"})

@@ -9,6 +9,7 @@ from vmo import redact, validators
 from vmo.dbutil import insert_ignoring_conflicts
 from vmo.extensions import db
 from vmo.notify.backends import LogBackend, PermanentSendError, make_backend  # noqa: F401  (re-exported)
+from vmo.notify import texts
 from vmo.notify.models import MESSAGE_STATUSES, OutboxMessage, SmsOptOut
 from vmo.types import utcnow
 
@@ -28,7 +29,8 @@ def queue(office_id: int, phone: str, body: str, *, kind: str, key: str,
           officer_id: int | None = None) -> OutboxMessage | None:
     """Add a message to the caller's transaction; a key already queued is not queued again.
 
-    The number is checked here: an invalid one is kept as `failed` with the reason (never silently
+    `body` is the text without signature: the outbox puts the configured one in front (the one
+    place that does) and records the length and billed segments. The number is checked here: an invalid one is kept as `failed` with the reason (never silently
     dropped), a number that opted out is kept as `opted_out`; neither is ever sent.
     """
     existing = db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.key == key))
@@ -38,7 +40,7 @@ def queue(office_id: int, phone: str, body: str, *, kind: str, key: str,
     if status == "pending" and is_opted_out(phone):
         status, error = "opted_out", OPTED_OUT_REASON
     message = OutboxMessage(
-        office_id=office_id, phone=phone, body=body, kind=kind, key=key,
+        office_id=office_id, phone=phone, **_text(body), kind=kind, key=key,
         subject_type=subject_type, subject_id=subject_id, officer_id=officer_id, status=status,
         last_error=error, attempts=0,
     )
@@ -49,8 +51,8 @@ def queue(office_id: int, phone: str, body: str, *, kind: str, key: str,
 def queue_many(messages: list[dict]) -> int:
     """Bulk `queue` for hot paths (e.g. a 500-record sync): the same checks, one opt-out query, one INSERT.
 
-    Each dict holds OutboxMessage columns (office_id, phone, body, kind, key, ...); keys already queued
-    are skipped by the unique constraint. Returns how many were new to the outbox.
+    Each dict holds OutboxMessage columns (office_id, phone, body, kind, key, ...), the body without
+    signature as for `queue`; keys already queued are skipped by the unique constraint. Returns how many were new to the outbox.
     """
     if not messages:
         return 0
@@ -61,8 +63,15 @@ def queue_many(messages: list[dict]) -> int:
     for message, phone, status, error in checked:
         if status == "pending" and phone in opted_out:
             status, error = "opted_out", OPTED_OUT_REASON
-        rows.append({**message, "phone": phone, "status": status, "last_error": error, "attempts": 0})
+        rows.append({**message, **_text(message["body"]), "phone": phone, "status": status, "last_error": error,
+                     "attempts": 0})
     return insert_ignoring_conflicts(OutboxMessage, rows, index_elements=["key"])
+
+
+def _text(body: str) -> dict:
+    """The columns that hold the text as sent: the signed body, its length and its billed segments."""
+    sent = texts.as_sent(body)
+    return {"body": sent, "length": len(sent), "segments": texts.segments(sent)}
 
 
 def _check_number(phone) -> tuple[str, str, str | None]:
@@ -209,8 +218,13 @@ def list_outbox(office_id: int, status: str | None = None, kind: str | None = No
 
 
 def status_counts(office_id: int) -> dict:
-    rows = db.session.execute(select(OutboxMessage.status, func.count()).where(OutboxMessage.office_id == office_id)
+    """Messages per status, and the segments sent and still to send (what the office pays for)."""
+    rows = db.session.execute(select(OutboxMessage.status, func.count(), func.coalesce(func.sum(OutboxMessage.segments), 0))
+                              .where(OutboxMessage.office_id == office_id)
                               .group_by(OutboxMessage.status)).all()
     counts = dict.fromkeys(MESSAGE_STATUSES, 0)
-    counts.update({status: n for status, n in rows})
+    counts.update({status: n for status, n, _ in rows})
+    segments = {status: int(total) for status, _, total in rows}
+    counts["segments"] = segments.get("sent", 0)
+    counts["segments_pending"] = segments.get("pending", 0)
     return counts

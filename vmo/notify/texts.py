@@ -10,7 +10,10 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 from dataclasses import dataclass, field
+
+from flask import current_app, has_app_context
 
 DEFAULT_SIGNATURE = "【南川车管所】"
 # GSM 03.38 does not carry Chinese: a UCS-2 message holds 70 characters, and each part of a
@@ -36,6 +39,23 @@ def signed(body: str, signature: str = DEFAULT_SIGNATURE) -> str:
     return f"{signature}{body}"
 
 
+def signature() -> str:
+    """The configured signature (`VMO_SMS_SIGNATURE`); the default outside an app."""
+    if has_app_context():
+        return current_app.config.get("SMS_SIGNATURE") or DEFAULT_SIGNATURE
+    return DEFAULT_SIGNATURE
+
+
+# A body that still opens with a signature of its own (e.g. the office's long name in 【】) loses
+# it: the person sees exactly one signature, the configured one.
+_OWN_SIGNATURE = re.compile(r"^\s*【[^】]{1,40}】")
+
+
+def as_sent(body: str) -> str:
+    """The body as it goes out: the configured signature in front, any signature of its own removed."""
+    return signed(_OWN_SIGNATURE.sub("", body or "", count=1), signature())
+
+
 # Latin letters may appear only inside values the person needs as they are (plates, codes, VINs,
 # licence classes); the template's own words must be Chinese.
 _LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
@@ -48,6 +68,8 @@ class Template:
     text: str
     worst: dict = field(default_factory=dict, compare=False)
     budget: int | None = None
+    # The module that declared it (e.g. "vmo.followup.notifications"), to check every feature has its texts.
+    module: str = field(default="", compare=False)
 
     def render(self, **values) -> str:
         return self.text.format(**values)
@@ -63,7 +85,7 @@ class Template:
 
 def template(key: str, text: str, *, worst: dict, budget: int | None = None) -> Template:
     """Declare a text (module level, in a feature's notifications.py) and register it for the checks."""
-    tpl = Template(key, text, worst, budget)
+    tpl = Template(key, text, worst, budget, sys._getframe(1).f_globals.get("__name__", ""))
     if any(t.key == key for t in REGISTRY):
         raise ValueError(f"text {key!r} is declared twice")
     REGISTRY.append(tpl)

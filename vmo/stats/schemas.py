@@ -33,6 +33,7 @@ class GreenChannelStatsSchema(Schema):
 
 class FollowUpStatsSchema(Schema):
     sent = fields.Integer(required=True, metadata={"description": "Follow-ups sent in the period"})
+    segments = fields.Integer(required=True, metadata={"description": "Billed SMS segments of those follow-ups"})
     replies = fields.Integer(required=True, metadata={"description": "Of those, answered at all"})
     reply_rate = fields.Float(allow_none=True)
     satisfied = fields.Integer(required=True)
@@ -43,6 +44,19 @@ class FollowUpStatsSchema(Schema):
     pending = fields.Integer(required=True)
     failed = fields.Integer(required=True)
     opted_out = fields.Integer(required=True)
+
+
+class TextKindStatsSchema(Schema):
+    sent = fields.Integer(required=True)
+    segments = fields.Integer(required=True)
+
+
+class TextStatsSchema(Schema):
+    sent = fields.Integer(required=True, metadata={"description": "Texts of every kind sent in the period"})
+    segments = fields.Integer(required=True, metadata={"description": "Billed SMS segments of those texts "
+                                                                      "(70 characters fit one, 67 each of several)"})
+    by_kind = fields.Dict(keys=fields.String(), values=fields.Nested(TextKindStatsSchema), required=True,
+                          metadata={"description": "Per kind of text, e.g. follow_up, exam_reminder"})
 
 
 class EscalationStatsSchema(Schema):
@@ -95,6 +109,7 @@ class StatsSchema(Schema):
     generated_at = fields.AwareDateTime(required=True)
     green_channel = fields.Nested(GreenChannelStatsSchema, required=True)
     follow_ups = fields.Nested(FollowUpStatsSchema, required=True)
+    texts = fields.Nested(TextStatsSchema, required=True)
     escalations = fields.Nested(EscalationStatsSchema, required=True)
     handling = fields.Nested(HandlingStatsSchema, required=True)
     satisfaction_by_week = fields.List(fields.Nested(StatsWeekSchema), required=True)

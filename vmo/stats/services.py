@@ -140,11 +140,12 @@ def follow_ups(office_id: int, p: Period) -> dict:
         select(func.count(OutboxMessage.id),
                count_if(OutboxMessage.replied_at.is_not(None)),
                count_if(OutboxMessage.answer == "satisfied"),
-               count_if(OutboxMessage.answer == "dissatisfied"))
+               count_if(OutboxMessage.answer == "dissatisfied"),
+               func.coalesce(func.sum(OutboxMessage.segments), 0))
         .where(OutboxMessage.office_id == office_id, OutboxMessage.kind == "follow_up",
                OutboxMessage.status == "sent", p.contains(OutboxMessage.sent_at))
     ).one()
-    sent, replies, satisfied, dissatisfied = (int(v) for v in row)
+    sent, replies, satisfied, dissatisfied, segments = (int(v) for v in row)
     unsent = dict(db.session.execute(
         select(OutboxMessage.status, func.count(OutboxMessage.id))
         .where(OutboxMessage.office_id == office_id, OutboxMessage.kind == "follow_up",
@@ -156,12 +157,23 @@ def follow_ups(office_id: int, p: Period) -> dict:
         .where(InboundMessage.office_id == office_id, InboundMessage.outcome == "comment",
                p.contains(InboundMessage.received_at)))
     return {
-        "sent": sent, "replies": replies, "reply_rate": rate(replies, sent),
+        "sent": sent, "segments": segments, "replies": replies, "reply_rate": rate(replies, sent),
         "satisfied": satisfied, "dissatisfied": dissatisfied,
         "satisfaction_rate": rate(satisfied, satisfied + dissatisfied),
         "comments": comments, "pending": unsent.get("pending", 0), "failed": unsent.get("failed", 0),
         "opted_out": unsent.get("opted_out", 0),
     }
+
+
+def texts(office_id: int, p: Period) -> dict:
+    """Every text sent in the period and the segments the gateway bills for them, by kind."""
+    rows = db.session.execute(
+        select(OutboxMessage.kind, func.count(OutboxMessage.id), func.coalesce(func.sum(OutboxMessage.segments), 0))
+        .where(OutboxMessage.office_id == office_id, OutboxMessage.status == "sent", p.contains(OutboxMessage.sent_at))
+        .group_by(OutboxMessage.kind).order_by(OutboxMessage.kind)
+    ).all()
+    return {"sent": sum(int(n) for _, n, _ in rows), "segments": sum(int(s) for _, _, s in rows),
+            "by_kind": {kind: {"sent": int(n), "segments": int(s)} for kind, n, s in rows}}
 
 
 def escalations(office_id: int, p: Period, now: datetime, highlight_after: timedelta) -> dict:
@@ -230,6 +242,7 @@ def collect(office: Office, p: Period, now: datetime, highlight_after: timedelta
         "office": office.code, "from": p.start, "to": p.end, "generated_at": now,
         "green_channel": green_channel(office.id, p),
         "follow_ups": follow_ups(office.id, p),
+        "texts": texts(office.id, p),
         "escalations": escalations(office.id, p, now, highlight_after),
         "handling": handling(office.id, p),
         "satisfaction_by_week": weekly,
