@@ -52,7 +52,7 @@ def _local_string(value: str, zone: ZoneInfo) -> str:
     if 16 <= len(value) <= 32 and value[10:11] == "T" and _ISO_DATETIME.fullmatch(value):
         try:
             return local_iso(datetime.fromisoformat(value), zone)
-        except ValueError:  # e.g. 2026-13-45T99:00Z: not a time, keep it as it is
+        except (ValueError, OverflowError):  # 2026-13-45T99:00Z, 9999-12-31T23:00-08:00: keep it as it is
             return value
     return value
 
@@ -72,7 +72,9 @@ def localize(value, zone: ZoneInfo | None = None):
 
 
 class OfficeTimeJSONProvider(DefaultJSONProvider):
-    """Flask's JSON provider, writing every date-time in the office's zone (see the module docstring)."""
+    """Flask's JSON provider; its responses (jsonify, flask-smorest's answers and errors) write every
+    date-time in the office's zone (see the module docstring). `dumps` alone is left as it is: the
+    test client and other callers serialise requests and stored data with it."""
 
-    def dumps(self, obj, **kwargs) -> str:
-        return super().dumps(localize(obj), **kwargs)
+    def response(self, *args, **kwargs):
+        return super().response(localize(self._prepare_response_obj(args, kwargs)))

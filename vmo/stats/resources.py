@@ -40,7 +40,7 @@ class StatsResource(MethodView):
                 "\ufeff" + report.to_csv(data), content_type="text/csv; charset=utf-8",
                 headers={"Content-Disposition": f'attachment; filename="{name}"'})
         # Already dumped: the schema passes the provider sections through as they are.
-        return current_app.response_class(current_app.json.dumps(data), content_type="application/json")
+        return current_app.json.response(data)
 
 
 @blp.route("/stats/report.html")
