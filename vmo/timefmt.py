@@ -8,8 +8,8 @@ provider converts at the edge, once, whatever produced the value: a marshmallow 
 datetime object, and any string that is exactly an ISO 8601 date-time with an offset, is written
 as `local_iso(value)`. Dates (`YYYY-MM-DD`) are left as they are: they are local dates already.
 
-The zone is the office's: `g.office_timezone` when a request set it, else the `TIMEZONE` setting
-(`Asia/Shanghai`, +08:00, for every office in Chongqing).
+The zone is the office's: the `TIMEZONE` setting (`Asia/Shanghai`, +08:00, for every office in
+Chongqing; all offices of one deployment share a country's clock).
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from flask import current_app, g, has_app_context, has_request_context
+from flask import current_app, has_app_context
 from flask.json.provider import DefaultJSONProvider
 
 DEFAULT_ZONE = "Asia/Shanghai"
@@ -32,12 +32,8 @@ def _zone(name: str) -> ZoneInfo:
 
 
 def office_zone() -> ZoneInfo:
-    """The zone answers are written in: the request's office's, else the `TIMEZONE` setting."""
-    name = None
-    if has_request_context():
-        name = g.get("office_timezone")
-    if not name and has_app_context():
-        name = current_app.config.get("TIMEZONE")
+    """The zone answers are written in: the `TIMEZONE` setting."""
+    name = current_app.config.get("TIMEZONE") if has_app_context() else None
     return _zone(name or DEFAULT_ZONE)
 
 
