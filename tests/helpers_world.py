@@ -64,7 +64,8 @@ ACCESS = {
     ("POST", "/api/v1/sms/inbound"): Public("the SMS gateway signs with HMAC instead of a token"),
     ("GET", "/api/v1/escalations"): STAFF,
     ("GET", "/api/v1/escalations/{escalation_id}"): STAFF,
-    ("POST", "/api/v1/escalations/{escalation_id}/resolve"): ("supervisor", "officer"),
+    ("POST", "/api/v1/escalations/{escalation_id}/callbacks"): STAFF,
+    ("POST", "/api/v1/escalations/{escalation_id}/resolve"): ("supervisor", "admin"),
     ("POST", "/api/v1/green-channel/priority-bookings"):
         Public("elderly, pregnant and disabled people book without an account"),
     ("GET", "/api/v1/green-channel/priority-bookings/{reference}"): Public("the reference is the ticket"),
@@ -240,6 +241,7 @@ def bodies(w, side) -> dict:
         ("POST", "/api/v1/fleet/batches/{batch_id}/appointment"): {"date": side.day},
         ("POST", "/api/v1/fleet/vehicles/{vin}/inspection"): {"result": "pass"},
         ("PUT", "/api/v1/green-channel/days/{date}"): {"capacity": 30},
+        ("POST", "/api/v1/escalations/{escalation_id}/callbacks"): {"reached": True, "note": "called back"},
         ("POST", "/api/v1/escalations/{escalation_id}/resolve"): {"note": "called back"},
         ("POST", "/api/v1/test-sessions/{session_id}/bookings"): {},
         ("POST", "/api/v1/bookings/{booking_id}/change"): {"session_id": side.session_id},

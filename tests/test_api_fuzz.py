@@ -452,8 +452,14 @@ def _specific_calls(app, client, world):
          url=f"/api/v1/tours/{a.today_tour_id}/stops/{a.today_stop_id}/inspections",
          json={"plate": "渝G55555", "result": "pass", "client_id": a.client_id, "checklist": tours.ALL_PASS},
          headers=off)
-    call("POST", "/api/v1/escalations/{escalation_id}/resolve", 200, json={"note": "回电"}, headers=off)
-    call("POST", "/api/v1/escalations/{escalation_id}/resolve", 409, json={"note": "回电"}, headers=off)
+    sup = a.headers["supervisor"]
+    call("POST", "/api/v1/escalations/{escalation_id}/resolve", 409, json={"note": "回电"}, headers=sup)  # no call-back
+    call("POST", "/api/v1/escalations/{escalation_id}/callbacks", 201, json={"reached": True, "note": "回电"},
+         headers=off)
+    call("POST", "/api/v1/escalations/{escalation_id}/resolve", 200, json={"note": "回电"}, headers=sup)
+    call("POST", "/api/v1/escalations/{escalation_id}/resolve", 409, json={"note": "回电"}, headers=sup)
+    call("POST", "/api/v1/escalations/{escalation_id}/callbacks", 409, json={"reached": True, "note": "回电"},
+         headers=off)
     call("DELETE", "/api/v1/bookings/{booking_id}", 200, headers=cand)
     call("DELETE", "/api/v1/bookings/{booking_id}", 409, headers=cand)
     call("POST", "/api/v1/bookings/{booking_id}/outcome", 409, json={"outcome": "passed"}, headers=off)  # cancelled

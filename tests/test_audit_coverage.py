@@ -32,6 +32,7 @@ STAFF_WRITES = {
     ("POST", "/api/v1/fleet/vehicles/<string:vin>/registration"): "fleet.register",
     ("POST", "/api/v1/green-channel/priority-bookings"): "priority.book",
     ("DELETE", "/api/v1/green-channel/priority-bookings/<string:reference>"): "priority.cancel",
+    ("POST", "/api/v1/escalations/<int:escalation_id>/callbacks"): "escalation.callback",
     ("POST", "/api/v1/escalations/<int:escalation_id>/resolve"): "escalation.resolve",
     ("POST", "/api/v1/test-sessions"): "test_session.create",
     ("POST", "/api/v1/test-sessions/<int:session_id>/draw"): "test_session.draw",
@@ -171,6 +172,9 @@ def test_each_staff_write_records_who_what_which_office_and_when(app, client, fa
     queue_follow_up(app, "13800138000", officer.id, 9999, office=factory.office, sent_at=NOW - timedelta(hours=3))
     escalation = post_inbound(client, {"message_id": "m1", "from": "13800138000", "text": "2"}).get_json()
     audit.new()
+    expect(("POST", "/api/v1/escalations/<int:escalation_id>/callbacks"),
+           client.post(f"/api/v1/escalations/{escalation['escalation_id']}/callbacks", headers=off,
+                       json={"reached": True, "note": "已电话回访"}), actor=officer)
     expect(("POST", "/api/v1/escalations/<int:escalation_id>/resolve"),
            client.post(f"/api/v1/escalations/{escalation['escalation_id']}/resolve", headers=sup,
                        json={"note": "已电话回访，问题已解决"}), actor=supervisor)

@@ -81,7 +81,7 @@ def test_a_fresh_good_signature_is_accepted_within_five_minutes(app, client, fac
     response = post_inbound(client, {"message_id": "m1", "from": PHONE, "text": "1"}, timestamp=NOW_TS - 299)
     assert response.status_code == 200, response.get_json()
     assert response.get_json() == {"message_id": "m1", "outcome": "satisfied", "duplicate": False,
-                                   "follow_up_id": 1, "case": {"type": "fleet_vehicle", "id": 1},
+                                   "reason": None, "follow_up_id": 1, "case": {"type": "fleet_vehicle", "id": 1},
                                    "escalation_id": None}
 
 
@@ -149,7 +149,7 @@ def test_a_reply_with_nothing_to_answer_is_unmatched(app, client, factory):
     response = post_inbound(client, {"message_id": "e", "from": PHONE, "text": "2"})
     assert response.status_code == 200
     assert response.get_json() == {"message_id": "e", "outcome": "unmatched", "duplicate": False,
-                                   "follow_up_id": None, "case": None, "escalation_id": None}
+                                   "reason": None, "follow_up_id": None, "case": None, "escalation_id": None}
     assert _answers(app) == {1: (None, False)}  # older than FOLLOW_UP_REPLY_DAYS: left alone
 
 
@@ -181,3 +181,56 @@ def test_td_opts_the_number_out_and_later_messages_are_not_sent(app, client, run
     # 退订 works too, and opting out twice is harmless.
     again = post_inbound(client, {"message_id": "td2", "from": PHONE, "text": "退订"})
     assert (again.status_code, again.get_json()["outcome"]) == (200, "opted_out")
+
+
+# ---- words, reasons, handlers ------------------------------------------------------------
+
+@pytest.mark.parametrize("text, outcome, reason", [
+    ("1", "satisfied", None), ("１", "satisfied", None), ("满意", "satisfied", None),
+    ("非常满意", "satisfied", None), ("好", "satisfied", None), (" 满 意 ", "satisfied", None),
+    ("满意，办得快", "satisfied", "办得快"),
+    ("2", "dissatisfied", None), ("２", "dissatisfied", None), ("不满意", "dissatisfied", None),
+    ("很不满意", "dissatisfied", None), ("差", "dissatisfied", None),
+    ("不满意，排队太久", "dissatisfied", "排队太久"), ("2 窗口人太少", "dissatisfied", "窗口人太少"),
+    ("２，等了两个小时", "dissatisfied", "等了两个小时"), ("不太满意。停车难", "dissatisfied", "停车难"),
+    ("12", "comment", None), ("1号窗口的民警很耐心", "comment", None), ("有点慢", "comment", None),
+])
+def test_replies_in_words_with_their_reason(app, client, factory, text, outcome, reason):
+    queue_follow_up(app, PHONE, factory.staff().id, 1, office=factory.office, sent_at=NOW - timedelta(hours=1))
+    response = post_inbound(client, {"message_id": "w", "from": PHONE, "text": text})
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    assert (body["outcome"], body["reason"], body["follow_up_id"]) == (outcome, reason, 1)
+    assert (body["escalation_id"] is not None) == (outcome == "dissatisfied")
+
+
+def test_a_complaint_is_acknowledged_once_in_chinese(app, client, factory):
+    from tests.helpers_tours import outbox
+
+    queue_follow_up(app, PHONE, factory.staff().id, 1, office=factory.office, sent_at=NOW - timedelta(hours=1))
+    post_inbound(client, {"message_id": "k1", "from": PHONE, "text": "不满意，排队太久"})
+    post_inbound(client, {"message_id": "k2", "from": PHONE, "text": "2"})  # nothing open any more: a comment
+    assert [(m[1], m[2]) for m in outbox(app, "follow_up_ack:")] == [(PHONE, "【南川车管所】您的意见已收到，经办民警和分管负责人将尽快与您联系。")]
+
+
+def test_reply_handlers_see_the_text_first_and_once(app, client, factory):
+    from vmo.followup.models import InboundMessage
+
+    seen = []
+
+    def cancel_code(phone, text, now):
+        seen.append((phone, text, now.isoformat()))
+        return text.startswith("取消")
+
+    app.extensions["vmo.sms_reply_handlers"].append(cancel_code)
+    queue_follow_up(app, PHONE, None, 1, office=factory.office, sent_at=NOW - timedelta(hours=1))
+    taken = post_inbound(client, {"message_id": "h1", "from": PHONE, "text": "取消 K7Q2P9"})
+    again = post_inbound(client, {"message_id": "h1", "from": PHONE, "text": "取消 K7Q2P9"})
+    assert taken.get_json() == {"message_id": "h1", "outcome": "handled", "duplicate": False, "reason": None,
+                                "follow_up_id": None, "case": None, "escalation_id": None}
+    assert again.get_json()["duplicate"] is True
+    assert seen == [(PHONE, "取消 K7Q2P9", seen[0][2])] and datetime.fromisoformat(seen[0][2]) == NOW
+    assert _answers(app) == {1: (None, False)}  # the follow-up is left for the verdict
+    verdict = post_inbound(client, {"message_id": "h2", "from": PHONE, "text": "1"})
+    assert (verdict.get_json()["outcome"], len(seen)) == ("satisfied", 2)
+    assert _count(app, InboundMessage) == 2

@@ -79,7 +79,7 @@ def data(app, client, runner, factory):
                     created_at=datetime.fromisoformat("2026-11-20T10:00:00+08:00"))  # invalid: failed
 
     moment = at(app, "2026-11-26T10:30:00")
-    for i, (phone, text) in enumerate([("13800138000", "1"), ("13800138000", "很好"), ("13900000010", "1"),
+    for i, (phone, text) in enumerate([("13800138000", "1"), ("13800138000", "办事效率还可以"), ("13900000010", "1"),
                                        ("13900000011", "2"), ("13900000014", "2"), ("13900000013", "1")]):
         response = post_inbound(client, {"message_id": f"r{i}", "from": phone, "text": text},
                                 timestamp=int(moment.timestamp()))
@@ -87,6 +87,9 @@ def data(app, client, runner, factory):
     escalations = {e["case"]["id"]: e["id"] for e in
                    client.get("/api/v1/escalations", headers=factory.headers(supervisor)).get_json()}
     at(app, "2026-11-26T16:30:00")
+    called = client.post(f"/api/v1/escalations/{escalations[14]}/callbacks", json={"reached": True, "note": "已回访"},
+                         headers=factory.headers(supervisor))
+    assert called.status_code == 201
     resolved = client.post(f"/api/v1/escalations/{escalations[14]}/resolve", json={"note": "已回访"},
                            headers=factory.headers(supervisor))
     assert resolved.status_code == 200

@@ -1,15 +1,17 @@
 """Tables for inbound replies and the escalations opened by dissatisfied ones."""
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from vmo.extensions import db
 from vmo.types import UTCDateTime, utcnow
 
-# What an inbound text was taken as.
-OUTCOMES = ("satisfied", "dissatisfied", "comment", "opted_out", "unmatched")
+# What an inbound text was taken as; `handled`: a reply handler of another feature took it (e.g. 取消 <code>).
+OUTCOMES = ("satisfied", "dissatisfied", "comment", "opted_out", "unmatched", "handled")
 ESCALATION_STATUSES = ("open", "resolved")
+# How the supervisor closed it, after the call-backs.
+RESOLVE_OUTCOMES = ("satisfied", "understood", "still_dissatisfied", "unreachable")
 
 
 class InboundMessage(db.Model):
@@ -23,6 +25,8 @@ class InboundMessage(db.Model):
     phone: Mapped[str] = mapped_column(String(20), index=True)
     text: Mapped[str] = mapped_column(Text)
     outcome: Mapped[str] = mapped_column(String(16))
+    # The words after the verdict ("不满意，排队太久" -> "排队太久"), shown on the escalation.
+    reason: Mapped[str | None] = mapped_column(Text)
     follow_up_id: Mapped[int | None] = mapped_column(ForeignKey("outbox_messages.id"), index=True)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -51,9 +55,27 @@ class Escalation(db.Model):
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     note: Mapped[str | None] = mapped_column(Text)
+    outcome: Mapped[str | None] = mapped_column(String(24))
 
     # The list shows all four on every row: joined into the page's query, not one query per row.
     officer = relationship("User", foreign_keys=[officer_id], lazy="joined")
     resolved_by = relationship("User", foreign_keys=[resolved_by_id], lazy="joined")
     follow_up = relationship("OutboxMessage", lazy="joined")
     inbound = relationship("InboundMessage", back_populates="escalation", lazy="joined")
+    callbacks = relationship("EscalationCallback", back_populates="escalation", order_by="EscalationCallback.id")
+
+
+class EscalationCallback(db.Model):
+    """One call to the person: the handling officer's, or the leader in charge's (分管负责人)."""
+
+    __tablename__ = "escalation_callbacks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    escalation_id: Mapped[int] = mapped_column(ForeignKey("escalations.id"), index=True)
+    caller_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    reached: Mapped[bool] = mapped_column(Boolean)
+    note: Mapped[str] = mapped_column(Text)
+    called_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    escalation = relationship("Escalation", back_populates="callbacks")
+    caller = relationship("User")

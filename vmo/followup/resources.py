@@ -9,7 +9,8 @@ from flask_smorest import Blueprint
 from vmo import clock
 from vmo.followup import services
 from vmo.followup.schemas import (
-    EscalationQueryArgsSchema, EscalationSchema, InboundCreateSchema, InboundResultSchema, ResolveSchema,
+    CallbackCreateSchema, CallbackSchema, EscalationQueryArgsSchema, EscalationSchema, InboundCreateSchema,
+    InboundResultSchema, ResolveSchema,
 )
 from vmo.http import ErrorSchema, SelectPage, auth, current_user
 
@@ -47,7 +48,7 @@ class InboundResource(MethodView):
         """Record a reply to a follow-up (the SMS gateway's webhook, HMAC-signed)"""
         window = timedelta(days=float(current_app.config.get("FOLLOW_UP_REPLY_DAYS", 30)))
         return services.record_reply(data["message_id"], data["phone"], data["text"], data["received_at"],
-                                     clock.now(), window)
+                                     clock.now(), window, current_app.extensions.get(REPLY_HANDLERS, []))
 
 
 def _highlight_after() -> timedelta:
@@ -76,17 +77,35 @@ class EscalationResource(MethodView):
         return services.get_escalation(current_user(), escalation_id)
 
 
-@blp.route("/escalations/<int:escalation_id>/resolve")
-class ResolveResource(MethodView):
-    @auth(blp, "supervisor", "officer")
-    @blp.arguments(ResolveSchema)
-    @blp.response(200, EscalationSchema)
+@blp.route("/escalations/<int:escalation_id>/callbacks")
+class CallbacksResource(MethodView):
+    @auth(blp, "admin", "supervisor", "officer")
+    @blp.arguments(CallbackCreateSchema)
+    @blp.response(201, CallbackSchema)
     @blp.alt_response(404, schema=ErrorSchema, description="no such escalation, or not yours to see")
     @blp.alt_response(409, schema=ErrorSchema, description="already resolved")
     def post(self, data, escalation_id):
-        """Close an escalation, saying what was done (the handling officer or a supervisor)"""
-        return services.resolve(current_user(), escalation_id, data["note"], clock.now())
+        """Record a call to the person (the handling officer, or the leader in charge)"""
+        return services.add_callback(current_user(), escalation_id, data["reached"], data["note"], clock.now())
+
+
+@blp.route("/escalations/<int:escalation_id>/resolve")
+class ResolveResource(MethodView):
+    @auth(blp, "supervisor", "admin")  # an officer: 403, closing a complaint is the leader's decision
+    @blp.arguments(ResolveSchema)
+    @blp.response(200, EscalationSchema)
+    @blp.alt_response(404, schema=ErrorSchema, description="no such escalation, or not yours to see")
+    @blp.alt_response(409, schema=ErrorSchema, description="already resolved, or no call-back recorded yet")
+    def post(self, data, escalation_id):
+        """Close an escalation after the call-backs, with what was done and the outcome (a supervisor)"""
+        return services.resolve(current_user(), escalation_id, data["note"], clock.now(), data["outcome"])
+
+
+# Other packages append `(phone, text, now) -> bool` here to take replies before the follow-up
+# matching, e.g. schedules' `取消 <code>` (vmo never imports them).
+REPLY_HANDLERS = "vmo.sms_reply_handlers"
 
 
 def register(app, api) -> None:
+    app.extensions.setdefault(REPLY_HANDLERS, [])
     api.register_blueprint(blp)

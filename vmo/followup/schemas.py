@@ -5,7 +5,7 @@ from flask import current_app
 from marshmallow import Schema, fields, validate
 
 from vmo import clock
-from vmo.followup.models import ESCALATION_STATUSES, OUTCOMES
+from vmo.followup.models import ESCALATION_STATUSES, OUTCOMES, RESOLVE_OUTCOMES
 from vmo.followup.services import is_overdue
 
 
@@ -16,8 +16,10 @@ class InboundCreateSchema(Schema):
     phone = fields.String(required=True, data_key="from", validate=validate.Length(5, 20),
                           metadata={"description": "The sender's mobile number", "example": "13800138000"})
     text = fields.String(required=True, validate=validate.Length(0, 1000),
-                         metadata={"description": "1 satisfied, 2 dissatisfied, TD opt out; anything else is "
-                                                  "kept as a comment", "example": "1"})
+                         metadata={"description": "1/满意/好 satisfied, 2/不满意/差 dissatisfied (the words "
+                                                  "after the verdict are the reason), TD opt out; a reply "
+                                                  "handler may take it (取消 <code>); anything else is kept "
+                                                  "as a comment", "example": "不满意，排队太久"})
     received_at = fields.AwareDateTime(load_default=None)
 
 
@@ -33,6 +35,8 @@ class InboundResultSchema(Schema):
                                                                             "for this number)"})
     duplicate = fields.Boolean(required=True, metadata={"description": "True when this message_id was "
                                                                        "already recorded: nothing changed"})
+    reason = fields.String(attribute="inbound.reason", allow_none=True,
+                           metadata={"description": "The words after the verdict", "example": "排队太久"})
     follow_up_id = fields.Integer(attribute="inbound.follow_up_id", allow_none=True)
     case = fields.Function(lambda r: FollowUpCaseSchema().dump(r.inbound.follow_up) if r.inbound.follow_up else None,
                            allow_none=True, metadata={"description": "What the follow-up was about"})
@@ -51,6 +55,24 @@ def _overdue(escalation) -> bool:
     return is_overdue(escalation, clock.now(), timedelta(hours=hours))
 
 
+class CallbackSchema(Schema):
+    id = fields.Integer(required=True)
+    caller = fields.Function(lambda c: _staff_name(c.caller), required=True)
+    role = fields.Function(lambda c: c.caller.role, required=True,
+                           metadata={"description": "officer: the handling officer; supervisor or admin: the "
+                                                    "leader in charge"})
+    reached = fields.Boolean(required=True, metadata={"description": "Whether the person was reached"})
+    note = fields.String(required=True)
+    called_at = fields.AwareDateTime(required=True)
+
+
+class CallbackCreateSchema(Schema):
+    reached = fields.Boolean(required=True, metadata={"description": "Whether the person answered",
+                                                      "example": True})
+    note = fields.String(required=True, validate=validate.Length(1, 2000),
+                         metadata={"description": "What was said", "example": "已电话联系车主，解释排队原因并致歉"})
+
+
 class EscalationSchema(Schema):
     id = fields.Integer(required=True)
     status = fields.String(required=True, metadata={"description": "open or resolved"})
@@ -66,10 +88,15 @@ class EscalationSchema(Schema):
                                                           "of the office sees it"})
     phone = fields.String(required=True, metadata={"description": "Whom to call back"})
     reply = fields.Function(lambda e: e.inbound.text, required=True)
+    reason = fields.Function(lambda e: e.inbound.reason, allow_none=True,
+                             metadata={"description": "The person's reason: the words after the verdict"})
     follow_up_text = fields.Function(lambda e: e.follow_up.body, required=True)
     resolved_at = fields.AwareDateTime(allow_none=True)
     resolved_by = fields.Function(lambda e: _staff_name(e.resolved_by), allow_none=True)
     note = fields.String(allow_none=True, metadata={"description": "What was done"})
+    outcome = fields.String(allow_none=True, metadata={"description": " | ".join(RESOLVE_OUTCOMES)})
+    callbacks = fields.List(fields.Nested(CallbackSchema), required=True,
+                            metadata={"description": "Calls to the person, oldest first"})
 
 
 class EscalationQueryArgsSchema(Schema):
@@ -80,3 +107,6 @@ class EscalationQueryArgsSchema(Schema):
 class ResolveSchema(Schema):
     note = fields.String(required=True, validate=validate.Length(1, 2000),
                          metadata={"description": "What was done", "example": "已电话回访，车主对等待时间不满，已致歉并说明高峰时段"})
+    outcome = fields.String(load_default=None, validate=validate.OneOf(RESOLVE_OUTCOMES),
+                            metadata={"description": "How it ended: satisfied (now satisfied), understood (accepts "
+                                                     "the explanation), still_dissatisfied, unreachable"})

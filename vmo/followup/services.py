@@ -1,13 +1,13 @@
 """Inbound replies: signature check, matching to the latest open follow-up, opt-out and escalations."""
 import hashlib
 import hmac
-import unicodedata
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, case, or_, select, update
+from sqlalchemy import Select, case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, selectinload
 
 from vmo import validators
 from vmo.accounts.models import User
@@ -15,12 +15,11 @@ from vmo.audit import services as audit
 from vmo.errors import Conflict, Forbidden, NotFound, RuleViolation, Unauthorized
 from vmo.extensions import db
 from vmo.followup import notifications as texts
-from vmo.followup.models import Escalation, InboundMessage
+from vmo.followup import replies
+from vmo.followup.models import Escalation, EscalationCallback, InboundMessage
 from vmo.notify import services as notify
 from vmo.notify.models import OutboxMessage
 
-OPT_OUT_WORDS = {"TD", "退订"}
-SATISFIED, DISSATISFIED = "1", "2"
 
 
 # ---- the webhook signature -------------------------------------------------------------
@@ -56,19 +55,19 @@ class ReplyResult:
     duplicate: bool
 
 
+# A reply handler: (phone, text, now) -> True when it took the reply. It works in the caller's
+# transaction (record_reply commits once), so a redelivered message_id never runs it twice.
+ReplyHandler = Callable[[str, str, datetime], bool]
+
+
 def classify(text: str) -> str:
-    """satisfied, dissatisfied, opted_out or comment; full-width digits and spaces are forgiven."""
-    value = unicodedata.normalize("NFKC", text or "").strip().upper()
-    if value == SATISFIED:
-        return "satisfied"
-    if value == DISSATISFIED:
-        return "dissatisfied"
-    if value in OPT_OUT_WORDS:
-        return "opted_out"
-    return "comment"
+    """satisfied, dissatisfied, opted_out or comment (see vmo.followup.replies for the words)."""
+    return replies.parse(text).verdict or "comment"
 
 
 def _follow_ups_of(phone: str, since: datetime):
+    """The number's follow-ups sent in the window, newest first; whatever the case (a vehicle, a
+    fleet batch, a test, an inspection), a reply answers the newest one still open."""
     return (select(OutboxMessage)
             .where(OutboxMessage.kind == "follow_up", OutboxMessage.phone == phone,
                    OutboxMessage.status == "sent", OutboxMessage.sent_at >= since)
@@ -77,8 +76,13 @@ def _follow_ups_of(phone: str, since: datetime):
 
 
 def record_reply(message_id: str, phone: str, text: str, received_at: datetime | None, now: datetime,
-                 reply_window: timedelta = timedelta(days=30)) -> ReplyResult:
-    """Record one inbound text; the same `message_id` again returns the first result and changes nothing."""
+                 reply_window: timedelta = timedelta(days=30), handlers: Iterable[ReplyHandler] = ()) -> ReplyResult:
+    """Record one inbound text; the same `message_id` again returns the first result and changes nothing.
+
+    Reply handlers of other features (e.g. `取消 <code>` from schedules) see the text first; the
+    first that takes it ends the matching. Otherwise the verdict answers the number's newest open
+    follow-up, with the words after it kept as the reason.
+    """
     first = _inbound(message_id)
     if first is not None:
         return ReplyResult(first, duplicate=True)
@@ -87,7 +91,12 @@ def record_reply(message_id: str, phone: str, text: str, received_at: datetime |
     except (ValueError, TypeError) as exc:
         raise RuleViolation(f"from: {exc}", errors={"json": {"from": [str(exc)]}}) from None
 
-    outcome = classify(text)
+    if any(handler(phone, text, now) for handler in handlers):
+        return _save(InboundMessage(message_id=message_id, office_id=None, phone=phone, text=text, outcome="handled",
+                                    received_at=received_at or now, created_at=now), None, now)
+
+    reply = replies.parse(text)
+    outcome = reply.verdict or "comment"
     since = now - reply_window
     follow_up = None
     if outcome == "opted_out":
@@ -115,18 +124,23 @@ def record_reply(message_id: str, phone: str, text: str, received_at: datetime |
 
     inbound = InboundMessage(message_id=message_id, office_id=follow_up.office_id if follow_up else None,
                              phone=phone, text=text, outcome=outcome,
+                             reason=reply.reason if outcome in ("satisfied", "dissatisfied") else None,
                              follow_up_id=follow_up.id if follow_up else None, received_at=received_at or now,
                              created_at=now)
+    return _save(inbound, follow_up, now)
+
+
+def _save(inbound: InboundMessage, follow_up: OutboxMessage | None, now: datetime) -> ReplyResult:
     db.session.add(inbound)
     db.session.flush()
-    if outcome == "dissatisfied":
+    if inbound.outcome == "dissatisfied":
         _open_escalation(inbound, follow_up, now)
     try:
         db.session.commit()
     except IntegrityError:
         # The same message delivered twice at the same moment: the other delivery recorded it.
         db.session.rollback()
-        first = _inbound(message_id)
+        first = _inbound(inbound.message_id)
         if first is None:
             raise
         return ReplyResult(first, duplicate=True)
@@ -146,6 +160,10 @@ def _open_escalation(inbound: InboundMessage, follow_up: OutboxMessage, now: dat
     inbound.escalation = escalation
     audit.record("escalation.open", "escalation", escalation.id, office_id=follow_up.office_id,
                  after={"officer_id": follow_up.officer_id, "follow_up": follow_up.key})
+    # The person hears that someone will call (once per case: the key is the escalation's).
+    notify.queue(follow_up.office_id, inbound.phone, texts.DISSATISFIED_RECEIVED.render(), kind="follow_up_ack",
+                 key=f"follow_up_ack:{escalation.id}", subject_type=follow_up.subject_type,
+                 subject_id=follow_up.subject_id, officer_id=follow_up.officer_id)
     return escalation
 
 
@@ -181,7 +199,8 @@ def list_escalations(user: User, status: str | None, overdue: bool | None, now: 
         stmt = stmt.where(Escalation.status == "open", Escalation.opened_at <= cutoff)
     elif overdue is False:
         stmt = stmt.where(or_(Escalation.status != "open", Escalation.opened_at > cutoff))
-    # Open ones first, the oldest (most urgent) on top.
+    # Open ones first, the oldest (most urgent) on top; the call-backs come with them (no query per row).
+    stmt = stmt.options(selectinload(Escalation.callbacks).joinedload(EscalationCallback.caller))
     return stmt.order_by(case((Escalation.status == "open", 0), else_=1), Escalation.opened_at, Escalation.id)
 
 
@@ -192,28 +211,54 @@ def get_escalation(user: User, escalation_id: int) -> Escalation:
     return escalation
 
 
-def resolve(user: User, escalation_id: int, note: str, now: datetime) -> Escalation:
-    """Close an escalation with what was done: the handling officer or a supervisor who sees it."""
+def add_callback(user: User, escalation_id: int, reached: bool, note: str, now: datetime) -> EscalationCallback:
+    """Record one call to the person: by the handling officer, or by the leader in charge (a
+    supervisor or admin who sees the case), as the seed's loop has both talk to the person."""
+    escalation = get_escalation(user, escalation_id)  # an officer sees only the cases they handled
+    note = (note or "").strip()
+    if not note:
+        raise RuleViolation("say what was said", errors={"json": {"note": ["must not be blank"]}})
+    if escalation.status != "open":
+        raise Conflict(f"escalation {escalation_id} was already resolved",
+                       resolved_at=escalation.resolved_at.isoformat() if escalation.resolved_at else None)
+    callback = EscalationCallback(escalation_id=escalation.id, caller_id=user.id, reached=bool(reached), note=note,
+                                  called_at=now)
+    db.session.add(callback)
+    db.session.flush()
+    audit.record("escalation.callback", "escalation", escalation.id, actor=user,
+                 after={"reached": bool(reached), "note": note})
+    db.session.commit()
+    return callback
+
+
+def resolve(user: User, escalation_id: int, note: str, now: datetime, outcome: str | None = None) -> Escalation:
+    """Close an escalation with what was done and how it ended: a supervisor's (or admin's) decision,
+    after at least one call-back, so no officer closes a complaint against himself alone."""
     escalation = get_escalation(user, escalation_id)
-    if user.role not in ("supervisor", "officer"):
-        raise Forbidden("an escalation is resolved by the handling officer or a supervisor")
+    if user.role not in ("supervisor", "admin"):
+        raise Forbidden("an escalation is closed by a supervisor, after the call-backs")
     note = (note or "").strip()
     if not note:
         raise RuleViolation("say what was done", errors={"json": {"note": ["must not be blank"]}})
     if escalation.status != "open":
         raise Conflict(f"escalation {escalation_id} was already resolved",
                        resolved_at=escalation.resolved_at.isoformat() if escalation.resolved_at else None)
+    called = db.session.scalar(select(func.count(EscalationCallback.id))
+                               .where(EscalationCallback.escalation_id == escalation.id))
+    if not called:
+        raise Conflict(f"escalation {escalation_id} has no call-back yet: record one at "
+                       f"POST /api/v1/escalations/{escalation_id}/callbacks first")
     # Guarded, so two people closing it at once get one success and one 409.
     won = db.session.execute(
         update(Escalation).where(Escalation.id == escalation.id, Escalation.status == "open")
-        .values(status="resolved", resolved_at=now, resolved_by_id=user.id, note=note)
+        .values(status="resolved", resolved_at=now, resolved_by_id=user.id, note=note, outcome=outcome)
         .execution_options(synchronize_session=False)
     ).rowcount == 1
     if not won:
         db.session.rollback()
         raise Conflict(f"escalation {escalation_id} was already resolved")
     audit.record("escalation.resolve", "escalation", escalation.id, actor=user,
-                 before={"status": "open"}, after={"status": "resolved", "note": note})
+                 before={"status": "open"}, after={"status": "resolved", "note": note, "outcome": outcome})
     db.session.commit()
     db.session.refresh(escalation)
     return escalation
