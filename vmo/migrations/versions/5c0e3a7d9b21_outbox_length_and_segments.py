@@ -1,7 +1,7 @@
 """outbox: length and billed segments of every message
 
 Revision ID: 5c0e3a7d9b21
-Revises: 7e96bba2f947
+Revises: b7c41e2d9a10
 Create Date: 2026-11-30 11:50:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '5c0e3a7d9b21'
-down_revision = '7e96bba2f947'
+down_revision = 'b7c41e2d9a10'
 branch_labels = None
 depends_on = None
 
