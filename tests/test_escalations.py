@@ -135,9 +135,9 @@ def test_two_steps_the_officer_calls_back_only_a_supervisor_closes(app, client, 
     _callback(client, factory, people["o1"], e1, note="已接通，车主反映排队太久，已致歉")
     _callback(client, factory, people["s1"], e1, note="分管负责人再次回访，说明了预约办理的方式")
 
-    # The officer is refused (403), even now; others do not see it (404).
+    # An officer is refused (403), the handling one too, even now; a supervisor not in charge does not see it (404).
     assert client.post(url, json=done, headers=factory.headers(people["o1"])).status_code == 403
-    assert client.post(url, json=done, headers=factory.headers(people["o2"])).status_code == 404
+    assert client.post(url, json=done, headers=factory.headers(people["o2"])).status_code == 403
     assert client.post(url, json=done, headers=factory.headers(people["s2"])).status_code == 404
     company = factory.company()
     assert client.post(url, json=done, headers=factory.headers(company["username"])).status_code == 403

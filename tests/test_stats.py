@@ -129,7 +129,7 @@ def test_figures_match_the_hand_count(client, factory, data):
     assert all(m["segments"] == (1 if m["length"] <= 70 else -(-m["length"] // 67)) for m in outbox)
     assert body["texts"]["segments"] >= segments and body["texts"]["by_kind"]["follow_up"] == {
         "sent": 8, "segments": segments}
-    assert body["charts"][0] == {"id": "satisfaction_by_week", "title": "满意率（按周） Satisfaction by week",
+    assert body["charts"][0] == {"id": "satisfaction_by_week", "title": "满意率（按周）",
                                  "unit": "%", "points": [{"label": "10-26", "value": None},
                                                          {"label": "11-09", "value": 50.0},
                                                          {"label": "11-16", "value": 0.0},
@@ -185,7 +185,7 @@ def test_report_page_for_supervisors(client, factory, data):
     page = response.get_data(as_text=True)
     assert '<meta name="viewport"' in page
     # One chart of its own; the driving-test and tour providers (schedules) add two.
-    assert page.count("<svg") == 3 and "Satisfaction by week" in page
+    assert page.count("<svg") == 3 and "满意率（按周）" in page
     assert "62.50%" in page and "50.00%" in page  # reply rate, satisfaction
     assert "http://" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "") and "https://" not in page
     assert "<script" not in page
@@ -211,3 +211,88 @@ def test_stats_are_for_staff_and_check_the_period(client, factory, data):
 def test_default_period_is_the_last_30_days(client, data):
     body = client.get("/api/v1/stats", headers=data["staff"].headers).get_json()
     assert (body["from"], body["to"]) == ("2026-10-30", "2026-11-28")
+
+
+# ---- per officer, per service, by month, five years ------------------------------------------
+
+def test_per_officer_per_service_and_by_month_over_five_years(app, client, factory):
+    from testkit.statements import count_statements
+    from vmo.extensions import db
+
+    zhang = factory.staff("officer", "zhang", badge_number="500123")
+    li = factory.staff("officer", "li", badge_number="500124")
+    factory.staff("officer", "wang", badge_number="500125")  # handled nothing: still listed, with zeros
+    boss = factory.staff("supervisor", "boss")
+
+    def case(officer, subject_type, case_id, local, reply=None, reply_local=None):
+        phone = f"139000001{case_id:02d}"
+        queue_follow_up(app, phone, officer.id if officer else None, case_id, office=factory.office,
+                        subject_type=subject_type, sent_at=datetime.fromisoformat(local + "+08:00"))
+        if reply:
+            moment = at(app, reply_local)
+            response = post_inbound(client, {"message_id": f"r{case_id}", "from": phone, "text": reply},
+                                    timestamp=int(moment.timestamp()))
+            assert response.status_code == 200, response.get_json()
+            return response.get_json()["escalation_id"]
+
+    case(zhang, "exam_booking", 6, "2021-01-01T10:00:00", "2", "2021-01-01T12:00:00")  # before the five years
+    case(zhang, "fleet_batch", 1, "2024-03-05T10:00:00", "满意", "2024-03-06T09:00:00")
+    e2 = case(zhang, "exam_booking", 2, "2026-10-10T10:00:00", "不满意，考场太远", "2026-10-10T12:00:00")
+    case(li, "tour_inspection", 3, "2026-11-01T00:30:00", "2", "2026-11-01T09:00:00")  # 31 October in UTC
+    case(li, "priority_booking", 4, "2026-11-20T10:00:00", "1", "2026-11-20T11:00:00")
+    case(None, "tour_inspection", 5, "2026-11-21T10:00:00")
+    at(app, "2026-10-11T12:00:00")
+    headers = factory.headers(boss)
+    assert client.post(f"/api/v1/escalations/{e2}/callbacks", json={"reached": True, "note": "已解释"},
+                       headers=headers).status_code == 201
+    assert client.post(f"/api/v1/escalations/{e2}/resolve", json={"note": "已解释"}, headers=headers).status_code == 200
+    at(app, "2026-11-30T10:00:00")
+    headers = factory.headers(boss)
+
+    five_years = {"from": "2021-11-30", "to": "2026-11-30"}
+    with app.app_context(), count_statements(db.engine) as long_statements:
+        response = client.get("/api/v1/stats", headers=headers, query_string=five_years)
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+
+    def figures(cases, sent, answered, ok, bad, rate, esc, closed, hours):
+        return {"cases": cases, "follow_ups_sent": sent, "answered": answered, "satisfied": ok, "dissatisfied": bad,
+                "satisfaction_rate": rate, "escalations": esc, "escalations_closed": closed,
+                "average_hours_to_close": hours}
+
+    def who(username, badge, role="officer"):
+        return {"username": username, "badge_number": badge, "display_name": None, "role": role}
+
+    assert body["per_officer"] == [
+        {**who("li", "500124"), **figures(2, 2, 2, 1, 1, 0.5, 1, 0, None)},
+        {**who("wang", "500125"), **figures(0, 0, 0, 0, 0, None, 0, 0, None)},
+        {**who("zhang", "500123"), **figures(2, 2, 2, 1, 1, 0.5, 1, 1, 24.0)},
+        {**who(None, None, None), **figures(1, 1, 0, 0, 0, None, 0, 0, None)},
+    ]
+    assert body["per_service"] == {
+        "green_channel": figures(1, 1, 1, 1, 0, 1.0, 0, 0, None),
+        "priority": figures(1, 1, 1, 1, 0, 1.0, 0, 0, None),
+        "tests": figures(1, 1, 1, 0, 1, 0.0, 1, 1, 24.0),
+        "tours": figures(2, 2, 1, 0, 1, 0.0, 1, 0, None),
+    }
+    months = body["by_month"]
+    assert len(months) == 61 and (months[0]["month"], months[-1]["month"]) == ("2021-11", "2026-11")
+    by = {m["month"]: m for m in months}
+    assert by["2024-03"]["by_service"] == {"green_channel": 1, "priority": 0, "tests": 0, "tours": 0}
+    assert (by["2026-10"]["cases"], by["2026-10"]["dissatisfied"], by["2026-10"]["escalations"]) == (1, 1, 1)
+    november = by["2026-11"]
+    assert (november["cases"], november["by_service"], november["satisfied"], november["dissatisfied"],
+            november["escalations"]) == (3, {"green_channel": 0, "priority": 1, "tests": 0, "tours": 2}, 1, 1, 1)
+    assert sum(m["cases"] for m in months) == 5 and by["2021-11"]["cases"] == 0
+    assert body["charts"][0]["id"] == "satisfaction_by_month" and len(body["charts"][0]["points"]) == 61
+    # The escalation shows the person's reason; the figures are SQL aggregates: a month costs what five years do.
+    with app.app_context(), count_statements(db.engine) as short_statements:
+        assert client.get("/api/v1/stats", headers=headers, query_string=RANGE).status_code == 200
+    assert len(short_statements) == len(long_statements)
+
+    too_long = client.get("/api/v1/stats", headers=headers, query_string={"from": "2021-11-29", "to": "2026-11-30"})
+    assert too_long.status_code == 422 and "from" in too_long.get_json()["errors"]["query"]
+
+    page = client.get("/api/v1/stats/report.html", headers=headers, query_string=five_years).get_data(as_text=True)
+    for label in ("各民警", "各业务", "按月", "绿色通道", "优先办理", "驾驶人考试", "流动车管所", "满意率（按月）", "500123"):
+        assert label in page, label

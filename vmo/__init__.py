@@ -13,9 +13,6 @@ from vmo.extensions import api, db, migrate
 def create_app(config: dict | None = None) -> Flask:
     """Build the app: defaults, then `VMO_*` and `DATABASE_URL` from the environment, then `config`."""
     app = Flask(__name__, instance_relative_config=True)
-    # Every JSON answer writes its date-times in the office's zone (+08:00), whoever produced them.
-    from vmo.timefmt import OfficeTimeJSONProvider
-    app.json = OfficeTimeJSONProvider(app)
     app.config.from_object(Config)
     app.config.from_prefixed_env("VMO")
     if database_url_from_env():

@@ -6,7 +6,6 @@ import re
 import uuid
 
 from flask import current_app, g, request
-from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Page
 from sqlalchemy import func, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
@@ -20,6 +19,7 @@ from vmo.errors import DomainError, Forbidden, TooManyRequests, Unauthorized
 from vmo.extensions import db
 from vmo.idempotency import services as idempotency
 from vmo.schemas_common import ErrorSchema  # noqa: F401  (re-exported for resources)
+from vmo.timefmt import OfficeTimeJSONProvider
 
 log = logging.getLogger("vmo")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -144,9 +144,9 @@ def _handle_unexpected(exc: Exception):
     return error_body(500, "internal error; quote the request id when reporting it"), 500
 
 
-class JSONProvider(DefaultJSONProvider):
-    """Flask's JSON, except that a body nested past what Python's decoder can follow is bad JSON (a 400
-    from `request.get_json`), not a RecursionError (a 500)."""
+class JSONProvider(OfficeTimeJSONProvider):
+    """Flask's JSON, answers in office time (vmo.timefmt), except that a body nested past what Python's
+    decoder can follow is bad JSON (a 400 from `request.get_json`), not a RecursionError (a 500)."""
 
     # UTF-8 as is: "渝G12345" on the wire, not "\u6e1dG12345" (readable with curl and in logs).
     ensure_ascii = False

@@ -19,7 +19,8 @@ def flatten(data, prefix: str = "") -> list[tuple[str, str, object]]:
         elif isinstance(value, list):
             if all(isinstance(v, dict) for v in value):
                 for i, item in enumerate(value):
-                    label = item.get("week") or item.get("id") or item.get("label") or i
+                    label = (item.get("week") or item.get("month") or item.get("username") or item.get("id")
+                             or item.get("label") or i)
                     rows.extend(flatten({k: v for k, v in item.items() if k != "points"}, f"{name}[{label}]"))
                     for point in item.get("points", []):
                         rows.append((f"{name}[{label}]", str(point.get("label")), point.get("value")))
@@ -104,12 +105,24 @@ _PAGE = _env.from_string("""<!doctype html>
 {% for chart in charts %}
 <section class="card"><h2>{{ chart.title }}</h2>{{ chart.svg }}</section>
 {% endfor %}
+<section class="card"><h2>各业务</h2>
+<table><tr><th>业务</th>{% for h in case_heads %}<th>{{ h }}</th>{% endfor %}</tr>
+{% for name, row in services %}<tr><td>{{ name }}</td>{% for v in row %}<td>{{ v }}</td>{% endfor %}</tr>{% endfor %}
+</table></section>
+<section class="card"><h2>各民警</h2>
+<table><tr><th>民警</th><th>警号</th>{% for h in case_heads %}<th>{{ h }}</th>{% endfor %}</tr>
+{% for who, badge, row in officers %}<tr><td>{{ who }}</td><td>{{ badge }}</td>{% for v in row %}<td>{{ v }}</td>{% endfor %}</tr>{% endfor %}
+</table></section>
+<section class="card"><h2>按月</h2>
+<table><tr><th>月份</th><th>办结</th><th>回访发送</th><th>满意</th><th>不满意</th><th>满意率</th><th>短信条数（计费）</th><th>投诉</th></tr>
+{% for m in months %}<tr><td>{{ m.month }}</td><td>{{ m.cases }}</td><td>{{ m.follow_ups_sent }}</td><td>{{ m.satisfied }}</td><td>{{ m.dissatisfied }}</td><td>{{ pct(m.satisfaction_rate) }}</td><td>{{ m.segments }}</td><td>{{ m.escalations }}</td></tr>{% endfor %}
+</table></section>
 {% if extra %}
-<section class="card"><h2>其他 Other figures</h2>
+<section class="card"><h2>其他数据</h2>
 <table>{% for section, figure, value in extra %}<tr><td>{{ section }}</td><td>{{ figure }}</td><td>{{ value }}</td></tr>{% endfor %}</table>
 </section>
 {% endif %}
-<p class="muted">生成于 {{ data["generated_at"] }}{% if data["unavailable"] %} · 暂缺: {{ data["unavailable"]|join(", ") }}{% endif %}</p>
+<p class="muted">生成于 {{ data["generated_at"] }}{% if data["unavailable"] %} · 暂缺：{{ data["unavailable"]|join("、") }}{% endif %}</p>
 </main>
 </body>
 </html>
@@ -124,21 +137,39 @@ def render_html(data: dict, office_name: str, core_keys: set[str]) -> str:
     from markupsafe import Markup
 
     f, g, e, h = data["follow_ups"], data["green_channel"], data["escalations"], data["handling"]
+    t = data.get("texts", {})
     cards = [
-        {"label": "绿色通道预约 Fleet appointments", "value": g["appointments"]},
-        {"label": "预约车辆 Vehicles booked", "value": g["vehicles_booked"]},
-        {"label": "优先预约 Priority bookings", "value": g["priority_bookings"]},
-        {"label": "回访短信 Follow-ups sent", "value": f["sent"]},
-        {"label": "回复 Replies", "value": f["replies"]},
-        {"label": "回复率 Reply rate", "value": _pct(f["reply_rate"])},
-        {"label": "满意率 Satisfaction", "value": _pct(f["satisfaction_rate"])},
-        {"label": "未处理投诉 Open escalations", "value": e["open_now"], "warn": e["open_now"] > 0},
-        {"label": "超时 Overdue", "value": e["overdue_now"], "warn": e["overdue_now"] > 0},
-        {"label": "平均办理 Avg handling (min)", "value": "—" if h["average_minutes"] is None else h["average_minutes"]},
-        {"label": "当日办结 Same day", "value": _pct(h["same_day_share"])},
+        {"label": "绿色通道预约", "value": g["appointments"]},
+        {"label": "预约车辆", "value": g["vehicles_booked"]},
+        {"label": "优先预约", "value": g["priority_bookings"]},
+        {"label": "回访短信", "value": f["sent"]},
+        {"label": "短信计费条数", "value": t.get("segments", 0)},
+        {"label": "回复", "value": f["replies"]},
+        {"label": "回复率", "value": _pct(f["reply_rate"])},
+        {"label": "满意率", "value": _pct(f["satisfaction_rate"])},
+        {"label": "未办结投诉", "value": e["open_now"], "warn": e["open_now"] > 0},
+        {"label": "超时投诉", "value": e["overdue_now"], "warn": e["overdue_now"] > 0},
+        {"label": "平均办理（分钟）", "value": "—" if h["average_minutes"] is None else h["average_minutes"]},
+        {"label": "当日办结", "value": _pct(h["same_day_share"])},
     ]
     charts = [{"title": c.get("title", c.get("id", "")),
                "svg": Markup(bar_chart(c.get("points", []), c.get("unit", "")))} for c in data.get("charts", [])]
     extra = [row for key, value in data.items() if key not in core_keys
              for row in flatten({key: value}) if not isinstance(value, list) or key != "charts"]
-    return _PAGE.render(data=data, office_name=office_name, cards=cards, charts=charts, extra=extra)
+    services = [(SERVICE_NAMES.get(name, name), _case_row(row)) for name, row in data.get("per_service", {}).items()]
+    officers = [(o["display_name"] or o["username"] or "（未记录）", o["badge_number"] or "—", _case_row(o))
+                for o in data.get("per_officer", [])]
+    return _PAGE.render(data=data, office_name=office_name, cards=cards, charts=charts, extra=extra,
+                        case_heads=CASE_HEADS, services=services, officers=officers,
+                        months=data.get("by_month", []), pct=_pct)
+
+
+SERVICE_NAMES = {"green_channel": "绿色通道", "priority": "优先办理", "tests": "驾驶人考试", "tours": "流动车管所"}
+CASE_HEADS = ("办结", "回访发送", "已答复", "满意", "不满意", "满意率", "投诉", "已办结投诉", "平均办结（小时）")
+
+
+def _case_row(row: dict) -> list:
+    hours = row["average_hours_to_close"]
+    return [row["cases"], row["follow_ups_sent"], row["answered"], row["satisfied"], row["dissatisfied"],
+            _pct(row["satisfaction_rate"]), row["escalations"], row["escalations_closed"],
+            "—" if hours is None else hours]

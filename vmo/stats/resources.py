@@ -30,7 +30,7 @@ class StatsResource(MethodView):
     @blp.arguments(StatsQueryArgsSchema, location="query")
     @blp.response(200, StatsSchema)
     @blp.doc(responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}})
-    @blp.alt_response(422, schema=ErrorSchema, description="`from` after `to`, or more than 366 days")
+    @blp.alt_response(422, schema=ErrorSchema, description="`from` after `to`, or more than five years")
     def get(self, args):
         """The office's figures for a period (JSON, or `format=csv`)"""
         data = _collect(args)
@@ -49,7 +49,7 @@ class ReportResource(MethodView):
     @blp.arguments(ReportQueryArgsSchema, location="query")
     @blp.doc(responses={200: {"description": "A self-contained page (inline SVG charts, no external assets)",
                                 "content": {"text/html": {"schema": {"type": "string"}}}}})
-    @blp.alt_response(422, schema=ErrorSchema, description="`from` after `to`, or more than 366 days")
+    @blp.alt_response(422, schema=ErrorSchema, description="`from` after `to`, or more than five years")
     def get(self, args):
         """The figures as a page for supervisors, with charts, readable on a tablet"""
         data = _collect(args)

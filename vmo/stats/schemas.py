@@ -6,7 +6,8 @@ from marshmallow import Schema, fields, post_dump, validate
 
 class StatsQueryArgsSchema(Schema):
     from_ = fields.Date(data_key="from", load_default=None,
-                        metadata={"description": "First local day (default: 29 days before `to`)"})
+                        metadata={"description": "First local day (default: 29 days before `to`; at most five "
+                                                 "years before it)"})
     to = fields.Date(load_default=None, metadata={"description": "Last local day, included (default: today)"})
     format = fields.String(load_default="json", validate=validate.OneOf(("json", "csv")),
                            metadata={"description": "csv: one `section,figure,value` row per figure"})
@@ -84,6 +85,41 @@ class StatsWeekSchema(Schema):
     satisfaction_rate = fields.Float(allow_none=True)
 
 
+class CaseFiguresSchema(Schema):
+    cases = fields.Integer(required=True, metadata={"description": "Finished cases (each queues one follow-up)"})
+    follow_ups_sent = fields.Integer(required=True)
+    answered = fields.Integer(required=True, metadata={"description": "Follow-ups answered with a verdict"})
+    satisfied = fields.Integer(required=True)
+    dissatisfied = fields.Integer(required=True)
+    satisfaction_rate = fields.Float(allow_none=True, metadata={"description": "satisfied / (satisfied + "
+                                                                              "dissatisfied)"})
+    escalations = fields.Integer(required=True, metadata={"description": "Opened in the period"})
+    escalations_closed = fields.Integer(required=True, metadata={"description": "Of those, closed by now"})
+    average_hours_to_close = fields.Float(allow_none=True, metadata={"description": "From the complaint to its "
+                                                                                    "closing, on average"})
+
+
+class OfficerStatsSchema(CaseFiguresSchema):
+    username = fields.String(allow_none=True, metadata={"description": "null: cases with no recorded officer"})
+    badge_number = fields.String(allow_none=True)
+    display_name = fields.String(allow_none=True)
+    role = fields.String(allow_none=True)
+
+
+class MonthStatsSchema(Schema):
+    month = fields.String(required=True, metadata={"description": "Local month", "example": "2026-11"})
+    cases = fields.Integer(required=True)
+    by_service = fields.Dict(keys=fields.String(), values=fields.Integer(), required=True,
+                             metadata={"description": "Cases per service"})
+    follow_ups_sent = fields.Integer(required=True)
+    answered = fields.Integer(required=True)
+    satisfied = fields.Integer(required=True)
+    dissatisfied = fields.Integer(required=True)
+    satisfaction_rate = fields.Float(allow_none=True)
+    segments = fields.Integer(required=True, metadata={"description": "Billed SMS segments of the follow-ups"})
+    escalations = fields.Integer(required=True)
+
+
 class StatsChartPointSchema(Schema):
     label = fields.String(required=True)
     value = fields.Float(allow_none=True)
@@ -113,6 +149,12 @@ class StatsSchema(Schema):
     escalations = fields.Nested(EscalationStatsSchema, required=True)
     handling = fields.Nested(HandlingStatsSchema, required=True)
     satisfaction_by_week = fields.List(fields.Nested(StatsWeekSchema), required=True)
+    by_month = fields.List(fields.Nested(MonthStatsSchema), required=True,
+                           metadata={"description": "Every month the period touches (periods up to five years)"})
+    per_officer = fields.List(fields.Nested(OfficerStatsSchema), required=True,
+                              metadata={"description": "Each officer of the office, for the office's reviews"})
+    per_service = fields.Dict(keys=fields.String(), values=fields.Nested(CaseFiguresSchema), required=True,
+                              metadata={"description": "green_channel, priority, tests, tours (and any other)"})
     charts = fields.List(fields.Nested(StatsChartSchema), required=True)
     unavailable = fields.List(fields.String(), required=True,
                               metadata={"description": "Providers that failed this time"})

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, func, or_, select
 
+from vmo.accounts.models import User
 from vmo.booking.models import Slot
 from vmo.errors import RuleViolation
 from vmo.extensions import db
@@ -27,7 +28,13 @@ from vmo.priority.models import REASONS, PriorityBooking
 
 log = logging.getLogger("vmo.stats")
 PROVIDERS_KEY = "vmo.stats_providers"
-MAX_DAYS = 366
+# Reviews look back up to five years (1,827 days hold any five calendar years), in monthly buckets.
+MAX_DAYS = 1827
+# The service a finished case belongs to, by the follow-up's subject (other packages' subjects included:
+# vmo only names them). An unknown subject is counted under its own name.
+SERVICES = ("green_channel", "priority", "tests", "tours")
+SERVICE_OF_SUBJECT = {"fleet_vehicle": "green_channel", "fleet_batch": "green_channel",
+                      "priority_booking": "priority", "exam_booking": "tests", "tour_inspection": "tours"}
 
 
 @dataclass(frozen=True)
@@ -57,7 +64,8 @@ def period(start: date | None, end: date | None, today: date, zone: ZoneInfo, de
     if start > end:
         raise RuleViolation("`from` is after `to`", errors={"query": {"from": ["must not be after `to`"]}})
     if (end - start).days >= MAX_DAYS:
-        raise RuleViolation(f"at most {MAX_DAYS} days at once", errors={"query": {"from": [f"at most {MAX_DAYS} days"]}})
+        raise RuleViolation(f"at most five years ({MAX_DAYS} days) at once",
+                            errors={"query": {"from": [f"at most {MAX_DAYS} days before `to`"]}})
     return Period(start, end, zone)
 
 
@@ -75,6 +83,23 @@ def _local_date(column, p: Period):
     # such as the default Asia/Shanghai).
     minutes = int(p.start_utc.astimezone(p.zone).utcoffset().total_seconds() // 60)
     return func.date(column, f"{minutes:+d} minutes")
+
+
+def _local_month(column, p: Period):
+    """The office-local month (`YYYY-MM`) of a UTC timestamp column, computed in SQL."""
+    if _dialect() == "postgresql":
+        return func.to_char(func.timezone(p.zone.key, column), "YYYY-MM")
+    minutes = int(p.start_utc.astimezone(p.zone).utcoffset().total_seconds() // 60)
+    return func.strftime("%Y-%m", column, f"{minutes:+d} minutes")
+
+
+def months(p: Period) -> list[str]:
+    """Every month the period touches, `YYYY-MM`, in order."""
+    out, year, month = [], p.start.year, p.start.month
+    while (year, month) <= (p.end.year, p.end.month):
+        out.append(f"{year:04d}-{month:02d}")
+        year, month = (year + 1, 1) if month == 12 else (year, month + 1)
+    return out
 
 
 def _seconds_between(later, earlier):
@@ -233,11 +258,128 @@ def satisfaction_by_week(office_id: int, p: Period) -> list[dict]:
              "satisfaction_rate": rate(ok, ok + bad)} for monday, (s, r, ok, bad) in sorted(weeks.items())]
 
 
+# ---- per officer, per service, per month (for the office's reviews) -------------------------
+
+def _case_figures(office_id: int, p: Period, *group_by):
+    """Finished cases (one follow-up each, queued when the case finished in the period) and their answers,
+    grouped by the given columns: one statement."""
+    return db.session.execute(
+        select(*group_by, func.count(OutboxMessage.id), count_if(OutboxMessage.status == "sent"),
+               count_if(OutboxMessage.answer.is_not(None)), count_if(OutboxMessage.answer == "satisfied"),
+               count_if(OutboxMessage.answer == "dissatisfied"))
+        .where(OutboxMessage.office_id == office_id, OutboxMessage.kind == "follow_up",
+               p.contains(OutboxMessage.created_at))
+        .group_by(*group_by)
+    ).all()
+
+
+def _escalation_figures(office_id: int, p: Period, *group_by):
+    """Escalations opened in the period, those of them closed, and the hours they took in all: one statement."""
+    hours = _seconds_between(Escalation.resolved_at, Escalation.opened_at) / 3600.0
+    return db.session.execute(
+        select(*group_by, func.count(Escalation.id), count_if(Escalation.status == "resolved"),
+               func.coalesce(func.sum(case((Escalation.status == "resolved", hours), else_=0)), 0))
+        .where(Escalation.office_id == office_id, p.contains(Escalation.opened_at))
+        .group_by(*group_by)
+    ).all()
+
+
+def _figures(cases, sent, answered, satisfied, dissatisfied, escalations, closed, hours) -> dict:
+    """One row of figures; `hours`: the hours the closed escalations took, in all."""
+    closed = int(closed)
+    return {"cases": int(cases), "follow_ups_sent": int(sent), "answered": int(answered),
+            "satisfied": int(satisfied), "dissatisfied": int(dissatisfied),
+            "satisfaction_rate": rate(int(satisfied), int(satisfied) + int(dissatisfied)),
+            "escalations": int(escalations), "escalations_closed": int(closed),
+            "average_hours_to_close": round(float(hours) / closed, 2) if closed else None}
+
+
+_NO_CASES, _NO_ESCALATIONS = (0, 0, 0, 0, 0), (0, 0, 0)
+
+
+def per_officer(office_id: int, p: Period) -> list[dict]:
+    """Each officer of the office (and anyone who handled a case in the period): cases handled,
+    follow-ups answered, satisfied, dissatisfied, escalations and how fast they closed. Three statements."""
+    cases = {row[0]: row[1:] for row in _case_figures(office_id, p, OutboxMessage.officer_id)}
+    escalations = {row[0]: row[1:] for row in _escalation_figures(office_id, p, Escalation.officer_id)}
+    ids = (set(cases) | set(escalations)) - {None}
+    people = db.session.execute(
+        select(User.id, User.username, User.badge_number, User.display_name, User.role)
+        .where(User.office_id == office_id, or_(User.role == "officer", User.id.in_(ids)))
+        .order_by(User.username)
+    ).all()
+    rows = [{"username": u.username, "badge_number": u.badge_number, "display_name": u.display_name, "role": u.role,
+             **_figures(*cases.get(u.id, _NO_CASES), *escalations.get(u.id, _NO_ESCALATIONS))} for u in people]
+    if None in cases or None in escalations:  # cases with no recorded officer still count somewhere
+        rows.append({"username": None, "badge_number": None, "display_name": None, "role": None,
+                     **_figures(*cases.get(None, _NO_CASES), *escalations.get(None, _NO_ESCALATIONS))})
+    return rows
+
+
+def _by_service(rows) -> dict:
+    """Rows grouped by subject type, summed per service."""
+    out: dict = {}
+    for subject, *values in rows:
+        name = SERVICE_OF_SUBJECT.get(subject, subject or "other")
+        out[name] = [a + float(b or 0) for a, b in zip(out.get(name, [0] * len(values)), values)]
+    return out
+
+
+def per_service(office_id: int, p: Period) -> dict:
+    """Per service (green channel, priority, tests, tours): the same figures as per officer. Two statements."""
+    cases = _by_service(_case_figures(office_id, p, OutboxMessage.subject_type))
+    escalations = _by_service(_escalation_figures(office_id, p, Escalation.subject_type))
+    return {name: _figures(*cases.get(name, _NO_CASES), *escalations.get(name, _NO_ESCALATIONS))
+            for name in [*SERVICES, *sorted((set(cases) | set(escalations)) - set(SERVICES))]}
+
+
+def by_month(office_id: int, p: Period) -> list[dict]:
+    """Each month of the period: cases per service, follow-ups, answers, segments, escalations. Two statements."""
+    month = _local_month(OutboxMessage.created_at, p).label("month")
+    rows = db.session.execute(
+        select(month, OutboxMessage.subject_type, func.count(OutboxMessage.id), count_if(OutboxMessage.status == "sent"),
+               count_if(OutboxMessage.answer.is_not(None)), count_if(OutboxMessage.answer == "satisfied"),
+               count_if(OutboxMessage.answer == "dissatisfied"), func.coalesce(func.sum(OutboxMessage.segments), 0))
+        .where(OutboxMessage.office_id == office_id, OutboxMessage.kind == "follow_up",
+               p.contains(OutboxMessage.created_at))
+        .group_by(month, OutboxMessage.subject_type)
+    ).all()
+    opened_month = _local_month(Escalation.opened_at, p).label("month")
+    escalations = dict(db.session.execute(
+        select(opened_month, func.count(Escalation.id))
+        .where(Escalation.office_id == office_id, p.contains(Escalation.opened_at)).group_by(opened_month)
+    ).all())
+    buckets = {m: {"month": m, "cases": 0, "by_service": dict.fromkeys(SERVICES, 0), "follow_ups_sent": 0,
+                   "answered": 0, "satisfied": 0, "dissatisfied": 0, "segments": 0} for m in months(p)}
+    for m, subject, n, sent, answered, ok, bad, segments in rows:
+        bucket = buckets[m]
+        name = SERVICE_OF_SUBJECT.get(subject, subject or "other")
+        bucket["by_service"][name] = bucket["by_service"].get(name, 0) + int(n)
+        for key, value in (("cases", n), ("follow_ups_sent", sent), ("answered", answered), ("satisfied", ok),
+                           ("dissatisfied", bad), ("segments", segments)):
+            bucket[key] += int(value)
+    return [{**b, "satisfaction_rate": rate(b["satisfied"], b["satisfied"] + b["dissatisfied"]),
+             "escalations": int(escalations.get(m, 0))} for m, b in sorted(buckets.items())]
+
+
 # ---- the whole answer ------------------------------------------------------------------
+
+def _satisfaction_chart(weekly: list[dict], monthly: list[dict], p: Period) -> dict:
+    """Satisfaction by week for a quarter or less, by month beyond (five years of weeks is no chart)."""
+    def pct(value):
+        return round(value * 100, 2) if value is not None else None
+
+    if (p.end - p.start).days < 92:
+        return {"id": "satisfaction_by_week", "title": "满意率（按周）", "unit": "%",
+                "points": [{"label": w["week"].strftime("%m-%d"), "value": pct(w["satisfaction_rate"])} for w in weekly]}
+    return {"id": "satisfaction_by_month", "title": "满意率（按月）", "unit": "%",
+            "points": [{"label": m["month"], "value": pct(m["satisfaction_rate"])} for m in monthly]}
+
 
 def collect(office: Office, p: Period, now: datetime, highlight_after: timedelta,
             providers: Iterable[Callable] = ()) -> dict:
     weekly = satisfaction_by_week(office.id, p)
+    monthly = by_month(office.id, p)
     answer = {
         "office": office.code, "from": p.start, "to": p.end, "generated_at": now,
         "green_channel": green_channel(office.id, p),
@@ -246,10 +388,10 @@ def collect(office: Office, p: Period, now: datetime, highlight_after: timedelta
         "escalations": escalations(office.id, p, now, highlight_after),
         "handling": handling(office.id, p),
         "satisfaction_by_week": weekly,
-        "charts": [{"id": "satisfaction_by_week", "title": "满意率（按周） Satisfaction by week", "unit": "%",
-                    "points": [{"label": w["week"].strftime("%m-%d"),
-                                "value": round(w["satisfaction_rate"] * 100, 2)
-                                if w["satisfaction_rate"] is not None else None} for w in weekly]}],
+        "by_month": monthly,
+        "per_officer": per_officer(office.id, p),
+        "per_service": per_service(office.id, p),
+        "charts": [_satisfaction_chart(weekly, monthly, p)],
         "unavailable": [],
     }
     for provider in providers:
