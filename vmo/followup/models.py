@@ -71,6 +71,7 @@ class EscalationCallback(db.Model):
     __tablename__ = "escalation_callbacks"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"), index=True)
     escalation_id: Mapped[int] = mapped_column(ForeignKey("escalations.id"), index=True)
     caller_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     reached: Mapped[bool] = mapped_column(Boolean)

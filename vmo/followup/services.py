@@ -221,7 +221,7 @@ def add_callback(user: User, escalation_id: int, reached: bool, note: str, now: 
     if escalation.status != "open":
         raise Conflict(f"escalation {escalation_id} was already resolved",
                        resolved_at=escalation.resolved_at.isoformat() if escalation.resolved_at else None)
-    callback = EscalationCallback(escalation_id=escalation.id, caller_id=user.id, reached=bool(reached), note=note,
+    callback = EscalationCallback(office_id=escalation.office_id, escalation_id=escalation.id, caller_id=user.id, reached=bool(reached), note=note,
                                   called_at=now)
     db.session.add(callback)
     db.session.flush()

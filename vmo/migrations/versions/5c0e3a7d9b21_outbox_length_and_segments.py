@@ -1,7 +1,7 @@
 """outbox: length and billed segments of every message
 
 Revision ID: 5c0e3a7d9b21
-Revises: b7c41e2d9a10
+Revises: b7c1d2e3f4a5
 Create Date: 2026-11-30 11:50:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '5c0e3a7d9b21'
-down_revision = 'b7c41e2d9a10'
+down_revision = 'b7c1d2e3f4a5'
 branch_labels = None
 depends_on = None
 
