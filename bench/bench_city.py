@@ -162,12 +162,7 @@ def outcome(app) -> dict:
 
 def main(argv=None) -> int:
     args = parse_args(argv if argv is not None else sys.argv[1:])
-    problem = common.wrk_problem()
-    if problem:
-        print(problem, file=sys.stderr)
-        return 1
-    with common.scratch_database(args.database_url, "city", postgres=True) as url:
-        return _run(args, url)
+    return common.with_wrk_on_postgres(args.database_url, "city", lambda url: _run(args, url))
 
 
 def _run(args, url: str) -> int:

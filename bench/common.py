@@ -187,6 +187,16 @@ def wrk_problem() -> str | None:
             "otherwise `apt-get install wrk`")
 
 
+def with_wrk_on_postgres(url: str | None, label: str, run) -> int:
+    """`run(database url)` on `url` or a fresh PostgreSQL database, once wrk is there; 1 if it is not."""
+    problem = wrk_problem()
+    if problem:
+        print(problem, file=sys.stderr)
+        return 1
+    with scratch_database(url, label, postgres=True) as database:
+        return run(database)
+
+
 def wrk(base: str, paths: list[str], *, threads: int, connections: int, seconds: int, method: str = "GET",
         tokens: list[str] | None = None) -> dict:
     """Run wrk with bench/lua/requests.lua; the figures it prints, plus requests per second.
@@ -207,12 +217,17 @@ def wrk(base: str, paths: list[str], *, threads: int, connections: int, seconds:
             ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--timeout", "60s",
              "-s", str(LUA), base], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         output, answered = [], 0
-        for line in process.stdout:
-            output.append(line)
-            answered += line.strip() == "ANSWERED"
-            if tokens and answered == threads and process.poll() is None:
-                process.send_signal(signal.SIGINT)  # every token has its answer: wrk stops and reports
-        process.wait()
+        try:
+            for line in process.stdout:
+                output.append(line)
+                answered += line.strip() == "ANSWERED"
+                if tokens and answered == threads and process.poll() is None:
+                    process.send_signal(signal.SIGINT)  # every token has its answer: wrk stops and reports
+            process.wait()
+        finally:
+            if process.poll() is None:  # interrupted: no wrk left hammering a server that is going away
+                process.kill()
+                process.wait()
         done = subprocess.CompletedProcess(process.args, process.returncode, "".join(output), process.stderr.read())
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
     if done.returncode != 0 or not lines:
