@@ -127,6 +127,18 @@ def _ok(response, *codes):
     return response.get_json()
 
 
+def priority_reference(app, id_number: str) -> str:
+    """The reference of a priority booking: only its text carries it (the answer does not, issue 16 finding 6)."""
+    from sqlalchemy import select
+
+    from vmo.extensions import db
+    from vmo.priority.models import PriorityBooking
+
+    with app.app_context():
+        return db.session.scalar(select(PriorityBooking.reference).where(PriorityBooking.id_number == id_number,
+                                                                        PriorityBooking.status == "booked"))
+
+
 def build_side(app, client, factory, side: str, n: int) -> SimpleNamespace:
     """One office with an account per role and one object of each kind, owned inside that office."""
     code, name, region = OFFICES.get(side, OFFICES["a"])  # more sides share office a, with their own people
@@ -165,7 +177,7 @@ def build_side(app, client, factory, side: str, n: int) -> SimpleNamespace:
             "certificate_number": f"{region}1985031500{n}X11"}
     s.priority_body = body
     s.priority = _ok(client.post("/api/v1/green-channel/priority-bookings", json=body), 201)
-    s.reference = s.priority["reference"]
+    s.reference = priority_reference(app, body["id_number"])
 
     # Weekend tests: a first-come session with the candidate's booking, and a ballot session.
     s.session = exams.create_session(client, s.officer_headers, venue=f"{tag}考场")

@@ -220,11 +220,13 @@ def test_batch_list_pages(client, factory):
 def test_get_one_batch_and_one_vehicle(client, factory):
     owner = company(factory)
     body = batch(client, factory, owner, 2)
-    assert get_batch(client, owner, body["id"]) == body
+    no_choice = {"state": "none", "plate": None, "expires_at": None}
+    assert get_batch(client, owner, body["id"]) == {
+        **body, "vehicles": [{**v, "plate_choice": no_choice} for v in body["vehicles"]]}
     vin = body["vehicles"][1]["vin"]
     response = client.get(f"/api/v1/fleet/vehicles/{vin.lower()}", headers=owner.headers)
     assert response.status_code == 200
-    assert response.get_json() == body["vehicles"][1]
+    assert response.get_json() == {**body["vehicles"][1], "plate_choice": no_choice}
 
 
 def test_unknown_batch_and_vehicle_are_404(client, factory):
@@ -382,7 +384,7 @@ def test_second_registration_is_409_and_keeps_the_plate(client, factory):
 
 @pytest.mark.parametrize("app_config", [{"PLATE_POOL_TOPUP": 3}])
 def test_plates_are_never_issued_twice_across_top_ups(app, client, factory, app_config):
-    from vmo.fleet import services
+    from vmo.fleet import plates as services
     from vmo.offices.services import get_office
 
     owner, staff = company(factory), officer(factory)
@@ -405,20 +407,25 @@ def test_plates_are_never_issued_twice_across_top_ups(app, client, factory, app_
         assert services.plate_pool_counts(office.id)["ordinary"]["issued"] == 12
 
 
-def test_registration_queues_a_follow_up_to_the_company_contact(app, client, factory):
+def test_one_follow_up_per_batch_when_its_last_vehicle_is_registered(app, client, factory):
+    """Issue 15: 15 cars, one text to the company's contact, naming the number of vehicles."""
     owner = company(factory, contact_phone="13883000001")
     staff = officer(factory, badge_number="500123")
-    vehicle = scheduled_batch(client, factory, owner, staff, 1)["vehicles"][0]
-    inspect(client, staff, vehicle["vin"])
-    plate = register(client, staff, vehicle["vin"]).get_json()["plate"]
+    body = scheduled_batch(client, factory, owner, staff, 3)
+    follow_ups = select(OutboxMessage).where(OutboxMessage.kind == "follow_up")
+    for vehicle in body["vehicles"]:
+        inspect(client, staff, vehicle["vin"])
+        with app.app_context():
+            assert db.session.scalars(follow_ups).all() == []
+        assert register(client, staff, vehicle["vin"]).status_code == 201
     with app.app_context():
-        messages = db.session.scalars(select(OutboxMessage)).all()
+        messages = db.session.scalars(follow_ups).all()
         assert len(messages) == 1
         message = messages[0]
         assert (message.phone, message.kind, message.status) == ("13883000001", "follow_up", "pending")
-        assert (message.subject_type, message.subject_id, message.officer_id) == (
-            "fleet_vehicle", vehicle["id"], staff.id)
-        assert plate in message.body and "500123" in message.body and vehicle["vin"][-6:] in message.body
+        assert (message.subject_type, message.subject_id, message.officer_id) == ("fleet_batch", body["id"], staff.id)
+        assert message.body.endswith("贵公司3辆新车已全部登记，经办民警500123。满意请回1，不满意请回2。")
+        assert len(message.body) <= 70
 
 
 def test_registration_is_audited_and_audit_is_readable_by_staff_only(client, factory):

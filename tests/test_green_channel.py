@@ -41,9 +41,11 @@ def test_day_changes_are_audited(client, factory):
     put_day(client, staff, DAY, capacity=30)
     put_day(client, staff, DAY, capacity=40)
     entries = client.get("/api/v1/audit?entity=green_channel_day", headers=staff.headers).get_json()
+    window = {"arrive_from": "09:00", "arrive_until": "17:00", "note": None}
     assert [(e["action"], e["before"], e["after"]) for e in entries] == [
-        ("green_channel.resize", {"capacity": 30, "note": None}, {"capacity": 40, "note": None}),
-        ("green_channel.open", None, {"capacity": 30, "note": None}),
+        ("green_channel.resize", {**window, "capacity": 30, "priority_capacity": 3},
+         {**window, "capacity": 40, "priority_capacity": 4}),
+        ("green_channel.open", None, {**window, "capacity": 30, "priority_capacity": 3}),
     ]
 
 

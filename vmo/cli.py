@@ -170,7 +170,7 @@ def plates_add(count, kind, new_energy, office_code):
     """Add fresh random plates to the pool."""
     from vmo.errors import DomainError
     from vmo.extensions import db
-    from vmo.fleet import services as fleet_services
+    from vmo.fleet import plates as fleet_plates
     from vmo.offices import services as offices
 
     try:
@@ -178,9 +178,9 @@ def plates_add(count, kind, new_energy, office_code):
     except DomainError as exc:
         _fail(exc)
     kind = kind or ("new_energy" if new_energy else "ordinary")
-    added = fleet_services.add_plates(office, kind, count)
+    added = fleet_plates.add_plates(office, kind, count)
     db.session.commit()
-    click.echo(f"added {added} plates; pool now {fleet_services.plate_pool_counts(office.id)}")
+    click.echo(f"added {added} plates; pool now {fleet_plates.plate_pool_counts(office.id)}")
 
 
 @click.group("sms")

@@ -83,10 +83,7 @@ class Config:
     FOLLOW_UP_REPLY_DAYS = 30
     # Open escalations older than this are flagged `overdue`.
     ESCALATION_HIGHLIGHT_HOURS = 48
-    # Share of each green-channel day kept for pregnant, elderly (70+) and disabled people
-    # (rounded up, at least one place on an open day; 0 turns the priority share off).
-    PRIORITY_SHARE = 0.1
-    PRIORITY_ELDERLY_AGE = 70
+    # PRIORITY_SHARE, PRIORITY_ELDERLY_AGE, GREEN_CHANNEL_ARRIVE_*: see vmo/greenchannel/settings.py.
 
     # flask-smorest / OpenAPI
     API_TITLE = "vmo"

@@ -9,6 +9,7 @@ from vmo import clock, validators
 from vmo.accounts import services as accounts
 from vmo.accounts.models import Company, User
 from vmo.extensions import db
+from vmo.fleet import plates
 from vmo.fleet import services as fleet
 from vmo.fleet.models import FleetBatch
 from vmo.greenchannel import services as greenchannel
@@ -67,13 +68,13 @@ def load_demo() -> list[str]:
         capacity = 30 if day.weekday() < 5 else 0
         if capacity:
             if greenchannel.find_day(office.id, day) is None:
-                greenchannel.set_day_capacity(office, day, capacity, "绿色通道", officer, today)
+                greenchannel.set_day(office, day, {"capacity": capacity, "note": "绿色通道"}, officer, today)
     lines.append("green-channel days opened for the next two weeks (30 vehicles each weekday)")
 
-    if fleet.plate_pool_counts(office.id)["ordinary"]["free"] < 50:
-        fleet.add_plates(office, "ordinary", 200, random.Random(119))
-        fleet.add_plates(office, "new_energy", 100, random.Random(384))
-        fleet.add_plates(office, "new_energy_large", 20, random.Random(385))
+    if plates.plate_pool_counts(office.id)["ordinary"]["free"] < 50:
+        plates.add_plates(office, "ordinary", 200, random.Random(119))
+        plates.add_plates(office, "new_energy", 100, random.Random(384))
+        plates.add_plates(office, "new_energy_large", 20, random.Random(385))
         db.session.commit()
 
     if db.session.scalar(select(FleetBatch.id).where(FleetBatch.company_id == company.id)) is None:

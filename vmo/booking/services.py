@@ -7,7 +7,7 @@ are serialised. Callers check the returned flag, never a value they read earlier
 These functions do not commit: the caller's unit of work does, together with the
 booking row that explains the hold.
 """
-from sqlalchemy import select, update
+from sqlalchemy import case, select, update
 
 from vmo.booking.models import Slot
 from vmo.errors import Conflict, RuleViolation
@@ -40,6 +40,31 @@ def take(slot_id: int, units: int = 1, message: str = "not enough capacity left"
     """Hold `units` or raise Conflict with what is left, for the 409 body."""
     if not try_take(slot_id, units):
         raise Conflict(message, available=available(slot_id))
+
+
+def take_extending(slot_id: int, units: int) -> None:
+    """Hold `units`, raising the capacity in the same statement when fewer are free.
+
+    For holds the office has already promised (a granted green-channel request): the rule
+    "booked never exceeds capacity" stays true because both columns move in one UPDATE.
+    """
+    if units <= 0:
+        raise ValueError("units must be positive")
+    db.session.execute(
+        update(Slot)
+        .where(Slot.id == slot_id)
+        .values(capacity=case((Slot.booked + units > Slot.capacity, Slot.booked + units), else_=Slot.capacity),
+                booked=Slot.booked + units)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def grow_to(slot_id: int, capacity: int) -> None:
+    """Raise the capacity to at least `capacity`; never lowers it."""
+    db.session.execute(
+        update(Slot).where(Slot.id == slot_id, Slot.capacity < capacity).values(capacity=capacity)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def release(slot_id: int, units: int = 1) -> None:
@@ -75,6 +100,10 @@ def resize(slot_id: int, capacity: int) -> None:
 
 def booked(slot_id: int) -> int:
     return db.session.scalar(select(Slot.booked).where(Slot.id == slot_id))
+
+
+def capacity(slot_id: int) -> int:
+    return db.session.scalar(select(Slot.capacity).where(Slot.id == slot_id))
 
 
 def available(slot_id: int) -> int:

@@ -1,7 +1,7 @@
 """Tables for fleet batches, their vehicles, inspections, appointments and the plate pool."""
-from datetime import datetime
+from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy import Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from vmo.extensions import db
@@ -113,8 +113,45 @@ class FleetAppointment(db.Model):
     day = relationship(GreenChannelDay)
 
 
+REQUEST_STATUSES = ("requested", "granted", "declined")
+
+
+class GreenChannelRequest(db.Model):
+    """A company asks the office to open the green channel for one of its batches (the seed story's phone call)."""
+
+    __tablename__ = "green_channel_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"), index=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("fleet_batches.id"), index=True)
+    # Equal to batch_id while the request waits for an answer, NULL once decided: the database
+    # refuses a second open request for one batch (NULLs never collide).
+    open_batch_id: Mapped[int | None] = mapped_column(Integer, unique=True)
+    wanted_date: Mapped[date] = mapped_column(Date)
+    note: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="requested", index=True)
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # What the office granted (the date and the arrival window), or why it declined.
+    granted_date: Mapped[date | None] = mapped_column(Date)
+    arrive_from: Mapped[str | None] = mapped_column(String(5))
+    arrive_until: Mapped[str | None] = mapped_column(String(5))
+    reason: Mapped[str | None] = mapped_column(Text)
+    appointment_id: Mapped[int | None] = mapped_column(ForeignKey("fleet_appointments.id"))
+
+    batch = relationship("FleetBatch")
+    appointment = relationship("FleetAppointment")
+
+
 class PlatePool(db.Model):
-    """Plates the office may issue; a plate is handed out once and never returns to the pool."""
+    """Plates the office may issue; a plate is handed out once and never returns to the pool.
+
+    A free plate may be held (offered among a vehicle's 50 choices until `held_until`), then
+    reserved (the owner chose it), then issued (`vehicle_id`, at registration). A hold past its
+    time is free again without anyone writing to it.
+    """
 
     __tablename__ = "plate_pool"
 
@@ -125,3 +162,10 @@ class PlatePool(db.Model):
     vehicle_id: Mapped[int | None] = mapped_column(ForeignKey("fleet_vehicles.id"), unique=True)
     assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    held_for_id: Mapped[int | None] = mapped_column(ForeignKey("fleet_vehicles.id"), index=True)
+    held_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # One reservation per vehicle: choosing another plate releases the first in the same transaction.
+    reserved_for_id: Mapped[int | None] = mapped_column(ForeignKey("fleet_vehicles.id"), unique=True)
+    reserved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # "pool" (drawn by the office) or "composed" (自编自选, added when an owner reserved it).
+    origin: Mapped[str] = mapped_column(String(10), default="pool", server_default="pool")

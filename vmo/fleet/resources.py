@@ -8,8 +8,10 @@ from vmo.accounts import services as accounts
 from vmo.fleet import services
 from vmo.fleet.models import MAX_BATCH_CEILING
 from vmo.fleet.schemas import (
-    AppointmentCreateSchema, AppointmentSchema, BatchCreateSchema, BatchQueryArgsSchema, BatchSchema,
-    InspectionCreateSchema, InspectionSchema, VehicleSchema,
+    AppointmentCreateSchema, AppointmentMoveSchema, AppointmentSchema, BatchCreateSchema, BatchQueryArgsSchema,
+    BatchSchema, DeclineSchema, GrantSchema, GreenChannelRequestCreateSchema, GreenChannelRequestQueryArgsSchema,
+    GreenChannelRequestSchema, InspectionCreateSchema, InspectionSchema, PlateChoicesSchema, PlateReservationSchema,
+    PlateReserveSchema, VehicleSchema,
 )
 from vmo.accounts.models import STAFF_ROLES
 from vmo.http import ErrorSchema, SelectPage, auth, current_user, idempotent
@@ -45,8 +47,8 @@ class BatchResource(MethodView):
     @blp.response(200, BatchSchema)
     @blp.alt_response(404, schema=ErrorSchema, description="no such batch, or not yours")
     def get(self, batch_id):
-        """One batch with every vehicle's status and plate"""
-        return services.get_batch(current_user(), batch_id)
+        """One batch with every vehicle's status, plate and plate choice"""
+        return services.batch_with_plates(current_user(), batch_id, clock.now())
 
 
 @blp.route("/fleet/batches/<int:batch_id>/appointment")
@@ -69,6 +71,19 @@ class AppointmentResource(MethodView):
         return services.book_appointment(current_user(), batch_id, data["date"], clock.local_today(), clock.now())
 
     @auth(blp, "company")
+    @blp.arguments(AppointmentMoveSchema)
+    @blp.response(200, AppointmentSchema)
+    @blp.alt_response(404, schema=ErrorSchema, description="no such batch or no appointment")
+    @blp.alt_response(409, schema=ErrorSchema, description="the new day is full (the old appointment stays), "
+                                                            "or inspection has already started")
+    @blp.alt_response(422, schema=ErrorSchema, description="the day is in the past or not open")
+    def patch(self, data, batch_id):
+        """Move the whole batch to another day (the new places are taken before the old are freed)"""
+        user = current_user()
+        return services.move_appointment(user, batch_id, data["date"], clock.local_today(user.office.timezone),
+                                         clock.now())
+
+    @auth(blp, "company")
     @blp.response(200, AppointmentSchema)
     @blp.alt_response(404, schema=ErrorSchema, description="no such batch or no appointment")
     @blp.alt_response(409, schema=ErrorSchema, description="inspection has already started")
@@ -77,14 +92,90 @@ class AppointmentResource(MethodView):
         return services.cancel_appointment(current_user(), batch_id, clock.now())
 
 
+@blp.route("/fleet/batches/<int:batch_id>/green-channel-request")
+class GreenChannelRequestResource(MethodView):
+    @auth(blp, "company")
+    @idempotent(blp)
+    @blp.arguments(GreenChannelRequestCreateSchema)
+    @blp.response(201, GreenChannelRequestSchema)
+    @blp.alt_response(404, schema=ErrorSchema, description="no such batch, or not yours")
+    @blp.alt_response(409, schema=ErrorSchema, description="already booked, or a request is waiting")
+    def post(self, data, batch_id):
+        """Ask the office to open the green channel for this batch"""
+        user = current_user()
+        return services.request_green_channel(user, batch_id, data["wanted_date"], data["note"],
+                                              clock.local_today(user.office.timezone), clock.now())
+
+
+@blp.route("/green-channel/requests")
+class GreenChannelRequestsResource(MethodView):
+    @auth(blp, "company", *STAFF)
+    @blp.arguments(GreenChannelRequestQueryArgsSchema, location="query")
+    @blp.response(200, GreenChannelRequestSchema(many=True))
+    @blp.paginate(SelectPage)
+    def get(self, args):
+        """Green-channel requests: open ones first (staff see the office's, a company its own)"""
+        return services.list_requests(current_user(), args["status"])
+
+
+@blp.route("/green-channel/requests/<int:request_id>/grant")
+class GrantResource(MethodView):
+    @auth(blp, "officer")
+    @blp.arguments(GrantSchema)
+    @blp.response(200, GreenChannelRequestSchema)
+    @blp.alt_response(404, schema=ErrorSchema, description="no such request in this office")
+    @blp.alt_response(409, schema=ErrorSchema, description="already decided, or the batch was booked meanwhile")
+    def post(self, data, request_id):
+        """Grant a request: open or raise the day as needed and book the whole batch"""
+        user = current_user()
+        return services.grant_request(user, request_id, data["date"], (data["arrive_from"], data["arrive_until"]),
+                                      clock.local_today(user.office.timezone), clock.now())
+
+
+@blp.route("/green-channel/requests/<int:request_id>/decline")
+class DeclineResource(MethodView):
+    @auth(blp, "officer")
+    @blp.arguments(DeclineSchema)
+    @blp.response(200, GreenChannelRequestSchema)
+    @blp.alt_response(404, schema=ErrorSchema, description="no such request in this office")
+    @blp.alt_response(409, schema=ErrorSchema, description="already decided")
+    def post(self, data, request_id):
+        """Decline a request with a reason (the company is told by text)"""
+        return services.decline_request(current_user(), request_id, data["reason"], clock.now())
+
+
+@blp.route("/fleet/vehicles/<string:vin>/plate-choices")
+class PlateChoicesResource(MethodView):
+    @auth(blp, "company", *STAFF)
+    @blp.response(200, PlateChoicesSchema)
+    @blp.alt_response(404, schema=ErrorSchema, description="no such vehicle, or not yours")
+    @blp.alt_response(409, schema=ErrorSchema, description="already registered")
+    def get(self, vin):
+        """50 random free plates held for this vehicle until `expires_at` (50选1)"""
+        return services.plate_choices(current_user(), vin, clock.now(), current_app.config["PLATE_POOL_TOPUP"])
+
+
+@blp.route("/fleet/vehicles/<string:vin>/plate")
+class PlateResource(MethodView):
+    @auth(blp, "company", *STAFF)
+    @blp.arguments(PlateReserveSchema)
+    @blp.response(200, PlateReservationSchema)
+    @blp.alt_response(404, schema=ErrorSchema, description="no such vehicle, or not yours")
+    @blp.alt_response(409, schema=ErrorSchema, description="the plate is taken, or the vehicle is registered")
+    @blp.alt_response(422, schema=ErrorSchema, description="a self-composed number against the rules (each named)")
+    def post(self, data, vin):
+        """Reserve one of the choices, or a self-composed number (自编自选) that is free"""
+        return services.reserve_plate(current_user(), vin, data["plate"], clock.now())
+
+
 @blp.route("/fleet/vehicles/<string:vin>")
 class VehicleResource(MethodView):
     @auth(blp, "company", *STAFF)
     @blp.response(200, VehicleSchema)
     @blp.alt_response(404, schema=ErrorSchema, description="no such vehicle, or not yours")
     def get(self, vin):
-        """One vehicle's status and plate"""
-        return services.get_vehicle(current_user(), vin)
+        """One vehicle's status, plate and plate choice"""
+        return services.vehicle_with_plate(current_user(), vin, clock.now())
 
 
 @blp.route("/fleet/vehicles/<string:vin>/inspection")

@@ -3,7 +3,8 @@ from marshmallow import Schema, fields, validate
 
 from vmo import validators
 from vmo.fields import VIN
-from vmo.fleet.models import BATCH_STATUSES, FUEL_TYPES, MAX_BATCH_CEILING, VEHICLE_TYPES
+from vmo.fleet.models import BATCH_STATUSES, FUEL_TYPES, MAX_BATCH_CEILING, REQUEST_STATUSES, VEHICLE_TYPES
+from vmo.greenchannel.schemas import local_time
 
 
 class VehicleCreateSchema(Schema):
@@ -71,6 +72,13 @@ class InspectionSummarySchema(Schema):
     inspected_at = fields.AwareDateTime(required=True)
 
 
+class PlateChoiceStateSchema(Schema):
+    state = fields.String(required=True, metadata={"description": "none, choosing (50 choices held for it), "
+                                                                  "reserved (chosen) or issued"})
+    plate = fields.String(allow_none=True, metadata={"description": "The reserved or issued plate"})
+    expires_at = fields.AwareDateTime(allow_none=True, metadata={"description": "While choosing: until when"})
+
+
 class VehicleSchema(Schema):
     id = fields.Integer(required=True)
     vin = fields.String(required=True)
@@ -87,12 +95,20 @@ class VehicleSchema(Schema):
     last_inspection = fields.Nested(InspectionSummarySchema, allow_none=True)
     inspected_at = fields.AwareDateTime(allow_none=True)
     registered_at = fields.AwareDateTime(allow_none=True)
+    plate_choice = fields.Function(lambda v: PlateChoiceStateSchema().dump(getattr(v, "plate_choice", None))
+                                   if getattr(v, "plate_choice", None) else None, allow_none=True,
+                                   metadata={"description": "In one batch's answer: the plate choice state "
+                                                            "(`state`, `plate`, `expires_at`)"})
 
 
 class AppointmentSchema(Schema):
     id = fields.Integer(required=True)
     batch_id = fields.Integer(required=True)
     date = fields.Function(lambda a: a.day.day.isoformat(), required=True, metadata={"format": "date"})
+    arrive_from = fields.Function(lambda a: a.day.arrive_from, required=True,
+                                  metadata={"description": "Come from (office time, HH:MM)"})
+    arrive_until = fields.Function(lambda a: a.day.arrive_until, required=True,
+                                   metadata={"description": "Come until (office time, HH:MM)"})
     vehicles = fields.Integer(attribute="units", required=True, metadata={"description": "Places held on the day"})
     status = fields.String(required=True, metadata={"description": "booked or cancelled"})
     created_at = fields.AwareDateTime(required=True)
@@ -101,6 +117,73 @@ class AppointmentSchema(Schema):
 
 class AppointmentCreateSchema(Schema):
     date = fields.Date(required=True, metadata={"example": "2026-11-27"})
+
+
+class AppointmentMoveSchema(Schema):
+    date = fields.Date(required=True, metadata={"description": "The new day; the whole batch moves",
+                                                "example": "2026-11-30"})
+
+
+class GreenChannelRequestCreateSchema(Schema):
+    wanted_date = fields.Date(required=True, metadata={"description": "The day the company would like",
+                                                       "example": "2026-11-26"})
+    note = fields.String(load_default=None, validate=validate.Length(0, 500),
+                         metadata={"example": "公司新购15台车，急需上户投入运营"})
+
+
+class GreenChannelRequestSchema(Schema):
+    id = fields.Integer(required=True)
+    batch_id = fields.Integer(required=True)
+    company = fields.Function(lambda r: r.batch.company.name, required=True)
+    vehicles = fields.Function(lambda r: len(r.batch.vehicles), required=True)
+    wanted_date = fields.Date(required=True)
+    note = fields.String(allow_none=True)
+    status = fields.String(required=True, metadata={"description": "requested, granted or declined"})
+    created_at = fields.AwareDateTime(required=True)
+    decided_at = fields.AwareDateTime(allow_none=True)
+    date = fields.Date(attribute="granted_date", allow_none=True, metadata={"description": "The day granted"})
+    arrive_from = fields.String(allow_none=True, metadata={"description": "Granted arrival window (office time)"})
+    arrive_until = fields.String(allow_none=True)
+    reason = fields.String(allow_none=True, metadata={"description": "Why it was declined"})
+    appointment_id = fields.Integer(allow_none=True)
+
+
+class GreenChannelRequestQueryArgsSchema(Schema):
+    status = fields.String(load_default=None, validate=validate.OneOf(REQUEST_STATUSES))
+
+
+class GrantSchema(Schema):
+    date = fields.Date(required=True, metadata={"example": "2026-11-26"})
+    arrive_from = local_time("Come from (office time)", "12:00", required=True)
+    arrive_until = local_time("Come until (office time)", "20:00", required=True)
+
+
+class DeclineSchema(Schema):
+    reason = fields.String(required=True, validate=validate.Length(1, 200),
+                           metadata={"description": "Sent to the company in the text", "example": "当日查验场地检修"})
+
+
+class PlateChoicesSchema(Schema):
+    vin = fields.String(required=True)
+    kind = fields.String(required=True, metadata={"description": "ordinary, new_energy or new_energy_large"})
+    choices = fields.List(fields.String(), required=True,
+                          metadata={"description": "Random free plates held for this vehicle (50 by default)"})
+    expires_at = fields.AwareDateTime(required=True, metadata={"description": "Choose before this; asking again "
+                                                                              "afterwards draws new plates"})
+
+
+class PlateReserveSchema(Schema):
+    plate = fields.String(required=True, validate=validate.Length(1, 20), metadata={
+        "description": "One of the choices, or a self-composed number within GA 36 and the office's rules",
+        "example": "渝G5A2B8"})
+
+
+class PlateReservationSchema(Schema):
+    vin = fields.String(required=True)
+    plate = fields.String(required=True)
+    kind = fields.String(required=True)
+    origin = fields.String(required=True, metadata={"description": "pool (one of the choices or drawn) or composed"})
+    reserved_at = fields.AwareDateTime(required=True)
 
 
 class BatchSchema(Schema):

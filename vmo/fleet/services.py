@@ -1,28 +1,26 @@
 """Fleet rules: atomic batches, green-channel capacity, inspections and plate issue."""
-import random
 from datetime import date, datetime
 
 from sqlalchemy import Select, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from vmo import validators
 from vmo.accounts.models import Company, User
 from vmo.audit import services as audit
 from vmo.booking import services as booking
 from vmo.errors import Conflict, NotFound, RuleViolation
 from vmo.extensions import db
-from vmo.dbutil import insert_ignoring_conflicts
 from vmo.fleet.models import (
-    LARGE_VEHICLE_TYPES, PLATE_KINDS, FleetAppointment, FleetBatch, FleetInspection, FleetVehicle, PlatePool,
+    FleetAppointment, FleetBatch, FleetInspection, FleetVehicle, GreenChannelRequest,
 )
+from vmo.fleet import notifications as texts
+from vmo.fleet import plates
+from vmo.greenchannel import notifications as gc_texts
 from vmo.greenchannel import services as greenchannel
+from vmo.greenchannel.notifications import month_day
 from vmo.greenchannel.models import GreenChannelDay
 from vmo.notify import services as notify
 from vmo.offices.models import Office
-
-_rng = random.SystemRandom()
-
 
 # ---- batches --------------------------------------------------------------------------
 
@@ -103,6 +101,19 @@ def get_batch(user: User, batch_id: int) -> FleetBatch:
     return batch
 
 
+def batch_with_plates(user: User, batch_id: int, now: datetime) -> FleetBatch:
+    """The batch, each vehicle showing its plate choice (none, choosing, reserved, issued)."""
+    batch = get_batch(user, batch_id)
+    plates.annotate(batch.vehicles, now)
+    return batch
+
+
+def vehicle_with_plate(user: User, vin: str, now: datetime) -> FleetVehicle:
+    vehicle = get_vehicle(user, vin)
+    plates.annotate([vehicle], now)
+    return vehicle
+
+
 def get_vehicle(user: User, vin: str) -> FleetVehicle:
     stmt = select(FleetVehicle).join(FleetBatch).where(FleetVehicle.vin == vin.strip().upper(),
                                                       FleetVehicle.office_id == user.office_id)
@@ -141,19 +152,36 @@ def _refresh_batch_status(batch: FleetBatch, now: datetime) -> None:
 def book_appointment(user: User, batch_id: int, day: date, today: date, now: datetime) -> FleetAppointment:
     """Hold the whole batch's vehicles on one day, or nothing (409)."""
     batch = get_batch(user, batch_id)
+    _bookable(batch)
+    green_day = _open_day(batch, day, today)
+    units = len(batch.vehicles)
+    booking.take(green_day.slot_id, units,
+                 message=f"{day.isoformat()} has fewer than {units} places left for this batch")
+    appointment = _hold(batch, green_day, units, user, now)
+    _tell(batch, texts.APPOINTMENT_BOOKED, green_day, units, now)
+    db.session.commit()
+    return appointment
+
+
+def _bookable(batch: FleetBatch) -> None:
     if batch.appointment is not None:
         raise Conflict(f"batch {batch.id} already has an appointment on {batch.appointment.day.day.isoformat()}")
     if batch.status != "submitted":
         raise Conflict(f"batch {batch.id} is {batch.status}; only a submitted batch can be booked")
+
+
+def _open_day(batch: FleetBatch, day: date, today: date) -> GreenChannelDay:
     if day < today:
         raise RuleViolation("the date is in the past", errors={"json": {"date": ["in the past"]}})
     green_day = greenchannel.find_day(batch.office_id, day)
     if green_day is None:
         raise RuleViolation(f"the green channel is not open on {day.isoformat()}",
                             errors={"json": {"date": ["no green-channel day open on this date"]}})
-    units = len(batch.vehicles)
-    booking.take(green_day.slot_id, units,
-                 message=f"{day.isoformat()} has fewer than {units} places left for this batch")
+    return green_day
+
+
+def _hold(batch: FleetBatch, green_day: GreenChannelDay, units: int, actor: User, now: datetime) -> FleetAppointment:
+    """The appointment row for places already taken on `green_day` (flushed, not committed)."""
     appointment = FleetAppointment(office_id=batch.office_id, batch_id=batch.id, active_batch_id=batch.id,
                                    day_id=green_day.id, units=units, status="booked", created_at=now)
     db.session.add(appointment)
@@ -163,15 +191,169 @@ def book_appointment(user: User, batch_id: int, day: date, today: date, now: dat
     try:
         # Flush here: the unique active_batch_id refuses a concurrent second booking of this batch.
         db.session.flush()
-        _refresh_batch_status(batch, now)
-        audit.record("fleet.book", "fleet_batch", batch.id, actor=user, before={"status": "submitted"},
-                     after={"status": batch.status, "date": day.isoformat(), "vehicles": units})
-        db.session.commit()
     except IntegrityError:
         # A concurrent request booked this batch first; our capacity hold rolls back with us.
         db.session.rollback()
-        raise Conflict(f"batch {batch_id} already has an appointment") from None
+        raise Conflict(f"batch {batch.id} already has an appointment") from None
+    _refresh_batch_status(batch, now)
+    audit.record("fleet.book", "fleet_batch", batch.id, actor=actor, before={"status": "submitted"},
+                 after={"status": batch.status, "date": green_day.day.isoformat(), "vehicles": units})
     return appointment
+
+
+def _tell(batch: FleetBatch, template, green_day: GreenChannelDay, units: int, now: datetime) -> None:
+    """A text to the company's contact naming the day and its arrival window."""
+    office = db.session.get(Office, batch.office_id)
+    body = template.render(company=batch.company.name, count=units, date=month_day(green_day.day),
+                           arrive_from=green_day.arrive_from, arrive_until=green_day.arrive_until,
+                           place=office.address or office.name)
+    notify.queue(batch.office_id, batch.company.contact_phone, body, kind="fleet_appointment",
+                 key=f"{template.key}:{batch.id}:{now.isoformat()}",
+                 subject_type="fleet_batch", subject_id=batch.id)
+
+
+def move_appointment(user: User, batch_id: int, day: date, today: date, now: datetime) -> FleetAppointment:
+    """Move the whole batch to another day: the new places are taken before the old are freed.
+
+    A 409 (the new day is full) rolls everything back, so the old appointment stays as it was.
+    """
+    batch = get_batch(user, batch_id)
+    appointment = batch.appointment
+    if appointment is None:
+        raise NotFound(f"batch {batch_id} has no appointment")
+    started = Conflict("inspection has started for this batch; the appointment can no longer be moved")
+    if any(v.status != "scheduled" for v in batch.vehicles):
+        raise started
+    old_day = appointment.day
+    if old_day.day == day:
+        return appointment
+    green_day = _open_day(batch, day, today)
+    units = appointment.units
+    booking.take(green_day.slot_id, units,
+                 message=f"{day.isoformat()} has fewer than {units} places left for this batch; "
+                         f"the appointment stays on {old_day.day.isoformat()}")
+    # Lock the vehicles as they are: an inspection committed since the check above makes this touch
+    # fewer rows, and the move gives way (an inspection after this waits, then finds the new day).
+    still = db.session.execute(
+        update(FleetVehicle).where(FleetVehicle.batch_id == batch.id, FleetVehicle.status == "scheduled")
+        .values(status="scheduled").execution_options(synchronize_session=False)).rowcount
+    moved = db.session.execute(
+        update(FleetAppointment)
+        .where(FleetAppointment.id == appointment.id, FleetAppointment.status == "booked",
+               FleetAppointment.day_id == old_day.id)
+        .values(day_id=green_day.id).execution_options(synchronize_session=False)).rowcount
+    if still != len(batch.vehicles) or moved != 1:
+        db.session.rollback()
+        raise started if still != len(batch.vehicles) else Conflict("the appointment changed meanwhile; reload it")
+    booking.release(old_day.slot_id, units)
+    audit.record("fleet.move", "fleet_batch", batch.id, actor=user, before={"date": old_day.day.isoformat()},
+                 after={"date": day.isoformat(), "vehicles": units})
+    _tell(batch, texts.APPOINTMENT_MOVED, green_day, units, now)
+    db.session.commit()
+    db.session.refresh(appointment)
+    return appointment
+
+
+# ---- green-channel requests ------------------------------------------------------------
+
+def request_green_channel(user: User, batch_id: int, wanted_date: date, note: str | None, today: date,
+                          now: datetime) -> GreenChannelRequest:
+    """A company asks for a green channel for one batch; one open request per batch."""
+    batch = get_batch(user, batch_id)
+    _bookable(batch)
+    if wanted_date < today:
+        raise RuleViolation("the date is in the past", errors={"json": {"wanted_date": ["in the past"]}})
+    request = GreenChannelRequest(office_id=batch.office_id, batch_id=batch.id, open_batch_id=batch.id,
+                                  wanted_date=wanted_date, note=note, status="requested", requested_by_id=user.id,
+                                  created_at=now)
+    db.session.add(request)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise Conflict(f"batch {batch_id} already has a green-channel request waiting for an answer") from None
+    audit.record("green_channel.request", "fleet_batch", batch.id, actor=user,
+                 after={"wanted_date": wanted_date.isoformat(), "note": note})
+    db.session.commit()
+    return request
+
+
+def list_requests(user: User, status: str | None) -> Select:
+    stmt = select(GreenChannelRequest).where(GreenChannelRequest.office_id == user.office_id)
+    if user.role == "company":
+        stmt = stmt.join(FleetBatch, FleetBatch.id == GreenChannelRequest.batch_id).join(
+            Company, Company.id == FleetBatch.company_id).where(Company.user_id == user.id)
+    if status:
+        stmt = stmt.where(GreenChannelRequest.status == status)
+    return stmt.order_by(GreenChannelRequest.status != "requested", GreenChannelRequest.wanted_date,
+                         GreenChannelRequest.id)
+
+
+def _decide(officer: User, request_id: int, now: datetime, **values) -> GreenChannelRequest:
+    request = db.session.scalar(select(GreenChannelRequest).where(GreenChannelRequest.id == request_id,
+                                                                  GreenChannelRequest.office_id == officer.office_id))
+    if request is None:
+        raise NotFound(f"no green-channel request {request_id}")
+    # Only the officer whose UPDATE flips the request decides it: a second grant or decline is a 409.
+    flipped = db.session.execute(
+        update(GreenChannelRequest)
+        .where(GreenChannelRequest.id == request.id, GreenChannelRequest.status == "requested")
+        .values(open_batch_id=None, decided_by_id=officer.id, decided_at=now, **values)
+        .execution_options(synchronize_session=False)).rowcount
+    if flipped != 1:
+        db.session.rollback()
+        raise Conflict(f"green-channel request {request_id} is already {request.status}")
+    return request
+
+
+def grant_request(officer: User, request_id: int, day: date, window: tuple[str, str], today: date,
+                  now: datetime) -> GreenChannelRequest:
+    """Grant a request: the day is opened or raised as needed and the whole batch booked, in one transaction."""
+    if day < today:
+        raise RuleViolation("the date is in the past", errors={"json": {"date": ["in the past"]}})
+    if window[0] >= window[1]:
+        message = f"the arrival window ends ({window[1]}) before it starts ({window[0]})"
+        raise RuleViolation(message, errors={"json": {"arrive_until": [message]}})
+    request = _decide(officer, request_id, now, status="granted", granted_date=day, arrive_from=window[0],
+                      arrive_until=window[1])
+    batch = request.batch
+    try:
+        _bookable(batch)
+    except Conflict:
+        db.session.rollback()
+        raise
+    units = len(batch.vehicles)
+    green_day = greenchannel.open_or_extend(batch.office_id, day, units, window)
+    appointment = _hold(batch, green_day, units, officer, now)
+    audit.record("green_channel.grant", "fleet_batch", batch.id, actor=officer,
+                 after={"date": day.isoformat(), "arrive_from": window[0], "arrive_until": window[1]})
+    db.session.execute(update(GreenChannelRequest).where(GreenChannelRequest.id == request.id)
+                       .values(appointment_id=appointment.id).execution_options(synchronize_session=False))
+    office = db.session.get(Office, batch.office_id)
+    notify.queue(batch.office_id, batch.company.contact_phone,
+                 gc_texts.REQUEST_GRANTED.render(company=batch.company.name, count=units, date=month_day(day),
+                                                 arrive_from=window[0], arrive_until=window[1],
+                                                 place=office.address or office.name),
+                 kind="fleet_appointment", key=f"green_channel.request:{request.id}",
+                 subject_type="fleet_batch", subject_id=batch.id)
+    db.session.commit()
+    db.session.refresh(request)
+    return request
+
+
+def decline_request(officer: User, request_id: int, reason: str, now: datetime) -> GreenChannelRequest:
+    request = _decide(officer, request_id, now, status="declined", reason=reason)
+    batch = request.batch
+    office = db.session.get(Office, batch.office_id)
+    notify.queue(batch.office_id, batch.company.contact_phone,
+                 gc_texts.REQUEST_DECLINED.render(company=batch.company.name, date=month_day(request.wanted_date),
+                                                  reason=reason, phone=office.phone or "本所窗口"),
+                 kind="fleet_appointment", key=f"green_channel.request:{request.id}",
+                 subject_type="fleet_batch", subject_id=batch.id)
+    audit.record("green_channel.decline", "fleet_batch", batch.id, actor=officer, after={"reason": reason})
+    db.session.commit()
+    db.session.refresh(request)
+    return request
 
 
 @greenchannel.queue_source(order=1)
@@ -271,6 +453,14 @@ def inspect_vehicle(officer: User, vin: str, result: str, defects: list[str], no
     return inspection
 
 
+def plate_choices(user: User, vin: str, now: datetime, topup: int = 200) -> dict:
+    return plates.plate_choices(get_vehicle(user, vin), now, topup)
+
+
+def reserve_plate(user: User, vin: str, plate: str, now: datetime) -> dict:
+    return plates.reserve_plate(user, get_vehicle(user, vin), plate, now)
+
+
 def _state_message(vehicle: FleetVehicle, action: str) -> str:
     if vehicle.status == "submitted":
         return f"vehicle {vehicle.vin} has no green-channel appointment yet"
@@ -300,7 +490,7 @@ def register_vehicle(officer: User, vin: str, now: datetime, topup: int = 200) -
     if changed != 1:
         db.session.rollback()
         raise Conflict(f"vehicle {vin} was registered by someone else just now")
-    plate = _take_plate(office, vehicle, now, topup)
+    plate = plates.issue_plate(office, vehicle, now, topup)
     db.session.execute(update(FleetVehicle).where(FleetVehicle.id == vehicle.id).values(plate=plate)
                        .execution_options(synchronize_session=False))
     db.session.refresh(vehicle)
@@ -308,67 +498,12 @@ def register_vehicle(officer: User, vin: str, now: datetime, topup: int = 200) -
     company = vehicle.batch.company
     audit.record("fleet.register", "fleet_vehicle", vehicle.vin, actor=officer,
                  before={"status": "inspected"}, after={"status": "registered", "plate": plate})
-    notify.queue(
-        vehicle.office_id, company.contact_phone,
-        f"【{office.name}】{company.name}的车辆（车架号后六位{vehicle.vin[-6:]}）已登记，号牌{plate}，"
-        f"经办民警警号{officer.badge_number or officer.id}。满意请回复1，不满意请回复2。",
-        kind="follow_up", key=f"follow_up:fleet_vehicle:{vehicle.id}", subject_type="fleet_vehicle",
-        subject_id=vehicle.id, officer_id=officer.id,
-    )
+    batch = vehicle.batch
+    if batch.status == "completed":
+        # One follow-up per batch, to the company's contact, when its last vehicle is registered (issue 15).
+        notify.queue(vehicle.office_id, company.contact_phone,
+                     texts.BATCH_FOLLOW_UP.render(count=len(batch.vehicles), badge=officer.badge_number or officer.id),
+                     kind="follow_up", key=f"follow_up:fleet_batch:{batch.id}", subject_type="fleet_batch",
+                     subject_id=batch.id, officer_id=officer.id)
     db.session.commit()
     return vehicle
-
-
-def _take_plate(office: Office, vehicle: FleetVehicle, now: datetime, topup: int) -> str:
-    kind = plate_kind(vehicle)
-    wanted = [PlatePool.office_id == office.id, PlatePool.kind == kind, PlatePool.vehicle_id.is_(None)]
-    # GA 36: D for battery-electric vehicles, F for the other new-energy ones (hybrids, fuel cells);
-    # first in the serial on small vehicles, last on large ones.
-    letter = "D" if vehicle.fuel_type == "electric" else "F"
-    if kind == "new_energy":
-        wanted.append(PlatePool.plate.startswith(office.plate_prefix + letter, autoescape=True))
-    elif kind == "new_energy_large":
-        wanted.append(PlatePool.plate.endswith(letter, autoescape=True))
-    for _ in range(10):
-        plate_id = db.session.scalar(select(PlatePool.id).where(*wanted).order_by(PlatePool.id).limit(1))
-        if plate_id is None:
-            add_plates(office, kind, topup)
-            continue
-        # Another officer may take the same free plate at the same moment: only one UPDATE wins.
-        won = db.session.execute(
-            update(PlatePool).where(PlatePool.id == plate_id, PlatePool.vehicle_id.is_(None))
-            .values(vehicle_id=vehicle.id, assigned_at=now)
-            .execution_options(synchronize_session=False)
-        ).rowcount
-        if won == 1:
-            return db.session.scalar(select(PlatePool.plate).where(PlatePool.id == plate_id))
-    raise Conflict("no plate could be reserved; retry")
-
-
-def plate_kind(vehicle: FleetVehicle) -> str:
-    if not vehicle.new_energy:
-        return "ordinary"
-    return "new_energy_large" if vehicle.vehicle_type in LARGE_VEHICLE_TYPES else "new_energy"
-
-
-def add_plates(office: Office, kind: str, count: int, rng: random.Random | None = None) -> int:
-    """Put `count` fresh random plates of `kind` into the office's pool (existing ones are skipped)."""
-    if kind not in PLATE_KINDS:
-        raise RuleViolation(f"plate kind is one of {', '.join(PLATE_KINDS)}")
-    rng = rng or _rng
-    plates = {validators.random_plate(office.plate_prefix, kind != "ordinary", rng, large=kind == "new_energy_large")
-              for _ in range(count)}
-    # Also skip plates already issued through another route (e.g. imported registrations).
-    issued = set(db.session.scalars(select(FleetVehicle.plate).where(FleetVehicle.plate.in_(plates))))
-    rows = [{"office_id": office.id, "plate": p, "kind": kind} for p in sorted(plates - issued)]
-    return insert_ignoring_conflicts(PlatePool, rows, index_elements=["plate"])
-
-
-def plate_pool_counts(office_id: int) -> dict:
-    rows = db.session.execute(
-        select(PlatePool.kind, PlatePool.vehicle_id.is_(None)).where(PlatePool.office_id == office_id)
-    ).all()
-    counts = {kind: {"free": 0, "issued": 0} for kind in PLATE_KINDS}
-    for kind, free in rows:
-        counts[kind]["free" if free else "issued"] += 1
-    return counts

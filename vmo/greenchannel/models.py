@@ -19,6 +19,10 @@ class GreenChannelDay(db.Model):
     # The share kept for priority bookings (vmo.priority); `slot` holds the rest, for ordinary bookings.
     priority_slot_id: Mapped[int | None] = mapped_column(ForeignKey("slots.id"), unique=True)
     note: Mapped[str | None] = mapped_column(String(200))
+    # When the day's visitors are asked to come, office time "HH:MM" (e.g. "12:00"-"20:00" for
+    # an afternoon opened with overtime, as in the seed story).
+    arrive_from: Mapped[str] = mapped_column(String(5), server_default="09:00")
+    arrive_until: Mapped[str] = mapped_column(String(5), server_default="17:00")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -26,9 +30,10 @@ class GreenChannelDay(db.Model):
     priority_slot = relationship("Slot", lazy="joined", foreign_keys=[priority_slot_id])
 
     @property
-    def total_capacity(self) -> int:
-        return self.slot.capacity + (self.priority_slot.capacity if self.priority_slot else 0)
+    def capacity(self) -> int:
+        """Places fleets can book; the priority places come on top (never out of these)."""
+        return self.slot.capacity
 
     @property
-    def total_booked(self) -> int:
-        return self.slot.booked + (self.priority_slot.booked if self.priority_slot else 0)
+    def priority_capacity(self) -> int:
+        return self.priority_slot.capacity if self.priority_slot else 0

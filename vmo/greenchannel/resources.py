@@ -68,10 +68,9 @@ class DayResource(MethodView):
     @blp.alt_response(201, schema=DaySchema, description="the day was opened")
     @blp.alt_response(409, schema=ErrorSchema, description="capacity below what is already booked")
     def put(self, data, date):
-        """Open a green-channel day or change its capacity (extra shifts)"""
+        """Open a green-channel day or change it: capacity, priority places, arrival window"""
         user = current_user()
-        green_day, created = services.set_day_capacity(user.office, date, data["capacity"], data["note"], user,
-                                                       clock.local_today())
+        green_day, created = services.set_day(user.office, date, data, user, clock.local_today(user.office.timezone))
         return green_day, 201 if created else 200
 
 

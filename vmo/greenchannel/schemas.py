@@ -2,25 +2,43 @@
 from marshmallow import Schema, fields, validate
 
 
+LOCAL_TIME = validate.Regexp(r"^([01][0-9]|2[0-3]):[0-5][0-9]$", error="a local time HH:MM, e.g. 12:00")
+
+
+def local_time(description: str, example: str, **kw) -> fields.String:
+    """An office-time clock reading, `HH:MM` (24 h)."""
+    return fields.String(validate=LOCAL_TIME, metadata={"description": description, "example": example,
+                                                        "pattern": LOCAL_TIME.regex.pattern}, **kw)
+
+
 class DaySchema(Schema):
     date = fields.Date(attribute="day", required=True)
-    capacity = fields.Function(lambda d: d.total_capacity, required=True,
-                               metadata={"description": "Vehicles, priority share included"})
-    booked = fields.Function(lambda d: d.total_booked, required=True, metadata={"description": "All bookings"})
+    capacity = fields.Integer(required=True, metadata={"description": "Vehicles fleets can book (the priority "
+                                                                      "places come on top of these)"})
+    booked = fields.Function(lambda d: d.slot.booked, required=True,
+                             metadata={"description": "Fleet places booked"})
     available = fields.Function(lambda d: d.slot.available, required=True,
-                                metadata={"description": "Places an ordinary (fleet) booking can still take"})
-    priority_capacity = fields.Function(lambda d: d.priority_slot.capacity if d.priority_slot else 0,
-                                        required=True, metadata={"description": "Places kept for pregnant, "
-                                                                                "elderly and disabled people"})
+                                metadata={"description": "Places a fleet booking can still take"})
+    priority_capacity = fields.Integer(required=True, metadata={
+        "description": "Places kept for pregnant, elderly and disabled people, apart from `capacity`"})
     priority_available = fields.Function(lambda d: d.priority_slot.available if d.priority_slot else 0,
                                          required=True)
+    arrive_from = local_time("Visitors come from (office time)", "12:00", required=True)
+    arrive_until = local_time("Visitors come until (office time)", "20:00", required=True)
     note = fields.String(allow_none=True)
 
 
 class DayUpdateSchema(Schema):
     capacity = fields.Integer(required=True, validate=validate.Range(0, 10000),
-                              metadata={"description": "Vehicles the day can take, extra shifts included",
-                                        "example": 30})
+                              metadata={"description": "Vehicles fleets can book, extra shifts included",
+                                        "example": 15})
+    priority_capacity = fields.Integer(load_default=None, validate=validate.Range(0, 10000), metadata={
+        "description": "Places kept for priority visitors, on top of `capacity` (default: the configured "
+                       "share of `capacity`, rounded up)", "example": 2})
+    arrive_from = local_time("Visitors come from (default: the day's, or 09:00 for a new day)", "12:00",
+                             load_default=None)
+    arrive_until = local_time("Visitors come until (default: the day's, or 17:00 for a new day)", "20:00",
+                              load_default=None)
     note = fields.String(load_default=None, validate=validate.Length(0, 200), metadata={"example": "加班至20:00"})
 
 
@@ -48,4 +66,6 @@ class DayQueueSchema(Schema):
     date = fields.Date(required=True)
     capacity = fields.Integer(required=True)
     priority_capacity = fields.Integer(required=True)
+    arrive_from = fields.String(required=True)
+    arrive_until = fields.String(required=True)
     entries = fields.List(fields.Nested(DayQueueEntrySchema), required=True)

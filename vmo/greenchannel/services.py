@@ -10,17 +10,16 @@ from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 
-from flask import current_app
 from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
 
 from vmo.accounts.models import User
 from vmo.audit import services as audit
 from vmo.booking import services as booking
-from vmo.booking.models import Slot
 from vmo.errors import Conflict, NotFound, RuleViolation
 from vmo.extensions import db
 from vmo.greenchannel.models import GreenChannelDay
+from vmo.greenchannel.settings import settings
 from vmo.offices.models import Office
 
 ORDINARY_KIND = "green_channel"
@@ -29,80 +28,120 @@ PRIORITY_KIND = "green_channel_priority"
 
 # ---- the priority share ----------------------------------------------------------------
 
-def configured_share() -> float:
-    try:
-        return float(current_app.config.get("PRIORITY_SHARE", 0.1))
-    except RuntimeError:  # outside an app (scripts): the documented default
-        return 0.1
-
-
 def share_of(capacity: int, fraction: float | None = None) -> int:
-    """Places kept for priority bookings: the share rounded up, at least one on an open day."""
-    fraction = configured_share() if fraction is None else fraction
+    """Default priority places for a day of `capacity`: the share rounded up, at least one on an open day."""
+    fraction = settings().priority_share if fraction is None else fraction
     if capacity <= 0 or fraction <= 0:
         return 0
     # Decimal, so 30 * 0.1 is 3 and not 3.0000000000000004 rounded up to 4.
-    return min(capacity, max(1, math.ceil(Decimal(str(fraction)) * capacity)))
-
-
-def open_slots(office_id: int, capacity: int) -> tuple[Slot, Slot]:
-    """The two slots of a newly opened day: (ordinary, priority)."""
-    kept = share_of(capacity)
-    ordinary = booking.create_slot(office_id, ORDINARY_KIND, capacity - kept)
-    return ordinary, booking.create_slot(office_id, PRIORITY_KIND, kept)
-
-
-def resize_slots(green_day: GreenChannelDay, capacity: int) -> None:
-    """Give the day a new total; priority places already booked stay kept even above the share."""
-    if capacity < 0:
-        raise RuleViolation("capacity must not be negative", errors={"json": {"capacity": ["must be 0 or more"]}})
-    if green_day.priority_slot_id is None:  # a day opened before the priority share existed
-        green_day.priority_slot_id = booking.create_slot(green_day.office_id, PRIORITY_KIND, 0).id
-        db.session.flush()
-    priority_booked = booking.booked(green_day.priority_slot_id)
-    ordinary_booked = booking.booked(green_day.slot_id)
-    kept = min(max(share_of(capacity), priority_booked), capacity)
-    if priority_booked + ordinary_booked > capacity or ordinary_booked > capacity - kept:
-        raise Conflict(
-            f"capacity {capacity} is below what is booked: {ordinary_booked} ordinary places "
-            f"and {priority_booked} priority places, with {kept} kept for priority bookings",
-            booked=priority_booked + ordinary_booked)
-    # Both conditional: a booking that slipped in since the reads above turns this into a 409.
-    for slot_id, new in ((green_day.slot_id, capacity - kept), (green_day.priority_slot_id, kept)):
-        booking.resize(slot_id, new)
+    return max(1, math.ceil(Decimal(str(fraction)) * capacity))
 
 
 # ---- days ------------------------------------------------------------------------------
 
-def set_day_capacity(office: Office, day: date, capacity: int, note: str | None, actor: User,
-                     today: date) -> tuple[GreenChannelDay, bool]:
-    """Open a day or change its capacity (extra shifts); never below what is already booked."""
+def set_day(office: Office, day: date, data: dict, actor: User, today: date) -> tuple[GreenChannelDay, bool]:
+    """Open a day or change it: `capacity` (fleets), `priority_capacity`, arrival window, note.
+
+    The two numbers are kept apart in two slots: priority places are never taken out of
+    `capacity`. Without `priority_capacity` the day keeps the configured share of `capacity`
+    (never fewer than the priority places already booked). Neither may fall below what is booked.
+    """
     if day < today:
         raise RuleViolation("cannot open or change a day in the past", errors={"path": {"date": ["in the past"]}})
     green_day = find_day(office.id, day)
     created = green_day is None
+    before = None if created else _day_state(green_day)
+    window = _window(green_day, data)
     if created:
-        slot, priority_slot = open_slots(office.id, capacity)
-        green_day = GreenChannelDay(office_id=office.id, day=day, slot_id=slot.id,
-                                    priority_slot_id=priority_slot.id, note=note)
+        capacity = data["capacity"]
+        priority_capacity = data.get("priority_capacity")
+        if priority_capacity is None:
+            priority_capacity = share_of(capacity)
+        green_day = GreenChannelDay(
+            office_id=office.id, day=day, note=data.get("note"), arrive_from=window[0], arrive_until=window[1],
+            slot_id=booking.create_slot(office.id, ORDINARY_KIND, capacity).id,
+            priority_slot_id=booking.create_slot(office.id, PRIORITY_KIND, priority_capacity).id)
         db.session.add(green_day)
-        before = None
     else:
-        before = {"capacity": green_day.total_capacity, "note": green_day.note}
-        resize_slots(green_day, capacity)
-        if note is not None:
-            green_day.note = note
+        _resize(green_day, data["capacity"], data.get("priority_capacity"))
+        green_day.arrive_from, green_day.arrive_until = window
+        if data.get("note") is not None:
+            green_day.note = data["note"]
     db.session.flush()
+    booking.refresh(green_day.slot)
+    booking.refresh(green_day.priority_slot)
     audit.record("green_channel.open" if created else "green_channel.resize", "green_channel_day",
-                 day.isoformat(), actor=actor, before=before, after={"capacity": capacity, "note": green_day.note})
+                 day.isoformat(), actor=actor, before=before, after=_day_state(green_day))
     try:
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
         raise Conflict("the day was opened by someone else at the same moment; retry") from None
+    return green_day, created
+
+
+def _day_state(green_day: GreenChannelDay) -> dict:
+    return {"capacity": green_day.capacity, "priority_capacity": green_day.priority_capacity,
+            "arrive_from": green_day.arrive_from, "arrive_until": green_day.arrive_until, "note": green_day.note}
+
+
+def _window(green_day: GreenChannelDay | None, data: dict) -> tuple[str, str]:
+    """The arrival window after this change: what is given, else what the day had, else the default."""
+    defaults = settings()
+    start = data.get("arrive_from") or (green_day.arrive_from if green_day else defaults.green_channel_arrive_from)
+    end = data.get("arrive_until") or (green_day.arrive_until if green_day else defaults.green_channel_arrive_until)
+    if start >= end:  # zero-padded HH:MM compares as text
+        message = f"the arrival window ends ({end}) before it starts ({start})"
+        raise RuleViolation(message, errors={"json": {"arrive_until": [message]}})
+    return start, end
+
+
+def _resize(green_day: GreenChannelDay, capacity: int, priority_capacity: int | None) -> None:
+    if green_day.priority_slot_id is None:  # a day opened before the priority share existed
+        green_day.priority_slot_id = booking.create_slot(green_day.office_id, PRIORITY_KIND, 0).id
+        db.session.flush()
+    if priority_capacity is None:
+        priority_capacity = max(share_of(capacity), booking.booked(green_day.priority_slot_id))
+    # Each conditional on what is booked at that moment: a booking that slipped in makes it a 409.
+    for slot_id, new, field in ((green_day.slot_id, capacity, "capacity"),
+                                (green_day.priority_slot_id, priority_capacity, "priority_capacity")):
+        try:
+            booking.resize(slot_id, new)
+        except Conflict as exc:
+            booked = booking.booked(slot_id)
+            raise Conflict(f"{field} {new} is below the {booked} places already booked", booked=booked,
+                           errors={"json": {field: [f"{booked} places are already booked"]}}) from exc
+
+
+def open_or_extend(office_id: int, day: date, units: int, window: tuple[str, str] | None) -> GreenChannelDay:
+    """Hold `units` fleet places on `day` in the caller's transaction, opening or raising the day as needed.
+
+    For a granted green-channel request: the office commits to the batch, so the day grows rather
+    than refuse it. The hold is one conditional UPDATE (booking.take_extending); no read-then-write.
+    """
+    green_day = find_day(office_id, day)
+    if green_day is None:
+        defaults = settings()
+        start, end = window or (defaults.green_channel_arrive_from, defaults.green_channel_arrive_until)
+        try:
+            with db.session.begin_nested():
+                green_day = GreenChannelDay(
+                    office_id=office_id, day=day, arrive_from=start, arrive_until=end,
+                    slot_id=booking.create_slot(office_id, ORDINARY_KIND, 0).id,
+                    priority_slot_id=booking.create_slot(office_id, PRIORITY_KIND, 0).id)
+                db.session.add(green_day)
+        except IntegrityError:  # opened by someone else this instant: use theirs
+            green_day = get_day(office_id, day)
+    elif window is not None:
+        green_day.arrive_from, green_day.arrive_until = window
+    booking.take_extending(green_day.slot_id, units)
+    if green_day.priority_slot_id is not None:
+        # A day opened for the request keeps the configured priority share too; never shrinks it.
+        booking.grow_to(green_day.priority_slot_id, share_of(booking.capacity(green_day.slot_id)))
+    db.session.flush()
     booking.refresh(green_day.slot)
     booking.refresh(green_day.priority_slot)
-    return green_day, created
+    return green_day
 
 
 def find_day(office_id: int, day: date) -> GreenChannelDay | None:
@@ -149,6 +188,5 @@ def day_queue(office_id: int, day: date) -> dict:
     entries = [entry for _, _, source in _queue_sources for entry in source(green_day)]
     for position, entry in enumerate(entries, start=1):
         entry["position"] = position
-    return {"date": day, "capacity": green_day.total_capacity,
-            "priority_capacity": green_day.priority_slot.capacity if green_day.priority_slot else 0,
-            "entries": entries}
+    return {"date": day, "capacity": green_day.capacity, "priority_capacity": green_day.priority_capacity,
+            "arrive_from": green_day.arrive_from, "arrive_until": green_day.arrive_until, "entries": entries}

@@ -5,12 +5,13 @@ from flask_smorest import Blueprint
 
 from vmo import clock, limits
 from vmo.http import ErrorSchema, auth, current_user, idempotent, signed_in_staff
+from vmo.greenchannel.settings import settings
 from vmo.offices import services as offices
 from vmo.priority import services
-from vmo.priority.schemas import PriorityBookingCreateSchema, PriorityBookingSchema
+from vmo.priority.schemas import PriorityBookingCreateSchema, PriorityBookingReceiptSchema, PriorityBookingSchema
 
 blp = Blueprint("priority", __name__, url_prefix="/api/v1",
-                description="Priority green channel for pregnant, elderly (70+) and disabled people")
+                description="Priority green channel for pregnant, elderly (60+) and disabled people")
 
 
 @blp.route("/green-channel/priority-bookings")
@@ -19,16 +20,15 @@ class PriorityBookingsResource(MethodView):
     @auth(blp, optional=True)
     @idempotent(blp)
     @blp.arguments(PriorityBookingCreateSchema)
-    @blp.response(201, PriorityBookingSchema)
-    @blp.alt_response(409, schema=ErrorSchema, description="the day's priority places are all booked, "
-                                                            "or this person already booked the day")
+    @blp.response(201, PriorityBookingReceiptSchema)
+    @blp.alt_response(409, schema=ErrorSchema, description="the day's priority places are all booked")
     @blp.alt_response(422, schema=ErrorSchema, description="day not open, bad ID or phone, or the reason "
-                                                            "does not fit the ID (under 70, a man's ID)")
+                                                            "does not fit the ID (under 60, a man's ID)")
     def post(self, data):
-        """Book a priority green-channel place (public; served first on the day)"""
+        """Book a priority green-channel place (public; the reference comes by text to the phone given)"""
         office = offices.get_office(data.pop("office") or current_app.config["DEFAULT_OFFICE"])
         return services.book(office, data, clock.local_today(office.timezone), clock.now(),
-                             int(current_app.config.get("PRIORITY_ELDERLY_AGE", 70)), actor=signed_in_staff())
+                             settings().priority_elderly_age, actor=signed_in_staff())
 
 
 @blp.route("/green-channel/priority-bookings/<string:reference>")

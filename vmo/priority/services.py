@@ -13,8 +13,10 @@ from vmo.errors import Conflict, NotFound, RuleViolation
 from vmo.extensions import db
 from vmo.greenchannel import services as greenchannel
 from vmo.greenchannel.models import GreenChannelDay
+from vmo.greenchannel.notifications import month_day
 from vmo.notify import services as notify
 from vmo.offices.models import Office
+from vmo.priority import notifications as texts
 from vmo.priority.models import REASONS, PriorityBooking
 
 # ---- bookings --------------------------------------------------------------------------
@@ -23,9 +25,14 @@ def _field(field: str, message: str) -> RuleViolation:
     return RuleViolation(message, errors={"json": {field: [message]}})
 
 
-def book(office: Office, data: dict, today: date, now: datetime, elderly_age: int = 70,
-         actor: User | None = None) -> PriorityBooking:
+def book(office: Office, data: dict, today: date, now: datetime, elderly_age: int = 60,
+         actor: User | None = None) -> dict:
     """Book one priority place on an open day, or 409 when the day's kept share is taken.
+
+    The answer never says whether the ID number already had a booking that day: a stranger could
+    learn that someone is elderly, disabled or pregnant and coming. The reference is sent by text to
+    the phone given, which binds the booking to that phone; a repeated booking tells the first one's
+    phone instead (issue 16, finding 6).
 
     `actor`: the staff member booking for the person (at the counter), named in the audit entry.
     """
@@ -51,13 +58,15 @@ def book(office: Office, data: dict, today: date, now: datetime, elderly_age: in
     if reason == "pregnant" and rid.sex != "F":
         raise _field("reason", "the ID number is a man's; the pregnancy priority needs the expectant mother's ID")
     green_day = greenchannel.find_day(office.id, day)
-    if green_day is None or green_day.total_capacity == 0:
+    if green_day is None or green_day.capacity + green_day.priority_capacity == 0:
         raise _field("date", f"the green channel is not open on {day.isoformat()}")
     active_key = f"{rid.number}:{day.isoformat()}"
-    if db.session.scalar(select(PriorityBooking.id).where(PriorityBooking.active_key == active_key)) is not None:
-        raise Conflict(f"this ID number already has a priority booking on {day.isoformat()}")
-    if green_day.priority_slot_id is None:
-        raise Conflict(f"no priority places are kept on {day.isoformat()}", available=0)
+    if green_day.priority_slot_id is None or booking.available(green_day.priority_slot_id) == 0:
+        # Checked before the ID number, so a full day answers alike for a taken and a fresh one.
+        raise Conflict(f"the priority places of {day.isoformat()} are all booked; try another day", available=0)
+    receipt = _receipt(day, reason, phone)
+    if _already_booked(office, active_key, now):
+        return receipt
     booking.take(green_day.priority_slot_id, 1,
                  message=f"the priority places of {day.isoformat()} are all booked; try another day")
     entry = PriorityBooking(office_id=office.id, day_id=green_day.id, reference=_reference(),
@@ -68,17 +77,39 @@ def book(office: Office, data: dict, today: date, now: datetime, elderly_age: in
     db.session.flush()
     audit.record("priority.book", "priority_booking", entry.id, actor=actor, office_id=office.id,
                  after={"date": day.isoformat(), "reason": reason, "reference": entry.reference})
+    # The reference goes only to the phone given: the booking is bound to whoever holds that phone.
     notify.queue(office.id, phone,
-                 f"【{office.name}】{data['name']}您好，您已预约{day.month}月{day.day}日绿色通道优先办理"
-                 f"（预约号{entry.reference}），到场后凭身份证优先叫号。取消请致电{office.phone or '本所'}。",
+                 texts.PRIORITY_BOOKED.render(name=data["name"], date=month_day(day), reference=entry.reference,
+                                              arrive_from=green_day.arrive_from, arrive_until=green_day.arrive_until,
+                                              phone=office.phone or "本所窗口"),
                  kind="priority_booking", key=f"priority_booking:{entry.id}",
                  subject_type="priority_booking", subject_id=entry.id)
     try:
         db.session.commit()
-    except IntegrityError:
+    except IntegrityError:  # the same person booked the same day this instant: answer as above
         db.session.rollback()
-        raise Conflict(f"this ID number already has a priority booking on {day.isoformat()}") from None
-    return entry
+        _already_booked(office, active_key, now)
+    return receipt
+
+
+def _receipt(day: date, reason: str, phone: str) -> dict:
+    """The answer to a booking: the same whether or not the ID number already had one (issue 16, finding 6)."""
+    return {"status": "received", "date": day, "reason": reason, "phone": phone[:3] + "****" + phone[-4:],
+            "message": f"预约结果已发送至尾号{phone[-4:]}的手机，请凭短信中的预约号查询或取消。"}
+
+
+def _already_booked(office: Office, active_key: str, now: datetime) -> bool:
+    """If the ID number holds a booking that day, tell that booking's phone (not the caller) and say True."""
+    existing = db.session.scalar(select(PriorityBooking).where(PriorityBooking.active_key == active_key))
+    if existing is None:
+        return False
+    notify.queue(office.id, existing.phone,
+                 texts.PRIORITY_REPEATED.render(date=month_day(existing.day.day), reference=existing.reference,
+                                                phone=office.phone or "本所窗口"),
+                 kind="priority_booking", key=f"priority_repeated:{existing.id}:{now.isoformat()}",
+                 subject_type="priority_booking", subject_id=existing.id)
+    db.session.commit()
+    return True
 
 
 def _reference() -> str:

@@ -1,0 +1,287 @@
+"""Plates: the office's pool, 50 random choices per vehicle (50选1), self-composed numbers (自编自选) and issue.
+
+A pool row is free, held (among one vehicle's choices until `held_until`), reserved (the owner chose
+it) or issued (`vehicle_id`). Every change of state is one conditional UPDATE whose WHERE clause
+says "still free", so two vehicles racing for a plate cannot both get it. Randomness comes from
+the operating system's CSPRNG (`secrets`): neither the choices nor the plate issued without a
+choice can be predicted from the pool's order.
+
+Plate rules, GA 36-2018《中华人民共和国机动车号牌》:
+- 5.9 (table 3): the serial uses digits and the letters A-Z except I and O (they read as 1 and 0).
+- Table 4: an ordinary (blue) plate has a 5-character serial with at most two letters.
+- Tables 5/6: a new-energy (green) plate has a 6-character serial; on a small vehicle it starts with
+  D (battery electric) or F (other new energy), then a letter or digit, then four digits; on a large
+  vehicle (buses, heavy trucks) it is five digits, then D or F.
+The office's own rules (自编自选 within the office's prefix, at most two letters on any plate) are
+checked in `composed_plate_problems`.
+"""
+import secrets
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from vmo import validators
+from vmo.accounts.models import User
+from vmo.audit import services as audit
+from vmo.errors import Conflict, RuleViolation
+from vmo.extensions import db
+from vmo.dbutil import insert_ignoring_conflicts
+from vmo.fleet.models import LARGE_VEHICLE_TYPES, PLATE_KINDS, FleetVehicle, PlatePool
+from vmo.fleet.settings import settings
+from vmo.offices.models import Office
+
+_csprng = secrets.SystemRandom()
+MAX_LETTERS = 2  # GA 36-2018 table 4 for ordinary plates; the office applies it to every plate
+
+
+def plate_kind(vehicle: FleetVehicle) -> str:
+    if not vehicle.new_energy:
+        return "ordinary"
+    return "new_energy_large" if vehicle.vehicle_type in LARGE_VEHICLE_TYPES else "new_energy"
+
+
+def energy_letter(vehicle: FleetVehicle) -> str:
+    """GA 36-2018 tables 5/6: D for battery-electric vehicles, F for the other new-energy ones."""
+    return "D" if vehicle.fuel_type == "electric" else "F"
+
+
+def _free(now: datetime):
+    """Not issued, not reserved, and not held for anyone (a hold past its time counts as free)."""
+    return and_(PlatePool.vehicle_id.is_(None), PlatePool.reserved_for_id.is_(None),
+                or_(PlatePool.held_for_id.is_(None), PlatePool.held_until <= now))
+
+
+def _fits(office: Office, vehicle: FleetVehicle) -> list:
+    """Pool rows of the vehicle's kind (and, for new-energy plates, its D/F letter)."""
+    kind = plate_kind(vehicle)
+    wanted = [PlatePool.office_id == office.id, PlatePool.kind == kind]
+    letter = energy_letter(vehicle)
+    if kind == "new_energy":
+        wanted.append(PlatePool.plate.startswith(office.plate_prefix + letter, autoescape=True))
+    elif kind == "new_energy_large":
+        wanted.append(PlatePool.plate.endswith(letter, autoescape=True))
+    return wanted
+
+
+def _not_registered(vehicle: FleetVehicle) -> None:
+    if vehicle.status == "registered":
+        raise Conflict(f"vehicle {vehicle.vin} is already registered as {vehicle.plate}")
+
+
+# ---- 50 choices ------------------------------------------------------------------------
+
+def plate_choices(vehicle: FleetVehicle, now: datetime, topup: int = 200) -> dict:
+    """The vehicle's held choices while they last; otherwise a fresh random draw held until `expires_at`."""
+    _not_registered(vehicle)
+    office = db.session.get(Office, vehicle.office_id)
+    held = db.session.execute(
+        select(PlatePool.plate, PlatePool.held_until)
+        .where(PlatePool.held_for_id == vehicle.id, PlatePool.held_until > now, *_fits(office, vehicle))
+        .order_by(PlatePool.plate)).all()
+    if held:
+        return {"vin": vehicle.vin, "kind": plate_kind(vehicle), "choices": [p for p, _ in held],
+                "expires_at": held[0].held_until}
+    config = settings()
+    expires_at = now + timedelta(minutes=config.plate_choice_minutes)
+    # The old draw has expired: its plates go back to the pool before the new draw.
+    _drop_holds(vehicle)
+    wanted = [*_fits(office, vehicle), _free(now)]
+    candidates = list(db.session.scalars(select(PlatePool.id).where(*wanted)))
+    if len(candidates) < config.plate_choice_count:
+        add_plates(office, plate_kind(vehicle), max(topup, config.plate_choice_count), letter=energy_letter(vehicle))
+        candidates = list(db.session.scalars(select(PlatePool.id).where(*wanted)))
+    _csprng.shuffle(candidates)
+    won = 0
+    while candidates and won < config.plate_choice_count:
+        batch, candidates = candidates[:config.plate_choice_count - won], candidates[config.plate_choice_count - won:]
+        # Another vehicle drawing at the same moment may hold some of these first: only still-free rows change.
+        won += db.session.execute(
+            update(PlatePool).where(PlatePool.id.in_(batch), _free(now))
+            .values(held_for_id=vehicle.id, held_until=expires_at)
+            .execution_options(synchronize_session=False)).rowcount
+    choices = sorted(db.session.scalars(select(PlatePool.plate).where(PlatePool.held_for_id == vehicle.id,
+                                                                     PlatePool.held_until == expires_at)))
+    db.session.commit()
+    return {"vin": vehicle.vin, "kind": plate_kind(vehicle), "choices": choices, "expires_at": expires_at}
+
+
+def _drop_holds(vehicle: FleetVehicle) -> None:
+    db.session.execute(update(PlatePool).where(PlatePool.held_for_id == vehicle.id)
+                       .values(held_for_id=None, held_until=None).execution_options(synchronize_session=False))
+
+
+# ---- reserving one ---------------------------------------------------------------------
+
+def reserve_plate(user: User, vehicle: FleetVehicle, wanted: str, now: datetime) -> dict:
+    """Reserve one of the vehicle's choices, or a free self-composed number within the rules.
+
+    The vehicle's earlier reservation is released in the same transaction, so a refusal (409, 422)
+    leaves it as it was; the vehicle's other held choices go back to the pool.
+    """
+    _not_registered(vehicle)
+    office = db.session.get(Office, vehicle.office_id)
+    plate = normalise(wanted)
+    row = db.session.scalar(select(PlatePool).where(PlatePool.plate == plate))
+    if row is not None and row.reserved_for_id == vehicle.id:
+        return _reservation(vehicle, row)
+    offered = (row is not None and row.held_for_id == vehicle.id and row.held_until is not None
+               and row.held_until > now)
+    if not offered:
+        problems = composed_plate_problems(plate, office.plate_prefix, plate_kind(vehicle), energy_letter(vehicle))
+        if problems:
+            raise RuleViolation(f"{plate} does not follow the plate rules", errors={"json": {"plate": problems}})
+    taken = Conflict(f"{plate} is taken; choose another", plate=plate)
+    previous = db.session.scalar(select(PlatePool.plate).where(PlatePool.reserved_for_id == vehicle.id))
+    db.session.execute(update(PlatePool).where(PlatePool.reserved_for_id == vehicle.id)
+                       .values(reserved_for_id=None, reserved_at=None).execution_options(synchronize_session=False))
+    try:
+        if row is None:
+            if db.session.scalar(select(FleetVehicle.id).where(FleetVehicle.plate == plate)) is not None:
+                raise taken
+            # Not in the pool: the number joins it, reserved. Two owners composing it at once meet
+            # the unique plate column; one of them gets the 409.
+            row = PlatePool(office_id=office.id, plate=plate, kind=plate_kind(vehicle), origin="composed",
+                            reserved_for_id=vehicle.id, reserved_at=now)
+            with db.session.begin_nested():
+                db.session.add(row)
+        else:
+            won = db.session.execute(
+                update(PlatePool)
+                .where(PlatePool.id == row.id, PlatePool.office_id == office.id, PlatePool.vehicle_id.is_(None),
+                       PlatePool.reserved_for_id.is_(None),
+                       or_(PlatePool.held_for_id.is_(None), PlatePool.held_for_id == vehicle.id,
+                           PlatePool.held_until <= now))
+                .values(reserved_for_id=vehicle.id, reserved_at=now, held_for_id=None, held_until=None)
+                .execution_options(synchronize_session=False)).rowcount
+            if won != 1:
+                raise taken
+        _drop_holds(vehicle)
+        audit.record("fleet.plate_reserve", "fleet_vehicle", vehicle.vin, actor=user,
+                     before={"plate": previous}, after={"plate": plate, "offered": offered})
+        db.session.commit()
+    except (Conflict, IntegrityError):
+        db.session.rollback()
+        raise taken from None
+    db.session.refresh(row)
+    return _reservation(vehicle, row)
+
+
+def _reservation(vehicle: FleetVehicle, row: PlatePool) -> dict:
+    return {"vin": vehicle.vin, "plate": row.plate, "kind": row.kind, "origin": row.origin,
+            "reserved_at": row.reserved_at}
+
+
+def normalise(plate: str) -> str:
+    """Spaces and the plate's dot removed, letters upper-cased: "渝g·a1234" -> "渝GA1234"."""
+    return "".join(c for c in plate if not c.isspace() and c not in "\u00b7\u2022\u2027\u30fb\uff65").upper()
+
+
+def composed_plate_problems(plate: str, prefix: str, kind: str, letter: str) -> list[str]:
+    """Every rule a self-composed number breaks (empty when it may be reserved)."""
+    problems = []
+    if not plate.startswith(prefix):
+        problems.append(f"must start with this office's prefix {prefix}")
+    serial = plate[len(prefix):] if plate.startswith(prefix) else plate[2:]
+    length = 5 if kind == "ordinary" else 6
+    if len(serial) != length:
+        problems.append(f"a{'n ordinary' if kind == 'ordinary' else ' new-energy'} plate has {length} "
+                        f"characters after {prefix} (GA 36-2018), not {len(serial)}")
+    if any(c in "IO" for c in serial):
+        problems.append("I and O are not used on plates: they read as 1 and 0 (GA 36-2018 5.9)")
+    if any(c not in validators.PLATE_CHARS and c not in "IO" for c in serial):
+        problems.append("only digits and letters may follow the prefix")
+    letters = sum(c.isascii() and c.isalpha() for c in serial)
+    if letters > MAX_LETTERS:
+        problems.append(f"at most {MAX_LETTERS} letters after the prefix, not {letters}")
+    if kind == "new_energy" and serial and (serial[0] != letter or not serial[2:].isdigit()):
+        problems.append(f"a small new-energy plate is {letter}, a letter or digit, then 4 digits "
+                        f"({'D: battery electric' if letter == 'D' else 'F: hybrid or fuel cell'}; GA 36-2018)")
+    if kind == "new_energy_large" and serial and (serial[-1] != letter or not serial[:-1].isdigit()):
+        problems.append(f"a large new-energy plate is 5 digits, then {letter} (GA 36-2018)")
+    return problems
+
+
+# ---- issue at registration -------------------------------------------------------------
+
+def issue_plate(office: Office, vehicle: FleetVehicle, now: datetime, topup: int = 200) -> str:
+    """The vehicle's reserved plate, or a uniformly random free one of its kind; never one issued before."""
+    reserved = db.session.scalar(select(PlatePool.id).where(PlatePool.reserved_for_id == vehicle.id))
+    if reserved is not None and _assign(reserved, vehicle, now, PlatePool.reserved_for_id == vehicle.id):
+        return db.session.scalar(select(PlatePool.plate).where(PlatePool.id == reserved))
+    wanted = [*_fits(office, vehicle), _free(now)]
+    for _ in range(10):
+        free = db.session.scalar(select(func.count()).select_from(PlatePool).where(*wanted))
+        if not free:
+            add_plates(office, plate_kind(vehicle), topup, letter=energy_letter(vehicle))
+            continue
+        # Uniform over the free plates, whatever order they were added in.
+        plate_id = db.session.scalar(select(PlatePool.id).where(*wanted).order_by(PlatePool.id)
+                                     .offset(secrets.randbelow(free)).limit(1))
+        if plate_id is not None and _assign(plate_id, vehicle, now, _free(now)):
+            return db.session.scalar(select(PlatePool.plate).where(PlatePool.id == plate_id))
+    raise Conflict("no plate could be reserved; retry")
+
+
+def _assign(plate_id: int, vehicle: FleetVehicle, now: datetime, still) -> bool:
+    # Another officer may take the same plate at the same moment: only one UPDATE wins.
+    return db.session.execute(
+        update(PlatePool).where(PlatePool.id == plate_id, PlatePool.vehicle_id.is_(None), still)
+        .values(vehicle_id=vehicle.id, assigned_at=now, reserved_for_id=None, held_for_id=None, held_until=None)
+        .execution_options(synchronize_session=False)).rowcount == 1
+
+
+# ---- the pool --------------------------------------------------------------------------
+
+def add_plates(office: Office, kind: str, count: int, rng=None, letter: str | None = None) -> int:
+    """Put `count` fresh random plates of `kind` into the office's pool (existing ones are skipped).
+
+    `letter` (D or F) limits new-energy plates to one energy letter; by default both are drawn.
+    """
+    if kind not in PLATE_KINDS:
+        raise RuleViolation(f"plate kind is one of {', '.join(PLATE_KINDS)}")
+    rng = rng or _csprng
+    plates = set()
+    for _ in range(count):
+        plate = validators.random_plate(office.plate_prefix, kind != "ordinary", rng, large=kind == "new_energy_large")
+        if letter and kind == "new_energy":
+            plate = plate[:2] + letter + plate[3:]
+        elif letter and kind == "new_energy_large":
+            plate = plate[:-1] + letter
+        plates.add(plate)
+    # Also skip plates already issued through another route (e.g. imported registrations).
+    issued = set(db.session.scalars(select(FleetVehicle.plate).where(FleetVehicle.plate.in_(plates))))
+    fresh = list(plates - issued)
+    rng.shuffle(fresh)  # rows in random order too: nothing about a plate follows from its id
+    rows = [{"office_id": office.id, "plate": p, "kind": kind} for p in fresh]
+    return insert_ignoring_conflicts(PlatePool, rows, index_elements=["plate"])
+
+
+def plate_pool_counts(office_id: int) -> dict:
+    rows = db.session.execute(
+        select(PlatePool.kind, PlatePool.vehicle_id.is_(None), PlatePool.reserved_for_id.is_(None))
+        .where(PlatePool.office_id == office_id)).all()
+    counts = {kind: {"free": 0, "reserved": 0, "issued": 0} for kind in PLATE_KINDS}
+    for kind, not_issued, not_reserved in rows:
+        counts[kind]["issued" if not not_issued else "free" if not_reserved else "reserved"] += 1
+    return counts
+
+
+def annotate(vehicles: list[FleetVehicle], now: datetime) -> None:
+    """Set each vehicle's `plate_choice` (for the batch answer) with two queries for the whole batch."""
+    ids = [v.id for v in vehicles]
+    reserved = dict(db.session.execute(select(PlatePool.reserved_for_id, PlatePool.plate)
+                                       .where(PlatePool.reserved_for_id.in_(ids))).all())
+    held = dict(db.session.execute(select(PlatePool.held_for_id, func.max(PlatePool.held_until))
+                                   .where(PlatePool.held_for_id.in_(ids), PlatePool.held_until > now)
+                                   .group_by(PlatePool.held_for_id)).all())
+    for vehicle in vehicles:
+        if vehicle.plate:
+            state = {"state": "issued", "plate": vehicle.plate, "expires_at": None}
+        elif vehicle.id in reserved:
+            state = {"state": "reserved", "plate": reserved[vehicle.id], "expires_at": None}
+        elif vehicle.id in held:
+            state = {"state": "choosing", "plate": None, "expires_at": held[vehicle.id]}
+        else:
+            state = {"state": "none", "plate": None, "expires_at": None}
+        vehicle.plate_choice = state
