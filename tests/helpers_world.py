@@ -51,6 +51,13 @@ ACCESS = {
     ("GET", "/api/v1/fleet/batches/{batch_id}/appointment"): (*STAFF, "company"),
     ("POST", "/api/v1/fleet/batches/{batch_id}/appointment"): ("company",),
     ("DELETE", "/api/v1/fleet/batches/{batch_id}/appointment"): ("company",),
+    ("PATCH", "/api/v1/fleet/batches/{batch_id}/appointment"): ("company",),
+    ("POST", "/api/v1/fleet/batches/{batch_id}/green-channel-request"): ("company",),
+    ("GET", "/api/v1/green-channel/requests"): (*STAFF, "company"),
+    ("POST", "/api/v1/green-channel/requests/{request_id}/grant"): ("officer",),
+    ("POST", "/api/v1/green-channel/requests/{request_id}/decline"): ("officer",),
+    ("GET", "/api/v1/fleet/vehicles/{vin}/plate-choices"): (*STAFF, "company"),
+    ("POST", "/api/v1/fleet/vehicles/{vin}/plate"): (*STAFF, "company"),
     ("GET", "/api/v1/fleet/vehicles/{vin}"): (*STAFF, "company"),
     ("POST", "/api/v1/fleet/vehicles/{vin}/inspection"): ("officer",),
     ("POST", "/api/v1/fleet/vehicles/{vin}/registration"): ("officer",),
@@ -169,6 +176,11 @@ def build_side(app, client, factory, side: str, n: int) -> SimpleNamespace:
     fleet.open_day(client, off, capacity=30)
     _ok(fleet.book(client, co, s.batch_id), 201)
     _ok(fleet.inspect(client, off, s.vin), 201)
+    # A second batch for which the company asked for a green channel.
+    waiting = _ok(fleet.submit(client, co.headers, factory.vehicles(1), note=f"{tag} waiting"), 201)
+    s.waiting_batch_id = waiting["id"]
+    s.request_id = _ok(client.post(f"/api/v1/fleet/batches/{waiting['id']}/green-channel-request",
+                                   json={"wanted_date": s.day, "note": f"{tag} 请求"}, headers=co.headers), 201)["id"]
 
     # Priority green channel: one booking (its reference is public by design, like a ticket).
     first17 = f"{region}19850315{n:02d}2"
@@ -238,7 +250,8 @@ def path_values(side: SimpleNamespace) -> dict:
             "escalation_id": side.escalation_id, "reference": side.reference, "session_id": side.session_id,
             "booking_id": side.booking_id, "secret": side.secret, "candidate_id": side.candidate_id,
             "tour_id": side.tour_id, "stop_id": side.stop_id, "township": side.township,
-            "client_id": side.client_id, "sha256": side.sha256, "registration_id": side.registration_id}
+            "client_id": side.client_id, "sha256": side.sha256, "registration_id": side.registration_id,
+            "request_id": side.request_id}
 
 
 def bodies(w, side) -> dict:
@@ -251,6 +264,12 @@ def bodies(w, side) -> dict:
                                     "supervisor": side.supervisor.username},
         ("POST", "/api/v1/fleet/batches"): {"vehicles": [], "note": "x"},
         ("POST", "/api/v1/fleet/batches/{batch_id}/appointment"): {"date": side.day},
+        ("PATCH", "/api/v1/fleet/batches/{batch_id}/appointment"): {"date": side.day},
+        ("POST", "/api/v1/fleet/batches/{batch_id}/green-channel-request"): {"wanted_date": side.day},
+        ("POST", "/api/v1/green-channel/requests/{request_id}/grant"):
+            {"date": side.day, "arrive_from": "12:00", "arrive_until": "20:00"},
+        ("POST", "/api/v1/green-channel/requests/{request_id}/decline"): {"reason": "场地检修"},
+        ("POST", "/api/v1/fleet/vehicles/{vin}/plate"): {"plate": "渝G5A2B8"},
         ("POST", "/api/v1/fleet/vehicles/{vin}/inspection"): {"result": "pass"},
         ("PUT", "/api/v1/green-channel/days/{date}"): {"capacity": 30},
         ("POST", "/api/v1/escalations/{escalation_id}/callbacks"): {"reached": True, "note": "called back"},

@@ -328,7 +328,7 @@ MISSING = {"batch_id": INT4_MAX, "vin": "LSVAA4182E2000000", "date": "2026-12-24
            "escalation_id": INT4_MAX, "reference": "PNOSUCH0", "session_id": INT4_MAX, "booking_id": INT4_MAX,
            "secret": "no-such-secret", "candidate_id": INT4_MAX, "tour_id": INT4_MAX, "stop_id": INT4_MAX,
            "township": "没有这个镇", "client_id": "00000000-0000-4000-8000-000000000000", "sha256": "0" * 64,
-           "registration_id": INT4_MAX}
+           "registration_id": INT4_MAX, "request_id": INT4_MAX}
 
 
 def _generic_calls(spec, world):
@@ -469,7 +469,6 @@ def _specific_calls(app, client, world):
     assert fleet.book(client, SimpleNamespace(headers=co), fresh["id"]).status_code == 201
     call("DELETE", "/api/v1/fleet/batches/{batch_id}/appointment", 200,
          url=f"/api/v1/fleet/batches/{fresh['id']}/appointment", headers=co)
-    call("POST", "/api/v1/green-channel/priority-bookings", 409, json=a.priority_body)  # one per person and day
     call("DELETE", "/api/v1/green-channel/priority-bookings/{reference}", 200)
     call("DELETE", "/api/v1/green-channel/priority-bookings/{reference}", 409)
     call("POST", "/api/v1/tours/{tour_id}/cancel", 200, json={"reason": "暴雨"}, headers=off)
@@ -511,6 +510,13 @@ def _specific_calls(app, client, world):
          json={"result": "fail", "defects": ["左前灯不亮"]}, headers=off)
     call("POST", "/api/v1/green-channel/priority-bookings", 201,
          json={**a.priority_body, "id_number": make_id_number(world.factory.rng, birth=date(1950, 1, 1))})
+    for _ in range(6):  # the day's priority places run out
+        full = client.post("/api/v1/green-channel/priority-bookings",
+                           json={**a.priority_body, "id_number": make_id_number(world.factory.rng)})
+        if full.status_code == 409:
+            break
+    out.append(("POST", "/api/v1/green-channel/priority-bookings", 409, full))
+    _fleet_calls(client, world, a, call)
     call("GET", "/api/v1/green-channel/days/{date}/queue", 404, url="/api/v1/green-channel/days/2026-12-25/queue",
          headers=off)
     call("GET", "/api/v1/tours/report", 200, url="/api/v1/tours/report?from=2026-11-01&to=2026-11-30", headers=off)
@@ -551,6 +557,38 @@ def _specific_calls(app, client, world):
         locked = client.post("/api/v1/auth/token", json={"username": b.officer.username, "password": "wrong-password"})
     out.append(("POST", "/api/v1/auth/token", 429, locked))
     return out
+
+
+def _fleet_calls(client, world, a, call):
+    """Green-channel requests, moves and plates (issue 14) in the situations that give each status."""
+    from tests import helpers_fleet as fleet
+
+    off, co = a.headers["officer"], a.headers["company"]
+    request = "/api/v1/fleet/batches/{batch_id}/green-channel-request"
+    call("POST", request, 409, json={"wanted_date": a.day}, headers=co)  # already booked
+    asked = fleet.batch(client, world.factory, SimpleNamespace(headers=co), count=1)
+    declined = call("POST", request, 201, url=f"/api/v1/fleet/batches/{asked['id']}/green-channel-request",
+                    json={"wanted_date": a.day}, headers=co).get_json()
+    grant = "/api/v1/green-channel/requests/{request_id}/grant"
+    window = {"date": a.day, "arrive_from": "12:00", "arrive_until": "20:00"}
+    call("POST", grant, 422, json={**window, "date": "2026-11-20"}, headers=off)  # in the past
+    call("POST", grant, 200, json=window, headers=off)
+    call("POST", grant, 409, json=window, headers=off)  # decided already
+    decline = "/api/v1/green-channel/requests/{request_id}/decline"
+    call("POST", decline, 409, json={"reason": "场地检修"}, headers=off)
+    call("POST", decline, 200, url=f"/api/v1/green-channel/requests/{declined['id']}/decline",
+         json={"reason": "场地检修"}, headers=off)
+    move = "/api/v1/fleet/batches/{batch_id}/appointment"
+    call("PATCH", move, 409, json={"date": a.day}, headers=co)  # inspection has started
+    granted = f"/api/v1/fleet/batches/{a.waiting_batch_id}/appointment"
+    call("PATCH", move, 200, url=granted, json={"date": a.day}, headers=co)
+    call("PATCH", move, 422, url=granted, json={"date": "2026-11-20"}, headers=co)  # in the past
+    plate = "/api/v1/fleet/vehicles/{vin}/plate"
+    call("POST", plate, 200, json={"plate": "渝G5A2B9"}, headers=co)
+    call("POST", plate, 422, json={"plate": "渝G5A2BI"}, headers=co)
+    assert client.post(f"/api/v1/fleet/vehicles/{a.vin}/registration", headers=off).status_code == 201
+    call("GET", "/api/v1/fleet/vehicles/{vin}/plate-choices", 409, headers=co)  # registered
+    call("POST", plate, 409, json={"plate": "渝G5A2B8"}, headers=co)
 
 
 # Documented statuses no call here produces yet, and why (keep this short: each is a gap in the test).

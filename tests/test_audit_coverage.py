@@ -15,6 +15,7 @@ from tests import helpers_mobile as mobile
 from tests.conftest import FROZEN_NOW, PASSWORD, make_id_number
 from tests.helpers_exams import SATURDAY, candidate, create_session, local
 from tests.helpers_followup import SECRET, post_inbound, queue_follow_up
+from tests.helpers_world import priority_reference
 from vmo.audit.models import AuditEntry
 from vmo.extensions import db
 
@@ -31,6 +32,9 @@ STAFF_WRITES = {
     ("POST", "/api/v1/fleet/vehicles/<string:vin>/inspection"): "fleet.inspect",
     ("POST", "/api/v1/fleet/vehicles/<string:vin>/registration"): "fleet.register",
     ("POST", "/api/v1/green-channel/priority-bookings"): "priority.book",
+    ("POST", "/api/v1/green-channel/requests/<int:request_id>/grant"): "green_channel.grant",
+    ("POST", "/api/v1/green-channel/requests/<int:request_id>/decline"): "green_channel.decline",
+    ("POST", "/api/v1/fleet/vehicles/<string:vin>/plate"): "fleet.plate_reserve",
     ("DELETE", "/api/v1/green-channel/priority-bookings/<string:reference>"): "priority.cancel",
     ("POST", "/api/v1/escalations/<int:escalation_id>/callbacks"): "escalation.callback",
     ("POST", "/api/v1/escalations/<int:escalation_id>/resolve"): "escalation.resolve",
@@ -55,6 +59,8 @@ NOT_STAFF = {
     ("POST", "/api/v1/fleet/batches"): "company",
     ("POST", "/api/v1/fleet/batches/<int:batch_id>/appointment"): "company",
     ("DELETE", "/api/v1/fleet/batches/<int:batch_id>/appointment"): "company",
+    ("PATCH", "/api/v1/fleet/batches/<int:batch_id>/appointment"): "company",
+    ("POST", "/api/v1/fleet/batches/<int:batch_id>/green-channel-request"): "company",
     ("POST", "/api/v1/test-sessions/<int:session_id>/bookings"): "candidate",
     ("POST", "/api/v1/bookings/<int:booking_id>/change"): "candidate",
     ("POST", "/api/v1/me/calendar-secret"): "candidate",
@@ -156,17 +162,29 @@ def test_each_staff_write_records_who_what_which_office_and_when(app, client, fa
            client.put(f"/api/v1/green-channel/days/{fleet.DAY}", json={"capacity": 30}, headers=off), actor=officer)
     assert fleet.book(client, owner, body["id"]).status_code == 201
     audit.new()
+    expect(("POST", "/api/v1/fleet/vehicles/<string:vin>/plate"),
+           client.post(f"/api/v1/fleet/vehicles/{vin}/plate", json={"plate": "渝G5A2B8"}, headers=off), actor=officer)
     expect(("POST", "/api/v1/fleet/vehicles/<string:vin>/inspection"), fleet.inspect(client, staff_ns, vin),
            actor=officer)
     expect(("POST", "/api/v1/fleet/vehicles/<string:vin>/registration"), fleet.register(client, staff_ns, vin),
            actor=officer)
-    priority = client.post("/api/v1/green-channel/priority-bookings", headers=off, json={
-        "name": "张桂英", "id_number": make_id_number(factory.rng), "phone": "13983000002", "reason": "disabled",
-        "date": fleet.DAY})
+    priority_body = {"name": "张桂英", "id_number": make_id_number(factory.rng), "phone": "13983000002",
+                     "reason": "disabled", "date": fleet.DAY}
+    priority = client.post("/api/v1/green-channel/priority-bookings", headers=off, json=priority_body)
     expect(("POST", "/api/v1/green-channel/priority-bookings"), priority, actor=officer)  # at the counter
-    reference = priority.get_json()["reference"]
+    reference = priority_reference(app, priority_body["id_number"])
     expect(("DELETE", "/api/v1/green-channel/priority-bookings/<string:reference>"),
            client.delete(f"/api/v1/green-channel/priority-bookings/{reference}", headers=off), actor=officer)
+
+    for op, answer in (("grant", {"date": fleet.DAY, "arrive_from": "12:00", "arrive_until": "20:00"}),
+                       ("decline", {"reason": "当日查验场地检修"})):
+        asked = fleet.batch(client, factory, owner, 1)
+        request = client.post(f"/api/v1/fleet/batches/{asked['id']}/green-channel-request",
+                              json={"wanted_date": fleet.DAY}, headers=owner.headers).get_json()
+        audit.new()
+        expect(("POST", f"/api/v1/green-channel/requests/<int:request_id>/{op}"),
+               client.post(f"/api/v1/green-channel/requests/{request['id']}/{op}", json=answer, headers=off),
+               actor=officer)
 
     # Follow-up: a dissatisfied reply, resolved by the supervisor.
     queue_follow_up(app, "13800138000", officer.id, 9999, office=factory.office, sent_at=NOW - timedelta(hours=3))

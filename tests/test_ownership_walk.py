@@ -211,13 +211,13 @@ def test_walk_with_another_owner_in_the_same_office(app, client, factory, world)
                 failures.append(f"{method} {fill(path, other)} as {role}: {response.status_code} (404 expected) "
                                 f"{response.get_data(as_text=True)[:160]}")
     assert failures == [], "\n".join(failures)
-    assert len(checked) == 14, sorted(checked)
+    assert len(checked) == 18, sorted(checked)
     # Lists too: an officer's assignments hold only the tours they are on; a company's batches, its own.
     assignments = client.get("/api/v1/mobile/assignments", headers=a.headers["officer"]).get_json()
     tours_seen = {tour["id"] for tour in assignments["tours"]}
     assert a.today_tour_id in tours_seen and c.today_tour_id not in tours_seen
     batches = client.get("/api/v1/fleet/batches", headers=a.headers["company"]).get_json()
-    assert {batch["id"] for batch in batches} == {a.batch_id}
+    assert {batch["id"] for batch in batches} == {a.batch_id, a.waiting_batch_id}
     bookings = client.get("/api/v1/bookings", headers=a.headers["candidate"]).get_json()
     assert {booking["id"] for booking in bookings} == {a.booking_id}
     escalations = client.get("/api/v1/escalations", headers=a.headers["officer"]).get_json()

@@ -62,7 +62,7 @@ def data(app, client, runner, factory):
     at(app, "2026-11-26T09:20:00")
     post(f"/api/v1/fleet/vehicles/{v2}/registration")
     at(app, "2026-11-26T10:00:00")
-    assert runner.invoke(args=["sms", "send"]).exit_code == 0  # the three registration follow-ups go out
+    assert runner.invoke(args=["sms", "send"]).exit_code == 0  # the batch's one follow-up goes out
 
     # Other follow-ups, sent at fixed local times.
     def sent(subject_id, phone, local):
@@ -99,10 +99,12 @@ def data(app, client, runner, factory):
 
 EXPECTED = {
     "office": "nanchuan", "from": "2026-11-01", "to": "2026-11-30",
-    "green_channel": {"days_open": 2, "capacity": 50, "priority_capacity": 5, "appointments": 2,
+    # Capacity 30 + 20 for fleets and 3 + 2 priority places on top of them.
+    "green_channel": {"days_open": 2, "capacity": 55, "priority_capacity": 5, "appointments": 2,
                       "vehicles_booked": 5, "priority_bookings": 2,
-                      "priority_by_reason": {"pregnant": 0, "elderly": 1, "disabled": 1}, "utilisation": 0.14},
-    "follow_ups": {"sent": 8, "replies": 5, "reply_rate": 0.625, "satisfied": 2, "dissatisfied": 2,
+                      "priority_by_reason": {"pregnant": 0, "elderly": 1, "disabled": 1}, "utilisation": 0.1273},
+    # One follow-up for batch a (its three vehicles registered), five others, one failed.
+    "follow_ups": {"sent": 6, "replies": 4, "reply_rate": 0.6667, "satisfied": 2, "dissatisfied": 2,
                    "satisfaction_rate": 0.5, "comments": 1, "pending": 0, "failed": 1, "opted_out": 0},
     "escalations": {"opened": 2, "resolved": 1, "open_now": 1, "overdue_now": 1, "average_hours_to_resolve": 6.0},
     "handling": {"cases_finished": 3, "average_minutes": 483.3, "same_day": 1, "same_day_share": 0.3333},
@@ -110,7 +112,7 @@ EXPECTED = {
         {"week": "2026-10-26", "sent": 1, "replies": 0, "satisfied": 0, "dissatisfied": 0, "satisfaction_rate": None},
         {"week": "2026-11-09", "sent": 2, "replies": 2, "satisfied": 1, "dissatisfied": 1, "satisfaction_rate": 0.5},
         {"week": "2026-11-16", "sent": 2, "replies": 1, "satisfied": 0, "dissatisfied": 1, "satisfaction_rate": 0.0},
-        {"week": "2026-11-23", "sent": 3, "replies": 2, "satisfied": 1, "dissatisfied": 0, "satisfaction_rate": 1.0},
+        {"week": "2026-11-23", "sent": 1, "replies": 1, "satisfied": 1, "dissatisfied": 0, "satisfaction_rate": 1.0},
     ],
 }
 
@@ -141,7 +143,7 @@ def test_a_narrower_period_counts_less(client, data):
     body = client.get("/api/v1/stats", headers=data["staff"].headers,
                       query_string={"from": "2026-11-26", "to": "2026-11-26"}).get_json()
     assert body["green_channel"]["appointments"] == 1 and body["green_channel"]["priority_bookings"] == 2
-    assert (body["follow_ups"]["sent"], body["follow_ups"]["satisfied"]) == (3, 1)
+    assert (body["follow_ups"]["sent"], body["follow_ups"]["satisfied"]) == (1, 1)
     assert body["handling"] == {"cases_finished": 2, "average_minutes": 710.0, "same_day": 0, "same_day_share": 0.0}
 
 
@@ -170,7 +172,7 @@ def test_csv(client, data):
     assert response.mimetype == "text/csv"
     lines = response.get_data(as_text=True).lstrip("\ufeff").splitlines()
     assert lines[0] == "section,figure,value"
-    assert "follow_ups,sent,8" in lines
+    assert "follow_ups,sent,6" in lines
     assert "follow_ups,satisfaction_rate,0.5" in lines
     assert "handling,average_minutes,483.3" in lines
     assert "green_channel.priority_by_reason,elderly,1" in lines
@@ -186,7 +188,7 @@ def test_report_page_for_supervisors(client, factory, data):
     assert '<meta name="viewport"' in page
     # One chart of its own; the driving-test and tour providers (schedules) add two.
     assert page.count("<svg") == 3 and "满意率（按周）" in page
-    assert "62.50%" in page and "50.00%" in page  # reply rate, satisfaction
+    assert "66.67%" in page and "50.00%" in page  # reply rate, satisfaction
     assert "http://" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "") and "https://" not in page
     assert "<script" not in page
     assert client.get("/api/v1/stats/report.html", headers=data["staff"].headers).status_code == 403

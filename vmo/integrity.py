@@ -35,6 +35,8 @@ CONFLICTS: dict[str, Unique] = {
     "uq_plate_pool_plate": Unique("this plate is taken", "plate", "taken"),
     "uq_plate_pool_vehicle_id": Unique("this vehicle already has a plate reserved", "plate", "already reserved"),
     "uq_fleet_appointments_active_batch_id": Unique("this batch already has an appointment"),
+    "uq_plate_pool_reserved_for_id": Unique(RACE),  # one vehicle reserving twice at once
+    "uq_green_channel_requests_open_batch_id": Unique("this batch already has a green-channel request waiting"),
     "office_day": Unique(RACE),  # green-channel day opened twice at once
     "uq_green_channel_days_slot_id": Unique(RACE),
     "uq_green_channel_days_priority_slot_id": Unique(RACE),

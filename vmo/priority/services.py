@@ -73,8 +73,13 @@ def book(office: Office, data: dict, today: date, now: datetime, elderly_age: in
                             name=data["name"], id_number=rid.number, phone=phone, reason=reason,
                             business=data.get("business"), certificate_number=data.get("certificate_number"),
                             status="booked", active_key=active_key, created_at=now)
-    db.session.add(entry)
-    db.session.flush()
+    try:
+        db.session.add(entry)
+        db.session.flush()
+    except IntegrityError:  # the same person booked the same day this instant: answer as above
+        db.session.rollback()
+        _already_booked(office, active_key, now)
+        return receipt
     audit.record("priority.book", "priority_booking", entry.id, actor=actor, office_id=office.id,
                  after={"date": day.isoformat(), "reason": reason, "reference": entry.reference})
     # The reference goes only to the phone given: the booking is bound to whoever holds that phone.
@@ -84,11 +89,7 @@ def book(office: Office, data: dict, today: date, now: datetime, elderly_age: in
                                               phone=office.phone or "本所窗口"),
                  kind="priority_booking", key=f"priority_booking:{entry.id}",
                  subject_type="priority_booking", subject_id=entry.id)
-    try:
-        db.session.commit()
-    except IntegrityError:  # the same person booked the same day this instant: answer as above
-        db.session.rollback()
-        _already_booked(office, active_key, now)
+    db.session.commit()
     return receipt
 
 
