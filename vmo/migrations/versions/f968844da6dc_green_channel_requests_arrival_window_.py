@@ -1,7 +1,7 @@
 """green channel: requests, arrival window; plate pool: holds (50 choices) and reservations
 
 Revision ID: f968844da6dc
-Revises: b7c1d2e3f4a5
+Revises: 8d2f61c4a0e7
 Create Date: 2026-11-30 11:54:26.609425
 
 """
@@ -14,7 +14,7 @@ import vmo.types
 
 # revision identifiers, used by Alembic.
 revision = 'f968844da6dc'
-down_revision = 'b7c1d2e3f4a5'
+down_revision = '8d2f61c4a0e7'
 branch_labels = None
 depends_on = None
 
