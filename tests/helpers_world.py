@@ -214,6 +214,7 @@ def build_side(app, client, factory, side: str, n: int) -> SimpleNamespace:
     today = mobile.make_tour(app, [s.officer.id], office=code, name=f"{tag}今日巡检",
                              registrations={0: [(plate, f"{tag}车主", "13800138001")]})
     s.today_tour_id, s.today_stop_id = today.id, today.stop_ids[0]
+    mobile.add_motorcycle(app, plate, office=code)  # on the register before the sync (else it adds a walk-in)
     rec = mobile.record(s.today_stop_id, n, plate=plate)
     result = _ok(client.post("/api/v1/mobile/inspections/sync", json=mobile.envelope([rec]),
                              headers=s.officer_headers))["results"][0]
@@ -224,7 +225,6 @@ def build_side(app, client, factory, side: str, n: int) -> SimpleNamespace:
     _ok(client.put(f"/api/v1/mobile/inspections/{s.client_id}/photos/{s.sha256}", data=s.photo,
                    headers=s.officer_headers, content_type="image/png"), 201)
     s.plate = plate
-    mobile.add_motorcycle(app, plate, office=code)
 
     # Follow-up: a dissatisfied reply to a follow-up of the officer's case opens an escalation.
     phone = f"1390000000{n}"

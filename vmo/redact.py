@@ -5,7 +5,9 @@ import re
 # A mainland mobile number, alone or inside a text ("+86 139 0013 9000" is normalised before storing).
 _MOBILE = re.compile(r"(?<![0-9A-Za-z])(1[3-9]\d)(\d{4})(\d{4})(?![0-9A-Za-z])")
 # A code that lets its holder cancel or look up a booking, after the words that introduce it in texts.
-_CODE = re.compile(r"(取消码|预约号|验证码|cancel[ _]code|reference)(\s*[:：]?\s*)([A-Za-z0-9]{4,})", re.IGNORECASE)
+# ("回复“取消 K7P2QX9M”", "取消码K7P2QX9M", "预约号P1234ABC"; a date after 取消 is written 12月05日, never matched).
+_CODE = re.compile(r"(取消码|取消|预约号|验证码|cancel[ _]code|reference)(\s*[:：]?\s*)([A-Za-z0-9]{4,})",
+                   re.IGNORECASE)
 # Credentials in URLs: userinfo (`https://user:secret@host`) and query values with a secret's name.
 _USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/@\s:]+(?::[^/@\s]*)?@")
 _SECRET_QUERY = re.compile(
