@@ -195,8 +195,9 @@ def _run(args, url: str) -> int:
           f"p50 {release_run['p50_us'] / 1000:.0f} ms, p99 {release_run['p99_us'] / 1000:.0f} ms; answers {answers}")
     print(f"draws: {len(ballots)} ballots in {wall2:.1f} s; answers {draws}")
     print(f"every candidate has an answer after {wall:.1f} s ({total:,} candidates, {total / wall:,.0f} per second)")
-    print(f"CPU: app {cpu_app:.1f} s, database {cpu_db:.1f} s; database share {cpu_db / max(cpu_app + cpu_db, 1e-9):.0%}; "
-          f"{total / max(cpu_app + cpu_db, 1e-9):,.0f} candidates answered per CPU core-second")
+    cpu = max(cpu_app + cpu_db, 1e-9)
+    print(f"CPU: app {cpu_app:.1f} s, database {cpu_db:.1f} s; database share {cpu_db / cpu:.0%}; "
+          f"{total / cpu:,.0f} candidates answered per CPU core-second")
     print(f"database: bookings {result['statuses']}; slots over capacity {result['overbooked']}; "
           f"slots whose booked differs from their confirmed bookings {result['mismatched']}")
     undecided = result["statuses"].get("applied", 0)

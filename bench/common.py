@@ -1,4 +1,4 @@
-"""Setup the benchmarks share: a scratch database, the app and its tables, an office with officers, candidates, gunicorn."""
+"""What the benchmarks share: a scratch database, the app, offices, candidates, gunicorn, and wrk to load it."""
 from __future__ import annotations
 
 import contextlib

@@ -12,11 +12,11 @@ from vmo.extensions import db
 GLOBAL = {
     "offices": "the distribution key itself: a reference table",
     "tokens": "looked up by the token's hash before the office is known (every request): distributed by token_hash",
-    "login_counters": "sign-in failures per username before the office is known; Redis holds them on several nodes",
+    "login_counters": "sign-in failures by a hash of the username, before the office is known (Redis on several nodes)",
     "idempotency_keys": "a caller's replay store keyed by (scope, key), scope naming the user: distributed by scope",
     "photo_blobs": "photo bytes by SHA-256, the same bytes kept once whichever office sent them: distributed by sha256",
     "sms_opt_outs": "a phone number that answered 'stop' is out for every office of the city: a reference table",
-    "exam_calendar_feeds": "looked up by the secret in the feed's URL before the office is known: distributed by secret_hash",
+    "exam_calendar_feeds": "looked up by the secret in the feed's URL before the office is known: by secret_hash",
 }
 # Child tables that reach their office through their parent today. Citus needs office_id on them to keep
 # them on the parent's node (co-location); the test fails once they carry it, to move them out of here.
