@@ -1,6 +1,7 @@
 """Owners cancel their own pre-registration with the code they were given; the place goes back to the stop."""
 import pytest
 
+from tests.helpers_followup import SECRET, post_inbound
 from tests.helpers_tours import create_tour, outbox, publish, stop
 
 BODY = {"plate": "渝G30001", "owner_name": "王德明", "phone": "13983001234"}
@@ -89,3 +90,22 @@ def test_cancelled_twice_inspected_or_too_late_is_409(app, client, world):
     assert response.status_code == 409
     assert response.get_json()["message"] == "the stop has begun; a registration can be cancelled only before it"
 
+
+
+@pytest.mark.parametrize("app_config", [{"SMS_HMAC_SECRET": SECRET}])
+def test_replying_cancel_and_the_code_to_the_same_number_cancels(app, client, world, app_config):
+    tour, base, headers = world
+    reg = _register(client, base)
+    # From another number, the code does nothing: it goes on as an ordinary reply.
+    stranger = post_inbound(client, {"message_id": "m0", "from": "13900000009", "text": f"取消 {reg['cancel_code']}"})
+    assert stranger.status_code == 200, stranger.get_json()
+    assert client.post(base, json={**BODY, "plate": "渝G30002"}).status_code == 409  # still taken
+    # From the owner's phone, full-width space and lower case forgiven: cancelled, the place freed.
+    answer = post_inbound(client, {"message_id": "m1", "from": BODY["phone"],
+                                   "text": f"取消\u3000{reg['cancel_code'].lower()}"})
+    assert answer.status_code == 200, answer.get_json()
+    assert answer.get_json()["outcome"] == "handled"
+    rows = client.get(base, headers=headers).get_json()
+    assert [(r["id"], r["status"]) for r in rows] == [(reg["id"], "cancelled")]
+    assert len(outbox(app, "tour_registration_cancel:")) == 1
+    assert client.post(base, json={**BODY, "plate": "渝G30002"}).status_code == 201
