@@ -41,3 +41,11 @@ def test_tours_stops_reports_and_inspections_answer_in_office_time(app, client, 
     assert len(times) >= 8, times
     assert all(t.endswith("+08:00") for t in times), [t for t in times if not t.endswith("+08:00")]
     assert inspected.get_json()["recorded_at"] == "2026-11-28T14:10:00+08:00"
+
+
+def test_the_tour_report_csv_writes_office_time_too(client, factory):
+    officer = factory.staff("officer")
+    headers = factory.headers(officer)
+    tour = create_tour(client, headers, [officer], stops=[stop("大观镇", (14, 0))])
+    body = client.get(f"/api/v1/tours/{tour['id']}/report?format=csv", headers=headers).get_data(as_text=True)
+    assert "2026-11-28T14:00:00+08:00" in body and "+00:00" not in body

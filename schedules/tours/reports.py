@@ -11,6 +11,7 @@ from vmo.booking.models import Slot
 from vmo.errors import RuleViolation
 from vmo.extensions import db
 from vmo.stats.services import count_if, rate
+from vmo.timefmt import local_iso
 
 STOP_COLUMNS = ("stop_id", "position", "township", "venue", "arrives_at", "departs_at", "status", "capacity",
                 "registered", "inspected", "passed", "failed", "walk_ins", "not_on_register", "no_shows",
@@ -77,10 +78,10 @@ def tour_report(user: User, tour_id: int, now: datetime) -> dict:
 
 
 def tour_report_csv(report: dict) -> str:
-    """The per-stop report as CSV (UTF-8 with a BOM, so spreadsheet programs show the Chinese)."""
+    """The per-stop report as CSV (UTF-8 with a BOM, so spreadsheet programs show the Chinese); times in office time."""
     return csvout.render(("tour_id", "date", *STOP_COLUMNS), (
         (report["tour_id"], report["date"].isoformat(),
-         *(stop[c].isoformat() if hasattr(stop[c], "isoformat") else stop[c] for c in STOP_COLUMNS))
+         *(local_iso(stop[c]) if isinstance(stop[c], datetime) else stop[c] for c in STOP_COLUMNS))
         for stop in report["stops"]), bom=True)
 
 
