@@ -224,3 +224,16 @@ def test_changed_rules_recompute_stored_due_dates(app, runner, factory, tmp_path
     counts = app.test_client().get("/api/v1/townships", headers=factory.headers(officer)).get_json()
     assert counts[0]["due"] == 0
     assert motorcycles(app)["渝G10001"][5] == date(2028, 1, 5)
+
+
+def test_the_register_keeps_engine_numbers_from_the_import(app, client, runner, factory, tmp_path):
+    officer = factory.staff("officer")
+    path = tmp_path / "export.csv"
+    path.write_text("号牌号码,车架号,发动机号,所有人,联系电话,乡镇,初次登记日期\n"
+                    "渝G12345,LFG1234567,162fmj0012345,王德明,13983001234,大观镇,2021-06-01\n"
+                    "渝G23456,,12,李秀英,,大观镇,2021-06-01\n", encoding="utf-8")
+    result = runner.invoke(args=["motorcycles", "import", str(path)])
+    assert "2 rows: 1 new" in result.output and "row 3: engine_number: must be 4 to 30" in result.output
+    moto = client.get("/api/v1/motorcycles/渝G12345", headers=factory.headers(officer)).get_json()
+    assert (moto["vin"], moto["engine_number"], moto["from_walk_in"], moto["next_due_on"]) == (
+        "LFG1234567", "162FMJ0012345", False, "2027-06-01")
