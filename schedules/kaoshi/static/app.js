@@ -55,7 +55,9 @@ async function progressView(app) {
   const { t } = app;
   const [who, progress] = await Promise.all([candidate(app), app.client.get("/api/v1/me/exam-progress")]);
   const permit = [];
-  if (progress.permit_issued_on) {
+  if (progress.permit_status === "void") {
+    permit.push(h("p", { class: "notice bad", id: "permit" }, t("permit_void_line")));
+  } else if (progress.permit_issued_on) {
     const expired = progress.permit_expires_on && progress.permit_expires_on < new Date().toISOString().slice(0, 10);
     permit.push(h("p", { class: expired ? "notice bad" : "notice ok", id: "permit" }, expired
       ? t("permit_expired_line", { until: progress.permit_expires_on })

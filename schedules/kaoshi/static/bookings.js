@@ -53,7 +53,8 @@ function bookingCard(app, booking) {
     h("h3", {}, `${t("subject", { n: booking.subject })} · ${when(app, booking.session)}`),
     h("p", { class: "meta" }, booking.session.venue),
     h("p", {}, statusTag(app, booking),
-      booking.cancelled_by === "office" ? h("span", { class: "meta" }, t("cancelled_by_office")) : null),
+      booking.cancelled_by === "office" ? h("span", { class: "meta" }, t("cancelled_by_office"),
+        booking.session.cancel_reason ? `：${booking.session.cancel_reason}` : "") : null),
     resultLine(app, booking));
   const active = ACTIVE.has(booking.status) && !booking.outcome;
   const actions = h("div", { class: "actions" });

@@ -23,7 +23,8 @@ export function refusal(app, error) {
     const body = error.body;
     if (error.status === 422 && REASONS[error.reason]) {
       return app.t(REASONS[error.reason], { eligible_from: body.eligible_from || "",
-        applications_close_at: localTime(body.applications_close_at) });
+        applications_close_at: localTime(body.applications_close_at),
+        cutoff_at: body.cutoff_at ? localTime(body.cutoff_at) : app.t("cutoff_rule") });
     }
     if (error.status === 409 && body.seats_left === 0) return app.t("reason_full");
     if (error.status === 409 && body.active_booking_id) return app.t("reason_active_booking");

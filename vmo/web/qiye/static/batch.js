@@ -23,7 +23,8 @@ function vehicleTag(app, status) {
   return h("span", { class: `tag ${kind}`, dataset: { status } }, app.t(`vehicle_${status}`));
 }
 
-const plateOf = (v) => v.plate || v.chosen_plate || (v.plate_reservation && v.plate_reservation.plate) || "";
+/** The plate issued, or the one chosen and held for the vehicle (its `plate_choice`). */
+const plateOf = (v) => v.plate || (v.plate_choice && v.plate_choice.plate) || "";
 
 function vehicleRows(app, batch) {
   const { t } = app;
