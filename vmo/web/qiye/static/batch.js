@@ -71,12 +71,12 @@ function dayPicker(app, { need, days, pickLabel, onPick }) {
     if (!day) return h("td", { class: "closed" }, h("span", { "aria-hidden": "true" }, number));
     const enough = day.available >= need;
     const hours = day.arrive_from ? `${day.arrive_from}–${day.arrive_until}` : "";
-    const label = `${date} ${enough ? t("places_left", { n: day.available }) : t("day_full")} ${hours}`;
+    // The name comes from what the button shows (the full date hidden for screen readers only).
     const button = h("button", { type: "button", class: `day ${enough ? "" : "full"}`, dataset: { date },
-      "aria-label": label, "aria-pressed": chosen === date ? "true" : "false", "aria-disabled": enough ? null : "true" },
-    h("span", { class: "num" }, number),
+      "aria-pressed": chosen === date ? "true" : "false", "aria-disabled": enough ? null : "true" },
+    h("span", { class: "num" }, number), h("span", { class: "visually-hidden" }, ` (${date}) `),
     h("span", { class: "left" }, enough ? t("places_left", { n: day.available }) : t("day_full")),
-    hours ? h("span", { class: "window" }, hours) : null);
+    hours ? [" ", h("span", { class: "window" }, hours)] : null);
     button.addEventListener("click", () => {
       chosen = date;
       draw();
