@@ -42,6 +42,27 @@ def _staff(office, username, role, name, badge, supervisor=None) -> str:
     return f"staff {role} {username} / {DEMO_PASSWORD}"
 
 
+def _fleet_story(company, today) -> list[str]:
+    """The seed story's phone call: the company asks for a green channel tomorrow; the officer answers."""
+    from vmo.fleet.models import GreenChannelRequest
+
+    batch = db.session.scalar(select(FleetBatch).where(FleetBatch.company_id == company.id).order_by(FleetBatch.id))
+    if batch is None:
+        return []
+    request = db.session.scalar(select(GreenChannelRequest).where(GreenChannelRequest.batch_id == batch.id))
+    if request is None and batch.status == "submitted":
+        request = fleet.request_green_channel(company.user, batch.id, today + timedelta(days=1),
+                                              "公司刚买了15台新车，能预约提前上户吗？", today, clock.now())
+    if request is None:
+        return []
+    vin = batch.vehicles[0].vin
+    return [f"green-channel request {request.id} ({request.status}) for batch {batch.id}, wanted "
+            f"{request.wanted_date.isoformat()}: officer grants it with POST /api/v1/green-channel/requests/"
+            f"{request.id}/grant {{\"date\", \"arrive_from\": \"12:00\", \"arrive_until\": \"20:00\"}}",
+            f"plate choice (50选1): GET /api/v1/fleet/vehicles/{vin}/plate-choices, then POST .../plate "
+            f"{{\"plate\"}} (one of them, or a number composed within GA 36)"]
+
+
 def load_demo() -> list[str]:
     lines = []
     office = offices.ensure_office(current_app.config["DEFAULT_OFFICE"], "重庆市南川区公安局交通巡逻警察支队车辆管理所",
@@ -85,6 +106,7 @@ def load_demo() -> list[str]:
                          vin=demo_vin(rng), color="白", invoice_number=f"0500{i + 1:04d}") for i in range(15)]
         batch = fleet.submit_batch(company, vehicles, "2022年2月购入新车15台", company.user)
         lines.append(f"fleet batch {batch.id} with 15 vehicles (book it: POST /api/v1/fleet/batches/{batch.id}/appointment)")
+    lines.extend(_fleet_story(company, today))
 
     for step in current_app.extensions.get(EXTRA_STEPS_KEY, []):
         lines.extend(step(office))

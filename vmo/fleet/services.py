@@ -208,7 +208,7 @@ def _tell(batch: FleetBatch, template, green_day: GreenChannelDay, units: int, n
                            arrive_from=green_day.arrive_from, arrive_until=green_day.arrive_until,
                            place=office.address or office.name)
     notify.queue(batch.office_id, batch.company.contact_phone, body, kind="fleet_appointment",
-                 key=f"{template.key}:{batch.id}:{now.isoformat()}",
+                 key=f"{template.key}:{batch.id}:{green_day.day.isoformat()}:{now.isoformat()}",
                  subject_type="fleet_batch", subject_id=batch.id)
 
 
