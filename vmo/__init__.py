@@ -7,7 +7,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from vmo.config import Config, database_url_from_env, normalize_database_url
-from vmo.extensions import api, db, migrate
+from vmo.extensions import VmoApi, db, migrate
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -31,7 +31,11 @@ def create_app(config: dict | None = None) -> Flask:
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "migrations"),
                      render_as_batch=True, compare_type=True)
+    # One Api (and so one OpenAPI document) per app: a module-level one would hold the document of
+    # whichever app was built last, half-built if that app failed to start.
+    api = VmoApi()
     api.init_app(app)
+    app.extensions["vmo.api"] = api
 
     from vmo import http, limits, security
     http.init_app(app)

@@ -48,5 +48,3 @@ class VmoApi(Api):
             body = app.extensions["vmo.openapi_json"] = json.dumps(self.spec.to_dict(), indent=2, sort_keys=False)
         return app.response_class(body, mimetype="application/json")
 
-
-api = VmoApi()
