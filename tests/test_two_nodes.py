@@ -8,6 +8,7 @@ haproxy (or Redis) fails the test instead of skipping it; so does VMO_REQUIRE_HA
 import contextlib
 import os
 import random
+import secrets
 import shutil
 import socket
 import subprocess
@@ -42,6 +43,9 @@ NODE_ENV = {
     # HAProxy adds X-Forwarded-For: the limits count the client, not the proxy.
     "VMO_PROXY_FIX_X_FOR": "1",
     "VMO_PHOTO_STORAGE": "database",
+    # One deployment, one set of secrets on every node (each live server would otherwise get its own).
+    "VMO_SECRET_KEY": secrets.token_hex(32),
+    "VMO_SMS_HMAC_SECRET": secrets.token_hex(32),
 }
 
 
