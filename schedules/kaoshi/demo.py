@@ -24,22 +24,23 @@ def demo_id_number() -> str:
 
 
 def _subject_one_session(office) -> str:
-    """Saturday afternoon, subject 1 (theory), first come: what a new candidate books first."""
+    """Saturday 16:00, subject 1 (theory), first come: what a new candidate books first."""
     officer = db.session.scalar(select(User).where(User.office_id == office.id, User.role == "officer")
                                 .order_by(User.id))
     if officer is None:
         return "subject 1 session: no officer in the office, skipped"
     today = clock.local_today(office.timezone)
     saturday = today + timedelta(days=(5 - today.weekday()) % 7 or 7)
-    starts = datetime.combine(saturday, time(14), tzinfo=ZoneInfo(office.timezone))
+    starts = datetime.combine(saturday, time(16), tzinfo=ZoneInfo(office.timezone))
     session = db.session.scalar(select(ExamSession).where(
-        ExamSession.office_id == office.id, ExamSession.starts_at == starts, ExamSession.venue == VENUE))
+        ExamSession.office_id == office.id, ExamSession.starts_at == starts, ExamSession.venue == VENUE,
+        ExamSession.subject == 1))
     if session is None:
         session = exams.create_session(officer, {
             "subject": 1, "license_class": "C1", "starts_at": starts, "ends_at": starts + timedelta(hours=1),
             "venue": VENUE, "capacity": 40, "kind": "regular", "allocation": "first_come",
             "applications_close_at": None}, clock.now())
-    return f"test session {session.id}: subject 1 C1 {saturday.isoformat()} 14:00 (first_come, 40 seats)"
+    return f"test session {session.id}: subject 1 C1 {saturday.isoformat()} 16:00 (first_come, 40 seats)"
 
 
 def demo_step(office) -> list[str]:
