@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from testkit.statements import count_statements
-from vmo.extensions import api, db
+from vmo.extensions import db
 
 
 def test_the_openapi_document_is_built_once_and_then_served_from_memory(app, client, monkeypatch):
@@ -15,7 +15,7 @@ def test_the_openapi_document_is_built_once_and_then_served_from_memory(app, cli
     def rebuilt():
         raise AssertionError("the OpenAPI document was built again")
 
-    monkeypatch.setattr(api.spec, "to_dict", rebuilt)
+    monkeypatch.setattr(app.extensions["vmo.api"].spec, "to_dict", rebuilt)
     second = client.get("/api/v1/openapi.json")
     assert second.status_code == 200
     assert second.data == first.data
