@@ -55,7 +55,7 @@ def test_dissatisfied_goes_to_the_officer_and_their_supervisor(app, client, fact
         "id": e1, "status": "open", "overdue": False, "opened_at": body["opened_at"],
         "case": {"type": "fleet_vehicle", "id": 1},
         "officer": {"username": "zhang", "badge_number": "500123", "display_name": None},
-        "supervisor": "sup-chen", "phone": "13800138000", "reply": "2", "reason": None,
+        "supervisor": "sup-chen", "phone": "13800138000", "reply": "2", "reason": None, "comments": [],
         "follow_up_text": "【南川车管所】案件1，经办民警警号X。满意请回复1，不满意请回复2。",
         "resolved_at": None, "resolved_by": None, "note": None, "outcome": None, "callbacks": [],
     }
@@ -175,8 +175,10 @@ def test_an_admin_closes_too_and_the_reason_is_shown(app, client, factory, peopl
     queue_follow_up(app, "13800138000", people["o1"].id, 5, office=factory.office, sent_at=NOW - timedelta(hours=3))
     reply = post_inbound(client, {"message_id": "r5", "from": "13800138000", "text": "很不满意！排队两个小时"})
     e5 = reply.get_json()["escalation_id"]
+    post_inbound(client, {"message_id": "r6", "from": "13800138000", "text": "窗口只开了一个"})
     listed = client.get("/api/v1/escalations", headers=factory.headers(people["s1"])).get_json()
-    assert [(e["id"], e["reply"], e["reason"]) for e in listed] == [(e5, "很不满意！排队两个小时", "排队两个小时")]
+    assert [(e["id"], e["reply"], e["reason"], e["comments"]) for e in listed] == [
+        (e5, "很不满意！排队两个小时", "排队两个小时", ["窗口只开了一个"])]
     _callback(client, factory, people["admin"], e5)
     closed = client.post(f"/api/v1/escalations/{e5}/resolve", json={"note": "已解释"}, headers=factory.headers(people["admin"]))
     assert (closed.status_code, closed.get_json()["outcome"]) == (200, None)

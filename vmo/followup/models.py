@@ -2,7 +2,7 @@
 from datetime import datetime
 
 from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
 from vmo.extensions import db
 from vmo.types import UTCDateTime, utcnow
@@ -31,7 +31,8 @@ class InboundMessage(db.Model):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
-    follow_up = relationship("OutboxMessage")
+    # `OutboxMessage.replies`: every text answering that message, oldest first (the outbox knows nothing of it).
+    follow_up = relationship("OutboxMessage", backref=backref("replies", order_by="InboundMessage.id"))
     escalation = relationship("Escalation", back_populates="inbound", uselist=False)
 
 
@@ -63,6 +64,11 @@ class Escalation(db.Model):
     follow_up = relationship("OutboxMessage", lazy="joined")
     inbound = relationship("InboundMessage", back_populates="escalation", lazy="joined")
     callbacks = relationship("EscalationCallback", back_populates="escalation", order_by="EscalationCallback.id")
+
+    @property
+    def comments(self) -> list[str]:
+        """What the person wrote about the case besides the verdict (e.g. "2", then "排队太久")."""
+        return [m.text for m in self.follow_up.replies if m.outcome == "comment"]
 
 
 class EscalationCallback(db.Model):

@@ -90,6 +90,8 @@ class EscalationSchema(Schema):
     reply = fields.Function(lambda e: e.inbound.text, required=True)
     reason = fields.Function(lambda e: e.inbound.reason, allow_none=True,
                              metadata={"description": "The person's reason: the words after the verdict"})
+    comments = fields.List(fields.String(), required=True,
+                               metadata={"description": "Other texts the person sent about the case, oldest first"})
     follow_up_text = fields.Function(lambda e: e.follow_up.body, required=True)
     resolved_at = fields.AwareDateTime(allow_none=True)
     resolved_by = fields.Function(lambda e: _staff_name(e.resolved_by), allow_none=True)

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import Select, case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import aliased, selectinload
+from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from vmo import validators
 from vmo.accounts.models import User
@@ -200,7 +200,8 @@ def list_escalations(user: User, status: str | None, overdue: bool | None, now: 
     elif overdue is False:
         stmt = stmt.where(or_(Escalation.status != "open", Escalation.opened_at > cutoff))
     # Open ones first, the oldest (most urgent) on top; the call-backs come with them (no query per row).
-    stmt = stmt.options(selectinload(Escalation.callbacks).joinedload(EscalationCallback.caller))
+    stmt = stmt.options(selectinload(Escalation.callbacks).joinedload(EscalationCallback.caller),
+                        joinedload(Escalation.follow_up).selectinload(OutboxMessage.replies))
     return stmt.order_by(case((Escalation.status == "open", 0), else_=1), Escalation.opened_at, Escalation.id)
 
 
