@@ -101,7 +101,10 @@ def test_candidate_waits_cancels_books_changes_and_takes_the_calendar(web, serve
     _card(page, later["id"]).locator("button.book").click()
     wait_text(page, f'li.session[data-session-id="{later["id"]}"] .card-msg', "您已经有一个这个科目的预约")
     _card(page, subject2["id"]).locator("button.book").click()
-    wait_text(page, f'li.session[data-session-id="{subject2["id"]}"] .card-msg', "请先通过前面科目的考试")
+    refused = f'li.session[data-session-id="{subject2["id"]}"] .card-msg'
+    wait_text(page, refused, "请")
+    # Subject 1 not passed: refused as out of order, or (with learner permits, Order 162) for want of a permit.
+    assert page.inner_text(refused) in ("请先通过前面科目的考试", "还没有登记学习驾驶证明，请先到车管所办理")
     web.shot("kaoshi-refused")
 
     # Change to Sunday; the server is busy once (503, Retry-After: 1): the page waits and tries again.
