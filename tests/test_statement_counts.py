@@ -36,12 +36,15 @@ def _world(app, client) -> dict:
         demo.load_demo()
         company = db.session.scalar(select(Company))
         rng = random.Random(7)
-        fleet.submit_batch(company, [{"make": "长安", "model": "逸动", "vehicle_type": "passenger_car",
-                                      "fuel_type": "petrol", "vin": demo.demo_vin(rng), "color": "白",
-                                      "invoice_number": f"0600{i:04d}"} for i in range(3)],
-                           "再购新车3台", company.user)
+        batch = fleet.submit_batch(company, [{"make": "长安", "model": "逸动", "vehicle_type": "passenger_car",
+                                              "fuel_type": "petrol", "vin": demo.demo_vin(rng), "color": "白",
+                                              "invoice_number": f"0600{i:04d}"} for i in range(3)],
+                                   "再购新车3台", company.user)
         officer_ids = list(db.session.scalars(select(User.id).where(User.role == "officer")))
         now = clock.now()
+        today = clock.local_today(company.user.office.timezone)
+        fleet.request_green_channel(company.user, batch.id, today + timedelta(days=2), "再购新车3台", today, now)
+        db.session.commit()
         officer = db.session.get(User, officer_ids[0])
         starts = now + timedelta(days=8)
         session_id = exams.create_session(officer, {

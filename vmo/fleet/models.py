@@ -36,7 +36,9 @@ class FleetBatch(db.Model):
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     company = relationship("Company", lazy="joined")  # every batch answer names its company
-    vehicles = relationship("FleetVehicle", back_populates="batch", order_by="FleetVehicle.position")
+    # Every batch answer lists its vehicles: loaded for all batches on a page at once.
+    vehicles = relationship("FleetVehicle", back_populates="batch", order_by="FleetVehicle.position",
+                            lazy="selectin")
     appointments = relationship("FleetAppointment", back_populates="batch", order_by="FleetAppointment.id")
 
     @property
@@ -141,8 +143,9 @@ class GreenChannelRequest(db.Model):
     reason: Mapped[str | None] = mapped_column(Text)
     appointment_id: Mapped[int | None] = mapped_column(ForeignKey("fleet_appointments.id"))
 
-    batch = relationship("FleetBatch")
-    appointment = relationship("FleetAppointment")
+    # The requests list shows each request's batch and appointment: joined into the page's query.
+    batch = relationship("FleetBatch", lazy="joined")
+    appointment = relationship("FleetAppointment", lazy="joined")
 
 
 class PlatePool(db.Model):
