@@ -14,12 +14,12 @@ def register(app, api) -> None:
 
     # Weekend driving tests: settings (env VMO_EXAM_*), `vmo draw`, and demo sessions.
     from schedules.exams import cli as exams_cli, demo as exams_demo
-    app.config.setdefault("EXAM_RETEST_WAIT_DAYS", 10)
     app.config.setdefault("EXAM_MAX_CHANGES", 2)
-    app.config.setdefault("EXAM_CANCEL_CUTOFF_HOURS", 24)
+    # Per-office values of the rules that may differ ({"<office code>": {"cancel_until": "18:00"}}).
+    app.config.setdefault("EXAM_OFFICE_RULES", {})
     app.config.setdefault("EXAM_DRAW_SEED", None)
     app.config.setdefault("EXAM_CALENDAR_ORGANIZER", None)
-    app.cli.add_command(exams_cli.draw)
+    exams_cli.init_app(app)
     app.extensions.setdefault("vmo.demo_steps", []).append(exams_demo.demo_step)
 
     # The candidates' web app at /kaoshi/, and its demo account.

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from schedules.exams.models import ExamBooking, ExamSession
 from schedules.exams.services import session_words
-from schedules.exams.settings import ExamSettings
+from schedules.exams.settings import ExamSettings, cancel_deadline
 from schedules.tours import notifications as tour_texts
 from schedules.tours.models import StopRegistration, Tour, TourStop
 from schedules.tours.services import local_hm, place_name
@@ -57,7 +57,7 @@ def _exam_texts(office: Office, day: date, now: datetime, settings: ExamSettings
     texts = []
     for booking_id, phone, session in rows:
         # Candidates cancel online until the cut-off before the start; after it only the office can.
-        deadline = session.starts_at - settings.cancel_cutoff
+        deadline = cancel_deadline(session, settings)
         how = (f"如需取消，请于{deadline.astimezone(zone):%m月%d日 %H:%M}前在网上取消预约，逾期请联系{_contact(office)}。"
                if now < deadline else f"如不能参加，请联系{_contact(office)}取消。")
         texts.append({

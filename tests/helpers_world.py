@@ -83,7 +83,13 @@ ACCESS = {
     ("GET", "/api/v1/test-sessions"): Public("the sessions on offer are public"),
     ("POST", "/api/v1/test-sessions"): STAFF,
     ("GET", "/api/v1/test-sessions/{session_id}"): Public("as the list of sessions"),
-    ("POST", "/api/v1/test-sessions/{session_id}/bookings"): ("candidate",),
+    ("POST", "/api/v1/test-sessions/{session_id}/bookings"): ("candidate", *STAFF),  # staff: at the counter
+    ("PATCH", "/api/v1/test-sessions/{session_id}"): STAFF,
+    ("POST", "/api/v1/test-sessions/{session_id}/cancel"): STAFF,
+    ("GET", "/api/v1/test-sessions/{session_id}/roster"): STAFF,
+    ("POST", "/api/v1/test-sessions/{session_id}/outcomes"): STAFF,
+    ("GET", "/api/v1/candidates"): STAFF,
+    ("PUT", "/api/v1/candidates/{candidate_id}/learner-permit"): STAFF,
     ("GET", "/api/v1/test-sessions/{session_id}/draw"):
         Public("a ballot's seed and outcome are public so anyone can recompute it"),
     ("POST", "/api/v1/test-sessions/{session_id}/draw"): STAFF,
@@ -277,6 +283,11 @@ def bodies(w, side) -> dict:
         ("POST", "/api/v1/test-sessions/{session_id}/bookings"): {},
         ("POST", "/api/v1/bookings/{booking_id}/change"): {"session_id": side.session_id},
         ("POST", "/api/v1/bookings/{booking_id}/outcome"): {"outcome": "passed"},
+        ("PATCH", "/api/v1/test-sessions/{session_id}"): {"venue": "2号考场"},
+        ("POST", "/api/v1/test-sessions/{session_id}/cancel"): {"reason": "暴雨"},
+        ("POST", "/api/v1/test-sessions/{session_id}/outcomes"):
+            {"results": [{"booking_id": side.booking_id, "outcome": "passed"}]},
+        ("PUT", "/api/v1/candidates/{candidate_id}/learner-permit"): {"license_class": "C1", "issued_on": "2026-10-01"},
         ("PATCH", "/api/v1/tours/{tour_id}"): {"name": "改名"},
         ("POST", "/api/v1/tours/{tour_id}/route"): {},
         ("POST", "/api/v1/tours/{tour_id}/cancel"): {"reason": "暴雨"},

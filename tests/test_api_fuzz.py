@@ -536,14 +536,24 @@ def _specific_calls(app, client, world):
     booked = client.get("/api/v1/bookings", headers=third).get_json()[0]["id"]
     call("POST", "/api/v1/bookings/{booking_id}/change", 200, url=f"/api/v1/bookings/{booked}/change",
          json={"session_id": sunday["id"]}, headers=third)
-    tomorrow = exams.create_session(client, off, kind="extra", starts_at=exams.local(date(2026, 11, 26), 9),
-                                    ends_at=exams.local(date(2026, 11, 26), 11))
+    tomorrow = exams.create_session(client, off, kind="extra", starts_at=exams.local(date(2026, 11, 25), 14),
+                                    ends_at=exams.local(date(2026, 11, 25), 16))  # today: past the day-before cut-off
     fourth = exams.candidate(world.factory)[1]
     soon = client.post(f"/api/v1/test-sessions/{tomorrow['id']}/bookings", json={}, headers=fourth).get_json()["id"]
     call("DELETE", "/api/v1/bookings/{booking_id}", 422, url=f"/api/v1/bookings/{soon}", headers=fourth)  # cut-off
     taken = _taken_without_outcome(app, a.candidate_id)
     call("POST", "/api/v1/bookings/{booking_id}/outcome", 200, url=f"/api/v1/bookings/{taken}/outcome",
          json={"outcome": "passed"}, headers=off)
+    # A test day: a session with results cannot be cancelled; capacity never below the seats booked.
+    past = client.get(f"/api/v1/bookings/{taken}", headers=off).get_json()["session_id"]
+    call("POST", "/api/v1/test-sessions/{session_id}/outcomes", 200, url=f"/api/v1/test-sessions/{past}/outcomes",
+         json={"results": [{"booking_id": taken, "outcome": "passed"}]}, headers=off)  # the same again: unchanged
+    call("POST", "/api/v1/test-sessions/{session_id}/cancel", 409, url=f"/api/v1/test-sessions/{past}/cancel",
+         json={"reason": "暴雨"}, headers=off)
+    assert client.post(f"/api/v1/test-sessions/{sunday['id']}/bookings", json={},
+                       headers=exams.candidate(world.factory)[1]).status_code == 201
+    call("PATCH", "/api/v1/test-sessions/{session_id}", 409, url=f"/api/v1/test-sessions/{sunday['id']}",
+         json={"capacity": 1}, headers=off)
     _close_applications(app, ballot["id"])
     call("POST", "/api/v1/test-sessions/{session_id}/draw", 201, url=f"/api/v1/test-sessions/{ballot['id']}/draw",
          headers=off)
@@ -666,6 +676,7 @@ EXAMPLE_REFUSED_BY_STATE = {
     ("POST", "/api/v1/auth/token"): "the example account does not exist",
     ("POST", "/api/v1/sms/inbound"): "the gateway signs its requests",
     ("POST", "/api/v1/bookings/{booking_id}/outcome"): "an outcome is recorded after the test (this one is Saturday)",
+    ("POST", "/api/v1/test-sessions/{session_id}/outcomes"): "as the single outcome: after the test",
     ("POST", "/api/v1/tours"): "names the demo's officer `officer`, not one of this office",
 }
 

@@ -42,6 +42,11 @@ STAFF_WRITES = {
     ("POST", "/api/v1/test-sessions/<int:session_id>/draw"): "test_session.draw",
     ("DELETE", "/api/v1/bookings/<int:booking_id>"): "exam_booking.cancel",
     ("POST", "/api/v1/bookings/<int:booking_id>/outcome"): "exam_booking.outcome",
+    ("POST", "/api/v1/test-sessions/<int:session_id>/bookings"): "exam_booking.create",  # at the counter
+    ("PATCH", "/api/v1/test-sessions/<int:session_id>"): "test_session.update",
+    ("POST", "/api/v1/test-sessions/<int:session_id>/cancel"): "test_session.cancel",
+    ("POST", "/api/v1/test-sessions/<int:session_id>/outcomes"): "test_session.outcomes",
+    ("PUT", "/api/v1/candidates/<int:candidate_id>/learner-permit"): "learner_permit.enter",
     ("POST", "/api/v1/tours"): "tour.create",
     ("PATCH", "/api/v1/tours/<int:tour_id>"): "tour.update",
     ("POST", "/api/v1/tours/<int:tour_id>/route"): "tour.route",
@@ -61,7 +66,6 @@ NOT_STAFF = {
     ("DELETE", "/api/v1/fleet/batches/<int:batch_id>/appointment"): "company",
     ("PATCH", "/api/v1/fleet/batches/<int:batch_id>/appointment"): "company",
     ("POST", "/api/v1/fleet/batches/<int:batch_id>/green-channel-request"): "company",
-    ("POST", "/api/v1/test-sessions/<int:session_id>/bookings"): "candidate",
     ("POST", "/api/v1/bookings/<int:booking_id>/change"): "candidate",
     ("POST", "/api/v1/me/calendar-secret"): "candidate",
     ("POST", "/api/v1/sms/inbound"): "the SMS gateway (HMAC-signed, no token)",
@@ -249,6 +253,27 @@ def test_each_staff_write_records_who_what_which_office_and_when(app, client, fa
     expect(("POST", "/api/v1/bookings/<int:booking_id>/outcome"),
            client.post(f"/api/v1/bookings/{booking['id']}/outcome", json={"outcome": "passed"}, headers=off),
            actor=officer, now=later)
+    # A test day: the whole session's results, a counter booking, a change, a cancellation, a permit.
+    expect(("POST", "/api/v1/test-sessions/<int:session_id>/outcomes"),
+           client.post(f"/api/v1/test-sessions/{session['id']}/outcomes", headers=off,
+                       json={"results": [{"booking_id": booking["id"], "outcome": "passed"}]}),
+           actor=officer, now=later)
+    sunday = create_session(client, off, starts_at=local(SATURDAY + timedelta(days=1), 9),
+                            ends_at=local(SATURDAY + timedelta(days=1), 11))
+    walk_up, _ = candidate(factory)
+    audit.new()
+    expect(("POST", "/api/v1/test-sessions/<int:session_id>/bookings"),
+           client.post(f"/api/v1/test-sessions/{sunday['id']}/bookings", json={"candidate_id": walk_up["id"]},
+                       headers=off), actor=officer, now=later)
+    expect(("PATCH", "/api/v1/test-sessions/<int:session_id>"),
+           client.patch(f"/api/v1/test-sessions/{sunday['id']}", json={"venue": "2号考场"}, headers=off),
+           actor=officer, now=later)
+    expect(("POST", "/api/v1/test-sessions/<int:session_id>/cancel"),
+           client.post(f"/api/v1/test-sessions/{sunday['id']}/cancel", json={"reason": "暴雨预警"}, headers=off),
+           actor=officer, now=later)
+    expect(("PUT", "/api/v1/candidates/<int:candidate_id>/learner-permit"),
+           client.put(f"/api/v1/candidates/{walk_up['id']}/learner-permit", headers=off,
+                      json={"license_class": "C1", "issued_on": "2026-10-01"}), actor=officer, now=later)
 
     assert audit.checked == set(STAFF_WRITES), set(STAFF_WRITES) - audit.checked
 

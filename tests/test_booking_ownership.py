@@ -52,11 +52,11 @@ def test_the_candidate_is_taken_from_the_token_never_from_the_request(client, fa
     first, second = sessions
     alice_profile, alice = candidate(factory)
     bob_profile, bob = candidate(factory)
-    # A body naming another candidate is refused as an unknown field and books nothing for anyone.
+    # A candidate naming another candidate is refused (only staff book for someone, at the counter).
     response = client.post(f"/api/v1/test-sessions/{first['id']}/bookings", headers=bob,
                            json={"candidate_id": alice_profile["id"]})
     assert response.status_code == 422
-    assert response.get_json()["errors"] == {"json": {"candidate_id": ["Unknown field."]}}
+    assert response.get_json()["errors"] == {"json": {"candidate_id": ["only staff book for another candidate"]}}
     assert bookings_of(client, alice) == [] and bookings_of(client, bob) == []
     # A query string naming her is ignored: the booking is Bob's own.
     own = client.post(f"/api/v1/test-sessions/{first['id']}/bookings?candidate_id={alice_profile['id']}",
@@ -73,9 +73,12 @@ def test_the_candidate_is_taken_from_the_token_never_from_the_request(client, fa
 def test_nobody_else_books_for_a_candidate(client, factory, sessions, officer_headers):
     first, _second = sessions
     company = factory.company()
+    response = client.post(f"/api/v1/test-sessions/{first['id']}/bookings", headers=factory.headers(company["username"]))
+    assert response.status_code == 403
+    # Staff book only for a named candidate of their office (at the counter, tests/test_exams_testday.py).
     for headers in (officer_headers, factory.headers(factory.staff("admin")),
-                    factory.headers(factory.staff("supervisor")), factory.headers(company["username"])):
+                    factory.headers(factory.staff("supervisor"))):
         response = client.post(f"/api/v1/test-sessions/{first['id']}/bookings", headers=headers)
-        assert response.status_code == 403
+        assert response.status_code == 422
     assert client.post(f"/api/v1/test-sessions/{first['id']}/bookings").status_code == 401
     assert bookings_of(client, officer_headers) == []

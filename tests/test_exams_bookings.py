@@ -79,7 +79,10 @@ def test_a_full_session_answers_409_with_no_seats_left(client, factory, session)
 
 def test_only_candidates_book_and_need_a_token(client, factory, session, officer_headers):
     assert book(client, session["id"], {}).status_code == 401
-    assert book(client, session["id"], officer_headers).status_code == 403
+    # Staff book only for a named candidate, at the counter (tests/test_exams_testday.py).
+    response = book(client, session["id"], officer_headers)
+    assert response.status_code == 422
+    assert response.get_json()["errors"] == {"json": {"candidate_id": ["required when staff book at the counter"]}}
     company = factory.company()
     assert book(client, session["id"], factory.headers(company["username"])).status_code == 403
 
@@ -138,8 +141,9 @@ def test_subjects_in_order(app, client, factory, officer_headers):
     s4 = create_session(client, officer_headers, subject=4)
     cand, headers = candidate(factory)
     response = book(client, s2["id"], headers)
-    assert response.status_code == 422 and response.get_json()["reason"] == "subject_order"
-    assert response.get_json()["message"] == "subject 1 must be passed before subject 2 can be booked"
+    assert response.status_code == 422 and response.get_json()["reason"] == "permit_missing"
+    assert response.get_json()["message"] == ("subject 2 needs a learner permit; it is issued when subject 1 is "
+                                              "passed (or the office enters a permit from another centre)")
     history(app, cand["id"], 1, "passed", date(2026, 10, 10))
     response = book(client, s4["id"], headers)
     assert response.status_code == 422 and response.get_json()["reason"] == "subject_order"
@@ -173,15 +177,6 @@ def test_waiting_period_after_a_failed_subject_2(app, client, factory, officer_h
     assert book(client, s2["id"], other_headers).status_code == 201
 
 
-@pytest.mark.parametrize("app_config", [{"EXAM_RETEST_WAIT_DAYS": 3}], indirect=True)
-def test_the_waiting_period_is_configurable(app, client, factory, officer_headers):
-    s3 = create_session(client, officer_headers, subject=3)
-    cand, headers = candidate(factory)
-    history(app, cand["id"], 1, "passed", date(2026, 10, 10))
-    history(app, cand["id"], 3, "failed", date(2026, 11, 21))
-    assert book(client, s3["id"], headers).status_code == 201
-
-
 def test_a_failed_subject_1_has_no_waiting_period(app, client, factory, session):
     cand, headers = candidate(factory)
     history(app, cand["id"], 1, "failed", date(2026, 11, 22))
@@ -199,10 +194,15 @@ def test_progress_shows_where_the_candidate_stands(app, client, factory):
     assert body["candidate_id"] == cand["id"] and body["license_class"] == "C1"
     assert body["seniority_date"] == "2026-11-21"
     by_subject = {s["subject"]: s for s in body["subjects"]}
-    assert by_subject[1] == {"subject": 1, "passed": True, "passed_on": "2026-10-10", "attempts": 1, "no_shows": 0,
-                                  "last_failed_on": None, "retest_from": None, "active_booking_id": None,
-                                  "eligible": False, "reason": "already_passed",
-                                  "message": "subject 1 was passed on 2026-10-10"}
+    assert body["permit_issued_on"] == "2026-10-10" and body["permit_expires_on"] == "2029-10-09"
+    assert body["permit_status"] == "valid"
+    assert by_subject[1] == {"subject": 1, "passed": True, "passed_on": "2026-10-10", "score": None, "attempts": 1,
+                             "no_shows": 0, "last_failed_on": None, "retest_from": None, "active_booking_id": None,
+                             "eligible_from": None, "bookings_used": None, "bookings_left": None,
+                             "eligible": False, "reason": "already_passed",
+                             "message": "subject 1 was passed on 2026-10-10"}
+    assert by_subject[2]["bookings_used"] == 1 and by_subject[2]["bookings_left"] == 4
+    assert by_subject[2]["eligible_from"] == "2026-12-01"
     assert by_subject[2]["retest_from"] == "2026-12-01" and by_subject[2]["reason"] == "waiting_period"
     assert by_subject[3]["eligible"] is True
     assert by_subject[4]["reason"] == "subject_order"
@@ -311,26 +311,35 @@ def test_waitlist_if_full_books_a_seat_when_one_is_free(client, factory, session
     assert response.status_code == 201 and response.get_json()["status"] == "confirmed"
 
 
-def test_no_cancellation_inside_the_cut_off(app, client, factory, session, officer_headers):
+def test_a_candidate_cancels_until_the_end_of_the_day_before_in_office_time(app, client, factory, session,
+                                                                            officer_headers):
     _, headers = candidate(factory)
-    mine = book(client, session["id"], headers).get_json()
-    app.config["FROZEN_NOW"] = "2026-11-27T09:30:00+08:00"  # 23.5 hours before the start
+    mine = book(client, session["id"], headers).get_json()  # Saturday 09:00
+    app.config["FROZEN_NOW"] = "2026-11-27T15:59:59+00:00"  # Friday 23:59:59 in Chongqing: still allowed
+    other, other_headers = candidate(factory)
+    theirs = book(client, session["id"], other_headers).get_json()
+    assert client.delete(f"/api/v1/bookings/{theirs['id']}", headers=other_headers).status_code == 200
+    app.config["FROZEN_NOW"] = "2026-11-27T16:00:00+00:00"  # Saturday 00:00 in Chongqing: too late
     response = client.delete(f"/api/v1/bookings/{mine['id']}", headers=headers)
     assert response.status_code == 422 and response.get_json()["reason"] == "cutoff"
-    assert "24 hours" in response.get_json()["message"]
+    assert response.get_json()["cutoff_at"] == "2026-11-28T00:00:00+08:00"
+    assert "until 2026-11-28T00:00:00+08:00" in response.get_json()["message"]
     assert client.get(f"/api/v1/bookings/{mine['id']}", headers=headers).get_json()["status"] == "confirmed"
-    # The office may still cancel on the candidate's behalf, without moving them back.
+    # The office may still cancel on the candidate's behalf, without it counting against them.
     by_office = client.delete(f"/api/v1/bookings/{mine['id']}", headers=officer_headers)
     assert by_office.status_code == 200 and by_office.get_json()["status"] == "cancelled"
+    assert by_office.get_json()["cancelled_by"] == "office"
     assert seats(client, session["id"]) == 2
 
 
-@pytest.mark.parametrize("app_config", [{"EXAM_CANCEL_CUTOFF_HOURS": 72}], indirect=True)
-def test_the_cut_off_is_configurable(client, factory, session):
+@pytest.mark.parametrize("app_config", [{"EXAM_OFFICE_RULES": {"nanchuan": {"cancel_until": "18:00"}}}],
+                         indirect=True)
+def test_an_office_sets_its_own_cancellation_hour(app, client, factory, session):
     _, headers = candidate(factory)
     mine = book(client, session["id"], headers).get_json()
+    app.config["FROZEN_NOW"] = "2026-11-27T18:00:00+08:00"
     response = client.delete(f"/api/v1/bookings/{mine['id']}", headers=headers)
-    assert response.status_code == 422 and "72 hours" in response.get_json()["message"]
+    assert response.status_code == 422 and response.get_json()["cutoff_at"] == "2026-11-27T18:00:00+08:00"
 
 
 # ---- changes ----------------------------------------------------------------------------------
@@ -386,7 +395,7 @@ def test_bad_changes(app, client, factory, officer_headers, session, case):
         target = 9999
     elif case == "cutoff":
         target = create_session(client, officer_headers, starts_at=local(SUNDAY, 9), ends_at=local(SUNDAY, 11))["id"]
-        app.config["FROZEN_NOW"] = "2026-11-27T12:00:00+08:00"
+        app.config["FROZEN_NOW"] = "2026-11-28T00:30:00+08:00"
     elif case == "cancelled":
         target = create_session(client, officer_headers, starts_at=local(SUNDAY, 9), ends_at=local(SUNDAY, 11))["id"]
         client.delete(f"/api/v1/bookings/{mine['id']}", headers=headers)
@@ -429,12 +438,18 @@ def test_officer_records_outcome_and_progress_follows(app, client, factory, offi
     progress = client.get("/api/v1/me/exam-progress", headers=headers).get_json()
     subject1 = progress["subjects"][0]
     assert subject1["passed"] is True and subject1["passed_on"] == "2026-11-28"
-    assert progress["subjects"][1]["eligible"] is True  # subject 2 is now open
+    # Subject 2 waits ten days after the permit (article 43).
+    assert progress["subjects"][1]["reason"] == "permit_waiting"
+    assert progress["subjects"][1]["eligible_from"] == "2026-12-08"
     texts = outbox(app, "follow_up")
-    assert len(texts) == 1 and texts[0][0] == "13912345678"
-    assert "合格" in texts[0][2] and "500123" in texts[0][2]
-    s2 = create_session(client, officer_headers, subject=2, starts_at=local(date(2026, 12, 5), 9),
-                        ends_at=local(date(2026, 12, 5), 11))
+    assert texts == [("13912345678", "follow_up", "科目一考试已结束，经办民警警号500123。满意请回复1，不满意请回复2。")]
+    assert outbox(app, "exam_result") == [("13912345678", "exam_result",
+                                           "11月28日 09:00 科目一考试合格。学习驾驶证明已核发，有效期至2029年11月27日；"
+                                           "科目二可于12月08日起预约，科目三可于12月28日起预约。")]
+    assert progress["permit_issued_on"] == "2026-11-28" and progress["permit_expires_on"] == "2029-11-27"
+    app.config["FROZEN_NOW"] = "2026-12-08T08:00:00+08:00"
+    s2 = create_session(client, officer_headers, subject=2, starts_at=local(date(2026, 12, 12), 9),
+                        ends_at=local(date(2026, 12, 12), 11))
     assert book(client, s2["id"], headers).status_code == 201
     cancelled = client.delete(f"/api/v1/bookings/{mine['id']}", headers=headers)
     assert cancelled.status_code == 409

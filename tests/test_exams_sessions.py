@@ -26,7 +26,7 @@ def test_officer_opens_a_session_and_gets_it_back_in_office_time(client, officer
         "starts_at": "2026-11-28T09:00:00+08:00", "ends_at": "2026-11-28T11:00:00+08:00", "date": "2026-11-28",
         "weekend": True, "venue": "南川区机动车驾驶人考试中心 1号考场", "kind": "extra", "allocation": "first_come",
         "applications_close_at": None, "capacity": 12, "seats_left": 12, "waitlist_length": 0, "state": "open",
-        "drawn_at": None,
+        "drawn_at": None, "license_classes": ["C1"], "cancelled_at": None, "cancel_reason": None,
     }
     again = client.get(f"/api/v1/test-sessions/{body['id']}")
     assert again.status_code == 200 and again.get_json() == body

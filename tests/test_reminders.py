@@ -83,7 +83,8 @@ def test_one_text_per_confirmed_booking_and_standing_registration_of_tomorrow(ap
     # Office-local times (09:00 in Chongqing is 01:00 UTC), the venue, the booking and how to cancel.
     assert exam.startswith("【南川车管所】11月28日 09:00 科目一（C1）考试，南川区机动车驾驶人考试中心 1号考场，")
     assert f"预约号{b['c1']['id']}" in exam
-    assert "请于11月27日 09:00前在网上取消预约" in exam and "01:00" not in exam
+    # Candidates cancel online until the end of the day before (article 45).
+    assert "请于11月28日 00:00前在网上取消预约" in exam and "01:00" not in exam
     tour = texts[3][2]
     # (the outbox puts the office's signature in front)
     assert tour.endswith("提醒：11月28日 09:00-10:30流动车管所在大观镇人民政府前坝子检验摩托车，"
@@ -104,7 +105,11 @@ def test_after_the_cut_off_the_text_says_to_call_the_office(app, data):
     with app.app_context():
         get_office("nanchuan").phone = "023-71400000"
         db.session.commit()
-    _run(app, "2026-11-27T20:00:00+08:00", office_code="nanchuan")
+    # An office whose online cancellations close at 18:00 the day before; the run is at 20:00.
+    app.config["FROZEN_NOW"] = "2026-11-27T20:00:00+08:00"
+    with app.app_context():
+        queue_reminders(datetime.fromisoformat("2026-11-27T20:00:00+08:00"),
+                        ExamSettings(office_rules={"nanchuan": {"cancel_until": "18:00"}}), office_code="nanchuan")
     exam = outbox(app, f"reminder:exam-booking:{data['bookings']['c1']['id']}:")[0][2]
     assert exam.endswith("如不能参加，请联系车管所（电话023-71400000）取消。") and "网上取消" not in exam
     tour = outbox(app, f"reminder:tour-registration:{data['registrations']['p1']['id']}")[0][2]

@@ -7,7 +7,8 @@ from sqlalchemy.exc import IntegrityError
 from schedules import draw as lottery
 from schedules.exams.eligibility import seniority_dates
 from schedules.exams.models import ExamBooking, ExamDraw
-from schedules.exams.services import get_session, lock_sessions, next_queue_position, session_words, text_candidate
+from schedules.exams import notifications as texts
+from schedules.exams.services import get_session, lock_sessions, next_queue_position, text_candidate
 from schedules.exams.settings import ExamSettings, office_zone
 from vmo.accounts.models import User
 from vmo.audit import services as audit
@@ -66,11 +67,9 @@ def run_draw(session_id: int, settings: ExamSettings, now: datetime, actor: User
     for app_id in result.ranking:
         row = by_id[app_id]
         if row.status == "confirmed":
-            text_candidate(row, "drawn", f"{session_words(session)}摇号结果：中签，预约已确认（预约号{row.id}）。"
-                                "You won a seat in the draw.")
+            text_candidate(row, "drawn", texts.DRAWN_WON, session)
         else:
-            text_candidate(row, "drawn", f"{session_words(session)}摇号结果：未中签，您在候补名单第{row.queue_position}位。"
-                                f"Not drawn: you are number {row.queue_position} on the waiting list.")
+            text_candidate(row, "drawn", texts.DRAWN_LOST, session, position=row.queue_position)
     audit.record("test_session.draw", "test_session", session.id, actor=actor, office_id=session.office_id,
                  after={"seed": result.seed, "applicants": len(applicants), "seats": seats,
                         "winners": result.winners, "waitlist": result.waitlist})

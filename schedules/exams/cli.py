@@ -1,9 +1,12 @@
-"""`vmo draw SESSION_ID`: run a ballot from the command line (for a scheduled job)."""
+"""Driving-test commands: `vmo draw`, `vmo exams outcomes FILE.csv --session N`, `vmo candidates import FILE.csv`."""
+import csv
+
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from sqlalchemy import select
 
-from schedules.exams import ballot
+from schedules.exams import ballot, outcomes, permits
 from schedules.exams.settings import settings_from
 from vmo import clock
 from vmo.errors import DomainError
@@ -26,3 +29,107 @@ def draw(session_id):
                f"{len(result['winners'])} confirmed, {len(result['waitlist'])} waitlisted")
     click.echo("winners (booking ids): " + (" ".join(map(str, result["winners"])) or "-"))
     click.echo("waiting list in order: " + (" ".join(map(str, result["waitlist"])) or "-"))
+
+
+@click.group("exams")
+def exams():
+    """Driving tests."""
+
+
+def _staff(username: str | None, session_id: int):
+    from schedules.exams.models import ExamSession
+    from vmo.accounts.models import User
+    from vmo.extensions import db
+
+    if username:
+        user = db.session.scalar(select(User).where(User.username == username))
+        if user is None or user.role not in ("admin", "supervisor", "officer"):
+            raise click.ClickException(f"no staff account {username!r}")
+        return user
+    session = db.session.get(ExamSession, session_id)
+    if session is None or session.created_by_id is None:
+        raise click.ClickException(f"no test session {session_id}; or name the officer with --officer")
+    return db.session.get(User, session.created_by_id)
+
+
+def _int_or_none(value: str | None):
+    value = (value or "").strip()
+    if not value:
+        return None
+    if not value.isdigit():
+        raise ValueError(f"{value!r} is not a whole number")
+    return int(value)
+
+
+@exams.command("outcomes")
+@click.argument("csv_file", type=click.File("r", encoding="utf-8-sig"))
+@click.option("--session", "session_id", type=int, required=True, help="The test session the results are for")
+@click.option("--officer", default=None, help="Who records them (default: the officer who opened the session)")
+@with_appcontext
+def exam_outcomes(csv_file, session_id, officer):
+    """Record a session's results from the exam system's export (columns: booking_id, outcome, score, retake_score).
+
+    All or nothing: one bad row and nothing is recorded; each bad row is named by its line.
+    """
+    reader = csv.DictReader(csv_file)
+    results, bad = [], []
+    for line, row in enumerate(reader, start=2):
+        try:
+            results.append({"booking_id": int((row.get("booking_id") or "").strip()),
+                            "outcome": (row.get("outcome") or "").strip(),
+                            "score": _int_or_none(row.get("score")),
+                            "retake_score": _int_or_none(row.get("retake_score"))})
+        except ValueError as exc:
+            bad.append(f"line {line}: {exc}")
+    if bad:
+        for message in bad:
+            click.echo(message, err=True)
+        raise click.ClickException(f"{len(bad)} bad rows; nothing was recorded")
+    user = _staff(officer, session_id)
+    try:
+        answer = outcomes.record_session(user, session_id, results, clock.now(), clock.local_today())
+    except DomainError as exc:
+        for index, fields in sorted(((exc.errors or {}).get("json", {}).get("results", {})).items(),
+                                    key=lambda item: int(item[0])):
+            messages = "; ".join(m for ms in fields.values() for m in ms)
+            click.echo(f"line {int(index) + 2}: {messages}", err=True)
+        raise click.ClickException(exc.message) from None
+    recorded = sum(r.changed for r in answer)
+    click.echo(f"session {session_id}: {recorded} results recorded, {len(answer) - recorded} already recorded")
+
+
+@click.group("candidates")
+def candidates():
+    """Candidates' learner permits."""
+
+
+@candidates.command("import")
+@click.argument("csv_file", type=click.File("r", encoding="utf-8-sig"))
+@click.option("--office", "office_code", default=None, help="Office code (default: the default office)")
+@with_appcontext
+def candidates_import(csv_file, office_code):
+    """Bring learner permits in (id_number, name, license_class, permit_issued_on, subjectN_passed_on, ...).
+
+    Good rows are kept and bad ones named by line; running the same file again changes nothing.
+    """
+    from vmo.offices.services import get_office
+
+    try:
+        office = get_office(office_code or current_app.config["DEFAULT_OFFICE"])
+        rows = list(csv.DictReader(csv_file))
+        with click.progressbar(length=len(rows), label="importing permits") as bar:
+            counts, problems = permits.import_rows(office.id, rows, clock.now(), clock.local_today(office.timezone),
+                                                   progress=bar.update)
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from None
+    for message in problems:
+        click.echo(message, err=True)
+    click.echo(f"{counts['created']} created, {counts['updated']} updated, {counts['unchanged']} unchanged, "
+               f"{len(problems)} refused")
+    if problems:
+        raise SystemExit(1)
+
+
+def init_app(app) -> None:
+    for command in (draw, exams, candidates):
+        app.cli.add_command(command)

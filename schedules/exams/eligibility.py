@@ -1,19 +1,27 @@
-"""Where a candidate stands: subjects passed, waiting periods after a failure, and seniority for the draw."""
+"""Where a candidate stands: the learner permit, subjects passed under it, waiting days, bookings used, seniority.
+
+The numbers come from `rules` (Order 162, articles 40-48); this module only applies them to one
+candidate's record: their current learner permit (with the subjects passed under it) and their
+bookings here.
+"""
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from schedules.exams.models import ExamBooking, ExamSession
-from schedules.exams.settings import ExamSettings, local_date
+from schedules.exams import rules
+from schedules.exams.models import ExamBooking, ExamSession, LearnerPermit, PermitPass
+from schedules.exams.settings import ExamSettings
 from vmo.accounts.models import Candidate, User
 from vmo.accounts.services import candidate_of
 from vmo.clock import zone_named
 from vmo.errors import NotFound, RuleViolation
 from vmo.extensions import db
 from vmo.offices.models import Office
+
+SUBJECT_WORDS = {1: "科目一", 2: "科目二", 3: "科目三", 4: "科目四"}
 
 
 def ineligible(reason: str, message: str, **extra) -> RuleViolation:
@@ -25,14 +33,19 @@ def ineligible(reason: str, message: str, **extra) -> RuleViolation:
 class SubjectProgress:
     subject: int
     passed_on: date | None = None
+    score: int | None = None
     attempts: int = 0
     no_shows: int = 0
     last_failed_on: date | None = None
     retest_from: date | None = None
     active_booking_id: int | None = None
+    bookings_used: int | None = None
+    bookings_left: int | None = None
+    eligible_from: date | None = None
     eligible: bool = False
     reason: str | None = None
     message: str | None = None
+    extra: dict = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
@@ -42,6 +55,9 @@ class SubjectProgress:
 @dataclass
 class Progress:
     candidate: Candidate
+    license_class: str
+    permit: LearnerPermit | None
+    permit_status: str | None
     seniority_date: date
     subjects: list[SubjectProgress]
 
@@ -50,99 +66,182 @@ class Progress:
         return self.candidate.id
 
     @property
-    def license_class(self) -> str:
-        return self.candidate.license_class
+    def permit_issued_on(self) -> date | None:
+        return self.permit.issued_on if self.permit else None
+
+    @property
+    def permit_expires_on(self) -> date | None:
+        return self.permit.expires_on if self.permit else None
+
+    def subject(self, number: int) -> SubjectProgress:
+        return self.subjects[number - 1]
 
 
-def _subject_progress(candidate: Candidate, settings: ExamSettings, today: date) -> dict[int, SubjectProgress]:
-    office = db.session.get(Office, candidate.office_id)
+def current_permit(id_number: str) -> LearnerPermit | None:
+    """The person's latest learner permit (valid, expired or voided), or None."""
+    return db.session.scalar(select(LearnerPermit).where(LearnerPermit.id_number == id_number)
+                             .order_by(LearnerPermit.issued_on.desc(), LearnerPermit.id.desc()).limit(1))
+
+
+def permit_status(permit: LearnerPermit | None, today: date) -> str | None:
+    if permit is None:
+        return None
+    if permit.voided_on is not None:
+        return "void"
+    if today > permit.expires_on:
+        return "expired"
+    return "valid"
+
+
+def _record(candidate: Candidate, today: date) -> tuple[LearnerPermit | None, str | None, dict[int, SubjectProgress]]:
+    permit = current_permit(candidate.id_number)
+    status = permit_status(permit, today)
     rows = db.session.execute(
-        select(ExamBooking.id, ExamBooking.subject, ExamBooking.outcome, ExamBooking.active_key,
-               ExamSession.starts_at)
+        select(ExamBooking.id, ExamBooking.subject, ExamBooking.status, ExamBooking.outcome,
+               ExamBooking.active_key, ExamSession.local_date)
         .join(ExamSession, ExamSession.id == ExamBooking.session_id)
         .where(ExamBooking.candidate_id == candidate.id)
         .order_by(ExamSession.starts_at, ExamBooking.id)
     ).all()
     subjects = {s: SubjectProgress(s) for s in (1, 2, 3, 4)}
+    if status == "valid":
+        for item in permit.passes:
+            subjects[item.subject].passed_on, subjects[item.subject].score = item.passed_on, item.score
+    if permit is not None:
+        subjects[2].bookings_used, subjects[3].bookings_used = permit.prior_bookings_2, permit.prior_bookings_3
     for row in rows:
         item = subjects[row.subject]
-        exam_day = local_date(row.starts_at, office)
         if row.active_key is not None:
             item.active_booking_id = row.id
-        if row.outcome == "passed":
+        if row.outcome in ("passed", "failed"):
             item.attempts += 1
-            item.passed_on = item.passed_on or exam_day
-        elif row.outcome == "failed":
-            item.attempts += 1
-            item.last_failed_on = exam_day
-        elif row.outcome == "no_show":
-            item.no_shows += 1
-    for item in subjects.values():
-        if item.last_failed_on is not None and item.subject in (2, 3) and not item.passed:
-            item.retest_from = item.last_failed_on + timedelta(days=settings.retest_wait_days)
-        problem = _eligibility_problem(subjects, item.subject, settings, today)
-        item.eligible = problem is None and item.active_booking_id is None
-        if problem is not None:
-            item.reason, item.message = problem[0], problem[1]
-        elif item.active_booking_id is not None:
-            item.reason, item.message = "active_booking", f"booking {item.active_booking_id} is still active"
-    return subjects
+        if row.outcome in ("failed", "no_show"):
+            # Article 45: a missed test is a failed sitting, with the same waiting days after it.
+            item.no_shows += row.outcome == "no_show"
+            item.last_failed_on = row.local_date
+        # Article 46 counts bookings within the permit: every seat held (a cancelled one is not).
+        if (permit is not None and item.bookings_used is not None and row.status == "confirmed"
+                and row.local_date >= permit.issued_on):
+            item.bookings_used += 1
+    return permit, status, subjects
 
 
-def _eligibility_problem(subjects: dict[int, SubjectProgress], subject: int, settings: ExamSettings,
-                         today: date) -> tuple[str, str, dict] | None:
-    item = subjects[subject]
+def _problem(subjects: dict[int, SubjectProgress], number: int, permit: LearnerPermit | None, status: str | None,
+             license_class: str, today: date) -> tuple[str, str, dict] | None:
+    """Why the subject cannot be booked today (reason code, message, extra body fields), or None."""
+    item = subjects[number]
+    name = SUBJECT_WORDS[number]
     if item.passed:
-        return "already_passed", f"subject {subject} was passed on {item.passed_on.isoformat()}", {}
-    if subject in (2, 3) and not subjects[1].passed:
-        return "subject_order", f"subject 1 must be passed before subject {subject} can be booked", {}
-    if subject == 4 and not subjects[3].passed:
+        return "already_passed", f"subject {number} was passed on {item.passed_on.isoformat()}", {}
+    if number == 1:
+        return None
+    if permit is None:
+        return "permit_missing", (f"subject {number} needs a learner permit; it is issued when subject 1 is "
+                                  "passed (or the office enters a permit from another centre)"), {}
+    if status == "void":
+        return "bookings_exhausted", (
+            f"the learner permit of {permit.issued_on.isoformat()} was voided on {permit.voided_on.isoformat()} "
+            "after a fifth failed booking; the subjects passed under it no longer count: book subject 1 again"), {}
+    if status == "expired":
+        return "permit_expired", (
+            f"the learner permit expired on {permit.expires_on.isoformat()}; the subjects passed under it no "
+            "longer count (article 41): book subject 1 again"), {}
+    if number == 4 and not subjects[3].passed:
         return "subject_order", "subject 3 must be passed before subject 4 can be booked", {}
-    if item.retest_from is not None and today < item.retest_from:
-        return ("waiting_period",
-                f"subject {subject} was failed on {item.last_failed_on.isoformat()}; after a failed subject "
-                f"{subject} the next booking is possible from {item.retest_from.isoformat()} "
-                f"({settings.retest_wait_days} days)",
-                {"eligible_from": item.retest_from.isoformat()})
+    limit = rules.max_bookings(number)
+    if limit is not None and item.bookings_used >= limit:
+        return "bookings_exhausted", (f"the {limit} bookings of subject {number} allowed within the learner permit "
+                                      "are used (article 46)"), {}
+    if item.eligible_from is not None and today < item.eligible_from:
+        if item.retest_from is not None and item.eligible_from == item.retest_from:
+            return "waiting_period", (
+                f"{name} was failed or missed on {item.last_failed_on.isoformat()}; the next booking is possible "
+                f"from {item.retest_from.isoformat()} (article 46: ten days)"), {
+                "eligible_from": item.retest_from.isoformat()}
+        days = rules.wait_days(number, license_class)
+        return "permit_waiting", (
+            f"subject {number} for class {license_class} can be booked {days} days after the learner permit "
+            f"was issued ({permit.issued_on.isoformat()}), from {item.eligible_from.isoformat()} "
+            f"(article {43 if number == 2 else 44})"), {"eligible_from": item.eligible_from.isoformat()}
     return None
 
 
+def _subject_progress(candidate: Candidate, today: date, license_class: str | None = None
+                      ) -> tuple[LearnerPermit | None, str | None, str, dict[int, SubjectProgress]]:
+    permit, status, subjects = _record(candidate, today)
+    license_class = license_class or (permit.license_class if permit is not None else candidate.license_class)
+    for number, item in subjects.items():
+        limit = rules.max_bookings(number)
+        if limit is not None and item.bookings_used is not None:
+            item.bookings_left = max(limit - item.bookings_used, 0)
+        if number in (2, 3) and item.last_failed_on is not None and not item.passed:
+            item.retest_from = item.last_failed_on + rules.rebook_wait()
+        if status == "valid" and not item.passed and number in (2, 3):
+            dates = [permit.issued_on + timedelta(days=rules.wait_days(number, license_class))]
+            if item.retest_from is not None:
+                dates.append(item.retest_from)
+            item.eligible_from = max(dates)
+        problem = _problem(subjects, number, permit, status, license_class, today)
+        item.eligible = problem is None and item.active_booking_id is None
+        if problem is not None:
+            item.reason, item.message, item.extra = problem
+        elif item.active_booking_id is not None:
+            item.reason, item.message = "active_booking", f"booking {item.active_booking_id} is still active"
+    return permit, status, license_class, subjects
+
+
+def effective_class(candidate: Candidate) -> str:
+    """The class the candidate trains for: their permit's, else the one given at sign-up."""
+    permit = current_permit(candidate.id_number)
+    return permit.license_class if permit is not None else candidate.license_class
+
+
 def check_eligible(candidate: Candidate, session: ExamSession, settings: ExamSettings, today: date) -> None:
-    if candidate.license_class != session.license_class:
-        raise ineligible("license_class", f"this session is for licence class {session.license_class}; "
-                                           f"you are training for {candidate.license_class}")
-    subjects = _subject_progress(candidate, settings, today)
-    problem = _eligibility_problem(subjects, session.subject, settings, today)
+    """Raise the rule a booking of `session` would break (422 with its reason code), or return."""
+    permit, status, license_class, subjects = _subject_progress(candidate, today)
+    if not session.serves(license_class):
+        raise ineligible("license_class", f"this session is for licence class {', '.join(session.license_classes)}; "
+                                           f"you are training for {license_class}")
+    problem = _problem(subjects, session.subject, permit, status, license_class, today)
     if problem is not None:
         reason, message, extra = problem
         raise ineligible(reason, message, **extra)
+    if session.subject in (2, 3, 4) and session.local_date > permit.expires_on:
+        raise ineligible("permit_expired", f"the learner permit is valid until {permit.expires_on.isoformat()}; "
+                                           f"session {session.id} is on {session.local_date.isoformat()}")
 
 
 def progress(candidate: Candidate, settings: ExamSettings, today: date) -> Progress:
     """Where the candidate stands in each subject, and their seniority date for the next draw."""
-    subjects = _subject_progress(candidate, settings, today)
-    return Progress(candidate, seniority_dates([candidate.id])[candidate.id], list(subjects.values()))
+    permit, status, license_class, subjects = _subject_progress(candidate, today)
+    return Progress(candidate, license_class, permit, status, seniority_dates([candidate.id])[candidate.id],
+                    list(subjects.values()))
 
 
 def my_progress(user: User, settings: ExamSettings, today: date) -> Progress:
     return progress(candidate_of(user), settings, today)
 
 
-def candidate_progress(staff: User, candidate_id: int, settings: ExamSettings, today: date) -> Progress:
+def office_candidate(staff: User, candidate_id: int) -> Candidate:
     candidate = db.session.scalar(select(Candidate).where(Candidate.id == candidate_id,
                                                           Candidate.office_id == staff.office_id))
     if candidate is None:
         raise NotFound(f"no candidate {candidate_id}")
-    return progress(candidate, settings, today)
+    return candidate
+
+
+def candidate_progress(staff: User, candidate_id: int, settings: ExamSettings, today: date) -> Progress:
+    return progress(office_candidate(staff, candidate_id), settings, today)
 
 
 def seniority_dates(candidate_ids: Iterable[int]) -> dict[int, date]:
-    """How long each candidate has waited, the way the national booking system ranks them.
+    """How long each candidate has waited, the way 交管12123 ranks bookings (see rules.RULES["ballot_order"]).
 
     The latest of: the day their application was accepted (account created), the day of their
-    last exam (passed, failed or missed) and the day they last gave up a confirmed seat. So a
-    first subject 1 counts from acceptance, a retake from the last exam, and a cancellation or
-    a no-show moves the candidate back.
+    last test (passed, failed or missed, here or entered from another centre) and the day they
+    last gave up a confirmed seat. So a first subject 1 counts from acceptance, anything else
+    from the last test, and a cancellation or a no-show moves the candidate back. A seat the
+    office cancelled moves nobody.
     """
     ids = sorted(set(candidate_ids))
     if not ids:
@@ -153,19 +252,25 @@ def seniority_dates(candidate_ids: Iterable[int]) -> dict[int, date]:
         dates[candidate_id] = max(dates.get(candidate_id, day), day)
 
     zones: dict[int, ZoneInfo] = {}
-    for cand_id, created_at, tz in db.session.execute(
-            select(Candidate.id, Candidate.created_at, Office.timezone)
+    id_numbers: dict[str, int] = {}
+    for cand_id, id_number, created_at, tz in db.session.execute(
+            select(Candidate.id, Candidate.id_number, Candidate.created_at, Office.timezone)
             .join(Office, Office.id == Candidate.office_id).where(Candidate.id.in_(ids))):
         zones[cand_id] = zone_named(tz)
+        id_numbers[id_number] = cand_id
         later(cand_id, created_at.astimezone(zones[cand_id]).date())
-    for cand_id, starts_at in db.session.execute(
-            select(ExamBooking.candidate_id, ExamSession.starts_at)
+    for cand_id, day in db.session.execute(
+            select(ExamBooking.candidate_id, ExamSession.local_date)
             .join(ExamSession, ExamSession.id == ExamBooking.session_id)
             .where(ExamBooking.candidate_id.in_(ids), ExamBooking.outcome.is_not(None))):
-        later(cand_id, starts_at.astimezone(zones[cand_id]).date())
+        later(cand_id, day)
     for cand_id, forfeited_at in db.session.execute(
             select(ExamBooking.candidate_id, ExamBooking.forfeited_at)
             .where(ExamBooking.candidate_id.in_(ids), ExamBooking.forfeited_at.is_not(None))):
         later(cand_id, forfeited_at.astimezone(zones[cand_id]).date())
+    for id_number, passed_on in db.session.execute(
+            select(LearnerPermit.id_number, PermitPass.passed_on)
+            .join(PermitPass, PermitPass.permit_id == LearnerPermit.id)
+            .where(LearnerPermit.id_number.in_(list(id_numbers)))):
+        later(id_numbers[id_number], passed_on)
     return dates
-

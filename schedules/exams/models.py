@@ -1,8 +1,11 @@
 """Tables for driving-test sessions, bookings, ballot draws and candidates' calendar feeds."""
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, CheckConstraint, Date, ForeignKey, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import (
+    Boolean, CheckConstraint, Date, ForeignKey, Integer, String, Text, UniqueConstraint, and_, case, func, or_,
+    select,
+)
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from vmo.extensions import db
 from vmo.types import JSONType, UTCDateTime, utcnow
@@ -13,6 +16,9 @@ ALLOCATIONS = ("first_come", "ballot")
 BOOKING_STATUSES = ("applied", "confirmed", "waitlisted", "cancelled")
 ACTIVE_STATUSES = ("applied", "confirmed", "waitlisted")
 OUTCOMES = ("passed", "failed", "no_show")
+SESSION_STATUSES = ("scheduled", "cancelled")
+CANCELLED_BY = ("candidate", "office")
+PERMIT_SOURCES = ("exam", "entered", "import")
 SUBJECT_NAMES = {1: "科目一", 2: "科目二", 3: "科目三", 4: "科目四"}
 
 
@@ -28,7 +34,11 @@ class ExamSession(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"), index=True)
     subject: Mapped[int] = mapped_column(Integer)
+    # The first of `license_classes`, kept for the clients that know one class per session.
     license_class: Mapped[str] = mapped_column(String(4))
+    # Every class the sitting serves, comma-separated ("C1,C2,C5"): a theory test or a shared course
+    # serves several at once. Filtered with a LIKE on ",<list>,", which both databases index-scan cheaply.
+    class_list: Mapped[str] = mapped_column(String(80))
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
     # The start's date and weekday in the office's zone, fixed at creation, so "weekend" and
@@ -40,6 +50,9 @@ class ExamSession(db.Model):
     allocation: Mapped[str] = mapped_column(String(16))
     applications_close_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     drawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(16), default="scheduled")
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
     slot_id: Mapped[int] = mapped_column(ForeignKey("slots.id"), unique=True)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -47,6 +60,13 @@ class ExamSession(db.Model):
 
     office = relationship("Office", lazy="joined")
     slot = relationship("Slot", lazy="joined")
+
+    @property
+    def license_classes(self) -> list[str]:
+        return self.class_list.split(",")
+
+    def serves(self, license_class: str) -> bool:
+        return license_class in self.license_classes
 
 
 class ExamBooking(db.Model):
@@ -79,6 +99,13 @@ class ExamBooking(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # candidate or office: a seat the office cancelled never counts against the candidate.
+    cancelled_by: Mapped[str | None] = mapped_column(String(16))
+    # Scores of the attempt and of the same-day retake (补考), when the exam system gives them.
+    score: Mapped[int | None] = mapped_column(Integer)
+    retake_score: Mapped[int | None] = mapped_column(Integer)
+    # The officer who booked at the counter for the candidate (None: the candidate booked).
+    booked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     session = relationship("ExamSession", lazy="joined")
     candidate = relationship("Candidate")
@@ -114,3 +141,72 @@ class CalendarFeed(db.Model):
     secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     rotated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class LearnerPermit(db.Model):
+    """A learner permit (学习驾驶证明), keyed by the person's ID number so a record can exist before sign-up.
+
+    A person's current permit is the latest issued; a new one follows a new subject 1 after the old
+    one expired or was voided by a fifth failed booking.
+    """
+
+    __tablename__ = "learner_permits"
+    __table_args__ = (
+        UniqueConstraint("id_number", "issued_on", name="one_permit_per_person_and_day"),
+        CheckConstraint("prior_bookings_2 >= 0 AND prior_bookings_3 >= 0", name="prior_bookings_not_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"), index=True)
+    id_number: Mapped[str] = mapped_column(String(18), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    license_class: Mapped[str] = mapped_column(String(4))
+    issued_on: Mapped[date] = mapped_column(Date)
+    expires_on: Mapped[date] = mapped_column(Date)
+    # Bookings of subjects 2 and 3 used before the record came into this service (another centre).
+    prior_bookings_2: Mapped[int] = mapped_column(Integer, default=0)
+    prior_bookings_3: Mapped[int] = mapped_column(Integer, default=0)
+    voided_on: Mapped[date | None] = mapped_column(Date)
+    void_reason: Mapped[str | None] = mapped_column(String(32))
+    source: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    passes = relationship("PermitPass", order_by="PermitPass.subject", cascade="all, delete-orphan",
+                          lazy="selectin")
+
+
+class PermitPass(db.Model):
+    """A subject passed under a permit: here (with its booking) or entered by staff or imported."""
+
+    __tablename__ = "learner_permit_passes"
+    __table_args__ = (
+        UniqueConstraint("permit_id", "subject", name="one_pass_per_subject"),
+        CheckConstraint("subject BETWEEN 1 AND 4", name="pass_subject_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    permit_id: Mapped[int] = mapped_column(ForeignKey("learner_permits.id"), index=True)
+    subject: Mapped[int] = mapped_column(Integer)
+    passed_on: Mapped[date] = mapped_column(Date)
+    score: Mapped[int | None] = mapped_column(Integer)
+    booking_id: Mapped[int | None] = mapped_column(ForeignKey("exam_bookings.id"))
+
+
+# Waiting-list figures as part of the row's own SELECT, so a list page costs the same few statements
+# however many rows it has (issue 12): no query per session or per booking while serialising.
+# (Table aliases, not ORM ones: aliasing a mapped class here would configure the mappers at import time.)
+_waiting = ExamBooking.__table__.alias("waiting")
+ExamSession.waitlist_length = column_property(
+    select(func.count(_waiting.c.id)).where(_waiting.c.session_id == ExamSession.id,
+                                            _waiting.c.status == "waitlisted")
+    .correlate_except(_waiting).scalar_subquery())
+_ahead = ExamBooking.__table__.alias("ahead")
+ExamBooking.waitlist_position = column_property(case(
+    (ExamBooking.status == "waitlisted",
+     select(func.count(_ahead.c.id) + 1).where(
+         _ahead.c.session_id == ExamBooking.session_id, _ahead.c.status == "waitlisted",
+         or_(_ahead.c.queue_position < ExamBooking.queue_position,
+             and_(_ahead.c.queue_position == ExamBooking.queue_position, _ahead.c.id < ExamBooking.id)))
+     .correlate_except(_ahead).scalar_subquery()),
+    else_=None))

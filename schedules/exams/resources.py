@@ -1,18 +1,20 @@
 """HTTP resources for weekend driving tests: sessions, bookings, outcomes, the draw and calendars."""
-from flask import current_app, url_for
+from flask import Response, current_app, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from schedules import ical
-from schedules.exams import ballot, calendars, eligibility, services
+from schedules.exams import ballot, calendars, eligibility, outcomes, permits, services, testday
 from schedules.exams.schemas import (
-    ExamBookingChangeSchema, ExamBookingCreateSchema, ExamBookingQueryArgsSchema, ExamBookingSchema,
-    ExamCalendarSecretSchema, ExamDrawSchema, ExamFeedQueryArgsSchema, ExamIneligibleErrorSchema,
-    ExamNoSeatErrorSchema, ExamOutcomeSchema, ExamProgressSchema, ExamSessionCreateSchema,
-    ExamSessionQueryArgsSchema, ExamSessionSchema,
+    CandidateQueryArgsSchema, CandidateRowSchema, ExamBookingChangeSchema, ExamBookingCreateSchema,
+    ExamBookingQueryArgsSchema, ExamBookingSchema, ExamCalendarSecretSchema, ExamDrawSchema, ExamFeedQueryArgsSchema,
+    ExamIneligibleErrorSchema, ExamNoSeatErrorSchema, ExamOutcomeSchema, ExamOutcomesResultSchema,
+    ExamOutcomesSchema, ExamProgressSchema, ExamSessionCancelSchema, ExamSessionCreateSchema,
+    ExamSessionQueryArgsSchema, ExamSessionSchema, ExamSessionUpdateSchema, LearnerPermitSchema,
+    RosterQueryArgsSchema, RosterSchema,
 )
 from schedules.exams.settings import ExamSettings, settings_from
-from vmo import clock, limits
+from vmo import clock, csvout, limits
 from vmo.http import ErrorSchema, SelectPage, auth, current_user, etag_response, idempotent
 from vmo.offices import services as offices
 from vmo.accounts.models import STAFF_ROLES
@@ -21,6 +23,7 @@ blp = Blueprint("exams", __name__, url_prefix="/api/v1",
                 description="Weekend driving tests: sessions, bookings, the ballot, waiting lists and calendars")
 STAFF = STAFF_ROLES
 CALENDAR = {"type": "string", "description": "An iCalendar (RFC 5545) document"}
+CSV_ROSTER = ("booking_id", "name", "id_number", "phone", "license_class", "status", "outcome")
 NOT_MODIFIED = "not modified since the ETag (If-None-Match) or date (If-Modified-Since) sent"
 
 
@@ -73,10 +76,71 @@ class SessionResource(MethodView):
         """One test session with its seats left (public)"""
         return services.get_session(session_id)
 
+    @auth(blp, *STAFF)
+    @blp.arguments(ExamSessionUpdateSchema)
+    @blp.response(200, ExamSessionSchema)
+    @blp.alt_response(404, schema=ErrorSchema, description="no such session in your office")
+    @blp.alt_response(409, schema=ErrorSchema, description="capacity below the seats booked, or session cancelled")
+    @blp.alt_response(422, schema=ExamIneligibleErrorSchema, description="bad times, or the session has started")
+    def patch(self, data, session_id):
+        """Change a session's time, venue or capacity; its booked candidates get a text"""
+        return testday.update_session(current_user(), session_id, data, clock.now())
+
+
+@blp.route("/test-sessions/<int:session_id>/cancel")
+class SessionCancelResource(MethodView):
+    @auth(blp, *STAFF)
+    @idempotent(blp)
+    @blp.arguments(ExamSessionCancelSchema)
+    @blp.response(200, ExamSessionSchema)
+    @blp.alt_response(404, schema=ErrorSchema, description="no such session in your office")
+    @blp.alt_response(409, schema=ErrorSchema, description="the session already has results")
+    def post(self, data, session_id):
+        """Cancel a session (bad weather): every booking cancelled by the office, each candidate told"""
+        return testday.cancel_session(current_user(), session_id, data["reason"], clock.now())
+
+
+@blp.route("/test-sessions/<int:session_id>/roster")
+class RosterResource(MethodView):
+    @auth(blp, *STAFF)
+    @blp.arguments(RosterQueryArgsSchema, location="query")
+    @blp.response(200, RosterSchema)
+    @blp.alt_response(200, content_type="text/csv", description="with ?format=csv",
+                      schema={"type": "string", "description": "CSV: booking_id, name, id_number, phone, "
+                                                               "license_class, status, outcome"})
+    @blp.alt_response(404, schema=ErrorSchema, description="no such session in your office")
+    def get(self, args, session_id):
+        """The door roster: confirmed (and waiting) candidates with masked ID numbers and phones"""
+        session, lines = testday.roster(current_user(), session_id)
+        if args["format"] == "csv":
+            body = csvout.render(CSV_ROSTER, ([line.booking_id, line.name, line.id_number, line.phone,
+                                               line.license_class, line.status, line.outcome or ""]
+                                              for line in lines), bom=True)
+            return Response(body, mimetype="text/csv", headers={
+                "Content-Disposition": f"attachment; filename=session-{session.id}-roster.csv"})
+        return {"session": session, "candidates": lines}
+
+
+@blp.route("/test-sessions/<int:session_id>/outcomes")
+class SessionOutcomesResource(MethodView):
+    @auth(blp, *STAFF)
+    @idempotent(blp)
+    @blp.arguments(ExamOutcomesSchema)
+    @blp.response(200, ExamOutcomesResultSchema)
+    @blp.alt_response(404, schema=ErrorSchema, description="no such session in your office")
+    @blp.alt_response(409, schema=ErrorSchema, description="the session was cancelled")
+    @blp.alt_response(422, schema=ExamIneligibleErrorSchema,
+                      description="bad rows, named by index under errors.json.results; nothing was recorded")
+    def post(self, data, session_id):
+        """Record a whole session's results at once (all or nothing)"""
+        results = outcomes.record_session(current_user(), session_id, data["results"], clock.now(),
+                                          clock.local_today())
+        return {"session_id": session_id, "results": results}
+
 
 @blp.route("/test-sessions/<int:session_id>/bookings")
 class SessionBookingsResource(MethodView):
-    @auth(blp, "candidate")
+    @auth(blp, "candidate", *STAFF)
     @limits.candidate_bookings(blp)
     @idempotent(blp)
     @blp.arguments(ExamBookingCreateSchema, required=False)
@@ -85,12 +149,14 @@ class SessionBookingsResource(MethodView):
     @blp.alt_response(202, schema=ExamBookingSchema, description="applied: a ballot session, until its draw")
     @blp.alt_response(404, schema=ErrorSchema, description="no such session in your office")
     @blp.alt_response(409, schema=ExamNoSeatErrorSchema,
-                      description="no seat left (seats_left: 0), or another active booking of this subject")
+                      description="no seat left (seats_left: 0), another active booking of this subject, "
+                                  "or the session was cancelled (reason: session_cancelled)")
     @blp.alt_response(422, schema=ExamIneligibleErrorSchema, description="not eligible; `reason` says why")
     def post(self, data, session_id):
-        """Book a seat, apply for a ballot, or join the waiting list"""
+        """Book a seat, apply for a ballot, or join the waiting list (staff: for a candidate at the counter)"""
         row = services.book(current_user(), session_id, _settings(), clock.now(), clock.local_today(),
-                            waitlist_if_full=data.get("waitlist_if_full", False))
+                            waitlist_if_full=data.get("waitlist_if_full", False),
+                            candidate_id=data.get("candidate_id"))
         return row, 202 if row.status == "applied" else 201
 
 
@@ -171,10 +237,11 @@ class OutcomeResource(MethodView):
     @blp.response(200, ExamBookingSchema)
     @blp.alt_response(404, schema=ErrorSchema, description="no such booking in your office")
     @blp.alt_response(409, schema=ErrorSchema, description="not confirmed, or another outcome already recorded")
-    @blp.alt_response(422, schema=ExamIneligibleErrorSchema, description="the test has not started yet")
+    @blp.alt_response(422, schema=ExamIneligibleErrorSchema,
+                      description="the test has not started yet, or the scores do not fit the outcome")
     def post(self, data, booking_id):
-        """Record the outcome of a test: passed, failed or no_show"""
-        return services.record_outcome(current_user(), booking_id, data["outcome"], clock.now())
+        """Record the outcome of a test: passed, failed or no_show, with the scores"""
+        return outcomes.record_outcome(current_user(), booking_id, data, clock.now(), clock.local_today())
 
 
 @blp.route("/bookings/<int:booking_id>/calendar.ics")
@@ -240,3 +307,28 @@ class CandidateProgressResource(MethodView):
     def get(self, candidate_id):
         """A candidate's progress per subject (staff of the candidate's office)"""
         return eligibility.candidate_progress(current_user(), candidate_id, _settings(), clock.local_today())
+
+
+@blp.route("/candidates")
+class CandidatesResource(MethodView):
+    @auth(blp, *STAFF)
+    @blp.arguments(CandidateQueryArgsSchema, location="query")
+    @blp.response(200, CandidateRowSchema(many=True))
+    @blp.paginate(SelectPage)
+    def get(self, args):
+        """Find the office's candidates by ID number or name (staff)"""
+        return permits.search_candidates(current_user(), args["id_number"], args["name"])
+
+
+@blp.route("/candidates/<int:candidate_id>/learner-permit")
+class LearnerPermitResource(MethodView):
+    @auth(blp, *STAFF)
+    @idempotent(blp)
+    @blp.arguments(LearnerPermitSchema)
+    @blp.response(200, ExamProgressSchema)
+    @blp.alt_response(404, schema=ErrorSchema, description="no such candidate in your office")
+    @blp.alt_response(422, schema=ErrorSchema, description="the record is not valid (fields named)")
+    def put(self, data, candidate_id):
+        """Enter or correct a candidate's learner permit and subjects passed (e.g. at another centre)"""
+        candidate = permits.enter_permit(current_user(), candidate_id, data, clock.now(), clock.local_today())
+        return eligibility.progress(candidate, _settings(), clock.local_today())

@@ -13,7 +13,9 @@ from vmo.schemas_common import ErrorSchema
 
 REASONS = ("license_class", "subject_order", "already_passed", "waiting_period", "session_started",
            "applications_closed", "applications_open", "cutoff", "max_changes", "subject", "not_a_ballot",
-           "session_not_started")
+           "session_not_started", "session_cancelled", "permit_missing", "permit_waiting", "permit_expired",
+           "bookings_exhausted")
+CLASS = validate.OneOf(LICENSE_CLASSES)
 
 
 class OfficeTime(fields.AwareDateTime):
@@ -30,7 +32,13 @@ class OfficeTime(fields.AwareDateTime):
 class ExamSessionCreateSchema(Schema):
     subject = fields.Integer(required=True, validate=validate.Range(1, 4),
                              metadata={"description": "科目 1-4", "example": 2})
-    license_class = fields.String(required=True, validate=validate.OneOf(LICENSE_CLASSES), metadata={"example": "C1"})
+    license_class = fields.String(required=True, validate=CLASS, metadata={
+        "description": "The class tested; with license_classes, the first of them", "example": "C1"})
+    license_classes = fields.List(fields.String(validate=CLASS), load_default=None,
+                                  validate=validate.Length(1, 8), metadata={
+                                      "description": "Every class the sitting serves (e.g. subject 1 for C1, C2 "
+                                                     "and C5 at once); give this or license_class",
+                                      "example": ["C1", "C2", "C5"]})
     starts_at = fields.AwareDateTime(required=True, metadata={"example": "2026-11-28T09:00:00+08:00"})
     ends_at = fields.AwareDateTime(required=True, metadata={"example": "2026-11-28T12:00:00+08:00"})
     venue = fields.String(required=True, validate=validate.Length(1, 200),
@@ -50,7 +58,8 @@ class ExamSessionSchema(Schema):
     id = fields.Integer(required=True)
     office = fields.Function(lambda s: s.office.code, required=True, metadata={"description": "Office code"})
     subject = fields.Integer(required=True)
-    license_class = fields.String(required=True)
+    license_class = fields.String(required=True, metadata={"description": "The first of license_classes"})
+    license_classes = fields.List(fields.String(), required=True)
     starts_at = OfficeTime(required=True)
     ends_at = OfficeTime(required=True)
     date = fields.Date(attribute="local_date", required=True, metadata={"description": "Local date of the start"})
@@ -64,10 +73,43 @@ class ExamSessionSchema(Schema):
     seats_left = fields.Function(lambda s: s.slot.available, required=True,
                                  metadata={"description": "Seats not yet confirmed (a ballot holds none before "
                                                           "its draw)"})
-    waitlist_length = fields.Function(lambda s: services.waitlist_length(s.id), required=True)
+    waitlist_length = fields.Integer(required=True)
     state = fields.Function(lambda s: services.session_state(s, clock.now()), required=True, metadata={
-        "description": "open, applications_closed (ballot awaiting its draw), drawn or started"})
-    drawn_at = fields.AwareDateTime(allow_none=True)
+        "description": "open, applications_closed (ballot awaiting its draw), drawn, started or cancelled"})
+    drawn_at = OfficeTime(allow_none=True)
+    cancelled_at = OfficeTime(allow_none=True)
+    cancel_reason = fields.String(allow_none=True)
+
+
+class ExamSessionUpdateSchema(Schema):
+    starts_at = fields.AwareDateTime(metadata={"example": "2026-11-28T13:00:00+08:00"})
+    ends_at = fields.AwareDateTime(metadata={"example": "2026-11-28T16:00:00+08:00"})
+    venue = fields.String(validate=validate.Length(1, 200))
+    capacity = fields.Integer(validate=validate.Range(1, 5000), metadata={
+        "description": "Never below the seats booked (409); new seats go to the waiting list first"})
+
+class ExamSessionCancelSchema(Schema):
+    reason = fields.String(required=True, validate=validate.Length(1, 200), metadata={
+        "description": "Told to every candidate in a text", "example": "暴雨预警，考场积水"})
+
+
+class RosterLineSchema(Schema):
+    booking_id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    id_number = fields.String(required=True, metadata={"description": "First 6 and last 4 characters"})
+    phone = fields.String(required=True, metadata={"description": "First 3 and last 4 digits"})
+    license_class = fields.String(required=True)
+    status = fields.String(required=True, metadata={"description": "confirmed, or waitlisted"})
+    outcome = fields.String(allow_none=True)
+
+
+class RosterSchema(Schema):
+    session = fields.Nested(ExamSessionSchema, required=True)
+    candidates = fields.List(fields.Nested(RosterLineSchema), required=True)
+
+
+class RosterQueryArgsSchema(Schema):
+    format = fields.String(load_default="json", validate=validate.OneOf(("json", "csv")))
 
 
 class ExamSessionQueryArgsSchema(Schema):
@@ -86,19 +128,45 @@ class ExamSessionQueryArgsSchema(Schema):
 
 # ---- bookings --------------------------------------------------------------------------
 
-class ExamBookingCreateSchema(Schema):
+class ExamWaitlistSchema(Schema):
     waitlist_if_full = fields.Boolean(load_default=False, metadata={
         "description": "When no seat is left, join the waiting list (201, status waitlisted) instead of a 409"})
 
 
-class ExamBookingChangeSchema(ExamBookingCreateSchema):
+class ExamBookingCreateSchema(ExamWaitlistSchema):
+    candidate_id = id_field(load_default=None, metadata={
+        "description": "Staff only: book at the counter for this candidate of the office"})
+
+
+class ExamBookingChangeSchema(ExamWaitlistSchema):
     session_id = id_field(required=True, metadata={"description": "Another session of the same subject",
                                                     "example": 2})
 
 
+SCORE = validate.Range(0, 100)
+
+
 class ExamOutcomeSchema(Schema):
     outcome = fields.String(required=True, validate=validate.OneOf(OUTCOMES),
-                            metadata={"description": "passed, failed or no_show"})
+                            metadata={"description": "passed, failed (the retake failed or was not taken) or no_show "
+                                                     "(a failed sitting)"})
+    score = fields.Integer(load_default=None, allow_none=True, validate=SCORE,
+                           metadata={"description": "The first attempt's score (0-100)"})
+    retake_score = fields.Integer(load_default=None, allow_none=True, validate=SCORE,
+                                  metadata={"description": "The same-day retake's score (补考), after a failed attempt"})
+
+
+class ExamOutcomeRowSchema(ExamOutcomeSchema):
+    booking_id = id_field(required=True)
+
+
+class ExamOutcomesSchema(Schema):
+    results = fields.List(fields.Nested(ExamOutcomeRowSchema), required=True, validate=validate.Length(1, 2000),
+                          metadata={"description": "One row per booking of the session",
+                                    "example": [{"booking_id": 1, "outcome": "passed", "score": 92},
+                                                {"booking_id": 2, "outcome": "failed", "score": 70,
+                                                 "retake_score": 76},
+                                                {"booking_id": 3, "outcome": "no_show"}]})
 
 
 class ExamBookingSchema(Schema):
@@ -109,8 +177,12 @@ class ExamBookingSchema(Schema):
     status = fields.String(required=True, validate=validate.OneOf(BOOKING_STATUSES),
                            metadata={"description": "applied, confirmed, waitlisted or cancelled"})
     outcome = fields.String(allow_none=True, metadata={"description": "passed, failed or no_show once recorded"})
-    waitlist_position = fields.Function(services.waitlist_position, allow_none=True,
-                                        metadata={"description": "1 = first in line; null unless waitlisted"})
+    waitlist_position = fields.Integer(allow_none=True,
+                                       metadata={"description": "1 = first in line; null unless waitlisted"})
+    score = fields.Integer(allow_none=True)
+    retake_score = fields.Integer(allow_none=True)
+    cancelled_by = fields.String(allow_none=True, metadata={
+        "description": "candidate or office; an office cancellation never counts against the candidate"})
     changes = fields.Integer(required=True, metadata={"description": "Times the booking was moved"})
     changes_left = fields.Function(
         lambda b: max(settings_from(current_app.config).max_changes - b.changes, 0), required=True)
@@ -120,6 +192,21 @@ class ExamBookingSchema(Schema):
     updated_at = fields.AwareDateTime(required=True)
     cancelled_at = fields.AwareDateTime(allow_none=True)
     outcome_at = fields.AwareDateTime(allow_none=True)
+
+
+class ExamOutcomeResultSchema(Schema):
+    booking_id = fields.Integer(attribute="id", required=True)
+    candidate_id = fields.Integer(required=True)
+    subject = fields.Integer(required=True)
+    outcome = fields.String(required=True)
+    score = fields.Integer(allow_none=True)
+    retake_score = fields.Integer(allow_none=True)
+    changed = fields.Boolean(required=True, metadata={"description": "false: already recorded the same way"})
+
+
+class ExamOutcomesResultSchema(Schema):
+    session_id = fields.Integer(required=True)
+    results = fields.List(fields.Nested(ExamOutcomeResultSchema), required=True)
 
 
 class ExamBookingQueryArgsSchema(Schema):
@@ -161,6 +248,13 @@ class ExamSubjectProgressSchema(Schema):
     subject = fields.Integer(required=True)
     passed = fields.Boolean(required=True)
     passed_on = fields.Date(allow_none=True)
+    score = fields.Integer(allow_none=True, metadata={"description": "The passing score, when known"})
+    eligible_from = fields.Date(allow_none=True, metadata={
+        "description": "First day the waiting rules allow a booking (after the permit, after a failed sitting); "
+                       "null when no waiting date applies (see eligible and reason)"})
+    bookings_used = fields.Integer(allow_none=True, metadata={
+        "description": "Subjects 2 and 3: bookings used within the permit (here and entered); null for 1 and 4"})
+    bookings_left = fields.Integer(allow_none=True, metadata={"description": "Of the 5 allowed (article 46)"})
     attempts = fields.Integer(required=True, metadata={"description": "Exams taken (passed or failed)"})
     no_shows = fields.Integer(required=True)
     last_failed_on = fields.Date(allow_none=True)
@@ -174,6 +268,10 @@ class ExamSubjectProgressSchema(Schema):
 class ExamProgressSchema(Schema):
     candidate_id = fields.Integer(required=True)
     license_class = fields.String(required=True)
+    permit_issued_on = fields.Date(allow_none=True, metadata={"description": "Learner permit (学习驾驶证明)"})
+    permit_expires_on = fields.Date(allow_none=True, metadata={"description": "Its last valid day (3 years)"})
+    permit_status = fields.String(allow_none=True, metadata={
+        "description": "valid, expired, or void (fifth failed booking); null without a permit"})
     seniority_date = fields.Date(required=True, metadata={
         "description": "Ranks the candidate in ballots: acceptance, last exam, or last forfeited seat"})
     subjects = fields.List(fields.Nested(ExamSubjectProgressSchema), required=True)
@@ -200,5 +298,42 @@ class ExamNoSeatErrorSchema(ErrorSchema):
 
 class ExamIneligibleErrorSchema(ErrorSchema):
     reason = fields.String(validate=validate.OneOf(REASONS), metadata={"description": "Why, as a stable code"})
-    eligible_from = fields.Date(metadata={"description": "With waiting_period: the first day to book again"})
+    eligible_from = fields.Date(metadata={"description": "With waiting_period or permit_waiting: the first day "
+                                                         "to book"})
+    cutoff_at = fields.String(metadata={"description": "With cutoff: the last moment a candidate could cancel"})
     applications_close_at = fields.String(metadata={"description": "With applications_open"})
+
+
+# ---- candidates and their learner permits ------------------------------------------------------
+
+class CandidateQueryArgsSchema(Schema):
+    id_number = fields.String(load_default=None, validate=validate.Length(18, 18),
+                              metadata={"description": "The full 18-character ID number"})
+    name = fields.String(load_default=None, validate=validate.Length(1, 120),
+                         metadata={"description": "Part of the name"})
+
+
+class CandidateRowSchema(Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    id_number = fields.Function(lambda c: c.id_number[:6] + "********" + c.id_number[-4:], required=True,
+                                metadata={"description": "Masked: region code and last four characters"})
+    license_class = fields.String(required=True)
+
+
+class PassedSubjectSchema(Schema):
+    subject = fields.Integer(required=True, validate=validate.Range(1, 4))
+    passed_on = fields.Date(required=True)
+    score = fields.Integer(load_default=None, allow_none=True, validate=SCORE)
+
+
+class LearnerPermitSchema(Schema):
+    license_class = fields.String(required=True, validate=CLASS, metadata={"example": "C1"})
+    issued_on = fields.Date(required=True, metadata={"description": "The day subject 1 was passed (article 40)",
+                                                     "example": "2026-10-10"})
+    passed = fields.List(fields.Nested(PassedSubjectSchema), load_default=list, metadata={
+        "description": "Subjects passed under the permit (subject 1 is implied by the permit)"})
+    bookings_used = fields.Dict(keys=fields.String(validate=validate.OneOf(("2", "3"))),
+                                values=fields.Integer(validate=validate.Range(0, 5)), load_default=dict,
+                                metadata={"description": "Bookings of subjects 2 and 3 already used elsewhere",
+                                          "example": {"2": 1}})

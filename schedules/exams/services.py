@@ -12,14 +12,15 @@ takes no session lock at all: one conditional UPDATE of the slot, one INSERT, on
 """
 from datetime import date, datetime
 
-from sqlalchemy import Select, func, select, update
+from sqlalchemy import Select, func, literal, select, update
 from sqlalchemy.exc import IntegrityError
 
-from schedules.exams.eligibility import check_eligible, ineligible
+from schedules.exams import notifications as texts
+from schedules.exams.eligibility import check_eligible, ineligible, office_candidate
 from schedules.exams.models import (
-    ALLOCATIONS, OUTCOMES, SESSION_KINDS, SUBJECT_NAMES, ExamBooking, ExamSession,
+    ALLOCATIONS, SESSION_KINDS, SUBJECT_NAMES, ExamBooking, ExamSession,
 )
-from schedules.exams.settings import ExamSettings, office_zone
+from schedules.exams.settings import ExamSettings, cancel_deadline, office_zone
 from vmo.accounts.models import LICENSE_CLASSES, Candidate, User
 from vmo.accounts.services import candidate_of
 from vmo.audit import services as audit
@@ -33,25 +34,31 @@ from vmo.accounts.models import STAFF_ROLES
 
 # ---- sessions --------------------------------------------------------------------------
 
-def create_session(officer: User, data: dict, now: datetime) -> ExamSession:
-    """Open a test session in the officer's office, with its seats as a booking-core slot."""
-    errors: dict[str, list[str]] = {}
-    starts, ends, close = data["starts_at"], data["ends_at"], data.get("applications_close_at")
-    if data["subject"] not in (1, 2, 3, 4):
-        errors["subject"] = ["must be 1, 2, 3 or 4"]
-    if data["license_class"] not in LICENSE_CLASSES:
-        errors["license_class"] = [f"must be one of {', '.join(LICENSE_CLASSES)}"]
-    if data["kind"] not in SESSION_KINDS:
-        errors["kind"] = [f"must be one of {', '.join(SESSION_KINDS)}"]
-    if data["allocation"] not in ALLOCATIONS:
-        errors["allocation"] = [f"must be one of {', '.join(ALLOCATIONS)}"]
+def session_classes(data: dict) -> tuple[list[str], list[str]]:
+    """The session's classes from `license_classes` and/or `license_class` (its first), with any errors."""
+    classes = list(data.get("license_classes") or [])
+    single = data.get("license_class")
+    if not classes and single:
+        classes = [single]
+    if not classes:
+        return [], ["give license_class or license_classes"]
+    unknown = [c for c in classes if c not in LICENSE_CLASSES]
+    if unknown:
+        return classes, [f"unknown licence class {', '.join(unknown)}; must be one of {', '.join(LICENSE_CLASSES)}"]
+    if len(set(classes)) != len(classes):
+        return classes, ["a class is listed twice"]
+    if single and single != classes[0]:
+        return classes, [f"license_class ({single}) must be the first of license_classes ({classes[0]})"]
+    return classes, []
+
+
+def _check_times(errors: dict, starts: datetime, ends: datetime, close: datetime | None, allocation: str,
+                 now: datetime) -> None:
     if starts <= now:
         errors["starts_at"] = ["must be in the future"]
     if ends <= starts:
         errors["ends_at"] = ["must be after starts_at"]
-    if data["capacity"] < 1:
-        errors["capacity"] = ["must be at least 1"]
-    if data["allocation"] == "ballot":
+    if allocation == "ballot":
         if close is None:
             errors["applications_close_at"] = ["required for a ballot session"]
         elif close <= now:
@@ -60,6 +67,24 @@ def create_session(officer: User, data: dict, now: datetime) -> ExamSession:
             errors["applications_close_at"] = ["must be before starts_at"]
     elif close is not None:
         errors["applications_close_at"] = ["only a ballot session has a closing time for applications"]
+
+
+def create_session(officer: User, data: dict, now: datetime) -> ExamSession:
+    """Open a test session in the officer's office, with its seats as a booking-core slot."""
+    errors: dict[str, list[str]] = {}
+    starts, ends, close = data["starts_at"], data["ends_at"], data.get("applications_close_at")
+    if data["subject"] not in (1, 2, 3, 4):
+        errors["subject"] = ["must be 1, 2, 3 or 4"]
+    classes, class_errors = session_classes(data)
+    if class_errors:
+        errors["license_classes" if data.get("license_classes") else "license_class"] = class_errors
+    if data["kind"] not in SESSION_KINDS:
+        errors["kind"] = [f"must be one of {', '.join(SESSION_KINDS)}"]
+    if data["allocation"] not in ALLOCATIONS:
+        errors["allocation"] = [f"must be one of {', '.join(ALLOCATIONS)}"]
+    _check_times(errors, starts, ends, close, data["allocation"], now)
+    if data["capacity"] < 1:
+        errors["capacity"] = ["must be at least 1"]
     if errors:
         raise RuleViolation("the test session is not valid", errors={"json": errors})
 
@@ -67,15 +92,15 @@ def create_session(officer: User, data: dict, now: datetime) -> ExamSession:
     local = starts.astimezone(office_zone(office))
     slot = booking.create_slot(office.id, "test_seat", data["capacity"])
     session = ExamSession(
-        office_id=office.id, subject=data["subject"], license_class=data["license_class"], starts_at=starts,
-        ends_at=ends, local_date=local.date(), is_weekend=local.weekday() >= 5, venue=data["venue"],
-        kind=data["kind"], allocation=data["allocation"], applications_close_at=close, slot_id=slot.id,
-        created_by_id=officer.id, created_at=now, updated_at=now,
+        office_id=office.id, subject=data["subject"], license_class=classes[0], class_list=",".join(classes),
+        starts_at=starts, ends_at=ends, local_date=local.date(), is_weekend=local.weekday() >= 5,
+        venue=data["venue"], kind=data["kind"], allocation=data["allocation"], applications_close_at=close,
+        status="scheduled", slot_id=slot.id, created_by_id=officer.id, created_at=now, updated_at=now,
     )
     db.session.add(session)
     db.session.flush()
     audit.record("test_session.create", "test_session", session.id, actor=officer, after={
-        "subject": session.subject, "license_class": session.license_class, "starts_at": starts,
+        "subject": session.subject, "license_classes": classes, "starts_at": starts,
         "ends_at": ends, "venue": session.venue, "capacity": data["capacity"], "kind": session.kind,
         "allocation": session.allocation, "applications_close_at": close})
     db.session.commit()
@@ -93,7 +118,8 @@ def list_sessions(office_id: int, today: date, *, subject: int | None = None, li
     if subject is not None:
         stmt = stmt.where(ExamSession.subject == subject)
     if license_class is not None:
-        stmt = stmt.where(ExamSession.license_class == license_class)
+        # Any session serving the class, wherever it stands in the session's list.
+        stmt = stmt.where((literal(",") + ExamSession.class_list + literal(",")).contains(f",{license_class},"))
     if weekend is not None:
         stmt = stmt.where(ExamSession.is_weekend.is_(weekend))
     if kind is not None:
@@ -114,7 +140,9 @@ def get_session(session_id: int, office_id: int | None = None) -> ExamSession:
 
 
 def session_state(session: ExamSession, now: datetime) -> str:
-    """open, applications_closed (ballot waiting for its draw), drawn, or started."""
+    """open, applications_closed (ballot waiting for its draw), drawn, started, or cancelled."""
+    if session.status == "cancelled":
+        return "cancelled"
     if now >= session.starts_at:
         return "started"
     if session.allocation == "ballot":
@@ -123,11 +151,6 @@ def session_state(session: ExamSession, now: datetime) -> str:
         if now >= session.applications_close_at:
             return "applications_closed"
     return "open"
-
-
-def waitlist_length(session_id: int) -> int:
-    return db.session.scalar(select(func.count(ExamBooking.id)).where(
-        ExamBooking.session_id == session_id, ExamBooking.status == "waitlisted"))
 
 
 def lock_sessions(*session_ids: int) -> None:
@@ -171,17 +194,6 @@ def list_bookings(user: User, session_id: int | None = None, status: str | None 
     return stmt.order_by(ExamBooking.id.desc())
 
 
-def waitlist_position(row: ExamBooking) -> int | None:
-    """1 for the first candidate waiting, or None when not on a waiting list."""
-    if row.status != "waitlisted":
-        return None
-    ahead = db.session.scalar(select(func.count(ExamBooking.id)).where(
-        ExamBooking.session_id == row.session_id, ExamBooking.status == "waitlisted",
-        (ExamBooking.queue_position < row.queue_position)
-        | ((ExamBooking.queue_position == row.queue_position) & (ExamBooking.id < row.id))))
-    return ahead + 1
-
-
 def _session_for_candidate(candidate: Candidate, session_id: int) -> ExamSession:
     # A session of another office does not exist for this candidate.
     return get_session(session_id, office_id=candidate.office_id)
@@ -189,6 +201,8 @@ def _session_for_candidate(candidate: Candidate, session_id: int) -> ExamSession
 
 def _check_bookable(session: ExamSession, now: datetime) -> None:
     state = session_state(session, now)
+    if state == "cancelled":
+        raise Conflict(f"session {session.id} was cancelled by the office", reason="session_cancelled")
     if state == "started":
         raise ineligible("session_started", f"session {session.id} has already started")
     if state == "applications_closed":
@@ -236,11 +250,29 @@ def _active_conflict(candidate: Candidate, subject: int) -> Conflict:
                     active_booking_id=active)
 
 
+def booking_candidate(user: User, candidate_id: int | None) -> Candidate:
+    """Who a booking is for: the signed-in candidate, or (an officer at the counter) a candidate of the office."""
+    if user.role == "candidate":
+        if candidate_id is not None:
+            raise RuleViolation("candidate_id is for an officer booking at the counter; leave it out",
+                                errors={"json": {"candidate_id": ["only staff book for another candidate"]}})
+        return candidate_of(user)
+    if candidate_id is None:
+        raise RuleViolation("an officer books for a candidate: give candidate_id",
+                            errors={"json": {"candidate_id": ["required when staff book at the counter"]}})
+    return office_candidate(user, candidate_id)
+
+
 def book(user: User, session_id: int, settings: ExamSettings, now: datetime, today: date,
-         waitlist_if_full: bool = False) -> ExamBooking:
-    """Book a seat (first come), apply (ballot, until applications close) or join the waiting list."""
-    candidate = candidate_of(user)
-    session = _session_for_candidate(candidate, session_id)
+         waitlist_if_full: bool = False, candidate_id: int | None = None) -> ExamBooking:
+    """Book a seat (first come), apply (ballot, until applications close) or join the waiting list.
+
+    A candidate books for themself; an officer books at the counter for `candidate_id`, under
+    the same rules, and the audit names the officer.
+    """
+    # The session first: another office's session is 404 to everyone, before anything else is said.
+    session = get_session(session_id, office_id=user.office_id)
+    candidate = booking_candidate(user, candidate_id)
     _check_bookable(session, now)
     check_eligible(candidate, session, settings, today)
     active_key = f"{candidate.id}:{session.subject}"
@@ -249,12 +281,21 @@ def book(user: User, session_id: int, settings: ExamSettings, now: datetime, tod
     status, position = _place(session, now, waitlist_if_full)
     row = ExamBooking(office_id=session.office_id, session_id=session.id, candidate_id=candidate.id,
                       subject=session.subject, status=status, active_key=active_key, queue_position=position,
-                      changes=0, sequence=0, created_at=now, updated_at=now)
+                      changes=0, sequence=0, created_at=now, updated_at=now,
+                      booked_by_id=None if user.role == "candidate" else user.id)
     db.session.add(row)
     try:
         db.session.flush()
-        audit.record("exam_booking.create", "exam_booking", row.id, actor=user,
-                     after={"session_id": session.id, "status": status, "queue_position": position})
+        audit.record("exam_booking.create", "exam_booking", row.id, actor=user, office_id=session.office_id,
+                     after={"session_id": session.id, "candidate_id": candidate.id, "status": status,
+                            "queue_position": position, "at_counter": user.role != "candidate"})
+        if status == "confirmed":
+            text_candidate(row, "confirmed", texts.CONFIRMED, session, candidate)
+        elif status == "applied":
+            text_candidate(row, "applied", texts.APPLIED, session, candidate,
+                           close=f"{session.applications_close_at.astimezone(office_zone(session.office)):%m月%d日 %H:%M}")
+        else:
+            text_candidate(row, "waitlisted", texts.WAITLISTED, session, candidate, position=position)
         db.session.commit()
     except IntegrityError:
         # A concurrent request of the same candidate won; our seat goes back with the rollback.
@@ -263,14 +304,13 @@ def book(user: User, session_id: int, settings: ExamSettings, now: datetime, tod
     return row
 
 
-def _seat_freed(session: ExamSession, now: datetime) -> ExamBooking | None:
-    """Hand a freed seat to the first candidate waiting, or give it back to the pool."""
+def promote_first_waiting(session: ExamSession, now: datetime) -> ExamBooking | None:
+    """Give a seat already held for the session to the first candidate waiting; None if nobody waits."""
     while True:
         first = db.session.scalar(
             select(ExamBooking).where(ExamBooking.session_id == session.id, ExamBooking.status == "waitlisted")
             .order_by(ExamBooking.queue_position, ExamBooking.id).limit(1))
         if first is None:
-            booking.release(session.slot_id)
             return None
         promoted = db.session.execute(
             update(ExamBooking).where(ExamBooking.id == first.id, ExamBooking.status == "waitlisted")
@@ -280,9 +320,16 @@ def _seat_freed(session: ExamSession, now: datetime) -> ExamBooking | None:
             db.session.refresh(first)
             audit.record("exam_booking.promote", "exam_booking", first.id, office_id=first.office_id,
                          before={"status": "waitlisted"}, after={"status": "confirmed"})
-            text_candidate(first, "promoted", f"{session_words(session)}有空位，您已由候补转为正式预约（预约号{first.id}）。"
-                                     "A seat became free: your booking is confirmed.")
+            text_candidate(first, "promoted", texts.PROMOTED, session)
             return first
+
+
+def _seat_freed(session: ExamSession, now: datetime) -> ExamBooking | None:
+    """Hand a freed seat to the first candidate waiting, or give it back to the pool."""
+    first = promote_first_waiting(session, now)
+    if first is None:
+        booking.release(session.slot_id)
+    return first
 
 
 def session_words(session: ExamSession) -> str:
@@ -291,10 +338,28 @@ def session_words(session: ExamSession) -> str:
             f"（{session.license_class}）考试，{session.venue}，")
 
 
-def text_candidate(row: ExamBooking, what: str, body: str) -> None:
-    candidate = row.candidate or db.session.get(Candidate, row.candidate_id)
+def sitting(session: ExamSession) -> dict:
+    """The values every text about one sitting starts with (its local time, subject, classes, venue)."""
+    local = session.starts_at.astimezone(office_zone(session.office))
+    return {"when": f"{local:%m月%d日 %H:%M}", "subject": SUBJECT_NAMES[session.subject],
+            "classes": "/".join(session.license_classes), "venue": session.venue}
+
+
+def text_candidate(row: ExamBooking, what: str, template, session: ExamSession | None = None,
+                   candidate: Candidate | None = None, **values) -> None:
+    """Queue one of `notifications`' texts about a booking to its candidate (sent after the commit)."""
+    candidate = candidate or row.candidate or db.session.get(Candidate, row.candidate_id)
+    body = template.render(**sitting(session or row.session), booking=row.id, **values)
     notify.queue(row.office_id, candidate.phone, body, kind=f"exam_{what}",
                  key=f"exam:{what}:{row.id}:{row.sequence}", subject_type="exam_booking", subject_id=row.id)
+
+
+def _check_cutoff(session: ExamSession, settings: ExamSettings, now: datetime, what: str) -> None:
+    deadline = cancel_deadline(session, settings)
+    if now >= deadline:
+        local = deadline.astimezone(office_zone(session.office))
+        raise ineligible("cutoff", f"a confirmed booking can be {what} until {local.isoformat()} (article 45: a day "
+                                    "ahead); please contact the office", cutoff_at=local.isoformat())
 
 
 def cancel(user: User, booking_id: int, settings: ExamSettings, now: datetime) -> ExamBooking:
@@ -313,9 +378,8 @@ def cancel(user: User, booking_id: int, settings: ExamSettings, now: datetime) -
     if now >= session.starts_at:
         raise ineligible("session_started", f"session {session.id} has already started")
     by_candidate = user.role == "candidate"
-    if by_candidate and row.status == "confirmed" and now > session.starts_at - settings.cancel_cutoff:
-        raise ineligible("cutoff", f"a confirmed booking cannot be cancelled less than {_hours(settings)} "
-                                    "hours before the start; please contact the office")
+    if by_candidate and row.status == "confirmed":
+        _check_cutoff(session, settings, now, "cancelled")
     before = row.status
     # Candidates who give up a seat move back in the queue for the next ballot; the office
     # cancelling on their behalf (bad weather, a broken car) does not count against them.
@@ -324,7 +388,8 @@ def cancel(user: User, booking_id: int, settings: ExamSettings, now: datetime) -
         update(ExamBooking).where(ExamBooking.id == row.id, ExamBooking.status == before,
                                   ExamBooking.outcome.is_(None))
         .values(status="cancelled", active_key=None, queue_position=None, cancelled_at=now, updated_at=now,
-                forfeited_at=forfeited, sequence=ExamBooking.sequence + 1)
+                forfeited_at=forfeited, cancelled_by="candidate" if by_candidate else "office",
+                sequence=ExamBooking.sequence + 1)
         .execution_options(synchronize_session=False)).rowcount
     if flipped != 1:
         db.session.rollback()
@@ -336,11 +401,6 @@ def cancel(user: User, booking_id: int, settings: ExamSettings, now: datetime) -
     db.session.commit()
     db.session.refresh(row)
     return row
-
-
-def _hours(settings: ExamSettings) -> str:
-    hours = settings.cancel_cutoff.total_seconds() / 3600
-    return f"{hours:g}"
 
 
 def change(user: User, booking_id: int, new_session_id: int, settings: ExamSettings, now: datetime,
@@ -364,9 +424,8 @@ def change(user: User, booking_id: int, new_session_id: int, settings: ExamSetti
                             reason="subject")
     if now >= old.starts_at:
         raise ineligible("session_started", f"session {old.id} has already started")
-    if row.status == "confirmed" and now > old.starts_at - settings.cancel_cutoff:
-        raise ineligible("cutoff", f"a confirmed booking cannot be changed less than {_hours(settings)} hours "
-                                    "before the start; please contact the office")
+    if row.status == "confirmed":
+        _check_cutoff(old, settings, now, "changed")
     _check_bookable(new, now)
     check_eligible(candidate, new, settings, today)
     before = {"session_id": old.id, "status": row.status}
@@ -389,45 +448,3 @@ def change(user: User, booking_id: int, new_session_id: int, settings: ExamSetti
     db.session.commit()
     db.session.refresh(row)
     return row
-
-
-def record_outcome(officer: User, booking_id: int, outcome: str, now: datetime) -> ExamBooking:
-    """Record passed, failed or no_show for a confirmed booking; the candidate's progress follows."""
-    if outcome not in OUTCOMES:
-        raise RuleViolation(f"outcome must be one of {', '.join(OUTCOMES)}",
-                            errors={"json": {"outcome": [f"must be one of {', '.join(OUTCOMES)}"]}})
-    row = get_booking(officer, booking_id)
-    if row.outcome == outcome:
-        return row  # the same answer again (a retry) changes nothing
-    if row.outcome is not None:
-        raise Conflict(f"booking {row.id} already has the outcome {row.outcome}")
-    if row.status != "confirmed":
-        raise Conflict(f"booking {row.id} is {row.status}; only a confirmed booking has an outcome")
-    session = row.session
-    if now < session.starts_at:
-        raise RuleViolation(f"session {session.id} has not started yet; record the outcome after the test",
-                            reason="session_not_started")
-    recorded = db.session.execute(
-        update(ExamBooking).where(ExamBooking.id == row.id, ExamBooking.outcome.is_(None),
-                                  ExamBooking.status == "confirmed")
-        .values(outcome=outcome, outcome_at=now, outcome_by_id=officer.id, active_key=None, updated_at=now)
-        .execution_options(synchronize_session=False)).rowcount
-    if recorded != 1:
-        db.session.rollback()
-        raise Conflict(f"booking {booking_id} got its outcome at the same moment; reload it")
-    db.session.refresh(row)
-    audit.record("exam_booking.outcome", "exam_booking", row.id, actor=officer, before={"outcome": None},
-                 after={"outcome": outcome})
-    if outcome != "no_show":
-        # A finished case: one follow-up text (satisfaction survey), naming the officer by badge.
-        words = {"passed": "合格 passed", "failed": "不合格 failed"}[outcome]
-        candidate = db.session.get(Candidate, row.candidate_id)
-        notify.queue(row.office_id, candidate.phone,
-                     f"{session_words(session)}考试结果：{words}。经办民警警号{officer.badge_number or officer.id}。"
-                     "满意请回复1，不满意请回复2。",
-                     kind="follow_up", key=f"follow_up:exam_booking:{row.id}", subject_type="exam_booking",
-                     subject_id=row.id, officer_id=officer.id)
-    db.session.commit()
-    return row
-
-

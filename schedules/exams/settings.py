@@ -1,9 +1,11 @@
 """Driving-test settings (app config `EXAM_*`) and the office-local time helpers every exam module uses."""
+import json
 from collections.abc import Mapping
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from schedules.exams import rules
 from vmo.offices.models import Office
 
 
@@ -11,21 +13,26 @@ from vmo.offices.models import Office
 class ExamSettings:
     """The feature's tunables (app config `EXAM_*`, see schedules.register)."""
 
-    retest_wait_days: int = 10
     max_changes: int = 2
-    cancel_cutoff: timedelta = timedelta(hours=24)
     # A fixed seed makes demos and cross-checks reproducible; None draws a fresh 256-bit seed per draw.
     draw_seed: str | None = None
     organizer: str | None = None
+    # Per-office values of the rules that allow one: {"<office code>": {"cancel_until": "18:00"}}.
+    office_rules: Mapping = field(default_factory=dict)
+
+    def rule(self, key: str, office: Office):
+        return rules.rule(key, office.code, self.office_rules)
 
 
 def settings_from(config: Mapping) -> ExamSettings:
+    office_rules = config.get("EXAM_OFFICE_RULES") or {}
+    if isinstance(office_rules, str):
+        office_rules = json.loads(office_rules)
     return ExamSettings(
-        retest_wait_days=int(config.get("EXAM_RETEST_WAIT_DAYS", 10)),
         max_changes=int(config.get("EXAM_MAX_CHANGES", 2)),
-        cancel_cutoff=timedelta(hours=float(config.get("EXAM_CANCEL_CUTOFF_HOURS", 24))),
         draw_seed=config.get("EXAM_DRAW_SEED") or None,
         organizer=config.get("EXAM_CALENDAR_ORGANIZER") or None,
+        office_rules=office_rules,
     )
 
 
@@ -35,3 +42,16 @@ def office_zone(office: Office) -> ZoneInfo:
 
 def local_date(moment: datetime, office: Office) -> date:
     return moment.astimezone(office_zone(office)).date()
+
+
+def cancel_deadline(session, settings: ExamSettings) -> datetime:
+    """The last moment a candidate may cancel: by default the end of the day before the test, office time.
+
+    Article 45 asks for a cancellation at least a day ahead; the hour is the office's
+    (rules `cancel_days_before` and `cancel_until`, "HH:MM", "24:00" meaning the end of that day).
+    """
+    office = session.office
+    days_before = int(settings.rule("cancel_days_before", office))
+    hours, minutes = (int(part) for part in str(settings.rule("cancel_until", office)).split(":"))
+    day = session.local_date - timedelta(days=days_before)
+    return datetime.combine(day, time(0), tzinfo=office_zone(office)) + timedelta(hours=hours, minutes=minutes)
