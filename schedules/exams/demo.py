@@ -1,15 +1,70 @@
-"""Demo sessions for `vmo demo`: a first-come and a ballot session next weekend (idempotent)."""
-from datetime import datetime, time, timedelta
+"""Demo for `vmo demo`: sessions next weekend and candidates at every stage of the rules (idempotent)."""
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
 
-from schedules.exams import services
-from schedules.exams.models import ExamSession
-from vmo import clock
-from vmo.accounts.models import User
+from schedules.exams import permits, services
+from schedules.exams.models import ExamBooking, ExamSession
+from vmo import clock, validators
+from vmo.accounts import services as accounts
+from vmo.accounts.models import Candidate, User
+from vmo.booking import services as booking
 from vmo.extensions import db
 
 VENUE = "南川区机动车驾驶人考试中心（大观镇）"
+PASSWORD = "demo-pass-2026"  # as vmo.demo.DEMO_PASSWORD
+# (username, name, what the newcomer can try with them)
+CANDIDATES = [
+    ("kaosheng1", "王小芳", "permit issued today: subject 2 is refused until the ten days are over (permit_waiting)"),
+    ("kaosheng2", "李建国", "failed subject 2 two days ago: ten days before the next booking (waiting_period)"),
+    ("kaosheng3", "陈思雨", "subject 2 passed, subject 3 booked for Saturday afternoon"),
+    ("kaosheng4", "赵明", "4 of 5 subject-2 bookings used: one left, and a fifth fail voids the permit"),
+]
+
+
+def _id_number(n: int) -> str:
+    first17 = f"50011919980301{n:03d}"
+    return first17 + validators.resident_id_check_char(first17)
+
+
+def _candidate(office, n: int, username: str, name: str, today: date) -> Candidate:
+    existing = db.session.scalar(select(Candidate).join(User, User.id == Candidate.user_id)
+                                 .where(User.username == username))
+    if existing is not None:
+        return existing
+    from vmo.http import settings
+
+    return accounts.register_candidate(office, {
+        "name": name, "id_number": _id_number(n), "phone": f"139830001{n:02d}", "license_class": "C1",
+        "username": username, "password": PASSWORD}, settings(), today)
+
+
+def _permit(candidate: Candidate, issued_on: date, passed: list[dict], bookings_used: dict, today: date) -> None:
+    record, errors = permits.check_record({"license_class": "C1", "issued_on": issued_on, "passed": passed,
+                                           "bookings_used": bookings_used}, today)
+    assert not errors, errors
+    permits.store(record, office_id=candidate.office_id, id_number=candidate.id_number, name=candidate.name,
+                  source="entered", now=clock.now())
+
+
+def _past_sitting(office, candidate: Candidate, subject: int, day: date, outcome: str, score: int) -> None:
+    """A sitting that already happened (sessions cannot be opened in the past through the service)."""
+    if db.session.scalar(select(ExamBooking.id).where(ExamBooking.candidate_id == candidate.id,
+                                                      ExamBooking.subject == subject)) is not None:
+        return
+    starts = datetime.combine(day, time(9), tzinfo=office.zone)
+    slot = booking.create_slot(office.id, "test_seat", 20)
+    session = ExamSession(office_id=office.id, subject=subject, license_class="C1", class_list="C1",
+                          starts_at=starts, ends_at=starts + timedelta(hours=3), local_date=day,
+                          is_weekend=day.weekday() >= 5, venue=VENUE, kind="regular", allocation="first_come",
+                          status="scheduled", slot_id=slot.id, created_at=starts - timedelta(days=14),
+                          updated_at=starts)
+    db.session.add(session)
+    db.session.flush()
+    booking.take(slot.id)
+    db.session.add(ExamBooking(office_id=office.id, session_id=session.id, candidate_id=candidate.id, subject=subject,
+                               status="confirmed", outcome=outcome, score=score, outcome_at=starts + timedelta(hours=3),
+                               changes=0, sequence=0, created_at=starts - timedelta(days=7), updated_at=starts))
 
 
 def demo_step(office) -> list[str]:
@@ -24,8 +79,9 @@ def demo_step(office) -> list[str]:
     wanted = [
         (saturday, time(9), 2, "first_come", "regular", 20, None),
         (sunday, time(9), 3, "ballot", "extra", 10, saturday - timedelta(days=2)),
+        (saturday, time(14), 3, "first_come", "regular", 20, None),
     ]
-    lines = []
+    lines, sessions = [], []
     for day, start, subject, allocation, kind, capacity, close_day in wanted:
         starts = datetime.combine(day, start, tzinfo=zone)
         existing = db.session.scalar(select(ExamSession).where(
@@ -39,6 +95,27 @@ def demo_step(office) -> list[str]:
                 "subject": subject, "license_class": "C1", "starts_at": starts,
                 "ends_at": starts + timedelta(hours=3), "venue": VENUE, "capacity": capacity, "kind": kind,
                 "allocation": allocation, "applications_close_at": close}, clock.now())
+        sessions.append(existing)
         lines.append(f"test session {existing.id}: subject {existing.subject} C1 {day.isoformat()} "
                      f"({existing.allocation}, {existing.slot.capacity} seats)")
+
+    people = {}
+    for n, (username, name, _) in enumerate(CANDIDATES, start=1):
+        people[username] = _candidate(office, n, username, name, today)
+    _permit(people["kaosheng1"], today, [{"subject": 1, "passed_on": today, "score": 94}], {}, today)
+    _permit(people["kaosheng2"], today - timedelta(days=40), [], {}, today)
+    _past_sitting(office, people["kaosheng2"], 2, today - timedelta(days=2), "failed", 70)
+    _permit(people["kaosheng3"], today - timedelta(days=60),
+            [{"subject": 2, "passed_on": today - timedelta(days=30), "score": 90}], {}, today)
+    _permit(people["kaosheng4"], today - timedelta(days=90), [], {"2": 4}, today)
+    db.session.commit()
+    third = people["kaosheng3"]
+    if db.session.scalar(select(ExamBooking.id).where(ExamBooking.candidate_id == third.id,
+                                                      ExamBooking.active_key.is_not(None))) is None:
+        from flask import current_app
+
+        from schedules.exams.settings import settings_from
+        services.book(db.session.get(User, third.user_id), sessions[2].id, settings_from(current_app.config),
+                      clock.now(), today)
+    lines += [f"candidate {username} / {PASSWORD}: {what}" for username, _, what in CANDIDATES]
     return lines

@@ -350,8 +350,10 @@ def text_candidate(row: ExamBooking, what: str, template, session: ExamSession |
     """Queue one of `notifications`' texts about a booking to its candidate (sent after the commit)."""
     candidate = candidate or row.candidate or db.session.get(Candidate, row.candidate_id)
     body = template.render(**sitting(session or row.session), booking=row.id, **values)
-    notify.queue(row.office_id, candidate.phone, body, kind=f"exam_{what}",
-                 key=f"exam:{what}:{row.id}:{row.sequence}", subject_type="exam_booking", subject_id=row.id)
+    # queue_many: the key's uniqueness is left to the INSERT, one statement fewer on the booking path.
+    notify.queue_many([{"office_id": row.office_id, "phone": candidate.phone, "body": body, "kind": f"exam_{what}",
+                        "key": f"exam:{what}:{row.id}:{row.sequence}", "subject_type": "exam_booking",
+                        "subject_id": row.id}])
 
 
 def _check_cutoff(session: ExamSession, settings: ExamSettings, now: datetime, what: str) -> None:

@@ -4,6 +4,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy.orm import joinedload
 
 from vmo import redact, validators
 from vmo.dbutil import insert_ignoring_conflicts
@@ -207,7 +208,8 @@ def retry_failed(office_id: int, message_ids: list[int] | None = None) -> int:
 
 def list_outbox(office_id: int, status: str | None = None, kind: str | None = None,
                 phone: str | None = None) -> Select:
-    stmt = select(OutboxMessage).where(OutboxMessage.office_id == office_id)
+    # The officer named on a follow-up comes in the same SELECT: no query per row of the page.
+    stmt = select(OutboxMessage).options(joinedload(OutboxMessage.officer)).where(OutboxMessage.office_id == office_id)
     if status:
         stmt = stmt.where(OutboxMessage.status == status)
     if kind:

@@ -1,7 +1,7 @@
 """learner permits, session classes and cancellation, booking scores
 
 Revision ID: b7e22619bfd7
-Revises: 7e96bba2f947
+Revises: f968844da6dc
 Create Date: 2026-11-30 11:47:12.946862
 
 """
@@ -14,7 +14,7 @@ import vmo.types
 
 # revision identifiers, used by Alembic.
 revision = 'b7e22619bfd7'
-down_revision = '7e96bba2f947'
+down_revision = 'f968844da6dc'
 branch_labels = None
 depends_on = None
 
