@@ -180,11 +180,11 @@ def test_the_demo_step_opens_next_weekends_sessions_once(app, client, factory):
         assert "schedules.exams.demo" in {s.__module__ for s in app.extensions["vmo.demo_steps"]}
         first = demo_step(get_office(factory.office))
         second = demo_step(get_office(factory.office))
-    assert first == second and len(first) == 2
+    assert first == second and len(first) == 7  # three sessions and the four demo candidates
     sessions = client.get("/api/v1/test-sessions?weekend=true").get_json()
     assert [(s["date"], s["subject"], s["allocation"]) for s in sessions] == [
-        ("2026-11-28", 2, "first_come"), ("2026-11-29", 3, "ballot")]
-    assert sessions[1]["applications_close_at"] == "2026-11-26T20:00:00+08:00"
+        ("2026-11-28", 2, "first_come"), ("2026-11-28", 3, "first_come"), ("2026-11-29", 3, "ballot")]
+    assert sessions[2]["applications_close_at"] == "2026-11-26T20:00:00+08:00"
 
 
 def test_the_demo_step_needs_an_officer(app, factory):
