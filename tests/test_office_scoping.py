@@ -23,6 +23,7 @@ GLOBAL = {
 CHILDREN_WITHOUT_OFFICE = {
     "tour_officers": "through tours.tour_id",
     "fleet_inspections": "through fleet_vehicles.vehicle_id",
+    "learner_permit_passes": "through learner_permits.permit_id",
 }
 
 
