@@ -9,7 +9,7 @@ from schedules.exams.eligibility import seniority_dates
 from schedules.exams.models import ExamBooking, ExamDraw
 from schedules.exams import notifications as texts
 from schedules.exams.services import get_session, lock_sessions, next_queue_position, text_candidate
-from schedules.exams.settings import ExamSettings, office_zone
+from schedules.exams.settings import ExamSettings
 from vmo.accounts.models import User
 from vmo.audit import services as audit
 from vmo.booking import services as booking
@@ -32,7 +32,7 @@ def run_draw(session_id: int, settings: ExamSettings, now: datetime, actor: User
     if existing is not None:
         return existing, False
     if now < session.applications_close_at:
-        close = session.applications_close_at.astimezone(office_zone(session.office)).isoformat()
+        close = session.applications_close_at.astimezone(session.office.zone).isoformat()
         raise RuleViolation(f"applications for session {session.id} are open until {close}; draw after that",
                             reason="applications_open", applications_close_at=close)
     lock_sessions(session.id)

@@ -20,7 +20,7 @@ from schedules.exams.eligibility import check_eligible, ineligible, office_candi
 from schedules.exams.models import (
     ALLOCATIONS, SESSION_KINDS, SUBJECT_NAMES, ExamBooking, ExamSession,
 )
-from schedules.exams.settings import ExamSettings, cancel_deadline, office_zone
+from schedules.exams.settings import ExamSettings, cancel_deadline
 from vmo.accounts.models import LICENSE_CLASSES, Candidate, User
 from vmo.accounts.services import candidate_of
 from vmo.audit import services as audit
@@ -89,7 +89,7 @@ def create_session(officer: User, data: dict, now: datetime) -> ExamSession:
         raise RuleViolation("the test session is not valid", errors={"json": errors})
 
     office = officer.office
-    local = starts.astimezone(office_zone(office))
+    local = starts.astimezone(office.zone)
     slot = booking.create_slot(office.id, "test_seat", data["capacity"])
     session = ExamSession(
         office_id=office.id, subject=data["subject"], license_class=classes[0], class_list=",".join(classes),
@@ -208,7 +208,7 @@ def _check_bookable(session: ExamSession, now: datetime) -> None:
     if state == "applications_closed":
         raise ineligible("applications_closed",
                           f"applications for session {session.id} closed at "
-                          f"{session.applications_close_at.astimezone(office_zone(session.office)).isoformat()}; "
+                          f"{session.applications_close_at.astimezone(session.office.zone).isoformat()}; "
                           "the draw has not been run yet")
 
 
@@ -293,7 +293,7 @@ def book(user: User, session_id: int, settings: ExamSettings, now: datetime, tod
             text_candidate(row, "confirmed", texts.CONFIRMED, session, candidate)
         elif status == "applied":
             text_candidate(row, "applied", texts.APPLIED, session, candidate,
-                           close=f"{session.applications_close_at.astimezone(office_zone(session.office)):%m月%d日 %H:%M}")
+                           close=f"{session.applications_close_at.astimezone(session.office.zone):%m月%d日 %H:%M}")
         else:
             text_candidate(row, "waitlisted", texts.WAITLISTED, session, candidate, position=position)
         db.session.commit()
@@ -333,14 +333,14 @@ def _seat_freed(session: ExamSession, now: datetime) -> ExamBooking | None:
 
 
 def session_words(session: ExamSession) -> str:
-    local = session.starts_at.astimezone(office_zone(session.office))
+    local = session.starts_at.astimezone(session.office.zone)
     return (f"【{session.office.name}】{local:%m月%d日 %H:%M} {SUBJECT_NAMES[session.subject]}"
             f"（{session.license_class}）考试，{session.venue}，")
 
 
 def sitting(session: ExamSession) -> dict:
     """The values every text about one sitting starts with (its local time, subject, classes, venue)."""
-    local = session.starts_at.astimezone(office_zone(session.office))
+    local = session.starts_at.astimezone(session.office.zone)
     return {"when": f"{local:%m月%d日 %H:%M}", "subject": SUBJECT_NAMES[session.subject],
             "classes": "/".join(session.license_classes), "venue": session.venue}
 
@@ -359,7 +359,7 @@ def text_candidate(row: ExamBooking, what: str, template, session: ExamSession |
 def _check_cutoff(session: ExamSession, settings: ExamSettings, now: datetime, what: str) -> None:
     deadline = cancel_deadline(session, settings)
     if now >= deadline:
-        local = deadline.astimezone(office_zone(session.office))
+        local = deadline.astimezone(session.office.zone)
         raise ineligible("cutoff", f"a confirmed booking can be {what} until {local.isoformat()} (article 45: a day "
                                     "ahead); please contact the office", cutoff_at=local.isoformat())
 

@@ -3,7 +3,6 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 from schedules.exams import rules
 from vmo.offices.models import Office
@@ -36,12 +35,8 @@ def settings_from(config: Mapping) -> ExamSettings:
     )
 
 
-def office_zone(office: Office) -> ZoneInfo:
-    return office.zone
-
-
 def local_date(moment: datetime, office: Office) -> date:
-    return moment.astimezone(office_zone(office)).date()
+    return moment.astimezone(office.zone).date()
 
 
 def cancel_deadline(session, settings: ExamSettings) -> datetime:
@@ -54,4 +49,4 @@ def cancel_deadline(session, settings: ExamSettings) -> datetime:
     days_before = int(settings.rule("cancel_days_before", office))
     hours, minutes = (int(part) for part in str(settings.rule("cancel_until", office)).split(":"))
     day = session.local_date - timedelta(days=days_before)
-    return datetime.combine(day, time(0), tzinfo=office_zone(office)) + timedelta(hours=hours, minutes=minutes)
+    return datetime.combine(day, time(0), tzinfo=office.zone) + timedelta(hours=hours, minutes=minutes)

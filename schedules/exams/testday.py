@@ -15,7 +15,6 @@ from schedules.exams.models import ACTIVE_STATUSES, ExamBooking, ExamSession, Le
 from schedules.exams.services import (
     get_session, lock_sessions, promote_first_waiting, session_state, text_candidate,
 )
-from schedules.exams.settings import office_zone
 from vmo.accounts.models import Candidate, User
 from vmo.audit import services as audit
 from vmo.booking import services as booking
@@ -65,7 +64,7 @@ def update_session(officer: User, session_id: int, data: dict, now: datetime) ->
             if promote_first_waiting(session, now) is None:
                 booking.release(session.slot_id)
                 break
-    local = starts.astimezone(office_zone(session.office))
+    local = starts.astimezone(session.office.zone)
     moved = starts != session.starts_at or ends != session.ends_at
     new_venue = data.get("venue") or session.venue
     told = new_venue != session.venue or starts != session.starts_at
