@@ -7,6 +7,8 @@ from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from vmo import clock
+from vmo.fleet.models import PlateKind
+from vmo.types import values
 
 
 def _create_app():
@@ -161,7 +163,7 @@ def plates():
 
 @plates.command("add")
 @click.option("--count", type=click.IntRange(1, 100000), default=200)
-@click.option("--kind", type=click.Choice(["ordinary", "new_energy", "new_energy_large"]), default=None,
+@click.option("--kind", type=click.Choice(values(PlateKind)), default=None,
               help="ordinary (blue), new_energy (green, D/F first) or new_energy_large (buses and heavy trucks, D/F last)")
 @click.option("--new-energy", is_flag=True, help="Same as --kind new_energy")
 @click.option("--office", "office_code", default=None)
@@ -177,7 +179,7 @@ def plates_add(count, kind, new_energy, office_code):
         office = offices.get_office(office_code or current_app.config["DEFAULT_OFFICE"])
     except DomainError as exc:
         _fail(exc)
-    kind = kind or ("new_energy" if new_energy else "ordinary")
+    kind = kind or (PlateKind.NEW_ENERGY if new_energy else PlateKind.ORDINARY)
     added = fleet_plates.add_plates(office, kind, count)
     db.session.commit()
     click.echo(f"added {added} plates; pool now {fleet_plates.plate_pool_counts(office.id)}")

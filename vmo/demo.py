@@ -11,7 +11,7 @@ from vmo.accounts.models import Company, User
 from vmo.extensions import db
 from vmo.fleet import plates
 from vmo.fleet import services as fleet
-from vmo.fleet.models import FleetBatch
+from vmo.fleet.models import BatchStatus, FleetBatch
 from vmo.greenchannel import services as greenchannel
 from vmo.http import settings
 from vmo.offices import services as offices
@@ -50,7 +50,7 @@ def _fleet_story(company, today) -> list[str]:
     if batch is None:
         return []
     request = db.session.scalar(select(GreenChannelRequest).where(GreenChannelRequest.batch_id == batch.id))
-    if request is None and batch.status == "submitted":
+    if request is None and batch.status == BatchStatus.SUBMITTED:
         request = fleet.request_green_channel(company.user, batch.id, today + timedelta(days=1),
                                               "公司刚买了15台新车，能预约提前上户吗？", today, clock.now())
     if request is None:

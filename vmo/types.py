@@ -1,5 +1,6 @@
 """Column types shared by every package: UTC-aware datetimes on SQLite and PostgreSQL."""
 from datetime import datetime, timezone
+from enum import StrEnum
 
 from flask import has_app_context
 from sqlalchemy import JSON, DateTime
@@ -43,3 +44,8 @@ def utcnow() -> datetime:
     if has_app_context():
         return clock.now()
     return datetime.now(timezone.utc)
+
+
+def values(enum: type[StrEnum]) -> list[str]:
+    """An enum's stored values in order, as plain strings: for `validate.OneOf`, so the OpenAPI enum stays a list of strings."""
+    return [member.value for member in enum]

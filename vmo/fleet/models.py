@@ -1,5 +1,6 @@
 """Tables for fleet batches, their vehicles, inspections, appointments and the plate pool."""
 from datetime import date, datetime
+from enum import StrEnum
 
 from sqlalchemy import Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -8,17 +9,49 @@ from vmo.extensions import db
 from vmo.greenchannel.models import GreenChannelDay
 from vmo.types import JSONType, UTCDateTime, utcnow
 
-VEHICLE_STATUSES = ("submitted", "scheduled", "inspected", "failed_inspection", "registered")
+
+class VehicleStatus(StrEnum):
+    SUBMITTED = "submitted"
+    SCHEDULED = "scheduled"
+    INSPECTED = "inspected"
+    FAILED_INSPECTION = "failed_inspection"
+    REGISTERED = "registered"
+
+
+class BatchStatus(StrEnum):
+    SUBMITTED = "submitted"
+    SCHEDULED = "scheduled"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+
+
+class AppointmentStatus(StrEnum):
+    BOOKED = "booked"
+    CANCELLED = "cancelled"
+
+
+class RequestStatus(StrEnum):
+    """A green-channel request's answer."""
+
+    REQUESTED = "requested"
+    GRANTED = "granted"
+    DECLINED = "declined"
+
+
+class PlateKind(StrEnum):
+    ORDINARY = "ordinary"
+    NEW_ENERGY = "new_energy"
+    NEW_ENERGY_LARGE = "new_energy_large"
+
+
 # The most vehicles a batch may ever hold: the API schema's limit. `FLEET_MAX_BATCH` chooses an
 # office's limit up to this (16 MiB of request body holds this many vehicles with room to spare).
 MAX_BATCH_CEILING = 2000
-BATCH_STATUSES = ("submitted", "scheduled", "in_progress", "completed")
 VEHICLE_TYPES = ("passenger_car", "suv", "mpv", "van", "pickup", "light_truck", "heavy_truck", "bus",
                  "trailer", "special")
 FUEL_TYPES = ("petrol", "diesel", "gas", "hybrid", "plug_in_hybrid", "electric", "fuel_cell")
 # Large vehicles: their new-energy plates put D/F last (yellow-green plates, GA 36-2018).
 LARGE_VEHICLE_TYPES = ("bus", "heavy_truck")
-PLATE_KINDS = ("ordinary", "new_energy", "new_energy_large")
 # These get the green new-energy plates (6 characters with D or F).
 NEW_ENERGY_FUELS = ("plug_in_hybrid", "electric", "fuel_cell")
 
@@ -29,7 +62,7 @@ class FleetBatch(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"), index=True)
     company_id: Mapped[int] = mapped_column(ForeignKey("companies.id"), index=True)
-    status: Mapped[str] = mapped_column(String(16), default="submitted", index=True)
+    status: Mapped[str] = mapped_column(String(16), default=BatchStatus.SUBMITTED, index=True)
     note: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
@@ -44,7 +77,7 @@ class FleetBatch(db.Model):
     @property
     def appointment(self):
         """The active appointment, if any."""
-        return next((a for a in self.appointments if a.status == "booked"), None)
+        return next((a for a in self.appointments if a.status == AppointmentStatus.BOOKED), None)
 
 
 class FleetVehicle(db.Model):
@@ -62,7 +95,7 @@ class FleetVehicle(db.Model):
     fuel_type: Mapped[str] = mapped_column(String(24))
     color: Mapped[str | None] = mapped_column(String(40))
     invoice_number: Mapped[str | None] = mapped_column(String(64))
-    status: Mapped[str] = mapped_column(String(20), default="submitted", index=True)
+    status: Mapped[str] = mapped_column(String(20), default=VehicleStatus.SUBMITTED, index=True)
     plate: Mapped[str | None] = mapped_column(String(12), unique=True)
     inspected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     registered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -107,15 +140,12 @@ class FleetAppointment(db.Model):
     active_batch_id: Mapped[int | None] = mapped_column(Integer, unique=True)
     day_id: Mapped[int] = mapped_column(ForeignKey("green_channel_days.id"), index=True)
     units: Mapped[int] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(16), default="booked")
+    status: Mapped[str] = mapped_column(String(16), default=AppointmentStatus.BOOKED)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     batch = relationship("FleetBatch", back_populates="appointments")
     day = relationship(GreenChannelDay)
-
-
-REQUEST_STATUSES = ("requested", "granted", "declined")
 
 
 class GreenChannelRequest(db.Model):
@@ -131,7 +161,7 @@ class GreenChannelRequest(db.Model):
     open_batch_id: Mapped[int | None] = mapped_column(Integer, unique=True)
     wanted_date: Mapped[date] = mapped_column(Date)
     note: Mapped[str | None] = mapped_column(Text)
-    status: Mapped[str] = mapped_column(String(16), default="requested", index=True)
+    status: Mapped[str] = mapped_column(String(16), default=RequestStatus.REQUESTED, index=True)
     requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -161,7 +191,7 @@ class PlatePool(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"), index=True)
     plate: Mapped[str] = mapped_column(String(12), unique=True)
-    kind: Mapped[str] = mapped_column(String(20))  # one of PLATE_KINDS
+    kind: Mapped[str] = mapped_column(String(20))  # a PlateKind
     vehicle_id: Mapped[int | None] = mapped_column(ForeignKey("fleet_vehicles.id"), unique=True)
     assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

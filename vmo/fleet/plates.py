@@ -27,18 +27,19 @@ from vmo.audit import services as audit
 from vmo.errors import Conflict, RuleViolation
 from vmo.extensions import db
 from vmo.dbutil import insert_ignoring_conflicts
-from vmo.fleet.models import LARGE_VEHICLE_TYPES, PLATE_KINDS, FleetVehicle, PlatePool
+from vmo.fleet.models import LARGE_VEHICLE_TYPES, FleetVehicle, PlateKind, PlatePool, VehicleStatus
 from vmo.fleet.settings import settings
 from vmo.offices.models import Office
+from vmo.types import values
 
 _csprng = secrets.SystemRandom()
 MAX_LETTERS = 2  # GA 36-2018 table 4 for ordinary plates; the office applies it to every plate
 
 
-def plate_kind(vehicle: FleetVehicle) -> str:
+def plate_kind(vehicle: FleetVehicle) -> PlateKind:
     if not vehicle.new_energy:
-        return "ordinary"
-    return "new_energy_large" if vehicle.vehicle_type in LARGE_VEHICLE_TYPES else "new_energy"
+        return PlateKind.ORDINARY
+    return PlateKind.NEW_ENERGY_LARGE if vehicle.vehicle_type in LARGE_VEHICLE_TYPES else PlateKind.NEW_ENERGY
 
 
 def energy_letter(vehicle: FleetVehicle) -> str:
@@ -57,15 +58,15 @@ def _fits(office: Office, vehicle: FleetVehicle) -> list:
     kind = plate_kind(vehicle)
     wanted = [PlatePool.office_id == office.id, PlatePool.kind == kind]
     letter = energy_letter(vehicle)
-    if kind == "new_energy":
+    if kind == PlateKind.NEW_ENERGY:
         wanted.append(PlatePool.plate.startswith(office.plate_prefix + letter, autoescape=True))
-    elif kind == "new_energy_large":
+    elif kind == PlateKind.NEW_ENERGY_LARGE:
         wanted.append(PlatePool.plate.endswith(letter, autoescape=True))
     return wanted
 
 
 def _not_registered(vehicle: FleetVehicle) -> None:
-    if vehicle.status == "registered":
+    if vehicle.status == VehicleStatus.REGISTERED:
         raise Conflict(f"vehicle {vehicle.vin} is already registered as {vehicle.plate}")
 
 
@@ -183,9 +184,9 @@ def composed_plate_problems(plate: str, prefix: str, kind: str, letter: str) -> 
     if not plate.startswith(prefix):
         problems.append(f"must start with this office's prefix {prefix}")
     serial = plate[len(prefix):] if plate.startswith(prefix) else plate[2:]
-    length = 5 if kind == "ordinary" else 6
+    length = 5 if kind == PlateKind.ORDINARY else 6
     if len(serial) != length:
-        problems.append(f"a{'n ordinary' if kind == 'ordinary' else ' new-energy'} plate has {length} "
+        problems.append(f"a{'n ordinary' if kind == PlateKind.ORDINARY else ' new-energy'} plate has {length} "
                         f"characters after {prefix} (GA 36-2018), not {len(serial)}")
     if any(c in "IO" for c in serial):
         problems.append("I and O are not used on plates: they read as 1 and 0 (GA 36-2018 5.9)")
@@ -194,10 +195,10 @@ def composed_plate_problems(plate: str, prefix: str, kind: str, letter: str) -> 
     letters = sum(c.isascii() and c.isalpha() for c in serial)
     if letters > MAX_LETTERS:
         problems.append(f"at most {MAX_LETTERS} letters after the prefix, not {letters}")
-    if kind == "new_energy" and serial and (serial[0] != letter or not serial[2:].isdigit()):
+    if kind == PlateKind.NEW_ENERGY and serial and (serial[0] != letter or not serial[2:].isdigit()):
         problems.append(f"a small new-energy plate is {letter}, a letter or digit, then 4 digits "
                         f"({'D: battery electric' if letter == 'D' else 'F: hybrid or fuel cell'}; GA 36-2018)")
-    if kind == "new_energy_large" and serial and (serial[-1] != letter or not serial[:-1].isdigit()):
+    if kind == PlateKind.NEW_ENERGY_LARGE and serial and (serial[-1] != letter or not serial[:-1].isdigit()):
         problems.append(f"a large new-energy plate is 5 digits, then {letter} (GA 36-2018)")
     return problems
 
@@ -238,15 +239,16 @@ def add_plates(office: Office, kind: str, count: int, rng=None, letter: str | No
 
     `letter` (D or F) limits new-energy plates to one energy letter; by default both are drawn.
     """
-    if kind not in PLATE_KINDS:
-        raise RuleViolation(f"plate kind is one of {', '.join(PLATE_KINDS)}")
+    if kind not in values(PlateKind):
+        raise RuleViolation(f"plate kind is one of {', '.join(PlateKind)}")
     rng = rng or _csprng
     plates = set()
     for _ in range(count):
-        plate = validators.random_plate(office.plate_prefix, kind != "ordinary", rng, large=kind == "new_energy_large")
-        if letter and kind == "new_energy":
+        plate = validators.random_plate(office.plate_prefix, kind != PlateKind.ORDINARY, rng,
+                                           large=kind == PlateKind.NEW_ENERGY_LARGE)
+        if letter and kind == PlateKind.NEW_ENERGY:
             plate = plate[:2] + letter + plate[3:]
-        elif letter and kind == "new_energy_large":
+        elif letter and kind == PlateKind.NEW_ENERGY_LARGE:
             plate = plate[:-1] + letter
         plates.add(plate)
     # Also skip plates already issued through another route (e.g. imported registrations).
@@ -261,7 +263,7 @@ def plate_pool_counts(office_id: int) -> dict:
     rows = db.session.execute(
         select(PlatePool.kind, PlatePool.vehicle_id.is_(None), PlatePool.reserved_for_id.is_(None))
         .where(PlatePool.office_id == office_id)).all()
-    counts = {kind: {"free": 0, "reserved": 0, "issued": 0} for kind in PLATE_KINDS}
+    counts = {kind: {"free": 0, "reserved": 0, "issued": 0} for kind in PlateKind}
     for kind, not_issued, not_reserved in rows:
         counts[kind]["issued" if not not_issued else "free" if not_reserved else "reserved"] += 1
     return counts

@@ -3,8 +3,9 @@ from marshmallow import Schema, fields, validate
 
 from vmo import validators
 from vmo.fields import VIN
-from vmo.fleet.models import BATCH_STATUSES, FUEL_TYPES, MAX_BATCH_CEILING, REQUEST_STATUSES, VEHICLE_TYPES
+from vmo.fleet.models import FUEL_TYPES, MAX_BATCH_CEILING, VEHICLE_TYPES, BatchStatus, RequestStatus
 from vmo.greenchannel.schemas import local_time
+from vmo.types import values
 
 
 class VehicleCreateSchema(Schema):
@@ -149,7 +150,7 @@ class GreenChannelRequestSchema(Schema):
 
 
 class GreenChannelRequestQueryArgsSchema(Schema):
-    status = fields.String(load_default=None, validate=validate.OneOf(REQUEST_STATUSES))
+    status = fields.String(load_default=None, validate=validate.OneOf(values(RequestStatus)))
 
 
 class GrantSchema(Schema):
@@ -207,7 +208,7 @@ class BatchSchema(Schema):
 
 
 class BatchQueryArgsSchema(Schema):
-    status = fields.String(load_default=None, validate=validate.OneOf(BATCH_STATUSES))
+    status = fields.String(load_default=None, validate=validate.OneOf(values(BatchStatus)))
 
 
 class InspectionCreateSchema(Schema):

@@ -11,7 +11,8 @@ from vmo.booking import services as booking
 from vmo.errors import Conflict, NotFound, RuleViolation
 from vmo.extensions import db
 from vmo.fleet.models import (
-    FleetAppointment, FleetBatch, FleetInspection, FleetVehicle, GreenChannelRequest,
+    AppointmentStatus, BatchStatus, FleetAppointment, FleetBatch, FleetInspection, FleetVehicle, GreenChannelRequest,
+    RequestStatus, VehicleStatus,
 )
 from vmo.fleet import notifications as texts
 from vmo.fleet import plates
@@ -34,11 +35,11 @@ def submit_batch(company: Company, vehicles: list[dict], note: str | None, actor
     if errors:
         raise _batch_errors(errors)
 
-    batch = FleetBatch(office_id=company.office_id, company_id=company.id, status="submitted", note=note)
+    batch = FleetBatch(office_id=company.office_id, company_id=company.id, status=BatchStatus.SUBMITTED, note=note)
     db.session.add(batch)
     db.session.flush()
     db.session.add_all(
-        FleetVehicle(office_id=company.office_id, batch_id=batch.id, position=i, status="submitted", **v)
+        FleetVehicle(office_id=company.office_id, batch_id=batch.id, position=i, status=VehicleStatus.SUBMITTED, **v)
         for i, v in enumerate(vehicles)
     )
     audit.record("fleet.submit", "fleet_batch", batch.id, actor=actor,
@@ -134,17 +135,17 @@ def _refresh_batch_status(batch: FleetBatch, now: datetime) -> None:
     # for, so two registrations deadlocked; NO KEY UPDATE still serialises the status refresh.
     db.session.execute(select(FleetBatch.id).where(FleetBatch.id == batch.id).with_for_update(key_share=True))
     statuses = set(db.session.scalars(select(FleetVehicle.status).where(FleetVehicle.batch_id == batch.id)))
-    if statuses == {"registered"}:
-        status = "completed"
-    elif statuses & {"inspected", "failed_inspection", "registered"}:
-        status = "in_progress"
+    if statuses == {VehicleStatus.REGISTERED}:
+        status = BatchStatus.COMPLETED
+    elif statuses & {VehicleStatus.INSPECTED, VehicleStatus.FAILED_INSPECTION, VehicleStatus.REGISTERED}:
+        status = BatchStatus.IN_PROGRESS
     elif batch.appointment is not None:
-        status = "scheduled"
+        status = BatchStatus.SCHEDULED
     else:
-        status = "submitted"
+        status = BatchStatus.SUBMITTED
     if status != batch.status:
         batch.status = status
-        batch.completed_at = now if status == "completed" else None
+        batch.completed_at = now if status == BatchStatus.COMPLETED else None
 
 
 # ---- appointments ---------------------------------------------------------------------
@@ -166,7 +167,7 @@ def book_appointment(user: User, batch_id: int, day: date, today: date, now: dat
 def _bookable(batch: FleetBatch) -> None:
     if batch.appointment is not None:
         raise Conflict(f"batch {batch.id} already has an appointment on {batch.appointment.day.day.isoformat()}")
-    if batch.status != "submitted":
+    if batch.status != BatchStatus.SUBMITTED:
         raise Conflict(f"batch {batch.id} is {batch.status}; only a submitted batch can be booked")
 
 
@@ -183,10 +184,11 @@ def _open_day(batch: FleetBatch, day: date, today: date) -> GreenChannelDay:
 def _hold(batch: FleetBatch, green_day: GreenChannelDay, units: int, actor: User, now: datetime) -> FleetAppointment:
     """The appointment row for places already taken on `green_day` (flushed, not committed)."""
     appointment = FleetAppointment(office_id=batch.office_id, batch_id=batch.id, active_batch_id=batch.id,
-                                   day_id=green_day.id, units=units, status="booked", created_at=now)
+                                   day_id=green_day.id, units=units, status=AppointmentStatus.BOOKED,
+                                   created_at=now)
     db.session.add(appointment)
     for vehicle in batch.vehicles:
-        vehicle.status = "scheduled"
+        vehicle.status = VehicleStatus.SCHEDULED
     batch.appointments.append(appointment)
     try:
         # Flush here: the unique active_batch_id refuses a concurrent second booking of this batch.
@@ -196,7 +198,7 @@ def _hold(batch: FleetBatch, green_day: GreenChannelDay, units: int, actor: User
         db.session.rollback()
         raise Conflict(f"batch {batch.id} already has an appointment") from None
     _refresh_batch_status(batch, now)
-    audit.record("fleet.book", "fleet_batch", batch.id, actor=actor, before={"status": "submitted"},
+    audit.record("fleet.book", "fleet_batch", batch.id, actor=actor, before={"status": BatchStatus.SUBMITTED},
                  after={"status": batch.status, "date": green_day.day.isoformat(), "vehicles": units})
     return appointment
 
@@ -222,7 +224,7 @@ def move_appointment(user: User, batch_id: int, day: date, today: date, now: dat
     if appointment is None:
         raise NotFound(f"batch {batch_id} has no appointment")
     started = Conflict("inspection has started for this batch; the appointment can no longer be moved")
-    if any(v.status != "scheduled" for v in batch.vehicles):
+    if any(v.status != VehicleStatus.SCHEDULED for v in batch.vehicles):
         raise started
     old_day = appointment.day
     if old_day.day == day:
@@ -235,11 +237,11 @@ def move_appointment(user: User, batch_id: int, day: date, today: date, now: dat
     # Lock the vehicles as they are: an inspection committed since the check above makes this touch
     # fewer rows, and the move gives way (an inspection after this waits, then finds the new day).
     still = db.session.execute(
-        update(FleetVehicle).where(FleetVehicle.batch_id == batch.id, FleetVehicle.status == "scheduled")
-        .values(status="scheduled").execution_options(synchronize_session=False)).rowcount
+        update(FleetVehicle).where(FleetVehicle.batch_id == batch.id, FleetVehicle.status == VehicleStatus.SCHEDULED)
+        .values(status=VehicleStatus.SCHEDULED).execution_options(synchronize_session=False)).rowcount
     moved = db.session.execute(
         update(FleetAppointment)
-        .where(FleetAppointment.id == appointment.id, FleetAppointment.status == "booked",
+        .where(FleetAppointment.id == appointment.id, FleetAppointment.status == AppointmentStatus.BOOKED,
                FleetAppointment.day_id == old_day.id)
         .values(day_id=green_day.id).execution_options(synchronize_session=False)).rowcount
     if still != len(batch.vehicles) or moved != 1:
@@ -264,8 +266,8 @@ def request_green_channel(user: User, batch_id: int, wanted_date: date, note: st
     if wanted_date < today:
         raise RuleViolation("the date is in the past", errors={"json": {"wanted_date": ["in the past"]}})
     request = GreenChannelRequest(office_id=batch.office_id, batch_id=batch.id, open_batch_id=batch.id,
-                                  wanted_date=wanted_date, note=note, status="requested", requested_by_id=user.id,
-                                  created_at=now)
+                                  wanted_date=wanted_date, note=note, status=RequestStatus.REQUESTED,
+                                  requested_by_id=user.id, created_at=now)
     db.session.add(request)
     try:
         db.session.flush()
@@ -285,7 +287,7 @@ def list_requests(user: User, status: str | None) -> Select:
             Company, Company.id == FleetBatch.company_id).where(Company.user_id == user.id)
     if status:
         stmt = stmt.where(GreenChannelRequest.status == status)
-    return stmt.order_by(GreenChannelRequest.status != "requested", GreenChannelRequest.wanted_date,
+    return stmt.order_by(GreenChannelRequest.status != RequestStatus.REQUESTED, GreenChannelRequest.wanted_date,
                          GreenChannelRequest.id)
 
 
@@ -297,7 +299,7 @@ def _decide(officer: User, request_id: int, now: datetime, **values) -> GreenCha
     # Only the officer whose UPDATE flips the request decides it: a second grant or decline is a 409.
     flipped = db.session.execute(
         update(GreenChannelRequest)
-        .where(GreenChannelRequest.id == request.id, GreenChannelRequest.status == "requested")
+        .where(GreenChannelRequest.id == request.id, GreenChannelRequest.status == RequestStatus.REQUESTED)
         .values(open_batch_id=None, decided_by_id=officer.id, decided_at=now, **values)
         .execution_options(synchronize_session=False)).rowcount
     if flipped != 1:
@@ -314,7 +316,7 @@ def grant_request(officer: User, request_id: int, day: date, window: tuple[str, 
     if window[0] >= window[1]:
         message = f"the arrival window ends ({window[1]}) before it starts ({window[0]})"
         raise RuleViolation(message, errors={"json": {"arrive_until": [message]}})
-    request = _decide(officer, request_id, now, status="granted", granted_date=day, arrive_from=window[0],
+    request = _decide(officer, request_id, now, status=RequestStatus.GRANTED, granted_date=day, arrive_from=window[0],
                       arrive_until=window[1])
     batch = request.batch
     try:
@@ -342,7 +344,7 @@ def grant_request(officer: User, request_id: int, day: date, window: tuple[str, 
 
 
 def decline_request(officer: User, request_id: int, reason: str, now: datetime) -> GreenChannelRequest:
-    request = _decide(officer, request_id, now, status="declined", reason=reason)
+    request = _decide(officer, request_id, now, status=RequestStatus.DECLINED, reason=reason)
     batch = request.batch
     office = db.session.get(Office, batch.office_id)
     notify.queue(batch.office_id, batch.company.contact_phone,
@@ -364,7 +366,7 @@ def queue_entries(green_day: GreenChannelDay) -> list[dict]:
              "vehicles": appointment.units, "batch_id": batch.id, "booked_at": appointment.created_at}
             for appointment, batch in db.session.execute(
                 select(FleetAppointment, FleetBatch).join(FleetBatch, FleetBatch.id == FleetAppointment.batch_id)
-                .where(FleetAppointment.day_id == green_day.id, FleetAppointment.status == "booked")
+                .where(FleetAppointment.day_id == green_day.id, FleetAppointment.status == AppointmentStatus.BOOKED)
                 .order_by(FleetAppointment.created_at, FleetAppointment.id))]
 
 
@@ -381,15 +383,15 @@ def cancel_appointment(user: User, batch_id: int, now: datetime) -> FleetAppoint
     if appointment is None:
         raise NotFound(f"batch {batch_id} has no appointment")
     started = Conflict("inspection has started for this batch; the appointment can no longer be cancelled")
-    if any(v.status != "scheduled" for v in batch.vehicles):
+    if any(v.status != VehicleStatus.SCHEDULED for v in batch.vehicles):
         raise started
     # The vehicles go back with one guarded UPDATE: an inspection committed since the check above
     # makes it touch fewer rows, and the cancel gives way instead of leaving the batch half inspected.
     # (An inspection that comes after waits on these row locks, then finds no scheduled vehicle.)
     reverted = db.session.execute(
         update(FleetVehicle)
-        .where(FleetVehicle.batch_id == batch.id, FleetVehicle.status == "scheduled")
-        .values(status="submitted")
+        .where(FleetVehicle.batch_id == batch.id, FleetVehicle.status == VehicleStatus.SCHEDULED)
+        .values(status=VehicleStatus.SUBMITTED)
         .execution_options(synchronize_session=False)
     ).rowcount
     if reverted != len(batch.vehicles):
@@ -398,8 +400,8 @@ def cancel_appointment(user: User, batch_id: int, now: datetime) -> FleetAppoint
     # Guarded like a capacity change: only the request that flips the row frees the capacity.
     flipped = db.session.execute(
         update(FleetAppointment)
-        .where(FleetAppointment.id == appointment.id, FleetAppointment.status == "booked")
-        .values(status="cancelled", active_batch_id=None, cancelled_at=now)
+        .where(FleetAppointment.id == appointment.id, FleetAppointment.status == AppointmentStatus.BOOKED)
+        .values(status=AppointmentStatus.CANCELLED, active_batch_id=None, cancelled_at=now)
         .execution_options(synchronize_session=False)
     ).rowcount
     if flipped != 1:
@@ -411,7 +413,7 @@ def cancel_appointment(user: User, batch_id: int, now: datetime) -> FleetAppoint
     # the commit expires: reloading up to 500 vehicles here would be wasted queries.
     _refresh_batch_status(batch, now)
     audit.record("fleet.cancel", "fleet_batch", batch.id, actor=user,
-                 before={"status": "scheduled", "date": appointment.day.day.isoformat(),
+                 before={"status": BatchStatus.SCHEDULED, "date": appointment.day.day.isoformat(),
                          "vehicles": appointment.units},
                  after={"status": batch.status})
     db.session.commit()
@@ -422,13 +424,13 @@ def cancel_appointment(user: User, batch_id: int, now: datetime) -> FleetAppoint
 
 def inspect_vehicle(officer: User, vin: str, result: str, defects: list[str], now: datetime) -> FleetInspection:
     vehicle = get_vehicle(officer, vin)
-    if vehicle.status not in ("scheduled", "failed_inspection"):
+    if vehicle.status not in (VehicleStatus.SCHEDULED, VehicleStatus.FAILED_INSPECTION):
         raise Conflict(_state_message(vehicle, "inspected"))
     if result == "fail" and not defects:
         raise RuleViolation("a failed inspection names at least one defect",
                             errors={"json": {"defects": ["name at least one defect"]}})
     before = vehicle.status
-    status = "inspected" if result == "pass" else "failed_inspection"
+    status = VehicleStatus.INSPECTED if result == "pass" else VehicleStatus.FAILED_INSPECTION
     # Guarded on the status just read: a cancel (or another officer) that changed the vehicle since
     # then makes this touch no row, and the inspection is refused rather than half applied.
     changed = db.session.execute(
@@ -462,13 +464,13 @@ def reserve_plate(user: User, vin: str, plate: str, now: datetime) -> dict:
 
 
 def _state_message(vehicle: FleetVehicle, action: str) -> str:
-    if vehicle.status == "submitted":
+    if vehicle.status == VehicleStatus.SUBMITTED:
         return f"vehicle {vehicle.vin} has no green-channel appointment yet"
-    if vehicle.status == "registered":
+    if vehicle.status == VehicleStatus.REGISTERED:
         return f"vehicle {vehicle.vin} is already registered as {vehicle.plate}"
-    if vehicle.status == "failed_inspection":
+    if vehicle.status == VehicleStatus.FAILED_INSPECTION:
         return f"vehicle {vehicle.vin} failed its last inspection; it must pass before it is {action}"
-    if vehicle.status == "scheduled":
+    if vehicle.status == VehicleStatus.SCHEDULED:
         return f"vehicle {vehicle.vin} has not passed an inspection yet"
     return f"vehicle {vehicle.vin} is {vehicle.status}; it cannot be {action} now"
 
@@ -476,15 +478,15 @@ def _state_message(vehicle: FleetVehicle, action: str) -> str:
 def register_vehicle(officer: User, vin: str, now: datetime, topup: int = 200) -> FleetVehicle:
     """Issue a plate from the pool: only after a passed inspection, never the same plate twice."""
     vehicle = get_vehicle(officer, vin)
-    if vehicle.status != "inspected":
+    if vehicle.status != VehicleStatus.INSPECTED:
         raise Conflict(_state_message(vehicle, "registered"))
     office = db.session.get(Office, vehicle.office_id)
     # Claim the vehicle before the plate: a concurrent second registration of the same VIN stops
     # here (409) instead of taking a second plate for it (a unique violation, a 500, before).
     changed = db.session.execute(
         update(FleetVehicle)
-        .where(FleetVehicle.id == vehicle.id, FleetVehicle.status == "inspected")
-        .values(status="registered", registered_at=now, registered_by_id=officer.id)
+        .where(FleetVehicle.id == vehicle.id, FleetVehicle.status == VehicleStatus.INSPECTED)
+        .values(status=VehicleStatus.REGISTERED, registered_at=now, registered_by_id=officer.id)
         .execution_options(synchronize_session=False)
     ).rowcount
     if changed != 1:
@@ -497,9 +499,10 @@ def register_vehicle(officer: User, vin: str, now: datetime, topup: int = 200) -
     _refresh_batch_status(vehicle.batch, now)
     company = vehicle.batch.company
     audit.record("fleet.register", "fleet_vehicle", vehicle.vin, actor=officer,
-                 before={"status": "inspected"}, after={"status": "registered", "plate": plate})
+                 before={"status": VehicleStatus.INSPECTED},
+                 after={"status": VehicleStatus.REGISTERED, "plate": plate})
     batch = vehicle.batch
-    if batch.status == "completed":
+    if batch.status == BatchStatus.COMPLETED:
         # One follow-up per batch, to the company's contact, when its last vehicle is registered (issue 15).
         notify.queue(vehicle.office_id, company.contact_phone,
                      texts.BATCH_FOLLOW_UP.render(count=len(batch.vehicles), badge=officer.badge_number or officer.id),

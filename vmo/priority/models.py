@@ -1,5 +1,6 @@
 """The priority booking table: one person, one green-channel day, from the share kept for them."""
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -9,6 +10,11 @@ from vmo.greenchannel.models import GreenChannelDay
 from vmo.types import UTCDateTime, utcnow
 
 REASONS = ("pregnant", "elderly", "disabled")
+
+
+class PriorityStatus(StrEnum):
+    BOOKED = "booked"
+    CANCELLED = "cancelled"
 
 
 class PriorityBooking(db.Model):
@@ -25,7 +31,7 @@ class PriorityBooking(db.Model):
     reason: Mapped[str] = mapped_column(String(16))
     business: Mapped[str | None] = mapped_column(String(200))
     certificate_number: Mapped[str | None] = mapped_column(String(40))
-    status: Mapped[str] = mapped_column(String(16), default="booked")
+    status: Mapped[str] = mapped_column(String(16), default=PriorityStatus.BOOKED)
     # "<id_number>:<date>" while booked, NULL once cancelled: the database refuses a second
     # active booking of one person on one day (NULLs never collide).
     active_key: Mapped[str | None] = mapped_column(String(40), unique=True)

@@ -17,7 +17,10 @@ from vmo.greenchannel.notifications import month_day
 from vmo.notify import services as notify
 from vmo.offices.models import Office
 from vmo.priority import notifications as texts
-from vmo.priority.models import REASONS, PriorityBooking
+from vmo.priority.models import REASONS, PriorityBooking, PriorityStatus
+
+# The answer to every booking request, booked or not (the result goes to the phone).
+RECEIVED = "received"
 
 # ---- bookings --------------------------------------------------------------------------
 
@@ -72,7 +75,7 @@ def book(office: Office, data: dict, today: date, now: datetime, elderly_age: in
     entry = PriorityBooking(office_id=office.id, day_id=green_day.id, reference=_reference(),
                             name=data["name"], id_number=rid.number, phone=phone, reason=reason,
                             business=data.get("business"), certificate_number=data.get("certificate_number"),
-                            status="booked", active_key=active_key, created_at=now)
+                            status=PriorityStatus.BOOKED, active_key=active_key, created_at=now)
     try:
         db.session.add(entry)
         db.session.flush()
@@ -95,7 +98,7 @@ def book(office: Office, data: dict, today: date, now: datetime, elderly_age: in
 
 def _receipt(day: date, reason: str, phone: str) -> dict:
     """The answer to a booking: the same whether or not the ID number already had one (issue 16, finding 6)."""
-    return {"status": "received", "date": day, "reason": reason, "phone": phone[:3] + "****" + phone[-4:],
+    return {"status": RECEIVED, "date": day, "reason": reason, "phone": phone[:3] + "****" + phone[-4:],
             "message": f"预约结果已发送至尾号{phone[-4:]}的手机，请凭短信中的预约号查询或取消。"}
 
 
@@ -131,8 +134,8 @@ def cancel(reference: str, now: datetime, actor: User | None = None) -> Priority
     if actor is not None and actor.office_id != entry.office_id:
         raise NotFound(f"no priority booking {reference}")
     flipped = db.session.execute(
-        update(PriorityBooking).where(PriorityBooking.id == entry.id, PriorityBooking.status == "booked")
-        .values(status="cancelled", active_key=None, cancelled_at=now)
+        update(PriorityBooking).where(PriorityBooking.id == entry.id, PriorityBooking.status == PriorityStatus.BOOKED)
+        .values(status=PriorityStatus.CANCELLED, active_key=None, cancelled_at=now)
         .execution_options(synchronize_session=False)
     ).rowcount
     if flipped != 1:
@@ -140,7 +143,8 @@ def cancel(reference: str, now: datetime, actor: User | None = None) -> Priority
         raise Conflict(f"priority booking {entry.reference} is already cancelled")
     booking.release(entry.day.priority_slot_id, 1)
     audit.record("priority.cancel", "priority_booking", entry.id, actor=actor, office_id=entry.office_id,
-                 before={"status": "booked"}, after={"status": "cancelled"})
+                 before={"status": PriorityStatus.BOOKED},
+                 after={"status": PriorityStatus.CANCELLED})
     db.session.commit()
     db.session.refresh(entry)
     return entry
@@ -155,5 +159,5 @@ def queue_entries(green_day: GreenChannelDay) -> list[dict]:
              "reason": entry.reason, "business": entry.business, "phone": entry.phone,
              "vehicles": 1, "batch_id": None, "booked_at": entry.created_at}
             for entry in db.session.scalars(
-                select(PriorityBooking).where(PriorityBooking.day_id == green_day.id, PriorityBooking.status == "booked")
+                select(PriorityBooking).where(PriorityBooking.day_id == green_day.id, PriorityBooking.status == PriorityStatus.BOOKED)
                 .order_by(PriorityBooking.created_at, PriorityBooking.id))]
