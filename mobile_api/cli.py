@@ -30,7 +30,7 @@ def _print(data) -> None:
 @click.option("--attempts", default=6, show_default=True, type=click.IntRange(1, 100),
               help="Tries per request before giving up for now (records stay queued).")
 @click.option("--backoff", default=0.5, show_default=True, type=click.FloatRange(0),
-              help="First wait between tries in seconds; doubles each time.")
+              help="Wait before the third try in seconds (the second is immediate); doubles each time.")
 @click.option("--timeout", default=60.0, show_default=True, type=click.FloatRange(1),
               help="Seconds to wait for an answer.")
 @click.pass_context

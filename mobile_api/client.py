@@ -16,15 +16,15 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import random
 import sqlite3
-import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 import requests
+
+from vmo.retrying import retrying_session, tries
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT);
@@ -56,9 +56,11 @@ CREATE TABLE IF NOT EXISTS photos (
 
 # Answers worth trying again: the server or a proxy is down, busy or restarting.
 RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
-# Failures on the way: no connection, no answer in time, or an answer cut off (server killed mid-answer).
-TRANSPORT_ERRORS = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
-                    requests.exceptions.ContentDecodingError)
+# What is left when the session's tries ran out: no connection, no answer in time.
+TRANSPORT_ERRORS = (requests.ConnectionError, requests.Timeout)
+# An answer cut off after its headers (server killed mid-answer): requests reads the body once the
+# session's retries are over, so they never see it; the client sends such a request again.
+CUT_OFF = (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError)
 
 
 def _truncated(response) -> bool:
@@ -111,8 +113,7 @@ class TabletClient:
 
     def __init__(self, base_url: str | None, queue_path: str, *, batch_size: int = 200,
                  timeout: float | tuple[float, float] = (5.0, 60.0), max_attempts: int = 6,
-                 backoff: float = 0.5, max_backoff: float = 30.0, session=None,
-                 sleep: Callable[[float], None] = time.sleep, rng: random.Random | None = None):
+                 backoff: float = 0.5, max_backoff: float = 30.0, session: requests.Session | None = None):
         self.queue_path = queue_path
         folder = os.path.dirname(os.path.abspath(queue_path))
         os.makedirs(folder, exist_ok=True)
@@ -123,11 +124,11 @@ class TabletClient:
         self.batch_size = batch_size
         self.timeout = timeout
         self.max_attempts = max_attempts
-        self.backoff = backoff
-        self.max_backoff = max_backoff
-        self.http = session or requests.Session()
-        self.sleep = sleep
-        self.rng = rng or random.Random()
+        # The second try is immediate, the third waits `backoff`, each next one twice as long (at most
+        # `max_backoff`, or a server's Retry-After up to that), plus up to `backoff` at random so
+        # tablets coming back online do not stampede.
+        self.http = session or retrying_session(max_attempts, backoff / 2, RETRY_STATUSES, max_backoff=max_backoff,
+                                                jitter=backoff)
 
     # ---- the queue file ---------------------------------------------------------------
 
@@ -166,7 +167,7 @@ class TabletClient:
     def token(self) -> str | None:
         return self._get("token")
 
-    # ---- HTTP with retries -------------------------------------------------------------
+    # ---- HTTP (the session retries) -------------------------------------------------------------
 
     def _headers(self, extra: dict | None = None) -> dict:
         headers = dict(extra or {})
@@ -174,41 +175,35 @@ class TabletClient:
             headers["Authorization"] = f"Bearer {self.token}"
         return headers
 
-    def _delay(self, attempt: int, retry_after: str | None) -> float:
-        if retry_after and retry_after.isdigit():
-            return min(float(retry_after), self.max_backoff)
-        # Exponential backoff with full jitter, so tablets coming back online do not stampede.
-        ceiling = min(self.max_backoff, self.backoff * 2 ** attempt)
-        return ceiling / 2 + self.rng.uniform(0, ceiling / 2)
-
     def request(self, method: str, path: str, *, report: SyncReport | None = None, json_answer: bool = False,
                 **kwargs) -> requests.Response:
-        """Send with retries on network errors and retryable statuses; other answers are returned.
-
-        With `json_answer`, a 200 whose body is not JSON (cut off when the server died mid-answer) is
-        retried too."""
-        url = self.base_url + path
-        extra_headers = kwargs.pop("headers", None)
-        last = None
-        for attempt in range(self.max_attempts):
-            if report is not None:
-                report.attempts += 1
-            retry_after = None
+        """Send; the session retries network failures and retryable statuses with backoff (`vmo.retrying`),
+        any other answer is returned. An answer cut off after its headers (with `json_answer`, also a
+        200 whose body is not JSON) is sent again at once: if the server died, the session's backoff
+        takes over. Unreachable when the tries ran out; nothing is lost, the next sync sends again."""
+        headers = self._headers(kwargs.pop("headers", None))
+        last = "nothing sent"
+        for _cut_off in range(self.max_attempts):
             try:
-                # A callable body is made afresh for each try (sync stamps `sent_at` with the moment of sending).
-                call = {k: (v() if k == "json" and callable(v) else v) for k, v in kwargs.items()}
-                response = self.http.request(method, url, timeout=self.timeout,
-                                             headers=self._headers(extra_headers), **call)
+                response = self.http.request(method, self.base_url + path, timeout=self.timeout, headers=headers,
+                                             **kwargs)
+            except CUT_OFF as exc:
+                last = f"answer cut off: {exc}"
+                if report is not None:
+                    report.attempts += 1
+                continue
             except TRANSPORT_ERRORS as exc:
-                last = f"{type(exc).__name__}: {exc}"
-            else:
-                if response.status_code not in RETRY_STATUSES and not (json_answer and _truncated(response)):
-                    return response
-                last = f"HTTP {response.status_code}"
-                retry_after = response.headers.get("Retry-After")
-            if attempt + 1 < self.max_attempts:
-                self.sleep(self._delay(attempt, retry_after))
-        raise Unreachable(f"{method} {path} failed {self.max_attempts} times; last: {last}")
+                raise Unreachable(f"{method} {path} failed ({self.max_attempts} tries): {type(exc).__name__}: "
+                                  f"{exc}") from None
+            if report is not None:
+                report.attempts += tries(response)
+            if response.status_code in RETRY_STATUSES:
+                raise Unreachable(f"{method} {path} failed ({tries(response)} tries): last HTTP "
+                                  f"{response.status_code}")
+            if not (json_answer and _truncated(response)):
+                return response
+            last = "answer cut off: not JSON"
+        raise Unreachable(f"{method} {path} failed: {self.max_attempts} answers cut off; last: {last}")
 
     @staticmethod
     def _body(response) -> dict:
@@ -320,10 +315,10 @@ class TabletClient:
         ids = [r["client_id"] for r in batch]
         with self._db() as conn:
             conn.executemany("UPDATE records SET attempts = attempts + 1 WHERE client_id = ?", [(i,) for i in ids])
-        device_id, records = self.device_id, [json.loads(r["payload"]) for r in batch]
-        response = self.request("POST", "/api/v1/mobile/inspections/sync", report=report,
-                                json=lambda: {"device_id": device_id, "sent_at": _now_iso(), "records": records},
-                                json_answer=True)
+        records = [json.loads(r["payload"]) for r in batch]
+        # `sent_at` is the first try's moment; the session's retries (seconds) are far inside the clock-skew allowance.
+        response = self.request("POST", "/api/v1/mobile/inspections/sync", report=report, json_answer=True,
+                                json={"device_id": self.device_id, "sent_at": _now_iso(), "records": records})
         if response.status_code != 200:
             raise self._fail(response)
         report.batches += 1

@@ -1,14 +1,19 @@
 """The reference tablet client and `vmo-tablet` against a real HTTP server (in-process, threaded)."""
 import json
+import socket
 import threading
+import time
+import types
 
 import pytest
 import requests
+import urllib3.util.retry
 from click.testing import CliRunner
 from werkzeug.serving import make_server
 
 from mobile_api.cli import main as tablet_cli
 from mobile_api.client import ClientError, TabletClient, Unreachable
+from testkit.server import free_port
 from tests.conftest import PASSWORD
 from tests.helpers_mobile import count_inspections, inspections, make_tour, png_bytes, record, sha
 
@@ -18,15 +23,63 @@ def app_config(tmp_path):
     return {"PHOTO_DIR": str(tmp_path / "photos")}
 
 
+class Faults:
+    """Fails on purpose in front of the real app: `refuse` requests are dropped unseen (the connection
+    breaks before the app gets them), `lose` sync answers are dropped after the app handled the request
+    (the link broke on the way back), `status` answers get another status although the app did the
+    work (a proxy answering 503), with `retry_after` as its Retry-After."""
+
+    def __init__(self, app):
+        self.app, self.refuse, self.lose, self.status, self.retry_after = app, 0, 0, [], None
+        self.handled = []
+
+    def __call__(self, environ, start_response):
+        if self.refuse:
+            self.refuse -= 1
+            return self._drop(environ)
+        self.handled.append((environ["REQUEST_METHOD"], environ["PATH_INFO"]))
+        if self.lose and environ["REQUEST_METHOD"] == "POST" and environ["PATH_INFO"].endswith("/sync"):
+            self.lose -= 1
+            b"".join(self.app(environ, lambda *_a, **_k: None))
+            return self._drop(environ)
+        if self.status:
+            status = self.status.pop(0)
+            extra = [("Retry-After", self.retry_after)] if self.retry_after else []
+
+            def proxied(_status, headers, exc_info=None):
+                return start_response(f"{status} From The Proxy", [*headers, *extra], exc_info)
+
+            return self.app(environ, proxied)
+        return self.app(environ, start_response)
+
+    @staticmethod
+    def _drop(environ):
+        environ["werkzeug.socket"].shutdown(socket.SHUT_RDWR)
+        return []
+
+
 @pytest.fixture
-def server(app):
-    """The app on a loopback port in a background thread, for as long as the test runs."""
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+def faults(app):
+    return Faults(app)
+
+
+@pytest.fixture
+def server(faults):
+    """The app (behind `faults`) on a loopback port in a background thread, for as long as the test runs."""
+    httpd = make_server("127.0.0.1", 0, faults, threaded=True)
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{httpd.server_port}"
     httpd.shutdown()
     thread.join(10)
+
+
+@pytest.fixture
+def slept(monkeypatch):
+    """The waits between tries, recorded instead of slept (the session's urllib3.Retry sleeps)."""
+    waits = []
+    monkeypatch.setattr(urllib3.util.retry, "time", types.SimpleNamespace(sleep=waits.append, time=time.time))
+    return waits
 
 
 @pytest.fixture
@@ -36,31 +89,23 @@ def setup(app, factory):
     return officer, tour
 
 
-class Flaky(requests.Session):
-    """A real session that fails on purpose: `lose` answers are thrown away after the server handled
-    the request (the link dropped on the way back), `refuse` requests never leave (no signal)."""
-
-    def __init__(self, lose=0, refuse=0, status=None):
-        super().__init__()
-        self.lose, self.refuse, self.status, self.calls = lose, refuse, status or [], []
-
-    def request(self, method, url, **kwargs):
-        self.calls.append((method, url.rsplit("/api/v1", 1)[-1]))
-        if self.refuse:
-            self.refuse -= 1
-            raise requests.ConnectionError("no signal")
-        response = super().request(method, url, **kwargs)
-        if self.lose and method == "POST" and url.endswith("/sync"):
-            self.lose -= 1
-            raise requests.ConnectionError("connection reset while reading the answer")
-        if self.status:
-            response.status_code = self.status.pop(0)
-        return response
-
-
 def tablet(tmp_path, server, **kw) -> TabletClient:
-    kw.setdefault("sleep", lambda _s: None)
     return TabletClient(server, str(tmp_path / "tablet" / "queue.sqlite3"), **kw)
+
+
+def nowhere() -> str:
+    """An address where nothing listens: every try is refused (no signal)."""
+    return f"http://127.0.0.1:{free_port()}"
+
+
+def test_the_session_retries_every_send_with_backoff_and_retry_after(tmp_path):
+    client = TabletClient(None, str(tmp_path / "queue.sqlite3"), max_attempts=6, backoff=0.5, max_backoff=30.0)
+    retry = client.http.get_adapter("https://vmo.example.cn").max_retries
+    assert (retry.total, retry.connect, retry.read, retry.status) == (5, 5, 5, 5)
+    assert retry.allowed_methods is None  # POST and PUT too: the server counts every client_id once
+    assert {429, 502, 503, 504} <= set(retry.status_forcelist) and 400 not in retry.status_forcelist
+    assert retry.respect_retry_after_header and retry.retry_after_max == 30.0 and not retry.raise_on_status
+    assert (retry.backoff_factor, retry.backoff_jitter, retry.backoff_max) == (0.25, 0.5, 30.0)
 
 
 def test_log_and_sync_removes_records_only_once_answered(app, tmp_path, server, setup):
@@ -82,38 +127,55 @@ def test_log_and_sync_removes_records_only_once_answered(app, tmp_path, server, 
     assert client.sync().sent == 0  # nothing left to send
 
 
-def test_a_lost_answer_is_retried_and_counted_once(app, tmp_path, server, setup):
+def test_a_lost_answer_is_retried_and_counted_once(app, tmp_path, server, faults, setup, slept):
     officer, tour = setup
-    flaky = Flaky(lose=2, refuse=1)
-    slept = []
-    client = tablet(tmp_path, server, session=flaky, sleep=slept.append, backoff=0.5, batch_size=50)
-    client.login(officer.username, PASSWORD)  # the first try is refused, the retry gets through
+    client = tablet(tmp_path, server, backoff=0.5, batch_size=50)
+    faults.refuse = 1
+    client.login(officer.username, PASSWORD)  # the first try is dropped unseen, the retry gets through
     client.log([record(tour.stop_ids[0], n) for n in range(10)])
+    faults.lose = 2
     report = client.sync()
     # The server stored the batch twice over but the answers never arrived; the third try hears "duplicate".
     assert (report.created, report.duplicate, report.attempts) == (0, 10, 3)
+    assert faults.handled.count(("POST", "/api/v1/mobile/inspections/sync")) == 3
+    assert faults.handled.count(("POST", "/api/v1/auth/token")) == 1
     assert count_inspections(app) == 10
     assert client.counts()["pending"] == 0 and client.counts()["synced"] == 10
-    # Exponential backoff with jitter: each wait within [ceiling/2, ceiling], the ceiling doubling.
-    assert 0.25 <= slept[0] <= 0.5 and 0.25 <= slept[1] <= 0.5 and 0.5 <= slept[2] <= 1.0
+    # Exponential backoff with jitter: the second try at once, the third after 0.5 s plus up to 0.5 s.
+    assert len(slept) == 1 and 0.5 <= slept[0] <= 1.0
 
 
-def test_unreachable_keeps_the_queue_and_a_later_sync_sends_it(app, tmp_path, server, setup):
+def test_unreachable_keeps_the_queue_and_a_later_sync_sends_it(app, tmp_path, server, faults, setup, slept):
     officer, tour = setup
-    client = tablet(tmp_path, server, max_attempts=3)
+    client = tablet(tmp_path, server, max_attempts=3, max_backoff=5.0)
     client.login(officer.username, PASSWORD)
     client.log([record(tour.stop_ids[0], n) for n in range(3)])
-    client.http = Flaky(refuse=3)
-    with pytest.raises(Unreachable):
-        client.sync()
+    offline = tablet(tmp_path, nowhere(), max_attempts=3)  # the same queue, no signal
+    with pytest.raises(Unreachable, match="3 tries"):
+        offline.sync()
     assert client.counts()["pending"] == 3 and count_inspections(app) == 0
-    # A proxy answers 503 then 502 although the server behind it took the batch: the third try hears
-    # "duplicate" for each record, and that is as good as "created".
-    client.http = Flaky(status=[503, 502])
+    assert len(slept) == 1  # the third try waited
+    # A proxy answers 503 then 502 (Retry-After: 7) although the server behind it took the batch: the
+    # third try hears "duplicate" for each record, and that is as good as "created".
+    slept.clear()
+    faults.status, faults.retry_after = [503, 502], "7"
+    client = tablet(tmp_path, server, max_attempts=3, max_backoff=5.0)
     report = client.sync()
     assert (report.created, report.duplicate, report.attempts) == (0, 3, 3)
+    assert slept == [5.0, 5.0]  # Retry-After honoured, up to the longest wait
     assert count_inspections(app) == 3
     assert client.counts()["pending"] == 0
+
+
+def test_a_proxy_that_keeps_answering_503_leaves_the_queue_untouched(app, tmp_path, server, faults, setup, slept):
+    officer, tour = setup
+    client = tablet(tmp_path, server, max_attempts=2)
+    client.login(officer.username, PASSWORD)
+    client.log([record(tour.stop_ids[0], 1)])
+    faults.status = [503, 503]
+    with pytest.raises(Unreachable, match="HTTP 503"):
+        client.sync()
+    assert faults.status == [] and client.counts()["pending"] == 1
 
 
 def test_conflicts_and_rejections_are_kept_for_attention_never_dropped(app, tmp_path, server, setup, factory):
@@ -154,17 +216,16 @@ def test_a_bad_token_is_an_error_and_nothing_leaves_the_queue(app, tmp_path, ser
     assert client.counts()["pending"] == 1
 
 
-def test_pull_caches_assignments_and_uses_the_etag(app, tmp_path, server, setup):
+def test_pull_caches_assignments_and_uses_the_etag(app, tmp_path, server, faults, setup, slept):
     officer, tour = setup
-    flaky = Flaky()
-    client = tablet(tmp_path, server, session=flaky, max_attempts=2)
+    client = tablet(tmp_path, server, max_attempts=2)
     client.login(officer.username, PASSWORD)
     data, changed = client.pull()
     assert changed and [t["id"] for t in data["tours"]] == [tour.id]
     again, changed = client.pull()
     assert not changed and again == data
-    client.http = Flaky(refuse=5)  # offline: the cached copy
-    offline, changed = client.pull()
+    assert faults.handled.count(("GET", "/api/v1/mobile/assignments")) == 2
+    offline, changed = tablet(tmp_path, nowhere(), max_attempts=2).pull()  # no signal: the cached copy
     assert not changed and offline == data
 
 

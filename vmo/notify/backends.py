@@ -3,10 +3,9 @@ import logging
 from collections.abc import Mapping
 
 import requests
-from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
 
 from vmo import redact
+from vmo.retrying import retrying_session
 
 log = logging.getLogger("vmo.sms")
 
@@ -51,7 +50,10 @@ class HttpBackend:
         self.api_key_header = api_key_header
         self.timeout = timeout
         self.retries = max(int(retries), 0)
-        self.session = session or retrying_session(self.retries, float(backoff), self.RETRY_STATUSES)
+        # A gateway's Retry-After is not obeyed here: a long wait belongs to the outbox's own schedule,
+        # not to a sender blocked mid-pass.
+        self.session = session or retrying_session(self.retries + 1, float(backoff), self.RETRY_STATUSES,
+                                                   respect_retry_after=False)
 
     def _headers(self, message) -> dict:
         headers = {"Idempotency-Key": message.key, "Content-Type": "application/json; charset=utf-8"}
@@ -73,23 +75,6 @@ class HttpBackend:
         if response.status_code in self.RETRY_STATUSES:
             raise SendError(f"gateway answered {response.status_code}: {detail} {tries}")
         raise PermanentSendError(f"gateway refused the message ({response.status_code}): {detail}")
-
-
-def retrying_session(retries: int, backoff: float, statuses) -> requests.Session:
-    """A requests Session that retries connection errors, timeouts and `statuses`, POST included.
-
-    Only for requests that carry an Idempotency-Key (a repeated POST must not act twice). The waits
-    are `backoff` * 2**n; a gateway's Retry-After is not obeyed here: a long wait belongs to the
-    outbox's own schedule, not to a sender blocked mid-pass.
-    """
-    retry = Retry(total=retries, connect=retries, read=retries, status=retries, other=0,
-                  backoff_factor=backoff, status_forcelist=statuses, allowed_methods=None,
-                  raise_on_status=False, respect_retry_after_header=False)
-    session = requests.Session()
-    adapter = HTTPAdapter(max_retries=retry)
-    session.mount("http://", adapter)
-    session.mount("https://", adapter)
-    return session
 
 
 def make_backend(config: Mapping):
