@@ -27,8 +27,10 @@ def _world(app, client) -> dict:
     from schedules.exams import services as exams
     from vmo import demo
     from vmo.accounts.models import Company, User
+    from vmo.accounts.services import create_staff
     from vmo.fleet import services as fleet
     from vmo.followup import services as followup
+    from vmo.http import settings
 
     with app.app_context():
         demo.load_demo()
@@ -50,9 +52,15 @@ def _world(app, client) -> dict:
             "venue": "南川区机动车驾驶人考试中心 1号考场", "capacity": 30, "kind": "regular",
             "allocation": "first_come", "applications_close_at": None}, now).id
         db.session.commit()
+        # Rows that share nothing: each officer with a supervisor of their own, each case another officer's,
+        # so a relation loaded per row costs a statement per row instead of hiding in the identity map.
+        second = create_staff(company.user.office, "supervisor-2", DEMO_PASSWORD, "supervisor", settings())
+        for officer_id in officer_ids[1:]:
+            db.session.get(User, officer_id).supervisor_id = second.id
+        db.session.commit()
         phones = [f"1390000000{n}" for n in range(3)]
         for n, phone in enumerate(phones):
-            queue_follow_up(app, phone, officer_ids[0], 9000 + n, sent_at=now - timedelta(hours=1))
+            queue_follow_up(app, phone, officer_ids[n % len(officer_ids)], 9000 + n, sent_at=now - timedelta(hours=1))
         for n, phone in enumerate(phones):
             followup.record_reply(f"reply-{n}", phone, "2", now, now)
     make_tour(app, officer_ids, day=now.date() + timedelta(days=9), name="第二次流动车管所")

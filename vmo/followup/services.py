@@ -201,7 +201,8 @@ def list_escalations(user: User, status: str | None, overdue: bool | None, now: 
         stmt = stmt.where(or_(Escalation.status != "open", Escalation.opened_at > cutoff))
     # Open ones first, the oldest (most urgent) on top; the call-backs come with them (no query per row).
     stmt = stmt.options(selectinload(Escalation.callbacks).joinedload(EscalationCallback.caller),
-                        joinedload(Escalation.follow_up).selectinload(OutboxMessage.replies))
+                        joinedload(Escalation.follow_up).selectinload(OutboxMessage.replies),
+                        joinedload(Escalation.officer).joinedload(User.supervisor))  # the answer names the leader
     return stmt.order_by(case((Escalation.status == "open", 0), else_=1), Escalation.opened_at, Escalation.id)
 
 
