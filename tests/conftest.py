@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import create_engine, text
 
-from vmo import create_app, validators
+from vmo import create_app, pagecache, validators
 from vmo.extensions import db
 
 PG_URL = os.environ.get("VMO_TEST_DATABASE_URL")
@@ -125,6 +125,7 @@ class SharedApp:
         # The limiter is one per process: another test's app may have switched it on.
         limiter.enabled = bool(app.config["RATELIMIT_ENABLED"])
         app.extensions["vmo.lockout"] = make_lockout(app.config)
+        pagecache.cache_of(app).clear()  # answers kept from another test's database
 
 
 _SHARED: dict[str, SharedApp] = {}

@@ -39,7 +39,8 @@ def create_app(config: dict | None = None) -> Flask:
 
     from vmo import http, limits, security
     http.init_app(app)
-    from vmo import bounds
+    from vmo import bounds, pagecache
+    pagecache.init_app(app)
     bounds.init_app(app)  # NUL and lone surrogates: 404/422 before a database sees them
     limits.init_app(app)
     security.init_app(app)

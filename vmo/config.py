@@ -18,6 +18,9 @@ class Config:
     JSON_SORT_KEYS = False
 
     TIMEZONE = "Asia/Shanghai"
+    # Anonymous answers of the public lists are kept this many seconds per worker (vmo.pagecache); a write
+    # in the worker forgets them at once. 0 turns the cache off.
+    PUBLIC_CACHE_SECONDS = 2
     # The office `vmo init-db` creates on a fresh database (sign-ups and `vmo users create` use it
     # when no office is named). Env: VMO_DEFAULT_OFFICE, VMO_DEFAULT_OFFICE_NAME, ...
     DEFAULT_OFFICE = "nanchuan"

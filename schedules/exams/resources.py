@@ -14,7 +14,7 @@ from schedules.exams.schemas import (
     RosterQueryArgsSchema, RosterSchema,
 )
 from schedules.exams.settings import ExamSettings, settings_from
-from vmo import clock, csvout, limits
+from vmo import clock, csvout, limits, pagecache
 from vmo.http import ErrorSchema, SelectPage, auth, current_user, etag_response, idempotent
 from vmo.offices import services as offices
 from vmo.accounts.models import STAFF_ROLES
@@ -47,6 +47,7 @@ def _calendar(body: bytes, last_modified):
 
 @blp.route("/test-sessions")
 class SessionsResource(MethodView):
+    @pagecache.public
     @auth(blp, optional=True)
     @blp.arguments(ExamSessionQueryArgsSchema, location="query")
     @blp.response(200, ExamSessionSchema(many=True))

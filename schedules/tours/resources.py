@@ -13,7 +13,7 @@ from schedules.tours.schemas import (
     TourReportQueryArgsSchema, TourReportSchema, TourRouteRequestSchema, TourSchema, TourSeasonQueryArgsSchema,
     TourSeasonReportSchema, TownshipFeedQueryArgsSchema, TourUpdateSchema,
 )
-from vmo import clock, limits
+from vmo import clock, limits, pagecache
 from vmo.http import ErrorSchema, SelectPage, auth, current_user, etag_response, idempotent, signed_in_staff
 from vmo.motorcycles.rules import DueRules
 from vmo.offices import services as offices
@@ -200,6 +200,7 @@ class InspectionsResource(MethodView):
 
 @blp.route("/tour-stops")
 class PublicStopsResource(MethodView):
+    @pagecache.public
     @blp.arguments(PublicTourStopQueryArgsSchema, location="query")
     @blp.response(200, PublicTourStopSchema(many=True))
     @blp.paginate(SelectPage)

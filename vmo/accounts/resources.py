@@ -5,7 +5,7 @@ from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from vmo import clock, limits
+from vmo import clock, limits, pagecache
 from vmo.accounts import services
 from vmo.accounts.schemas import (
     CandidateCreateSchema, CandidateSchema, CompanyCreateSchema, CompanySchema, MeSchema, OfficeSchema,
@@ -107,6 +107,7 @@ class StaffResource(MethodView):
 
 @blp.route("/offices")
 class OfficesResource(MethodView):
+    @pagecache.public
     @blp.response(200, OfficeSchema(many=True))
     def get(self):
         """Offices served by this deployment (public)"""

@@ -1,0 +1,138 @@
+"""Public lists served from memory for a moment: the anonymous answers everyone asks for at once.
+
+When an office releases a weekend of test sessions, thousands of people reload the same three
+public lists (`/api/v1/offices`, `/api/v1/test-sessions`, `/api/v1/tour-stops`) in the same
+minute. Each answer costs database round trips and serialisation, and every caller gets the same
+bytes. So each worker keeps the finished answer of an anonymous GET for `PUBLIC_CACHE_SECONDS`
+(default 2) and hands it out again (micro-caching, as a reverse proxy would, but inside the app so
+that it knows when to forget):
+
+- Only anonymous GETs (no `Authorization` header) that answered 200 are kept: a signed-in caller's
+  answer may depend on who they are, and errors are not worth keeping.
+- Any write this process commits to the database (a request's, a command's, a job's) empties the
+  process's cache, so a person who books and then reloads sees their seat gone at once. Another
+  worker's copy, and a change made by another process (the command line), can be at most
+  `PUBLIC_CACHE_SECONDS` old: a seat count on a public list is advice; the booking itself
+  (vmo.booking) is the authority.
+- A page computed while a write ran in another thread is not stored (a generation counter).
+- Bounded: at most `MAX_ENTRIES` answers of at most `MAX_BODY_BYTES` each, least recently used first
+  out, so query strings made up by a caller cannot grow a worker's memory.
+
+The rate limits, request ids and security headers still apply to every answer: they are added after
+the view (vmo.limits, vmo.http, vmo.security), and the cache stands around the view only.
+"""
+from __future__ import annotations
+
+import functools
+import threading
+import time
+from collections import OrderedDict
+
+from flask import current_app, has_app_context, request
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+EXTENSION = "vmo.page_cache"
+MAX_ENTRIES = 512
+MAX_BODY_BYTES = 512 * 1024
+_WROTE = "vmo.wrote"
+# Per-request headers that the app adds after the view; never stored with an answer.
+_NOT_STORED = frozenset({"X-Request-ID", "Date", "Set-Cookie"})
+
+
+class PageCache:
+    def __init__(self, seconds: float, max_entries: int = MAX_ENTRIES, clock=time.monotonic):
+        self.seconds = seconds
+        self.max_entries = max_entries
+        self.clock = clock
+        self.generation = 0
+        self.hits = 0
+        self.misses = 0
+        self._entries: OrderedDict[tuple, tuple] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @property
+    def enabled(self) -> bool:
+        return self.seconds > 0
+
+    def get(self, key: tuple):
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None or entry[0] <= self.clock():
+                if entry is not None:
+                    del self._entries[key]
+                self.misses += 1
+                return None
+            self._entries.move_to_end(key)
+            self.hits += 1
+            return entry[1]
+
+    def put(self, key: tuple, generation: int, stored) -> None:
+        with self._lock:
+            if generation != self.generation:  # a write happened meanwhile: this page may predate it
+                return
+            self._entries[key] = (self.clock() + self.seconds, stored)
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.max_entries:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self.generation += 1
+            self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+def init_app(app) -> None:
+    app.extensions[EXTENSION] = PageCache(float(app.config.get("PUBLIC_CACHE_SECONDS") or 0))
+
+
+def cache_of(app) -> PageCache:
+    return app.extensions[EXTENSION]
+
+
+@event.listens_for(Engine, "before_cursor_execute")
+def _note_write(conn, _cursor, statement, _parameters, _context, _executemany):
+    if not statement.lstrip()[:6].upper().startswith(("SELECT", "PRAGMA", "SHOW", "SAVEPO", "RELEAS")):
+        conn.info[_WROTE] = True
+
+
+@event.listens_for(Engine, "commit")
+def _forget_on_commit(conn):
+    if conn.info.pop(_WROTE, False) and has_app_context():
+        cache = current_app.extensions.get(EXTENSION)
+        if cache is not None:
+            cache.clear()
+
+
+@event.listens_for(Engine, "rollback")
+def _nothing_written(conn):
+    conn.info.pop(_WROTE, None)
+
+
+def public(fn):
+    """Serve this GET's anonymous answers from the worker's page cache (see the module docstring)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        cache = cache_of(current_app)
+        if not cache.enabled or request.method != "GET" or "Authorization" in request.headers:
+            return fn(*args, **kwargs)
+        # The frozen clock of a test or a demo is part of what an answer depends on.
+        key = (request.path, request.query_string, current_app.config.get("FROZEN_NOW"))
+        stored = cache.get(key)
+        if stored is not None:
+            body, status, headers = stored
+            return current_app.response_class(body, status=status, headers=headers)
+        generation = cache.generation
+        response = current_app.make_response(fn(*args, **kwargs))
+        if response.status_code == 200 and not response.direct_passthrough:
+            body = response.get_data()
+            if len(body) <= MAX_BODY_BYTES:
+                headers = [(k, v) for k, v in response.headers.items() if k not in _NOT_STORED]
+                cache.put(key, generation, (body, response.status_code, headers))
+        return response
+
+    return wrapper
