@@ -1,5 +1,6 @@
 """Tables for inbound replies and the escalations opened by dissatisfied ones."""
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
@@ -7,11 +8,29 @@ from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 from vmo.extensions import db
 from vmo.types import UTCDateTime, utcnow
 
-# What an inbound text was taken as; `handled`: a reply handler of another feature took it (e.g. 取消 <code>).
-OUTCOMES = ("satisfied", "dissatisfied", "comment", "opted_out", "unmatched", "handled")
-ESCALATION_STATUSES = ("open", "resolved")
-# How the supervisor closed it, after the call-backs.
-RESOLVE_OUTCOMES = ("satisfied", "understood", "still_dissatisfied", "unreachable")
+class InboundOutcome(StrEnum):
+    """What an inbound text was taken as; `handled`: a reply handler of another feature took it (e.g. 取消 <code>)."""
+
+    SATISFIED = "satisfied"
+    DISSATISFIED = "dissatisfied"
+    COMMENT = "comment"
+    OPTED_OUT = "opted_out"
+    UNMATCHED = "unmatched"
+    HANDLED = "handled"
+
+
+class EscalationStatus(StrEnum):
+    OPEN = "open"
+    RESOLVED = "resolved"
+
+
+class ResolveOutcome(StrEnum):
+    """How the supervisor closed an escalation, after the call-backs."""
+
+    SATISFIED = "satisfied"
+    UNDERSTOOD = "understood"
+    STILL_DISSATISFIED = "still_dissatisfied"
+    UNREACHABLE = "unreachable"
 
 
 class InboundMessage(db.Model):
@@ -51,7 +70,7 @@ class Escalation(db.Model):
     subject_type: Mapped[str | None] = mapped_column(String(32))
     subject_id: Mapped[int | None] = mapped_column(Integer)
     phone: Mapped[str] = mapped_column(String(20))
-    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    status: Mapped[str] = mapped_column(String(16), default=EscalationStatus.OPEN, index=True)
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -68,7 +87,7 @@ class Escalation(db.Model):
     @property
     def comments(self) -> list[str]:
         """What the person wrote about the case besides the verdict (e.g. "2", then "排队太久")."""
-        return [m.text for m in self.follow_up.replies if m.outcome == "comment"]
+        return [m.text for m in self.follow_up.replies if m.outcome == InboundOutcome.COMMENT]
 
 
 class EscalationCallback(db.Model):

@@ -9,6 +9,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from vmo.followup.models import InboundOutcome
+
 SATISFIED_WORDS = (
     "1", "满意", "非常满意", "很满意", "挺满意", "比较满意", "基本满意", "十分满意", "特别满意", "满意满意",
     "好", "好的", "很好", "非常好", "挺好", "好评", "不错", "很不错", "赞", "点赞", "谢谢", "感谢",
@@ -20,8 +22,9 @@ DISSATISFIED_WORDS = (
 OPT_OUT_WORDS = ("TD", "T", "退订", "取消订阅")
 # Between the verdict and the reason: punctuation and spaces of either width.
 _SEPARATORS = " ，,。.！!：:；;、-—~～"
-_VERDICTS = sorted([(w, "dissatisfied") for w in DISSATISFIED_WORDS] + [(w, "satisfied") for w in SATISFIED_WORDS],
-                   key=lambda item: (-len(item[0]), item[1] != "dissatisfied"))
+_VERDICTS = sorted([(w, InboundOutcome.DISSATISFIED) for w in DISSATISFIED_WORDS]
+                   + [(w, InboundOutcome.SATISFIED) for w in SATISFIED_WORDS],
+                   key=lambda item: (-len(item[0]), item[1] != InboundOutcome.DISSATISFIED))
 _SPACES = re.compile(r"\s+")
 # A digit verdict must stand alone: "2 窗口人太少" is a verdict and a reason, "12" or "1号窗口" is not.
 _DIGIT = re.compile(r"([12])(?:[\s" + re.escape(_SEPARATORS) + r"]+(.*))?", re.DOTALL)
@@ -42,11 +45,12 @@ def normalize(text: str) -> str:
 def parse(text: str) -> Reply:
     value = normalize(text)
     if value in OPT_OUT_WORDS:
-        return Reply("opted_out", None)
+        return Reply(InboundOutcome.OPTED_OUT, None)
     digit = _DIGIT.fullmatch(unicodedata.normalize("NFKC", text or "").strip())
     if digit:
         reason = (digit.group(2) or "").strip(_SEPARATORS + " ")
-        return Reply("satisfied" if digit.group(1) == "1" else "dissatisfied", reason[:500] or None)
+        verdict = InboundOutcome.SATISFIED if digit.group(1) == "1" else InboundOutcome.DISSATISFIED
+        return Reply(verdict, reason[:500] or None)
     for word, verdict in _VERDICTS:
         if word.isdigit() or not value.startswith(word):
             continue

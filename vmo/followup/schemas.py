@@ -5,8 +5,9 @@ from flask import current_app
 from marshmallow import Schema, fields, validate
 
 from vmo import clock
-from vmo.followup.models import ESCALATION_STATUSES, OUTCOMES, RESOLVE_OUTCOMES
+from vmo.followup.models import EscalationStatus, InboundOutcome, ResolveOutcome
 from vmo.followup.services import is_overdue
+from vmo.types import values
 
 
 class InboundCreateSchema(Schema):
@@ -31,7 +32,7 @@ class FollowUpCaseSchema(Schema):
 class InboundResultSchema(Schema):
     message_id = fields.String(attribute="inbound.message_id", required=True)
     outcome = fields.String(attribute="inbound.outcome", required=True,
-                            metadata={"description": " | ".join(OUTCOMES) + " (unmatched: no open follow-up "
+                            metadata={"description": " | ".join(InboundOutcome) + " (unmatched: no open follow-up "
                                                                             "for this number)"})
     duplicate = fields.Boolean(required=True, metadata={"description": "True when this message_id was "
                                                                        "already recorded: nothing changed"})
@@ -96,19 +97,19 @@ class EscalationSchema(Schema):
     resolved_at = fields.AwareDateTime(allow_none=True)
     resolved_by = fields.Function(lambda e: _staff_name(e.resolved_by), allow_none=True)
     note = fields.String(allow_none=True, metadata={"description": "What was done"})
-    outcome = fields.String(allow_none=True, metadata={"description": " | ".join(RESOLVE_OUTCOMES)})
+    outcome = fields.String(allow_none=True, metadata={"description": " | ".join(ResolveOutcome)})
     callbacks = fields.List(fields.Nested(CallbackSchema), required=True,
                             metadata={"description": "Calls to the person, oldest first"})
 
 
 class EscalationQueryArgsSchema(Schema):
-    status = fields.String(load_default=None, validate=validate.OneOf(ESCALATION_STATUSES))
+    status = fields.String(load_default=None, validate=validate.OneOf(values(EscalationStatus)))
     overdue = fields.Boolean(load_default=None)
 
 
 class ResolveSchema(Schema):
     note = fields.String(required=True, validate=validate.Length(1, 2000),
                          metadata={"description": "What was done", "example": "已电话回访，车主对等待时间不满，已致歉并说明高峰时段"})
-    outcome = fields.String(load_default=None, validate=validate.OneOf(RESOLVE_OUTCOMES),
+    outcome = fields.String(load_default=None, validate=validate.OneOf(values(ResolveOutcome)),
                             metadata={"description": "How it ended: satisfied (now satisfied), understood (accepts "
                                                      "the explanation), still_dissatisfied, unreachable"})

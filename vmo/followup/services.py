@@ -16,9 +16,9 @@ from vmo.errors import Conflict, Forbidden, NotFound, RuleViolation, Unauthorize
 from vmo.extensions import db
 from vmo.followup import notifications as texts
 from vmo.followup import replies
-from vmo.followup.models import Escalation, EscalationCallback, InboundMessage
+from vmo.followup.models import Escalation, EscalationCallback, EscalationStatus, InboundMessage, InboundOutcome
 from vmo.notify import services as notify
-from vmo.notify.models import OutboxMessage
+from vmo.notify.models import MessageStatus, OutboxMessage
 
 
 
@@ -58,11 +58,13 @@ class ReplyResult:
 # A reply handler: (phone, text, now) -> True when it took the reply. It works in the caller's
 # transaction (record_reply commits once), so a redelivered message_id never runs it twice.
 ReplyHandler = Callable[[str, str, datetime], bool]
+# The outcomes that answer a follow-up (OutboxMessage.answer); the others are remarks or no answer.
+VERDICTS = (InboundOutcome.SATISFIED, InboundOutcome.DISSATISFIED)
 
 
 def classify(text: str) -> str:
     """satisfied, dissatisfied, opted_out or comment (see vmo.followup.replies for the words)."""
-    return replies.parse(text).verdict or "comment"
+    return replies.parse(text).verdict or InboundOutcome.COMMENT
 
 
 def _follow_ups_of(phone: str, since: datetime):
@@ -70,7 +72,7 @@ def _follow_ups_of(phone: str, since: datetime):
     fleet batch, a test, an inspection), a reply answers the newest one still open."""
     return (select(OutboxMessage)
             .where(OutboxMessage.kind == "follow_up", OutboxMessage.phone == phone,
-                   OutboxMessage.status == "sent", OutboxMessage.sent_at >= since)
+                   OutboxMessage.status == MessageStatus.SENT, OutboxMessage.sent_at >= since)
             .order_by(OutboxMessage.sent_at.desc(), OutboxMessage.id.desc())
             .limit(1))
 
@@ -92,24 +94,25 @@ def record_reply(message_id: str, phone: str, text: str, received_at: datetime |
         raise RuleViolation(f"from: {exc}", errors={"json": {"from": [str(exc)]}}) from None
 
     if any(handler(phone, text, now) for handler in handlers):
-        return _save(InboundMessage(message_id=message_id, office_id=None, phone=phone, text=text, outcome="handled",
-                                    received_at=received_at or now, created_at=now), None, now)
+        return _save(InboundMessage(message_id=message_id, office_id=None, phone=phone, text=text,
+                                    outcome=InboundOutcome.HANDLED, received_at=received_at or now,
+                                    created_at=now), None, now)
 
     reply = replies.parse(text)
-    outcome = reply.verdict or "comment"
+    outcome = reply.verdict or InboundOutcome.COMMENT
     since = now - reply_window
     follow_up = None
-    if outcome == "opted_out":
+    if outcome == InboundOutcome.OPTED_OUT:
         notify.opt_out(phone, now, message_id)
         follow_up = db.session.scalar(_follow_ups_of(phone, since))
     else:
         follow_up = db.session.scalar(_follow_ups_of(phone, since).where(OutboxMessage.answer.is_(None)))
-        if follow_up is None and outcome == "comment":
+        if follow_up is None and outcome == InboundOutcome.COMMENT:
             # A remark after the verdict is still about the last case.
             follow_up = db.session.scalar(_follow_ups_of(phone, since))
         if follow_up is None:
-            outcome = "unmatched"
-        elif outcome in ("satisfied", "dissatisfied"):
+            outcome = InboundOutcome.UNMATCHED
+        elif outcome in VERDICTS:
             # Guarded: of two verdicts racing for one follow-up, only the first counts.
             won = db.session.execute(
                 update(OutboxMessage)
@@ -118,13 +121,13 @@ def record_reply(message_id: str, phone: str, text: str, received_at: datetime |
                 .execution_options(synchronize_session=False)
             ).rowcount == 1
             if not won:
-                outcome = "comment"
+                outcome = InboundOutcome.COMMENT
     if follow_up is not None and follow_up.replied_at is None:
         follow_up.replied_at = now
 
     inbound = InboundMessage(message_id=message_id, office_id=follow_up.office_id if follow_up else None,
                              phone=phone, text=text, outcome=outcome,
-                             reason=reply.reason if outcome in ("satisfied", "dissatisfied") else None,
+                             reason=reply.reason if outcome in VERDICTS else None,
                              follow_up_id=follow_up.id if follow_up else None, received_at=received_at or now,
                              created_at=now)
     return _save(inbound, follow_up, now)
@@ -133,7 +136,7 @@ def record_reply(message_id: str, phone: str, text: str, received_at: datetime |
 def _save(inbound: InboundMessage, follow_up: OutboxMessage | None, now: datetime) -> ReplyResult:
     db.session.add(inbound)
     db.session.flush()
-    if inbound.outcome == "dissatisfied":
+    if inbound.outcome == InboundOutcome.DISSATISFIED:
         _open_escalation(inbound, follow_up, now)
     try:
         db.session.commit()
@@ -154,7 +157,8 @@ def _inbound(message_id: str) -> InboundMessage | None:
 def _open_escalation(inbound: InboundMessage, follow_up: OutboxMessage, now: datetime) -> Escalation:
     escalation = Escalation(office_id=follow_up.office_id, follow_up_id=follow_up.id, inbound_id=inbound.id,
                             officer_id=follow_up.officer_id, subject_type=follow_up.subject_type,
-                            subject_id=follow_up.subject_id, phone=inbound.phone, status="open", opened_at=now)
+                            subject_id=follow_up.subject_id, phone=inbound.phone, status=EscalationStatus.OPEN,
+                            opened_at=now)
     db.session.add(escalation)
     db.session.flush()
     inbound.escalation = escalation
@@ -170,7 +174,7 @@ def _open_escalation(inbound: InboundMessage, follow_up: OutboxMessage, now: dat
 # ---- escalations -----------------------------------------------------------------------
 
 def is_overdue(escalation: Escalation, now: datetime, highlight_after: timedelta) -> bool:
-    return escalation.status == "open" and escalation.opened_at <= now - highlight_after
+    return escalation.status == EscalationStatus.OPEN and escalation.opened_at <= now - highlight_after
 
 
 def _visible_to(user: User) -> Select:
@@ -196,14 +200,15 @@ def list_escalations(user: User, status: str | None, overdue: bool | None, now: 
         stmt = stmt.where(Escalation.status == status)
     cutoff = now - highlight_after
     if overdue is True:
-        stmt = stmt.where(Escalation.status == "open", Escalation.opened_at <= cutoff)
+        stmt = stmt.where(Escalation.status == EscalationStatus.OPEN, Escalation.opened_at <= cutoff)
     elif overdue is False:
-        stmt = stmt.where(or_(Escalation.status != "open", Escalation.opened_at > cutoff))
+        stmt = stmt.where(or_(Escalation.status != EscalationStatus.OPEN, Escalation.opened_at > cutoff))
     # Open ones first, the oldest (most urgent) on top; the call-backs come with them (no query per row).
     stmt = stmt.options(selectinload(Escalation.callbacks).joinedload(EscalationCallback.caller),
                         joinedload(Escalation.follow_up).selectinload(OutboxMessage.replies),
                         joinedload(Escalation.officer).joinedload(User.supervisor))  # the answer names the leader
-    return stmt.order_by(case((Escalation.status == "open", 0), else_=1), Escalation.opened_at, Escalation.id)
+    return stmt.order_by(case((Escalation.status == EscalationStatus.OPEN, 0), else_=1), Escalation.opened_at,
+                         Escalation.id)
 
 
 def get_escalation(user: User, escalation_id: int) -> Escalation:
@@ -220,7 +225,7 @@ def add_callback(user: User, escalation_id: int, reached: bool, note: str, now: 
     note = (note or "").strip()
     if not note:
         raise RuleViolation("say what was said", errors={"json": {"note": ["must not be blank"]}})
-    if escalation.status != "open":
+    if escalation.status != EscalationStatus.OPEN:
         raise Conflict(f"escalation {escalation_id} was already resolved",
                        resolved_at=escalation.resolved_at.isoformat() if escalation.resolved_at else None)
     callback = EscalationCallback(office_id=escalation.office_id, escalation_id=escalation.id, caller_id=user.id, reached=bool(reached), note=note,
@@ -242,7 +247,7 @@ def resolve(user: User, escalation_id: int, note: str, now: datetime, outcome: s
     note = (note or "").strip()
     if not note:
         raise RuleViolation("say what was done", errors={"json": {"note": ["must not be blank"]}})
-    if escalation.status != "open":
+    if escalation.status != EscalationStatus.OPEN:
         raise Conflict(f"escalation {escalation_id} was already resolved",
                        resolved_at=escalation.resolved_at.isoformat() if escalation.resolved_at else None)
     called = db.session.scalar(select(func.count(EscalationCallback.id))
@@ -252,15 +257,16 @@ def resolve(user: User, escalation_id: int, note: str, now: datetime, outcome: s
                        f"POST /api/v1/escalations/{escalation_id}/callbacks first")
     # Guarded, so two people closing it at once get one success and one 409.
     won = db.session.execute(
-        update(Escalation).where(Escalation.id == escalation.id, Escalation.status == "open")
-        .values(status="resolved", resolved_at=now, resolved_by_id=user.id, note=note, outcome=outcome)
+        update(Escalation).where(Escalation.id == escalation.id, Escalation.status == EscalationStatus.OPEN)
+        .values(status=EscalationStatus.RESOLVED, resolved_at=now, resolved_by_id=user.id, note=note, outcome=outcome)
         .execution_options(synchronize_session=False)
     ).rowcount == 1
     if not won:
         db.session.rollback()
         raise Conflict(f"escalation {escalation_id} was already resolved")
     audit.record("escalation.resolve", "escalation", escalation.id, actor=user,
-                 before={"status": "open"}, after={"status": "resolved", "note": note, "outcome": outcome})
+                 before={"status": EscalationStatus.OPEN},
+                 after={"status": EscalationStatus.RESOLVED, "note": note, "outcome": outcome})
     db.session.commit()
     db.session.refresh(escalation)
     return escalation

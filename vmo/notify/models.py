@@ -1,5 +1,6 @@
 """The outbox table: a message row is written in the same transaction as its cause; and opt-outs."""
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -9,8 +10,18 @@ from vmo.types import UTCDateTime, utcnow
 
 # pending: waiting to be sent (or retried); sent: the gateway accepted it; failed: given up on
 # (invalid number, refused, or too many attempts); opted_out: the person replied TD before it went out.
-MESSAGE_STATUSES = ("pending", "sent", "failed", "opted_out")
-ANSWERS = ("satisfied", "dissatisfied")
+class MessageStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    FAILED = "failed"
+    OPTED_OUT = "opted_out"
+
+
+class Answer(StrEnum):
+    """A follow-up's verdict, once the person answered 1 or 2."""
+
+    SATISFIED = "satisfied"
+    DISSATISFIED = "dissatisfied"
 
 
 class OutboxMessage(db.Model):
@@ -26,7 +37,7 @@ class OutboxMessage(db.Model):
     body: Mapped[str] = mapped_column(Text)
     length: Mapped[int] = mapped_column(Integer)
     segments: Mapped[int] = mapped_column(Integer)
-    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    status: Mapped[str] = mapped_column(String(16), default=MessageStatus.PENDING, index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     # What the message is about, e.g. ("fleet_vehicle", 12), and who handled it.

@@ -2,7 +2,8 @@
 from marshmallow import Schema, fields, validate
 
 from vmo import redact
-from vmo.notify.models import MESSAGE_STATUSES
+from vmo.notify.models import MessageStatus
+from vmo.types import values
 
 
 class OutboxMessageSchema(Schema):
@@ -34,7 +35,7 @@ class OutboxMessageSchema(Schema):
 
 
 class OutboxQueryArgsSchema(Schema):
-    status = fields.String(load_default=None, validate=validate.OneOf(MESSAGE_STATUSES))
+    status = fields.String(load_default=None, validate=validate.OneOf(values(MessageStatus)))
     kind = fields.String(load_default=None, validate=validate.Length(1, 32))
     phone = fields.String(load_default=None, validate=validate.Length(5, 20))
 

@@ -11,7 +11,8 @@ from vmo.dbutil import insert_ignoring_conflicts
 from vmo.extensions import db
 from vmo.notify.backends import LogBackend, PermanentSendError, make_backend  # noqa: F401  (re-exported)
 from vmo.notify import texts
-from vmo.notify.models import MESSAGE_STATUSES, OutboxMessage, SmsOptOut
+from vmo.notify.models import MessageStatus, OutboxMessage, SmsOptOut
+from vmo.types import values
 from vmo.types import utcnow
 
 log = logging.getLogger("vmo.sms")
@@ -38,8 +39,8 @@ def queue(office_id: int, phone: str, body: str, *, kind: str, key: str,
     if existing is not None:
         return None
     phone, status, error = _check_number(phone)
-    if status == "pending" and is_opted_out(phone):
-        status, error = "opted_out", OPTED_OUT_REASON
+    if status == MessageStatus.PENDING and is_opted_out(phone):
+        status, error = MessageStatus.OPTED_OUT, OPTED_OUT_REASON
     message = OutboxMessage(
         office_id=office_id, phone=phone, **_text(body), kind=kind, key=key,
         subject_type=subject_type, subject_id=subject_id, officer_id=officer_id, status=status,
@@ -62,8 +63,8 @@ def queue_many(messages: list[dict]) -> int:
                                        .where(SmsOptOut.phone.in_({phone for _, phone, _, _ in checked}))))
     rows = []
     for message, phone, status, error in checked:
-        if status == "pending" and phone in opted_out:
-            status, error = "opted_out", OPTED_OUT_REASON
+        if status == MessageStatus.PENDING and phone in opted_out:
+            status, error = MessageStatus.OPTED_OUT, OPTED_OUT_REASON
         rows.append({**message, **_text(message["body"]), "phone": phone, "status": status, "last_error": error,
                      "attempts": 0})
     return insert_ignoring_conflicts(OutboxMessage, rows, index_elements=["key"])
@@ -78,9 +79,9 @@ def _text(body: str) -> dict:
 def _check_number(phone) -> tuple[str, str, str | None]:
     """(phone as stored, status, reason): an invalid number is kept as `failed`, never silently dropped."""
     try:
-        return validators.validate_mobile(phone or ""), "pending", None
+        return validators.validate_mobile(phone or ""), MessageStatus.PENDING, None
     except (ValueError, TypeError) as exc:
-        return str(phone)[:20], "failed", f"invalid phone number {phone!r}: {exc}"
+        return str(phone)[:20], MessageStatus.FAILED, f"invalid phone number {phone!r}: {exc}"
 
 
 # ---- opt-out ---------------------------------------------------------------------------
@@ -98,8 +99,8 @@ def opt_out(phone: str, now: datetime, message_id: str | None = None) -> int:
                               index_elements=["phone"])
     return db.session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.phone == phone, OutboxMessage.status == "pending")
-        .values(status="opted_out", last_error=OPTED_OUT_REASON)
+        .where(OutboxMessage.phone == phone, OutboxMessage.status == MessageStatus.PENDING)
+        .values(status=MessageStatus.OPTED_OUT, last_error=OPTED_OUT_REASON)
         .execution_options(synchronize_session=False)
     ).rowcount
 
@@ -107,7 +108,7 @@ def opt_out(phone: str, now: datetime, message_id: str | None = None) -> int:
 # ---- sending ---------------------------------------------------------------------------
 
 def _due(now: datetime):
-    return (OutboxMessage.status == "pending",
+    return (OutboxMessage.status == MessageStatus.PENDING,
             or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now))
 
 
@@ -158,7 +159,7 @@ def send_pending(backend, now: datetime | None = None, limit: int = 500, progres
             continue
         message = db.session.get(OutboxMessage, message_id, populate_existing=True)
         if is_opted_out(message.phone):
-            message.status, message.last_error = "opted_out", OPTED_OUT_REASON
+            message.status, message.last_error = MessageStatus.OPTED_OUT, OPTED_OUT_REASON
             counts["opted_out"] += 1
         else:
             message.attempts += 1
@@ -167,7 +168,7 @@ def send_pending(backend, now: datetime | None = None, limit: int = 500, progres
             except Exception as exc:  # any gateway failure: keep the message and try later
                 message.last_error = redact.credentials(str(exc))[:1000]  # shown to every officer
                 if isinstance(exc, PermanentSendError) or message.attempts >= max_attempts:
-                    message.status = "failed"
+                    message.status = MessageStatus.FAILED
                     message.next_attempt_at = None
                     counts["failed"] += 1
                     log.warning("SMS %s failed for good: %s", message.key, message.last_error)
@@ -175,7 +176,7 @@ def send_pending(backend, now: datetime | None = None, limit: int = 500, progres
                     message.next_attempt_at = now + retry_delay(message.attempts, retry_base_seconds)
                     counts["retry"] += 1
             else:
-                message.status = "sent"
+                message.status = MessageStatus.SENT
                 message.sent_at = now
                 message.next_attempt_at = None
                 message.last_error = None
@@ -193,9 +194,9 @@ def _tick(progress) -> None:
 def retry_failed(office_id: int, message_ids: list[int] | None = None) -> int:
     """Put failed messages (all of the office's, or the given ones) back in the queue."""
     stmt = (update(OutboxMessage)
-            .where(OutboxMessage.office_id == office_id, OutboxMessage.status == "failed",
+            .where(OutboxMessage.office_id == office_id, OutboxMessage.status == MessageStatus.FAILED,
                    OutboxMessage.last_error.not_like("invalid phone number%"))
-            .values(status="pending", attempts=0, next_attempt_at=None)
+            .values(status=MessageStatus.PENDING, attempts=0, next_attempt_at=None)
             .execution_options(synchronize_session=False))
     if message_ids:
         stmt = stmt.where(OutboxMessage.id.in_(message_ids))
@@ -224,9 +225,9 @@ def status_counts(office_id: int) -> dict:
     rows = db.session.execute(select(OutboxMessage.status, func.count(), func.coalesce(func.sum(OutboxMessage.segments), 0))
                               .where(OutboxMessage.office_id == office_id)
                               .group_by(OutboxMessage.status)).all()
-    counts = dict.fromkeys(MESSAGE_STATUSES, 0)
+    counts = dict.fromkeys(values(MessageStatus), 0)
     counts.update({status: n for status, n, _ in rows})
     segments = {status: int(total) for status, _, total in rows}
-    counts["segments"] = segments.get("sent", 0)
-    counts["segments_pending"] = segments.get("pending", 0)
+    counts["segments"] = segments.get(MessageStatus.SENT, 0)
+    counts["segments_pending"] = segments.get(MessageStatus.PENDING, 0)
     return counts

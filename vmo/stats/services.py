@@ -19,12 +19,12 @@ from vmo.accounts.models import User
 from vmo.booking.models import Slot
 from vmo.errors import RuleViolation
 from vmo.extensions import db
-from vmo.fleet.models import FleetAppointment, FleetInspection, FleetVehicle
-from vmo.followup.models import Escalation, InboundMessage
+from vmo.fleet.models import AppointmentStatus, FleetAppointment, FleetInspection, FleetVehicle, VehicleStatus
+from vmo.followup.models import Escalation, EscalationStatus, InboundMessage, InboundOutcome
 from vmo.greenchannel.models import GreenChannelDay
-from vmo.notify.models import OutboxMessage
+from vmo.notify.models import Answer, MessageStatus, OutboxMessage
 from vmo.offices.models import Office
-from vmo.priority.models import REASONS, PriorityBooking
+from vmo.priority.models import REASONS, PriorityBooking, PriorityStatus
 
 log = logging.getLogger("vmo.stats")
 PROVIDERS_KEY = "vmo.stats_providers"
@@ -140,12 +140,12 @@ def green_channel(office_id: int, p: Period) -> dict:
     appointments = db.session.execute(
         select(func.count(FleetAppointment.id), func.coalesce(func.sum(FleetAppointment.units), 0))
         .join(GreenChannelDay, GreenChannelDay.id == FleetAppointment.day_id)
-        .where(in_days, FleetAppointment.status == "booked")
+        .where(in_days, FleetAppointment.status == AppointmentStatus.BOOKED)
     ).one()
     by_reason = dict(db.session.execute(
         select(PriorityBooking.reason, func.count(PriorityBooking.id))
         .join(GreenChannelDay, GreenChannelDay.id == PriorityBooking.day_id)
-        .where(in_days, PriorityBooking.status == "booked")
+        .where(in_days, PriorityBooking.status == PriorityStatus.BOOKED)
         .group_by(PriorityBooking.reason)
     ).all())
     priority = sum(by_reason.values())
@@ -164,29 +164,29 @@ def follow_ups(office_id: int, p: Period) -> dict:
     row = db.session.execute(
         select(func.count(OutboxMessage.id),
                count_if(OutboxMessage.replied_at.is_not(None)),
-               count_if(OutboxMessage.answer == "satisfied"),
-               count_if(OutboxMessage.answer == "dissatisfied"),
+               count_if(OutboxMessage.answer == Answer.SATISFIED),
+               count_if(OutboxMessage.answer == Answer.DISSATISFIED),
                func.coalesce(func.sum(OutboxMessage.segments), 0))
         .where(OutboxMessage.office_id == office_id, OutboxMessage.kind == "follow_up",
-               OutboxMessage.status == "sent", p.contains(OutboxMessage.sent_at))
+               OutboxMessage.status == MessageStatus.SENT, p.contains(OutboxMessage.sent_at))
     ).one()
     sent, replies, satisfied, dissatisfied, segments = (int(v) for v in row)
     unsent = dict(db.session.execute(
         select(OutboxMessage.status, func.count(OutboxMessage.id))
         .where(OutboxMessage.office_id == office_id, OutboxMessage.kind == "follow_up",
-               OutboxMessage.status != "sent", p.contains(OutboxMessage.created_at))
+               OutboxMessage.status != MessageStatus.SENT, p.contains(OutboxMessage.created_at))
         .group_by(OutboxMessage.status)
     ).all())
     comments = db.session.scalar(
         select(func.count(InboundMessage.id))
-        .where(InboundMessage.office_id == office_id, InboundMessage.outcome == "comment",
+        .where(InboundMessage.office_id == office_id, InboundMessage.outcome == InboundOutcome.COMMENT,
                p.contains(InboundMessage.received_at)))
     return {
         "sent": sent, "segments": segments, "replies": replies, "reply_rate": rate(replies, sent),
         "satisfied": satisfied, "dissatisfied": dissatisfied,
         "satisfaction_rate": rate(satisfied, satisfied + dissatisfied),
-        "comments": comments, "pending": unsent.get("pending", 0), "failed": unsent.get("failed", 0),
-        "opted_out": unsent.get("opted_out", 0),
+        "comments": comments, "pending": unsent.get(MessageStatus.PENDING, 0),
+        "failed": unsent.get(MessageStatus.FAILED, 0), "opted_out": unsent.get(MessageStatus.OPTED_OUT, 0),
     }
 
 
@@ -194,7 +194,8 @@ def texts(office_id: int, p: Period) -> dict:
     """Every text sent in the period and the segments the gateway bills for them, by kind."""
     rows = db.session.execute(
         select(OutboxMessage.kind, func.count(OutboxMessage.id), func.coalesce(func.sum(OutboxMessage.segments), 0))
-        .where(OutboxMessage.office_id == office_id, OutboxMessage.status == "sent", p.contains(OutboxMessage.sent_at))
+        .where(OutboxMessage.office_id == office_id, OutboxMessage.status == MessageStatus.SENT,
+               p.contains(OutboxMessage.sent_at))
         .group_by(OutboxMessage.kind).order_by(OutboxMessage.kind)
     ).all()
     return {"sent": sum(int(n) for _, n, _ in rows), "segments": sum(int(s) for _, _, s in rows),
@@ -206,13 +207,14 @@ def escalations(office_id: int, p: Period, now: datetime, highlight_after: timed
     row = db.session.execute(
         select(count_if(p.contains(Escalation.opened_at)),
                count_if(p.contains(Escalation.resolved_at)),
-               count_if(Escalation.status == "open"),
-               count_if(and_(Escalation.status == "open", Escalation.opened_at <= now - highlight_after)))
+               count_if(Escalation.status == EscalationStatus.OPEN),
+               count_if(and_(Escalation.status == EscalationStatus.OPEN,
+                             Escalation.opened_at <= now - highlight_after)))
         .where(mine)
     ).one()
     hours = db.session.scalar(
         select(func.avg(_seconds_between(Escalation.resolved_at, Escalation.opened_at)) / 3600.0)
-        .where(mine, Escalation.status == "resolved", p.contains(Escalation.resolved_at)))
+        .where(mine, Escalation.status == EscalationStatus.RESOLVED, p.contains(Escalation.resolved_at)))
     return {"opened": int(row[0]), "resolved": int(row[1]), "open_now": int(row[2]), "overdue_now": int(row[3]),
             "average_hours_to_resolve": round(float(hours), 2) if hours is not None else None}
 
@@ -228,7 +230,7 @@ def handling(office_id: int, p: Period) -> dict:
         select(func.count(FleetVehicle.id), func.avg(seconds), count_if(same_day))
         .select_from(FleetVehicle)
         .join(arrival, arrival.c.vehicle_id == FleetVehicle.id)
-        .where(FleetVehicle.office_id == office_id, FleetVehicle.status == "registered",
+        .where(FleetVehicle.office_id == office_id, FleetVehicle.status == VehicleStatus.REGISTERED,
                p.contains(FleetVehicle.registered_at))
     ).one()
     finished, avg_seconds, same = int(row[0]), row[1], int(row[2])
@@ -242,9 +244,10 @@ def satisfaction_by_week(office_id: int, p: Period) -> list[dict]:
     day = _local_date(OutboxMessage.sent_at, p).label("day")
     rows = db.session.execute(
         select(day, func.count(OutboxMessage.id), count_if(OutboxMessage.replied_at.is_not(None)),
-               count_if(OutboxMessage.answer == "satisfied"), count_if(OutboxMessage.answer == "dissatisfied"))
+               count_if(OutboxMessage.answer == Answer.SATISFIED),
+               count_if(OutboxMessage.answer == Answer.DISSATISFIED))
         .where(OutboxMessage.office_id == office_id, OutboxMessage.kind == "follow_up",
-               OutboxMessage.status == "sent", p.contains(OutboxMessage.sent_at))
+               OutboxMessage.status == MessageStatus.SENT, p.contains(OutboxMessage.sent_at))
         .group_by(day).order_by(day)
     ).all()
     weeks: dict[date, list[int]] = {}
@@ -264,9 +267,9 @@ def _case_figures(office_id: int, p: Period, *group_by):
     """Finished cases (one follow-up each, queued when the case finished in the period) and their answers,
     grouped by the given columns: one statement."""
     return db.session.execute(
-        select(*group_by, func.count(OutboxMessage.id), count_if(OutboxMessage.status == "sent"),
-               count_if(OutboxMessage.answer.is_not(None)), count_if(OutboxMessage.answer == "satisfied"),
-               count_if(OutboxMessage.answer == "dissatisfied"))
+        select(*group_by, func.count(OutboxMessage.id), count_if(OutboxMessage.status == MessageStatus.SENT),
+               count_if(OutboxMessage.answer.is_not(None)), count_if(OutboxMessage.answer == Answer.SATISFIED),
+               count_if(OutboxMessage.answer == Answer.DISSATISFIED))
         .where(OutboxMessage.office_id == office_id, OutboxMessage.kind == "follow_up",
                p.contains(OutboxMessage.created_at))
         .group_by(*group_by)
@@ -277,8 +280,8 @@ def _escalation_figures(office_id: int, p: Period, *group_by):
     """Escalations opened in the period, those of them closed, and the hours they took in all: one statement."""
     hours = _seconds_between(Escalation.resolved_at, Escalation.opened_at) / 3600.0
     return db.session.execute(
-        select(*group_by, func.count(Escalation.id), count_if(Escalation.status == "resolved"),
-               func.coalesce(func.sum(case((Escalation.status == "resolved", hours), else_=0)), 0))
+        select(*group_by, func.count(Escalation.id), count_if(Escalation.status == EscalationStatus.RESOLVED),
+               func.coalesce(func.sum(case((Escalation.status == EscalationStatus.RESOLVED, hours), else_=0)), 0))
         .where(Escalation.office_id == office_id, p.contains(Escalation.opened_at))
         .group_by(*group_by)
     ).all()
@@ -337,9 +340,10 @@ def by_month(office_id: int, p: Period) -> list[dict]:
     """Each month of the period: cases per service, follow-ups, answers, segments, escalations. Two statements."""
     month = _local_month(OutboxMessage.created_at, p).label("month")
     rows = db.session.execute(
-        select(month, OutboxMessage.subject_type, func.count(OutboxMessage.id), count_if(OutboxMessage.status == "sent"),
-               count_if(OutboxMessage.answer.is_not(None)), count_if(OutboxMessage.answer == "satisfied"),
-               count_if(OutboxMessage.answer == "dissatisfied"), func.coalesce(func.sum(OutboxMessage.segments), 0))
+        select(month, OutboxMessage.subject_type, func.count(OutboxMessage.id),
+               count_if(OutboxMessage.status == MessageStatus.SENT),
+               count_if(OutboxMessage.answer.is_not(None)), count_if(OutboxMessage.answer == Answer.SATISFIED),
+               count_if(OutboxMessage.answer == Answer.DISSATISFIED), func.coalesce(func.sum(OutboxMessage.segments), 0))
         .where(OutboxMessage.office_id == office_id, OutboxMessage.kind == "follow_up",
                p.contains(OutboxMessage.created_at))
         .group_by(month, OutboxMessage.subject_type)
