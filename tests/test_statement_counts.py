@@ -4,7 +4,7 @@ import random
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from testkit.factories import bulk_candidates, make_tour
 from testkit.statements import count_statements
@@ -13,10 +13,11 @@ from vmo import clock
 from vmo.extensions import db
 
 DEMO_PASSWORD = "demo-pass-2026"
-# A first-come booking: token with user and office, candidate, session, eligibility (learner permit,
-# history, active booking), the conditional UPDATE, the INSERT, the audit row, the confirmation text
-# (opt-out check and INSERT), and what the answer shows.
-BOOKING_STATEMENTS = 12
+# A first-come booking: the token with its user, office and candidate; the session with its seats; the
+# eligibility reads (learner permit; history, which also shows an active booking); the conditional
+# UPDATE; the INSERT; the audit row; the confirmation text (its opt-out check inside the INSERT); and the
+# booking read again for the answer after the commit.
+BOOKING_STATEMENTS = 9
 # Lists known to query per row, with who is fixing them. The test fails once one of them is constant,
 # so that it leaves this table and is held to the rule like the rest.
 PER_ROW_PENDING: dict[str, str] = {}
@@ -133,3 +134,22 @@ def test_a_booking_runs_a_bounded_number_of_statements(app, client):
 def test_a_page_size_outside_1_to_100_is_refused(client, size):
     response = client.get(f"/api/v1/tour-stops?page_size={size}")
     assert response.status_code == 422
+
+
+def test_a_full_session_answers_at_once_without_the_eligibility_reads(app, client):
+    """The click race: once the seats are gone, a booking costs the token and the session, nothing more."""
+    from schedules.exams.models import ExamSession
+    from vmo.booking.models import Slot
+    headers = _world(app, client)
+    with app.app_context():
+        engine = db.engine
+        slot_id = db.session.get(ExamSession, headers["session_id"]).slot_id
+        db.session.execute(update(Slot).where(Slot.id == slot_id).values(booked=Slot.capacity))
+        db.session.commit()
+    person = bulk_candidates(app, "nanchuan", 1)[0]
+    with count_statements(engine) as statements:
+        response = client.post(f"/api/v1/test-sessions/{headers['session_id']}/bookings",
+                               headers={"Authorization": f"Bearer {person['token']}"})
+    assert response.status_code == 409, response.get_json()
+    assert response.get_json()["seats_left"] == 0
+    assert len(statements) == 2, "\n".join(statements)

@@ -196,8 +196,10 @@ def effective_class(candidate: Candidate) -> str:
     return permit.license_class if permit is not None else candidate.license_class
 
 
-def check_eligible(candidate: Candidate, session: ExamSession, settings: ExamSettings, today: date) -> None:
-    """Raise the rule a booking of `session` would break (422 with its reason code), or return."""
+def check_eligible(candidate: Candidate, session: ExamSession, settings: ExamSettings,
+                   today: date) -> SubjectProgress:
+    """Raise the rule a booking of `session` would break (422 with its reason code), or return where the
+    candidate stands in its subject (its `active_booking_id` is a booking this one would duplicate)."""
     permit, status, license_class, subjects = _subject_progress(candidate, today)
     if not session.serves(license_class):
         raise ineligible("license_class", f"this session is for licence class {', '.join(session.license_classes)}; "
@@ -209,6 +211,7 @@ def check_eligible(candidate: Candidate, session: ExamSession, settings: ExamSet
     if session.subject in (2, 3, 4) and session.local_date > permit.expires_on:
         raise ineligible("permit_expired", f"the learner permit is valid until {permit.expires_on.isoformat()}; "
                                            f"session {session.id} is on {session.local_date.isoformat()}")
+    return subjects[session.subject]
 
 
 def progress(candidate: Candidate, settings: ExamSettings, today: date) -> Progress:

@@ -14,6 +14,7 @@ from datetime import date, datetime
 
 from sqlalchemy import Select, func, literal, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from schedules.exams import notifications as texts
 from schedules.exams.eligibility import check_eligible, ineligible, office_candidate
@@ -129,8 +130,10 @@ def list_sessions(office_id: int, today: date, *, subject: int | None = None, li
     return stmt.order_by(ExamSession.starts_at, ExamSession.id)
 
 
-def get_session(session_id: int, office_id: int | None = None) -> ExamSession:
+def get_session(session_id: int, office_id: int | None = None, with_slot: bool = False) -> ExamSession:
     stmt = select(ExamSession).where(ExamSession.id == session_id)
+    if with_slot:  # its seats in the same query
+        stmt = stmt.options(joinedload(ExamSession.slot))
     if office_id is not None:
         stmt = stmt.where(ExamSession.office_id == office_id)
     session = db.session.scalar(stmt)
@@ -217,15 +220,24 @@ def next_queue_position(session_id: int) -> int:
                               .where(ExamBooking.session_id == session_id)) or 0) + 1
 
 
+def _takes_seat_now(session: ExamSession) -> bool:
+    """A booking of this session takes a seat at once (first come, or a ballot after its draw)."""
+    return not (session.allocation == "ballot" and session.drawn_at is None)
+
+
+def _no_seat(session: ExamSession) -> Conflict:
+    return Conflict(f"no seat is left in session {session.id}; send {{\"waitlist_if_full\": true}} "
+                    "to join its waiting list", seats_left=0)
+
+
 def _place(session: ExamSession, now: datetime, waitlist_if_full: bool) -> tuple[str, int | None]:
     """Take a seat (or a place in the ballot or on the waiting list); returns (status, queue position)."""
-    if session.allocation == "ballot" and session.drawn_at is None:
+    if not _takes_seat_now(session):
         return "applied", None
     if not waitlist_if_full:
         if booking.try_take(session.slot_id):
             return "confirmed", None
-        raise Conflict(f"no seat is left in session {session.id}; send {{\"waitlist_if_full\": true}} "
-                       "to join its waiting list", seats_left=0)
+        raise _no_seat(session)
     # Joining the waiting list takes the session lock next. On PostgreSQL a refused conditional UPDATE
     # can still hold the slot row (a row changed under it is locked before the recheck refuses it), and
     # holding it while waiting for the session deadlocks with a cancel, which locks session then slot
@@ -242,9 +254,10 @@ def _place(session: ExamSession, now: datetime, waitlist_if_full: bool) -> tuple
     return "waitlisted", next_queue_position(session.id)
 
 
-def _active_conflict(candidate: Candidate, subject: int) -> Conflict:
-    active = db.session.scalar(select(ExamBooking.id).where(
-        ExamBooking.active_key == f"{candidate.id}:{subject}"))
+def _active_conflict(candidate: Candidate, subject: int, active: int | None = None) -> Conflict:
+    if active is None:
+        active = db.session.scalar(select(ExamBooking.id).where(
+            ExamBooking.active_key == f"{candidate.id}:{subject}"))
     return Conflict(f"you already hold an active booking for subject {subject}"
                     + (f" (booking {active})" if active else "") + "; cancel or change it instead",
                     active_booking_id=active)
@@ -271,13 +284,18 @@ def book(user: User, session_id: int, settings: ExamSettings, now: datetime, tod
     the same rules, and the audit names the officer.
     """
     # The session first: another office's session is 404 to everyone, before anything else is said.
-    session = get_session(session_id, office_id=user.office_id)
+    session = get_session(session_id, office_id=user.office_id, with_slot=True)
     candidate = booking_candidate(user, candidate_id)
     _check_bookable(session, now)
-    check_eligible(candidate, session, settings, today)
+    if not waitlist_if_full and _takes_seat_now(session) and session.slot.available <= 0:
+        # Full a moment ago: say so at once, without the eligibility reads (in a click race nearly
+        # everyone gets this answer). A seat freed since is missed by this caller only; the
+        # conditional UPDATE in _place stays the authority on every seat given.
+        raise _no_seat(session)
+    progress = check_eligible(candidate, session, settings, today)
     active_key = f"{candidate.id}:{session.subject}"
-    if db.session.scalar(select(ExamBooking.id).where(ExamBooking.active_key == active_key)) is not None:
-        raise _active_conflict(candidate, session.subject)
+    if progress.active_booking_id is not None:  # the eligibility read saw it: no query of its own
+        raise _active_conflict(candidate, session.subject, progress.active_booking_id)
     status, position = _place(session, now, waitlist_if_full)
     row = ExamBooking(office_id=session.office_id, session_id=session.id, candidate_id=candidate.id,
                       subject=session.subject, status=status, active_key=active_key, queue_position=position,

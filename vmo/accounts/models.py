@@ -28,6 +28,9 @@ class User(db.Model):
 
     office = relationship("Office")
     supervisor = relationship("User", remote_side=[id])
+    # A candidate's account and its candidate record (one at most; loaded with the token, see
+    # accounts.services.user_for_token, so a candidate's request does not look it up again).
+    candidate = relationship("Candidate", uselist=False, viewonly=True)
 
     @property
     def is_staff(self) -> bool:

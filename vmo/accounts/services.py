@@ -223,9 +223,11 @@ def login(username: str, password: str, settings: AuthSettings, now: datetime, l
 
 
 def user_for_token(token: str, now: datetime) -> User | None:
-    """The active user a live token belongs to, with their office, in one query (every request pays it)."""
+    """The active user a live token belongs to, with their office and (a candidate's) candidate record,
+    in one query (every request pays it)."""
     return db.session.scalar(
-        select(User).join(Token, Token.user_id == User.id).options(joinedload(User.office))
+        select(User).join(Token, Token.user_id == User.id)
+        .options(joinedload(User.office), joinedload(User.candidate))
         .where(Token.token_hash == _token_hash(token), Token.revoked_at.is_(None), Token.expires_at > now,
                User.active.is_(True)))
 
@@ -247,7 +249,7 @@ def company_of(user: User) -> Company:
 
 
 def candidate_of(user: User) -> Candidate:
-    candidate = db.session.scalar(select(Candidate).where(Candidate.user_id == user.id))
+    candidate = user.candidate  # loaded with the token on a request; else one query
     if candidate is None:
         raise NotFound("no candidate for this account")
     return candidate

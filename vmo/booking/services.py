@@ -5,7 +5,8 @@ racing for the last unit cannot both win: on PostgreSQL the second UPDATE re-che
 the row after the first commits (READ COMMITTED re-evaluation); on SQLite writers
 are serialised. Callers check the returned flag, never a value they read earlier.
 These functions do not commit: the caller's unit of work does, together with the
-booking row that explains the hold.
+booking row that explains the hold. A slot already loaded in the session is expired after each
+UPDATE (`_forget`), so an answer built afterwards shows the seats as they now are.
 """
 from sqlalchemy import case, select, update
 
@@ -33,7 +34,15 @@ def try_take(slot_id: int, units: int = 1) -> bool:
         .values(booked=Slot.booked + units)
         .execution_options(synchronize_session=False)
     )
+    _forget(slot_id)
     return result.rowcount == 1
+
+
+def _forget(slot_id: int) -> None:
+    """The slot as loaded in this session (if it is) is now stale: read it again when next asked."""
+    loaded = db.session.identity_map.get(db.session.identity_key(Slot, slot_id))
+    if loaded is not None:
+        db.session.expire(loaded, ["booked", "capacity"])
 
 
 def take(slot_id: int, units: int = 1, message: str = "not enough capacity left") -> None:
@@ -57,6 +66,7 @@ def take_extending(slot_id: int, units: int) -> None:
                 booked=Slot.booked + units)
         .execution_options(synchronize_session=False)
     )
+    _forget(slot_id)
 
 
 def grow_to(slot_id: int, capacity: int) -> None:
@@ -65,6 +75,7 @@ def grow_to(slot_id: int, capacity: int) -> None:
         update(Slot).where(Slot.id == slot_id, Slot.capacity < capacity).values(capacity=capacity)
         .execution_options(synchronize_session=False)
     )
+    _forget(slot_id)
 
 
 def release(slot_id: int, units: int = 1) -> None:
@@ -76,6 +87,7 @@ def release(slot_id: int, units: int = 1) -> None:
         .values(booked=Slot.booked - units)
         .execution_options(synchronize_session=False)
     )
+    _forget(slot_id)
     if result.rowcount != 1:
         # Releasing more than is held means the caller's bookkeeping is wrong: fail loudly.
         raise RuntimeError(f"slot {slot_id}: cannot release {units} units")
@@ -91,6 +103,7 @@ def resize(slot_id: int, capacity: int) -> None:
         .values(capacity=capacity)
         .execution_options(synchronize_session=False)
     )
+    _forget(slot_id)
     if result.rowcount != 1:
         raise Conflict(
             f"capacity {capacity} is below the {booked(slot_id)} units already booked",
