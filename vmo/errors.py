@@ -42,3 +42,16 @@ class TooManyRequests(DomainError):
     def __init__(self, message: str, retry_after: int, **extra):
         super().__init__(message, **extra)
         self.retry_after = retry_after
+
+
+def field_error(field: str, message: str) -> RuleViolation:
+    """A 422 naming one field of the JSON body, in the shape schema validation answers with."""
+    return RuleViolation(message, errors={"json": {field: [message]}})
+
+
+def valid_field(field: str, validate, *args, **kwargs):
+    """`validate(*args, **kwargs)` (a vmo.validators function); its ValueError becomes field_error(field)."""
+    try:
+        return validate(*args, **kwargs)
+    except ValueError as exc:
+        raise field_error(field, str(exc)) from None

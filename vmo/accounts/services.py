@@ -11,7 +11,7 @@ from sqlalchemy.orm import joinedload
 
 from vmo.accounts.models import LICENSE_CLASSES, ROLES, STAFF_ROLES, Candidate, Company, Token, User
 from vmo.audit import services as audit
-from vmo.errors import Conflict, NotFound, RuleViolation, TooManyRequests, Unauthorized
+from vmo.errors import Conflict, NotFound, TooManyRequests, Unauthorized, field_error, valid_field
 from vmo.extensions import db
 from vmo.offices.models import Office
 from vmo import validators
@@ -62,18 +62,14 @@ def _check_password(user: User | None, password: str, settings: AuthSettings) ->
         return False
 
 
-def _field_error(field: str, message: str) -> RuleViolation:
-    return RuleViolation(message, errors={"json": {field: [message]}})
-
-
 def _check_password_rules(password: str) -> None:
     if len(password) < 8:
-        raise _field_error("password", "must be at least 8 characters")
+        raise field_error("password", "must be at least 8 characters")
 
 
 def _new_user(office: Office, username: str, password: str, role: str, settings: AuthSettings, **fields) -> User:
     if role not in ROLES:
-        raise _field_error("role", f"must be one of {', '.join(ROLES)}")
+        raise field_error("role", f"must be one of {', '.join(ROLES)}")
     _check_password_rules(password)
     if db.session.scalar(select(User.id).where(User.username == username)) is not None:
         raise Conflict(f"username {username!r} is taken", errors={"json": {"username": ["already taken"]}})
@@ -85,14 +81,8 @@ def _new_user(office: Office, username: str, password: str, role: str, settings:
 
 
 def register_company(office: Office, data: dict, settings: AuthSettings) -> Company:
-    try:
-        credit_code = validators.validate_credit_code(data["credit_code"])
-    except ValueError as exc:
-        raise _field_error("credit_code", str(exc)) from None
-    try:
-        phone = validators.validate_mobile(data["contact_phone"])
-    except ValueError as exc:
-        raise _field_error("contact_phone", str(exc)) from None
+    credit_code = valid_field("credit_code", validators.validate_credit_code, data["credit_code"])
+    phone = valid_field("contact_phone", validators.validate_mobile, data["contact_phone"])
     if db.session.scalar(select(Company.id).where(Company.credit_code == credit_code)) is not None:
         raise Conflict("a company with this credit code is already registered",
                        errors={"json": {"credit_code": ["already registered"]}})
@@ -109,16 +99,10 @@ def register_company(office: Office, data: dict, settings: AuthSettings) -> Comp
 
 
 def register_candidate(office: Office, data: dict, settings: AuthSettings, today) -> Candidate:
-    try:
-        rid = validators.validate_resident_id(data["id_number"], today=today)
-    except ValueError as exc:
-        raise _field_error("id_number", str(exc)) from None
-    try:
-        phone = validators.validate_mobile(data["phone"])
-    except ValueError as exc:
-        raise _field_error("phone", str(exc)) from None
+    rid = valid_field("id_number", validators.validate_resident_id, data["id_number"], today=today)
+    phone = valid_field("phone", validators.validate_mobile, data["phone"])
     if data["license_class"] not in LICENSE_CLASSES:
-        raise _field_error("license_class", f"must be one of {', '.join(LICENSE_CLASSES)}")
+        raise field_error("license_class", f"must be one of {', '.join(LICENSE_CLASSES)}")
     if db.session.scalar(select(Candidate.id).where(Candidate.id_number == rid.number)) is not None:
         raise Conflict("a candidate with this ID number is already registered",
                        errors={"json": {"id_number": ["already registered"]}})
@@ -140,13 +124,13 @@ def create_staff(office: Office, username: str, password: str, role: str, settin
                  display_name: str | None = None, badge_number: str | None = None,
                  supervisor_username: str | None = None, actor: User | None = None) -> User:
     if role not in STAFF_ROLES:
-        raise _field_error("role", f"staff role must be one of {', '.join(STAFF_ROLES)}")
+        raise field_error("role", f"staff role must be one of {', '.join(STAFF_ROLES)}")
     supervisor_id = None
     if supervisor_username:
         supervisor = db.session.scalar(select(User).where(User.username == supervisor_username,
                                                           User.office_id == office.id))
         if supervisor is None or supervisor.role not in ("supervisor", "admin"):
-            raise _field_error("supervisor", f"{supervisor_username!r} is not a supervisor of this office")
+            raise field_error("supervisor", f"{supervisor_username!r} is not a supervisor of this office")
         supervisor_id = supervisor.id
     user = _new_user(office, username, password, role, settings, display_name=display_name,
                      badge_number=badge_number, supervisor_id=supervisor_id)

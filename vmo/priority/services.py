@@ -9,7 +9,7 @@ from vmo import validators
 from vmo.accounts.models import User
 from vmo.audit import services as audit
 from vmo.booking import services as booking
-from vmo.errors import Conflict, NotFound, RuleViolation
+from vmo.errors import Conflict, NotFound, field_error, valid_field
 from vmo.extensions import db
 from vmo.greenchannel import services as greenchannel
 from vmo.greenchannel.models import GreenChannelDay
@@ -24,10 +24,6 @@ RECEIVED = "received"
 
 # ---- bookings --------------------------------------------------------------------------
 
-def _field(field: str, message: str) -> RuleViolation:
-    return RuleViolation(message, errors={"json": {field: [message]}})
-
-
 def book(office: Office, data: dict, today: date, now: datetime, elderly_age: int = 60,
          actor: User | None = None) -> dict:
     """Book one priority place on an open day, or 409 when the day's kept share is taken.
@@ -41,28 +37,22 @@ def book(office: Office, data: dict, today: date, now: datetime, elderly_age: in
     """
     day: date = data["date"]
     if day < today:
-        raise _field("date", "the date is in the past")
-    try:
-        rid = validators.validate_resident_id(data["id_number"], today=today)
-    except ValueError as exc:
-        raise _field("id_number", str(exc)) from None
-    try:
-        phone = validators.validate_mobile(data["phone"])
-    except ValueError as exc:
-        raise _field("phone", str(exc)) from None
+        raise field_error("date", "the date is in the past")
+    rid = valid_field("id_number", validators.validate_resident_id, data["id_number"], today=today)
+    phone = valid_field("phone", validators.validate_mobile, data["phone"])
     reason = data["reason"]
     if reason not in REASONS:
-        raise _field("reason", f"must be one of {', '.join(REASONS)}")
+        raise field_error("reason", f"must be one of {', '.join(REASONS)}")
     if reason == "elderly":
         age = validators.age_on(rid.birth_date, day)
         if age < elderly_age:
-            raise _field("reason", f"the ID number gives age {age} on {day.isoformat()}; "
+            raise field_error("reason", f"the ID number gives age {age} on {day.isoformat()}; "
                                    f"the elderly priority is from {elderly_age}")
     if reason == "pregnant" and rid.sex != "F":
-        raise _field("reason", "the ID number is a man's; the pregnancy priority needs the expectant mother's ID")
+        raise field_error("reason", "the ID number is a man's; the pregnancy priority needs the expectant mother's ID")
     green_day = greenchannel.find_day(office.id, day)
     if green_day is None or green_day.capacity + green_day.priority_capacity == 0:
-        raise _field("date", f"the green channel is not open on {day.isoformat()}")
+        raise field_error("date", f"the green channel is not open on {day.isoformat()}")
     active_key = f"{rid.number}:{day.isoformat()}"
     if green_day.priority_slot_id is None or booking.available(green_day.priority_slot_id) == 0:
         # Checked before the ID number, so a full day answers alike for a taken and a fresh one.
