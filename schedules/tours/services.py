@@ -125,6 +125,16 @@ def _check_date(day: date, today: date) -> None:
         raise RuleViolation("the tour's date is in the past", errors={"json": {"date": ["in the past"]}})
 
 
+def _tour_to_change(user: User, tour_id: int, today: date, doing: str) -> Tour:
+    """A tour `user` may change that is neither cancelled (409: it cannot be `doing`) nor past (422)."""
+    tour = get_tour(user, tour_id)
+    access.check_change(user, tour)
+    if tour.status == "cancelled":
+        raise Conflict(f"tour {tour.id} is cancelled; it cannot be {doing}")
+    _check_date(tour.date, today)
+    return tour
+
+
 # ---- reading ---------------------------------------------------------------------------
 
 def _visible(user: User) -> Select:
@@ -201,11 +211,7 @@ def create_tour(user: User, data: dict, today: date, now: datetime, settings: To
 def update_tour(user: User, tour_id: int, data: dict, today: date, now: datetime, settings: TourSettings,
                 rules: DueRules) -> Tour:
     """Change a tour; after publishing, SEQUENCE rises and everyone registered is told."""
-    tour = get_tour(user, tour_id)
-    access.check_change(user, tour)
-    if tour.status == "cancelled":
-        raise Conflict(f"tour {tour.id} is cancelled; it cannot be changed")
-    _check_date(tour.date, today)
+    tour = _tour_to_change(user, tour_id, today, "changed")
     before = _snapshot(tour)
     if "date" in data:
         _check_date(data["date"], today)
@@ -304,11 +310,7 @@ def _published_change(tour: Tour, now: datetime, rules: DueRules, cancelled_stop
 def route_tour(user: User, tour_id: int, data: dict, today: date, now: datetime, settings: TourSettings,
                rules: DueRules) -> Tour:
     """Order the stops for the shortest round trip, then recompute every window from the drive."""
-    tour = get_tour(user, tour_id)
-    access.check_change(user, tour)
-    if tour.status == "cancelled":
-        raise Conflict(f"tour {tour.id} is cancelled")
-    _check_date(tour.date, today)
+    tour = _tour_to_change(user, tour_id, today, "routed")
     stops = sorted(tour.active_stops, key=lambda s: s.position)
     zone = zone_of(tour)
     speed = data.get("speed_kmh") or settings.speed_kmh
@@ -379,11 +381,7 @@ def _invite_due_owners(tour: Tour, rules: DueRules) -> int:
 
 def publish_tour(user: User, tour_id: int, today: date, now: datetime, rules: DueRules) -> Tour:
     """Show the stops in the township feeds and text owners of due motorcycles (once per phone)."""
-    tour = get_tour(user, tour_id)
-    access.check_change(user, tour)
-    if tour.status == "cancelled":
-        raise Conflict(f"tour {tour.id} is cancelled; it cannot be published")
-    _check_date(tour.date, today)
+    tour = _tour_to_change(user, tour_id, today, "published")
     if not tour.active_stops:
         raise RuleViolation("a tour without stops cannot be published")
     first = tour.status == "draft"
