@@ -4,37 +4,38 @@ from vmo.notify.texts import FOLLOW_UP_BUDGET, template
 # What every text about one sitting starts with: "11月28日 09:00 科目二（C1）考试，<venue>".
 _WORST_SITTING = {"when": "11月28日 09:00", "subject": "科目三", "classes": "C1/C2/C5",
                   "venue": "南川区机动车驾驶人考试中心（大观镇）2号场地"}
+_WORST_BOOKED = {**_WORST_SITTING, "booking": 123456}
 
 CONFIRMED = template(
     "exam_confirmed", "您已预约{when} {subject}（{classes}）考试，{venue}，预约号{booking}。"
     "如需取消，请在考试前一日24时前办理。",
-    worst={**_WORST_SITTING, "booking": 123456})
+    worst=_WORST_BOOKED)
 APPLIED = template(
     "exam_applied", "已收到您{when} {subject}（{classes}）考试的预约申请（预约号{booking}），"
     "{close}截止后按排序和摇号确定名单，结果另行通知。",
-    worst={**_WORST_SITTING, "booking": 123456, "close": "11月26日 20:00"})
+    worst={**_WORST_BOOKED, "close": "11月26日 20:00"})
 WAITLISTED = template(
     "exam_waitlisted", "{when} {subject}（{classes}）考试已满，您在候补名单第{position}位（预约号{booking}），"
     "有空位时自动转为正式预约并通知您。",
-    worst={**_WORST_SITTING, "booking": 123456, "position": 120})
+    worst={**_WORST_BOOKED, "position": 120})
 DRAWN_WON = template(
     "exam_drawn_won", "{when} {subject}（{classes}）考试摇号结果：中签，预约已确认（预约号{booking}），{venue}。",
-    worst={**_WORST_SITTING, "booking": 123456})
+    worst=_WORST_BOOKED)
 DRAWN_LOST = template(
     "exam_drawn_lost", "{when} {subject}（{classes}）考试摇号结果：未中签，您在候补名单第{position}位"
     "（预约号{booking}），有空位时自动转为正式预约。",
-    worst={**_WORST_SITTING, "booking": 123456, "position": 120})
+    worst={**_WORST_BOOKED, "position": 120})
 PROMOTED = template(
     "exam_promoted", "有空位了：您已由候补转为正式预约，{when} {subject}（{classes}）考试，{venue}，预约号{booking}。",
-    worst={**_WORST_SITTING, "booking": 123456})
+    worst=_WORST_BOOKED)
 SESSION_CHANGED = template(
     "exam_session_changed", "您预约的{subject}考试（预约号{booking}）有变更：现为{when}，{venue}。"
     "如不能参加，请在考试前一日24时前取消。",
-    worst={**_WORST_SITTING, "booking": 123456})
+    worst=_WORST_BOOKED)
 SESSION_CANCELLED = template(
     "exam_session_cancelled", "抱歉，{when} {subject}考试因{reason}取消，您的预约（预约号{booking}）已撤销，"
     "不计入预约次数，请重新预约。",
-    worst={**_WORST_SITTING, "booking": 123456, "reason": "暴雨橙色预警，考场积水无法保障考试安全"})
+    worst={**_WORST_BOOKED, "reason": "暴雨橙色预警，考场积水无法保障考试安全"})
 SCORE = template("exam_score", "（{score}分）", worst={"score": 100})
 SCORE_WITH_RETAKE = template("exam_score_retake", "（{score}分，补考{retake}分）", worst={"score": 88, "retake": 100})
 RESULT_PASSED = template(

@@ -8,32 +8,33 @@ from vmo.notify.texts import FOLLOW_UP_BUDGET, template
 _PLATE = "渝G·D12345"
 _PLACE = "东城街道金佛山大道社区服务中心停车场"
 _WINDOW = {"date": "12月05日", "start": "09:00", "end": "10:30"}
+_AT_STOP = {"date": "12月05日", "place": _PLACE, "plate": _PLATE}
 
 REGISTERED = template(
     "tour.registered",
     "已预约{date} {start}-{end} {place}摩托车检验，号牌{plate}。请带行驶证和身份证。"
     "不能来请回复“取消 {code}”到本号码，把名额留给他人。",
-    worst={**_WINDOW, "place": _PLACE, "plate": _PLATE, "code": "K7P2QX9M"})
+    worst={**_WINDOW, **_AT_STOP, "code": "K7P2QX9M"})
 
 REGISTRATION_CANCELLED = template(
     "tour.registration_cancelled",
     "已取消{date}{place}摩托车{plate}的检验预约。",
-    worst={"date": "12月05日", "place": _PLACE, "plate": _PLATE})
+    worst=_AT_STOP)
 
 CHANGED = template(
     "tour.changed",
     "您预约的{date}流动车管所摩托车检验（{plate}）有变更：{place}，{start}-{end}。",
-    worst={**_WINDOW, "place": _PLACE, "plate": _PLATE})
+    worst={**_WINDOW, **_AT_STOP})
 
 STOP_CANCELLED = template(
     "tour.stop_cancelled",
     "很抱歉，{date}流动车管所{place}站点已取消，您为{plate}的预约作废，请改约同日其他站点。",
-    worst={"date": "12月05日", "place": _PLACE, "plate": _PLATE})
+    worst=_AT_STOP)
 
 TOUR_CANCELLED = template(
     "tour.cancelled",
     "很抱歉，{date}流动车管所{place}检验已取消{reason}，您为{plate}的预约作废，请留意下次安排。",
-    worst={"date": "12月05日", "place": _PLACE, "plate": _PLATE, "reason": "（暴雨红色预警，山路塌方）"})
+    worst={**_AT_STOP, "reason": "（暴雨红色预警，山路塌方）"})
 
 INVITE = template(
     "tour.invite",
@@ -46,7 +47,7 @@ REMINDER = template(
     "tour.reminder",
     "提醒：{date} {start}-{end}流动车管所在{place}检验摩托车，您的{plate}已预约，请带行驶证和身份证。"
     "不能来请回复“取消 取消码”（见预约短信），或联系{contact}。",
-    worst={**_WINDOW, "place": _PLACE, "plate": _PLATE, "contact": "车管所（电话023-71412345）"})
+    worst={**_WINDOW, **_AT_STOP, "contact": "车管所（电话023-71412345）"})
 
 # The follow-up: one segment, signature included.
 FOLLOW_UP = template(
