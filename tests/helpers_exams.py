@@ -3,6 +3,7 @@ import json
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import select
 
 from vmo.extensions import db
@@ -125,3 +126,20 @@ def book(client, session_id, headers, **body):
 def exam_officer(factory):
     """An officer with a badge number (the follow-up texts name it)."""
     return factory.staff("officer", badge_number="500123")
+
+
+# Fixtures for the tests that travel through the rules' waiting days (import them by name).
+@pytest.fixture
+def long_token_config():
+    """Tokens that outlive the sixty days these tests move the clock through."""
+    return {"TOKEN_TTL_HOURS": 24 * 60}
+
+
+@pytest.fixture
+def officer(factory):
+    return exam_officer(factory)
+
+
+@pytest.fixture
+def officer_headers(factory, officer):
+    return factory.headers(officer)

@@ -3,6 +3,8 @@ import csv
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
+
 SH = ZoneInfo("Asia/Shanghai")
 TOUR_DAY = date(2026, 11, 28)  # the Saturday after the frozen "now" (Wednesday 2026-11-25)
 DEPOT = {"lat": 29.1577, "lon": 107.0993}
@@ -70,3 +72,14 @@ def outbox(app, prefix: str = "") -> list:
         rows = db.session.scalars(select(OutboxMessage).where(OutboxMessage.key.like(prefix + "%"))
                                   .order_by(OutboxMessage.id)).all()
         return [(m.key, m.phone, m.body) for m in rows]
+
+
+@pytest.fixture
+def officer(factory):
+    """The tour's officer, with the badge number the follow-up texts name."""
+    return factory.staff("officer", badge_number="500123")
+
+
+@pytest.fixture
+def headers(factory, officer):
+    return factory.headers(officer)

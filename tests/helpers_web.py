@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import FROZEN_NOW
+from tests.conftest import FROZEN_NOW, PASSWORD
 from testkit.server import REPO, live_server
 
 ARTIFACTS = REPO / "tests" / "artifacts"
@@ -99,3 +99,13 @@ def wait_text(page, selector: str, text: str) -> None:
     """Wait until the element's text contains `text` (a predicate function: the CSP forbids eval'd strings)."""
     page.wait_for_function("([sel, text]) => { const el = document.querySelector(sel); "
                            "return el && el.textContent.includes(text); }", arg=[selector, text], timeout=TIMEOUT_MS)
+
+
+def kaoshi_sign_in(page, username: str) -> None:
+    """Sign in to the candidates' app (/kaoshi/) and wait for the subjects."""
+    page.goto("/kaoshi/#/signin")
+    page.wait_for_selector("#signin-username")
+    page.fill("#signin-username", username)
+    page.fill("#signin-password", PASSWORD)
+    page.click("#signin-submit")
+    page.wait_for_selector("#subjects .subject")

@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.helpers_exams import SUNDAY, candidate, create_session, history, local, set_candidate_created, total
+from tests.helpers_exams import officer, officer_headers  # noqa: F401  (fixtures)
 from vmo.extensions import db
 
 
@@ -13,16 +14,6 @@ from vmo.extensions import db
 def app_config(request):
     # Long-lived tokens: several tests move the clock to the day of the test.
     return {"TOKEN_TTL_HOURS": 24 * 30, **getattr(request, "param", {})}
-
-
-@pytest.fixture
-def officer(factory):
-    return factory.staff("officer", badge_number="500123")
-
-
-@pytest.fixture
-def officer_headers(factory, officer):
-    return factory.headers(officer)
 
 
 @pytest.fixture

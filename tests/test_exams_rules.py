@@ -5,8 +5,9 @@ import pytest
 from sqlalchemy import select
 
 from tests.conftest import make_id_number
+from tests.helpers_exams import long_token_config, officer, officer_headers  # noqa: F401  (fixtures)
 from tests.helpers_exams import (
-    book, exam_officer,
+    book,
     SATURDAY, SUNDAY, by_subject, candidate, create_session, enter_permit, history, local, set_now,
 )
 from vmo.extensions import db
@@ -15,18 +16,8 @@ TODAY = date(2026, 11, 25)  # FROZEN_NOW in conftest
 
 
 @pytest.fixture
-def app_config():
-    return {"TOKEN_TTL_HOURS": 24 * 60}
-
-
-@pytest.fixture
-def officer(factory):
-    return exam_officer(factory)
-
-
-@pytest.fixture
-def officer_headers(factory, officer):
-    return factory.headers(officer)
+def app_config(long_token_config):
+    return long_token_config
 
 
 def progress(client, headers):

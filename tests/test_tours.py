@@ -15,17 +15,8 @@ from schedules.routing import haversine_km
 from tests.helpers_tours import (
     DEPOT, SH, TOUR_DAY, at, create_tour, outbox, publish, stop, tour_body, write_register,
 )
+from tests.helpers_tours import headers, officer  # noqa: F401  (fixtures)
 from vmo.extensions import db
-
-
-@pytest.fixture
-def officer(factory):
-    return factory.staff("officer", badge_number="500123")
-
-
-@pytest.fixture
-def headers(factory, officer):
-    return factory.headers(officer)
 
 
 def feed(client, township, **headers):

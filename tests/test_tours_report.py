@@ -7,16 +7,7 @@ from datetime import date
 import pytest
 
 from tests.helpers_tours import ALL_PASS, at, create_tour, outbox, publish, stop, write_register
-
-
-@pytest.fixture
-def officer(factory):
-    return factory.staff("officer", badge_number="500123")
-
-
-@pytest.fixture
-def headers(factory, officer):
-    return factory.headers(officer)
+from tests.helpers_tours import headers, officer  # noqa: F401  (fixtures)
 
 
 def _register(client, tour, index, plate, phone="13900000001"):
@@ -113,13 +104,19 @@ def test_inspections_feed_the_register_the_follow_up_and_the_report(app, client,
         False, "2026-11-28", "2028-01-05")
 
 
-def test_a_passed_inspection_updates_the_register(client, runner, factory, officer, headers, tmp_path):
+def _published_today_with_one_due(client, runner, factory, officer, headers, tmp_path) -> dict:
+    """A tour published for today at 大观镇, and 渝G10003 in the register there, due since 2010."""
     factory.office  # noqa: B018
     runner.invoke(args=["motorcycles", "import", write_register(tmp_path / "r.csv", [
         ("渝G10003", "", "丙", "13900000003", "大观镇", "2010-01-05", "")])])
     today = date(2026, 11, 25)
     tour = create_tour(client, headers, [officer], day=today, stops=[stop("大观镇", (9, 0), day=today)])
     publish(client, headers, tour["id"])
+    return tour
+
+
+def test_a_passed_inspection_updates_the_register(client, runner, factory, officer, headers, tmp_path):
+    tour = _published_today_with_one_due(client, runner, factory, officer, headers, tmp_path)
     assert _inspect(client, headers, tour, 0, "渝G10003").status_code == 201
     moto = client.get("/api/v1/motorcycles/渝G10003", headers=headers).get_json()
     assert (moto["last_inspected_on"], moto["next_due_on"], moto["status"]) == ("2026-11-25", "2028-01-05", "ok")
@@ -153,12 +150,7 @@ def test_season_report(app, client, factory, officer, headers):
 def test_a_skewed_pass_dates_the_register_by_the_tour_on_both_paths(app, client, runner, factory, officer, headers,
                                                                     tmp_path):
     """One path for both: a device clock that cannot be right never dates the register, the tour's day does."""
-    factory.office  # noqa: B018
-    runner.invoke(args=["motorcycles", "import", write_register(tmp_path / "r.csv", [
-        ("渝G10003", "", "丙", "13900000003", "大观镇", "2010-01-05", "")])])
-    today = date(2026, 11, 25)
-    tour = create_tour(client, headers, [officer], day=today, stops=[stop("大观镇", (9, 0), day=today)])
-    publish(client, headers, tour["id"])
+    tour = _published_today_with_one_due(client, runner, factory, officer, headers, tmp_path)
     app.config["FROZEN_NOW"] = "2026-11-27T18:00:00+08:00"  # synced two days later
     headers = factory.headers(officer)
     answer = _inspect(client, headers, tour, 0, "渝G10003", recorded_at="2026-12-01T09:00:00+08:00")

@@ -9,19 +9,11 @@ import requests
 from tests.conftest import PASSWORD
 from tests.helpers_exams import MONDAY, SATURDAY, SUNDAY, create_session, local
 from tests.helpers_web import ENV, WebPage, backend, server, size, wait_text, web  # noqa: F401  (fixtures)
+from tests.helpers_web import kaoshi_sign_in
 from testkit.server import live_server
 from tests.test_tablet_e2e import browser  # noqa: F401  (the Chromium fixture, skip and fail rules included)
 
 pytestmark = pytest.mark.slow
-
-
-def _sign_in(page, username: str) -> None:
-    page.goto("/kaoshi/#/signin")
-    page.wait_for_selector("#signin-username")
-    page.fill("#signin-username", username)
-    page.fill("#signin-password", PASSWORD)
-    page.click("#signin-submit")
-    page.wait_for_selector("#subjects .subject")
 
 
 def _book(client, factory, session_id: int, **body) -> dict:
@@ -64,7 +56,7 @@ def test_candidate_waits_cancels_books_changes_and_takes_the_calendar(web, serve
                               ends_at=local(MONDAY, 12))
     _book(client, factory, full["id"])
     me = factory.candidate(username="web-wang")
-    _sign_in(page, "web-wang")
+    kaoshi_sign_in(page, "web-wang")
 
     # From the progress page to subject 1's sessions, by date, with seats and waiting lists.
     page.click('#subjects .subject[data-subject="1"] a.button')
@@ -175,7 +167,7 @@ def test_ballot_draw_is_shown_and_checked_on_the_phone(browser, app, client, fac
         web = WebPage(browser, size, base_url=before.url)
         try:
             page = web.page
-            _sign_in(page, "web-ballot")
+            kaoshi_sign_in(page, "web-ballot")
             page.goto("/kaoshi/#/sessions")
             card = _card(page, ballot["id"])
             card.wait_for()
@@ -199,7 +191,7 @@ def test_ballot_draw_is_shown_and_checked_on_the_phone(browser, app, client, fac
         web = WebPage(browser, size, base_url=after.url)
         try:
             page = web.page
-            _sign_in(page, "web-ballot")
+            kaoshi_sign_in(page, "web-ballot")
             page.click('nav a[href="#/bookings"]')
             page.wait_for_selector("li.booking")
             page.click('li.booking a[href^="#/draw/"]')

@@ -7,19 +7,11 @@ import requests
 from tests.conftest import PASSWORD
 from tests.helpers_exams import SATURDAY, create_session, local
 from tests.helpers_web import ENV, WebPage, backend, size, wait_text  # noqa: F401  (fixtures)
+from tests.helpers_web import kaoshi_sign_in
 from testkit.server import live_server
 from tests.test_tablet_e2e import browser  # noqa: F401  (the Chromium fixture, skip and fail rules included)
 
 pytestmark = pytest.mark.slow
-
-
-def _sign_in(page, username: str) -> None:
-    page.goto("/kaoshi/#/signin")
-    page.wait_for_selector("#signin-username")
-    page.fill("#signin-username", username)
-    page.fill("#signin-password", PASSWORD)
-    page.click("#signin-submit")
-    page.wait_for_selector("#subjects .subject")
 
 
 def test_permit_bookings_left_and_a_result_with_its_scores(browser, app, client, factory, database_url, size):  # noqa: F811
@@ -36,7 +28,7 @@ def test_permit_bookings_left_and_a_result_with_its_scores(browser, app, client,
         web = WebPage(browser, size, base_url=before.url)
         try:
             page = web.page
-            _sign_in(page, "web-permit")
+            kaoshi_sign_in(page, "web-permit")
             wait_text(page, "#permit", "学习驾驶证明 2026-10-10 签发")
             assert "考试合格" in page.inner_text('#subjects .subject[data-subject="1"]')
             second = page.inner_text('#subjects .subject[data-subject="2"]')
@@ -65,7 +57,7 @@ def test_permit_bookings_left_and_a_result_with_its_scores(browser, app, client,
         try:
             page = web.page
             page.clock.install(time=__import__("datetime").datetime.fromisoformat("2026-11-28T13:00:00+08:00"))
-            _sign_in(page, "web-permit")
+            kaoshi_sign_in(page, "web-permit")
             assert "还可预约 4 次（已用 1 次）" in page.inner_text('#subjects .subject[data-subject="2"]')
             page.click('nav a[href="#/bookings"]')
             page.wait_for_selector('li.booking .result[data-outcome="failed"]')
