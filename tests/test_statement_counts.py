@@ -153,3 +153,24 @@ def test_a_full_session_answers_at_once_without_the_eligibility_reads(app, clien
     assert response.status_code == 409, response.get_json()
     assert response.get_json()["seats_left"] == 0
     assert len(statements) == 2, "\n".join(statements)
+
+
+def test_the_offices_list_costs_the_same_for_one_office_and_for_four(app, client, factory):
+    """/offices is not paginated (every office, a handful): still no query per office. Signed in, so
+    the anonymous page cache does not answer in place of the database."""
+    from vmo.offices.services import ensure_office
+
+    headers = factory.headers(factory.staff("officer"))
+    with app.app_context():
+        engine = db.engine
+    costs = []
+    for extra in ((), ("wulong", "xiushan", "youyang")):
+        with app.app_context():
+            for n, code in enumerate(extra):
+                ensure_office(code, f"{code}车管所", f"渝{'HJK'[n]}", address="县城", phone="023-70000000")
+        with count_statements(engine) as statements:
+            response = client.get("/api/v1/offices", headers=headers)
+        assert response.status_code == 200
+        costs.append((len(statements), len(response.get_json())))
+    assert costs[1][1] == costs[0][1] + 3, costs
+    assert costs[0][0] == costs[1][0], costs
