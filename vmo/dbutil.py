@@ -4,17 +4,31 @@ from sqlalchemy.dialects import postgresql, sqlite
 from vmo.extensions import db
 
 
-def insert_ignoring_conflicts(model, rows: list[dict], index_elements: list[str] | None = None) -> int:
-    """INSERT ... ON CONFLICT DO NOTHING for both databases; returns how many rows went in."""
+def insert_ignoring_conflicts(model, rows: list[dict], index_elements: list[str] | None = None,
+                              values: dict | None = None) -> int:
+    """INSERT ... ON CONFLICT DO NOTHING for both databases; returns how many rows went in.
+
+    One statement, compiled once and cached, run over the rows (SQLAlchemy's "insertmanyvalues" sends
+    them in batches): not a statement built afresh per call around literal rows. `values` are column
+    expressions common to every row; they may read a row's own values through `bindparam(name)`.
+    Rows with different keys go in separate batches.
+    """
     if not rows:
         return 0
+    table = model.__table__
     dialect = db.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(model).values(rows).on_conflict_do_nothing(index_elements=index_elements)
-    # Not .rowcount: through the ORM session it is -1 on psycopg for a multi-row INSERT; RETURNING
-    # gives one row per row that went in, on both databases.
-    primary_key = list(model.__table__.primary_key.columns)[0]
-    return len(db.session.execute(stmt.returning(primary_key)).all())
+    stmt = insert(table)
+    if values:
+        stmt = stmt.values(**values)
+    # Not .rowcount: it is -1 on psycopg for an executemany; RETURNING gives one row per row that went
+    # in, on both databases.
+    stmt = stmt.on_conflict_do_nothing(index_elements=index_elements).returning(list(table.primary_key.columns)[0])
+    batches: dict[tuple, list[dict]] = {}
+    for row in rows:
+        batches.setdefault(tuple(sorted(row)), []).append(row)
+    # Through the session, so that rows it holds are flushed first (they keep their order).
+    return sum(len(db.session.execute(stmt, batch).all()) for batch in batches.values())
 
 
 def upsert(model, rows: list[dict], index_elements: list[str], set_, where=None) -> int:

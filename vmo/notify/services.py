@@ -3,7 +3,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, case, exists, func, null, or_, select, update
+from sqlalchemy import Select, and_, bindparam, case, exists, func, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from vmo import redact, validators
@@ -61,14 +61,21 @@ def queue_many(messages: list[dict]) -> int:
     rows = []
     for message in messages:
         phone, status, error = _check_number(message["phone"])
-        if status == MessageStatus.PENDING:
-            # The opt-out is read by the INSERT itself: one statement for the whole queue, not two.
-            opted_out = exists().where(SmsOptOut.phone == phone)
-            status = case((opted_out, MessageStatus.OPTED_OUT.value), else_=MessageStatus.PENDING.value)
-            error = case((opted_out, OPTED_OUT_REASON), else_=null())
-        rows.append({**message, **_text(message["body"]), "phone": phone, "status": status, "last_error": error,
-                     "attempts": 0})
-    return insert_ignoring_conflicts(OutboxMessage, rows, index_elements=["key"])
+        rows.append({**message, **_text(message["body"]), "phone": phone, "checked_phone": phone, "checked_status": status,
+                     "checked_error": error})
+    return insert_ignoring_conflicts(OutboxMessage, rows, index_elements=["key"], values=_QUEUED)
+
+
+# A number that opted out is read by the INSERT itself (one statement for the whole queue, compiled once):
+# a valid number is queued `pending` unless it is in sms_opt_outs, an invalid one `failed` as checked.
+_OPTED_OUT = exists().where(SmsOptOut.phone == bindparam("checked_phone"))
+_QUEUED = {
+    "status": case((and_(bindparam("checked_status") == MessageStatus.PENDING.value, _OPTED_OUT),
+                    MessageStatus.OPTED_OUT.value), else_=bindparam("checked_status")),
+    "last_error": case((and_(bindparam("checked_status") == MessageStatus.PENDING.value, _OPTED_OUT),
+                        OPTED_OUT_REASON), else_=bindparam("checked_error")),
+    "attempts": 0,
+}
 
 
 def _text(body: str) -> dict:
