@@ -94,12 +94,23 @@ def test_answers_expire_after_public_cache_seconds(app, client):
     assert len(seen) >= 1
 
 
-def test_signed_in_callers_and_errors_are_never_served_from_memory(app, client, factory):
+def test_signed_in_callers_share_their_offices_answer_after_their_token_is_checked(app, client, factory):
     officer = factory.headers(exam_officer(factory))
-    for _ in range(2):
-        with count_statements(_engine(app)) as seen:
-            assert client.get("/api/v1/test-sessions", headers=officer).status_code == 200
-        assert len(seen) >= 1
+    other_office = factory.headers(factory.staff("officer", office=factory.other_office()))
+    first = client.get("/api/v1/test-sessions", headers=officer)
+    with count_statements(_engine(app)) as seen:
+        again = client.get("/api/v1/test-sessions", headers=officer)
+    assert again.get_data() == first.get_data()
+    assert len(seen) == 1 and "token" in seen[0].lower()  # the token, nothing else
+    # Another office's officer asking the same address gets their own office's list, not this one.
+    with count_statements(_engine(app)) as seen:
+        theirs = client.get("/api/v1/test-sessions", headers=other_office)
+    assert theirs.status_code == 200 and len(seen) > 1
+    # A bad token is an anonymous caller, as without the cache (the default office's list).
+    assert client.get("/api/v1/test-sessions", headers={"Authorization": "Bearer nonsense"}).status_code == 200
+
+
+def test_errors_are_never_served_from_memory(app, client):
     for _ in range(2):
         with count_statements(_engine(app)) as seen:
             assert client.get("/api/v1/test-sessions?office=nowhere").status_code == 404

@@ -1,14 +1,16 @@
-"""Public lists served from memory for a moment: the anonymous answers everyone asks for at once.
+"""Public lists served from memory for a moment: the answers everyone asks for at once.
 
 When an office releases a weekend of test sessions, thousands of people reload the same three
 public lists (`/api/v1/offices`, `/api/v1/test-sessions`, `/api/v1/tour-stops`) in the same
 minute. Each answer costs database round trips and serialisation, and every caller gets the same
-bytes. So each worker keeps the finished answer of an anonymous GET for `PUBLIC_CACHE_SECONDS`
+bytes. So each worker keeps the finished answer of such a GET for `PUBLIC_CACHE_SECONDS`
 (default 2) and hands it out again (micro-caching, as a reverse proxy would, but inside the app so
 that it knows when to forget):
 
-- Only anonymous GETs (no `Authorization` header) that answered 200 are kept: a signed-in caller's
-  answer may depend on who they are, and errors are not worth keeping.
+- Only GETs that answered 200 are kept (errors are not worth keeping), and only on the lists marked
+  `@public`, whose answers depend on nothing about the caller but, for a signed-in one, their office
+  (the default when no `office=` is asked for). So a signed-in caller's token is still checked (one
+  query) and the answer is shared with the others of that office, signed in or not asking for it.
 - Any write this process commits to the database (a request's, a command's, a job's) empties the
   process's cache, so a person who books and then reloads sees their seat gone at once. Another
   worker's copy, and a change made by another process (the command line), can be at most
@@ -31,6 +33,8 @@ from collections import OrderedDict
 from flask import current_app, has_app_context, request
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+
+from vmo.http import current_user
 
 EXTENSION = "vmo.page_cache"
 MAX_ENTRIES = 512
@@ -118,10 +122,14 @@ def public(fn):
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         cache = cache_of(current_app)
-        if not cache.enabled or request.method != "GET" or "Authorization" in request.headers:
+        if not cache.enabled or request.method != "GET":
             return fn(*args, **kwargs)
+        office_id = None
+        if "Authorization" in request.headers:
+            user = current_user(optional=True)
+            office_id = user.office_id if user is not None else None
         # The frozen clock of a test or a demo is part of what an answer depends on.
-        key = (request.path, request.query_string, current_app.config.get("FROZEN_NOW"))
+        key = (request.path, request.query_string, office_id, current_app.config.get("FROZEN_NOW"))
         stored = cache.get(key)
         if stored is not None:
             body, status, headers = stored
