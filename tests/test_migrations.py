@@ -15,8 +15,9 @@ def empty_database(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'migrations.sqlite3'}"
         return
-    # A database of its own: the shared test database holds create_all() tables.
-    name = "vmo_migrations_check"
+    # A database of its own: the shared test database holds create_all() tables. Named after this run's
+    # test database, so two runs on one server (CI beside a developer's) never drop each other's.
+    name = f"{_pg_url().rsplit('/', 1)[1].split('?')[0]}_migrations"[:63]
     admin = create_engine(_pg_url(), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
