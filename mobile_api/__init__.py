@@ -2,17 +2,12 @@
 
 
 def register(app, api) -> None:
-    """Hang this package's blueprints on the Api (called by vmo.create_app)."""
+    """Hang this package's blueprints on the Api and install its settings (called by vmo.create_app)."""
     from mobile_api import resources, tablet
+    from mobile_api.settings import MobileSettings
+    from vmo import settings
 
-    # Settings (env VMO_MOBILE_*, VMO_PHOTO_*): see docs/mobile.md.
-    app.config.setdefault("MOBILE_ASSIGNMENT_DAYS", 7)
-    app.config.setdefault("MOBILE_SYNC_MAX_RECORDS", 500)
-    app.config.setdefault("PHOTO_MAX_BYTES", 10 * 1024 * 1024)
-    app.config.setdefault("PHOTOS_PER_INSPECTION", 20)
-    app.config.setdefault("PHOTO_STORAGE", "directory")
-    app.config.setdefault("PHOTO_DIR", None)  # None: <instance folder>/photos
-
+    settings.install(app, MobileSettings)  # env VMO_MOBILE_*, VMO_PHOTO*: see docs/configuration.md
     for blueprint in resources.BLUEPRINTS:
         api.register_blueprint(blueprint)
     tablet.register(app)  # the officers' web app at /tablet/

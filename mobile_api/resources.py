@@ -10,7 +10,7 @@ from mobile_api.schemas import (
     AssignmentsSchema, MobileInspectionSchema, PhotoQueryArgsSchema, PhotoSchema, SyncAnswerSchema, SyncSchema,
 )
 from mobile_api.storage import make_storage
-from vmo import clock
+from vmo import clock, settings
 from vmo.bounds import checks_own_text
 from vmo.http import ErrorSchema, auth, current_user, etag_response
 
@@ -21,14 +21,15 @@ NOT_MODIFIED = "Not modified: the ETag sent in If-None-Match is still current"
 
 
 def _settings() -> services.MobileSettings:
-    return services.MobileSettings.from_config(current_app.config)
+    return settings.get(services.MobileSettings)
 
 
 def photo_storage():
     """The configured photo storage, made once per app (PHOTO_STORAGE, PHOTO_DIR)."""
     store = current_app.extensions.get("mobile_api.photo_storage")
     if store is None:
-        store = make_storage(current_app.config, current_app.instance_path)
+        config = _settings()
+        store = make_storage(config.photo_storage, config.photo_dir, current_app.instance_path)
         current_app.extensions["mobile_api.photo_storage"] = store
     return store
 
@@ -86,14 +87,14 @@ class PhotoResource(MethodView):
     @blp.alt_response(422, schema=ErrorSchema, description="the bytes do not match the SHA-256 in the address")
     def put(self, args, client_id, sha256):
         """Add a photo to an inspection; the address names its SHA-256, so sending it again is harmless"""
-        settings = _settings()
+        config = _settings()
         # Refuse a declared oversize body before reading it; a chunked one is measured after reading.
-        if request.content_length is not None and request.content_length > settings.photo_max_bytes:
+        if request.content_length is not None and request.content_length > config.photo_max_bytes:
             raise services.PayloadTooLarge(
-                f"a photo may be at most {settings.photo_max_bytes} bytes, this one has {request.content_length}",
-                max_bytes=settings.photo_max_bytes)
+                f"a photo may be at most {config.photo_max_bytes} bytes, this one has {request.content_length}",
+                max_bytes=config.photo_max_bytes)
         photo, created = services.add_photo(current_user(), client_id, sha256, request.get_data(cache=False),
-                                            photo_storage(), clock.now(), settings,
+                                            photo_storage(), clock.now(), config,
                                             kind=args["kind"])
         return photo, 201 if created else 200
 

@@ -1,8 +1,8 @@
 """Wire formats of the mobile endpoint: assignments, the sync envelope and its per-record answers, photos."""
-from flask import current_app
 from marshmallow import Schema, ValidationError, fields, pre_load, validate
 
-from vmo import validators
+from mobile_api.settings import MobileSettings
+from vmo import settings, validators
 from vmo.bounds import id_field, unstorable_errors, within_years
 from schedules.tours.schemas import RECORD_EXTRAS, DeclaredPhotoSchema
 from vmo.fields import Plate
@@ -162,7 +162,7 @@ class SyncSchema(Schema):
 
     @pre_load
     def _not_too_many(self, data, **_kwargs):
-        limit = current_app.config["MOBILE_SYNC_MAX_RECORDS"]
+        limit = settings.get(MobileSettings).max_records
         records = data.get("records") if isinstance(data, dict) else None
         if isinstance(records, list) and len(records) > limit:
             raise ValidationError(f"at most {limit} records per sync, got {len(records)}; send them in "

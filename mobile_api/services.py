@@ -8,17 +8,16 @@ function the tours endpoint calls with one record.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from mobile_api.models import InspectionPhoto
+from mobile_api.settings import MobileSettings
 from mobile_api.schemas import Rejected
 from mobile_api.storage import PhotoStorage, is_sha256, sha256_hex, sniff_image_type
 from schedules.tours import inspections
-from schedules.tours.inspections import InspectionSettings
 from schedules.tours.models import StopRegistration, Tour, TourInspection, TourOfficer
 from vmo.accounts.models import User
 from vmo.audit import services as audit
@@ -36,26 +35,6 @@ class UnsupportedMediaType(DomainError):
     status = 415
 
 
-@dataclass(frozen=True)
-class MobileSettings:
-    """The endpoint's settings, read from the app config by the HTTP layer."""
-
-    horizon_days: int = 7
-    max_records: int = 500
-    photo_max_bytes: int = 10 * 1024 * 1024
-    photos_per_inspection: int = 20
-    # The checklist, the clock allowance and the due rules: schedules.tours reads them, for both paths.
-    inspections: InspectionSettings = field(default_factory=InspectionSettings)
-
-    @classmethod
-    def from_config(cls, config) -> "MobileSettings":
-        return cls(
-            horizon_days=int(config["MOBILE_ASSIGNMENT_DAYS"]),
-            max_records=int(config["MOBILE_SYNC_MAX_RECORDS"]),
-            photo_max_bytes=int(config["PHOTO_MAX_BYTES"]),
-            photos_per_inspection=int(config["PHOTOS_PER_INSPECTION"]),
-            inspections=InspectionSettings.from_config(config),
-        )
 
 
 # ---- assignments --------------------------------------------------------------------------

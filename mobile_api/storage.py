@@ -163,12 +163,11 @@ def _check(sha256: str) -> None:
         raise ValueError("a photo key is the 64-character lower-case hex SHA-256 of its bytes")
 
 
-def make_storage(config, instance_path: str) -> PhotoStorage:
+def make_storage(kind: str, directory: str | None, instance_path: str) -> PhotoStorage:
     """The storage named by PHOTO_STORAGE ("directory", "database" or "memory"); PHOTO_DIR defaults to
     `<instance folder>/photos`."""
-    kind = (config.get("PHOTO_STORAGE") or "directory").lower()
     if kind == "directory":
-        return DirectoryStorage(config.get("PHOTO_DIR") or os.path.join(instance_path, "photos"))
+        return DirectoryStorage(directory or os.path.join(instance_path, "photos"))
     if kind == "database":
         return DatabaseStorage()
     if kind == "memory":

@@ -2,25 +2,28 @@
 
 
 def register(app, api) -> None:
-    """Hang this package's blueprints on the Api (called by vmo.create_app)."""
+    """Hang this package's blueprints on the Api, install its settings and fill vmo's hooks (called by
+    vmo.create_app)."""
     from schedules import resources
+    from schedules.exams.settings import ExamSettings
+    from schedules.tours.inspections import InspectionSettings
+    from schedules.tours.services import TourSettings
+    from vmo import hooks, settings
 
     for blueprint in resources.BLUEPRINTS:
         api.register_blueprint(blueprint)
 
-    # Rural inspection tours: settings (env VMO_TOUR_*) and the demo tour.
-    from schedules.tours.resources import init_app as init_tours
-    init_tours(app)
+    # Settings (env VMO_TOUR_*, VMO_EXAM_*, the inspection checklist and photos): read and checked once.
+    for cls in (TourSettings, InspectionSettings, ExamSettings):
+        settings.install(app, cls)
 
-    # Weekend driving tests: settings (env VMO_EXAM_*), `vmo draw`, and demo sessions.
+    # Rural inspection tours: owners cancel by texting `取消 <code>` back (a reply hook of vmo's inbound
+    # SMS webhook), and the demo tour. Driving tests: `vmo draw` and demo sessions.
     from schedules.exams import cli as exams_cli, demo as exams_demo
-    app.config.setdefault("EXAM_MAX_CHANGES", 2)
-    # Per-office values of the rules that may differ ({"<office code>": {"cancel_until": "18:00"}}).
-    app.config.setdefault("EXAM_OFFICE_RULES", {})
-    app.config.setdefault("EXAM_DRAW_SEED", None)
-    app.config.setdefault("EXAM_CALENDAR_ORGANIZER", None)
+    from schedules.tours import demo as tours_demo, registrations
+    hooks.add(app, hooks.SMS_REPLY_HANDLERS, registrations.cancel_by_reply)
+    hooks.add(app, hooks.DEMO_STEPS, tours_demo.demo_step, exams_demo.demo_step)
     exams_cli.init_app(app)
-    app.extensions.setdefault("vmo.demo_steps", []).append(exams_demo.demo_step)
 
     # The candidates' web app at /kaoshi/, and its demo account.
     from schedules import kaoshi

@@ -1,11 +1,10 @@
 """`vmo reminders send [--date YYYY-MM-DD]`: queue the day-before reminders (run it daily, e.g. from cron)."""
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 
 from schedules import reminders as service
-from schedules.exams.settings import settings_from
-from vmo import clock
+from schedules.exams.settings import ExamSettings
+from vmo import clock, settings
 from vmo.errors import DomainError
 
 
@@ -22,7 +21,7 @@ def reminders():
 def send(day, office_code):
     """Queue one text per confirmed test booking and tour registration of the day (safe to run again)."""
     try:
-        results = service.queue_reminders(clock.now(), settings_from(current_app.config),
+        results = service.queue_reminders(clock.now(), settings.get(ExamSettings),
                                           day=day.date() if day else None, office_code=office_code)
     except DomainError as exc:
         raise click.ClickException(exc.message) from None

@@ -147,8 +147,8 @@ def tours(office_id: int, start: date, end: date) -> dict:
 def init_app(app, api) -> None:
     """Register both providers and document their sections in the OpenAPI answer of GET /stats."""
     from vmo.stats.schemas import document_section
-    from vmo.stats.services import PROVIDERS_KEY
+    from vmo import hooks
 
-    app.extensions.setdefault(PROVIDERS_KEY, []).extend([driving_tests, tours])
+    hooks.add(app, hooks.STATS_PROVIDERS, driving_tests, tours)
     document_section(api, DRIVING_TESTS, DrivingTestStatsSchema)
     document_section(api, TOURS, TourStatsSchema)

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import pytest
 from sqlalchemy import create_engine, text
 
-from vmo import create_app, pagecache, validators
+from vmo import create_app, pagecache, settings, validators
 from vmo.extensions import db
 
 PG_URL = os.environ.get("VMO_TEST_DATABASE_URL")
@@ -104,6 +104,7 @@ class SharedApp:
         self.app = app
         self.config = copy.deepcopy(dict(app.config))
         self.registries = {k: list(v) for k, v in app.extensions.items() if isinstance(v, list)}
+        self.settings = dict(app.extensions[settings.EXTENSION])
 
     def point_at(self, url: str) -> None:
         """Swap the engine for one on this test's database (only SQLite changes file per test)."""
@@ -121,6 +122,7 @@ class SharedApp:
         app.config.update(copy.deepcopy(self.config))
         for key, items in self.registries.items():
             app.extensions[key] = list(items)
+        app.extensions[settings.EXTENSION] = dict(self.settings)
         app.json.sort_keys = bool(app.config["JSON_SORT_KEYS"])
         # The limiter is one per process: another test's app may have switched it on.
         limiter.enabled = bool(app.config["RATELIMIT_ENABLED"])
@@ -209,12 +211,12 @@ class Factory:
 
     def staff(self, role="officer", username=None, office=None, **kw) -> SimpleNamespace:
         from vmo.accounts.services import create_staff
-        from vmo.http import settings
+        from vmo.accounts.services import AuthSettings
         from vmo.offices.services import get_office
 
         username = username or f"{role}-{uuid.uuid4().hex[:8]}"
         with self.app.app_context():
-            user = create_staff(get_office(office or self.office), username, PASSWORD, role, settings(), **kw)
+            user = create_staff(get_office(office or self.office), username, PASSWORD, role, settings.get(AuthSettings), **kw)
             return SimpleNamespace(id=user.id, username=user.username, role=user.role)
 
     def token(self, username, password=PASSWORD) -> str:

@@ -33,7 +33,10 @@ from tests.conftest import FAST_HASHING, Factory, app_test_config
 from tests.helpers_world import (
     ACCESS, PUBLIC, ROLES, bodies, build_side, build_world, path_values, world_config,
 )
+from mobile_api.settings import MobileSettings
+from vmo.accounts.services import AuthSettings
 from vmo import create_app
+from vmo import settings as app_settings
 from vmo.bounds import INT4_MAX
 from vmo.config import normalize_database_url
 from vmo.extensions import db
@@ -488,7 +491,7 @@ def _specific_calls(app, client, world):
     call("PUT", "/api/v1/mobile/inspections/{client_id}/photos/{sha256}", 415,
          url=f"/api/v1/mobile/inspections/{a.client_id}/photos/{mobile.sha(b'GIF89a')}", data=b"GIF89a",
          content_type="image/gif", headers=off)
-    big = b"\xff\xd8" + b"0" * (app.config["PHOTO_MAX_BYTES"] + 1)
+    big = b"\xff\xd8" + b"0" * (app_settings.of(app, MobileSettings).photo_max_bytes + 1)
     call("PUT", "/api/v1/mobile/inspections/{client_id}/photos/{sha256}", 413,
          url=f"/api/v1/mobile/inspections/{a.client_id}/photos/{mobile.sha(big)}", data=big,
          content_type="image/jpeg", headers=off)
@@ -561,7 +564,7 @@ def _specific_calls(app, client, world):
          headers=off)
     call("GET", "/api/v1/test-sessions/{session_id}/draw", 200, url=f"/api/v1/test-sessions/{ballot['id']}/draw")
     # 429: the sign-in lock-out.
-    for _ in range(app.config["LOGIN_MAX_FAILURES"] + 1):
+    for _ in range(app_settings.of(app, AuthSettings).max_failures + 1):
         locked = client.post("/api/v1/auth/token", json={"username": b.officer.username, "password": "wrong-password"})
     out.append(("POST", "/api/v1/auth/token", 429, locked))
     return out

@@ -500,7 +500,7 @@ def test_a_limit_above_500_is_in_force(app, client, factory, app_config):
 @pytest.mark.parametrize("limit", [0, MAX_BATCH_CEILING + 1])
 def test_an_impossible_batch_limit_stops_the_app_from_starting(database_url, limit):
     from vmo import create_app
-    with pytest.raises(ValueError, match=f"FLEET_MAX_BATCH must be 1 to {MAX_BATCH_CEILING}, not {limit}"):
+    with pytest.raises(ValueError, match=f"VMO_FLEET_MAX_BATCH = {limit}: must be 1 to {MAX_BATCH_CEILING}"):
         create_app({"SQLALCHEMY_DATABASE_URI": database_url, "FLEET_MAX_BATCH": limit})
 
 

@@ -1,6 +1,7 @@
 """The package layering holds: vmo <- schedules <- mobile_api, and domain code stays free of HTTP."""
 import ast
 import pathlib
+import re
 
 import pytest
 
@@ -90,3 +91,43 @@ def test_resources_are_recognised_as_http():
     resources = [p for pkg in ("vmo", "schedules", "mobile_api") for p in python_files(pkg)
                  if p.stem == "resources" and ".route(" in p.read_text(encoding="utf-8")]
     assert resources and all(is_http_layer(p) for p in resources)
+
+
+# Modules outside the HTTP layer that may read the app config, and why. Everything else gets its
+# settings as an argument (a feature's Settings, vmo.settings, read by resources and commands).
+_READS_CONFIG = {
+    "vmo/clock.py": "infrastructure: the clock adapter (FROZEN_NOW) and the deployment's zone (TIMEZONE)",
+    "vmo/timefmt.py": "infrastructure: answers are written in the deployment's zone (TIMEZONE)",
+    "vmo/notify/texts.py": "infrastructure: the signature the outbox puts in front of every text (SMS_SIGNATURE)",
+    "vmo/demo.py": "the `vmo demo` command's body: the default office it fills (DEFAULT_OFFICE)",
+}
+
+
+def _is_edge(path: pathlib.Path) -> bool:
+    """Commands and the demo (like resources, they read settings and pass them on) and schemas (the wire,
+    dumped inside a request)."""
+    return path.name in ("cli.py", "demo.py", "schemas.py") or path.name.endswith("_cli.py")
+
+
+_READS_APP_CONFIG = re.compile(r"current_app\s*\.\s*config")
+_READS_SETTINGS = re.compile(r"\bsettings\.get\(")
+
+
+def test_no_service_reads_the_app_config_or_fetches_its_settings():
+    bad = []
+    for package in ("vmo", "schedules", "mobile_api"):
+        for path in domain_modules(package):
+            rel = str(path.relative_to(ROOT))
+            source = path.read_text(encoding="utf-8")
+            if _READS_APP_CONFIG.search(source) and rel not in _READS_CONFIG and not path.name.endswith("cli.py"):
+                bad.append(f"{rel} reads current_app.config")
+            if _READS_SETTINGS.search(source) and not _is_edge(path):
+                bad.append(f"{rel} fetches its settings instead of taking them as an argument")
+    assert bad == []
+    assert all((ROOT / rel).exists() for rel in _READS_CONFIG)  # the allow-list does not outlive its modules
+
+
+def test_the_config_check_sees_a_service_that_reads_the_config():
+    source = "from flask import current_app\n\ndef f():\n    return current_app.config['FLEET_MAX_BATCH']\n"
+    assert _READS_APP_CONFIG.search(source) and not _READS_SETTINGS.search(source)
+    assert _READS_SETTINGS.search("limit = settings.get(FleetSettings).max_batch")

@@ -7,6 +7,8 @@ import pytest
 
 from tests.conftest import PASSWORD, make_credit_code, make_id_number
 from tests.helpers_exams import candidate, create_session
+from vmo import settings
+from vmo.accounts.services import AuthSettings
 
 REDIS_URL = os.environ.get("VMO_TEST_REDIS_URL")
 ON = {"RATELIMIT_ENABLED": True}
@@ -216,7 +218,7 @@ def test_the_lock_out_is_seen_by_every_worker_and_lifted_by_a_password_reset(app
     user = factory.staff("officer")
     other_worker = create_app(app_test_config(database_url))
     try:
-        for _ in range(app.config["LOGIN_MAX_FAILURES"]):
+        for _ in range(settings.of(app, AuthSettings).max_failures):
             assert sign_in(client, user.username, "wrong-password").status_code == 401
         assert_429(sign_in(client, user.username), "too many failed sign-ins")
         assert_429(sign_in(other_worker.test_client(), user.username), "too many failed sign-ins")

@@ -7,7 +7,9 @@ import os
 import pytest
 from sqlalchemy import select
 
+from mobile_api.settings import MobileSettings
 from tests.helpers_mobile import JPEG, envelope, make_tour, png_bytes, record, sha
+from vmo import settings
 from vmo.extensions import db
 
 SYNC = "/api/v1/mobile/inspections/sync"
@@ -113,7 +115,7 @@ def test_not_a_jpeg_or_png_is_415(app, client, logged):
 
 
 def test_too_large_is_413_with_json(app, client, logged):
-    limit = app.config["PHOTO_MAX_BYTES"]
+    limit = settings.of(app, MobileSettings).photo_max_bytes
     assert limit == 10 * 1024 * 1024
     big = JPEG + b"\x00" * (limit + 1 - len(JPEG))
     response = put(client, logged, big)

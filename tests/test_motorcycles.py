@@ -5,6 +5,7 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.helpers_tours import write_register
+from vmo import settings
 from vmo.extensions import db
 from vmo.motorcycles.models import Motorcycle
 from vmo.motorcycles.rules import DueRules, add_years
@@ -49,7 +50,7 @@ def test_rules_are_configurable_and_checked():
     assert yearly.next_due(date(2025, 6, 1), None) == date(2026, 6, 1)
     assert list(zip(range(5), DueRules().offsets())) == [(0, 6), (1, 10), (2, 11), (3, 12), (4, 13)]
     # The Implementing Regulations' own schedule (every 2 years up to 4, then yearly), as an office sets it.
-    article16 = DueRules.from_config({"MOTORCYCLE_INSPECTION_YEARS": "2,4"})
+    article16 = settings.load(DueRules, {"MOTORCYCLE_INSPECTION_YEARS": "2,4"})
     assert list(zip(range(4), article16.offsets())) == [(0, 2), (1, 4), (2, 5), (3, 6)]
     assert article16.next_due(date(2020, 1, 1), date(2024, 1, 1)) == date(2025, 1, 1)
     for bad in ({"later_interval_years": 0}, {"years": ()}, {"years": (10, 6)}, {"years": (0, 4)}):
@@ -222,6 +223,7 @@ def test_changed_rules_recompute_stored_due_dates(app, runner, factory, tmp_path
     counts = app.test_client().get("/api/v1/townships", headers=factory.headers(officer)).get_json()
     assert counts[0]["due"] == 1
     app.config["MOTORCYCLE_LATER_INTERVAL_YEARS"] = 2  # every 2 years after 10: next due 2028-01-05
+    settings.reload(app)  # as a restart with the new setting would
     counts = app.test_client().get("/api/v1/townships", headers=factory.headers(officer)).get_json()
     assert counts[0]["due"] == 0
     assert motorcycles(app)["渝G10001"][5] == date(2028, 1, 5)

@@ -5,7 +5,7 @@ import pytest
 
 from tests.helpers_fleet import DAY, batch, book, company, day_info, officer, open_day
 from tests.helpers_world import priority_reference
-from vmo import validators
+from vmo import settings, validators
 
 
 def id_number(birth: date, female: bool = True, seq: int = 0) -> str:
@@ -88,6 +88,7 @@ def test_elderly_is_read_from_the_id_number_on_the_day_from_60(app, client, fact
 
 def test_the_elderly_age_is_a_setting(app, client, factory, staff):
     app.config["PRIORITY_ELDERLY_AGE"] = 70
+    settings.reload(app)  # as a restart with the new setting would
     open_day(client, staff, capacity=30)
     refused = book_priority(client, person("elderly", birth=date(1956, 11, 28)))
     assert refused.status_code == 422 and "from 70" in refused.get_json()["errors"]["json"]["reason"][0]
@@ -241,6 +242,7 @@ def test_a_booking_texts_the_reference_and_the_arrival_window(app, client, facto
 
 def test_the_share_is_configurable(app, client, factory, staff):
     app.config["PRIORITY_SHARE"] = 0
+    settings.reload(app)
     body = open_day(client, staff, capacity=10)
     assert (body["available"], body["priority_capacity"]) == (10, 0)
     refused = book_priority(client, person())

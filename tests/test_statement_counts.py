@@ -40,7 +40,7 @@ def _world(app, client) -> dict:
         batch = fleet.submit_batch(company, [{"make": "长安", "model": "逸动", "vehicle_type": "passenger_car",
                                               "fuel_type": "petrol", "vin": demo.demo_vin(rng), "color": "白",
                                               "invoice_number": f"0600{i:04d}"} for i in range(3)],
-                                   "再购新车3台", company.user)
+                                   "再购新车3台", company.user, max_vehicles=3)
         officer_ids = list(db.session.scalars(select(User.id).where(User.role == "officer")))
         now = clock.now()
         today = clock.local_today(company.user.office.timezone)

@@ -1,4 +1,5 @@
 """vmo: booking and field-inspection service for a vehicle management office."""
+import importlib
 import logging
 import os
 
@@ -37,7 +38,7 @@ def create_app(config: dict | None = None) -> Flask:
     api.init_app(app)
     app.extensions["vmo.api"] = api
 
-    from vmo import http, limits, security
+    from vmo import hooks, http, limits, security
     http.init_app(app)
     from vmo import bounds, pagecache
     pagecache.init_app(app)
@@ -45,34 +46,34 @@ def create_app(config: dict | None = None) -> Flask:
     limits.init_app(app)
     security.init_app(app)
 
-    from vmo.accounts.resources import register as register_accounts
-    from vmo.audit.resources import register as register_audit
-    from vmo.fleet.resources import register as register_fleet
-    from vmo.greenchannel.resources import register as register_green_channel
-    from vmo.motorcycles.resources import register as register_motorcycles
-
-    register_accounts(app, api)
-    register_audit(app, api)
-    register_green_channel(app, api)
-    register_fleet(app, api)
-    register_motorcycles(app, api)
-    from vmo.satisfaction import register as register_satisfaction
-    register_satisfaction(app, api)
-    from vmo import web
-    web.register(app)  # the companies' web app at /qiye/ and the web apps' shared files at /web/
-
-    # The two feature packages hang their blueprints on the same Api; vmo's domain code never imports them.
-    import mobile_api
-    import schedules
-
-    schedules.register(app, api)
-    mobile_api.register(app, api)
+    hooks.init_app(app)
+    for feature in _features():
+        feature.register(app, api)
 
     _docs_assets(app)
 
     from vmo.cli import register_commands
     register_commands(app)
     return app
+
+
+# vmo's features in the order they start; each module's `register(app, api)` hangs its blueprint on
+# the Api, installs its settings (vmo.settings: a bad value stops the app here) and fills vmo.hooks.
+CORE_FEATURES = (
+    "vmo.accounts.resources", "vmo.audit.resources", "vmo.greenchannel.resources", "vmo.fleet.resources",
+    "vmo.motorcycles.resources", "vmo.notify.resources", "vmo.followup.resources", "vmo.priority.resources",
+    "vmo.stats.resources",
+    "vmo.web",  # the companies' web app at /qiye/ and the web apps' shared files at /web/
+)
+
+
+def _features() -> list:
+    """vmo's features, then the two feature packages, which hang theirs on the same Api: the one place
+    vmo names them (its domain code never imports them)."""
+    import mobile_api
+    import schedules
+
+    return [importlib.import_module(name) for name in CORE_FEATURES] + [schedules, mobile_api]
 
 
 def _engine_options(app: Flask) -> None:

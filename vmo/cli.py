@@ -7,7 +7,9 @@ from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from vmo import clock
+from vmo import settings as app_settings
 from vmo.fleet.models import PlateKind
+from vmo.fleet.settings import FleetSettings
 from vmo.types import values
 
 
@@ -65,13 +67,13 @@ def users_create(role, username, password, office_code, display_name, badge_numb
     """Create a staff account."""
     from vmo.accounts import services as accounts
     from vmo.errors import DomainError
-    from vmo.http import settings
     from vmo.offices import services as offices
 
     try:
         office = offices.get_office(office_code or current_app.config["DEFAULT_OFFICE"])
-        user = accounts.create_staff(office, username, password, role, settings(), display_name=display_name,
-                                     badge_number=badge_number, supervisor_username=supervisor)
+        user = accounts.create_staff(office, username, password, role, app_settings.get(accounts.AuthSettings),
+                                     display_name=display_name, badge_number=badge_number,
+                                     supervisor_username=supervisor)
     except DomainError as exc:
         _fail(exc)
     click.echo(f"created {user.role} {user.username} in {office.code}")
@@ -87,10 +89,10 @@ def users_set_password(username, password):
     from vmo import limits
     from vmo.accounts import services as accounts
     from vmo.errors import DomainError
-    from vmo.http import settings
 
     try:
-        accounts.reset_password(username, password, settings(), clock.now(), limits.lockout())
+        accounts.reset_password(username, password, app_settings.get(accounts.AuthSettings), clock.now(),
+                                limits.lockout())
     except DomainError as exc:
         _fail(exc)
     click.echo(f"password of {username} reset; sessions ended, lock-out lifted")
@@ -148,7 +150,7 @@ def fleet_import(csv_file, company_name, note):
     try:
         with click.progressbar(length=len(rows), label="checking vehicles") as bar:
             batch = import_batch(company_name, rows, note, progress=bar.update,
-                                 max_vehicles=current_app.config["FLEET_MAX_BATCH"])
+                                 max_vehicles=app_settings.get(FleetSettings).max_batch)
     except DomainError as exc:
         for line in getattr(exc, "lines", []):
             click.echo(line, err=True)

@@ -1,4 +1,5 @@
-"""Configuration: defaults here, overridden by the environment (DATABASE_URL, VMO_*)."""
+"""Configuration of the app itself (database, secrets, limits, texts): defaults here, overridden by the
+environment (DATABASE_URL, VMO_*). Each feature's own settings are its `Settings` dataclass (vmo.settings)."""
 import os
 
 
@@ -28,9 +29,6 @@ class Config:
     DEFAULT_OFFICE_PLATE_PREFIX = "渝G"
     DEFAULT_OFFICE_REGION_CODE = "500119"
 
-    TOKEN_TTL_HOURS = 12
-    LOGIN_MAX_FAILURES = 5
-    LOGIN_LOCK_MINUTES = 15
     # Rate limits (flask-limiter notation, ";" between several; "" turns one off). Counters are kept in
     # RATELIMIT_STORAGE_URI: memory:// counts per process; use redis://host:6379/0 with several workers.
     RATELIMIT_ENABLED = True
@@ -53,17 +51,6 @@ class Config:
     HSTS_SECONDS = 0
     CORS_ORIGINS = ""
 
-    # argon2id parameters; tests lower them to keep the suite fast.
-    ARGON2_TIME_COST = 3
-    ARGON2_MEMORY_COST = 64 * 1024
-    ARGON2_PARALLELISM = 2
-
-    # How far a device's clock may be off the server's before its records are flagged (tours, tablets).
-    CLOCK_SKEW_MINUTES = 10
-
-    FLEET_MAX_BATCH = 500
-    PLATE_POOL_TOPUP = 200
-
     # Put in front of every text by the outbox (env VMO_SMS_SIGNATURE). Gateways in China accept only
     # short, registered signatures; the office's full name would also cost a second segment.
     SMS_SIGNATURE = "【南川车管所】"
@@ -79,14 +66,9 @@ class Config:
     SMS_HTTP_BACKOFF = 0.5
     SMS_MAX_ATTEMPTS = 8
     SMS_RETRY_BASE_SECONDS = 30
-    # Inbound webhook: HMAC-SHA256 secret (env VMO_SMS_HMAC_SECRET) and the allowed clock skew.
+    # Inbound webhook: HMAC-SHA256 secret (env VMO_SMS_HMAC_SECRET); its allowed clock skew is a
+    # follow-up setting (vmo/followup/settings.py).
     SMS_HMAC_SECRET = "dev-sms-secret"
-    SMS_SIGNATURE_MAX_AGE_SECONDS = 300
-    # A reply is matched to a follow-up sent at most this many days earlier.
-    FOLLOW_UP_REPLY_DAYS = 30
-    # Open escalations older than this are flagged `overdue`.
-    ESCALATION_HIGHLIGHT_HOURS = 48
-    # PRIORITY_SHARE, PRIORITY_ELDERLY_AGE, GREEN_CHANNEL_ARRIVE_*: see vmo/greenchannel/settings.py.
 
     # flask-smorest / OpenAPI
     API_TITLE = "vmo"

@@ -5,22 +5,22 @@ from datetime import timedelta
 from flask import current_app
 from sqlalchemy import select
 
-from vmo import clock, validators
+from vmo import clock, hooks, validators
+from vmo import settings as app_settings
 from vmo.accounts import services as accounts
 from vmo.accounts.models import Company, User
 from vmo.extensions import db
 from vmo.fleet import plates
 from vmo.fleet import services as fleet
 from vmo.fleet.models import BatchStatus, FleetBatch
+from vmo.fleet.settings import FleetSettings
 from vmo.greenchannel import services as greenchannel
-from vmo.http import settings
+from vmo.greenchannel.settings import GreenChannelSettings
+from vmo.accounts.services import AuthSettings
 from vmo.offices import services as offices
 
 DEMO_PASSWORD = "demo-pass-2026"
 COMPANY_NAME = "重庆市南川区丰昌汽车服务有限公司"
-
-# Other packages append callables(office) -> list[str] here from their register() hooks.
-EXTRA_STEPS_KEY = "vmo.demo_steps"
 
 
 def demo_vin(rng: random.Random, wmi: str = "LVS") -> str:
@@ -37,7 +37,7 @@ def demo_credit_code() -> str:
 def _staff(office, username, role, name, badge, supervisor=None) -> str:
     if db.session.scalar(select(User.id).where(User.username == username)) is not None:
         return f"staff {username} already there"
-    accounts.create_staff(office, username, DEMO_PASSWORD, role, settings(), display_name=name,
+    accounts.create_staff(office, username, DEMO_PASSWORD, role, app_settings.get(AuthSettings), display_name=name,
                           badge_number=badge, supervisor_username=supervisor)
     return f"staff {role} {username} / {DEMO_PASSWORD}"
 
@@ -79,7 +79,7 @@ def load_demo() -> list[str]:
         company = accounts.register_company(office, {
             "name": COMPANY_NAME, "credit_code": demo_credit_code(), "contact_name": "李经理",
             "contact_phone": "13883000001", "username": "fengchang", "password": DEMO_PASSWORD,
-        }, settings())
+        }, app_settings.get(AuthSettings))
     lines.append(f"company fengchang / {DEMO_PASSWORD}: {company.name}")
 
     today = clock.local_today(office.timezone)
@@ -89,7 +89,8 @@ def load_demo() -> list[str]:
         capacity = 30 if day.weekday() < 5 else 0
         if capacity:
             if greenchannel.find_day(office.id, day) is None:
-                greenchannel.set_day(office, day, {"capacity": capacity, "note": "绿色通道"}, officer, today)
+                greenchannel.set_day(office, day, {"capacity": capacity, "note": "绿色通道"}, officer, today,
+                                     app_settings.get(GreenChannelSettings))
     lines.append("green-channel days opened for the next two weeks (30 vehicles each weekday)")
 
     if plates.plate_pool_counts(office.id)["ordinary"]["free"] < 50:
@@ -104,10 +105,11 @@ def load_demo() -> list[str]:
                   ("比亚迪", "秦PLUS DM-i", "passenger_car", "plug_in_hybrid")]
         vehicles = [dict(zip(("make", "model", "vehicle_type", "fuel_type"), models[i % 3]),
                          vin=demo_vin(rng), color="白", invoice_number=f"0500{i + 1:04d}") for i in range(15)]
-        batch = fleet.submit_batch(company, vehicles, "2022年2月购入新车15台", company.user)
+        batch = fleet.submit_batch(company, vehicles, "2022年2月购入新车15台", company.user,
+                                   app_settings.get(FleetSettings).max_batch)
         lines.append(f"fleet batch {batch.id} with 15 vehicles (book it: POST /api/v1/fleet/batches/{batch.id}/appointment)")
     lines.extend(_fleet_story(company, today))
 
-    for step in current_app.extensions.get(EXTRA_STEPS_KEY, []):
+    for step in hooks.registered(hooks.DEMO_STEPS):
         lines.extend(step(office))
     return lines

@@ -218,21 +218,6 @@ def auth(blp, *roles: str, optional: bool = False):
     return decorator
 
 
-def settings():
-    """Authentication settings from the app config."""
-    from datetime import timedelta
-
-    c = current_app.config
-    return accounts.AuthSettings(
-        token_ttl=timedelta(hours=c["TOKEN_TTL_HOURS"]),
-        max_failures=c["LOGIN_MAX_FAILURES"],
-        lock_for=timedelta(minutes=c["LOGIN_LOCK_MINUTES"]),
-        time_cost=c["ARGON2_TIME_COST"],
-        memory_cost=c["ARGON2_MEMORY_COST"],
-        parallelism=c["ARGON2_PARALLELISM"],
-    )
-
-
 # ---- idempotency ----------------------------------------------------------------------
 
 def _anonymous_scope(fingerprint: str) -> str:

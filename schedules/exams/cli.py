@@ -7,8 +7,8 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from schedules.exams import ballot, outcomes, permits
-from schedules.exams.settings import settings_from
-from vmo import clock
+from schedules.exams.settings import ExamSettings
+from vmo import clock, settings
 from vmo.errors import DomainError
 
 
@@ -18,7 +18,7 @@ from vmo.errors import DomainError
 def draw(session_id):
     """Draw the ballot of SESSION_ID once its applications have closed (safe to run again)."""
     try:
-        record, created = ballot.run_draw(session_id, settings_from(current_app.config), clock.now())
+        record, created = ballot.run_draw(session_id, settings.get(ExamSettings), clock.now())
     except DomainError as exc:
         raise click.ClickException(exc.message) from None
     result = record.record

@@ -6,6 +6,7 @@ from sqlalchemy import select
 from schedules.exams import permits, services
 from schedules.exams.models import ExamBooking, ExamSession
 from vmo import clock, validators
+from vmo import settings as app_settings
 from vmo.accounts import services as accounts
 from vmo.accounts.models import Candidate, User
 from vmo.booking import services as booking
@@ -32,11 +33,10 @@ def _candidate(office, n: int, username: str, name: str, today: date) -> Candida
                                  .where(User.username == username))
     if existing is not None:
         return existing
-    from vmo.http import settings
 
     return accounts.register_candidate(office, {
         "name": name, "id_number": _id_number(n), "phone": f"139830001{n:02d}", "license_class": "C1",
-        "username": username, "password": PASSWORD}, settings(), today)
+        "username": username, "password": PASSWORD}, app_settings.get(accounts.AuthSettings), today)
 
 
 def _permit(candidate: Candidate, issued_on: date, passed: list[dict], bookings_used: dict, today: date) -> None:
@@ -112,10 +112,8 @@ def demo_step(office) -> list[str]:
     third = people["kaosheng3"]
     if db.session.scalar(select(ExamBooking.id).where(ExamBooking.candidate_id == third.id,
                                                       ExamBooking.active_key.is_not(None))) is None:
-        from flask import current_app
-
-        from schedules.exams.settings import settings_from
-        services.book(db.session.get(User, third.user_id), sessions[2].id, settings_from(current_app.config),
+        from schedules.exams.settings import ExamSettings
+        services.book(db.session.get(User, third.user_id), sessions[2].id, app_settings.get(ExamSettings),
                       clock.now(), today)
     lines += [f"candidate {username} / {PASSWORD}: {what}" for username, _, what in CANDIDATES]
     return lines

@@ -13,8 +13,8 @@ from schedules.exams.schemas import (
     ExamSessionQueryArgsSchema, ExamSessionSchema, ExamSessionUpdateSchema, LearnerPermitSchema,
     RosterQueryArgsSchema, RosterSchema,
 )
-from schedules.exams.settings import ExamSettings, settings_from
-from vmo import clock, csvout, limits, pagecache
+from schedules.exams.settings import ExamSettings
+from vmo import clock, csvout, limits, pagecache, settings
 from vmo.http import ErrorSchema, SelectPage, auth, current_user, etag_response, idempotent
 from vmo.offices import services as offices
 from vmo.accounts.models import STAFF_ROLES
@@ -28,7 +28,7 @@ NOT_MODIFIED = "not modified since the ETag (If-None-Match) or date (If-Modified
 
 
 def _settings() -> ExamSettings:
-    return settings_from(current_app.config)
+    return settings.get(ExamSettings)
 
 
 def _office_for(code: str | None):

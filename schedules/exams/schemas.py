@@ -1,12 +1,11 @@
 """Wire formats for test sessions, bookings, outcomes, draws, progress and calendar links."""
 
-from flask import current_app
 from marshmallow import Schema, fields, validate
 
 from schedules.exams import ballot, services
 from schedules.exams.models import ALLOCATIONS, BOOKING_STATUSES, OUTCOMES, SESSION_KINDS
-from schedules.exams.settings import settings_from
-from vmo import clock
+from schedules.exams.settings import ExamSettings
+from vmo import clock, settings
 from vmo.bounds import id_field
 from vmo.accounts.models import LICENSE_CLASSES
 from vmo.schemas_common import ErrorSchema
@@ -185,7 +184,7 @@ class ExamBookingSchema(Schema):
         "description": "candidate or office; an office cancellation never counts against the candidate"})
     changes = fields.Integer(required=True, metadata={"description": "Times the booking was moved"})
     changes_left = fields.Function(
-        lambda b: max(settings_from(current_app.config).max_changes - b.changes, 0), required=True)
+        lambda b: max(settings.get(ExamSettings).max_changes - b.changes, 0), required=True)
     session = fields.Nested(ExamSessionSchema, required=True)
     calendar_url = fields.Function(lambda b: f"/api/v1/bookings/{b.id}/calendar.ics", required=True)
     created_at = fields.AwareDateTime(required=True)

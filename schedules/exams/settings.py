@@ -1,38 +1,42 @@
-"""Driving-test settings (app config `EXAM_*`) and the office-local time helpers every exam module uses."""
+"""Driving-test settings (env `VMO_EXAM_*`) and the office-local time helpers every exam module uses."""
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from schedules.exams import rules
 from vmo.offices.models import Office
+from vmo.settings import setting
+
+
+def _office_rules(value) -> Mapping:
+    """{"<office code>": {"<rule>": value}}, as a mapping or its JSON text (the environment's)."""
+    if isinstance(value, str):
+        value = json.loads(value) if value.strip() else {}
+    if not isinstance(value, Mapping) or not all(isinstance(v, Mapping) for v in value.values()):
+        raise ValueError('must be {"<office code>": {"<rule>": value}}')
+    for overrides in value.values():
+        unknown = sorted(set(overrides) - set(rules.RULES))
+        if unknown:  # stop the app here, not at the first booking
+            raise ValueError(f"no rule named {', '.join(unknown)}")
+    return value
 
 
 @dataclass(frozen=True)
 class ExamSettings:
-    """The feature's tunables (app config `EXAM_*`, see schedules.register)."""
+    """The feature's tunables (installed by schedules.register)."""
 
-    max_changes: int = 2
+    # Times a candidate may move a booking to another session.
+    max_changes: int = setting(2, key="EXAM_MAX_CHANGES", low=0)
     # A fixed seed makes demos and cross-checks reproducible; None draws a fresh 256-bit seed per draw.
-    draw_seed: str | None = None
-    organizer: str | None = None
+    draw_seed: str | None = setting(None, key="EXAM_DRAW_SEED")
+    # ORGANIZER of the calendar feeds (an address, e.g. "mailto:kaoshi@example.gov.cn"); none by default.
+    organizer: str | None = setting(None, key="EXAM_CALENDAR_ORGANIZER")
     # Per-office values of the rules that allow one: {"<office code>": {"cancel_until": "18:00"}}.
-    office_rules: Mapping = field(default_factory=dict)
+    office_rules: Mapping = setting({}, key="EXAM_OFFICE_RULES", parse=_office_rules)
 
     def rule(self, key: str, office: Office):
         return rules.rule(key, office.code, self.office_rules)
-
-
-def settings_from(config: Mapping) -> ExamSettings:
-    office_rules = config.get("EXAM_OFFICE_RULES") or {}
-    if isinstance(office_rules, str):
-        office_rules = json.loads(office_rules)
-    return ExamSettings(
-        max_changes=int(config.get("EXAM_MAX_CHANGES", 2)),
-        draw_seed=config.get("EXAM_DRAW_SEED") or None,
-        organizer=config.get("EXAM_CALENDAR_ORGANIZER") or None,
-        office_rules=office_rules,
-    )
 
 
 def local_date(moment: datetime, office: Office) -> date:

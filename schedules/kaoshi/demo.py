@@ -13,7 +13,8 @@ from vmo.accounts import services as accounts
 from vmo.accounts.models import User
 from vmo.demo import DEMO_PASSWORD
 from vmo.extensions import db
-from vmo.http import settings
+from vmo import settings as app_settings
+from vmo.accounts.services import AuthSettings
 
 USERNAME = "wangfang"
 
@@ -48,7 +49,7 @@ def demo_step(office) -> list[str]:
         accounts.register_candidate(office, {
             "name": "王芳", "id_number": demo_id_number(), "phone": "13983000002", "license_class": "C1",
             "username": USERNAME, "password": DEMO_PASSWORD,
-        }, settings(), clock.local_today(office.timezone))
+        }, app_settings.get(AuthSettings), clock.local_today(office.timezone))
     return [_subject_one_session(office),
             f"candidate {USERNAME} / {DEMO_PASSWORD}: the candidates' web app at /kaoshi/ "
             f"(companies: /qiye/ as fengchang)"]

@@ -2,16 +2,16 @@
 import random
 from datetime import datetime, time, timedelta
 
-from flask import current_app
 from sqlalchemy import select
 
 from schedules.tours import registrations, services
 from schedules.tours.models import Tour
 from vmo import clock, validators
+from vmo import settings as app_settings
 from vmo.accounts.models import User
 from vmo.extensions import db
 from vmo.motorcycles import services as motorcycles
-from vmo.motorcycles.rules import DueRules
+from vmo.motorcycles.settings import MotorcycleSettings
 
 TOUR_NAME = "流动车管所下乡 · 南川东线摩托车检验"
 DEPOT = {"lat": 29.1577, "lon": 107.0993}  # 南川区政务服务中心
@@ -47,7 +47,7 @@ def demo_motorcycles(count: int = 400) -> list[dict]:
 
 
 def demo_step(office) -> list[str]:
-    rules = DueRules.from_config(current_app.config)
+    rules = app_settings.get(MotorcycleSettings).rules
     today, now = clock.local_today(office.timezone), clock.now()
     rows = demo_motorcycles()
     report = motorcycles.import_rows(office, rows, rules=rules, today=today, now=now)
@@ -67,7 +67,7 @@ def demo_step(office) -> list[str]:
                       "departs_at": start + timedelta(minutes=90), "capacity": 40})
     officers = [u for u in ("officer", "officer2")
                 if db.session.scalar(select(User.id).where(User.username == u, User.role == "officer"))]
-    settings = services.TourSettings.from_config(current_app.config)
+    settings = app_settings.get(services.TourSettings)
     tour = services.create_tour(officer, {"name": TOUR_NAME, "date": day, "depot": DEPOT, "stops": stops,
                                           "officers": officers}, today, now, settings)
     services.route_tour(officer, tour.id, {}, today, now, settings, rules)

@@ -32,6 +32,7 @@ from vmo.motorcycles import services as register_of_motorcycles
 from vmo.motorcycles.rules import DueRules
 from vmo.notify import services as notify
 from vmo.offices.models import Office
+from vmo.settings import setting
 
 DEFAULT_CHECKLIST = (
     {"code": "lights", "zh": "灯光", "en": "Lights"},
@@ -57,40 +58,49 @@ DEFAULT_PHOTO_KINDS = ("左前45度", "右后45度", "车架号", "号牌", "发
 NO_STOP, NOT_ASSIGNED, NOT_OPEN, AGAINST_RULES = "no_stop", "not_assigned", "not_open", "against_rules"
 
 
+def _names(value) -> tuple:
+    """A list setting: a sequence, or one string separated by commas (as the environment gives it)."""
+    if isinstance(value, str):
+        value = value.replace("，", ",").split(",")
+    return tuple(item.strip() for item in value if item and item.strip())
+
+
+def _checklist(value) -> tuple:
+    """A JSON list of {"code", "zh", "en"} (or its text, as the environment gives it)."""
+    if isinstance(value, str):
+        value = json.loads(value)
+    if not isinstance(value, (list, tuple)) or not value or not all(
+            isinstance(item, dict) and isinstance(item.get("code"), str) and item["code"] for item in value):
+        raise ValueError('must be a list of {"code", "zh", "en"}')
+    return tuple(dict(item) for item in value)
+
+
 @dataclass(frozen=True)
 class InspectionSettings:
-    """What recording an inspection depends on, from the app config (one reading for both paths)."""
+    """What recording an inspection depends on (one reading for both paths), installed by schedules.register."""
 
-    checklist: tuple = DEFAULT_CHECKLIST
-    clock_skew: timedelta = timedelta(minutes=10)
+    # The tablets show it; both inspection paths check records against it.
+    checklist: tuple = setting(DEFAULT_CHECKLIST, key="MOBILE_CHECKLIST", parse=_checklist,
+                               shown=f"the {len(DEFAULT_CHECKLIST)} items of docs/mobile.md")
+    # How far a device's clock may be off the server's before its records are flagged (tours, tablets).
+    clock_skew_minutes: float = setting(10.0, key="CLOCK_SKEW_MINUTES", low=0)
     due_rules: DueRules = field(default_factory=DueRules)
-    photo_kinds: tuple = DEFAULT_PHOTO_KINDS
+    photo_kinds: tuple = setting(DEFAULT_PHOTO_KINDS, key="PHOTO_KINDS", parse=_names)
     # Kinds a record must declare (photos: [{"kind", "sha256"}]) before it may be a pass; none by default.
-    required_photo_kinds: tuple = ()
+    required_photo_kinds: tuple = setting((), key="PHOTO_REQUIRED_KINDS", parse=_names)
 
     def __post_init__(self):
         unknown = sorted(set(self.required_photo_kinds) - set(self.photo_kinds))
         if unknown:
             raise ValueError(f"PHOTO_REQUIRED_KINDS names kinds not in PHOTO_KINDS: {', '.join(unknown)}")
 
-    @classmethod
-    def from_config(cls, config) -> "InspectionSettings":
-        return cls(checklist=tuple(config.get("MOBILE_CHECKLIST", DEFAULT_CHECKLIST)),
-                   clock_skew=timedelta(minutes=float(config.get("CLOCK_SKEW_MINUTES", 10))),
-                   due_rules=DueRules.from_config(config),
-                   photo_kinds=_names(config.get("PHOTO_KINDS", DEFAULT_PHOTO_KINDS)),
-                   required_photo_kinds=_names(config.get("PHOTO_REQUIRED_KINDS", ())))
+    @property
+    def clock_skew(self) -> timedelta:
+        return timedelta(minutes=self.clock_skew_minutes)
 
     @property
     def checklist_codes(self) -> frozenset:
         return frozenset(item["code"] for item in self.checklist)
-
-
-def _names(value) -> tuple:
-    """A list setting: a sequence, or one string separated by commas (as the environment gives it)."""
-    if isinstance(value, str):
-        value = value.replace("，", ",").split(",")
-    return tuple(item.strip() for item in value if item and item.strip())
 
 
 @dataclass

@@ -5,7 +5,7 @@ from flask_smorest import Blueprint
 
 from schedules import ical
 from schedules.tours import feeds, registrations, reports, services
-from schedules.tours.inspections import DEFAULT_CHECKLIST, InspectionSettings
+from schedules.tours.inspections import InspectionSettings
 from schedules.tours.schemas import (
     PublicTourStopQueryArgsSchema, PublicTourStopSchema, StopRegistrationCancelSchema, StopRegistrationCreateSchema,
     StopRegistrationCreatedSchema, StopRegistrationSchema,
@@ -13,9 +13,10 @@ from schedules.tours.schemas import (
     TourReportQueryArgsSchema, TourReportSchema, TourRouteRequestSchema, TourSchema, TourSeasonQueryArgsSchema,
     TourSeasonReportSchema, TownshipFeedQueryArgsSchema, TourUpdateSchema,
 )
-from vmo import clock, limits, pagecache
+from vmo import clock, limits, pagecache, settings
 from vmo.http import ErrorSchema, SelectPage, auth, current_user, etag_response, idempotent, signed_in_staff
 from vmo.motorcycles.rules import DueRules
+from vmo.motorcycles.settings import MotorcycleSettings
 from vmo.offices import services as offices
 from vmo.accounts.models import STAFF_ROLES
 
@@ -25,11 +26,11 @@ STAFF = STAFF_ROLES
 
 
 def _settings() -> services.TourSettings:
-    return services.TourSettings.from_config(current_app.config)
+    return settings.get(services.TourSettings)
 
 
 def _rules() -> DueRules:
-    return DueRules.from_config(current_app.config)
+    return settings.get(MotorcycleSettings).rules
 
 
 def _today():
@@ -195,7 +196,7 @@ class InspectionsResource(MethodView):
     def post(self, data, tour_id, stop_id):
         """Record an inspection done at a stop (pre-registered or walk-in)"""
         return registrations.record_inspection(current_user(), tour_id, stop_id, data, clock.now(),
-                                               InspectionSettings.from_config(current_app.config))
+                                               settings.get(InspectionSettings))
 
 
 @blp.route("/tour-stops")
@@ -223,18 +224,3 @@ class TownshipFeedResource(MethodView):
         body, changed = feeds.township_feed(office, township, clock.local_today(office.timezone))
         return etag_response(body, ical.CONTENT_TYPE, last_modified=changed)
 
-
-def init_app(app) -> None:
-    """Settings (env `VMO_TOUR_*`) and the demo step; called from schedules.register."""
-    app.config.setdefault("TOUR_AVERAGE_SPEED_KMH", 35.0)
-    app.config.setdefault("TOUR_DEPART_TIME", "08:00")
-    app.config.setdefault("TOUR_MAX_STOPS", 40)
-    app.config.setdefault("TOUR_MAX_STOP_DISTANCE_KM", 150.0)
-    app.config.setdefault("TOUR_EXACT_LIMIT", 9)
-    # The inspection checklist (the tablets show it; both inspection paths check records against it).
-    app.config.setdefault("MOBILE_CHECKLIST", [dict(item) for item in DEFAULT_CHECKLIST])
-    services.TourSettings.from_config(app.config)  # bad settings fail at start-up
-    # Owners cancel by texting `取消 <code>` back: a reply hook of vmo's inbound SMS webhook.
-    app.extensions.setdefault("vmo.sms_reply_handlers", []).append(registrations.cancel_by_reply)
-    from schedules.tours.demo import demo_step
-    app.extensions.setdefault("vmo.demo_steps", []).append(demo_step)

@@ -17,30 +17,23 @@ from vmo.extensions import db
 from vmo.motorcycles import services as register_of_motorcycles
 from vmo.motorcycles.rules import DueRules
 from vmo.notify import services as notify
+from vmo.settings import setting
 
 STOP_FIELDS = ("township", "venue", "lat", "lon", "arrives_at", "departs_at", "capacity")
 
 
 @dataclass(frozen=True)
 class TourSettings:
-    """Tour settings, from the app config (`VMO_TOUR_*`)."""
+    """Tour settings (env `VMO_TOUR_*`), installed by schedules.register."""
 
-    speed_kmh: float = 35.0
-    depart_time: time = time(8, 0)
-    max_stops: int = 40
-    max_stop_distance_km: float = 150.0
-    clock_skew_minutes: int = 10
-    exact_limit: int = 9
-
-    @classmethod
-    def from_config(cls, config) -> "TourSettings":
-        depart = config.get("TOUR_DEPART_TIME", "08:00")
-        return cls(speed_kmh=float(config.get("TOUR_AVERAGE_SPEED_KMH", 35.0)),
-                   depart_time=depart if isinstance(depart, time) else time.fromisoformat(depart),
-                   max_stops=int(config.get("TOUR_MAX_STOPS", 40)),
-                   max_stop_distance_km=float(config.get("TOUR_MAX_STOP_DISTANCE_KM", 150.0)),
-                   clock_skew_minutes=int(config.get("CLOCK_SKEW_MINUTES", 10)),
-                   exact_limit=int(config.get("TOUR_EXACT_LIMIT", 9)))
+    # Average speed on the office's rural roads, for the drive between stops (same range as a route request's).
+    speed_kmh: float = setting(35.0, key="TOUR_AVERAGE_SPEED_KMH", low=5, high=130)
+    # When a routed tour leaves the depot unless the request says otherwise (office time).
+    depart_time: time = setting(time(8, 0), key="TOUR_DEPART_TIME")
+    max_stops: int = setting(40, key="TOUR_MAX_STOPS", low=1)
+    max_stop_distance_km: float = setting(150.0, key="TOUR_MAX_STOP_DISTANCE_KM", low=1)
+    # Tours of up to this many stops are routed exactly; longer ones by a heuristic.
+    exact_limit: int = setting(9, key="TOUR_EXACT_LIMIT", low=0, high=routing.MAX_EXACT_LIMIT)
 
 
 def zone_of(tour_or_office) -> ZoneInfo:
@@ -316,8 +309,7 @@ def route_tour(user: User, tour_id: int, data: dict, today: date, now: datetime,
     speed = data.get("speed_kmh") or settings.speed_kmh
     try:
         route = routing.plan_route((tour.depot_lat, tour.depot_lon), [(s.lat, s.lon) for s in stops],
-                                   matrix=data.get("matrix"), exact_limit=min(settings.exact_limit,
-                                                                              routing.MAX_EXACT_LIMIT))
+                                   matrix=data.get("matrix"), exact_limit=settings.exact_limit)
     except ValueError as exc:
         raise RuleViolation(f"cannot route this tour: {exc}", errors={"json": {"matrix": [str(exc)]}}) from None
     service = [data["service_minutes"] if data.get("service_minutes") is not None

@@ -5,16 +5,20 @@ from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from vmo import clock, limits, pagecache
+from vmo import clock, limits, pagecache, settings
 from vmo.accounts import services
 from vmo.accounts.schemas import (
     CandidateCreateSchema, CandidateSchema, CompanyCreateSchema, CompanySchema, MeSchema, OfficeSchema,
     StaffCreateSchema, TokenRequestSchema, TokenSchema, UserSchema,
 )
-from vmo.http import ErrorSchema, SelectPage, _bearer_token, auth, current_user, idempotent, settings
+from vmo.http import ErrorSchema, SelectPage, _bearer_token, auth, current_user, idempotent
 from vmo.offices import services as offices
 
 blp = Blueprint("accounts", __name__, url_prefix="/api/v1", description="Sign-in, sign-up and accounts")
+
+
+def _auth() -> services.AuthSettings:
+    return settings.get(services.AuthSettings)
 
 
 def _signup_office(code: str | None):
@@ -29,7 +33,7 @@ class TokenResource(MethodView):
     @blp.alt_response(401, schema=ErrorSchema, description="wrong username or password")
     def post(self, data):
         """Sign in and get a bearer token"""
-        issued = services.login(data["username"], data["password"], settings(), clock.now(), limits.lockout())
+        issued = services.login(data["username"], data["password"], _auth(), clock.now(), limits.lockout())
         return {"token": issued.token, "expires_at": issued.expires_at, "role": issued.user.role}
 
 
@@ -67,7 +71,7 @@ class CompaniesResource(MethodView):
     @blp.alt_response(409, schema=ErrorSchema, description="username or credit code already registered")
     def post(self, data):
         """Sign up a company (public)"""
-        return services.register_company(_signup_office(data.pop("office")), data, settings())
+        return services.register_company(_signup_office(data.pop("office")), data, _auth())
 
 
 @blp.route("/candidates")
@@ -79,7 +83,7 @@ class CandidatesResource(MethodView):
     @blp.alt_response(409, schema=ErrorSchema, description="username or ID number already registered")
     def post(self, data):
         """Sign up a driving-test candidate (public)"""
-        return services.register_candidate(_signup_office(data.pop("office")), data, settings(),
+        return services.register_candidate(_signup_office(data.pop("office")), data, _auth(),
                                            clock.local_today())
 
 
@@ -100,7 +104,7 @@ class StaffResource(MethodView):
     def post(self, data):
         """Create a staff account in the admin's office"""
         admin = current_user()
-        return services.create_staff(admin.office, data["username"], data["password"], data["role"], settings(),
+        return services.create_staff(admin.office, data["username"], data["password"], data["role"], _auth(),
                                      display_name=data["display_name"], badge_number=data["badge_number"],
                                      supervisor_username=data["supervisor"], actor=admin)
 
@@ -115,4 +119,5 @@ class OfficesResource(MethodView):
 
 
 def register(app, api) -> None:
+    settings.install(app, services.AuthSettings)
     api.register_blueprint(blp)

@@ -15,16 +15,29 @@ from vmo.errors import Conflict, NotFound, TooManyRequests, Unauthorized, field_
 from vmo.extensions import db
 from vmo.offices.models import Office
 from vmo import validators
+from vmo.settings import setting
 
 
 @dataclass(frozen=True)
 class AuthSettings:
-    token_ttl: timedelta = timedelta(hours=12)
-    max_failures: int = 5
-    lock_for: timedelta = timedelta(minutes=15)
-    time_cost: int = 3
-    memory_cost: int = 64 * 1024
-    parallelism: int = 2
+    """Sign-in settings (env `VMO_TOKEN_TTL_HOURS`, `VMO_LOGIN_*`, `VMO_ARGON2_*`), installed by accounts' register."""
+
+    token_ttl_hours: float = setting(12.0, key="TOKEN_TTL_HOURS", low=0.01)
+    # Failures in a row per username before it is locked (0 turns the lock-out off), and for how long.
+    max_failures: int = setting(5, key="LOGIN_MAX_FAILURES", low=0)
+    lock_minutes: float = setting(15.0, key="LOGIN_LOCK_MINUTES", low=0.01)
+    # argon2id parameters; tests lower them to keep the suite fast.
+    time_cost: int = setting(3, key="ARGON2_TIME_COST", low=1)
+    memory_cost: int = setting(64 * 1024, key="ARGON2_MEMORY_COST", low=8)
+    parallelism: int = setting(2, key="ARGON2_PARALLELISM", low=1)
+
+    @property
+    def token_ttl(self) -> timedelta:
+        return timedelta(hours=self.token_ttl_hours)
+
+    @property
+    def lock_for(self) -> timedelta:
+        return timedelta(minutes=self.lock_minutes)
 
     def hasher(self) -> PasswordHasher:
         return PasswordHasher(time_cost=self.time_cost, memory_cost=self.memory_cost,

@@ -21,8 +21,8 @@ def find_company(identifier: str) -> Company:
     return company
 
 
-def import_batch(company_identifier: str, rows: list[dict], note: str | None, progress=None,
-                 max_vehicles: int = 500):
+def import_batch(company_identifier: str, rows: list[dict], note: str | None, progress=None, *,
+                 max_vehicles: int):
     """Validate every row first; submit only if all are good. Row numbers count the header as row 1."""
     company = find_company(company_identifier)
     schema = VehicleCreateSchema()

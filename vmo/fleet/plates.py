@@ -28,7 +28,7 @@ from vmo.errors import Conflict, RuleViolation
 from vmo.extensions import db
 from vmo.dbutil import insert_ignoring_conflicts
 from vmo.fleet.models import LARGE_VEHICLE_TYPES, FleetVehicle, PlateKind, PlatePool, VehicleStatus
-from vmo.fleet.settings import settings
+from vmo.fleet.settings import FleetSettings
 from vmo.offices.models import Office
 from vmo.types import values
 
@@ -72,7 +72,7 @@ def _not_registered(vehicle: FleetVehicle) -> None:
 
 # ---- 50 choices ------------------------------------------------------------------------
 
-def plate_choices(vehicle: FleetVehicle, now: datetime, topup: int = 200) -> dict:
+def plate_choices(vehicle: FleetVehicle, now: datetime, config: FleetSettings) -> dict:
     """The vehicle's held choices while they last; otherwise a fresh random draw held until `expires_at`."""
     _not_registered(vehicle)
     office = db.session.get(Office, vehicle.office_id)
@@ -83,14 +83,13 @@ def plate_choices(vehicle: FleetVehicle, now: datetime, topup: int = 200) -> dic
     if held:
         return {"vin": vehicle.vin, "kind": plate_kind(vehicle), "choices": [p for p, _ in held],
                 "expires_at": held[0].held_until}
-    config = settings()
     expires_at = now + timedelta(minutes=config.plate_choice_minutes)
     # The old draw has expired: its plates go back to the pool before the new draw.
     _drop_holds(vehicle)
     wanted = [*_fits(office, vehicle), _free(now)]
     candidates = list(db.session.scalars(select(PlatePool.id).where(*wanted)))
     if len(candidates) < config.plate_choice_count:
-        add_plates(office, plate_kind(vehicle), max(topup, config.plate_choice_count), letter=energy_letter(vehicle))
+        add_plates(office, plate_kind(vehicle), max(config.plate_pool_topup, config.plate_choice_count), letter=energy_letter(vehicle))
         candidates = list(db.session.scalars(select(PlatePool.id).where(*wanted)))
     _csprng.shuffle(candidates)
     won = 0

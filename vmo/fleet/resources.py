@@ -1,12 +1,10 @@
 """HTTP resources for fleet batches, appointments, inspections and plates."""
-from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from vmo import clock
+from vmo import clock, settings
 from vmo.accounts import services as accounts
 from vmo.fleet import services
-from vmo.fleet.models import MAX_BATCH_CEILING
 from vmo.fleet.schemas import (
     AppointmentCreateSchema, AppointmentMoveSchema, AppointmentSchema, BatchCreateSchema, BatchQueryArgsSchema,
     BatchSchema, DeclineSchema, GrantSchema, GreenChannelRequestCreateSchema, GreenChannelRequestQueryArgsSchema,
@@ -14,6 +12,8 @@ from vmo.fleet.schemas import (
     PlateReserveSchema, VehicleSchema,
 )
 from vmo.accounts.models import STAFF_ROLES
+from vmo.fleet.settings import FleetSettings
+from vmo.greenchannel.settings import GreenChannelSettings
 from vmo.http import ErrorSchema, SelectPage, auth, current_user, idempotent
 
 blp = Blueprint("fleet", __name__, url_prefix="/api/v1", description="Fleet pre-registration and the green channel")
@@ -38,7 +38,7 @@ class BatchesResource(MethodView):
         """Submit a fleet batch (all vehicles or none)"""
         user = current_user()
         return services.submit_batch(accounts.company_of(user), data["vehicles"], data["note"], user,
-                                     current_app.config["FLEET_MAX_BATCH"])
+                                     settings.get(FleetSettings).max_batch)
 
 
 @blp.route("/fleet/batches/<int:batch_id>")
@@ -129,7 +129,8 @@ class GrantResource(MethodView):
         """Grant a request: open or raise the day as needed and book the whole batch"""
         user = current_user()
         return services.grant_request(user, request_id, data["date"], (data["arrive_from"], data["arrive_until"]),
-                                      clock.local_today(user.office.timezone), clock.now())
+                                      clock.local_today(user.office.timezone), clock.now(),
+                                      settings.get(GreenChannelSettings).priority_share)
 
 
 @blp.route("/green-channel/requests/<int:request_id>/decline")
@@ -152,7 +153,7 @@ class PlateChoicesResource(MethodView):
     @blp.alt_response(409, schema=ErrorSchema, description="already registered")
     def get(self, vin):
         """50 random free plates held for this vehicle until `expires_at` (50选1)"""
-        return services.plate_choices(current_user(), vin, clock.now(), current_app.config["PLATE_POOL_TOPUP"])
+        return services.plate_choices(current_user(), vin, clock.now(), settings.get(FleetSettings))
 
 
 @blp.route("/fleet/vehicles/<string:vin>/plate")
@@ -200,13 +201,10 @@ class RegistrationResource(MethodView):
     @blp.alt_response(409, schema=ErrorSchema, description="not inspected and passed, or already registered")
     def post(self, vin):
         """Register a passed vehicle and issue its plate from the office's pool"""
-        return services.register_vehicle(current_user(), vin, clock.now(), current_app.config["PLATE_POOL_TOPUP"])
+        return services.register_vehicle(current_user(), vin, clock.now(),
+                                         settings.get(FleetSettings).plate_pool_topup)
 
 
 def register(app, api) -> None:
-    limit = int(app.config["FLEET_MAX_BATCH"])
-    if not 1 <= limit <= MAX_BATCH_CEILING:
-        # Refuse to start rather than quietly cap: an office that set 5000 must learn it is not in force.
-        raise ValueError(f"FLEET_MAX_BATCH must be 1 to {MAX_BATCH_CEILING}, not {limit}")
-    app.config["FLEET_MAX_BATCH"] = limit
+    settings.install(app, FleetSettings)
     api.register_blueprint(blp)

@@ -4,6 +4,7 @@ from marshmallow import Schema, fields, validate
 from vmo import validators
 from vmo.fields import VIN
 from vmo.fleet.models import FUEL_TYPES, MAX_BATCH_CEILING, VEHICLE_TYPES, BatchStatus, RequestStatus
+from vmo.fleet.settings import FleetSettings
 from vmo.greenchannel.schemas import local_time
 from vmo.types import values
 
@@ -27,7 +28,7 @@ class BatchCreateSchema(Schema):
                                                     error=f"a batch has 1 to {MAX_BATCH_CEILING} vehicles"),
                            # The office's own limit is checked by the service, which knows it.
                            metadata={"minItems": 1,
-                                     "description": "1 to the office's limit (`FLEET_MAX_BATCH`, default 500) "
+                                     "description": f"1 to the office's limit (`FLEET_MAX_BATCH`, default {FleetSettings().max_batch}) "
                                                     f"vehicles; no office allows more than {MAX_BATCH_CEILING}."})
     note = fields.String(load_default=None, validate=validate.Length(0, 2000))
 

@@ -16,6 +16,7 @@ from vmo.fleet.models import (
 )
 from vmo.fleet import notifications as texts
 from vmo.fleet import plates
+from vmo.fleet.settings import FleetSettings
 from vmo.greenchannel import notifications as gc_texts
 from vmo.greenchannel import services as greenchannel
 from vmo.greenchannel.notifications import month_day
@@ -26,7 +27,7 @@ from vmo.offices.models import Office
 # ---- batches --------------------------------------------------------------------------
 
 def submit_batch(company: Company, vehicles: list[dict], note: str | None, actor: User,
-                 max_vehicles: int = 500) -> FleetBatch:
+                 max_vehicles: int) -> FleetBatch:
     """Create a batch with all its vehicles, or nothing: every bad vehicle is named by index."""
     if not 1 <= len(vehicles) <= max_vehicles:
         message = f"a batch has 1 to {max_vehicles} vehicles"
@@ -309,7 +310,7 @@ def _decide(officer: User, request_id: int, now: datetime, **values) -> GreenCha
 
 
 def grant_request(officer: User, request_id: int, day: date, window: tuple[str, str], today: date,
-                  now: datetime) -> GreenChannelRequest:
+                  now: datetime, priority_share: float) -> GreenChannelRequest:
     """Grant a request: the day is opened or raised as needed and the whole batch booked, in one transaction."""
     if day < today:
         raise RuleViolation("the date is in the past", errors={"json": {"date": ["in the past"]}})
@@ -325,7 +326,7 @@ def grant_request(officer: User, request_id: int, day: date, window: tuple[str, 
         db.session.rollback()
         raise
     units = len(batch.vehicles)
-    green_day = greenchannel.open_or_extend(batch.office_id, day, units, window)
+    green_day = greenchannel.open_or_extend(batch.office_id, day, units, window, priority_share)
     appointment = _hold(batch, green_day, units, officer, now)
     audit.record("green_channel.grant", "fleet_batch", batch.id, actor=officer,
                  after={"date": day.isoformat(), "arrive_from": window[0], "arrive_until": window[1]})
@@ -455,8 +456,8 @@ def inspect_vehicle(officer: User, vin: str, result: str, defects: list[str], no
     return inspection
 
 
-def plate_choices(user: User, vin: str, now: datetime, topup: int = 200) -> dict:
-    return plates.plate_choices(get_vehicle(user, vin), now, topup)
+def plate_choices(user: User, vin: str, now: datetime, config: FleetSettings) -> dict:
+    return plates.plate_choices(get_vehicle(user, vin), now, config)
 
 
 def reserve_plate(user: User, vin: str, plate: str, now: datetime) -> dict:
@@ -475,7 +476,7 @@ def _state_message(vehicle: FleetVehicle, action: str) -> str:
     return f"vehicle {vehicle.vin} is {vehicle.status}; it cannot be {action} now"
 
 
-def register_vehicle(officer: User, vin: str, now: datetime, topup: int = 200) -> FleetVehicle:
+def register_vehicle(officer: User, vin: str, now: datetime, topup: int) -> FleetVehicle:
     """Issue a plate from the pool: only after a passed inspection, never the same plate twice."""
     vehicle = get_vehicle(officer, vin)
     if vehicle.status != VehicleStatus.INSPECTED:

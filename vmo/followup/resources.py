@@ -1,17 +1,17 @@
 """HTTP resources: the SMS gateway's webhook and the escalation list."""
 import functools
-from datetime import timedelta
 
 from flask import current_app, request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from vmo import clock
+from vmo import clock, hooks, settings
 from vmo.followup import services
 from vmo.followup.schemas import (
     CallbackCreateSchema, CallbackSchema, EscalationQueryArgsSchema, EscalationSchema, InboundCreateSchema,
     InboundResultSchema, ResolveSchema,
 )
+from vmo.followup.settings import FollowUpSettings
 from vmo.http import ErrorSchema, SelectPage, auth, current_user
 
 blp = Blueprint("follow-up", __name__, url_prefix="/api/v1",
@@ -23,10 +23,9 @@ def signed(fn):
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        config = current_app.config
-        services.verify_signature(config.get("SMS_HMAC_SECRET"), request.headers.get("X-Timestamp"),
+        services.verify_signature(current_app.config.get("SMS_HMAC_SECRET"), request.headers.get("X-Timestamp"),
                                   request.headers.get("X-Signature"), request.get_data(cache=True), clock.now(),
-                                  int(config.get("SMS_SIGNATURE_MAX_AGE_SECONDS", 300)))
+                                  settings.get(FollowUpSettings).signature_max_age_seconds)
         return fn(*args, **kwargs)
 
     wrapper = blp.doc(security=[], parameters=[
@@ -46,13 +45,13 @@ class InboundResource(MethodView):
     @blp.alt_response(422, schema=ErrorSchema, description="the sender is not a mobile number")
     def post(self, data):
         """Record a reply to a follow-up (the SMS gateway's webhook, HMAC-signed)"""
-        window = timedelta(days=float(current_app.config.get("FOLLOW_UP_REPLY_DAYS", 30)))
         return services.record_reply(data["message_id"], data["phone"], data["text"], data["received_at"],
-                                     clock.now(), window, current_app.extensions.get(REPLY_HANDLERS, []))
+                                     clock.now(), settings.get(FollowUpSettings).reply_window,
+                                     hooks.registered(hooks.SMS_REPLY_HANDLERS))
 
 
-def _highlight_after() -> timedelta:
-    return timedelta(hours=float(current_app.config.get("ESCALATION_HIGHLIGHT_HOURS", 48)))
+def _highlight_after():
+    return settings.get(FollowUpSettings).highlight_after
 
 
 @blp.route("/escalations")
@@ -101,11 +100,6 @@ class ResolveResource(MethodView):
         return services.resolve(current_user(), escalation_id, data["note"], clock.now(), data["outcome"])
 
 
-# Other packages append `(phone, text, now) -> bool` here to take replies before the follow-up
-# matching, e.g. schedules' `取消 <code>` (vmo never imports them).
-REPLY_HANDLERS = "vmo.sms_reply_handlers"
-
-
 def register(app, api) -> None:
-    app.extensions.setdefault(REPLY_HANDLERS, [])
+    settings.install(app, FollowUpSettings)
     api.register_blueprint(blp)

@@ -1,12 +1,10 @@
 """Wire formats for the SMS webhook and escalations."""
-from datetime import timedelta
-
-from flask import current_app
 from marshmallow import Schema, fields, validate
 
-from vmo import clock
+from vmo import clock, settings
 from vmo.followup.models import EscalationStatus, InboundOutcome, ResolveOutcome
 from vmo.followup.services import is_overdue
+from vmo.followup.settings import FollowUpSettings
 from vmo.types import values
 
 
@@ -52,8 +50,7 @@ def _staff_name(user):
 
 
 def _overdue(escalation) -> bool:
-    hours = float(current_app.config.get("ESCALATION_HIGHLIGHT_HOURS", 48))
-    return is_overdue(escalation, clock.now(), timedelta(hours=hours))
+    return is_overdue(escalation, clock.now(), settings.get(FollowUpSettings).highlight_after)
 
 
 class CallbackSchema(Schema):

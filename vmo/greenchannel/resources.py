@@ -6,9 +6,10 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from werkzeug.routing import BaseConverter, ValidationError
 
-from vmo import clock
+from vmo import clock, settings
 from vmo.accounts.models import STAFF_ROLES
 from vmo.greenchannel import services
+from vmo.greenchannel.settings import GreenChannelSettings
 from vmo.greenchannel.schemas import DayQueryArgsSchema, DayQueueSchema, DaySchema, DayUpdateSchema
 from vmo.http import ErrorSchema, SelectPage, auth, current_user
 from vmo.offices import services as offices
@@ -70,7 +71,8 @@ class DayResource(MethodView):
     def put(self, data, date):
         """Open a green-channel day or change it: capacity, priority places, arrival window"""
         user = current_user()
-        green_day, created = services.set_day(user.office, date, data, user, clock.local_today(user.office.timezone))
+        green_day, created = services.set_day(user.office, date, data, user, clock.local_today(user.office.timezone),
+                                              settings.get(GreenChannelSettings))
         return green_day, 201 if created else 200
 
 
@@ -87,4 +89,5 @@ class DayQueueResource(MethodView):
 def register(app, api) -> None:
     app.url_map.converters["date"] = DateConverter
     api.register_converter(DateConverter, lambda _converter: {"type": "string", "format": "date"})
+    settings.install(app, GreenChannelSettings)
     api.register_blueprint(blp)

@@ -19,7 +19,7 @@ from vmo.booking import services as booking
 from vmo.errors import Conflict, NotFound, RuleViolation
 from vmo.extensions import db
 from vmo.greenchannel.models import GreenChannelDay
-from vmo.greenchannel.settings import settings
+from vmo.greenchannel.settings import GreenChannelSettings
 from vmo.offices.models import Office
 
 ORDINARY_KIND = "green_channel"
@@ -28,9 +28,8 @@ PRIORITY_KIND = "green_channel_priority"
 
 # ---- the priority share ----------------------------------------------------------------
 
-def share_of(capacity: int, fraction: float | None = None) -> int:
+def share_of(capacity: int, fraction: float) -> int:
     """Default priority places for a day of `capacity`: the share rounded up, at least one on an open day."""
-    fraction = settings().priority_share if fraction is None else fraction
     if capacity <= 0 or fraction <= 0:
         return 0
     # Decimal, so 30 * 0.1 is 3 and not 3.0000000000000004 rounded up to 4.
@@ -39,7 +38,8 @@ def share_of(capacity: int, fraction: float | None = None) -> int:
 
 # ---- days ------------------------------------------------------------------------------
 
-def set_day(office: Office, day: date, data: dict, actor: User, today: date) -> tuple[GreenChannelDay, bool]:
+def set_day(office: Office, day: date, data: dict, actor: User, today: date,
+            config: GreenChannelSettings) -> tuple[GreenChannelDay, bool]:
     """Open a day or change it: `capacity` (fleets), `priority_capacity`, arrival window, note.
 
     The two numbers are kept apart in two slots: priority places are never taken out of
@@ -51,19 +51,19 @@ def set_day(office: Office, day: date, data: dict, actor: User, today: date) -> 
     green_day = find_day(office.id, day)
     created = green_day is None
     before = None if created else _day_state(green_day)
-    window = _window(green_day, data)
+    window = _window(green_day, data, config)
     if created:
         capacity = data["capacity"]
         priority_capacity = data.get("priority_capacity")
         if priority_capacity is None:
-            priority_capacity = share_of(capacity)
+            priority_capacity = share_of(capacity, config.priority_share)
         green_day = GreenChannelDay(
             office_id=office.id, day=day, note=data.get("note"), arrive_from=window[0], arrive_until=window[1],
             slot_id=booking.create_slot(office.id, ORDINARY_KIND, capacity).id,
             priority_slot_id=booking.create_slot(office.id, PRIORITY_KIND, priority_capacity).id)
         db.session.add(green_day)
     else:
-        _resize(green_day, data["capacity"], data.get("priority_capacity"))
+        _resize(green_day, data["capacity"], data.get("priority_capacity"), config.priority_share)
         green_day.arrive_from, green_day.arrive_until = window
         if data.get("note") is not None:
             green_day.note = data["note"]
@@ -85,9 +85,8 @@ def _day_state(green_day: GreenChannelDay) -> dict:
             "arrive_from": green_day.arrive_from, "arrive_until": green_day.arrive_until, "note": green_day.note}
 
 
-def _window(green_day: GreenChannelDay | None, data: dict) -> tuple[str, str]:
+def _window(green_day: GreenChannelDay | None, data: dict, defaults: GreenChannelSettings) -> tuple[str, str]:
     """The arrival window after this change: what is given, else what the day had, else the default."""
-    defaults = settings()
     start = data.get("arrive_from") or (green_day.arrive_from if green_day else defaults.green_channel_arrive_from)
     end = data.get("arrive_until") or (green_day.arrive_until if green_day else defaults.green_channel_arrive_until)
     if start >= end:  # zero-padded HH:MM compares as text
@@ -96,12 +95,12 @@ def _window(green_day: GreenChannelDay | None, data: dict) -> tuple[str, str]:
     return start, end
 
 
-def _resize(green_day: GreenChannelDay, capacity: int, priority_capacity: int | None) -> None:
+def _resize(green_day: GreenChannelDay, capacity: int, priority_capacity: int | None, share: float) -> None:
     if green_day.priority_slot_id is None:  # a day opened before the priority share existed
         green_day.priority_slot_id = booking.create_slot(green_day.office_id, PRIORITY_KIND, 0).id
         db.session.flush()
     if priority_capacity is None:
-        priority_capacity = max(share_of(capacity), booking.booked(green_day.priority_slot_id))
+        priority_capacity = max(share_of(capacity, share), booking.booked(green_day.priority_slot_id))
     # Each conditional on what is booked at that moment: a booking that slipped in makes it a 409.
     for slot_id, new, field in ((green_day.slot_id, capacity, "capacity"),
                                 (green_day.priority_slot_id, priority_capacity, "priority_capacity")):
@@ -113,7 +112,7 @@ def _resize(green_day: GreenChannelDay, capacity: int, priority_capacity: int | 
                            errors={"json": {field: [f"{booked} places are already booked"]}}) from exc
 
 
-def open_or_extend(office_id: int, day: date, units: int, window: tuple[str, str] | None) -> GreenChannelDay:
+def open_or_extend(office_id: int, day: date, units: int, window: tuple[str, str], share: float) -> GreenChannelDay:
     """Hold `units` fleet places on `day` in the caller's transaction, opening or raising the day as needed.
 
     For a granted green-channel request: the office commits to the batch, so the day grows rather
@@ -121,8 +120,7 @@ def open_or_extend(office_id: int, day: date, units: int, window: tuple[str, str
     """
     green_day = find_day(office_id, day)
     if green_day is None:
-        defaults = settings()
-        start, end = window or (defaults.green_channel_arrive_from, defaults.green_channel_arrive_until)
+        start, end = window
         try:
             with db.session.begin_nested():
                 green_day = GreenChannelDay(
@@ -132,12 +130,12 @@ def open_or_extend(office_id: int, day: date, units: int, window: tuple[str, str
                 db.session.add(green_day)
         except IntegrityError:  # opened by someone else this instant: use theirs
             green_day = get_day(office_id, day)
-    elif window is not None:
+    else:
         green_day.arrive_from, green_day.arrive_until = window
     booking.take_extending(green_day.slot_id, units)
     if green_day.priority_slot_id is not None:
         # A day opened for the request keeps the configured priority share too; never shrinks it.
-        booking.grow_to(green_day.priority_slot_id, share_of(booking.capacity(green_day.slot_id)))
+        booking.grow_to(green_day.priority_slot_id, share_of(booking.capacity(green_day.slot_id), share))
     db.session.flush()
     booking.refresh(green_day.slot)
     booking.refresh(green_day.priority_slot)

@@ -5,7 +5,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from vmo import clock
+from vmo import clock, settings
 
 
 @click.group("motorcycles")
@@ -23,17 +23,18 @@ def import_command(csv_file, office_code, show_bad):
     township, registered_on, last_inspected_on; the Chinese headers of the register export work too)."""
     from vmo.errors import DomainError
     from vmo.motorcycles import services
-    from vmo.motorcycles.rules import DueRules
+    from vmo.motorcycles.settings import MotorcycleSettings
     from vmo.offices import services as offices
 
     rows = list(csv.DictReader(csv_file))
+    config = settings.get(MotorcycleSettings)
     try:
         office = offices.get_office(office_code or current_app.config["DEFAULT_OFFICE"])
         with click.progressbar(length=len(rows), label="importing motorcycles") as bar:
             report = services.import_rows(
-                office, rows, rules=DueRules.from_config(current_app.config),
+                office, rows, rules=config.rules,
                 today=clock.local_today(office.timezone), now=clock.now(),
-                chunk_size=current_app.config["MOTORCYCLE_IMPORT_CHUNK"], progress=bar.update)
+                chunk_size=config.import_chunk, progress=bar.update)
     except DomainError as exc:
         raise click.ClickException(exc.message) from None
     click.echo(f"{report.rows} rows: {report.inserted} new, {report.updated} updated, "

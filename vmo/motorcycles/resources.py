@@ -1,12 +1,12 @@
 """HTTP resources for the motorcycle register: township due counts and single look-ups."""
-from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from vmo import clock
+from vmo import clock, settings
 from vmo.http import ErrorSchema, auth, current_user
 from vmo.motorcycles import services
-from vmo.motorcycles.rules import CONFIG_KEYS, DEFAULTS, DueRules
+from vmo.motorcycles.rules import DueRules
+from vmo.motorcycles.settings import MotorcycleSettings
 from vmo.motorcycles.schemas import MotorcycleSchema, TownshipSchema
 from vmo.accounts.models import STAFF_ROLES
 
@@ -16,7 +16,7 @@ STAFF = STAFF_ROLES
 
 
 def due_rules() -> DueRules:
-    return DueRules.from_config(current_app.config)
+    return settings.get(MotorcycleSettings).rules
 
 
 @blp.route("/townships")
@@ -41,10 +41,7 @@ class MotorcycleResource(MethodView):
 
 
 def register(app, api) -> None:
-    for field, key in CONFIG_KEYS.items():
-        app.config.setdefault(key, DEFAULTS[field])
-    app.config.setdefault("MOTORCYCLE_IMPORT_CHUNK", 1000)
-    DueRules.from_config(app.config)  # bad settings fail at start-up, not on the first request
+    settings.install(app, MotorcycleSettings)
     api.register_blueprint(blp)
     from vmo.motorcycles.cli import motorcycles
     app.cli.add_command(motorcycles)

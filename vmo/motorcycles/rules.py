@@ -15,17 +15,13 @@ first anniversary on the schedule that lies more than `window_days` after the la
 A motorcycle is "due" from `window_days` before that date and "overdue" after it. Offices change
 the rules by settings; stored due dates are recomputed when they do.
 """
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from vmo.settings import setting
+
 NATIONAL_YEARS = (6, 10)  # on-site inspections within the first 10 years (2022 reform)
-CONFIG_KEYS = {
-    "years": "MOTORCYCLE_INSPECTION_YEARS",
-    "later_interval_years": "MOTORCYCLE_LATER_INTERVAL_YEARS",
-    "window_days": "MOTORCYCLE_DUE_WINDOW_DAYS",
-}
-DEFAULTS = {"years": "6,10", "later_interval_years": 1, "window_days": 90}
 
 
 def _years(value) -> tuple[int, ...]:
@@ -45,9 +41,11 @@ def add_years(day: date, years: int) -> date:
 
 @dataclass(frozen=True)
 class DueRules:
-    years: tuple[int, ...] = NATIONAL_YEARS
-    later_interval_years: int = 1
-    window_days: int = 90
+    """The due rules (env `VMO_MOTORCYCLE_*`); a settings dataclass (vmo.settings) that tours and tablets share."""
+
+    years: tuple[int, ...] = setting(NATIONAL_YEARS, key="MOTORCYCLE_INSPECTION_YEARS", parse=_years)
+    later_interval_years: int = setting(1, key="MOTORCYCLE_LATER_INTERVAL_YEARS")
+    window_days: int = setting(90, key="MOTORCYCLE_DUE_WINDOW_DAYS")
 
     def __post_init__(self):
         object.__setattr__(self, "years", _years(self.years))
@@ -59,12 +57,6 @@ class DueRules:
             raise ValueError("the inspection interval must be at least 1 year")
         if not self.years or any(y < 1 for y in self.years) or list(self.years) != sorted(set(self.years)):
             raise ValueError(f"inspection years must be rising whole years of 1 or more, got {self.years!r}")
-
-    @classmethod
-    def from_config(cls, config: Mapping) -> "DueRules":
-        """MOTORCYCLE_INSPECTION_YEARS ("6,10"), MOTORCYCLE_LATER_INTERVAL_YEARS, MOTORCYCLE_DUE_WINDOW_DAYS."""
-        return cls(**{name: (_years if name == "years" else int)(config.get(key, DEFAULTS[name]))
-                      for name, key in CONFIG_KEYS.items()})
 
     @property
     def fingerprint(self) -> str:

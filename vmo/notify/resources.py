@@ -3,6 +3,7 @@ from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from vmo import hooks
 from vmo.http import SelectPage, auth, current_user
 from vmo.notify import services
 from vmo.notify.schemas import OutboxMessageSchema, OutboxQueryArgsSchema, OutboxSummarySchema
@@ -29,9 +30,23 @@ class OutboxSummaryResource(MethodView):
     @blp.response(200, OutboxSummarySchema)
     def get(self):
         """How many of the office's messages are pending, sent, failed and opted out"""
-        return {**services.status_counts(current_user().office_id),
-                "backend": (current_app.config.get("SMS_BACKEND") or "log").lower()}
+        return {**services.status_counts(current_user().office_id), "backend": _backend_name()}
+
+
+def _backend_name() -> str:
+    return (current_app.config.get("SMS_BACKEND") or "log").lower()
+
+
+def demo_step(office) -> list[str]:
+    """Tell the demo user where the texts are; adds nothing, so running the demo twice is harmless."""
+    counts = services.status_counts(office.id)
+    return [
+        f"SMS outbox ({_backend_name()} backend): {counts['pending']} pending, {counts['sent']} sent, "
+        f"{counts['failed']} failed; send with `vmo sms send`, read at GET /api/v1/sms/outbox (staff)",
+        "statistics: GET /api/v1/stats, report page GET /api/v1/stats/report.html (supervisor)",
+    ]
 
 
 def register(app, api) -> None:
     api.register_blueprint(blp)
+    hooks.add(app, hooks.DEMO_STEPS, demo_step)

@@ -3,9 +3,9 @@ from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from vmo import clock, limits
+from vmo import clock, limits, settings
 from vmo.http import ErrorSchema, auth, current_user, idempotent, signed_in_staff
-from vmo.greenchannel.settings import settings
+from vmo.greenchannel.settings import GreenChannelSettings
 from vmo.offices import services as offices
 from vmo.priority import services
 from vmo.priority.schemas import PriorityBookingCreateSchema, PriorityBookingReceiptSchema, PriorityBookingSchema
@@ -28,7 +28,7 @@ class PriorityBookingsResource(MethodView):
         """Book a priority green-channel place (public; the reference comes by text to the phone given)"""
         office = offices.get_office(data.pop("office") or current_app.config["DEFAULT_OFFICE"])
         return services.book(office, data, clock.local_today(office.timezone), clock.now(),
-                             settings().priority_elderly_age, actor=signed_in_staff())
+                             settings.get(GreenChannelSettings).priority_elderly_age, actor=signed_in_staff())
 
 
 @blp.route("/green-channel/priority-bookings/<string:reference>")

@@ -1,11 +1,10 @@
 """HTTP resources for the statistics: JSON (or CSV) for staff, an HTML report for supervisors."""
-from datetime import timedelta
-
 from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from vmo import clock
+from vmo import clock, hooks, settings
+from vmo.followup.settings import FollowUpSettings
 from vmo.http import ErrorSchema, auth, current_user
 from vmo.stats import report, services
 from vmo.stats.schemas import ReportQueryArgsSchema, StatsQueryArgsSchema, StatsSchema
@@ -19,8 +18,8 @@ def _collect(args) -> dict:
     office = current_user().office
     zone = clock.office_zone(office.timezone)
     period = services.period(args["from_"], args["to"], clock.local_today(office.timezone), zone)
-    highlight = timedelta(hours=float(current_app.config.get("ESCALATION_HIGHLIGHT_HOURS", 48)))
-    providers = current_app.extensions.get(services.PROVIDERS_KEY, [])
+    highlight = settings.get(FollowUpSettings).highlight_after
+    providers = hooks.registered(hooks.STATS_PROVIDERS)
     return StatsSchema().dump(services.collect(office, period, clock.now(), highlight, providers))
 
 

@@ -1,7 +1,7 @@
 """The office's figures for a period, each computed by one SQL aggregate (no rows are loaded).
 
 Other packages add their own figures through providers: callables `(office_id, start, end) -> dict`
-listed in `app.extensions["vmo.stats_providers"]` (vmo never imports them). A provider's keys are
+listed in vmo.hooks.STATS_PROVIDERS (vmo never imports them). A provider's keys are
 merged into the answer; a `charts` list (`[{"id", "title", "unit", "points": [{"label", "value"}]}]`)
 is appended to the report's charts. The package documents its sections' shape with
 `vmo.stats.schemas.document_section`. A provider that fails is named under `unavailable` and logged,
@@ -27,7 +27,6 @@ from vmo.offices.models import Office
 from vmo.priority.models import REASONS, PriorityBooking, PriorityStatus
 
 log = logging.getLogger("vmo.stats")
-PROVIDERS_KEY = "vmo.stats_providers"
 # Reviews look back up to five years (1,827 days hold any five calendar years), in monthly buckets.
 MAX_DAYS = 1827
 # The service a finished case belongs to, by the follow-up's subject (other packages' subjects included:

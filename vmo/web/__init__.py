@@ -60,7 +60,7 @@ def static_app(name: str, address: str, directory: Path, *, index: str | None = 
     return bp
 
 
-def register(app) -> None:
+def register(app, api=None) -> None:
     """Serve the shared files at /web/ and the companies' app at /qiye/ (plain blueprints, not in the API doc)."""
     app.register_blueprint(static_app("web_common", "web", COMMON_DIR, index=None))
     app.register_blueprint(static_app("qiye", "qiye", QIYE_DIR))

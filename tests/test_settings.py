@@ -1,0 +1,108 @@
+"""Feature settings: read once at start, a bad value stops the app naming it, each default written once and documented."""
+import dataclasses
+import pathlib
+import re
+
+import pytest
+
+from tests.conftest import app_test_config
+from vmo import create_app, settings
+from vmo.config import Config
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+
+def _installed(app) -> list:
+    return list(app.extensions[settings.EXTENSION])
+
+
+@pytest.mark.parametrize("bad, named, reason", [
+    ({"FLEET_MAX_BATCH": 0}, "VMO_FLEET_MAX_BATCH", "must be 1 to 2000"),
+    ({"TOUR_AVERAGE_SPEED_KMH": "fast"}, "VMO_TOUR_AVERAGE_SPEED_KMH", "must be a number"),
+    ({"TOUR_DEPART_TIME": "8 o'clock"}, "VMO_TOUR_DEPART_TIME", "HH:MM"),
+    ({"EXAM_MAX_CHANGES": -1}, "VMO_EXAM_MAX_CHANGES", "at least 0"),
+    ({"EXAM_OFFICE_RULES": {"nanchuan": {"cancel_untill": "18:00"}}}, "VMO_EXAM_OFFICE_RULES", "cancel_untill"),
+    ({"MOBILE_SYNC_MAX_RECORDS": True}, "VMO_MOBILE_SYNC_MAX_RECORDS", "whole number"),
+    ({"PHOTO_STORAGE": "s3"}, "VMO_PHOTO_STORAGE", "directory, database, memory"),
+    ({"PRIORITY_SHARE": 1.5}, "VMO_PRIORITY_SHARE", "0 to 1"),
+    ({"GREEN_CHANNEL_ARRIVE_FROM": "18:00"}, "VMO_GREEN_CHANNEL_ARRIVE_FROM", "ends before it starts"),
+    ({"MOTORCYCLE_INSPECTION_YEARS": "10,6"}, "VMO_MOTORCYCLE_INSPECTION_YEARS", "rising"),
+    ({"PHOTO_REQUIRED_KINDS": "车顶"}, "VMO_PHOTO_REQUIRED_KINDS", "车顶"),
+    ({"ESCALATION_HIGHLIGHT_HOURS": "two days"}, "VMO_ESCALATION_HIGHLIGHT_HOURS", "must be a number"),
+])
+def test_an_impossible_setting_stops_the_app_naming_it(tmp_path, bad, named, reason):
+    with pytest.raises(settings.SettingError) as caught:
+        create_app(app_test_config(f"sqlite:///{tmp_path / 'x.sqlite3'}", **bad))
+    assert named in str(caught.value) and reason in str(caught.value)
+
+
+def test_settings_come_from_the_environment_too(tmp_path, monkeypatch):
+    from schedules.tours.services import TourSettings
+
+    monkeypatch.setenv("VMO_TOUR_MAX_STOPS", "12")
+    monkeypatch.setenv("VMO_TOUR_DEPART_TIME", "07:30")
+    app = create_app(app_test_config(f"sqlite:///{tmp_path / 'x.sqlite3'}"))
+    tours = settings.of(app, TourSettings)
+    assert (tours.max_stops, tours.depart_time.isoformat(), tours.speed_kmh) == (12, "07:30:00", 35.0)
+    monkeypatch.setenv("VMO_TOUR_MAX_STOPS", "0")
+    with pytest.raises(settings.SettingError, match="VMO_TOUR_MAX_STOPS = 0: must be at least 1"):
+        create_app(app_test_config(f"sqlite:///{tmp_path / 'y.sqlite3'}"))
+
+
+def test_a_setting_is_read_at_start_not_at_each_request(app):
+    from vmo.fleet.settings import FleetSettings
+
+    app.config["FLEET_MAX_BATCH"] = 3
+    assert settings.of(app, FleetSettings).max_batch == 500
+    settings.reload(app)
+    assert settings.of(app, FleetSettings).max_batch == 3
+
+
+def test_every_feature_installs_its_settings(app):
+    names = {cls.__name__ for cls in _installed(app)}
+    assert names == {"AuthSettings", "FleetSettings", "GreenChannelSettings", "MotorcycleSettings", "FollowUpSettings",
+                     "TourSettings", "InspectionSettings", "ExamSettings", "MobileSettings"}
+
+
+def test_each_default_is_written_once(app):
+    """A feature setting has no second default in vmo.config (nor setdefault calls anywhere)."""
+    keys = {key for cls in _installed(app) for key, _ in settings.leaves(cls)}
+    assert sorted(keys & set(vars(Config))) == []
+    setdefaults = [f"{path.relative_to(ROOT)}" for pkg in ("vmo", "schedules", "mobile_api")
+                   for path in (ROOT / pkg).rglob("*.py") if "config.setdefault(" in path.read_text(encoding="utf-8")]
+    assert setdefaults == []
+
+
+def _documented_defaults(text: str) -> dict[str, str]:
+    """`VMO_X` -> its default cell, from the tables' rows ("`A` / `B` | `1` / `2`" pairs them)."""
+    found = {}
+    for line in text.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if not line.startswith("|") or len(cells) < 3:
+            continue
+        names = re.findall(r"`VMO_([A-Z0-9_]+)`", cells[0])
+        defaults = [part.strip().strip("`") for part in cells[1].split(" / ")]
+        if names and len(names) == len(defaults):
+            found.update(zip(names, defaults))
+    return found
+
+
+def test_the_configuration_manual_lists_every_setting_with_its_default(app):
+    documented = _documented_defaults((ROOT / "docs" / "configuration.md").read_text(encoding="utf-8"))
+    missing, wrong = [], []
+    for cls in _installed(app):
+        for key, field in settings.leaves(cls):
+            if key not in documented:
+                missing.append(key)
+            elif documented[key] != settings.shown(field):
+                wrong.append(f"{key}: docs say {documented[key]!r}, the code {settings.shown(field)!r}")
+    assert (missing, wrong) == ([], [])
+
+
+def test_the_docs_check_would_catch_a_changed_default():
+    text = "| `VMO_TOUR_MAX_STOPS` / `VMO_TOUR_EXACT_LIMIT` | `40` / `8` | ... |\n| `VMO_X` | none | |"
+    assert _documented_defaults(text) == {"TOUR_MAX_STOPS": "40", "TOUR_EXACT_LIMIT": "8", "X": "none"}
+    from schedules.tours.services import TourSettings
+
+    exact = next(f for f in dataclasses.fields(TourSettings) if f.name == "exact_limit")
+    assert settings.shown(exact) == "9" != _documented_defaults(text)["TOUR_EXACT_LIMIT"]
