@@ -94,7 +94,7 @@ def new_seed() -> str:
     return secrets.token_hex(32)
 
 
-def _check_seed(seed: object) -> str:
+def check_seed(seed: object) -> str:
     # Lowercase only: the seed is hashed as text, so "AB" and "ab" would give
     # different keys and make a published seed ambiguous to recompute.
     if not isinstance(seed, str) or not _SEED_RE.fullmatch(seed):
@@ -111,7 +111,7 @@ def _check_int(name: str, value: object) -> int:
 
 def lottery_key(seed: str, candidate_id: int) -> str:
     """Return `sha256(f"{seed}:{candidate_id}")` as lowercase hex."""
-    _check_seed(seed)
+    check_seed(seed)
     _check_int("candidate_id", candidate_id)
     # Keyed by candidate rather than application so that withdrawing and
     # re-applying cannot buy a second roll of the dice under the same seed.
@@ -146,7 +146,7 @@ def _validate(applicants: Iterable[Applicant]) -> list[Applicant]:
 
 def run_draw(applicants: list[Applicant], capacity: int, seed: str) -> DrawResult:
     """Rank applicants by (seniority_date, lottery key, application id) and split at capacity."""
-    _check_seed(seed)
+    check_seed(seed)
     _check_int("capacity", capacity)
     if capacity < 0:
         raise ValueError("capacity must be >= 0")

@@ -100,6 +100,7 @@ _READS_CONFIG = {
     "vmo/timefmt.py": "infrastructure: answers are written in the deployment's zone (TIMEZONE)",
     "vmo/notify/texts.py": "infrastructure: the signature the outbox puts in front of every text (SMS_SIGNATURE)",
     "vmo/demo.py": "the `vmo demo` command's body: the default office it fills (DEFAULT_OFFICE)",
+    "vmo/pagecache.py": "infrastructure: cached answers are keyed by the frozen clock of tests (FROZEN_NOW)",
 }
 
 

@@ -21,6 +21,7 @@ def _installed(app) -> list:
     ({"TOUR_AVERAGE_SPEED_KMH": "fast"}, "VMO_TOUR_AVERAGE_SPEED_KMH", "must be a number"),
     ({"TOUR_DEPART_TIME": "8 o'clock"}, "VMO_TOUR_DEPART_TIME", "HH:MM"),
     ({"EXAM_MAX_CHANGES": -1}, "VMO_EXAM_MAX_CHANGES", "at least 0"),
+    ({"EXAM_DRAW_SEED": "ABC"}, "VMO_EXAM_DRAW_SEED", "64 lowercase hex characters"),
     ({"EXAM_OFFICE_RULES": {"nanchuan": {"cancel_untill": "18:00"}}}, "VMO_EXAM_OFFICE_RULES", "cancel_untill"),
     ({"MOBILE_SYNC_MAX_RECORDS": True}, "VMO_MOBILE_SYNC_MAX_RECORDS", "whole number"),
     ({"PHOTO_STORAGE": "s3"}, "VMO_PHOTO_STORAGE", "directory, database, memory"),
@@ -73,14 +74,14 @@ def test_each_default_is_written_once(app):
     assert setdefaults == []
 
 
-def _documented_defaults(text: str) -> dict[str, str]:
+def _documented_defaults(text: str, prefix: str = "VMO_") -> dict[str, str]:
     """`VMO_X` -> its default cell, from the tables' rows ("`A` / `B` | `1` / `2`" pairs them)."""
     found = {}
     for line in text.splitlines():
         cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
         if not line.startswith("|") or len(cells) < 3:
             continue
-        names = re.findall(r"`VMO_([A-Z0-9_]+)`", cells[0])
+        names = re.findall(rf"`{prefix}([A-Z][A-Z0-9_]+)`", cells[0])
         defaults = [part.strip().strip("`") for part in cells[1].split(" / ")]
         if names and len(names) == len(defaults):
             found.update(zip(names, defaults))
@@ -99,9 +100,21 @@ def test_the_configuration_manual_lists_every_setting_with_its_default(app):
     assert (missing, wrong) == ([], [])
 
 
+def test_the_other_manuals_tables_give_the_same_defaults(app):
+    """Feature manuals repeat their settings (`KEY` or `VMO_KEY`); a default written there must be the code's."""
+    fields = {key: field for cls in _installed(app) for key, field in settings.leaves(cls)}
+    wrong = []
+    for path in sorted((ROOT / "docs").glob("*.md")):
+        for key, default in _documented_defaults(path.read_text(encoding="utf-8"), prefix="(?:VMO_)?").items():
+            field = fields.get(key)
+            if field is not None and not field.metadata.get("shown") and default != settings.shown(field):
+                wrong.append(f"{path.name} {key}: {default!r}, the code {settings.shown(field)!r}")
+    assert wrong == []
+
+
 def test_the_docs_check_would_catch_a_changed_default():
-    text = "| `VMO_TOUR_MAX_STOPS` / `VMO_TOUR_EXACT_LIMIT` | `40` / `8` | ... |\n| `VMO_X` | none | |"
-    assert _documented_defaults(text) == {"TOUR_MAX_STOPS": "40", "TOUR_EXACT_LIMIT": "8", "X": "none"}
+    text = "| `VMO_TOUR_MAX_STOPS` / `VMO_TOUR_EXACT_LIMIT` | `40` / `8` | ... |\n| `VMO_PHOTO_DIR` | none | |"
+    assert _documented_defaults(text) == {"TOUR_MAX_STOPS": "40", "TOUR_EXACT_LIMIT": "8", "PHOTO_DIR": "none"}
     from schedules.tours.services import TourSettings
 
     exact = next(f for f in dataclasses.fields(TourSettings) if f.name == "exact_limit")

@@ -4,6 +4,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from schedules import draw
 from schedules.exams import rules
 from vmo.offices.models import Office
 from vmo.settings import setting
@@ -22,6 +23,11 @@ def _office_rules(value) -> Mapping:
     return value
 
 
+def _seed(value) -> str | None:
+    """64 lowercase hex characters, checked at start rather than at the first draw; empty: none."""
+    return draw.check_seed(value) if value != "" else None
+
+
 @dataclass(frozen=True)
 class ExamSettings:
     """The feature's tunables (installed by schedules.register)."""
@@ -29,7 +35,7 @@ class ExamSettings:
     # Times a candidate may move a booking to another session.
     max_changes: int = setting(2, key="EXAM_MAX_CHANGES", low=0)
     # A fixed seed makes demos and cross-checks reproducible; None draws a fresh 256-bit seed per draw.
-    draw_seed: str | None = setting(None, key="EXAM_DRAW_SEED")
+    draw_seed: str | None = setting(None, key="EXAM_DRAW_SEED", parse=_seed)
     # ORGANIZER of the calendar feeds (an address, e.g. "mailto:kaoshi@example.gov.cn"); none by default.
     organizer: str | None = setting(None, key="EXAM_CALENDAR_ORGANIZER")
     # Per-office values of the rules that allow one: {"<office code>": {"cancel_until": "18:00"}}.
