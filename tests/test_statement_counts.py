@@ -31,7 +31,8 @@ def _world(app, client) -> dict:
     from vmo.accounts.services import create_staff
     from vmo.fleet import services as fleet
     from vmo.followup import services as followup
-    from vmo.http import settings
+    from vmo import settings as app_settings
+    from vmo.accounts.services import AuthSettings
 
     with app.app_context():
         demo.load_demo()
@@ -55,7 +56,8 @@ def _world(app, client) -> dict:
         db.session.commit()
         # Rows that share nothing: each officer with a supervisor of their own, each case another officer's,
         # so a relation loaded per row costs a statement per row instead of hiding in the identity map.
-        second = create_staff(company.user.office, "supervisor-2", DEMO_PASSWORD, "supervisor", settings())
+        second = create_staff(company.user.office, "supervisor-2", DEMO_PASSWORD, "supervisor",
+                              app_settings.get(AuthSettings))
         for officer_id in officer_ids[1:]:
             db.session.get(User, officer_id).supervisor_id = second.id
         db.session.commit()
