@@ -119,3 +119,13 @@ def test_the_docs_check_would_catch_a_changed_default():
 
     exact = next(f for f in dataclasses.fields(TourSettings) if f.name == "exact_limit")
     assert settings.shown(exact) == "9" != _documented_defaults(text)["TOUR_EXACT_LIMIT"]
+
+
+def test_the_features_fill_vmos_hooks_once_each_in_start_order(app):
+    from vmo import hooks
+
+    assert [f"{f.__module__}.{f.__name__}" for f in app.extensions[hooks.DEMO_STEPS]] == [
+        "vmo.notify.resources.demo_step", "schedules.tours.demo.demo_step", "schedules.exams.demo.demo_step",
+        "schedules.kaoshi.demo.demo_step"]
+    assert [f.__name__ for f in app.extensions[hooks.STATS_PROVIDERS]] == ["driving_tests", "tours"]
+    assert [f.__name__ for f in app.extensions[hooks.SMS_REPLY_HANDLERS]] == ["cancel_by_reply"]
