@@ -12,7 +12,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
-from vmo import bounds, clock, integrity, limits, redact
+from vmo import bounds, clock, integrity, limits, pagecache, redact
 from vmo.accounts import services as accounts
 from vmo.audit import services as audit
 from vmo.errors import DomainError, Forbidden, TooManyRequests, Unauthorized
@@ -300,3 +300,40 @@ def etag_response(body: bytes, content_type: str, last_modified=None, headers: d
         response.headers[name] = value
     response.headers.setdefault("Cache-Control", "no-cache")
     return response.make_conditional(request)
+
+
+# ---- the page cache of the public lists -------------------------------------------------
+
+# Per-request headers that the app adds after the view; never stored with an answer.
+_NOT_STORED = frozenset({"X-Request-ID", "Date", "Set-Cookie"})
+
+
+def public_page(fn):
+    """Serve this GET's answers from the worker's page cache (vmo.pagecache): for a list whose answer
+    depends on nothing about the caller but, when signed in, their office."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        cache = pagecache.cache_of(current_app)
+        if not cache.enabled or request.method != "GET":
+            return fn(*args, **kwargs)
+        office_id = None
+        if "Authorization" in request.headers:
+            user = current_user(optional=True)
+            office_id = user.office_id if user is not None else None
+        # The frozen clock of a test or a demo is part of what an answer depends on.
+        key = (request.path, request.query_string, office_id, current_app.config.get("FROZEN_NOW"))
+        stored = cache.get(key)
+        if stored is not None:
+            body, status, headers = stored
+            return current_app.response_class(body, status=status, headers=headers)
+        generation = cache.generation
+        response = current_app.make_response(fn(*args, **kwargs))
+        if response.status_code == 200 and not response.direct_passthrough:
+            body = response.get_data()
+            if len(body) <= pagecache.MAX_BODY_BYTES:
+                headers = [(k, v) for k, v in response.headers.items() if k not in _NOT_STORED]
+                cache.put(key, generation, (body, response.status_code, headers))
+        return response
+
+    return wrapper

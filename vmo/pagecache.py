@@ -8,7 +8,7 @@ bytes. So each worker keeps the finished answer of such a GET for `PUBLIC_CACHE_
 that it knows when to forget):
 
 - Only GETs that answered 200 are kept (errors are not worth keeping), and only on the lists marked
-  `@public`, whose answers depend on nothing about the caller but, for a signed-in one, their office
+  `@vmo.http.public_page`, whose answers depend on nothing about the caller but, for a signed-in one, their office
   (the default when no `office=` is asked for). So a signed-in caller's token is still checked (one
   query) and the answer is shared with the others of that office, signed in or not asking for it.
 - Any write this process commits to the database (a request's, a command's, a job's) empties the
@@ -21,27 +21,23 @@ that it knows when to forget):
   out, so query strings made up by a caller cannot grow a worker's memory.
 
 The rate limits, request ids and security headers still apply to every answer: they are added after
-the view (vmo.limits, vmo.http, vmo.security), and the cache stands around the view only.
+the view (vmo.limits, vmo.http, vmo.security), and the cache stands around the view only. This
+module is the cache and when to forget; `vmo.http.public_page` puts it around a view.
 """
 from __future__ import annotations
 
-import functools
 import threading
 import time
 from collections import OrderedDict
 
-from flask import current_app, has_app_context, request
+from flask import current_app, has_app_context
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
-
-from vmo.http import current_user
 
 EXTENSION = "vmo.page_cache"
 MAX_ENTRIES = 512
 MAX_BODY_BYTES = 512 * 1024
 _WROTE = "vmo.wrote"
-# Per-request headers that the app adds after the view; never stored with an answer.
-_NOT_STORED = frozenset({"X-Request-ID", "Date", "Set-Cookie"})
 
 
 class PageCache:
@@ -114,33 +110,3 @@ def _forget_on_commit(conn):
 @event.listens_for(Engine, "rollback")
 def _nothing_written(conn):
     conn.info.pop(_WROTE, None)
-
-
-def public(fn):
-    """Serve this GET's anonymous answers from the worker's page cache (see the module docstring)."""
-
-    @functools.wraps(fn)
-    def wrapper(*args, **kwargs):
-        cache = cache_of(current_app)
-        if not cache.enabled or request.method != "GET":
-            return fn(*args, **kwargs)
-        office_id = None
-        if "Authorization" in request.headers:
-            user = current_user(optional=True)
-            office_id = user.office_id if user is not None else None
-        # The frozen clock of a test or a demo is part of what an answer depends on.
-        key = (request.path, request.query_string, office_id, current_app.config.get("FROZEN_NOW"))
-        stored = cache.get(key)
-        if stored is not None:
-            body, status, headers = stored
-            return current_app.response_class(body, status=status, headers=headers)
-        generation = cache.generation
-        response = current_app.make_response(fn(*args, **kwargs))
-        if response.status_code == 200 and not response.direct_passthrough:
-            body = response.get_data()
-            if len(body) <= MAX_BODY_BYTES:
-                headers = [(k, v) for k, v in response.headers.items() if k not in _NOT_STORED]
-                cache.put(key, generation, (body, response.status_code, headers))
-        return response
-
-    return wrapper

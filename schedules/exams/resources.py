@@ -14,8 +14,8 @@ from schedules.exams.schemas import (
     RosterQueryArgsSchema, RosterSchema,
 )
 from schedules.exams.settings import ExamSettings
-from vmo import clock, csvout, limits, pagecache, settings
-from vmo.http import ErrorSchema, SelectPage, auth, current_user, etag_response, idempotent
+from vmo import clock, csvout, limits, settings
+from vmo.http import ErrorSchema, SelectPage, auth, current_user, etag_response, idempotent, public_page
 from vmo.offices import services as offices
 from vmo.accounts.models import STAFF_ROLES
 
@@ -47,7 +47,7 @@ def _calendar(body: bytes, last_modified):
 
 @blp.route("/test-sessions")
 class SessionsResource(MethodView):
-    @pagecache.public
+    @public_page
     @auth(blp, optional=True)
     @blp.arguments(ExamSessionQueryArgsSchema, location="query")
     @blp.response(200, ExamSessionSchema(many=True))

@@ -13,8 +13,10 @@ from schedules.tours.schemas import (
     TourReportQueryArgsSchema, TourReportSchema, TourRouteRequestSchema, TourSchema, TourSeasonQueryArgsSchema,
     TourSeasonReportSchema, TownshipFeedQueryArgsSchema, TourUpdateSchema,
 )
-from vmo import clock, limits, pagecache, settings
-from vmo.http import ErrorSchema, SelectPage, auth, current_user, etag_response, idempotent, signed_in_staff
+from vmo import clock, limits, settings
+from vmo.http import (
+    ErrorSchema, SelectPage, auth, current_user, etag_response, idempotent, public_page, signed_in_staff,
+)
 from vmo.motorcycles.rules import DueRules
 from vmo.motorcycles.settings import MotorcycleSettings
 from vmo.offices import services as offices
@@ -201,7 +203,7 @@ class InspectionsResource(MethodView):
 
 @blp.route("/tour-stops")
 class PublicStopsResource(MethodView):
-    @pagecache.public
+    @public_page
     @blp.arguments(PublicTourStopQueryArgsSchema, location="query")
     @blp.response(200, PublicTourStopSchema(many=True))
     @blp.paginate(SelectPage)

@@ -5,13 +5,13 @@ from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from vmo import clock, limits, pagecache, settings
+from vmo import clock, limits, settings
 from vmo.accounts import services
 from vmo.accounts.schemas import (
     CandidateCreateSchema, CandidateSchema, CompanyCreateSchema, CompanySchema, MeSchema, OfficeSchema,
     StaffCreateSchema, TokenRequestSchema, TokenSchema, UserSchema,
 )
-from vmo.http import ErrorSchema, SelectPage, _bearer_token, auth, current_user, idempotent
+from vmo.http import ErrorSchema, SelectPage, _bearer_token, auth, current_user, idempotent, public_page
 from vmo.offices import services as offices
 
 blp = Blueprint("accounts", __name__, url_prefix="/api/v1", description="Sign-in, sign-up and accounts")
@@ -111,7 +111,7 @@ class StaffResource(MethodView):
 
 @blp.route("/offices")
 class OfficesResource(MethodView):
-    @pagecache.public
+    @public_page
     @blp.response(200, OfficeSchema(many=True))
     def get(self):
         """Offices served by this deployment (public)"""
