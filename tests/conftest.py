@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from vmo import create_app, pagecache, settings, validators
+from vmo.uow import unit_of_work
 from vmo.extensions import db
 
 PG_URL = os.environ.get("VMO_TEST_DATABASE_URL")
@@ -206,7 +207,7 @@ class Factory:
     def _ensure_office(self, code, name, region) -> str:
         from vmo.offices.services import ensure_office
 
-        with self.app.app_context():
+        with self.app.app_context(), unit_of_work():
             return ensure_office(code, name, "渝G", region_code=region).code
 
     def staff(self, role="officer", username=None, office=None, **kw) -> SimpleNamespace:
@@ -215,7 +216,7 @@ class Factory:
         from vmo.offices.services import get_office
 
         username = username or f"{role}-{uuid.uuid4().hex[:8]}"
-        with self.app.app_context():
+        with self.app.app_context(), unit_of_work():
             user = create_staff(get_office(office or self.office), username, PASSWORD, role, settings.get(AuthSettings), **kw)
             return SimpleNamespace(id=user.id, username=user.username, role=user.role)
 

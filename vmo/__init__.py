@@ -11,9 +11,21 @@ from vmo.config import Config, database_url_from_env, normalize_database_url
 from vmo.extensions import VmoApi, db, migrate
 
 
+class VmoFlask(Flask):
+    """Flask, with every request one unit of work (vmo.uow): whatever the view function did is
+    committed once when it returns, and rolled back when it raises (the error handlers then answer).
+    Reads commit nothing; services never commit."""
+
+    def dispatch_request(self):
+        from vmo.uow import unit_of_work
+
+        with unit_of_work():
+            return super().dispatch_request()
+
+
 def create_app(config: dict | None = None) -> Flask:
     """Build the app: defaults, then `VMO_*` and `DATABASE_URL` from the environment, then `config`."""
-    app = Flask(__name__, instance_relative_config=True)
+    app = VmoFlask(__name__, instance_relative_config=True)
     app.config.from_object(Config)
     app.config.from_prefixed_env("VMO")
     if database_url_from_env():

@@ -6,7 +6,7 @@ import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
-from vmo import clock
+from vmo import clock, uow
 from vmo import settings as app_settings
 from vmo.fleet.models import PlateKind
 from vmo.fleet.settings import FleetSettings
@@ -29,6 +29,7 @@ def _fail(exc) -> None:
 
 @click.command("init-db")
 @with_appcontext
+@uow.command
 def init_db():
     """Create or upgrade the database schema and the default office (safe to run again)."""
     from vmo.errors import DomainError
@@ -63,6 +64,7 @@ def users():
 @click.option("--badge", "badge_number", default=None, help="Badge number, named in follow-up texts")
 @click.option("--supervisor", default=None, help="Username of this officer's supervisor")
 @with_appcontext
+@uow.command
 def users_create(role, username, password, office_code, display_name, badge_number, supervisor):
     """Create a staff account."""
     from vmo.accounts import services as accounts
@@ -83,6 +85,7 @@ def users_create(role, username, password, office_code, display_name, badge_numb
 @click.option("--username", required=True)
 @click.option("--password", required=True, prompt=True, hide_input=True, confirmation_prompt=True)
 @with_appcontext
+@uow.command
 def users_set_password(username, password):
     """Reset a password (after checking the person another way): ends the account's sessions and lifts
     a sign-in lock-out."""
@@ -109,6 +112,7 @@ def offices_group():
 @click.option("--plate-prefix", required=True, help='e.g. "渝G"')
 @click.option("--timezone", default="Asia/Shanghai")
 @with_appcontext
+@uow.command
 def offices_create(code, name, plate_prefix, timezone):
     """Create an office."""
     from vmo.errors import DomainError
@@ -123,8 +127,11 @@ def offices_create(code, name, plate_prefix, timezone):
 
 @click.command("demo")
 @with_appcontext
+@uow.command
 def demo():
-    """Load demo data: the Nanchuan office, staff, a company with a batch, and more (idempotent)."""
+    """Load demo data: the Nanchuan office, staff, a company with a batch, and more (idempotent).
+
+    One transaction: a step that fails leaves nothing of the others."""
     from vmo.demo import load_demo
 
     for line in load_demo():
@@ -141,6 +148,7 @@ def fleet():
 @click.option("--company", "company_name", required=True, help="Company name, credit code or username")
 @click.option("--note", default=None)
 @with_appcontext
+@uow.command
 def fleet_import(csv_file, company_name, note):
     """Submit a batch from a CSV file (columns: vin, make, model, vehicle_type, fuel_type, color, invoice_number)."""
     from vmo.errors import DomainError
@@ -170,10 +178,10 @@ def plates():
 @click.option("--new-energy", is_flag=True, help="Same as --kind new_energy")
 @click.option("--office", "office_code", default=None)
 @with_appcontext
+@uow.command
 def plates_add(count, kind, new_energy, office_code):
     """Add fresh random plates to the pool."""
     from vmo.errors import DomainError
-    from vmo.extensions import db
     from vmo.fleet import plates as fleet_plates
     from vmo.offices import services as offices
 
@@ -183,7 +191,6 @@ def plates_add(count, kind, new_energy, office_code):
         _fail(exc)
     kind = kind or (PlateKind.NEW_ENERGY if new_energy else PlateKind.ORDINARY)
     added = fleet_plates.add_plates(office, kind, count)
-    db.session.commit()
     click.echo(f"added {added} plates; pool now {fleet_plates.plate_pool_counts(office.id)}")
 
 
@@ -261,6 +268,7 @@ def sms_worker(interval, limit, max_passes):
 @sms.command("retry-failed")
 @click.option("--office", "office_code", default=None)
 @with_appcontext
+@uow.command
 def sms_retry_failed(office_code):
     """Queue the office's failed messages again (not those with an invalid number)."""
     from vmo.notify import services as notify

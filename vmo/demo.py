@@ -64,6 +64,7 @@ def _fleet_story(company, today) -> list[str]:
 
 
 def load_demo() -> list[str]:
+    """Every step, in the caller's transaction (`vmo demo` commits them once, vmo.uow)."""
     lines = []
     office = offices.ensure_office(current_app.config["DEFAULT_OFFICE"], "重庆市南川区公安局交通巡逻警察支队车辆管理所",
                                    "渝G", "Asia/Shanghai", region_code="500119",
@@ -97,7 +98,6 @@ def load_demo() -> list[str]:
         plates.add_plates(office, "ordinary", 200, random.Random(119))
         plates.add_plates(office, "new_energy", 100, random.Random(384))
         plates.add_plates(office, "new_energy_large", 20, random.Random(385))
-        db.session.commit()
 
     if db.session.scalar(select(FleetBatch.id).where(FleetBatch.company_id == company.id)) is None:
         rng = random.Random(15)

@@ -20,6 +20,7 @@ from vmo.extensions import db
 from vmo.idempotency import services as idempotency
 from vmo.schemas_common import ErrorSchema  # noqa: F401  (re-exported for resources)
 from vmo.timefmt import OfficeTimeJSONProvider
+from vmo.uow import unit_of_work
 
 log = logging.getLogger("vmo")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
@@ -250,16 +251,20 @@ def idempotent(blp):
                 response.headers["Idempotent-Replayed"] = "true"
                 return response
             try:
-                response = current_app.make_response(fn(*args, **kwargs))
+                # The work and its stored answer commit together, here (the request's own unit of
+                # work then has nothing left to commit): a replay never returns an answer whose work
+                # was rolled back, and a failed commit releases the key like any other failure.
+                with unit_of_work():
+                    response = current_app.make_response(fn(*args, **kwargs))
+                    if response.status_code < 400:
+                        idempotency.complete(scope, key, idempotency.StoredResponse(
+                            response.status_code, response.content_type, response.get_data(),
+                            response.headers.get("Location")))
             except BaseException:
                 idempotency.release(scope, key)
                 raise
             if response.status_code >= 400:
                 idempotency.release(scope, key)
-            else:
-                idempotency.complete(scope, key, idempotency.StoredResponse(
-                    response.status_code, response.content_type, response.get_data(),
-                    response.headers.get("Location")))
             return response
 
         return blp.doc(parameters=[{

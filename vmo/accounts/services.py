@@ -14,7 +14,7 @@ from vmo.audit import services as audit
 from vmo.errors import Conflict, NotFound, TooManyRequests, Unauthorized, field_error, valid_field
 from vmo.extensions import db
 from vmo.offices.models import Office
-from vmo import validators
+from vmo import uow, validators
 from vmo.settings import setting
 
 
@@ -107,7 +107,7 @@ def register_company(office: Office, data: dict, settings: AuthSettings) -> Comp
     db.session.flush()
     audit.record("company.signup", "company", company.id, actor=user,
                  after={"name": company.name, "credit_code": credit_code, "username": user.username})
-    db.session.commit()  # a concurrent duplicate is a 409 too (vmo.integrity)
+    uow.flush()  # a concurrent duplicate is a 409 too (vmo.integrity)
     return company
 
 
@@ -129,7 +129,7 @@ def register_candidate(office: Office, data: dict, settings: AuthSettings, today
     audit.record("candidate.signup", "candidate", candidate.id, actor=user,
                  after={"name": candidate.name, "license_class": candidate.license_class,
                         "username": user.username})
-    db.session.commit()  # a concurrent duplicate is a 409 too (vmo.integrity)
+    uow.flush()  # a concurrent duplicate is a 409 too (vmo.integrity)
     return candidate
 
 
@@ -150,7 +150,7 @@ def create_staff(office: Office, username: str, password: str, role: str, settin
     audit.record("staff.create", "user", user.id, actor=actor, office_id=office.id,
                  after={"username": username, "role": role, "badge_number": badge_number,
                         "supervisor_id": supervisor_id})
-    db.session.commit()  # a concurrent duplicate is a 409 too (vmo.integrity)
+    uow.flush()  # a concurrent duplicate is a 409 too (vmo.integrity)
     return user
 
 
@@ -161,13 +161,15 @@ def reset_password(username: str, password: str, settings: AuthSettings, now: da
     if user is None:
         raise NotFound(f"no user {username!r}")
     _check_password_rules(password)
+    if lockout is not None:
+        # Before this transaction writes: the lock-out store commits on a connection of its own,
+        # which on SQLite would wait for this transaction's write lock.
+        lockout.succeeded(username)
     user.password_hash = hash_password(password, settings)
     db.session.execute(update(Token).where(Token.user_id == user.id, Token.revoked_at.is_(None))
                        .values(revoked_at=now).execution_options(synchronize_session=False))
     audit.record("user.password_reset", "user", user.id, office_id=user.office_id)
-    db.session.commit()
-    if lockout is not None:
-        lockout.succeeded(username)
+    uow.flush()
     return user
 
 
@@ -206,6 +208,8 @@ def login(username: str, password: str, settings: AuthSettings, now: datetime, l
         if user is not None and locked_until is not None:
             audit.record("user.locked", "user", user.id, office_id=user.office_id,
                          after={"locked_until": locked_until})
+            # Deliberately committed here, outside the request's unit of work (vmo.uow): the sign-in
+            # answers 401 and rolls back, but the lock-out must stay on the audit record.
             db.session.commit()
         raise Unauthorized("wrong username or password")
     if lockout is not None:
@@ -215,7 +219,7 @@ def login(username: str, password: str, settings: AuthSettings, now: datetime, l
     db.session.add(Token(user_id=user.id, token_hash=_token_hash(token), created_at=now, expires_at=expires_at))
     if user.is_staff:  # staff sessions are part of the audit trail (never the token itself)
         audit.record("auth.login", "user", user.id, actor=user, after={"expires_at": expires_at})
-    db.session.commit()
+    uow.flush()
     return IssuedToken(token, expires_at, user)
 
 
@@ -235,7 +239,7 @@ def logout(token: str, now: datetime) -> None:
         row.revoked_at = now
         if row.user.is_staff:
             audit.record("auth.logout", "user", row.user_id, actor=row.user)
-        db.session.commit()
+        uow.flush()
 
 
 def company_of(user: User) -> Company:

@@ -102,7 +102,7 @@ def plate_choices(vehicle: FleetVehicle, now: datetime, config: FleetSettings) -
             .execution_options(synchronize_session=False)).rowcount
     choices = sorted(db.session.scalars(select(PlatePool.plate).where(PlatePool.held_for_id == vehicle.id,
                                                                      PlatePool.held_until == expires_at)))
-    db.session.commit()
+    db.session.flush()
     return {"vin": vehicle.vin, "kind": plate_kind(vehicle), "choices": choices, "expires_at": expires_at}
 
 
@@ -159,10 +159,9 @@ def reserve_plate(user: User, vehicle: FleetVehicle, wanted: str, now: datetime)
         _drop_holds(vehicle)
         audit.record("fleet.plate_reserve", "fleet_vehicle", vehicle.vin, actor=user,
                      before={"plate": previous}, after={"plate": plate, "offered": offered})
-        db.session.commit()
+        db.session.flush()
     except (Conflict, IntegrityError):
-        db.session.rollback()
-        raise taken from None
+        raise taken from None  # the request's unit of work rolls back the release above too
     db.session.refresh(row)
     return _reservation(vehicle, row)
 

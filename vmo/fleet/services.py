@@ -5,6 +5,7 @@ from sqlalchemy import Select, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
+from vmo import uow
 from vmo.accounts.models import Company, User
 from vmo.audit import services as audit
 from vmo.booking import services as booking
@@ -39,19 +40,22 @@ def submit_batch(company: Company, vehicles: list[dict], note: str | None, actor
     batch = FleetBatch(office_id=company.office_id, company_id=company.id, status=BatchStatus.SUBMITTED, note=note)
     db.session.add(batch)
     db.session.flush()
-    db.session.add_all(
-        FleetVehicle(office_id=company.office_id, batch_id=batch.id, position=i, status=VehicleStatus.SUBMITTED, **v)
-        for i, v in enumerate(vehicles)
-    )
+    try:
+        # A savepoint: if another batch took one of these VINs between our check and this flush, the
+        # transaction survives to read which ones and name them.
+        with db.session.begin_nested():
+            db.session.add_all(
+                FleetVehicle(office_id=company.office_id, batch_id=batch.id, position=i, status=VehicleStatus.SUBMITTED, **v)
+                for i, v in enumerate(vehicles)
+            )
+    except IntegrityError:
+        known = set(db.session.scalars(select(FleetVehicle.vin).where(FleetVehicle.vin.in_(list(first_seen)))))
+        if not known:
+            raise
+        raise _batch_errors({first_seen[v]: {"vin": ["already known to the office"]} for v in known}) from None
     audit.record("fleet.submit", "fleet_batch", batch.id, actor=actor,
                  after={"vehicles": [v["vin"] for v in vehicles], "note": note})
-    try:
-        db.session.commit()
-    except IntegrityError:
-        # Another batch took one of these VINs between our check and our commit.
-        db.session.rollback()
-        known = set(db.session.scalars(select(FleetVehicle.vin).where(FleetVehicle.vin.in_(list(first_seen)))))
-        raise _batch_errors({first_seen[v]: {"vin": ["already known to the office"]} for v in known}) from None
+    uow.flush()
     return batch
 
 
@@ -161,7 +165,7 @@ def book_appointment(user: User, batch_id: int, day: date, today: date, now: dat
                  message=f"{day.isoformat()} has fewer than {units} places left for this batch")
     appointment = _hold(batch, green_day, units, user, now)
     _tell(batch, texts.APPOINTMENT_BOOKED, green_day, units, now)
-    db.session.commit()
+    uow.flush()
     return appointment
 
 
@@ -191,13 +195,9 @@ def _hold(batch: FleetBatch, green_day: GreenChannelDay, units: int, actor: User
     for vehicle in batch.vehicles:
         vehicle.status = VehicleStatus.SCHEDULED
     batch.appointments.append(appointment)
-    try:
-        # Flush here: the unique active_batch_id refuses a concurrent second booking of this batch.
-        db.session.flush()
-    except IntegrityError:
-        # A concurrent request booked this batch first; our capacity hold rolls back with us.
-        db.session.rollback()
-        raise Conflict(f"batch {batch.id} already has an appointment") from None
+    # Flush here: the unique active_batch_id refuses a concurrent second booking of this batch (a 409,
+    # vmo.integrity), and our capacity hold rolls back with the request.
+    db.session.flush()
     _refresh_batch_status(batch, now)
     audit.record("fleet.book", "fleet_batch", batch.id, actor=actor, before={"status": BatchStatus.SUBMITTED},
                  after={"status": batch.status, "date": green_day.day.isoformat(), "vehicles": units})
@@ -246,13 +246,12 @@ def move_appointment(user: User, batch_id: int, day: date, today: date, now: dat
                FleetAppointment.day_id == old_day.id)
         .values(day_id=green_day.id).execution_options(synchronize_session=False)).rowcount
     if still != len(batch.vehicles) or moved != 1:
-        db.session.rollback()
         raise started if still != len(batch.vehicles) else Conflict("the appointment changed meanwhile; reload it")
     booking.release(old_day.slot_id, units)
     audit.record("fleet.move", "fleet_batch", batch.id, actor=user, before={"date": old_day.day.isoformat()},
                  after={"date": day.isoformat(), "vehicles": units})
     _tell(batch, texts.APPOINTMENT_MOVED, green_day, units, now)
-    db.session.commit()
+    uow.flush()
     db.session.refresh(appointment)
     return appointment
 
@@ -270,14 +269,10 @@ def request_green_channel(user: User, batch_id: int, wanted_date: date, note: st
                                   wanted_date=wanted_date, note=note, status=RequestStatus.REQUESTED,
                                   requested_by_id=user.id, created_at=now)
     db.session.add(request)
-    try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        raise Conflict(f"batch {batch_id} already has a green-channel request waiting for an answer") from None
+    db.session.flush()  # the unique open_batch_id refuses a concurrent second request (a 409, vmo.integrity)
     audit.record("green_channel.request", "fleet_batch", batch.id, actor=user,
                  after={"wanted_date": wanted_date.isoformat(), "note": note})
-    db.session.commit()
+    uow.flush()
     return request
 
 
@@ -304,7 +299,6 @@ def _decide(officer: User, request_id: int, now: datetime, **values) -> GreenCha
         .values(open_batch_id=None, decided_by_id=officer.id, decided_at=now, **values)
         .execution_options(synchronize_session=False)).rowcount
     if flipped != 1:
-        db.session.rollback()
         raise Conflict(f"green-channel request {request_id} is already {request.status}")
     return request
 
@@ -320,11 +314,7 @@ def grant_request(officer: User, request_id: int, day: date, window: tuple[str, 
     request = _decide(officer, request_id, now, status=RequestStatus.GRANTED, granted_date=day, arrive_from=window[0],
                       arrive_until=window[1])
     batch = request.batch
-    try:
-        _bookable(batch)
-    except Conflict:
-        db.session.rollback()
-        raise
+    _bookable(batch)
     units = len(batch.vehicles)
     green_day = greenchannel.open_or_extend(batch.office_id, day, units, window, priority_share)
     appointment = _hold(batch, green_day, units, officer, now)
@@ -339,7 +329,7 @@ def grant_request(officer: User, request_id: int, day: date, window: tuple[str, 
                                                  place=office.address or office.name),
                  kind="fleet_appointment", key=f"green_channel.request:{request.id}",
                  subject_type="fleet_batch", subject_id=batch.id)
-    db.session.commit()
+    uow.flush()
     db.session.refresh(request)
     return request
 
@@ -354,7 +344,7 @@ def decline_request(officer: User, request_id: int, reason: str, now: datetime) 
                  kind="fleet_appointment", key=f"green_channel.request:{request.id}",
                  subject_type="fleet_batch", subject_id=batch.id)
     audit.record("green_channel.decline", "fleet_batch", batch.id, actor=officer, after={"reason": reason})
-    db.session.commit()
+    uow.flush()
     db.session.refresh(request)
     return request
 
@@ -396,7 +386,6 @@ def cancel_appointment(user: User, batch_id: int, now: datetime) -> FleetAppoint
         .execution_options(synchronize_session=False)
     ).rowcount
     if reverted != len(batch.vehicles):
-        db.session.rollback()
         raise started
     # Guarded like a capacity change: only the request that flips the row frees the capacity.
     flipped = db.session.execute(
@@ -406,18 +395,17 @@ def cancel_appointment(user: User, batch_id: int, now: datetime) -> FleetAppoint
         .execution_options(synchronize_session=False)
     ).rowcount
     if flipped != 1:
-        db.session.rollback()
         raise NotFound(f"batch {batch_id} has no appointment")
     booking.release(appointment.day.slot_id, appointment.units)
     db.session.refresh(appointment)
     # The batch status is read from the vehicles' rows, not from these (now stale) objects, which
-    # the commit expires: reloading up to 500 vehicles here would be wasted queries.
+    # uow.flush expires: reloading up to 500 vehicles here would be wasted queries.
     _refresh_batch_status(batch, now)
     audit.record("fleet.cancel", "fleet_batch", batch.id, actor=user,
                  before={"status": BatchStatus.SCHEDULED, "date": appointment.day.day.isoformat(),
                          "vehicles": appointment.units},
                  after={"status": batch.status})
-    db.session.commit()
+    uow.flush()
     return appointment
 
 
@@ -441,6 +429,8 @@ def inspect_vehicle(officer: User, vin: str, result: str, defects: list[str], no
         .execution_options(synchronize_session=False)
     ).rowcount
     if changed != 1:
+        # The request fails anyway: roll back first so that SQLite's next read sees the other
+        # request's inspection, which the message names.
         db.session.rollback()
         db.session.refresh(vehicle)
         raise Conflict(_state_message(vehicle, "inspected"))
@@ -452,7 +442,7 @@ def inspect_vehicle(officer: User, vin: str, result: str, defects: list[str], no
     _refresh_batch_status(vehicle.batch, now)
     audit.record("fleet.inspect", "fleet_vehicle", vehicle.vin, actor=officer,
                  before={"status": before}, after={"status": vehicle.status, "defects": defects})
-    db.session.commit()
+    uow.flush()
     return inspection
 
 
@@ -491,7 +481,6 @@ def register_vehicle(officer: User, vin: str, now: datetime, topup: int) -> Flee
         .execution_options(synchronize_session=False)
     ).rowcount
     if changed != 1:
-        db.session.rollback()
         raise Conflict(f"vehicle {vin} was registered by someone else just now")
     plate = plates.issue_plate(office, vehicle, now, topup)
     db.session.execute(update(FleetVehicle).where(FleetVehicle.id == vehicle.id).values(plate=plate)
@@ -509,5 +498,5 @@ def register_vehicle(officer: User, vin: str, now: datetime, topup: int) -> Flee
                      texts.BATCH_FOLLOW_UP.render(count=len(batch.vehicles), badge=officer.badge_number or officer.id),
                      kind="follow_up", key=f"follow_up:fleet_batch:{batch.id}", subject_type="fleet_batch",
                      subject_id=batch.id, officer_id=officer.id)
-    db.session.commit()
+    uow.flush()
     return vehicle

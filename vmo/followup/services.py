@@ -134,15 +134,15 @@ def record_reply(message_id: str, phone: str, text: str, received_at: datetime |
 
 
 def _save(inbound: InboundMessage, follow_up: OutboxMessage | None, now: datetime) -> ReplyResult:
-    db.session.add(inbound)
-    db.session.flush()
-    if inbound.outcome == InboundOutcome.DISSATISFIED:
-        _open_escalation(inbound, follow_up, now)
     try:
-        db.session.commit()
+        # A savepoint: the same message delivered twice at the same moment is recorded by the other
+        # delivery, and this request's transaction goes on to answer with that one.
+        with db.session.begin_nested():
+            db.session.add(inbound)
+            db.session.flush()
+            if inbound.outcome == InboundOutcome.DISSATISFIED:
+                _open_escalation(inbound, follow_up, now)
     except IntegrityError:
-        # The same message delivered twice at the same moment: the other delivery recorded it.
-        db.session.rollback()
         first = _inbound(inbound.message_id)
         if first is None:
             raise
@@ -234,7 +234,7 @@ def add_callback(user: User, escalation_id: int, reached: bool, note: str, now: 
     db.session.flush()
     audit.record("escalation.callback", "escalation", escalation.id, actor=user,
                  after={"reached": bool(reached), "note": note})
-    db.session.commit()
+    db.session.flush()
     return callback
 
 
@@ -262,11 +262,10 @@ def resolve(user: User, escalation_id: int, note: str, now: datetime, outcome: s
         .execution_options(synchronize_session=False)
     ).rowcount == 1
     if not won:
-        db.session.rollback()
         raise Conflict(f"escalation {escalation_id} was already resolved")
     audit.record("escalation.resolve", "escalation", escalation.id, actor=user,
                  before={"status": EscalationStatus.OPEN},
                  after={"status": EscalationStatus.RESOLVED, "note": note, "outcome": outcome})
-    db.session.commit()
+    db.session.flush()
     db.session.refresh(escalation)
     return escalation

@@ -72,11 +72,7 @@ def set_day(office: Office, day: date, data: dict, actor: User, today: date,
     booking.refresh(green_day.priority_slot)
     audit.record("green_channel.open" if created else "green_channel.resize", "green_channel_day",
                  day.isoformat(), actor=actor, before=before, after=_day_state(green_day))
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise Conflict("the day was opened by someone else at the same moment; retry") from None
+    db.session.flush()  # a day opened by someone else at the same moment: a 409 (vmo.integrity)
     return green_day, created
 
 

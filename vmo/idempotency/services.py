@@ -34,7 +34,8 @@ def claim(scope: str, key: str, fingerprint: str, now: datetime, *,
           stale_claim: timedelta = STALE_CLAIM, keep_answers: timedelta = KEEP_ANSWERS) -> StoredResponse | None:
     """Claim the key (committed at once), or return the first answer if it was already given.
 
-    The claim is committed before the write runs, so two concurrent retries cannot both run it.
+    The claim is committed before the write runs, on its own (outside the request's unit of work,
+    vmo.uow), so two concurrent retries cannot both run it.
     An expired answer, or a stale claim of the same request, is taken over by one compare-and-set
     UPDATE, so of two retries racing for it only one runs the write.
     """
@@ -70,7 +71,7 @@ def purge(now: datetime, keep_answers: timedelta = KEEP_ANSWERS) -> int:
         delete(IdempotencyRecord).where(IdempotencyRecord.created_at <= now - keep_answers)
         .execution_options(synchronize_session=False)
     ).rowcount
-    db.session.commit()
+    db.session.commit()  # part of the claim's own transaction (see claim)
     return deleted
 
 
@@ -82,11 +83,12 @@ def _take_over(record: IdempotencyRecord, fingerprint: str, now: datetime) -> bo
                 location=None)
         .execution_options(synchronize_session=False)
     ).rowcount == 1
-    db.session.commit()
+    db.session.commit()  # part of the claim's own transaction (see claim)
     return taken
 
 
 def complete(scope: str, key: str, response: StoredResponse) -> None:
+    """Store the answer in the caller's transaction: it commits with the work it answers, or not at all."""
     record = db.session.scalar(
         select(IdempotencyRecord).where(IdempotencyRecord.scope == scope, IdempotencyRecord.key == key)
     )
@@ -94,11 +96,12 @@ def complete(scope: str, key: str, response: StoredResponse) -> None:
     record.content_type = response.content_type
     record.body = response.body
     record.location = response.location
-    db.session.commit()
+    db.session.flush()
 
 
 def release(scope: str, key: str) -> None:
-    """Forget a claim whose request failed, so a retry runs it afresh."""
+    """Forget a claim whose request failed, so a retry runs it afresh: after the failed work is rolled
+    back, in a transaction of its own that commits whatever the request's outcome."""
     db.session.rollback()
     db.session.execute(
         delete(IdempotencyRecord).where(IdempotencyRecord.scope == scope, IdempotencyRecord.key == key)

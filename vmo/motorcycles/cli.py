@@ -5,7 +5,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from vmo import clock, settings
+from vmo import clock, settings, uow
 
 
 @click.group("motorcycles")
@@ -18,6 +18,7 @@ def motorcycles():
 @click.option("--office", "office_code", default=None, help="Office code (default: the default office)")
 @click.option("--show", "show_bad", type=click.IntRange(0), default=50, help="How many bad rows to list")
 @with_appcontext
+@uow.command
 def import_command(csv_file, office_code, show_bad):
     """Insert or update motorcycles by plate from a CSV file (columns: plate, vin, owner_name, phone,
     township, registered_on, last_inspected_on; the Chinese headers of the register export work too)."""

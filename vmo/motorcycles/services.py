@@ -195,7 +195,7 @@ def import_rows(office: Office, rows: list[dict], *, rules: DueRules, today: dat
         audit.record("motorcycles.import", "motorcycle_register", office.code, actor=actor, office_id=office.id,
                      after={"rows": report.rows, "inserted": report.inserted, "updated": report.updated,
                             "unchanged": report.unchanged, "bad_rows": len(report.bad_rows)})
-    db.session.commit()
+    db.session.flush()
     return report
 
 
@@ -247,8 +247,7 @@ def refresh_due_dates(rules: DueRules, office_id: int | None = None, chunk_size:
 
 def township_counts(office_id: int, rules: DueRules, today: date) -> list[dict]:
     """Per township: motorcycles on the register, how many are due soon and how many overdue."""
-    if refresh_due_dates(rules, office_id):
-        db.session.commit()
+    refresh_due_dates(rules, office_id)  # kept by the request's unit of work
     due_by = rules.due_by(today)
     overdue = func.sum(case((Motorcycle.next_due_on < today, 1), else_=0))
     due = func.sum(case((and_(Motorcycle.next_due_on >= today, Motorcycle.next_due_on <= due_by), 1), else_=0))

@@ -136,6 +136,8 @@ def _claim(message_id: int, now: datetime) -> bool:
         .values(next_attempt_at=now + LEASE)
         .execution_options(synchronize_session=False)
     ).rowcount == 1
+    # Deliberately committed at once, on its own: the lease must be seen by a second sender before
+    # this one talks to the gateway.
     db.session.commit()
     return won
 
@@ -189,6 +191,8 @@ def send_pending(backend, now: datetime | None = None, limit: int = 500, progres
                 message.next_attempt_at = None
                 message.last_error = None
                 counts["sent"] += 1
+        # Deliberately one commit per message (the sender is not a request): a message handed to the
+        # gateway is recorded as sent before the next, so a crash never sends it twice.
         db.session.commit()
         _tick(progress)
     return counts
@@ -208,9 +212,7 @@ def retry_failed(office_id: int, message_ids: list[int] | None = None) -> int:
             .execution_options(synchronize_session=False))
     if message_ids:
         stmt = stmt.where(OutboxMessage.id.in_(message_ids))
-    changed = db.session.execute(stmt).rowcount
-    db.session.commit()
-    return changed
+    return db.session.execute(stmt).rowcount
 
 
 # ---- reading ---------------------------------------------------------------------------

@@ -29,5 +29,5 @@ def ensure_office(code: str, name: str, plate_prefix: str, timezone: str = "Asia
         raise RuleViolation(str(exc), errors={"plate_prefix": [str(exc)]}) from None
     office = Office(code=code, name=name, plate_prefix=plate_prefix, timezone=timezone, **extra)
     db.session.add(office)
-    db.session.commit()
+    db.session.flush()
     return office

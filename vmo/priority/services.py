@@ -60,17 +60,19 @@ def book(office: Office, data: dict, today: date, now: datetime, elderly_age: in
     receipt = _receipt(day, reason, phone)
     if _already_booked(office, active_key, now):
         return receipt
-    booking.take(green_day.priority_slot_id, 1,
-                 message=f"the priority places of {day.isoformat()} are all booked; try another day")
-    entry = PriorityBooking(office_id=office.id, day_id=green_day.id, reference=_reference(),
-                            name=data["name"], id_number=rid.number, phone=phone, reason=reason,
-                            business=data.get("business"), certificate_number=data.get("certificate_number"),
-                            status=PriorityStatus.BOOKED, active_key=active_key, created_at=now)
     try:
-        db.session.add(entry)
-        db.session.flush()
-    except IntegrityError:  # the same person booked the same day this instant: answer as above
-        db.session.rollback()
+        # A savepoint: if the same person booked the same day this instant, the place taken here goes
+        # back and the request's transaction goes on to answer as above.
+        with db.session.begin_nested():
+            booking.take(green_day.priority_slot_id, 1,
+                         message=f"the priority places of {day.isoformat()} are all booked; try another day")
+            entry = PriorityBooking(office_id=office.id, day_id=green_day.id, reference=_reference(),
+                                    name=data["name"], id_number=rid.number, phone=phone, reason=reason,
+                                    business=data.get("business"),
+                                    certificate_number=data.get("certificate_number"),
+                                    status=PriorityStatus.BOOKED, active_key=active_key, created_at=now)
+            db.session.add(entry)
+    except IntegrityError:
         _already_booked(office, active_key, now)
         return receipt
     audit.record("priority.book", "priority_booking", entry.id, actor=actor, office_id=office.id,
@@ -82,7 +84,7 @@ def book(office: Office, data: dict, today: date, now: datetime, elderly_age: in
                                               phone=office.phone or "本所窗口"),
                  kind="priority_booking", key=f"priority_booking:{entry.id}",
                  subject_type="priority_booking", subject_id=entry.id)
-    db.session.commit()
+    db.session.flush()
     return receipt
 
 
@@ -102,7 +104,7 @@ def _already_booked(office: Office, active_key: str, now: datetime) -> bool:
                                                 phone=office.phone or "本所窗口"),
                  kind="priority_booking", key=f"priority_repeated:{existing.id}:{now.isoformat()}",
                  subject_type="priority_booking", subject_id=existing.id)
-    db.session.commit()
+    db.session.flush()
     return True
 
 
@@ -129,13 +131,12 @@ def cancel(reference: str, now: datetime, actor: User | None = None) -> Priority
         .execution_options(synchronize_session=False)
     ).rowcount
     if flipped != 1:
-        db.session.rollback()
         raise Conflict(f"priority booking {entry.reference} is already cancelled")
     booking.release(entry.day.priority_slot_id, 1)
     audit.record("priority.cancel", "priority_booking", entry.id, actor=actor, office_id=entry.office_id,
                  before={"status": PriorityStatus.BOOKED},
                  after={"status": PriorityStatus.CANCELLED})
-    db.session.commit()
+    db.session.flush()
     db.session.refresh(entry)
     return entry
 

@@ -400,10 +400,10 @@ def collect(office: Office, p: Period, now: datetime, highlight_after: timedelta
     for provider in providers:
         name = getattr(provider, "__qualname__", repr(provider))
         try:
-            extra = provider(office.id, p.start, p.end) or {}
+            with db.session.begin_nested():  # a failed query must not abort the request's transaction
+                extra = provider(office.id, p.start, p.end) or {}
         except Exception:  # a broken package must not take the office's statistics down
             log.exception("stats provider %s failed", name)
-            db.session.rollback()
             answer["unavailable"].append(name)
             continue
         _merge(answer, extra, name)
