@@ -19,6 +19,7 @@ from mobile_api.schemas import Rejected
 from mobile_api.storage import PhotoStorage, is_sha256, sha256_hex, sniff_image_type
 from schedules.tours import inspections
 from schedules.tours.models import StopRegistration, Tour, TourInspection, TourOfficer
+from vmo import uow
 from vmo.accounts.models import User
 from vmo.audit import services as audit
 from vmo.dbutil import insert_ignoring_conflicts
@@ -139,7 +140,7 @@ def sync_inspections(officer: User, device_id: str, sent_at: datetime | None, re
     audit.record("mobile.sync", "device", device_id, actor=officer,
                  after={"records": len(records), **counts, "clock_skew": skewed,
                         "created_ids": sorted(o.id for o in outcomes if o.status == "created")})
-    db.session.commit()
+    uow.flush()
     return {"results": results, "received_at": now, "clock_skew": bool(skewed)}
 
 
@@ -216,7 +217,7 @@ def add_photo(user: User, client_id: str, sha256: str, data: bytes, storage: Pho
     if created:
         audit.record("mobile.photo", "tour_inspection", inspection.id, actor=user, office_id=inspection.office_id,
                      after={"sha256": sha256, "size": len(data), "content_type": content_type})
-    db.session.commit()
+    uow.flush()
     photo = db.session.scalar(select(InspectionPhoto).where(InspectionPhoto.inspection_id == inspection.id,
                                                             InspectionPhoto.sha256 == sha256))
     return photo, created

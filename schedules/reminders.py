@@ -18,6 +18,7 @@ from schedules.exams.settings import ExamSettings, cancel_deadline
 from schedules.tours import notifications as tour_texts
 from schedules.tours.models import StopRegistration, Tour, TourStop
 from schedules.tours.services import local_hm, place_name
+from vmo import uow
 from vmo.accounts.models import Candidate
 from vmo.errors import RuleViolation
 from vmo.extensions import db
@@ -111,5 +112,5 @@ def queue_reminders(now: datetime, settings: ExamSettings, day: date | None = No
         exams = notify.queue_many(_exam_texts(office, target, now, settings))
         tours = notify.queue_many(_tour_texts(office, target, now))
         results.append(Queued(office.code, target, exams, tours))
-    db.session.commit()
+    uow.flush()
     return results

@@ -4,7 +4,7 @@ from flask.cli import with_appcontext
 
 from schedules import reminders as service
 from schedules.exams.settings import ExamSettings
-from vmo import clock, settings
+from vmo import clock, settings, uow
 from vmo.errors import DomainError
 
 
@@ -18,6 +18,7 @@ def reminders():
               help="Day of the tests and tour stops to remind of (default: tomorrow in each office's zone)")
 @click.option("--office", "office_code", default=None, help="Only this office (default: every office)")
 @with_appcontext
+@uow.command
 def send(day, office_code):
     """Queue one text per confirmed test booking and tour registration of the day (safe to run again)."""
     try:

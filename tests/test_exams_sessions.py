@@ -4,6 +4,7 @@ from datetime import date
 import pytest
 
 from tests.helpers_exams import MONDAY, SATURDAY, SUNDAY, create_session, local, session_body, total
+from vmo.uow import unit_of_work
 
 
 @pytest.fixture
@@ -176,7 +177,7 @@ def test_the_demo_step_opens_next_weekends_sessions_once(app, client, factory):
     from vmo.offices.services import get_office
 
     factory.staff("officer")
-    with app.app_context():
+    with app.app_context(), unit_of_work():
         assert "schedules.exams.demo" in {s.__module__ for s in app.extensions["vmo.demo_steps"]}
         first = demo_step(get_office(factory.office))
         second = demo_step(get_office(factory.office))

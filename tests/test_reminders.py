@@ -9,6 +9,7 @@ from tests.helpers_exams import SATURDAY, SUNDAY, candidate, create_session, loc
 from tests.helpers_tours import create_tour, outbox, publish, stop
 from tests.test_schedules_stats import book, register
 from vmo.extensions import db
+from vmo.uow import unit_of_work
 
 FRIDAY = date(2026, 11, 27)
 
@@ -61,7 +62,7 @@ def data(app, client, factory):
 
 def _run(app, when: str, **kw) -> list[Queued]:
     app.config["FROZEN_NOW"] = when
-    with app.app_context():
+    with app.app_context(), unit_of_work():
         return queue_reminders(datetime.fromisoformat(when), ExamSettings(), **kw)
 
 
@@ -107,7 +108,7 @@ def test_after_the_cut_off_the_text_says_to_call_the_office(app, data):
         db.session.commit()
     # An office whose online cancellations close at 18:00 the day before; the run is at 20:00.
     app.config["FROZEN_NOW"] = "2026-11-27T20:00:00+08:00"
-    with app.app_context():
+    with app.app_context(), unit_of_work():
         queue_reminders(datetime.fromisoformat("2026-11-27T20:00:00+08:00"),
                         ExamSettings(office_rules={"nanchuan": {"cancel_until": "18:00"}}), office_code="nanchuan")
     exam = outbox(app, f"reminder:exam-booking:{data['bookings']['c1']['id']}:")[0][2]

@@ -66,6 +66,7 @@ def _world(app, client) -> dict:
             queue_follow_up(app, phone, officer_ids[n % len(officer_ids)], 9000 + n, sent_at=now - timedelta(hours=1))
         for n, phone in enumerate(phones):
             followup.record_reply(f"reply-{n}", phone, "2", now, now)
+        db.session.commit()  # services flush; the caller commits (vmo.uow)
     make_tour(app, officer_ids, day=now.date() + timedelta(days=9), name="第二次流动车管所")
     headers = {}
     for username in ("admin", "officer"):

@@ -6,7 +6,7 @@ from sqlalchemy.exc import IntegrityError
 
 from schedules import draw as lottery
 from schedules.exams.eligibility import seniority_dates
-from schedules.exams.models import ExamBooking, ExamDraw
+from schedules.exams.models import ExamBooking, ExamDraw, ExamSession
 from schedules.exams import notifications as texts
 from schedules.exams.services import get_session, lock_sessions, next_queue_position, text_candidate
 from schedules.exams.settings import ExamSettings
@@ -38,9 +38,19 @@ def run_draw(session_id: int, settings: ExamSettings, now: datetime, actor: User
     lock_sessions(session.id)
     db.session.refresh(session)
     if session.drawn_at is not None:  # a concurrent draw committed first
-        db.session.rollback()
         return db.session.scalar(select(ExamDraw).where(ExamDraw.session_id == session.id)), False
 
+    try:
+        # A savepoint: if a concurrent draw was stored first, ours is undone and theirs is the answer.
+        with db.session.begin_nested():
+            record = _run_draw(session, settings, now, actor)
+    except IntegrityError:
+        return db.session.scalar(select(ExamDraw).where(ExamDraw.session_id == session.id)), False
+    return record, True
+
+
+def _run_draw(session: ExamSession, settings: ExamSettings, now: datetime, actor: User | None) -> ExamDraw:
+    """The draw itself: seats to the winners, the others on the waiting list, texts and the record."""
     rows = list(db.session.scalars(select(ExamBooking).where(
         ExamBooking.session_id == session.id, ExamBooking.status == "applied").order_by(ExamBooking.id)))
     seniority = seniority_dates(r.candidate_id for r in rows)
@@ -73,12 +83,7 @@ def run_draw(session_id: int, settings: ExamSettings, now: datetime, actor: User
     audit.record("test_session.draw", "test_session", session.id, actor=actor, office_id=session.office_id,
                  after={"seed": result.seed, "applicants": len(applicants), "seats": seats,
                         "winners": result.winners, "waitlist": result.waitlist})
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        return db.session.scalar(select(ExamDraw).where(ExamDraw.session_id == session.id)), False
-    return record, True
+    return record
 
 
 def get_draw(session_id: int) -> ExamDraw:

@@ -4,7 +4,6 @@ import secrets
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 
 from schedules import ical
 from schedules.exams.models import SUBJECT_NAMES, CalendarFeed, ExamBooking, ExamSession
@@ -13,7 +12,7 @@ from schedules.exams.settings import ExamSettings
 from vmo.accounts.models import Candidate, User
 from vmo.accounts.services import candidate_of
 from vmo.audit import services as audit
-from vmo.errors import Conflict, NotFound
+from vmo.errors import NotFound
 from vmo.extensions import db
 from vmo.offices.models import Office
 
@@ -99,11 +98,6 @@ def rotate_calendar_secret(user: User, now: datetime) -> tuple[CalendarFeed, str
         action = "exam_calendar.rotate"
     db.session.flush()
     audit.record(action, "candidate", candidate.id, actor=user)
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise Conflict("the feed was set up at the same moment by another request; try again") from None
     return feed, secret
 
 

@@ -8,13 +8,14 @@ from sqlalchemy import select
 
 from schedules.exams import ballot, outcomes, permits
 from schedules.exams.settings import ExamSettings
-from vmo import clock, settings
+from vmo import clock, settings, uow
 from vmo.errors import DomainError
 
 
 @click.command("draw")
 @click.argument("session_id", type=int)
 @with_appcontext
+@uow.command
 def draw(session_id):
     """Draw the ballot of SESSION_ID once its applications have closed (safe to run again)."""
     try:
@@ -66,6 +67,7 @@ def _int_or_none(value: str | None):
 @click.option("--session", "session_id", type=int, required=True, help="The test session the results are for")
 @click.option("--officer", default=None, help="Who records them (default: the officer who opened the session)")
 @with_appcontext
+@uow.command
 def exam_outcomes(csv_file, session_id, officer):
     """Record a session's results from the exam system's export (columns: booking_id, outcome, score, retake_score).
 
@@ -107,6 +109,7 @@ def candidates():
 @click.argument("csv_file", type=click.File("r", encoding="utf-8-sig"))
 @click.option("--office", "office_code", default=None, help="Office code (default: the default office)")
 @with_appcontext
+@uow.command
 def candidates_import(csv_file, office_code):
     """Bring learner permits in (id_number, name, license_class, permit_issued_on, subjectN_passed_on, ...).
 

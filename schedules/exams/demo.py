@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from schedules.exams import permits, services
 from schedules.exams.models import ExamBooking, ExamSession
-from vmo import clock, validators
+from vmo import clock, uow, validators
 from vmo import settings as app_settings
 from vmo.accounts import services as accounts
 from vmo.accounts.models import Candidate, User
@@ -108,7 +108,7 @@ def demo_step(office) -> list[str]:
     _permit(people["kaosheng3"], today - timedelta(days=60),
             [{"subject": 2, "passed_on": today - timedelta(days=30), "score": 90}], {}, today)
     _permit(people["kaosheng4"], today - timedelta(days=90), [], {"2": 4}, today)
-    db.session.commit()
+    uow.flush()
     third = people["kaosheng3"]
     if db.session.scalar(select(ExamBooking.id).where(ExamBooking.candidate_id == third.id,
                                                       ExamBooking.active_key.is_not(None))) is None:

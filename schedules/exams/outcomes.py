@@ -16,6 +16,7 @@ from schedules.exams import permits, rules
 from schedules.exams.eligibility import SUBJECT_WORDS, _subject_progress, current_permit
 from schedules.exams.models import OUTCOMES, ExamBooking, ExamSession
 from schedules.exams.services import get_booking, get_session, sitting
+from vmo import uow
 from vmo.accounts.models import Candidate, User
 from vmo.audit import services as audit
 from vmo.errors import Conflict, RuleViolation
@@ -99,7 +100,6 @@ def _apply(officer: User, row: ExamBooking, outcome: str, score: int | None, ret
                 active_key=None, updated_at=now)
         .execution_options(synchronize_session=False)).rowcount
     if recorded != 1:
-        db.session.rollback()
         raise Conflict(f"booking {row.id} got its outcome at the same moment; reload it")
     db.session.refresh(row)
     session: ExamSession = row.session
@@ -177,7 +177,7 @@ def record_outcome(officer: User, booking_id: int, data: dict, now: datetime, to
         raise RuleViolation(problems[0], errors={"json": {"outcome": problems}})
     _check_started(row.session, now)
     _apply(officer, row, data["outcome"], data.get("score"), data.get("retake_score"), now, today)
-    db.session.commit()
+    uow.flush()
     return row
 
 
@@ -217,5 +217,5 @@ def record_session(officer: User, session_id: int, results: list[dict], now: dat
         answer.append(Result(row, not same))
     audit.record("test_session.outcomes", "test_session", session.id, actor=officer,
                  after={"recorded": sum(r.changed for r in answer), "unchanged": sum(not r.changed for r in answer)})
-    db.session.commit()
+    uow.flush()
     return answer

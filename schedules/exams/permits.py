@@ -11,6 +11,7 @@ from sqlalchemy import Select, select
 from schedules.exams import rules
 from schedules.exams.eligibility import current_permit, office_candidate
 from schedules.exams.models import LearnerPermit, PermitPass
+from vmo import uow
 from vmo.accounts.models import LICENSE_CLASSES, Candidate, User
 from vmo.audit import services as audit
 from vmo.errors import RuleViolation
@@ -139,7 +140,7 @@ def enter_permit(officer: User, candidate_id: int, data: dict, now: datetime, to
     if changed:
         audit.record("learner_permit.enter", "learner_permit", permit.id, actor=officer,
                      before=before, after=_snapshot(permit))
-    db.session.commit()
+    uow.flush()
     return candidate
 
 
@@ -269,5 +270,5 @@ def import_rows(office_id: int, rows: list[dict], now: datetime, today: date, pr
             problems.append(message)
         if progress is not None:
             progress(1)
-    db.session.commit()
+    uow.flush()
     return counts, problems

@@ -22,6 +22,7 @@ from schedules.exams.models import (
     ALLOCATIONS, SESSION_KINDS, SUBJECT_NAMES, ExamBooking, ExamSession,
 )
 from schedules.exams.settings import ExamSettings, cancel_deadline
+from vmo import uow
 from vmo.accounts.models import LICENSE_CLASSES, Candidate, User
 from vmo.accounts.services import candidate_of
 from vmo.audit import services as audit
@@ -104,7 +105,7 @@ def create_session(officer: User, data: dict, now: datetime) -> ExamSession:
         "subject": session.subject, "license_classes": classes, "starts_at": starts,
         "ends_at": ends, "venue": session.venue, "capacity": data["capacity"], "kind": session.kind,
         "allocation": session.allocation, "applications_close_at": close})
-    db.session.commit()
+    uow.flush()
     return session
 
 
@@ -244,7 +245,7 @@ def _place(session: ExamSession, now: datetime, waitlist_if_full: bool) -> tuple
     # (seen in the soak). So the first try runs in a savepoint whose rollback lets go of that row.
     first_try = db.session.begin_nested()
     if booking.try_take(session.slot_id):
-        first_try.commit()
+        first_try.commit()  # releases the savepoint only; the request's unit of work commits
         return "confirmed", None
     first_try.rollback()
     lock_sessions(session.id)
@@ -304,21 +305,23 @@ def book(user: User, session_id: int, settings: ExamSettings, now: datetime, tod
     db.session.add(row)
     try:
         db.session.flush()
-        audit.record("exam_booking.create", "exam_booking", row.id, actor=user, office_id=session.office_id,
-                     after={"session_id": session.id, "candidate_id": candidate.id, "status": status,
-                            "queue_position": position, "at_counter": user.role != "candidate"})
-        if status == "confirmed":
-            text_candidate(row, "confirmed", texts.CONFIRMED, session, candidate)
-        elif status == "applied":
-            text_candidate(row, "applied", texts.APPLIED, session, candidate,
-                           close=f"{session.applications_close_at.astimezone(session.office.zone):%m月%d日 %H:%M}")
-        else:
-            text_candidate(row, "waitlisted", texts.WAITLISTED, session, candidate, position=position)
-        db.session.commit()
     except IntegrityError:
-        # A concurrent request of the same candidate won; our seat goes back with the rollback.
-        db.session.rollback()
+        # A concurrent request of the same candidate won. The request fails (our seat goes back with
+        # it): roll back now so that the answer can name the winner's booking.
         raise _active_conflict(candidate, session.subject) from None
+    audit.record("exam_booking.create", "exam_booking", row.id, actor=user, office_id=session.office_id,
+                 after={"session_id": session.id, "candidate_id": candidate.id, "status": status,
+                        "queue_position": position, "at_counter": user.role != "candidate"})
+    if status == "confirmed":
+        text_candidate(row, "confirmed", texts.CONFIRMED, session, candidate)
+    elif status == "applied":
+        text_candidate(row, "applied", texts.APPLIED, session, candidate,
+                       close=f"{session.applications_close_at.astimezone(session.office.zone):%m月%d日 %H:%M}")
+    else:
+        text_candidate(row, "waitlisted", texts.WAITLISTED, session, candidate, position=position)
+    # Flushed, not committed: the seat's row lock (booking core) is held until the request's unit of
+    # work commits, right after the answer is read back (one statement) from these rows.
+    uow.flush()
     return row
 
 
@@ -412,13 +415,12 @@ def cancel(user: User, booking_id: int, settings: ExamSettings, now: datetime) -
                 sequence=ExamBooking.sequence + 1)
         .execution_options(synchronize_session=False)).rowcount
     if flipped != 1:
-        db.session.rollback()
         raise Conflict(f"booking {booking_id} was changed at the same moment; reload it and try again")
     if before == "confirmed":
         _seat_freed(session, now)
     audit.record("exam_booking.cancel", "exam_booking", row.id, actor=user, office_id=row.office_id,
                  before={"status": before}, after={"status": "cancelled", "forfeited": forfeited is not None})
-    db.session.commit()
+    uow.flush()
     db.session.refresh(row)
     return row
 
@@ -459,12 +461,11 @@ def change(user: User, booking_id: int, new_session_id: int, settings: ExamSetti
                 sequence=ExamBooking.sequence + 1, updated_at=now)
         .execution_options(synchronize_session=False)).rowcount
     if moved != 1:
-        db.session.rollback()
         raise Conflict(f"booking {booking_id} was changed at the same moment; reload it and try again")
     if before["status"] == "confirmed":
         _seat_freed(old, now)
     audit.record("exam_booking.change", "exam_booking", row.id, actor=user, before=before,
                  after={"session_id": new.id, "status": status, "queue_position": position})
-    db.session.commit()
+    uow.flush()
     db.session.refresh(row)
     return row

@@ -15,6 +15,7 @@ from schedules.exams.models import ACTIVE_STATUSES, ExamBooking, ExamSession, Le
 from schedules.exams.services import (
     get_session, lock_sessions, promote_first_waiting, session_state, text_candidate,
 )
+from vmo import uow
 from vmo.accounts.models import Candidate, User
 from vmo.audit import services as audit
 from vmo.booking import services as booking
@@ -85,7 +86,7 @@ def update_session(officer: User, session_id: int, data: dict, now: datetime) ->
     audit.record("test_session.update", "test_session", session.id, actor=officer, before=before,
                  after={"starts_at": session.starts_at, "ends_at": session.ends_at, "venue": session.venue,
                         "capacity": session.slot.capacity})
-    db.session.commit()
+    uow.flush()
     return session
 
 
@@ -113,14 +114,12 @@ def cancel_session(officer: User, session_id: int, reason: str, now: datetime) -
                     cancelled_at=now, updated_at=now, sequence=ExamBooking.sequence + 1)
             .execution_options(synchronize_session=False)).rowcount
         if flipped != len(rows):
-            db.session.rollback()
             raise Conflict(f"a booking of session {session.id} changed at the same moment; try again")
     if confirmed:
         booking.release(session.slot_id, confirmed)
     try:
         booking.resize(session.slot_id, 0)
     except Conflict:
-        db.session.rollback()
         raise Conflict(f"a seat of session {session.id} was taken at the same moment; try again") from None
     session.status, session.cancelled_at, session.cancel_reason = "cancelled", now, reason
     session.updated_at = now
@@ -129,7 +128,7 @@ def cancel_session(officer: User, session_id: int, reason: str, now: datetime) -
         text_candidate(row, "session_cancelled", texts.SESSION_CANCELLED, session, reason=reason)
     audit.record("test_session.cancel", "test_session", session.id, actor=officer,
                  after={"reason": reason, "bookings_cancelled": len(rows), "seats_released": confirmed})
-    db.session.commit()
+    uow.flush()
     db.session.refresh(session)
     return session
 

@@ -8,13 +8,13 @@ import uuid
 from datetime import datetime
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 
 from schedules.tours.models import StopRegistration, Tour, TourInspection, TourStop
 from schedules.tours import inspections
 from schedules.tours import notifications as texts
 from schedules.tours.inspections import InspectionSettings
 from schedules.tours.services import get_tour, local_hm, place_name, zone_of
+from vmo import uow
 from vmo.accounts.models import User
 from vmo.audit import services as audit
 from vmo.booking import services as booking
@@ -61,12 +61,9 @@ def register(tour_id: int, stop_id: int, data: dict, now: datetime, actor: User 
                            active_plate=plate, owner_name=data["owner_name"], phone=data["phone"],
                            status="registered", created_at=now, cancel_code_hash=_code_hash(code))
     db.session.add(reg)
-    try:
-        db.session.flush()
-    except IntegrityError:
-        # The same plate registered by a concurrent request: our capacity hold rolls back with us.
-        db.session.rollback()
-        raise Conflict(f"{plate} is already registered on this tour") from None
+    # The same plate registered by a concurrent request is refused here (a 409, vmo.integrity); our
+    # capacity hold rolls back with the request.
+    db.session.flush()
     zone = zone_of(tour)
     notify.queue(tour.office_id, reg.phone,
                  texts.REGISTERED.render(date=f"{tour.date:%m月%d日}", start=local_hm(stop.arrives_at, zone),
@@ -76,11 +73,7 @@ def register(tour_id: int, stop_id: int, data: dict, now: datetime, actor: User 
                  subject_type="tour_registration", subject_id=reg.id)
     audit.record("tour.register", "tour_registration", reg.id, actor=actor, office_id=tour.office_id,
                  after={"tour_id": tour.id, "stop_id": stop.id, "plate": plate})
-    try:
-        db.session.commit()
-    except IntegrityError:
-        db.session.rollback()
-        raise Conflict(f"{plate} is already registered on this tour") from None
+    uow.flush()
     booking.refresh(stop.slot)
     reg.cancel_code = code  # for the 201 answer only; the table keeps its hash
     return reg
@@ -120,9 +113,8 @@ def cancel_registration(tour_id: int, stop_id: int, registration_id: int, code: 
     if now >= stop.arrives_at:
         raise Conflict("the stop has begun; a registration can be cancelled only before it")
     if not _cancel(tour, stop, reg, now, actor=actor if staff else None, by="office" if staff else "owner"):
-        db.session.rollback()
         raise Conflict(f"registration {reg.id} was changed at the same moment; reload it")
-    db.session.commit()
+    uow.flush()
     return reg
 
 
@@ -198,7 +190,7 @@ def record_inspection(officer: User, tour_id: int, stop_id: int, data: dict, now
                  after={"tour_id": tour.id, "stop_id": stop_id, "plate": inspection.plate,
                         "result": inspection.result, "walk_in": inspection.walk_in,
                         "clock_skew": inspection.clock_skew})
-    db.session.commit()
+    uow.flush()
     return inspection
 
 

@@ -9,6 +9,7 @@ from schedules import routing
 from schedules.tours import access
 from schedules.tours import notifications as texts
 from schedules.tours.models import StopRegistration, Tour, TourOfficer, TourStop
+from vmo import uow
 from vmo.accounts.models import User
 from vmo.audit import services as audit
 from vmo.booking import services as booking
@@ -197,7 +198,7 @@ def create_tour(user: User, data: dict, today: date, now: datetime, settings: To
     tour.officer_links = [TourOfficer(user_id=o.id) for o in officers]
     db.session.flush()
     audit.record("tour.create", "tour", tour.id, actor=user, after=_snapshot(tour))
-    db.session.commit()
+    uow.flush()
     return tour
 
 
@@ -258,7 +259,7 @@ def update_tour(user: User, tour_id: int, data: dict, today: date, now: datetime
     if tour.status == "published":
         _published_change(tour, now, rules, cancelled_stops=removed)
     audit.record("tour.update", "tour", tour.id, actor=user, before=before, after=_snapshot(tour))
-    db.session.commit()
+    uow.flush()
     return tour
 
 
@@ -338,7 +339,7 @@ def route_tour(user: User, tour_id: int, data: dict, today: date, now: datetime,
     audit.record("tour.route", "tour", tour.id, actor=user,
                  after={"order": [s.id for s in sorted(stops, key=lambda s: s.position)],
                         "distance_km": tour.distance_km, "speed_kmh": speed, "method": route.method})
-    db.session.commit()
+    uow.flush()
     return tour
 
 
@@ -383,7 +384,7 @@ def publish_tour(user: User, tour_id: int, today: date, now: datetime, rules: Du
     audit.record("tour.publish", "tour", tour.id, actor=user,
                  before={"status": "draft" if first else "published"},
                  after={"status": "published", "invited": invited})
-    db.session.commit()
+    uow.flush()
     return tour
 
 
@@ -410,6 +411,6 @@ def cancel_tour(user: User, tour_id: int, reason: str | None, now: datetime) -> 
                      subject_type="tour_registration", subject_id=reg.id)
     audit.record("tour.cancel", "tour", tour.id, actor=user, before={"status": before},
                  after={"status": "cancelled", "reason": reason})
-    db.session.commit()
+    uow.flush()
     return tour
 
