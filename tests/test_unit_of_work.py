@@ -126,3 +126,34 @@ def test_an_integrity_error_outside_the_table_is_not_a_conflict(app):
         db.session.remove()
         assert db.session.scalar(select(func.count(Office.id)).where(Office.code == "uow-null")) == 0
 
+
+
+def test_an_idempotent_answer_is_stored_with_its_work_or_not_at_all(app, client, factory, monkeypatch):
+    """The work and its stored answer commit together: when that commit fails, neither stays, and
+    the retry with the same key runs the work afresh (no replay of an answer whose work is gone)."""
+    from vmo.accounts.models import Company
+    from vmo.idempotency import services as idempotency
+    from vmo.idempotency.models import IdempotencyRecord
+
+    factory.office  # noqa: B018
+    body = {"name": "南川区丰昌汽车服务有限公司", "credit_code": "91500119MA5YQ12347", "contact_name": "李明",
+            "contact_phone": "13800138000", "username": "co-uow", "password": PASSWORD}
+    stored = idempotency.complete
+
+    def complete_then_fail(*args, **kwargs):
+        stored(*args, **kwargs)
+        raise RuntimeError("the commit of the work and its answer failed")
+
+    monkeypatch.setattr(idempotency, "complete", complete_then_fail)
+    failed = client.post("/api/v1/companies", json=body, headers={"Idempotency-Key": "signup-1"})
+    assert failed.status_code == 500
+    with app.app_context():
+        assert db.session.scalar(select(func.count(Company.id))) == 0
+        assert db.session.scalar(select(func.count(IdempotencyRecord.id))) == 0
+
+    monkeypatch.setattr(idempotency, "complete", stored)
+    retried = client.post("/api/v1/companies", json=body, headers={"Idempotency-Key": "signup-1"})
+    assert retried.status_code == 201, retried.get_json()
+    assert "Idempotent-Replayed" not in retried.headers
+    replayed = client.post("/api/v1/companies", json=body, headers={"Idempotency-Key": "signup-1"})
+    assert replayed.headers["Idempotent-Replayed"] == "true" and replayed.get_json() == retried.get_json()

@@ -9,6 +9,7 @@ from sqlalchemy.engine import Engine
 
 from vmo.config import Config, database_url_from_env, normalize_database_url
 from vmo.extensions import VmoApi, db, migrate
+from vmo.uow import unit_of_work
 
 
 class VmoFlask(Flask):
@@ -17,8 +18,6 @@ class VmoFlask(Flask):
     Reads commit nothing; services never commit."""
 
     def dispatch_request(self):
-        from vmo.uow import unit_of_work
-
         with unit_of_work():
             return super().dispatch_request()
 
