@@ -308,6 +308,7 @@ def book(user: User, session_id: int, settings: ExamSettings, now: datetime, tod
     except IntegrityError:
         # A concurrent request of the same candidate won. The request fails (our seat goes back with
         # it): roll back now so that the answer can name the winner's booking.
+        db.session.rollback()
         raise _active_conflict(candidate, session.subject) from None
     audit.record("exam_booking.create", "exam_booking", row.id, actor=user, office_id=session.office_id,
                  after={"session_id": session.id, "candidate_id": candidate.id, "status": status,
