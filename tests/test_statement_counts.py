@@ -11,6 +11,7 @@ from testkit.statements import count_statements
 from tests.helpers_followup import queue_follow_up
 from vmo import clock
 from vmo.extensions import db
+from vmo.uow import unit_of_work
 
 DEMO_PASSWORD = "demo-pass-2026"
 # A first-come booking: the token with its user, office and candidate; the session with its seats; the
@@ -169,7 +170,7 @@ def test_the_offices_list_costs_the_same_for_one_office_and_for_four(app, client
         engine = db.engine
     costs = []
     for extra in ((), ("wulong", "xiushan", "youyang")):
-        with app.app_context():
+        with app.app_context(), unit_of_work():
             for n, code in enumerate(extra):
                 ensure_office(code, f"{code}车管所", f"渝{'HJK'[n]}", address="县城", phone="023-70000000")
         pagecache.cache_of(app).clear()
