@@ -83,23 +83,24 @@ def _staff_count(username: str) -> int:
 
 def test_two_services_in_one_unit_of_work_roll_back_together(app):
     from vmo.accounts import services as accounts
-    from vmo.http import settings
+    from vmo import settings
+    from vmo.accounts.services import AuthSettings
     from vmo.offices import services as offices
 
     with app.app_context():
         with pytest.raises(Conflict):
             with unit_of_work():
                 office = offices.ensure_office("uow-test", "合川区车管所", "渝H")
-                accounts.create_staff(office, "uow-first", PASSWORD, "officer", settings())
+                accounts.create_staff(office, "uow-first", PASSWORD, "officer", settings.get(AuthSettings))
                 # The second service fails: nothing of the first may remain.
-                accounts.create_staff(office, "uow-first", PASSWORD, "officer", settings())
+                accounts.create_staff(office, "uow-first", PASSWORD, "officer", settings.get(AuthSettings))
         db.session.remove()
         assert db.session.scalar(select(func.count(Office.id)).where(Office.code == "uow-test")) == 0
         assert _staff_count("uow-first") == 0
 
         with unit_of_work():
             office = offices.ensure_office("uow-test", "合川区车管所", "渝H")
-            accounts.create_staff(office, "uow-second", PASSWORD, "officer", settings())
+            accounts.create_staff(office, "uow-second", PASSWORD, "officer", settings.get(AuthSettings))
         db.session.remove()
         assert _staff_count("uow-second") == 1
 
