@@ -15,6 +15,7 @@ from datetime import date, datetime
 from sqlalchemy import Select, func, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from schedules.exams import notifications as texts
 from schedules.exams.eligibility import check_eligible, ineligible, office_candidate
@@ -321,8 +322,13 @@ def book(user: User, session_id: int, settings: ExamSettings, now: datetime, tod
     else:
         text_candidate(row, "waitlisted", texts.WAITLISTED, session, candidate, position=position)
     # Flushed, not committed: the seat's row lock (booking core) is held until the request's unit of
-    # work commits, right after the answer is read back (one statement) from these rows.
-    uow.flush()
+    # work commits, right after the answer is built. Nothing here is stale (the row was written as it
+    # stands, the booking core expired the seats it changed), so nothing is read back; only a waiting
+    # place has a position to count.
+    db.session.flush()
+    set_committed_value(row, "session", session)  # as loaded above, with its seats
+    if status != "waitlisted":
+        set_committed_value(row, "waitlist_position", None)
     return row
 
 

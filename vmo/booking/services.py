@@ -9,6 +9,7 @@ booking row that explains the hold. A slot already loaded in the session is expi
 UPDATE (`_forget`), so an answer built afterwards shows the seats as they now are.
 """
 from sqlalchemy import case, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from vmo.booking.models import Slot
 from vmo.errors import Conflict, RuleViolation
@@ -28,21 +29,28 @@ def try_take(slot_id: int, units: int = 1) -> bool:
     """Hold `units` if they are free; False (and nothing held) otherwise."""
     if units <= 0:
         raise ValueError("units must be positive")
-    result = db.session.execute(
+    taken = db.session.execute(
         update(Slot)
         .where(Slot.id == slot_id, Slot.booked + units <= Slot.capacity)
         .values(booked=Slot.booked + units)
+        .returning(Slot.booked, Slot.capacity)
         .execution_options(synchronize_session=False)
-    )
-    _forget(slot_id)
-    return result.rowcount == 1
+    ).first()
+    _forget(slot_id, taken)
+    return taken is not None
 
 
-def _forget(slot_id: int) -> None:
-    """The slot as loaded in this session (if it is) is now stale: read it again when next asked."""
+def _forget(slot_id: int, now_holds=None) -> None:
+    """The slot as loaded in this session (if it is) is now stale: take the values the UPDATE returned
+    (`now_holds`: booked, capacity), else read it again when next asked."""
     loaded = db.session.identity_map.get(db.session.identity_key(Slot, slot_id))
-    if loaded is not None:
+    if loaded is None:
+        return
+    if now_holds is None:
         db.session.expire(loaded, ["booked", "capacity"])
+    else:
+        set_committed_value(loaded, "booked", now_holds.booked)
+        set_committed_value(loaded, "capacity", now_holds.capacity)
 
 
 def take(slot_id: int, units: int = 1, message: str = "not enough capacity left") -> None:
