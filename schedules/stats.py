@@ -10,7 +10,7 @@ from datetime import date, timedelta
 from marshmallow import Schema, fields
 from sqlalchemy import and_, case, func, select
 
-from schedules.exams.models import ExamBooking, ExamSession
+from schedules.exams.models import BookingStatus, ExamBooking, ExamSession, Outcome, SessionKind
 from schedules.tours import reports
 from schedules.tours.models import Tour
 from vmo.booking.models import Slot
@@ -73,15 +73,16 @@ def driving_test_figures(office_id: int, start: date, end: date) -> dict:
     in_period = _sessions_in(office_id, start, end)
     sessions, weekend, extra, seats = db.session.execute(
         select(func.count(ExamSession.id), count_if(ExamSession.is_weekend.is_(True)),
-               count_if(ExamSession.kind == "extra"), func.coalesce(func.sum(Slot.capacity), 0))
+               count_if(ExamSession.kind == SessionKind.EXTRA), func.coalesce(func.sum(Slot.capacity), 0))
         .select_from(ExamSession).join(Slot, Slot.id == ExamSession.slot_id).where(in_period)
     ).one()
     status, outcome = ExamBooking.status, ExamBooking.outcome
-    confirmed = status == "confirmed"
+    confirmed = status == BookingStatus.CONFIRMED
     row = db.session.execute(
         select(count_if(confirmed), func.count(func.distinct(case((confirmed, ExamBooking.candidate_id)))),
-               count_if(status == "applied"), count_if(status == "waitlisted"), count_if(status == "cancelled"),
-               count_if(outcome == "passed"), count_if(outcome == "failed"), count_if(outcome == "no_show"))
+               count_if(status == BookingStatus.APPLIED), count_if(status == BookingStatus.WAITLISTED),
+               count_if(status == BookingStatus.CANCELLED), count_if(outcome == Outcome.PASSED),
+               count_if(outcome == Outcome.FAILED), count_if(outcome == Outcome.NO_SHOW))
         .select_from(ExamBooking).join(ExamSession, ExamSession.id == ExamBooking.session_id).where(in_period)
     ).one()
     booked, candidates, applied, waitlisted, cancelled, passed, failed, no_shows = (int(v) for v in row)
@@ -98,7 +99,7 @@ def bookings_per_weekend(office_id: int, start: date, end: date) -> list[dict]:
     sessions but no bookings included: counted per local day in SQL, Saturday and Sunday added here."""
     day = ExamSession.local_date
     rows = db.session.execute(
-        select(day, count_if(ExamBooking.status == "confirmed"))
+        select(day, count_if(ExamBooking.status == BookingStatus.CONFIRMED))
         .select_from(ExamSession).outerjoin(ExamBooking, ExamBooking.session_id == ExamSession.id)
         .where(_sessions_in(office_id, start, end), ExamSession.is_weekend.is_(True))
         .group_by(day).order_by(day)

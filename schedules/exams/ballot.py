@@ -6,7 +6,7 @@ from sqlalchemy.exc import IntegrityError
 
 from schedules import draw as lottery
 from schedules.exams.eligibility import seniority_dates
-from schedules.exams.models import ExamBooking, ExamDraw, ExamSession
+from schedules.exams.models import Allocation, BookingStatus, ExamBooking, ExamDraw, ExamSession
 from schedules.exams import notifications as texts
 from schedules.exams.services import get_session, lock_sessions, next_queue_position, text_candidate
 from schedules.exams.settings import ExamSettings
@@ -25,7 +25,7 @@ def run_draw(session_id: int, settings: ExamSettings, now: datetime, actor: User
     and each applicant gets a text.
     """
     session = get_session(session_id, office_id=actor.office_id if actor is not None else None)
-    if session.allocation != "ballot":
+    if session.allocation != Allocation.BALLOT:
         raise RuleViolation(f"session {session.id} is first come, first served; there is nothing to draw",
                             reason="not_a_ballot")
     existing = db.session.scalar(select(ExamDraw).where(ExamDraw.session_id == session.id))
@@ -52,7 +52,7 @@ def run_draw(session_id: int, settings: ExamSettings, now: datetime, actor: User
 def _run_draw(session: ExamSession, settings: ExamSettings, now: datetime, actor: User | None) -> ExamDraw:
     """The draw itself: seats to the winners, the others on the waiting list, texts and the record."""
     rows = list(db.session.scalars(select(ExamBooking).where(
-        ExamBooking.session_id == session.id, ExamBooking.status == "applied").order_by(ExamBooking.id)))
+        ExamBooking.session_id == session.id, ExamBooking.status == BookingStatus.APPLIED).order_by(ExamBooking.id)))
     seniority = seniority_dates(r.candidate_id for r in rows)
     applicants = [lottery.Applicant(r.id, r.candidate_id, seniority[r.candidate_id]) for r in rows]
     seats = booking.available(session.slot_id)
@@ -61,10 +61,10 @@ def _run_draw(session: ExamSession, settings: ExamSettings, now: datetime, actor
         booking.take(session.slot_id, len(result.winners), message="the session has fewer seats than winners")
     by_id = {r.id: r for r in rows}
     for app_id in result.winners:
-        by_id[app_id].status, by_id[app_id].queue_position = "confirmed", None
+        by_id[app_id].status, by_id[app_id].queue_position = BookingStatus.CONFIRMED, None
     # Losers queue in draw order, behind anyone already waiting.
     for position, app_id in enumerate(result.waitlist, start=next_queue_position(session.id)):
-        by_id[app_id].status, by_id[app_id].queue_position = "waitlisted", position
+        by_id[app_id].status, by_id[app_id].queue_position = BookingStatus.WAITLISTED, position
     for row in rows:
         row.updated_at = now
         row.sequence += 1
@@ -76,7 +76,7 @@ def _run_draw(session: ExamSession, settings: ExamSettings, now: datetime, actor
     db.session.flush()
     for app_id in result.ranking:
         row = by_id[app_id]
-        if row.status == "confirmed":
+        if row.status == BookingStatus.CONFIRMED:
             text_candidate(row, "drawn", texts.DRAWN_WON, session)
         else:
             text_candidate(row, "drawn", texts.DRAWN_LOST, session, position=row.queue_position)

@@ -6,7 +6,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 
 from schedules import ical
-from schedules.exams.models import SUBJECT_NAMES, CalendarFeed, ExamBooking, ExamSession
+from schedules.exams.models import (
+    SUBJECT_NAMES, Allocation, BookingStatus, CalendarFeed, ExamBooking, ExamSession, SessionKind,
+)
 from schedules.exams.services import get_booking
 from schedules.exams.settings import ExamSettings
 from vmo.accounts.models import Candidate, User
@@ -17,10 +19,10 @@ from vmo.extensions import db
 from vmo.offices.models import Office
 
 
-_ICAL_STATUS = {"confirmed": "CONFIRMED", "applied": "TENTATIVE", "waitlisted": "TENTATIVE",
-                "cancelled": "CANCELLED"}
-_STATUS_WORDS = {"confirmed": "", "applied": "已报名待摇号 Applied (ballot) · ",
-                 "waitlisted": "候补 Waitlisted · ", "cancelled": "已取消 Cancelled · "}
+_ICAL_STATUS = {BookingStatus.CONFIRMED: "CONFIRMED", BookingStatus.APPLIED: "TENTATIVE",
+                BookingStatus.WAITLISTED: "TENTATIVE", BookingStatus.CANCELLED: "CANCELLED"}
+_STATUS_WORDS = {BookingStatus.CONFIRMED: "", BookingStatus.APPLIED: "已报名待摇号 Applied (ballot) · ",
+                 BookingStatus.WAITLISTED: "候补 Waitlisted · ", BookingStatus.CANCELLED: "已取消 Cancelled · "}
 
 
 def _uid(kind: str, item_id: int, office: Office) -> str:
@@ -44,7 +46,7 @@ def _booking_event(row: ExamBooking, settings: ExamSettings) -> ical.EventSpec:
         uid=_uid("exam-booking", row.id, office), start=session.starts_at, end=session.ends_at,
         summary=_STATUS_WORDS[row.status] + _session_summary(session), description="\n".join(lines),
         location=session.venue, status=_ICAL_STATUS[row.status], sequence=row.sequence,
-        last_modified=row.updated_at, alarm=ical.EVENING_BEFORE if row.status == "confirmed" else None,
+        last_modified=row.updated_at, alarm=ical.EVENING_BEFORE if row.status == BookingStatus.CONFIRMED else None,
         organizer=settings.organizer)
 
 
@@ -54,7 +56,7 @@ def booking_calendar(user: User, booking_id: int, settings: ExamSettings) -> tup
     office = row.session.office
     body = ical.build_calendar(
         [_booking_event(row, settings)], tz=office.timezone, name=f"{office.name} 考试预约 {row.id}",
-        method="CANCEL" if row.status == "cancelled" else "PUBLISH", dtstamp=row.updated_at)
+        method="CANCEL" if row.status == BookingStatus.CANCELLED else "PUBLISH", dtstamp=row.updated_at)
     return body, row.updated_at
 
 
@@ -69,8 +71,8 @@ def sessions_feed(office: Office, now: datetime, refresh: timedelta = timedelta(
     last_modified = max(stamps, default=office.created_at)
     events = [ical.EventSpec(
         uid=_uid("test-session", s.id, office), start=s.starts_at, end=s.ends_at, summary=_session_summary(s),
-        description=(f"{'加考 Extra session' if s.kind == 'extra' else '常规 Regular session'} · "
-                     f"{'摇号 Ballot' if s.allocation == 'ballot' else '先到先得 First come'} · "
+        description=(f"{'加考 Extra session' if s.kind == SessionKind.EXTRA else '常规 Regular session'} · "
+                     f"{'摇号 Ballot' if s.allocation == Allocation.BALLOT else '先到先得 First come'} · "
                      f"{s.slot.capacity} 座 seats\n预约 Book: POST /api/v1/test-sessions/{s.id}/bookings"),
         location=s.venue, last_modified=s.updated_at) for s in sessions]
     body = ical.build_calendar(events, tz=office.timezone, name=f"{office.name} 考试场次 Driving tests",

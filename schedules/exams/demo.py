@@ -4,7 +4,9 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy import select
 
 from schedules.exams import permits, services
-from schedules.exams.models import ExamBooking, ExamSession
+from schedules.exams.models import (
+    Allocation, BookingStatus, ExamBooking, ExamSession, PermitSource, SessionKind, SessionStatus,
+)
 from vmo import clock, uow, validators
 from vmo import settings as app_settings
 from vmo.accounts import services as accounts
@@ -44,7 +46,7 @@ def _permit(candidate: Candidate, issued_on: date, passed: list[dict], bookings_
                                            "bookings_used": bookings_used}, today)
     assert not errors, errors
     permits.store(record, office_id=candidate.office_id, id_number=candidate.id_number, name=candidate.name,
-                  source="entered", now=clock.now())
+                  source=PermitSource.ENTERED, now=clock.now())
 
 
 def _past_sitting(office, candidate: Candidate, subject: int, day: date, outcome: str, score: int) -> None:
@@ -56,14 +58,14 @@ def _past_sitting(office, candidate: Candidate, subject: int, day: date, outcome
     slot = booking.create_slot(office.id, "test_seat", 20)
     session = ExamSession(office_id=office.id, subject=subject, license_class="C1", class_list="C1",
                           starts_at=starts, ends_at=starts + timedelta(hours=3), local_date=day,
-                          is_weekend=day.weekday() >= 5, venue=VENUE, kind="regular", allocation="first_come",
-                          status="scheduled", slot_id=slot.id, created_at=starts - timedelta(days=14),
+                          is_weekend=day.weekday() >= 5, venue=VENUE, kind=SessionKind.REGULAR, allocation=Allocation.FIRST_COME,
+                          status=SessionStatus.SCHEDULED, slot_id=slot.id, created_at=starts - timedelta(days=14),
                           updated_at=starts)
     db.session.add(session)
     db.session.flush()
     booking.take(slot.id)
     db.session.add(ExamBooking(office_id=office.id, session_id=session.id, candidate_id=candidate.id, subject=subject,
-                               status="confirmed", outcome=outcome, score=score, outcome_at=starts + timedelta(hours=3),
+                               status=BookingStatus.CONFIRMED, outcome=outcome, score=score, outcome_at=starts + timedelta(hours=3),
                                changes=0, sequence=0, created_at=starts - timedelta(days=7), updated_at=starts))
 
 
@@ -90,7 +92,7 @@ def demo_step(office) -> list[str]:
             close = datetime.combine(close_day, time(20), tzinfo=zone) if close_day else None
             if close is not None and close <= clock.now():
                 close = None
-                allocation = "first_come"
+                allocation = Allocation.FIRST_COME
             existing = services.create_session(officer, {
                 "subject": subject, "license_class": "C1", "starts_at": starts,
                 "ends_at": starts + timedelta(hours=3), "venue": VENUE, "capacity": capacity, "kind": kind,

@@ -12,7 +12,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from schedules.exams import rules
-from schedules.exams.models import ExamBooking, ExamSession, LearnerPermit, PermitPass
+from schedules.exams.models import (
+    BookingStatus, ExamBooking, ExamSession, LearnerPermit, Outcome, PermitPass, PermitStatus,
+)
 from schedules.exams.settings import ExamSettings
 from vmo.accounts.models import Candidate, User
 from vmo.accounts.services import candidate_of
@@ -83,14 +85,14 @@ def current_permit(id_number: str) -> LearnerPermit | None:
                              .order_by(LearnerPermit.issued_on.desc(), LearnerPermit.id.desc()).limit(1))
 
 
-def permit_status(permit: LearnerPermit | None, today: date) -> str | None:
+def permit_status(permit: LearnerPermit | None, today: date) -> PermitStatus | None:
     if permit is None:
         return None
     if permit.voided_on is not None:
-        return "void"
+        return PermitStatus.VOID
     if today > permit.expires_on:
-        return "expired"
-    return "valid"
+        return PermitStatus.EXPIRED
+    return PermitStatus.VALID
 
 
 def _record(candidate: Candidate, today: date) -> tuple[LearnerPermit | None, str | None, dict[int, SubjectProgress]]:
@@ -104,7 +106,7 @@ def _record(candidate: Candidate, today: date) -> tuple[LearnerPermit | None, st
         .order_by(ExamSession.starts_at, ExamBooking.id)
     ).all()
     subjects = {s: SubjectProgress(s) for s in (1, 2, 3, 4)}
-    if status == "valid":
+    if status == PermitStatus.VALID:
         for item in permit.passes:
             subjects[item.subject].passed_on, subjects[item.subject].score = item.passed_on, item.score
     if permit is not None:
@@ -113,14 +115,14 @@ def _record(candidate: Candidate, today: date) -> tuple[LearnerPermit | None, st
         item = subjects[row.subject]
         if row.active_key is not None:
             item.active_booking_id = row.id
-        if row.outcome in ("passed", "failed"):
+        if row.outcome in (Outcome.PASSED, Outcome.FAILED):
             item.attempts += 1
-        if row.outcome in ("failed", "no_show"):
+        if row.outcome in (Outcome.FAILED, Outcome.NO_SHOW):
             # Article 45: a missed test is a failed sitting, with the same waiting days after it.
-            item.no_shows += row.outcome == "no_show"
+            item.no_shows += row.outcome == Outcome.NO_SHOW
             item.last_failed_on = row.local_date
         # Article 46 counts bookings within the permit: every seat held (a cancelled one is not).
-        if (permit is not None and item.bookings_used is not None and row.status == "confirmed"
+        if (permit is not None and item.bookings_used is not None and row.status == BookingStatus.CONFIRMED
                 and row.local_date >= permit.issued_on):
             item.bookings_used += 1
     return permit, status, subjects
@@ -138,11 +140,11 @@ def _problem(subjects: dict[int, SubjectProgress], number: int, permit: LearnerP
     if permit is None:
         return "permit_missing", (f"subject {number} needs a learner permit; it is issued when subject 1 is "
                                   "passed (or the office enters a permit from another centre)"), {}
-    if status == "void":
+    if status == PermitStatus.VOID:
         return "bookings_exhausted", (
             f"the learner permit of {permit.issued_on.isoformat()} was voided on {permit.voided_on.isoformat()} "
             "after a fifth failed booking; the subjects passed under it no longer count: book subject 1 again"), {}
-    if status == "expired":
+    if status == PermitStatus.EXPIRED:
         return "permit_expired", (
             f"the learner permit expired on {permit.expires_on.isoformat()}; the subjects passed under it no "
             "longer count (article 41): book subject 1 again"), {}
@@ -176,7 +178,7 @@ def _subject_progress(candidate: Candidate, today: date, license_class: str | No
             item.bookings_left = max(limit - item.bookings_used, 0)
         if number in (2, 3) and item.last_failed_on is not None and not item.passed:
             item.retest_from = item.last_failed_on + rules.rebook_wait()
-        if status == "valid" and not item.passed and number in (2, 3):
+        if status == PermitStatus.VALID and not item.passed and number in (2, 3):
             dates = [permit.issued_on + timedelta(days=rules.wait_days(number, license_class))]
             if item.retest_from is not None:
                 dates.append(item.retest_from)

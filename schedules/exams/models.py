@@ -1,5 +1,6 @@
 """Tables for driving-test sessions, bookings, ballot draws and candidates' calendar feeds."""
 from datetime import date, datetime
+from enum import StrEnum
 
 from sqlalchemy import (
     Boolean, CheckConstraint, Date, ForeignKey, Integer, String, Text, UniqueConstraint, and_, case, func, or_,
@@ -11,14 +12,60 @@ from vmo.extensions import db
 from vmo.types import JSONType, UTCDateTime, utcnow
 
 SUBJECTS = (1, 2, 3, 4)
-SESSION_KINDS = ("regular", "extra")
-ALLOCATIONS = ("first_come", "ballot")
-BOOKING_STATUSES = ("applied", "confirmed", "waitlisted", "cancelled")
-ACTIVE_STATUSES = ("applied", "confirmed", "waitlisted")
-OUTCOMES = ("passed", "failed", "no_show")
-SESSION_STATUSES = ("scheduled", "cancelled")
-CANCELLED_BY = ("candidate", "office")
-PERMIT_SOURCES = ("exam", "entered", "import")
+
+
+class SessionKind(StrEnum):
+    REGULAR = "regular"
+    EXTRA = "extra"
+
+
+class Allocation(StrEnum):
+    FIRST_COME = "first_come"
+    BALLOT = "ballot"
+
+
+class SessionStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    CANCELLED = "cancelled"
+
+
+class BookingStatus(StrEnum):
+    APPLIED = "applied"
+    CONFIRMED = "confirmed"
+    WAITLISTED = "waitlisted"
+    CANCELLED = "cancelled"
+
+
+ACTIVE_STATUSES = (BookingStatus.APPLIED, BookingStatus.CONFIRMED, BookingStatus.WAITLISTED)
+
+
+class Outcome(StrEnum):
+    PASSED = "passed"
+    FAILED = "failed"
+    NO_SHOW = "no_show"
+
+
+class CancelledBy(StrEnum):
+    """Who cancelled a booking: a seat the office cancelled never counts against the candidate."""
+
+    CANDIDATE = "candidate"
+    OFFICE = "office"
+
+
+class PermitSource(StrEnum):
+    EXAM = "exam"
+    ENTERED = "entered"
+    IMPORT = "import"
+
+
+class PermitStatus(StrEnum):
+    """A learner permit's standing on a day (worked out, not stored)."""
+
+    VALID = "valid"
+    VOID = "void"
+    EXPIRED = "expired"
+
+
 SUBJECT_NAMES = {1: "科目一", 2: "科目二", 3: "科目三", 4: "科目四"}
 
 
@@ -50,7 +97,7 @@ class ExamSession(db.Model):
     allocation: Mapped[str] = mapped_column(String(16))
     applications_close_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     drawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    status: Mapped[str] = mapped_column(String(16), default="scheduled")
+    status: Mapped[str] = mapped_column(String(16), default=SessionStatus.SCHEDULED)
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     cancel_reason: Mapped[str | None] = mapped_column(Text)
     slot_id: Mapped[int] = mapped_column(ForeignKey("slots.id"), unique=True)
@@ -199,13 +246,13 @@ class PermitPass(db.Model):
 _waiting = ExamBooking.__table__.alias("waiting")
 ExamSession.waitlist_length = column_property(
     select(func.count(_waiting.c.id)).where(_waiting.c.session_id == ExamSession.id,
-                                            _waiting.c.status == "waitlisted")
+                                            _waiting.c.status == BookingStatus.WAITLISTED)
     .correlate_except(_waiting).scalar_subquery())
 _ahead = ExamBooking.__table__.alias("ahead")
 ExamBooking.waitlist_position = column_property(case(
-    (ExamBooking.status == "waitlisted",
+    (ExamBooking.status == BookingStatus.WAITLISTED,
      select(func.count(_ahead.c.id) + 1).where(
-         _ahead.c.session_id == ExamBooking.session_id, _ahead.c.status == "waitlisted",
+         _ahead.c.session_id == ExamBooking.session_id, _ahead.c.status == BookingStatus.WAITLISTED,
          or_(_ahead.c.queue_position < ExamBooking.queue_position,
              and_(_ahead.c.queue_position == ExamBooking.queue_position, _ahead.c.id < ExamBooking.id)))
      .correlate_except(_ahead).scalar_subquery()),

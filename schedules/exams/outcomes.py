@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from schedules.exams import notifications as texts
 from schedules.exams import permits, rules
 from schedules.exams.eligibility import SUBJECT_WORDS, _subject_progress, current_permit
-from schedules.exams.models import OUTCOMES, ExamBooking, ExamSession
+from schedules.exams.models import BookingStatus, ExamBooking, ExamSession, Outcome, PermitStatus, SessionStatus
 from schedules.exams.services import get_booking, get_session, sitting
 from vmo import uow
 from vmo.accounts.models import Candidate, User
@@ -22,6 +22,7 @@ from vmo.audit import services as audit
 from vmo.errors import Conflict, RuleViolation
 from vmo.extensions import db
 from vmo.notify import services as notify
+from vmo.types import values
 
 
 @dataclass
@@ -38,18 +39,18 @@ class Result:
 def score_problems(subject: int, license_class: str, outcome: str, score: int | None,
                    retake_score: int | None) -> list[str]:
     """What is wrong with a result's scores for its outcome (article 48's pass marks), as sentences."""
-    if outcome not in OUTCOMES:
-        return [f"outcome must be one of {', '.join(OUTCOMES)}"]
+    if outcome not in values(Outcome):
+        return [f"outcome must be one of {', '.join(Outcome)}"]
     mark = rules.pass_mark(subject, license_class)
-    if outcome == "no_show":
+    if outcome == Outcome.NO_SHOW:
         return ["a candidate who did not come has no score"] if score is not None or retake_score is not None else []
     if score is None:
         return ["retake_score needs the score of the first attempt"] if retake_score is not None else []
     if retake_score is not None and score >= mark:
         return [f"a first attempt of {score} passes (mark {mark}); there is no retake"]
-    if outcome == "passed" and score < mark and (retake_score is None or retake_score < mark):
+    if outcome == Outcome.PASSED and score < mark and (retake_score is None or retake_score < mark):
         return [f"passed needs {mark} or more in the attempt or the retake (subject {subject}, class {license_class})"]
-    if outcome == "failed" and (score >= mark or (retake_score is not None and retake_score >= mark)):
+    if outcome == Outcome.FAILED and (score >= mark or (retake_score is not None and retake_score >= mark)):
         return [f"a score of {retake_score if retake_score is not None else score} passes subject {subject} "
                 f"(mark {mark}); the outcome is passed"]
     return []
@@ -62,7 +63,7 @@ def _date_words(day: date) -> str:
 def _next_words(candidate: Candidate, subject: int, outcome: str, today: date) -> str:
     """What the candidate may book next, for the result text (from the record just updated)."""
     permit, status, _, subjects = _subject_progress(candidate, today)
-    if outcome == "passed":
+    if outcome == Outcome.PASSED:
         if subject == 1 and permit is not None:
             return texts.NEXT_PERMIT.render(expires=f"{permit.expires_on:%Y年%m月%d日}",
                                             s2=_date_words(subjects[2].eligible_from),
@@ -73,7 +74,7 @@ def _next_words(candidate: Candidate, subject: int, outcome: str, today: date) -
         if not todo:
             return texts.NEXT_DONE.render()
         return texts.NEXT_SUBJECT.render(subject="、".join(todo))
-    if status == "void":
+    if status == PermitStatus.VOID:
         return texts.NEXT_VOID.render()
     item = subjects[subject]
     if subject in (2, 3) and item.retest_from is not None:
@@ -95,7 +96,7 @@ def _apply(officer: User, row: ExamBooking, outcome: str, score: int | None, ret
     """Record one outcome and what follows from it (permit, pass, void, texts). Does not commit."""
     recorded = db.session.execute(
         update(ExamBooking).where(ExamBooking.id == row.id, ExamBooking.outcome.is_(None),
-                                  ExamBooking.status == "confirmed")
+                                  ExamBooking.status == BookingStatus.CONFIRMED)
         .values(outcome=outcome, score=score, retake_score=retake_score, outcome_at=now, outcome_by_id=officer.id,
                 active_key=None, updated_at=now)
         .execution_options(synchronize_session=False)).rowcount
@@ -107,7 +108,7 @@ def _apply(officer: User, row: ExamBooking, outcome: str, score: int | None, ret
     day = session.local_date
     final = retake_score if retake_score is not None else score
     permit = current_permit(candidate.id_number)
-    if outcome == "passed":
+    if outcome == Outcome.PASSED:
         if row.subject == 1:
             permits.issue_for_subject_1(candidate, row.id, day, final, now)
         elif permit is not None and permit.voided_on is None and day <= permit.expires_on:
@@ -120,12 +121,13 @@ def _apply(officer: User, row: ExamBooking, outcome: str, score: int | None, ret
     audit.record("exam_booking.outcome", "exam_booking", row.id, actor=officer, before={"outcome": None},
                  after={"outcome": outcome, "score": score, "retake_score": retake_score})
     db.session.flush()
-    template = {"passed": texts.RESULT_PASSED, "failed": texts.RESULT_FAILED, "no_show": texts.RESULT_NO_SHOW}[outcome]
+    template = {Outcome.PASSED: texts.RESULT_PASSED, Outcome.FAILED: texts.RESULT_FAILED,
+                Outcome.NO_SHOW: texts.RESULT_NO_SHOW}[outcome]
     notify.queue(row.office_id, candidate.phone,
                  template.render(**sitting(session), score=_score_words(score, retake_score),
                                  next=_next_words(candidate, row.subject, outcome, today)),
                  kind="exam_result", key=f"exam:result:{row.id}", subject_type="exam_booking", subject_id=row.id)
-    if outcome != "no_show":
+    if outcome != Outcome.NO_SHOW:
         # A finished case: one follow-up text (satisfaction survey), naming the officer by badge.
         notify.queue(row.office_id, candidate.phone,
                      texts.FOLLOW_UP.render(subject=SUBJECT_WORDS[row.subject],
@@ -148,7 +150,7 @@ def _row_problems(row: ExamBooking | None, item: dict, session_id: int | None) -
         same = (row.outcome, row.score, row.retake_score) == (item["outcome"], item.get("score"),
                                                               item.get("retake_score"))
         return ([] if same else [f"booking {row.id} already has the outcome {row.outcome}"]), same
-    if row.status != "confirmed":
+    if row.status != BookingStatus.CONFIRMED:
         return [f"booking {row.id} is {row.status}; only a confirmed booking has an outcome"], False
     candidate = db.session.get(Candidate, row.candidate_id)
     return score_problems(row.subject, _license_class_of(candidate), item["outcome"], item.get("score"),
@@ -156,7 +158,7 @@ def _row_problems(row: ExamBooking | None, item: dict, session_id: int | None) -
 
 
 def _check_started(session: ExamSession, now: datetime) -> None:
-    if session.status == "cancelled":
+    if session.status == SessionStatus.CANCELLED:
         raise Conflict(f"session {session.id} was cancelled; it has no results", reason="session_cancelled")
     if now < session.starts_at:
         raise RuleViolation(f"session {session.id} has not started yet; record the outcome after the test",
@@ -171,7 +173,7 @@ def record_outcome(officer: User, booking_id: int, data: dict, now: datetime, to
         return row  # the same answer again (a retry) changes nothing
     if problems and row.outcome is not None:
         raise Conflict(problems[0])
-    if problems and row.status != "confirmed":
+    if problems and row.status != BookingStatus.CONFIRMED:
         raise Conflict(problems[0])
     if problems:
         raise RuleViolation(problems[0], errors={"json": {"outcome": problems}})

@@ -10,7 +10,7 @@ from sqlalchemy import Select, select
 
 from schedules.exams import rules
 from schedules.exams.eligibility import current_permit, office_candidate
-from schedules.exams.models import LearnerPermit, PermitPass
+from schedules.exams.models import LearnerPermit, PermitPass, PermitSource
 from vmo import uow
 from vmo.accounts.models import LICENSE_CLASSES, Candidate, User
 from vmo.audit import services as audit
@@ -136,7 +136,7 @@ def enter_permit(officer: User, candidate_id: int, data: dict, now: datetime, to
         raise RuleViolation("the learner permit is not valid", errors={"json": errors})
     before = _snapshot(current_permit(candidate.id_number))
     permit, changed = store(record, office_id=candidate.office_id, id_number=candidate.id_number,
-                            name=candidate.name, source="entered", now=now)
+                            name=candidate.name, source=PermitSource.ENTERED, now=now)
     if changed:
         audit.record("learner_permit.enter", "learner_permit", permit.id, actor=officer,
                      before=before, after=_snapshot(permit))
@@ -153,7 +153,7 @@ def issue_for_subject_1(candidate: Candidate, booking_id: int, passed_on: date, 
         permit = LearnerPermit(office_id=candidate.office_id, id_number=candidate.id_number, name=candidate.name,
                                license_class=candidate.license_class, issued_on=passed_on,
                                expires_on=rules.permit_expires_on(passed_on), prior_bookings_2=0,
-                               prior_bookings_3=0, source="exam", created_at=now, updated_at=now)
+                               prior_bookings_3=0, source=PermitSource.EXAM, created_at=now, updated_at=now)
         db.session.add(permit)
     if not any(p.subject == 1 for p in permit.passes):
         permit.passes.append(PermitPass(subject=1, passed_on=passed_on, score=score, booking_id=booking_id))
@@ -260,7 +260,7 @@ def import_rows(office_id: int, rows: list[dict], now: datetime, today: date, pr
                 LearnerPermit.id_number == id_number, LearnerPermit.issued_on == record.issued_on))
             with db.session.begin_nested():
                 permit, changed = store(record, office_id=office_id, id_number=id_number, name=name,
-                                        source="import", now=now)
+                                        source=PermitSource.IMPORT, now=now)
                 if changed:
                     audit.record("learner_permit.import", "learner_permit", permit.id, office_id=office_id,
                                  after=_snapshot(permit))

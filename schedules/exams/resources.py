@@ -5,6 +5,7 @@ from flask_smorest import Blueprint
 
 from schedules import ical
 from schedules.exams import ballot, calendars, eligibility, outcomes, permits, services, testday
+from schedules.exams.models import BookingStatus
 from schedules.exams.schemas import (
     CandidateQueryArgsSchema, CandidateRowSchema, ExamBookingChangeSchema, ExamBookingCreateSchema,
     ExamBookingQueryArgsSchema, ExamBookingSchema, ExamCalendarSecretSchema, ExamDrawSchema, ExamFeedQueryArgsSchema,
@@ -158,7 +159,7 @@ class SessionBookingsResource(MethodView):
         row = services.book(current_user(), session_id, _settings(), clock.now(), clock.local_today(),
                             waitlist_if_full=data.get("waitlist_if_full", False),
                             candidate_id=data.get("candidate_id"))
-        return row, 202 if row.status == "applied" else 201
+        return row, 202 if row.status == BookingStatus.APPLIED else 201
 
 
 @blp.route("/test-sessions/<int:session_id>/draw")

@@ -3,12 +3,13 @@
 from marshmallow import Schema, fields, validate
 
 from schedules.exams import ballot, services
-from schedules.exams.models import ALLOCATIONS, BOOKING_STATUSES, OUTCOMES, SESSION_KINDS
+from schedules.exams.models import Allocation, BookingStatus, Outcome, SessionKind
 from schedules.exams.settings import ExamSettings
 from vmo import clock, settings
 from vmo.bounds import id_field
 from vmo.accounts.models import LICENSE_CLASSES
 from vmo.schemas_common import ErrorSchema
+from vmo.types import values
 
 REASONS = ("license_class", "subject_order", "already_passed", "waiting_period", "session_started",
            "applications_closed", "applications_open", "cutoff", "max_changes", "subject", "not_a_ballot",
@@ -43,9 +44,10 @@ class ExamSessionCreateSchema(Schema):
     venue = fields.String(required=True, validate=validate.Length(1, 200),
                           metadata={"example": "南川区大观镇机动车驾驶人考试中心 2号场地"})
     capacity = fields.Integer(required=True, validate=validate.Range(1, 5000), metadata={"example": 30})
-    kind = fields.String(load_default="regular", validate=validate.OneOf(SESSION_KINDS),
+    kind = fields.String(load_default=SessionKind.REGULAR.value, validate=validate.OneOf(values(SessionKind)),
                          metadata={"description": "regular, or extra (加考)"})
-    allocation = fields.String(load_default="first_come", validate=validate.OneOf(ALLOCATIONS),
+    allocation = fields.String(load_default=Allocation.FIRST_COME.value,
+                               validate=validate.OneOf(values(Allocation)),
                                metadata={"description": "first_come (atomic seats) or ballot (a seeded draw "
                                                         "after applications close)"})
     applications_close_at = fields.AwareDateTime(
@@ -119,8 +121,8 @@ class ExamSessionQueryArgsSchema(Schema):
     to = fields.Date(load_default=None, metadata={"description": "Last local date, inclusive"})
     weekend = fields.Boolean(load_default=None, metadata={
         "description": "true: Saturdays and Sundays only; false: weekdays only (office time zone)"})
-    kind = fields.String(load_default=None, validate=validate.OneOf(SESSION_KINDS))
-    allocation = fields.String(load_default=None, validate=validate.OneOf(ALLOCATIONS))
+    kind = fields.String(load_default=None, validate=validate.OneOf(values(SessionKind)))
+    allocation = fields.String(load_default=None, validate=validate.OneOf(values(Allocation)))
     office = fields.String(load_default=None, validate=validate.Length(1, 40),
                            metadata={"description": "Office code (default: yours, or the default office)"})
 
@@ -146,7 +148,7 @@ SCORE = validate.Range(0, 100)
 
 
 class ExamOutcomeSchema(Schema):
-    outcome = fields.String(required=True, validate=validate.OneOf(OUTCOMES),
+    outcome = fields.String(required=True, validate=validate.OneOf(values(Outcome)),
                             metadata={"description": "passed, failed (the retake failed or was not taken) or no_show "
                                                      "(a failed sitting)"})
     score = fields.Integer(load_default=None, allow_none=True, validate=SCORE,
@@ -162,10 +164,10 @@ class ExamOutcomeRowSchema(ExamOutcomeSchema):
 class ExamOutcomesSchema(Schema):
     results = fields.List(fields.Nested(ExamOutcomeRowSchema), required=True, validate=validate.Length(1, 2000),
                           metadata={"description": "One row per booking of the session",
-                                    "example": [{"booking_id": 1, "outcome": "passed", "score": 92},
-                                                {"booking_id": 2, "outcome": "failed", "score": 70,
+                                    "example": [{"booking_id": 1, "outcome": Outcome.PASSED, "score": 92},
+                                                {"booking_id": 2, "outcome": Outcome.FAILED, "score": 70,
                                                  "retake_score": 76},
-                                                {"booking_id": 3, "outcome": "no_show"}]})
+                                                {"booking_id": 3, "outcome": Outcome.NO_SHOW}]})
 
 
 class ExamBookingSchema(Schema):
@@ -173,7 +175,7 @@ class ExamBookingSchema(Schema):
     session_id = fields.Integer(required=True)
     candidate_id = fields.Integer(required=True)
     subject = fields.Integer(required=True)
-    status = fields.String(required=True, validate=validate.OneOf(BOOKING_STATUSES),
+    status = fields.String(required=True, validate=validate.OneOf(values(BookingStatus)),
                            metadata={"description": "applied, confirmed, waitlisted or cancelled"})
     outcome = fields.String(allow_none=True, metadata={"description": "passed, failed or no_show once recorded"})
     waitlist_position = fields.Integer(allow_none=True,
@@ -210,7 +212,7 @@ class ExamOutcomesResultSchema(Schema):
 
 class ExamBookingQueryArgsSchema(Schema):
     session_id = id_field(load_default=None)
-    status = fields.String(load_default=None, validate=validate.OneOf(BOOKING_STATUSES))
+    status = fields.String(load_default=None, validate=validate.OneOf(values(BookingStatus)))
 
 
 # ---- the draw -----------------------------------------------------------------------------

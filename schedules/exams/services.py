@@ -20,7 +20,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from schedules.exams import notifications as texts
 from schedules.exams.eligibility import check_eligible, ineligible, office_candidate
 from schedules.exams.models import (
-    ALLOCATIONS, SESSION_KINDS, SUBJECT_NAMES, ExamBooking, ExamSession,
+    SUBJECT_NAMES, Allocation, BookingStatus, CancelledBy, ExamBooking, ExamSession, SessionKind, SessionStatus,
 )
 from schedules.exams.settings import ExamSettings, cancel_deadline
 from vmo import uow
@@ -31,6 +31,7 @@ from vmo.booking import services as booking
 from vmo.errors import Conflict, NotFound, RuleViolation
 from vmo.extensions import db
 from vmo.notify import services as notify
+from vmo.types import values
 from vmo.accounts.models import STAFF_ROLES
 
 
@@ -61,7 +62,7 @@ def _check_times(errors: dict, starts: datetime, ends: datetime, close: datetime
         errors["starts_at"] = ["must be in the future"]
     if ends <= starts:
         errors["ends_at"] = ["must be after starts_at"]
-    if allocation == "ballot":
+    if allocation == Allocation.BALLOT:
         if close is None:
             errors["applications_close_at"] = ["required for a ballot session"]
         elif close <= now:
@@ -81,10 +82,10 @@ def create_session(officer: User, data: dict, now: datetime) -> ExamSession:
     classes, class_errors = session_classes(data)
     if class_errors:
         errors["license_classes" if data.get("license_classes") else "license_class"] = class_errors
-    if data["kind"] not in SESSION_KINDS:
-        errors["kind"] = [f"must be one of {', '.join(SESSION_KINDS)}"]
-    if data["allocation"] not in ALLOCATIONS:
-        errors["allocation"] = [f"must be one of {', '.join(ALLOCATIONS)}"]
+    if data["kind"] not in values(SessionKind):
+        errors["kind"] = [f"must be one of {', '.join(SessionKind)}"]
+    if data["allocation"] not in values(Allocation):
+        errors["allocation"] = [f"must be one of {', '.join(Allocation)}"]
     _check_times(errors, starts, ends, close, data["allocation"], now)
     if data["capacity"] < 1:
         errors["capacity"] = ["must be at least 1"]
@@ -98,7 +99,7 @@ def create_session(officer: User, data: dict, now: datetime) -> ExamSession:
         office_id=office.id, subject=data["subject"], license_class=classes[0], class_list=",".join(classes),
         starts_at=starts, ends_at=ends, local_date=local.date(), is_weekend=local.weekday() >= 5,
         venue=data["venue"], kind=data["kind"], allocation=data["allocation"], applications_close_at=close,
-        status="scheduled", slot_id=slot.id, created_by_id=officer.id, created_at=now, updated_at=now,
+        status=SessionStatus.SCHEDULED, slot_id=slot.id, created_by_id=officer.id, created_at=now, updated_at=now,
     )
     db.session.add(session)
     db.session.flush()
@@ -146,11 +147,11 @@ def get_session(session_id: int, office_id: int | None = None, with_slot: bool =
 
 def session_state(session: ExamSession, now: datetime) -> str:
     """open, applications_closed (ballot waiting for its draw), drawn, started, or cancelled."""
-    if session.status == "cancelled":
+    if session.status == SessionStatus.CANCELLED:
         return "cancelled"
     if now >= session.starts_at:
         return "started"
-    if session.allocation == "ballot":
+    if session.allocation == Allocation.BALLOT:
         if session.drawn_at is not None:
             return "drawn"
         if now >= session.applications_close_at:
@@ -224,7 +225,7 @@ def next_queue_position(session_id: int) -> int:
 
 def _takes_seat_now(session: ExamSession) -> bool:
     """A booking of this session takes a seat at once (first come, or a ballot after its draw)."""
-    return not (session.allocation == "ballot" and session.drawn_at is None)
+    return not (session.allocation == Allocation.BALLOT and session.drawn_at is None)
 
 
 def _no_seat(session: ExamSession) -> Conflict:
@@ -235,10 +236,10 @@ def _no_seat(session: ExamSession) -> Conflict:
 def _place(session: ExamSession, now: datetime, waitlist_if_full: bool) -> tuple[str, int | None]:
     """Take a seat (or a place in the ballot or on the waiting list); returns (status, queue position)."""
     if not _takes_seat_now(session):
-        return "applied", None
+        return BookingStatus.APPLIED, None
     if not waitlist_if_full:
         if booking.try_take(session.slot_id):
-            return "confirmed", None
+            return BookingStatus.CONFIRMED, None
         raise _no_seat(session)
     # Joining the waiting list takes the session lock next. On PostgreSQL a refused conditional UPDATE
     # can still hold the slot row (a row changed under it is locked before the recheck refuses it), and
@@ -247,13 +248,13 @@ def _place(session: ExamSession, now: datetime, waitlist_if_full: bool) -> tuple
     first_try = db.session.begin_nested()
     if booking.try_take(session.slot_id):
         first_try.commit()  # releases the savepoint only; the request's unit of work commits
-        return "confirmed", None
+        return BookingStatus.CONFIRMED, None
     first_try.rollback()
     lock_sessions(session.id)
     # A seat freed while we were refused goes to whoever is first; we may be first.
     if booking.try_take(session.slot_id):
-        return "confirmed", None
-    return "waitlisted", next_queue_position(session.id)
+        return BookingStatus.CONFIRMED, None
+    return BookingStatus.WAITLISTED, next_queue_position(session.id)
 
 
 def _active_conflict(candidate: Candidate, subject: int, active: int | None = None) -> Conflict:
@@ -314,9 +315,9 @@ def book(user: User, session_id: int, settings: ExamSettings, now: datetime, tod
     audit.record("exam_booking.create", "exam_booking", row.id, actor=user, office_id=session.office_id,
                  after={"session_id": session.id, "candidate_id": candidate.id, "status": status,
                         "queue_position": position, "at_counter": user.role != "candidate"})
-    if status == "confirmed":
+    if status == BookingStatus.CONFIRMED:
         text_candidate(row, "confirmed", texts.CONFIRMED, session, candidate)
-    elif status == "applied":
+    elif status == BookingStatus.APPLIED:
         text_candidate(row, "applied", texts.APPLIED, session, candidate,
                        close=f"{session.applications_close_at.astimezone(session.office.zone):%m月%d日 %H:%M}")
     else:
@@ -327,7 +328,7 @@ def book(user: User, session_id: int, settings: ExamSettings, now: datetime, tod
     # place has a position to count.
     db.session.flush()
     set_committed_value(row, "session", session)  # as loaded above, with its seats
-    if status != "waitlisted":
+    if status != BookingStatus.WAITLISTED:
         set_committed_value(row, "waitlist_position", None)
     return row
 
@@ -336,18 +337,19 @@ def promote_first_waiting(session: ExamSession, now: datetime) -> ExamBooking | 
     """Give a seat already held for the session to the first candidate waiting; None if nobody waits."""
     while True:
         first = db.session.scalar(
-            select(ExamBooking).where(ExamBooking.session_id == session.id, ExamBooking.status == "waitlisted")
+            select(ExamBooking).where(ExamBooking.session_id == session.id, ExamBooking.status == BookingStatus.WAITLISTED)
             .order_by(ExamBooking.queue_position, ExamBooking.id).limit(1))
         if first is None:
             return None
         promoted = db.session.execute(
-            update(ExamBooking).where(ExamBooking.id == first.id, ExamBooking.status == "waitlisted")
-            .values(status="confirmed", queue_position=None, updated_at=now, sequence=ExamBooking.sequence + 1)
+            update(ExamBooking).where(ExamBooking.id == first.id, ExamBooking.status == BookingStatus.WAITLISTED)
+            .values(status=BookingStatus.CONFIRMED, queue_position=None, updated_at=now, sequence=ExamBooking.sequence + 1)
             .execution_options(synchronize_session=False)).rowcount
         if promoted == 1:
             db.session.refresh(first)
             audit.record("exam_booking.promote", "exam_booking", first.id, office_id=first.office_id,
-                         before={"status": "waitlisted"}, after={"status": "confirmed"})
+                         before={"status": BookingStatus.WAITLISTED},
+                         after={"status": BookingStatus.CONFIRMED})
             text_candidate(first, "promoted", texts.PROMOTED, session)
             return first
 
@@ -400,7 +402,7 @@ def cancel(user: User, booking_id: int, settings: ExamSettings, now: datetime) -
     # cancelled as the confirmed booking it now is, instead of answering 409 to a plain cancel.
     lock_sessions(row.session_id)
     db.session.refresh(row)
-    if row.status == "cancelled":
+    if row.status == BookingStatus.CANCELLED:
         raise Conflict(f"booking {row.id} is already cancelled")
     if row.outcome is not None:
         raise Conflict(f"booking {row.id} already has its outcome ({row.outcome}); it can no longer be cancelled")
@@ -408,25 +410,26 @@ def cancel(user: User, booking_id: int, settings: ExamSettings, now: datetime) -
     if now >= session.starts_at:
         raise ineligible("session_started", f"session {session.id} has already started")
     by_candidate = user.role == "candidate"
-    if by_candidate and row.status == "confirmed":
+    if by_candidate and row.status == BookingStatus.CONFIRMED:
         _check_cutoff(session, settings, now, "cancelled")
     before = row.status
     # Candidates who give up a seat move back in the queue for the next ballot; the office
     # cancelling on their behalf (bad weather, a broken car) does not count against them.
-    forfeited = now if by_candidate and before == "confirmed" else None
+    forfeited = now if by_candidate and before == BookingStatus.CONFIRMED else None
     flipped = db.session.execute(
         update(ExamBooking).where(ExamBooking.id == row.id, ExamBooking.status == before,
                                   ExamBooking.outcome.is_(None))
-        .values(status="cancelled", active_key=None, queue_position=None, cancelled_at=now, updated_at=now,
-                forfeited_at=forfeited, cancelled_by="candidate" if by_candidate else "office",
+        .values(status=BookingStatus.CANCELLED, active_key=None, queue_position=None, cancelled_at=now, updated_at=now,
+                forfeited_at=forfeited, cancelled_by=CancelledBy.CANDIDATE if by_candidate else CancelledBy.OFFICE,
                 sequence=ExamBooking.sequence + 1)
         .execution_options(synchronize_session=False)).rowcount
     if flipped != 1:
         raise Conflict(f"booking {booking_id} was changed at the same moment; reload it and try again")
-    if before == "confirmed":
+    if before == BookingStatus.CONFIRMED:
         _seat_freed(session, now)
     audit.record("exam_booking.cancel", "exam_booking", row.id, actor=user, office_id=row.office_id,
-                 before={"status": before}, after={"status": "cancelled", "forfeited": forfeited is not None})
+                 before={"status": before}, after={"status": BookingStatus.CANCELLED,
+                                                   "forfeited": forfeited is not None})
     uow.flush()
     db.session.refresh(row)
     return row
@@ -453,7 +456,7 @@ def change(user: User, booking_id: int, new_session_id: int, settings: ExamSetti
                             reason="subject")
     if now >= old.starts_at:
         raise ineligible("session_started", f"session {old.id} has already started")
-    if row.status == "confirmed":
+    if row.status == BookingStatus.CONFIRMED:
         _check_cutoff(old, settings, now, "changed")
     _check_bookable(new, now)
     check_eligible(candidate, new, settings, today)
@@ -469,7 +472,7 @@ def change(user: User, booking_id: int, new_session_id: int, settings: ExamSetti
         .execution_options(synchronize_session=False)).rowcount
     if moved != 1:
         raise Conflict(f"booking {booking_id} was changed at the same moment; reload it and try again")
-    if before["status"] == "confirmed":
+    if before["status"] == BookingStatus.CONFIRMED:
         _seat_freed(old, now)
     audit.record("exam_booking.change", "exam_booking", row.id, actor=user, before=before,
                  after={"session_id": new.id, "status": status, "queue_position": position})

@@ -11,7 +11,9 @@ from sqlalchemy import select, update
 
 from schedules.exams import notifications as texts
 from schedules.exams.eligibility import ineligible
-from schedules.exams.models import ACTIVE_STATUSES, ExamBooking, ExamSession, LearnerPermit
+from schedules.exams.models import (
+    ACTIVE_STATUSES, BookingStatus, CancelledBy, ExamBooking, ExamSession, LearnerPermit, SessionStatus,
+)
 from schedules.exams.services import (
     get_session, lock_sessions, promote_first_waiting, session_state, text_candidate,
 )
@@ -99,18 +101,18 @@ def cancel_session(officer: User, session_id: int, reason: str, now: datetime) -
     session = get_session(session_id, office_id=officer.office_id)
     lock_sessions(session.id)
     db.session.refresh(session)
-    if session.status == "cancelled":
+    if session.status == SessionStatus.CANCELLED:
         return session
     if db.session.scalar(select(ExamBooking.id).where(ExamBooking.session_id == session.id,
                                                       ExamBooking.outcome.is_not(None)).limit(1)) is not None:
         raise Conflict(f"session {session.id} already has results; it can no longer be cancelled")
     rows = _active_rows(session.id)
-    confirmed = sum(r.status == "confirmed" for r in rows)
+    confirmed = sum(r.status == BookingStatus.CONFIRMED for r in rows)
     if rows:
         flipped = db.session.execute(
             update(ExamBooking).where(ExamBooking.id.in_([r.id for r in rows]),
                                       ExamBooking.status.in_(ACTIVE_STATUSES), ExamBooking.outcome.is_(None))
-            .values(status="cancelled", cancelled_by="office", active_key=None, queue_position=None,
+            .values(status=BookingStatus.CANCELLED, cancelled_by=CancelledBy.OFFICE, active_key=None, queue_position=None,
                     cancelled_at=now, updated_at=now, sequence=ExamBooking.sequence + 1)
             .execution_options(synchronize_session=False)).rowcount
         if flipped != len(rows):
@@ -121,7 +123,7 @@ def cancel_session(officer: User, session_id: int, reason: str, now: datetime) -
         booking.resize(session.slot_id, 0)
     except Conflict:
         raise Conflict(f"a seat of session {session.id} was taken at the same moment; try again") from None
-    session.status, session.cancelled_at, session.cancel_reason = "cancelled", now, reason
+    session.status, session.cancelled_at, session.cancel_reason = SessionStatus.CANCELLED, now, reason
     session.updated_at = now
     for row in rows:
         db.session.refresh(row)
@@ -159,7 +161,7 @@ def roster(officer: User, session_id: int) -> tuple[ExamSession, list[RosterLine
         select(ExamBooking.id, ExamBooking.status, ExamBooking.outcome, Candidate.name, Candidate.id_number,
                Candidate.phone, Candidate.license_class)
         .join(Candidate, Candidate.id == ExamBooking.candidate_id)
-        .where(ExamBooking.session_id == session.id, ExamBooking.status.in_(("confirmed", "waitlisted")))
+        .where(ExamBooking.session_id == session.id, ExamBooking.status.in_((BookingStatus.CONFIRMED, BookingStatus.WAITLISTED)))
         .order_by(ExamBooking.status, ExamBooking.queue_position, Candidate.name, ExamBooking.id)).all()
     classes = dict(db.session.execute(
         select(LearnerPermit.id_number, LearnerPermit.license_class)
