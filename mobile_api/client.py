@@ -24,6 +24,7 @@ from datetime import datetime, timezone
 
 import requests
 
+from schedules.tours.sync import SyncStatus
 from vmo.retrying import retrying_session, tries
 
 SCHEMA = """
@@ -329,11 +330,11 @@ class TabletClient:
                 client_id, status = str(result.get("client_id")), result.get("status")
                 if client_id not in ids:
                     continue  # not ours: never act on an answer for a record we did not send
-                if status in ("created", "duplicate"):
+                if status in (SyncStatus.CREATED, SyncStatus.DUPLICATE):
                     conn.execute("INSERT INTO synced (client_id, server_id, status, synced_at) VALUES (?, ?, ?, ?) "
                                  "ON CONFLICT (client_id) DO NOTHING", (client_id, result.get("id"), status, now))
                     conn.execute("DELETE FROM records WHERE client_id = ?", (client_id,))
-                elif status in ("conflict", "rejected"):
+                elif status in (SyncStatus.CONFLICT, SyncStatus.REJECTED):
                     reason = {k: v for k, v in result.items() if k not in ("client_id", "status")}
                     reason["status"] = status
                     conn.execute("UPDATE records SET state = 'attention', reason = ?, updated_at = ? "

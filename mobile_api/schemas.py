@@ -5,10 +5,11 @@ from mobile_api.settings import MobileSettings
 from vmo import settings, validators
 from vmo.bounds import id_field, unstorable_errors, within_years
 from schedules.tours.schemas import RECORD_EXTRAS, DeclaredPhotoSchema
+from schedules.tours.sync import SyncStatus
 from vmo.fields import Plate
+from vmo.types import values
 
 CHECK_VALUES = ("pass", "fail", "n/a")
-SYNC_STATUSES = ("created", "duplicate", "conflict", "rejected")
 _FRAME_CHARS = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
 
@@ -172,7 +173,7 @@ class SyncSchema(Schema):
 
 class SyncResultSchema(Schema):
     client_id = fields.String(allow_none=True, required=True, metadata={"description": "As sent"})
-    status = fields.String(required=True, validate=validate.OneOf(SYNC_STATUSES), metadata={
+    status = fields.String(required=True, validate=validate.OneOf(values(SyncStatus)), metadata={
         "description": "created; duplicate (same content already there, nothing changed); conflict (other "
                        "content already there under this client_id, the first stays); rejected (see errors)"})
     id = fields.Integer(metadata={"description": "The server's id of the inspection (created, duplicate, conflict)"})

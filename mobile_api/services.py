@@ -18,7 +18,10 @@ from mobile_api.settings import MobileSettings
 from mobile_api.schemas import Rejected
 from mobile_api.storage import PhotoStorage, is_sha256, sha256_hex, sniff_image_type
 from schedules.tours import inspections
-from schedules.tours.models import StopRegistration, Tour, TourInspection, TourOfficer
+from schedules.tours.models import (
+    RegistrationStatus, StopRegistration, Tour, TourInspection, TourOfficer, TourStatus,
+)
+from schedules.tours.sync import SyncStatus
 from vmo import uow
 from vmo.accounts.models import User
 from vmo.audit import services as audit
@@ -53,7 +56,7 @@ def assignments(officer: User, today: date, settings: MobileSettings) -> dict:
         .join(TourOfficer, TourOfficer.tour_id == Tour.id)
         .where(TourOfficer.user_id == officer.id, Tour.office_id == officer.office_id,
                # Inspections are taken on published tours only (as in schedules.tours), so only those show.
-               Tour.status == "published", Tour.date >= today, Tour.date <= last)
+               Tour.status == TourStatus.PUBLISHED, Tour.date >= today, Tour.date <= last)
         .options(selectinload(Tour.stops), selectinload(Tour.officer_links))
         .order_by(Tour.date, Tour.id)
     ))
@@ -62,7 +65,7 @@ def assignments(officer: User, today: date, settings: MobileSettings) -> dict:
     if stop_ids:
         for reg in db.session.scalars(select(StopRegistration)
                                       .where(StopRegistration.stop_id.in_(stop_ids),
-                                             StopRegistration.status != "cancelled")
+                                             StopRegistration.status != RegistrationStatus.CANCELLED)
                                       .order_by(StopRegistration.id)):
             registrations[reg.stop_id].append(reg)
     zone = officer.office.zone
@@ -117,7 +120,7 @@ def sync_inspections(officer: User, device_id: str, sent_at: datetime | None, re
     parsed = [(index, record) for index, record in enumerate(records) if not isinstance(record, Rejected)]
     for index, record in enumerate(records):
         if isinstance(record, Rejected):
-            results[index] = {"client_id": record.client_id, "status": "rejected", "errors": record.errors}
+            results[index] = {"client_id": record.client_id, "status": SyncStatus.REJECTED, "errors": record.errors}
     outcomes = inspections.record_inspections(
         officer, [{**record, "client_id": str(record["client_id"])} for _, record in parsed], now,
         settings.inspections, device_id=device_id, device_skewed=skewed)
@@ -125,12 +128,12 @@ def sync_inspections(officer: User, device_id: str, sent_at: datetime | None, re
     for (index, record), outcome in zip(parsed, outcomes):
         sent_id = record.get("client_id_as_sent") or str(record["client_id"])
         results[index] = {"client_id": sent_id, "status": outcome.status}
-        if outcome.status == "rejected":
+        if outcome.status == SyncStatus.REJECTED:
             results[index]["errors"] = outcome.errors
             foreign += outcome.reason in (inspections.NO_STOP, inspections.NOT_ASSIGNED)
         else:
             results[index]["id"] = outcome.id
-        if outcome.status == "conflict":
+        if outcome.status == SyncStatus.CONFLICT:
             results[index]["differences"] = outcome.differences
     if records and foreign == len(records):
         raise Forbidden("you are not assigned to the tour of any stop in this batch")
@@ -139,7 +142,7 @@ def sync_inspections(officer: User, device_id: str, sent_at: datetime | None, re
         counts[result["status"]] += 1
     audit.record("mobile.sync", "device", device_id, actor=officer,
                  after={"records": len(records), **counts, "clock_skew": skewed,
-                        "created_ids": sorted(o.id for o in outcomes if o.status == "created")})
+                        "created_ids": sorted(o.id for o in outcomes if o.status == SyncStatus.CREATED)})
     uow.flush()
     return {"results": results, "received_at": now, "clock_skew": bool(skewed)}
 

@@ -12,11 +12,11 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
-from schedules.exams.models import ExamBooking, ExamSession
+from schedules.exams.models import BookingStatus, ExamBooking, ExamSession
 from schedules.exams.services import session_words
 from schedules.exams.settings import ExamSettings, cancel_deadline
 from schedules.tours import notifications as tour_texts
-from schedules.tours.models import StopRegistration, Tour, TourStop
+from schedules.tours.models import RegistrationStatus, StopRegistration, StopStatus, Tour, TourStatus, TourStop
 from schedules.tours.services import local_hm, place_name
 from vmo import uow
 from vmo.accounts.models import Candidate
@@ -51,7 +51,7 @@ def _exam_texts(office: Office, day: date, now: datetime, settings: ExamSettings
         .join(ExamSession, ExamSession.id == ExamBooking.session_id)
         .join(Candidate, Candidate.id == ExamBooking.candidate_id)
         .where(ExamSession.office_id == office.id, ExamSession.local_date == day, ExamSession.starts_at > now,
-               ExamBooking.status == "confirmed", ExamBooking.outcome.is_(None))
+               ExamBooking.status == BookingStatus.CONFIRMED, ExamBooking.outcome.is_(None))
         .order_by(ExamBooking.id)
     ).all()
     zone = office.zone
@@ -76,8 +76,8 @@ def _tour_texts(office: Office, day: date, now: datetime) -> list[dict]:
                TourStop.venue, TourStop.arrives_at, TourStop.departs_at)
         .join(TourStop, TourStop.id == StopRegistration.stop_id)
         .join(Tour, Tour.id == StopRegistration.tour_id)
-        .where(Tour.office_id == office.id, Tour.date == day, Tour.status == "published",
-               TourStop.status == "scheduled", TourStop.arrives_at > now, StopRegistration.status == "registered")
+        .where(Tour.office_id == office.id, Tour.date == day, Tour.status == TourStatus.PUBLISHED,
+               TourStop.status == StopStatus.SCHEDULED, TourStop.arrives_at > now, StopRegistration.status == RegistrationStatus.REGISTERED)
         .order_by(StopRegistration.id)
     ).all()
     zone = office.zone

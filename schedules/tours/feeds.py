@@ -4,7 +4,7 @@ from datetime import date, datetime, timedelta, timezone
 from sqlalchemy import exists, select
 
 from schedules import ical
-from schedules.tours.models import Tour, TourStop
+from schedules.tours.models import StopStatus, Tour, TourStatus, TourStop
 from schedules.tours.services import place_name
 from vmo.errors import NotFound
 from vmo.extensions import db
@@ -42,7 +42,7 @@ def township_feed(office: Office, township: str, today: date) -> tuple[bytes, da
     events = []
     for stop in stops:
         tour = stop.tour
-        cancelled = tour.status == "cancelled" or stop.status == "cancelled"
+        cancelled = tour.status == TourStatus.CANCELLED or stop.status == StopStatus.CANCELLED
         place = place_name(stop.township, stop.venue)
         events.append(ical.EventSpec(
             uid=stop_uid(stop, office), start=stop.arrives_at, end=stop.departs_at,
@@ -69,7 +69,7 @@ def _known_township(office_id: int, township: str) -> bool:
 def public_stops(office: Office, township: str | None, today: date):
     """Upcoming stops of published tours (for owners choosing where to register)."""
     stmt = (select(TourStop).join(Tour, Tour.id == TourStop.tour_id)
-            .where(Tour.office_id == office.id, Tour.status == "published", TourStop.status == "scheduled",
+            .where(Tour.office_id == office.id, Tour.status == TourStatus.PUBLISHED, TourStop.status == StopStatus.SCHEDULED,
                    Tour.date >= today))
     if township:
         stmt = stmt.where(TourStop.township == township)

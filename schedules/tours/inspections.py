@@ -24,8 +24,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from schedules.tours import access
 from schedules.tours import notifications as texts
-from schedules.tours.models import StopRegistration, Tour, TourInspection, TourOfficer, TourStop
+from schedules.tours.models import (
+    RegistrationStatus, StopRegistration, StopStatus, Tour, TourInspection, TourOfficer, TourStatus, TourStop,
+)
 from schedules.tours.services import place_name
+from schedules.tours.sync import SyncStatus
 from vmo.accounts.models import User
 from vmo.extensions import db
 from vmo.motorcycles import services as register_of_motorcycles
@@ -105,9 +108,9 @@ class InspectionSettings:
 
 @dataclass
 class Outcome:
-    """What became of one record: created, duplicate, conflict (with `differences`) or rejected (`errors`)."""
+    """What became of one record: `differences` for a conflict, `errors` and `reason` when rejected."""
 
-    status: str
+    status: SyncStatus
     id: int | None = None
     errors: dict | None = None
     reason: str | None = None
@@ -218,8 +221,9 @@ def _refusal(officer: User, stop: dict | None) -> tuple[str, dict] | None:
         return NO_STOP, {"stop_id": ["no such stop"]}
     if not access.may_inspect(officer, stop["assigned"]):
         return NOT_ASSIGNED, {"stop_id": ["you are not assigned to this stop's tour"]}
-    if stop["tour_status"] != "published" or stop["stop_status"] != "scheduled":
-        why = "was cancelled" if "cancelled" in (stop["tour_status"], stop["stop_status"]) else "is not published"
+    if stop["tour_status"] != TourStatus.PUBLISHED or stop["stop_status"] != StopStatus.SCHEDULED:
+        cancelled = stop["tour_status"] == TourStatus.CANCELLED or stop["stop_status"] == StopStatus.CANCELLED
+        why = "was cancelled" if cancelled else "is not published"
         return NOT_OPEN, {"stop_id": [f"this stop's tour or the stop itself {why}"]}
     return None
 
@@ -258,7 +262,7 @@ def record_inspections(officer: User, records: list[dict], now: datetime, settin
             errors = _rule_errors(record, settings)
             refusal = (AGAINST_RULES, errors) if errors else None
         if refusal is not None:
-            outcomes[index] = Outcome("rejected", reason=refusal[0], errors=refusal[1])
+            outcomes[index] = Outcome(SyncStatus.REJECTED, reason=refusal[0], errors=refusal[1])
         else:
             accepted.append((index, record))
 
@@ -348,7 +352,7 @@ def _classify(officer: User, accepted, values_of, rows_by_client, inserted, outc
         client_id = values["client_id"]
         if client_id in inserted and client_id not in answered_created and rows_by_client[client_id] is values:
             answered_created.add(client_id)
-            outcomes[index] = Outcome("created", id=inserted[client_id])
+            outcomes[index] = Outcome(SyncStatus.CREATED, id=inserted[client_id])
             continue
         row = existing.get(client_id)
         if row is None:  # inserted earlier in this very batch
@@ -361,13 +365,13 @@ def _classify(officer: User, accepted, values_of, rows_by_client, inserted, outc
             # A row without a hash was recorded before hashes were kept: compare field by field.
             diff, row_id = _differences(values, _row_values(db.session.get(TourInspection, row.id))), row.id
         if not diff:
-            outcomes[index] = Outcome("duplicate", id=row_id)
+            outcomes[index] = Outcome(SyncStatus.DUPLICATE, id=row_id)
         elif row is not None and row.office_id != officer.office_id:
             # Someone else's record under this client_id: say nothing about it.
-            outcomes[index] = Outcome("rejected", reason=AGAINST_RULES,
+            outcomes[index] = Outcome(SyncStatus.REJECTED, reason=AGAINST_RULES,
                                       errors={"client_id": ["this client_id is already used"]})
         else:
-            outcomes[index] = Outcome("conflict", id=row_id, differences=diff)
+            outcomes[index] = Outcome(SyncStatus.CONFLICT, id=row_id, differences=diff)
 
 
 def _side_effects(officer: User, created: list[dict], tour_dates: dict[int, date], settings: InspectionSettings,
@@ -376,8 +380,8 @@ def _side_effects(officer: User, created: list[dict], tour_dates: dict[int, date
     registration_ids = sorted({row["registration_id"] for row in created if row["registration_id"]})
     if registration_ids:
         db.session.execute(update(StopRegistration)
-                           .where(StopRegistration.id.in_(registration_ids), StopRegistration.status == "registered")
-                           .values(status="inspected").execution_options(synchronize_session=False))
+                           .where(StopRegistration.id.in_(registration_ids), StopRegistration.status == RegistrationStatus.REGISTERED)
+                           .values(status=RegistrationStatus.INSPECTED).execution_options(synchronize_session=False))
     # A pass counts on the tour's day: the inspection was done at the stop, whatever a device's clock said.
     passes = [(row["plate"], tour_dates[row["stop_id"]]) for row in created if row["result"] == "pass"]
     register_of_motorcycles.record_passes(officer.office_id, passes, settings.due_rules)
@@ -399,7 +403,7 @@ def _next_stops(office_id: int, townships: set[str], after: datetime) -> dict[st
     for township, venue, arrives, departs in db.session.execute(
         select(TourStop.township, TourStop.venue, TourStop.arrives_at, TourStop.departs_at)
         .join(Tour, Tour.id == TourStop.tour_id)
-        .where(Tour.office_id == office_id, Tour.status == "published", TourStop.status == "scheduled",
+        .where(Tour.office_id == office_id, Tour.status == TourStatus.PUBLISHED, TourStop.status == StopStatus.SCHEDULED,
                TourStop.township.in_(sorted(townships)), TourStop.arrives_at > after)
         .order_by(TourStop.arrives_at, TourStop.id)).all():
         if len(found[township]) < 2:

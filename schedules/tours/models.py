@@ -1,5 +1,6 @@
 """Tables for inspection tours, their stops and officers, pre-registrations and inspections done."""
 from datetime import date, datetime
+from enum import StrEnum
 
 from sqlalchemy import Boolean, Date, Float, ForeignKey, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -7,9 +8,23 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from vmo.extensions import db
 from vmo.types import JSONType, UTCDateTime, utcnow
 
-TOUR_STATUSES = ("draft", "published", "cancelled")
-STOP_STATUSES = ("scheduled", "cancelled")
-REGISTRATION_STATUSES = ("registered", "inspected", "cancelled")
+
+
+class TourStatus(StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    CANCELLED = "cancelled"
+
+
+class StopStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    CANCELLED = "cancelled"
+
+
+class RegistrationStatus(StrEnum):
+    REGISTERED = "registered"
+    INSPECTED = "inspected"
+    CANCELLED = "cancelled"
 
 
 class Tour(db.Model):
@@ -29,7 +44,7 @@ class Tour(db.Model):
     date: Mapped[date] = mapped_column(Date, index=True)
     depot_lat: Mapped[float] = mapped_column(Float)
     depot_lon: Mapped[float] = mapped_column(Float)
-    status: Mapped[str] = mapped_column(String(16), default="draft", index=True)
+    status: Mapped[str] = mapped_column(String(16), default=TourStatus.DRAFT, index=True)
     sequence: Mapped[int] = mapped_column(Integer, default=0)
     distance_km: Mapped[float | None] = mapped_column(Float)
     route_method: Mapped[str | None] = mapped_column(String(40))
@@ -54,7 +69,7 @@ class Tour(db.Model):
 
     @property
     def active_stops(self):
-        return [stop for stop in self.stops if stop.status == "scheduled"]
+        return [stop for stop in self.stops if stop.status == StopStatus.SCHEDULED]
 
 
 class TourStop(db.Model):
@@ -74,7 +89,7 @@ class TourStop(db.Model):
     departs_at: Mapped[datetime] = mapped_column(UTCDateTime)
     slot_id: Mapped[int] = mapped_column(ForeignKey("slots.id"), unique=True)
     # A stop removed after publishing stays, cancelled, so feeds can show STATUS:CANCELLED.
-    status: Mapped[str] = mapped_column(String(16), default="scheduled")
+    status: Mapped[str] = mapped_column(String(16), default=StopStatus.SCHEDULED)
 
     tour = relationship("Tour", back_populates="stops", lazy="joined")  # a stop's answer names its tour
     slot = relationship("Slot", lazy="joined")
@@ -108,7 +123,7 @@ class StopRegistration(db.Model):
     active_plate: Mapped[str | None] = mapped_column(String(12))
     owner_name: Mapped[str] = mapped_column(String(120))
     phone: Mapped[str] = mapped_column(String(20))
-    status: Mapped[str] = mapped_column(String(16), default="registered")
+    status: Mapped[str] = mapped_column(String(16), default=RegistrationStatus.REGISTERED)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # SHA-256 of the code the owner got (answer and text) to cancel without an account; never stored plain.
     cancel_code_hash: Mapped[str | None] = mapped_column(String(64))

@@ -9,11 +9,14 @@ from datetime import datetime
 
 from sqlalchemy import select, update
 
-from schedules.tours.models import StopRegistration, Tour, TourInspection, TourStop
+from schedules.tours.models import (
+    RegistrationStatus, StopRegistration, StopStatus, Tour, TourInspection, TourStatus, TourStop,
+)
 from schedules.tours import inspections
 from schedules.tours import notifications as texts
 from schedules.tours.inspections import InspectionSettings
 from schedules.tours.services import get_tour, local_hm, place_name, zone_of
+from schedules.tours.sync import SyncStatus
 from vmo import uow
 from vmo.accounts.models import User
 from vmo.audit import services as audit
@@ -40,9 +43,9 @@ def register(tour_id: int, stop_id: int, data: dict, now: datetime, actor: User 
     `actor`: the staff member registering for an owner (at the counter), named in the audit entry.
     """
     tour, stop = _public_stop(tour_id, stop_id)
-    if tour.status == "cancelled":
+    if tour.status == TourStatus.CANCELLED:
         raise Conflict(f"tour {tour.id} was cancelled")
-    if stop.status != "scheduled":
+    if stop.status != StopStatus.SCHEDULED:
         raise Conflict(f"the stop at {stop.township}{stop.venue} was cancelled; choose another stop")
     if now >= stop.arrives_at:
         raise Conflict("registration for this stop has closed; come along, walk-ins are inspected too")
@@ -59,7 +62,7 @@ def register(tour_id: int, stop_id: int, data: dict, now: datetime, actor: User 
     code = new_cancel_code()
     reg = StopRegistration(office_id=tour.office_id, tour_id=tour.id, stop_id=stop.id, plate=plate,
                            active_plate=plate, owner_name=data["owner_name"], phone=data["phone"],
-                           status="registered", created_at=now, cancel_code_hash=_code_hash(code))
+                           status=RegistrationStatus.REGISTERED, created_at=now, cancel_code_hash=_code_hash(code))
     db.session.add(reg)
     # The same plate registered by a concurrent request is refused here (a 409, vmo.integrity); our
     # capacity hold rolls back with the request.
@@ -106,9 +109,9 @@ def cancel_registration(tour_id: int, stop_id: int, registration_id: int, code: 
     if reg is None or not (staff or (code and reg.cancel_code_hash
                                      and hmac.compare_digest(_code_hash(code), reg.cancel_code_hash))):
         raise NotFound(f"no registration {registration_id} at this stop (or the cancel code is not its code)")
-    if reg.status == "cancelled":
+    if reg.status == RegistrationStatus.CANCELLED:
         raise Conflict(f"registration {reg.id} is already cancelled")
-    if reg.status != "registered":
+    if reg.status != RegistrationStatus.REGISTERED:
         raise Conflict(f"{reg.plate} was already inspected; there is nothing to cancel")
     if now >= stop.arrives_at:
         raise Conflict("the stop has begun; a registration can be cancelled only before it")
@@ -123,8 +126,8 @@ def _cancel(tour: Tour, stop: TourStop, reg: StopRegistration, now: datetime, *,
     """Cancel a standing registration in the caller's transaction; False when another cancel got there first."""
     # Guarded: of two cancels at once (owner and office), only the one that flips the row frees the place.
     flipped = db.session.execute(
-        update(StopRegistration).where(StopRegistration.id == reg.id, StopRegistration.status == "registered")
-        .values(status="cancelled", active_plate=None, cancelled_at=now)
+        update(StopRegistration).where(StopRegistration.id == reg.id, StopRegistration.status == RegistrationStatus.REGISTERED)
+        .values(status=RegistrationStatus.CANCELLED, active_plate=None, cancelled_at=now)
         .execution_options(synchronize_session=False)).rowcount
     if flipped != 1:
         return False
@@ -135,7 +138,8 @@ def _cancel(tour: Tour, stop: TourStop, reg: StopRegistration, now: datetime, *,
                  kind="tour_registration_cancel", key=f"tour_registration_cancel:{reg.id}",
                  subject_type="tour_registration", subject_id=reg.id)
     audit.record("tour.registration_cancel", "tour_registration", reg.id, actor=actor,
-                 office_id=tour.office_id, before={"status": "registered"}, after={"status": "cancelled", "by": by})
+                 office_id=tour.office_id, before={"status": RegistrationStatus.REGISTERED},
+                 after={"status": RegistrationStatus.CANCELLED, "by": by})
     return True
 
 
@@ -154,7 +158,7 @@ def cancel_by_reply(phone: str, text: str, now: datetime) -> bool:
         return False
     reg = db.session.scalar(select(StopRegistration).where(
         StopRegistration.cancel_code_hash == _code_hash(match.group(1)), StopRegistration.phone == phone,
-        StopRegistration.status == "registered"))
+        StopRegistration.status == RegistrationStatus.REGISTERED))
     if reg is None or now >= reg.stop.arrives_at:
         return False
     return _cancel(reg.stop.tour, reg.stop, reg, now, actor=None, by="owner by text")
@@ -176,14 +180,14 @@ def record_inspection(officer: User, tour_id: int, stop_id: int, data: dict, now
         raise NotFound(f"tour {tour_id} has no stop {stop_id}")
     record = {**data, "stop_id": stop_id, "client_id": str(data.get("client_id") or uuid.uuid4())}
     outcome, = inspections.record_inspections(officer, [record], now, settings)
-    if outcome.status == "rejected":
+    if outcome.status == SyncStatus.REJECTED:
         message = "; ".join(f"{name}: {problem}" for name, problem in _flat(outcome.errors))
         if outcome.reason == inspections.NOT_ASSIGNED:
             raise Forbidden(f"you are not assigned to tour {tour.id}; only its officers record its inspections")
         if outcome.reason == inspections.NOT_OPEN:
             raise Conflict(f"tour {tour.id} is {tour.status}; inspections are recorded on published tours' stops")
         raise RuleViolation(message, errors={"json": outcome.errors})
-    if outcome.status != "created":
+    if outcome.status != SyncStatus.CREATED:
         raise Conflict(f"an inspection with client_id {record['client_id']} is already recorded")
     inspection = db.session.get(TourInspection, outcome.id)
     audit.record("tour.inspect", "tour_inspection", inspection.id, actor=officer,

@@ -3,7 +3,9 @@ from datetime import date, datetime
 
 from sqlalchemy import and_, case, func, select
 
-from schedules.tours.models import StopRegistration, Tour, TourInspection, TourStop
+from schedules.tours.models import (
+    RegistrationStatus, StopRegistration, StopStatus, Tour, TourInspection, TourStatus, TourStop,
+)
 from schedules.tours.services import get_tour
 from vmo import csvout
 from vmo.accounts.models import User
@@ -50,12 +52,12 @@ def tour_report(user: User, tour_id: int, now: datetime) -> dict:
     tour = get_tour(user, tour_id)
     registered = dict(db.session.execute(
         select(StopRegistration.stop_id, func.count()).where(StopRegistration.tour_id == tour.id,
-                                                             StopRegistration.status != "cancelled")
+                                                             StopRegistration.status != RegistrationStatus.CANCELLED)
         .group_by(StopRegistration.stop_id)).all())
     # Pre-registered vehicles that were inspected (at whichever stop) are not no-shows.
     shown = dict(db.session.execute(
         select(StopRegistration.stop_id, func.count()).where(StopRegistration.tour_id == tour.id,
-                                                             StopRegistration.status == "inspected")
+                                                             StopRegistration.status == RegistrationStatus.INSPECTED)
         .group_by(StopRegistration.stop_id)).all())
     outcomes = _outcomes([tour.id])
     stops = []
@@ -91,7 +93,7 @@ def _tours_in(office_id: int, start: date, end: date):
 
 def held(office_id: int, start: date, end: date):
     """Tours held between two local dates: published (a cancelled or draft tour did not happen)."""
-    return and_(_tours_in(office_id, start, end), Tour.status == "published")
+    return and_(_tours_in(office_id, start, end), Tour.status == TourStatus.PUBLISHED)
 
 
 def last_inspections(office_id: int, start: date, end: date):
@@ -102,20 +104,20 @@ def last_inspections(office_id: int, start: date, end: date):
 
 def season_figures(office_id: int, start: date, end: date) -> dict:
     """Tours, stops, registrations and vehicles inspected between two local dates, by SQL aggregates."""
-    published = Tour.status == "published"
+    published = Tour.status == TourStatus.PUBLISHED
     tours, cancelled, drafts, distance = db.session.execute(
-        select(count_if(published), count_if(Tour.status == "cancelled"), count_if(Tour.status == "draft"),
+        select(count_if(published), count_if(Tour.status == TourStatus.CANCELLED), count_if(Tour.status == TourStatus.DRAFT),
                func.coalesce(func.sum(case((published, Tour.distance_km), else_=0)), 0))
         .where(_tours_in(office_id, start, end))
     ).one()
     stops, capacity = db.session.execute(
         select(func.count(TourStop.id), func.coalesce(func.sum(Slot.capacity), 0))
         .select_from(TourStop).join(Tour, Tour.id == TourStop.tour_id).join(Slot, Slot.id == TourStop.slot_id)
-        .where(held(office_id, start, end), TourStop.status == "scheduled")
+        .where(held(office_id, start, end), TourStop.status == StopStatus.SCHEDULED)
     ).one()
     registered = db.session.scalar(
         select(func.count(StopRegistration.id)).join(Tour, Tour.id == StopRegistration.tour_id)
-        .where(held(office_id, start, end), StopRegistration.status != "cancelled"))
+        .where(held(office_id, start, end), StopRegistration.status != RegistrationStatus.CANCELLED))
     last = last_inspections(office_id, start, end)
     inspected, passed, walk_ins = (int(v) for v in db.session.execute(
         select(func.count(), count_if(last.c.result == "pass"), count_if(last.c.walk_in.is_(True)))

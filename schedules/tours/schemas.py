@@ -3,7 +3,8 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from vmo.bounds import id_field
 from vmo.fields import Mobile, Plate
-from schedules.tours.models import TOUR_STATUSES
+from schedules.tours.models import TourStatus
+from vmo.types import values
 from vmo.motorcycles import services as register_of_motorcycles
 
 
@@ -115,7 +116,7 @@ class TourSchema(Schema):
 
 
 class TourQueryArgsSchema(Schema):
-    status = fields.String(load_default=None, validate=validate.OneOf(TOUR_STATUSES))
+    status = fields.String(load_default=None, validate=validate.OneOf(values(TourStatus)))
     from_ = fields.Date(data_key="from", load_default=None)
     to = fields.Date(load_default=None)
 

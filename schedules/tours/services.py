@@ -8,7 +8,9 @@ from sqlalchemy import Select, select
 from schedules import routing
 from schedules.tours import access
 from schedules.tours import notifications as texts
-from schedules.tours.models import StopRegistration, Tour, TourOfficer, TourStop
+from schedules.tours.models import (
+    RegistrationStatus, StopRegistration, StopStatus, Tour, TourOfficer, TourStatus, TourStop,
+)
 from vmo import uow
 from vmo.accounts.models import User
 from vmo.audit import services as audit
@@ -123,7 +125,7 @@ def _tour_to_change(user: User, tour_id: int, today: date, doing: str) -> Tour:
     """A tour `user` may change that is neither cancelled (409: it cannot be `doing`) nor past (422)."""
     tour = get_tour(user, tour_id)
     access.check_change(user, tour)
-    if tour.status == "cancelled":
+    if tour.status == TourStatus.CANCELLED:
         raise Conflict(f"tour {tour.id} is cancelled; it cannot be {doing}")
     _check_date(tour.date, today)
     return tour
@@ -166,7 +168,7 @@ def _snapshot(tour: Tour) -> dict:
 
 def _add_stop(tour: Tour, data: dict, position: int) -> TourStop:
     slot = booking.create_slot(tour.office_id, "tour_stop", data["capacity"])
-    stop = TourStop(office_id=tour.office_id, position=position, slot_id=slot.id, status="scheduled",
+    stop = TourStop(office_id=tour.office_id, position=position, slot_id=slot.id, status=StopStatus.SCHEDULED,
                     **{k: data[k] for k in STOP_FIELDS if k != "capacity"})
     stop.slot = slot
     tour.stops.append(stop)
@@ -176,7 +178,7 @@ def _add_stop(tour: Tour, data: dict, position: int) -> TourStop:
 def _renumber(tour: Tour) -> None:
     # Windows never overlap, so arrival order is the driving order.
     active = sorted(tour.active_stops, key=lambda s: s.arrives_at)
-    cancelled = [s for s in tour.stops if s.status != "scheduled"]
+    cancelled = [s for s in tour.stops if s.status != StopStatus.SCHEDULED]
     for position, stop in enumerate(active + cancelled):
         stop.position = position
 
@@ -190,7 +192,7 @@ def create_tour(user: User, data: dict, today: date, now: datetime, settings: To
     _check_stops(data["stops"], data["date"], zone, depot, settings)
     officers = _officers(user.office_id, data["officers"])
     tour = Tour(office_id=user.office_id, name=data["name"], date=data["date"], depot_lat=depot[0],
-                depot_lon=depot[1], status="draft", sequence=0, created_by_id=user.id, created_at=now,
+                depot_lon=depot[1], status=TourStatus.DRAFT, sequence=0, created_by_id=user.id, created_at=now,
                 changed_at=now)
     db.session.add(tour)
     for position, stop in enumerate(sorted(data["stops"], key=lambda s: s["arrives_at"])):
@@ -245,10 +247,10 @@ def update_tour(user: User, tour_id: int, data: dict, today: date, now: datetime
             booking.resize(stop.slot_id, entry["capacity"])
             booking.refresh(stop.slot)
     for stop in removed:
-        if tour.status == "draft":
+        if tour.status == TourStatus.DRAFT:
             tour.stops.remove(stop)
         else:
-            stop.status = "cancelled"
+            stop.status = StopStatus.CANCELLED
     for entry in new_stops:
         _add_stop(tour, entry, len(tour.stops))
     db.session.flush()
@@ -256,7 +258,7 @@ def update_tour(user: User, tour_id: int, data: dict, today: date, now: datetime
     _check_stops([_stop_dict(s) for s in active], tour.date, zone_of(tour), (tour.depot_lat, tour.depot_lon),
                  settings, keys=[s.id for s in active])
     _renumber(tour)
-    if tour.status == "published":
+    if tour.status == TourStatus.PUBLISHED:
         _published_change(tour, now, rules, cancelled_stops=removed)
     audit.record("tour.update", "tour", tour.id, actor=user, before=before, after=_snapshot(tour))
     uow.flush()
@@ -271,7 +273,7 @@ def _stop_dict(stop: TourStop) -> dict:
 def _active_registrations(tour: Tour) -> list[StopRegistration]:
     return list(db.session.scalars(
         select(StopRegistration).where(StopRegistration.tour_id == tour.id,
-                                       StopRegistration.status == "registered")
+                                       StopRegistration.status == RegistrationStatus.REGISTERED)
         .order_by(StopRegistration.id)))
 
 
@@ -284,7 +286,7 @@ def _published_change(tour: Tour, now: datetime, rules: DueRules, cancelled_stop
     for reg in _active_registrations(tour):
         stop = reg.stop
         if stop.id in cancelled_ids:
-            reg.status = "cancelled"
+            reg.status = RegistrationStatus.CANCELLED
             reg.active_plate = None
             booking.release(stop.slot_id, 1)
             body = texts.STOP_CANCELLED.render(date=f"{tour.date:%m月%d日}",
@@ -334,7 +336,7 @@ def route_tour(user: User, tour_id: int, data: dict, today: date, now: datetime,
         stop.position, stop.arrives_at, stop.departs_at = rank, arrives, departs
     tour.distance_km = round(route.distance_km, 3)
     tour.route_method, tour.route_exact, tour.returns_at = route.method, route.exact, plan.return_at
-    if tour.status == "published" and changed:
+    if tour.status == TourStatus.PUBLISHED and changed:
         _published_change(tour, now, rules)
     audit.record("tour.route", "tour", tour.id, actor=user,
                  after={"order": [s.id for s in sorted(stops, key=lambda s: s.position)],
@@ -377,13 +379,13 @@ def publish_tour(user: User, tour_id: int, today: date, now: datetime, rules: Du
     tour = _tour_to_change(user, tour_id, today, "published")
     if not tour.active_stops:
         raise RuleViolation("a tour without stops cannot be published")
-    first = tour.status == "draft"
+    first = tour.status == TourStatus.DRAFT
     if first:
-        tour.status, tour.published_at, tour.changed_at = "published", now, now
+        tour.status, tour.published_at, tour.changed_at = TourStatus.PUBLISHED, now, now
     invited = _invite_due_owners(tour, rules)
     audit.record("tour.publish", "tour", tour.id, actor=user,
-                 before={"status": "draft" if first else "published"},
-                 after={"status": "published", "invited": invited})
+                 before={"status": TourStatus.DRAFT if first else TourStatus.PUBLISHED},
+                 after={"status": TourStatus.PUBLISHED, "invited": invited})
     uow.flush()
     return tour
 
@@ -392,16 +394,16 @@ def cancel_tour(user: User, tour_id: int, reason: str | None, now: datetime) -> 
     """Cancel: feeds show STATUS:CANCELLED with a higher SEQUENCE; everyone registered is told."""
     tour = get_tour(user, tour_id)
     access.check_change(user, tour)
-    if tour.status == "cancelled":
+    if tour.status == TourStatus.CANCELLED:
         raise Conflict(f"tour {tour.id} is already cancelled")
     before = tour.status
-    if tour.status == "published":
+    if tour.status == TourStatus.PUBLISHED:
         tour.sequence += 1
         tour.changed_at = now
-    tour.status, tour.cancelled_at = "cancelled", now
+    tour.status, tour.cancelled_at = TourStatus.CANCELLED, now
     for reg in _active_registrations(tour):
         stop = reg.stop
-        reg.status = "cancelled"
+        reg.status = RegistrationStatus.CANCELLED
         reg.active_plate = None
         booking.release(stop.slot_id, 1)
         notify.queue(tour.office_id, reg.phone,
@@ -410,7 +412,7 @@ def cancel_tour(user: User, tour_id: int, reason: str | None, now: datetime) -> 
                      kind="tour_cancel", key=f"tour_cancel:{tour.id}:{reg.id}",
                      subject_type="tour_registration", subject_id=reg.id)
     audit.record("tour.cancel", "tour", tour.id, actor=user, before={"status": before},
-                 after={"status": "cancelled", "reason": reason})
+                 after={"status": TourStatus.CANCELLED, "reason": reason})
     uow.flush()
     return tour
 
