@@ -109,12 +109,18 @@ def candidates():
 @click.argument("csv_file", type=click.File("r", encoding="utf-8-sig"))
 @click.option("--office", "office_code", default=None, help="Office code (default: the default office)")
 @with_appcontext
-@uow.command
 def candidates_import(csv_file, office_code):
     """Bring learner permits in (id_number, name, license_class, permit_issued_on, subjectN_passed_on, ...).
 
     Good rows are kept and bad ones named by line; running the same file again changes nothing.
     """
+    if _import_permits(csv_file, office_code):
+        raise SystemExit(1)  # some rows were refused: said after the good ones are committed
+
+
+@uow.command
+def _import_permits(csv_file, office_code) -> list[str]:
+    """The import as one unit of work; returns the refused rows' sentences (also printed)."""
     from vmo.offices.services import get_office
 
     try:
@@ -129,8 +135,7 @@ def candidates_import(csv_file, office_code):
         click.echo(message, err=True)
     click.echo(f"{counts['created']} created, {counts['updated']} updated, {counts['unchanged']} unchanged, "
                f"{len(problems)} refused")
-    if problems:
-        raise SystemExit(1)
+    return problems
 
 
 def init_app(app) -> None:
