@@ -247,11 +247,43 @@ class Factory:
                 "password": PASSWORD, **fields}
         response = self.client.post("/api/v1/candidates", json=body)
         assert response.status_code == 201, response.get_json()
-        return response.get_json()
+        headers = {"Authorization": f"Bearer {self.verify(body['username'], body['password'])}"}
+        return self.client.get("/api/v1/me", headers=headers).get_json()["candidate"]
+
+    def texted_code(self, username) -> str:
+        """The code a sign-up's phone received: read from the outbox, as the person reads their phone."""
+        return texted_code(self.app, username)
+
+    def verify(self, username, password=PASSWORD) -> str:
+        """Enter the texted code of a sign-up (the account opens); returns the token it gets."""
+        response = self.client.post("/api/v1/candidates/verify", json={
+            "username": username, "password": password, "code": self.texted_code(username)})
+        assert response.status_code == 200, response.get_json()
+        return response.get_json()["token"]
 
     def vehicles(self, count, fuel_type="petrol"):
         return [{"vin": make_vin(self.rng), "make": "长安", "model": "CS75 PLUS", "vehicle_type": "suv",
                  "fuel_type": fuel_type} for _ in range(count)]
+
+
+def texted_code(app, username) -> str:
+    """The last sign-up code texted for `username`'s sign-up (from the outbox: what its phone shows)."""
+    import re
+
+    from sqlalchemy import select
+
+    from vmo.accounts.models import CandidateSignup, User
+    from vmo.notify.models import OutboxMessage
+
+    with app.app_context():
+        signup = db.session.scalar(select(CandidateSignup).join(User).where(User.username == username))
+        assert signup is not None, f"{username}: no sign-up waiting for a code"
+        body = db.session.scalar(select(OutboxMessage.body).where(
+            OutboxMessage.phone == signup.phone, OutboxMessage.kind == "candidate_code",
+            OutboxMessage.subject_type == "candidate_signup", OutboxMessage.subject_id == signup.id)
+            .order_by(OutboxMessage.id.desc()).limit(1))
+        assert body is not None, f"{username}: no code was texted"
+        return re.search(r"验证码为(\d{6})", body).group(1)
 
 
 @pytest.fixture

@@ -41,6 +41,7 @@ ACCESS = {
     ("GET", "/api/v1/me"): ANY,
     ("POST", "/api/v1/companies"): Public("public sign-up"),
     ("POST", "/api/v1/candidates"): Public("public sign-up"),
+    ("POST", "/api/v1/candidates/verify"): Public("a sign-up's texted code is how its account opens"),
     ("GET", "/api/v1/staff"): STAFF,
     ("POST", "/api/v1/staff"): ("admin",),
     ("GET", "/api/v1/offices"): Public("sign-up names an office: the list of offices is public"),
@@ -266,6 +267,8 @@ def bodies(w, side) -> dict:
     rec = mobile.record(side.today_stop_id, 7)
     return {
         ("POST", "/api/v1/auth/token"): {"username": "b-admin", "password": "wrong-password-1"},
+        ("POST", "/api/v1/candidates/verify"): {"username": "b-cand", "password": "wrong-password-1",
+                                                "code": "123456"},
         ("POST", "/api/v1/staff"): {"username": "walk-new", "password": "walk-pass-123", "role": "officer",
                                     "supervisor": side.supervisor.username},
         ("POST", "/api/v1/fleet/batches"): {"vehicles": [], "note": "x"},

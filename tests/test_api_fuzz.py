@@ -504,6 +504,12 @@ def _specific_calls(app, client, world):
     call("POST", "/api/v1/candidates", 201, json={"name": "新考生", "id_number": make_id_number(
         world.factory.rng, birth=date(2001, 2, 3)), "phone": "13900139000", "license_class": "C1",
         "username": "c-new-cand", "password": PASSWORD})
+    # Its account opens with the texted code; before that, the right password is a 403.
+    call("POST", "/api/v1/auth/token", 403, json={"username": "c-new-cand", "password": PASSWORD})
+    code = world.factory.texted_code("c-new-cand")
+    verify = {"username": "c-new-cand", "password": PASSWORD}
+    call("POST", "/api/v1/candidates/verify", 422, json={**verify, "code": "000000" if code != "000000" else "111111"})
+    call("POST", "/api/v1/candidates/verify", 200, json={**verify, "code": code})
     batch = call("POST", "/api/v1/fleet/batches", 201, json={"vehicles": world.factory.vehicles(1)}, headers=co)
     call("POST", "/api/v1/fleet/batches/{batch_id}/appointment", 201, url=f"/api/v1/fleet/batches/"
          f"{batch.get_json()['id']}/appointment", json={"date": a.day}, headers=co)
@@ -608,6 +614,7 @@ NOT_PRODUCED = {
     ("POST", "/api/v1/auth/token", 429): LIMITED,  # (the lock-out 429 is produced here; see _specific_calls)
     ("POST", "/api/v1/companies", 429): LIMITED,
     ("POST", "/api/v1/candidates", 429): LIMITED,
+    ("POST", "/api/v1/candidates/verify", 429): LIMITED,
     ("POST", "/api/v1/green-channel/priority-bookings", 429): LIMITED,
     ("POST", "/api/v1/tours/{tour_id}/stops/{stop_id}/registrations", 429): LIMITED,
     ("POST", "/api/v1/tours/{tour_id}/stops/{stop_id}/registrations/{registration_id}/cancel", 429):
@@ -677,6 +684,7 @@ def _example(schema, components):
 # Request bodies whose example, sent as is, meets a rule of the moment rather than of the format.
 EXAMPLE_REFUSED_BY_STATE = {
     ("POST", "/api/v1/auth/token"): "the example account does not exist",
+    ("POST", "/api/v1/candidates/verify"): "the example account does not exist",
     ("POST", "/api/v1/sms/inbound"): "the gateway signs its requests",
     ("POST", "/api/v1/bookings/{booking_id}/outcome"): "an outcome is recorded after the test (this one is Saturday)",
     ("POST", "/api/v1/test-sessions/{session_id}/outcomes"): "as the single outcome: after the test",

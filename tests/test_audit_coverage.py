@@ -28,6 +28,7 @@ STAFF_WRITES = {
     ("POST", "/api/v1/staff"): "staff.create",
     ("POST", "/api/v1/companies"): "company.signup",
     ("POST", "/api/v1/candidates"): "candidate.signup",
+    ("POST", "/api/v1/candidates/verify"): "candidate.verified",
     ("PUT", "/api/v1/green-channel/days/<date:date>"): "green_channel.open",
     ("POST", "/api/v1/fleet/vehicles/<string:vin>/inspection"): "fleet.inspect",
     ("POST", "/api/v1/fleet/vehicles/<string:vin>/registration"): "fleet.register",
@@ -155,6 +156,8 @@ def test_each_staff_write_records_who_what_which_office_and_when(app, client, fa
     expect(("POST", "/api/v1/candidates"), client.post("/api/v1/candidates", json={
         "name": "王芳", "id_number": make_id_number(factory.rng), "phone": "13900139000", "license_class": "C1",
         "username": "cand-audit", "password": PASSWORD}, headers=off))
+    expect(("POST", "/api/v1/candidates/verify"), client.post("/api/v1/candidates/verify", json={
+        "username": "cand-audit", "password": PASSWORD, "code": factory.texted_code("cand-audit")}, headers=off))
 
     # Fleet and the green channel.
     owner = fleet.company(factory)

@@ -96,6 +96,7 @@ FEATURES = {
     "follow-up": ("vmo.followup",),
     "fleet": ("vmo.fleet", "vmo.greenchannel"),
     "priority": ("vmo.priority",),
+    "sign-up": ("vmo.accounts",),
     "exams": ("schedules.exams",),
     "tours": ("schedules.tours", "mobile_api"),
     "reminders": ("schedules.reminders", "schedules.notifications"),

@@ -113,14 +113,24 @@ def test_two_companies_with_one_credit_code(app, factory):
 
 
 def test_two_candidates_with_one_id_number(app, factory):
+    """Both sign-ups are accepted alike (nothing confirms a number, issue 16 finding 6); one opens."""
     from vmo.accounts.models import Candidate
 
     factory.office  # noqa: B018
     number = make_id_number(factory.rng)
-    loser = one_won(race(app, *[lambda c, n=n: c.post("/api/v1/candidates",
-                                                      json=_candidate(factory, id_number=number, username=f"ca-{n}"))
-                                for n in range(2)]))
-    assert loser["message"] == integrity.RACE  # nothing said about who is registered
+    signed_up = race(app, *[lambda c, n=n: c.post("/api/v1/candidates",
+                                                  json=_candidate(factory, id_number=number, username=f"ca-{n}"))
+                            for n in range(2)])
+    assert [a.status_code for a in signed_up] == [201, 201], [a.get_json() for a in signed_up]
+    assert count(app, Candidate.id_number, number) == 0  # nothing opens before its code
+    codes = [factory.texted_code(f"ca-{n}") for n in range(2)]
+    verified = race(app, *[lambda c, n=n: c.post("/api/v1/candidates/verify", json={
+        "username": f"ca-{n}", "password": PASSWORD, "code": codes[n]}) for n in range(2)])
+    statuses = sorted(a.status_code for a in verified)
+    assert statuses[0] == 200 and statuses[1] in (409, 422), [a.get_json() for a in verified]
+    loser = next(a for a in verified if a.status_code != 200).get_json()
+    # The loser hears "try again" or "wrong code", never that the number is registered.
+    assert loser["message"] == integrity.RACE or loser["reason"] == "wrong_code"
     assert count(app, Candidate.id_number, number) == 1
 
 

@@ -19,8 +19,12 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 # The only `.commit()` calls allowed outside vmo/uow.py, each with the reason it must commit on its own,
 # whatever the request's outcome: (module, function) -> why.
 DELIBERATE_COMMITS = {
-    ("vmo/accounts/services.py", "login"):
+    ("vmo/accounts/services.py", "_authenticate"):
         "a sign-in that locks the account answers 401 (rolled back), but the lock-out's audit record must stay",
+    ("vmo/accounts/services.py", "login"):
+        "a sign-in before the phone is verified answers 403 (rolled back), but a new code must be kept and sent",
+    ("vmo/accounts/services.py", "verify_candidate"):
+        "a wrong code answers 422 (rolled back), but the try must count and the ID number's owner be told",
     ("vmo/idempotency/services.py", "claim"):
         "the key is claimed before the write runs, so two retries at once cannot both run it",
     ("vmo/idempotency/services.py", "purge"): "part of the claim's own transaction",

@@ -257,6 +257,9 @@ def test_a_refused_sign_up_says_how_long_to_wait(browser, app, database_url, fac
                 page.fill("#signup-password", PASSWORD)
                 page.click("#signup-submit")
                 if expect:
+                    page.wait_for_selector("#verify-code")
+                    page.fill("#verify-code", factory.texted_code(f"limited-{n}"))
+                    page.click("#verify-submit")
                     page.wait_for_selector(expect)
                     page.click("#sign-out")
                     page.wait_for_selector("#signin-username")

@@ -98,3 +98,31 @@ class Candidate(db.Model):
 LICENSE_CLASSES = (
     "A1", "A2", "A3", "B1", "B2", "C1", "C2", "C3", "C4", "C5", "C6", "D", "E", "F", "M", "N", "P",
 )
+
+
+class CandidateSignup(db.Model):
+    """A public sign-up waiting for its phone to prove itself (issue 16, finding 6).
+
+    The account (a `User`, inactive) exists from the sign-up, so the answer and the sign-in behave the
+    same whether or not the ID number already had an account. The candidate is made only when the code
+    texted to `phone` comes back. When the ID number already had an account, `code_hash` stays NULL
+    (no code can ever match) and the existing account's phone was told instead. The row is deleted once
+    verified; the ID number is not held here any longer than that.
+    """
+
+    __tablename__ = "candidate_signups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+    id_number: Mapped[str] = mapped_column(String(18), index=True)
+    phone: Mapped[str] = mapped_column(String(20))
+    license_class: Mapped[str] = mapped_column(String(4))
+    # SHA-256 of the code texted to `phone`; NULL when the ID number already had an account.
+    code_hash: Mapped[str | None] = mapped_column(String(64))
+    code_expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    tries: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user = relationship("User")

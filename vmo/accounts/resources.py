@@ -8,8 +8,8 @@ from flask_smorest import Blueprint
 from vmo import clock, limits, settings
 from vmo.accounts import services
 from vmo.accounts.schemas import (
-    CandidateCreateSchema, CandidateSchema, CompanyCreateSchema, CompanySchema, MeSchema, OfficeSchema,
-    StaffCreateSchema, TokenRequestSchema, TokenSchema, UserSchema,
+    CandidateCreateSchema, CandidateSignupSchema, CandidateVerifySchema, CompanyCreateSchema, CompanySchema, MeSchema,
+    OfficeSchema, StaffCreateSchema, TokenRequestSchema, TokenSchema, UserSchema,
 )
 from vmo.http import ErrorSchema, SelectPage, _bearer_token, auth, current_user, idempotent, public_page
 from vmo.offices import services as offices
@@ -31,6 +31,8 @@ class TokenResource(MethodView):
     @blp.arguments(TokenRequestSchema)
     @blp.response(200, TokenSchema)
     @blp.alt_response(401, schema=ErrorSchema, description="wrong username or password")
+    @blp.alt_response(403, schema=ErrorSchema, description="the right password, but the phone given at sign-up "
+                                                           "is not verified yet (`reason`: `phone_unverified`)")
     def post(self, data):
         """Sign in and get a bearer token"""
         issued = services.login(data["username"], data["password"], _auth(), clock.now(), limits.lockout())
@@ -79,12 +81,27 @@ class CandidatesResource(MethodView):
     @limits.signups(blp)
     @idempotent(blp)
     @blp.arguments(CandidateCreateSchema)
-    @blp.response(201, CandidateSchema)
-    @blp.alt_response(409, schema=ErrorSchema, description="username or ID number already registered")
+    @blp.response(201, CandidateSignupSchema)
+    @blp.alt_response(409, schema=ErrorSchema, description="username taken (an ID number with an account "
+                                                            "answers 201 like any other: its owner is told by text)")
     def post(self, data):
-        """Sign up a driving-test candidate (public)"""
-        return services.register_candidate(_signup_office(data.pop("office")), data, _auth(),
-                                           clock.local_today())
+        """Sign up a driving-test candidate (public); the account opens once the texted code is entered"""
+        return services.sign_up_candidate(_signup_office(data.pop("office")), data, _auth(),
+                                          clock.local_today(), clock.now())
+
+
+@blp.route("/candidates/verify")
+class CandidateVerifyResource(MethodView):
+    @limits.login(blp)
+    @blp.arguments(CandidateVerifySchema)
+    @blp.response(200, TokenSchema)
+    @blp.alt_response(401, schema=ErrorSchema, description="wrong username or password")
+    @blp.alt_response(422, schema=ErrorSchema, description="wrong or expired code (`reason`: `wrong_code`)")
+    def post(self, data):
+        """Enter the code texted at sign-up: the account opens and is signed in"""
+        issued = services.verify_candidate(data["username"], data["password"], data["code"], _auth(),
+                                           clock.now(), limits.lockout())
+        return {"token": issued.token, "expires_at": issued.expires_at, "role": issued.user.role}
 
 
 @blp.route("/staff")

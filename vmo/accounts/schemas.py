@@ -71,6 +71,29 @@ class CandidateSchema(Schema):
         return candidate.id_number[:6] + "********" + candidate.id_number[-4:]
 
 
+class CandidateSignupSchema(Schema):
+    """The answer to a public sign-up: the same whether or not the ID number already has an account."""
+    status = fields.String(required=True, metadata={
+        "description": "`pending`: the account opens when the code texted to `phone` is entered at "
+                       "`POST /api/v1/candidates/verify`"})
+    username = fields.String(required=True)
+    name = fields.String(required=True)
+    id_number = fields.String(required=True, metadata={"description": "Masked: region code and last four characters"})
+    phone = fields.String(required=True, metadata={"description": "Masked: where the code goes"})
+    license_class = fields.String(required=True)
+    office = fields.String(required=True)
+    message = fields.String(required=True)
+
+
+class CandidateVerifySchema(Schema):
+    username = fields.String(required=True, validate=validate.Length(1, 64), metadata={"example": "nc-wangfang"})
+    password = fields.String(required=True, validate=validate.Length(1, 256), load_only=True,
+                             metadata={"example": "correct-horse-battery"})
+    code = fields.String(required=True, validate=validate.Regexp(r"^\s*\d{6}\s*$", error="6 digits"),
+                         metadata={"description": "The 6-digit code texted to the phone given at sign-up",
+                                   "example": "123456"})
+
+
 class StaffCreateSchema(Schema):
     username = fields.String(required=True, validate=USERNAME, metadata={"example": "officer3"})
     password = fields.String(required=True, load_only=True, validate=validate.Length(8, 256),

@@ -2,7 +2,7 @@
 import { createClient } from "/web/api.js";
 import { checkIdNumber, checkMobile } from "/web/checks.js";
 import { h } from "/web/dom.js";
-import { signInView, signUpView } from "/web/forms.js";
+import { buildForm, signInView, signUpView } from "/web/forms.js";
 import { createI18n } from "/web/i18n.js";
 import { lazy, startApp } from "/web/shell.js";
 import { REASONS, TEXTS } from "./texts.js";
@@ -10,12 +10,23 @@ import { candidate } from "./util.js";
 
 const LICENSE_CLASSES = ["C1", "C2", "C3", "C4", "C5", "C6", "A1", "A2", "A3", "B1", "B2", "D", "E", "F", "M", "N", "P"];
 
+// A sign-up waiting for its texted code: kept in memory only (never stored), for the code page.
+let pending = null;
+
+function awaitCode(app, username, password, phone) {
+  pending = { username, password, phone };
+  app.go("#/verify");
+}
+
 function signUp(app) {
   const { t } = app;
   return signUpView(app, {
     path: "/api/v1/candidates",
     role: "candidate",
     after: "#/progress",
+    // The answer is the same whether or not the ID number already has an account: the page only says
+    // where the code goes (issue 16, finding 6).
+    signedUp: (body, answer) => awaitCode(app, body.username, body.password, answer.phone),
     fields: [
       { name: "name", label: t("name"), autocomplete: "name" },
       { name: "id_number", label: t("id_number"), hint: t("id_number_hint"), check: checkIdNumber },
@@ -24,6 +35,34 @@ function signUp(app) {
       { name: "license_class", label: t("license_class"), options: LICENSE_CLASSES.map((c) => [c, c]) },
     ],
   });
+}
+
+/** The code texted at sign-up: entered here, the account opens and is signed in. */
+function verifyView(app) {
+  const { t } = app;
+  if (!pending) {
+    app.go("#/signin");
+    return [];
+  }
+  const { username, password, phone } = pending;
+  return [
+    h("h2", {}, t("verify_title")),
+    h("p", { id: "verify-sent" }, t("verify_sent", { phone })),
+    buildForm(app, {
+      id: "verify",
+      fields: [{ name: "code", label: t("code"), hint: t("code_hint"), inputmode: "numeric",
+        autocomplete: "one-time-code", serverError: t("wrong_code"),
+        check: (v) => (/^\s*\d{6}\s*$/.test(v) ? null : ["code_hint", {}]) }],
+      submitLabel: t("verify_submit"),
+      async onSubmit({ code }) {
+        await app.client.signInWith("/api/v1/candidates/verify", { username, password, code }, "candidate");
+        pending = null;
+        app.flash(t("signed_up"), "ok", true);
+        app.go("#/progress");
+      },
+    }),
+    h("p", { class: "meta" }, t("verify_help")),
+  ];
 }
 
 function subjectCard(app, s) {
@@ -85,8 +124,10 @@ startApp({
   tabs: [["#/progress", "tab_progress"], ["#/sessions", "tab_sessions"], ["#/bookings", "tab_bookings"]],
   routes: [
     [/^\/signin$/, (app) => signInView(app, { role: "candidate", title: app.t("signin_title"), after: "#/progress",
-      signUpHash: "#/signup", intro: app.t("signin_intro") }), true],
+      signUpHash: "#/signup", intro: app.t("signin_intro"),
+      unverified: (username, password, error) => awaitCode(app, username, password, error.body.phone) }), true],
     [/^\/signup$/, signUp, true],
+    [/^\/verify$/, verifyView, true],
     [/^\/progress$/, progressView],
     [/^\/sessions$/, lazy(() => import("./sessions.js"), "sessionsView")],
     [/^\/bookings$/, lazy(() => import("./bookings.js"), "bookingsView")],

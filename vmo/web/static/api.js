@@ -133,8 +133,13 @@ export function createClient(app, { onBusy = () => {}, onSignedOut = () => {} } 
     put: (path, body, options = {}) => json("PUT", path, { json: body, ...options }),
     del: (path) => json("DELETE", path),
     /** Sign in; refuses (and forgets) an account of another role than `role`. */
-    async signIn(username, password, role) {
-      const answer = await json("POST", "/api/v1/auth/token", { json: { username, password } });
+    signIn(username, password, role) {
+      return this.signInWith("/api/v1/auth/token", { username, password }, role);
+    },
+    /** Sign in through `path`, which answers with a token (the sign-in, or a sign-up's code check). */
+    async signInWith(path, body, role) {
+      const { username } = body;
+      const answer = await json("POST", path, { json: body });
       if (answer.role !== role) {
         session = { token: answer.token };
         await send("POST", "/api/v1/auth/logout").catch(() => {});

@@ -6,7 +6,8 @@ import { fieldError, field, focusFirstError, h } from "./dom.js";
 
 /**
  * spec: {id, fields: [{name, label, type?, hint?, options?: [[value, text]], check?, required?, autocomplete?,
- * inputmode?}], submitLabel, onSubmit(values) -> Promise, extra?: nodes after the button}
+ * inputmode?, serverError?: words for any error the server names on the field}], submitLabel,
+ * onSubmit(values) -> Promise, extra?: nodes after the button}
  */
 export function buildForm(app, spec) {
   const { t } = app;
@@ -78,7 +79,8 @@ export function buildForm(app, spec) {
         for (const [name, messages] of Object.entries(fields)) {
           if (inputs[name]) {
             // A 409 names the field already taken; other field errors are the server's own words.
-            const text = error.status === 409 ? t("already_registered")
+            const own = spec.fields.find((f) => f.name === name && f.serverError);
+            const text = own ? own.serverError : error.status === 409 ? t("already_registered")
               : t("server_says", { msg: [].concat(messages).join("; ") });
             fieldError(`${spec.id}-${name}`, text);
           }
@@ -98,8 +100,11 @@ export function buildForm(app, spec) {
   return form;
 }
 
-/** The sign-in page both apps use: accounts of `role` only. */
-export function signInView(app, { role, title, after, signUpHash, intro }) {
+/**
+ * The sign-in page both apps use: accounts of `role` only. `unverified(username, password, error)`, if
+ * given, takes over when the account's phone has not proved itself yet (403 `phone_unverified`).
+ */
+export function signInView(app, { role, title, after, signUpHash, intro, unverified }) {
   const { t } = app;
   return [
     h("h2", {}, title),
@@ -112,7 +117,15 @@ export function signInView(app, { role, title, after, signUpHash, intro }) {
       ],
       submitLabel: t("sign_in"),
       async onSubmit({ username, password }) {
-        await app.client.signIn(username, password, role);
+        try {
+          await app.client.signIn(username, password, role);
+        } catch (error) {
+          if (unverified && error instanceof ApiError && error.reason === "phone_unverified") {
+            unverified(username, password, error);
+            return;
+          }
+          throw error;
+        }
         app.go(after);
       },
     }),
@@ -122,9 +135,9 @@ export function signInView(app, { role, title, after, signUpHash, intro }) {
 
 /**
  * The sign-up page both apps use: the app's own fields, then a username and password; after the 201 the
- * new account signs in and goes on to `after`.
+ * new account signs in and goes on to `after`, or `signedUp(body, answer)` takes over (a code to enter).
  */
-export function signUpView(app, { fields, path, role, after }) {
+export function signUpView(app, { fields, path, role, after, signedUp }) {
   const { t } = app;
   return [
     h("h2", {}, t("signup_title")),
@@ -141,7 +154,11 @@ export function signUpView(app, { fields, path, role, after }) {
       errorText: (error) => (error instanceof ApiError && error.status === 409 ? t("conflict_taken")
         : app.errorText(error)),
       async onSubmit(body) {
-        await app.client.post(path, body);
+        const answer = await app.client.post(path, body);
+        if (signedUp) {
+          signedUp(body, answer);
+          return;
+        }
         await app.client.signIn(body.username, body.password, role);
         app.flash(t("signed_up"), "ok", true);
         app.go(after);
