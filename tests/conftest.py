@@ -283,7 +283,7 @@ def texted_code(app, username) -> str:
             OutboxMessage.subject_type == "candidate_signup", OutboxMessage.subject_id == signup.id)
             .order_by(OutboxMessage.id.desc()).limit(1))
         assert body is not None, f"{username}: no code was texted"
-        return re.search(r"验证码为(\d{6})", body).group(1)
+        return re.search(r"验证码(\d{6})", body).group(1)
 
 
 @pytest.fixture

@@ -104,7 +104,7 @@ def test_a_fresh_sign_up_opens_with_its_code_and_books_like_before(app, client, 
     assert client.post("/api/v1/candidates", json=body).status_code == 201
     assert _sign_in(client, "newcomer").status_code == 403
     code = factory.texted_code("newcomer")
-    assert "验证码为" + code in _texts(app, STRANGER_PHONE, "candidate_code")[0]
+    assert "验证码" + code in _texts(app, STRANGER_PHONE, "candidate_code")[0]
     opened = _verify(client, "newcomer", f" {code} ")
     assert opened.status_code == 200, opened.get_json()
     assert opened.get_json()["role"] == "candidate"
@@ -163,3 +163,11 @@ def test_a_pending_sign_up_does_not_hold_the_id_number(app, client, factory):
     owner = factory.candidate(username="owner", id_number=number, phone=OWNER_PHONE)
     assert owner["phone"] == OWNER_PHONE
     assert _verify(client, "squatter", factory.texted_code("squatter")).status_code == 422
+
+
+def test_officers_never_read_a_sign_up_code_in_the_outbox(client, factory):
+    assert client.post("/api/v1/candidates", json=_body(factory, "newcomer")).status_code == 201
+    code = factory.texted_code("newcomer")
+    listed = client.get("/api/v1/sms/outbox?kind=candidate_code", headers=factory.headers(factory.staff()))
+    [message] = listed.get_json()
+    assert code not in message["body"] and "验证码****" in message["body"]

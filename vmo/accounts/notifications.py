@@ -4,7 +4,7 @@ from vmo.notify.texts import template
 # The code that proves the phone given at sign-up; the account works only once it comes back.
 SIGNUP_CODE = template(
     "candidate.signup_code",
-    "您申请考试账号的验证码为{code}，{minutes}分钟内有效。如非本人操作，请忽略本短信。",
+    "您申请考试账号的验证码{code}，{minutes}分钟内有效。如非本人操作，请忽略本短信。",
     worst={"code": "000000", "minutes": 15},
 )
 
