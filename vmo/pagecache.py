@@ -101,7 +101,7 @@ def _note_write(conn, _cursor, statement, _parameters, _context, _executemany):
 
 @event.listens_for(Engine, "commit")
 def _forget_on_commit(conn):
-    if conn.info.pop(_WROTE, False) and has_app_context():
+    if not conn.invalidated and conn.info.pop(_WROTE, False) and has_app_context():
         cache = current_app.extensions.get(EXTENSION)
         if cache is not None:
             cache.clear()
@@ -109,4 +109,7 @@ def _forget_on_commit(conn):
 
 @event.listens_for(Engine, "rollback")
 def _nothing_written(conn):
-    conn.info.pop(_WROTE, None)
+    # A connection the database dropped has no info to clear (reading it would raise, and turn the
+    # 503 of a lost connection into a 500); its replacement starts clean.
+    if not conn.invalidated:
+        conn.info.pop(_WROTE, None)
