@@ -197,3 +197,33 @@ def test_fleet_import_uses_the_configured_limit(app, runner, factory, tmp_path, 
                                  company["username"]])
     assert result.exit_code == 1
     assert "1 to 2 vehicles" in result.output
+
+
+class TestSmsPhone:
+    """`vmo sms phone`: the development stand-in for a phone, to read a sign-up code."""
+
+    def test_shows_a_numbers_texts_in_full_with_the_log_backend(self, app, runner):
+        from vmo.notify import services as notify
+        from vmo.offices.services import ensure_office
+        from vmo.uow import unit_of_work
+
+        with app.app_context(), unit_of_work():
+            office = ensure_office("nanchuan", "南川区车管所", "渝G")
+            notify.queue(office.id, "13800138000", "您申请考试账号的验证码041887，15分钟内有效。", kind="t", key="t:1")
+            notify.queue(office.id, "13900139000", "别人的短信", kind="t", key="t:2")
+        result = runner.invoke(args=["sms", "phone", "13800138000"])
+        assert result.exit_code == 0, result.output
+        assert "验证码041887" in result.output  # unmasked: this is the phone
+        assert "别人的短信" not in result.output
+
+    def test_a_bad_number_and_no_texts_are_said_plainly(self, runner):
+        assert "is not a mobile number" in runner.invoke(args=["sms", "phone", "12345"]).output
+        assert "no texts to 13700137000" in runner.invoke(args=["sms", "phone", "13700137000"]).output
+
+    @pytest.mark.own_app
+    def test_refuses_with_a_real_gateway(self, app, runner):
+        app.config["SMS_BACKEND"] = "http"
+        app.config["SMS_HTTP_URL"] = "http://127.0.0.1:9/send"
+        result = runner.invoke(args=["sms", "phone", "13800138000"])
+        assert result.exit_code != 0
+        assert "only with the log backend" in result.output

@@ -265,6 +265,35 @@ def sms_worker(interval, limit, max_passes):
     click.echo(f"sms worker stopped after {passes} passes")
 
 
+@sms.command("phone")
+@click.argument("number")
+@click.option("--last", type=click.IntRange(1, 100), default=5, show_default=True, help="How many texts")
+@with_appcontext
+def sms_phone(number, last):
+    """Show what a phone number was texted, in full (development: the log backend only).
+
+    With the log backend no text reaches a phone; this is the phone, to read a sign-up code or a
+    cancel code while trying vmo out. Staff lists and the log mask codes and numbers; a real
+    gateway's texts are read on the phone itself, so this refuses to run with one.
+    """
+    from vmo import timefmt, validators
+    from vmo.notify import services as notify
+
+    if _sms_backend().name != "log":
+        _fail("`vmo sms phone` shows texts only with the log backend (development): "
+              "with a real SMS gateway, read them on the phone")
+    try:
+        number = validators.validate_mobile(number)
+    except ValueError as exc:
+        _fail(f"{number!r} is not a mobile number: {exc}")
+    messages = notify.texts_to(number, last)
+    if not messages:
+        click.echo(f"no texts to {number}")
+    for message in messages:
+        click.echo(f"{timefmt.local_iso(message.created_at)[:16].replace('T', ' ')}  [{message.status}]  "
+                   f"{message.body}")
+
+
 @sms.command("retry-failed")
 @click.option("--office", "office_code", default=None)
 @with_appcontext

@@ -230,6 +230,12 @@ def list_outbox(office_id: int, status: str | None = None, kind: str | None = No
     return stmt.order_by(OutboxMessage.id.desc())
 
 
+def texts_to(phone: str, limit: int = 10) -> list[OutboxMessage]:
+    """The latest texts queued to one number, newest first (what that phone has received or will)."""
+    return list(db.session.scalars(select(OutboxMessage).where(OutboxMessage.phone == phone)
+                                   .order_by(OutboxMessage.id.desc()).limit(limit)))
+
+
 def status_counts(office_id: int) -> dict:
     """Messages per status, and the segments sent and still to send (what the office pays for)."""
     rows = db.session.execute(select(OutboxMessage.status, func.count(), func.coalesce(func.sum(OutboxMessage.segments), 0))
