@@ -1,5 +1,6 @@
 """Tables for users, bearer tokens, companies and candidates."""
 from datetime import date, datetime
+from enum import StrEnum
 
 from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -98,6 +99,12 @@ class Candidate(db.Model):
 LICENSE_CLASSES = (
     "A1", "A2", "A3", "B1", "B2", "C1", "C2", "C3", "C4", "C5", "C6", "D", "E", "F", "M", "N", "P",
 )
+
+
+class SignupStatus(StrEnum):
+    """What a sign-up's answer says: pending until the code texted to its phone is entered."""
+
+    PENDING = "pending"
 
 
 class CandidateSignup(db.Model):

@@ -11,7 +11,7 @@ from sqlalchemy.orm import joinedload
 
 from vmo.accounts import notifications as texts
 from vmo.accounts.models import (
-    LICENSE_CLASSES, ROLES, STAFF_ROLES, Candidate, CandidateSignup, Company, Token, User,
+    LICENSE_CLASSES, ROLES, STAFF_ROLES, Candidate, CandidateSignup, Company, SignupStatus, Token, User,
 )
 from vmo.audit import services as audit
 from vmo.errors import (
@@ -20,7 +20,7 @@ from vmo.errors import (
 from vmo.extensions import db
 from vmo.notify import services as notify
 from vmo.offices.models import Office
-from vmo import uow, validators
+from vmo import redact, uow, validators
 from vmo.settings import setting
 
 
@@ -189,15 +189,11 @@ def sign_up_candidate(office: Office, data: dict, settings: AuthSettings, today,
                  after={"name": signup.name, "license_class": signup.license_class, "username": user.username,
                         "existing_candidate_id": owner.id if owner is not None else None})
     uow.flush()  # a concurrent same username is a 409 too (vmo.integrity)
-    return {"status": "pending", "username": user.username, "name": signup.name,
-            "id_number": rid.number[:6] + "********" + rid.number[-4:], "phone": _masked_phone(phone),
+    return {"status": SignupStatus.PENDING, "username": user.username, "name": signup.name,
+            "id_number": rid.number[:6] + "********" + rid.number[-4:], "phone": redact.mask_phone(phone),
             "license_class": signup.license_class, "office": office.code,
             "message": f"如信息无误，验证码将以短信发送至尾号{phone[-4:]}的手机，"
                        f"{CODE_TTL.seconds // 60}分钟内有效；输入验证码后账号即可使用。"}
-
-
-def _masked_phone(phone: str) -> str:
-    return phone[:3] + "****" + phone[-4:]
 
 
 def _code_hash(signup: CandidateSignup, code: str) -> str:
@@ -362,7 +358,7 @@ def login(username: str, password: str, settings: AuthSettings, now: datetime, l
             # a 403 (rolled back), but the new code must be kept and texted.
             db.session.commit()
         raise Forbidden("the phone number is not verified yet: enter the code texted to it",
-                        reason="phone_unverified", phone=_masked_phone(signup.phone))
+                        reason="phone_unverified", phone=redact.mask_phone(signup.phone))
     return _issue_token(user, settings, now)
 
 
