@@ -8,8 +8,8 @@ bytes. So each worker keeps the finished answer of such a GET for `PUBLIC_CACHE_
 that it knows when to forget):
 
 - Only GETs that answered 200 are kept (errors are not worth keeping), and only on the lists marked
-  `@vmo.http.public_page`, whose answers depend on nothing about the caller but, for a signed-in one, their office
-  (the default when no `office=` is asked for). So a signed-in caller's token is still checked (one
+  `@vmo.http.public_page`, whose answers depend on nothing about the caller but, for a signed-in
+  one, their office (the default when no `office=` is asked for). So a signed-in caller's token is still checked (one
   query) and the answer is shared with the others of that office, signed in or not asking for it.
 - Any write this process commits to the database (a request's, a command's, a job's) empties the
   process's cache, so a person who books and then reloads sees their seat gone at once. Another
@@ -47,7 +47,6 @@ class PageCache:
         self.clock = clock
         self.generation = 0
         self.hits = 0
-        self.misses = 0
         self._entries: OrderedDict[tuple, tuple] = OrderedDict()
         self._lock = threading.Lock()
 
@@ -61,7 +60,6 @@ class PageCache:
             if entry is None or entry[0] <= self.clock():
                 if entry is not None:
                     del self._entries[key]
-                self.misses += 1
                 return None
             self._entries.move_to_end(key)
             self.hits += 1

@@ -5,8 +5,9 @@ racing for the last unit cannot both win: on PostgreSQL the second UPDATE re-che
 the row after the first commits (READ COMMITTED re-evaluation); on SQLite writers
 are serialised. Callers check the returned flag, never a value they read earlier.
 These functions do not commit: the caller's unit of work does, together with the
-booking row that explains the hold. A slot already loaded in the session is expired after each
-UPDATE (`_forget`), so an answer built afterwards shows the seats as they now are.
+booking row that explains the hold. A slot already loaded in the session is brought up to date
+after each UPDATE (`_forget`: the values `try_take` gets back, else expired and read again when
+asked), so an answer built afterwards shows the seats as they now are.
 """
 from sqlalchemy import case, select, update
 from sqlalchemy.orm.attributes import set_committed_value

@@ -61,19 +61,18 @@ def queue_many(messages: list[dict]) -> int:
     rows = []
     for message in messages:
         phone, status, error = _check_number(message["phone"])
-        rows.append({**message, **_text(message["body"]), "phone": phone, "checked_phone": phone, "checked_status": status,
-                     "checked_error": error})
+        rows.append({**message, **_text(message["body"]), "phone": phone, "checked_phone": phone,
+                     "checked_status": status, "checked_error": error})
     return insert_ignoring_conflicts(OutboxMessage, rows, index_elements=["key"], values=_QUEUED)
 
 
 # A number that opted out is read by the INSERT itself (one statement for the whole queue, compiled once):
 # a valid number is queued `pending` unless it is in sms_opt_outs, an invalid one `failed` as checked.
-_OPTED_OUT = exists().where(SmsOptOut.phone == bindparam("checked_phone"))
+_OPTED_OUT = and_(bindparam("checked_status") == MessageStatus.PENDING.value,
+                  exists().where(SmsOptOut.phone == bindparam("checked_phone")))
 _QUEUED = {
-    "status": case((and_(bindparam("checked_status") == MessageStatus.PENDING.value, _OPTED_OUT),
-                    MessageStatus.OPTED_OUT.value), else_=bindparam("checked_status")),
-    "last_error": case((and_(bindparam("checked_status") == MessageStatus.PENDING.value, _OPTED_OUT),
-                        OPTED_OUT_REASON), else_=bindparam("checked_error")),
+    "status": case((_OPTED_OUT, MessageStatus.OPTED_OUT.value), else_=bindparam("checked_status")),
+    "last_error": case((_OPTED_OUT, OPTED_OUT_REASON), else_=bindparam("checked_error")),
     "attempts": 0,
 }
 
