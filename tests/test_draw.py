@@ -1,4 +1,4 @@
-"""Tests for the seeded seniority-tier ballot in schedules.draw."""
+"""Tests for the seeded seniority-tier ballot in schedules.exams.draw."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from schedules.draw import (
+from schedules.exams.draw import (
     Applicant,
     DrawResult,
     lottery_key,

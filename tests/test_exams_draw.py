@@ -5,7 +5,7 @@ from datetime import date, datetime, timezone
 import pytest
 from sqlalchemy import select
 
-from schedules.draw import replay, verify_record
+from schedules.exams.draw import replay, verify_record
 from tests.helpers_exams import SATURDAY, SUNDAY, candidate, create_session, history, local, set_candidate_created
 from vmo.extensions import db
 

@@ -1,4 +1,4 @@
-"""Tests for schedules.routing: distances, exact and heuristic tours, timetables."""
+"""Tests for schedules.tours.routing: distances, exact and heuristic tours, timetables."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from schedules.routing import (
+from schedules.tours.routing import (
     EARTH_RADIUS_KM,
     MAX_EXACT_LIMIT,
     METHOD_EXACT,
@@ -359,7 +359,7 @@ def test_deterministic_across_processes() -> None:
     # dict iteration order of hashed objects).
     script = (
         "import random, sys\n"
-        "from schedules.routing import plan_route\n"
+        "from schedules.tours.routing import plan_route\n"
         "rng = random.Random(9)\n"
         "stops = [(30.59 + rng.uniform(-.5, .5), 114.3 + rng.uniform(-.6, .6))\n"
         "         for _ in range(35)]\n"

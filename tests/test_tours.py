@@ -11,7 +11,7 @@ import icalendar
 import vobject
 from sqlalchemy import select
 
-from schedules.routing import haversine_km
+from schedules.tours.routing import haversine_km
 from tests.helpers_tours import (
     DEPOT, SH, TOUR_DAY, at, create_tour, outbox, publish, stop, tour_body, write_register,
 )

@@ -4,7 +4,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from schedules import draw as lottery
+from schedules.exams import draw as lottery
 from schedules.exams.eligibility import seniority_dates
 from schedules.exams.models import Allocation, BookingStatus, ExamBooking, ExamDraw, ExamSession
 from schedules.exams import notifications as texts

@@ -4,7 +4,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from schedules import draw
+from schedules.exams import draw
 from schedules.exams import rules
 from vmo.offices.models import Office
 from vmo.settings import setting

@@ -5,7 +5,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Select, select
 
-from schedules import routing
+from schedules.tours import routing
 from schedules.tours import access
 from schedules.tours import notifications as texts
 from schedules.tours.models import (
