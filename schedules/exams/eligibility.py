@@ -192,12 +192,6 @@ def _subject_progress(candidate: Candidate, today: date, license_class: str | No
     return permit, status, license_class, subjects
 
 
-def effective_class(candidate: Candidate) -> str:
-    """The class the candidate trains for: their permit's, else the one given at sign-up."""
-    permit = current_permit(candidate.id_number)
-    return permit.license_class if permit is not None else candidate.license_class
-
-
 def check_eligible(candidate: Candidate, session: ExamSession, settings: ExamSettings,
                    today: date) -> SubjectProgress:
     """Raise the rule a booking of `session` would break (422 with its reason code), or return where the

@@ -62,11 +62,6 @@ ReplyHandler = Callable[[str, str, datetime], bool]
 VERDICTS = (InboundOutcome.SATISFIED, InboundOutcome.DISSATISFIED)
 
 
-def classify(text: str) -> str:
-    """satisfied, dissatisfied, opted_out or comment (see vmo.followup.replies for the words)."""
-    return replies.parse(text).verdict or InboundOutcome.COMMENT
-
-
 def _follow_ups_of(phone: str, since: datetime):
     """The number's follow-ups sent in the window, newest first; whatever the case (a vehicle, a
     fleet batch, a test, an inspection), a reply answers the newest one still open."""
