@@ -12,7 +12,9 @@ from mobile_api.schemas import (
 from mobile_api.storage import make_storage
 from vmo import clock, settings
 from vmo.bounds import checks_own_text
-from vmo.http import ErrorSchema, auth, current_user, etag_response
+from vmo.http.auth import auth, current_user
+from vmo.http.caching import etag_response
+from vmo.schemas_common import ErrorSchema
 
 blp = Blueprint("mobile", __name__, url_prefix="/api/v1/mobile",
                 description="The field officers' tablets: assignments, offline inspection sync, photos")

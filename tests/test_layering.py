@@ -56,7 +56,13 @@ _REQUEST_STATE = ("flask.request", "flask.g", "flask.session", "flask.abort", "f
                   "flask.Response", "flask.url_for", "flask.jsonify", "flask.send_file")
 
 
+# The package of the HTTP edge shared by every feature (auth, errors, idempotency, paging, ...).
+_HTTP_PACKAGE = ROOT / "vmo" / "http"
+
+
 def is_http_layer(path: pathlib.Path) -> bool:
+    if _HTTP_PACKAGE in path.parents:
+        return True
     source = path.read_text(encoding="utf-8")
     return any(mark in source for mark in _HTTP_LAYER_MARKS)
 

@@ -6,7 +6,7 @@ from sqlalchemy import text
 
 from tests.conftest import PASSWORD
 from vmo.extensions import db
-from vmo.http import RedactingFormatter
+from vmo.http.logs import RedactingFormatter
 
 HMAC_SECRET = "whsec-9f3b2c61d7e84a05"
 

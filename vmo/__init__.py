@@ -49,8 +49,9 @@ def create_app(config: dict | None = None) -> Flask:
     api.init_app(app)
     app.extensions["vmo.api"] = api
 
-    from vmo import hooks, http, limits, security
-    http.init_app(app)
+    from vmo import hooks, limits, security
+    from vmo.http import app as http_app
+    http_app.init_app(app)
     from vmo import bounds, pagecache
     pagecache.init_app(app)
     bounds.init_app(app)  # NUL and lone surrogates: 404/422 before a database sees them
@@ -96,7 +97,7 @@ def _engine_options(app: Flask) -> None:
     else:
         # No pool_pre_ping: it costs a round trip on every request. Connections are recycled before
         # servers and firewalls drop idle ones, and a connection found dead anyway invalidates the
-        # pool and answers 503 with Retry-After (vmo.http), so the client's retry gets a fresh one.
+        # pool and answers 503 with Retry-After (vmo.http.errors), so the client's retry gets a fresh one.
         options.setdefault("pool_recycle", 1800)
     # SQL errors in the log (a 500's traceback) show no bound values: token hashes, phones, ID numbers.
     options.setdefault("hide_parameters", True)
@@ -116,7 +117,7 @@ def _sqlite_pragmas(dbapi_connection, _record):
 
 
 def _logging(app: Flask) -> None:
-    from vmo.http import RedactingFormatter, RequestIdFilter
+    from vmo.http.logs import RedactingFormatter, RequestIdFilter
 
     handler = logging.StreamHandler()
     handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s"))

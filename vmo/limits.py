@@ -12,7 +12,7 @@ import math
 import time
 from datetime import datetime, timedelta, timezone
 
-from flask import current_app, request
+from flask import current_app, g, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from limits.storage import MemoryStorage, storage_from_string
@@ -73,15 +73,12 @@ def _username_key() -> str:
 
 
 def _user_key() -> str:
-    from vmo.http import current_user  # the limit runs after @auth, so the user is known
-
-    return f"account:{current_user().id}"
+    # The limit runs below @auth (vmo.http.auth), which has put the signed-in user on `g`.
+    return f"account:{g.user.id}"
 
 
 def _not_a_candidate() -> bool:
-    from vmo.http import current_user
-
-    user = current_user(optional=True)
+    user = g.get("user")
     return user is None or user.role != "candidate"
 
 

@@ -8,7 +8,7 @@ bytes. So each worker keeps the finished answer of such a GET for `PUBLIC_CACHE_
 that it knows when to forget):
 
 - Only GETs that answered 200 are kept (errors are not worth keeping), and only on the lists marked
-  `@vmo.http.public_page`, whose answers depend on nothing about the caller but, for a signed-in
+  `@vmo.http.caching.public_page`, whose answers depend on nothing about the caller but, for a signed-in
   one, their office (the default when no `office=` is asked for). So a signed-in caller's token is still checked (one
   query) and the answer is shared with the others of that office, signed in or not asking for it.
 - Any write this process commits to the database (a request's, a command's, a job's) empties the
@@ -22,7 +22,7 @@ that it knows when to forget):
 
 The rate limits, request ids and security headers still apply to every answer: they are added after
 the view (vmo.limits, vmo.http, vmo.security), and the cache stands around the view only. This
-module is the cache and when to forget; `vmo.http.public_page` puts it around a view.
+module is the cache and when to forget; `vmo.http.caching.public_page` puts it around a view.
 """
 from __future__ import annotations
 

@@ -16,9 +16,13 @@ from schedules.exams.schemas import (
 )
 from schedules.exams.settings import ExamSettings
 from vmo import clock, csvout, limits, settings
-from vmo.http import ErrorSchema, SelectPage, auth, current_user, etag_response, idempotent, public_page
-from vmo.offices import services as offices
 from vmo.accounts.models import STAFF_ROLES
+from vmo.http.auth import auth, current_user
+from vmo.http.caching import etag_response, public_page
+from vmo.http.idempotency import idempotent
+from vmo.http.paging import SelectPage
+from vmo.offices import services as offices
+from vmo.schemas_common import ErrorSchema
 
 blp = Blueprint("exams", __name__, url_prefix="/api/v1",
                 description="Weekend driving tests: sessions, bookings, the ballot, waiting lists and calendars")

@@ -14,13 +14,15 @@ from schedules.tours.schemas import (
     TourSeasonReportSchema, TownshipFeedQueryArgsSchema, TourUpdateSchema,
 )
 from vmo import clock, limits, settings
-from vmo.http import (
-    ErrorSchema, SelectPage, auth, current_user, etag_response, idempotent, public_page, signed_in_staff,
-)
+from vmo.accounts.models import STAFF_ROLES
+from vmo.http.auth import auth, current_user, signed_in_staff
+from vmo.http.caching import etag_response, public_page
+from vmo.http.idempotency import idempotent
+from vmo.http.paging import SelectPage
 from vmo.motorcycles.rules import DueRules
 from vmo.motorcycles.settings import MotorcycleSettings
 from vmo.offices import services as offices
-from vmo.accounts.models import STAFF_ROLES
+from vmo.schemas_common import ErrorSchema
 
 blp = Blueprint("tours", __name__, url_prefix="/api/v1",
                 description="Rural motorcycle-inspection tours: plan, route, publish, pre-register, report")

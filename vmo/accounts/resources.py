@@ -11,8 +11,12 @@ from vmo.accounts.schemas import (
     CandidateCreateSchema, CandidateSignupSchema, CandidateVerifySchema, CompanyCreateSchema, CompanySchema, MeSchema,
     OfficeSchema, StaffCreateSchema, TokenRequestSchema, TokenSchema, UserSchema,
 )
-from vmo.http import ErrorSchema, SelectPage, _bearer_token, auth, current_user, idempotent, public_page
+from vmo.http.auth import auth, bearer_token, current_user
+from vmo.http.caching import public_page
+from vmo.http.idempotency import idempotent
+from vmo.http.paging import SelectPage
 from vmo.offices import services as offices
+from vmo.schemas_common import ErrorSchema
 
 blp = Blueprint("accounts", __name__, url_prefix="/api/v1", description="Sign-in, sign-up and accounts")
 
@@ -45,7 +49,7 @@ class LogoutResource(MethodView):
     @blp.response(204)
     def post(self):
         """Revoke the token this request was sent with"""
-        services.logout(_bearer_token(), clock.now())
+        services.logout(bearer_token(), clock.now())
 
 
 @blp.route("/me")

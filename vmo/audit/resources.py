@@ -4,7 +4,8 @@ from flask_smorest import Blueprint
 
 from vmo.audit import services
 from vmo.audit.schemas import AuditEntrySchema, AuditQueryArgsSchema
-from vmo.http import SelectPage, auth, current_user
+from vmo.http.auth import auth, current_user
+from vmo.http.paging import SelectPage
 
 blp = Blueprint("audit", __name__, url_prefix="/api/v1", description="The audit log of state changes")
 

@@ -14,7 +14,10 @@ from vmo.fleet.schemas import (
 from vmo.accounts.models import STAFF_ROLES
 from vmo.fleet.settings import FleetSettings
 from vmo.greenchannel.settings import GreenChannelSettings
-from vmo.http import ErrorSchema, SelectPage, auth, current_user, idempotent
+from vmo.http.auth import auth, current_user
+from vmo.http.idempotency import idempotent
+from vmo.http.paging import SelectPage
+from vmo.schemas_common import ErrorSchema
 
 blp = Blueprint("fleet", __name__, url_prefix="/api/v1", description="Fleet pre-registration and the green channel")
 STAFF = STAFF_ROLES

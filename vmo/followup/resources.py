@@ -12,7 +12,9 @@ from vmo.followup.schemas import (
     InboundResultSchema, ResolveSchema,
 )
 from vmo.followup.settings import FollowUpSettings
-from vmo.http import ErrorSchema, SelectPage, auth, current_user
+from vmo.http.auth import auth, current_user
+from vmo.http.paging import SelectPage
+from vmo.schemas_common import ErrorSchema
 
 blp = Blueprint("follow-up", __name__, url_prefix="/api/v1",
                 description="Replies to follow-up texts and escalations of dissatisfied ones")

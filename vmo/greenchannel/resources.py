@@ -9,10 +9,12 @@ from werkzeug.routing import BaseConverter, ValidationError
 from vmo import clock, settings
 from vmo.accounts.models import STAFF_ROLES
 from vmo.greenchannel import services
-from vmo.greenchannel.settings import GreenChannelSettings
 from vmo.greenchannel.schemas import DayQueryArgsSchema, DayQueueSchema, DaySchema, DayUpdateSchema
-from vmo.http import ErrorSchema, SelectPage, auth, current_user
+from vmo.greenchannel.settings import GreenChannelSettings
+from vmo.http.auth import auth, current_user
+from vmo.http.paging import SelectPage
 from vmo.offices import services as offices
+from vmo.schemas_common import ErrorSchema
 
 blp = Blueprint("green_channel", __name__, url_prefix="/api/v1",
                 description="Green-channel days, their capacity and the day's serving order")

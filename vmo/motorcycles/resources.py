@@ -3,12 +3,13 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from vmo import clock, settings
-from vmo.http import ErrorSchema, auth, current_user
+from vmo.accounts.models import STAFF_ROLES
+from vmo.http.auth import auth, current_user
 from vmo.motorcycles import services
 from vmo.motorcycles.rules import DueRules
-from vmo.motorcycles.settings import MotorcycleSettings
 from vmo.motorcycles.schemas import MotorcycleSchema, TownshipSchema
-from vmo.accounts.models import STAFF_ROLES
+from vmo.motorcycles.settings import MotorcycleSettings
+from vmo.schemas_common import ErrorSchema
 
 blp = Blueprint("motorcycles", __name__, url_prefix="/api/v1",
                 description="The motorcycle register and who is due for inspection")

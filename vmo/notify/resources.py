@@ -4,10 +4,11 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from vmo import hooks
-from vmo.http import SelectPage, auth, current_user
+from vmo.accounts.models import STAFF_ROLES
+from vmo.http.auth import auth, current_user
+from vmo.http.paging import SelectPage
 from vmo.notify import services
 from vmo.notify.schemas import OutboxMessageSchema, OutboxQueryArgsSchema, OutboxSummarySchema
-from vmo.accounts.models import STAFF_ROLES
 
 blp = Blueprint("sms-outbox", __name__, url_prefix="/api/v1", description="Outbound text messages (the outbox)")
 STAFF = STAFF_ROLES

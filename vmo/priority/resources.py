@@ -4,11 +4,13 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from vmo import clock, limits, settings
-from vmo.http import ErrorSchema, auth, current_user, idempotent, signed_in_staff
 from vmo.greenchannel.settings import GreenChannelSettings
+from vmo.http.auth import auth, current_user, signed_in_staff
+from vmo.http.idempotency import idempotent
 from vmo.offices import services as offices
 from vmo.priority import services
 from vmo.priority.schemas import PriorityBookingCreateSchema, PriorityBookingReceiptSchema, PriorityBookingSchema
+from vmo.schemas_common import ErrorSchema
 
 blp = Blueprint("priority", __name__, url_prefix="/api/v1",
                 description="Priority green channel for pregnant, elderly (60+) and disabled people")

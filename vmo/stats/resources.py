@@ -4,11 +4,12 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from vmo import clock, hooks, settings
+from vmo.accounts.models import STAFF_ROLES
 from vmo.followup.settings import FollowUpSettings
-from vmo.http import ErrorSchema, auth, current_user
+from vmo.http.auth import auth, current_user
+from vmo.schemas_common import ErrorSchema
 from vmo.stats import report, services
 from vmo.stats.schemas import ReportQueryArgsSchema, StatsQueryArgsSchema, StatsSchema
-from vmo.accounts.models import STAFF_ROLES
 
 blp = Blueprint("stats", __name__, url_prefix="/api/v1", description="Service statistics")
 STAFF = STAFF_ROLES

@@ -1,0 +1,84 @@
+"""The JSON error answers: every refusal, from a domain error, the framework or the database, has one body shape."""
+import logging
+
+from flask import current_app, g
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from werkzeug.exceptions import HTTPException
+from werkzeug.http import HTTP_STATUS_CODES
+
+from vmo import bounds, integrity, limits
+from vmo.errors import DomainError, TooManyRequests
+from vmo.extensions import db
+
+log = logging.getLogger("vmo")
+
+
+def error_body(code: int, message: str, errors: dict | None = None, **extra) -> dict:
+    body = {"code": code, "status": HTTP_STATUS_CODES.get(code, "Error"), "message": message}
+    if errors:
+        # A batch of 500 bad vehicles names each problem; a body of 100,000 would answer megabytes.
+        errors, total = bounds.cap_problems(errors)
+        if total > bounds.MAX_PROBLEMS:
+            body["message"] = f"{message} (the first {bounds.MAX_PROBLEMS} of {total} problems are listed)"
+            extra = {**extra, "error_count": total}
+        body["errors"] = errors
+    body.update(extra)
+    body["request_id"] = g.get("request_id")
+    return body
+
+
+def _handle_domain_error(exc: DomainError):
+    body = error_body(exc.status, exc.message, exc.errors, **exc.extra)
+    headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyRequests) else {}
+    if exc.status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
+    db.session.rollback()
+    return body, exc.status, headers
+
+
+def _handle_http_error(exc: HTTPException):
+    data = getattr(exc, "data", None) or {}
+    errors = data.get("messages")
+    code = exc.code or 500
+    if errors:
+        message = "the request has invalid or missing fields"
+    elif code == 413:
+        limit = current_app.config.get("MAX_CONTENT_LENGTH")
+        message = f"the request body is larger than the limit of {limit} bytes"
+    else:
+        message = data.get("message") or exc.description or HTTP_STATUS_CODES.get(code, "error")
+    headers = dict(getattr(exc, "get_headers", lambda: [])()) if code == 405 else {}
+    headers.pop("Content-Type", None)
+    if code == 429:  # a flask-limiter limit (vmo.limits); its message names which one
+        headers["Retry-After"] = str(limits.retry_after())
+    return error_body(code, message, errors), code, headers
+
+
+def _handle_integrity_error(exc: IntegrityError):
+    """A unique constraint that a concurrent request got to first: the 409 of vmo.integrity's table."""
+    db.session.rollback()
+    conflict = integrity.conflict_for(exc)
+    if conflict is None:
+        return _handle_unexpected(exc)
+    return _handle_domain_error(conflict)
+
+
+def _handle_unexpected(exc: Exception):
+    if isinstance(exc, HTTPException):
+        return _handle_http_error(exc)
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        # The database closed the connection (restart, fail-over, idle timeout): SQLAlchemy has
+        # dropped the pool's connections, so a retry gets a fresh one.
+        log.warning("database connection lost: %s", type(exc.orig).__name__)
+        db.session.rollback()
+        return error_body(503, "the database connection was lost; retry the request"), 503, {"Retry-After": "1"}
+    log.exception("unhandled error")
+    db.session.rollback()
+    return error_body(500, "internal error; quote the request id when reporting it"), 500
+
+
+def init_app(app) -> None:
+    app.register_error_handler(DomainError, _handle_domain_error)
+    app.register_error_handler(HTTPException, _handle_http_error)
+    app.register_error_handler(IntegrityError, _handle_integrity_error)
+    app.register_error_handler(Exception, _handle_unexpected)
