@@ -3,7 +3,7 @@ this file by itself when started from the repository's top folder).
 
 The server's own limits sit above the app's (vmo.bounds: MAX_URL_BYTES, MAX_HEADER_BYTES,
 MAX_HEADERS), so a request past the app's limits reaches the app and gets its JSON 414 or 431 in the
-documented error shape, instead of gunicorn's HTML page (issue 16, finding 4). Options given on the
+documented error shape, instead of gunicorn's HTML page that clients cannot parse. Options given on the
 command line (--workers, --bind, ...) override these.
 """
 

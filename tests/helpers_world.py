@@ -142,7 +142,8 @@ def _ok(response, *codes):
 
 
 def priority_reference(app, id_number: str) -> str:
-    """The reference of a priority booking: only its text carries it (the answer does not, issue 16 finding 6)."""
+    """The reference of a priority booking: only its text carries it (the answer does not: it
+    must not confirm a booking to a stranger)."""
     from sqlalchemy import select
 
     from vmo.extensions import db

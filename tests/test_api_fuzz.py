@@ -143,7 +143,7 @@ def _twice_at_once(case, headers):
 @pytest.mark.slow
 def test_fuzz_writes_sent_twice_at_once_to_two_workers(fuzz_world, tmp_path):
     """Every write operation, each example sent twice concurrently to a gunicorn with two workers on the
-    fuzz world's database: no 5xx, documented statuses, schemas and content types (issue 16)."""
+    fuzz world's database: no 5xx, documented statuses, schemas and content types."""
     app, world = fuzz_world
     env = {"VMO_FROZEN_NOW": app.config["FROZEN_NOW"], "VMO_SMS_HMAC_SECRET": app.config["SMS_HMAC_SECRET"],
            "VMO_PHOTO_DIR": app.config["PHOTO_DIR"], **{f"VMO_{k}": str(v) for k, v in FAST_HASHING.items()}}
@@ -577,7 +577,7 @@ def _specific_calls(app, client, world):
 
 
 def _fleet_calls(client, world, a, call):
-    """Green-channel requests, moves and plates (issue 14) in the situations that give each status."""
+    """Green-channel requests, moves and plates in the situations that give each status."""
     from tests import helpers_fleet as fleet
 
     off, co = a.headers["officer"], a.headers["company"]

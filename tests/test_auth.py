@@ -219,8 +219,9 @@ def test_token_request_validation(client, factory):
 
 
 def test_an_unknown_username_costs_the_same_argon2_work_as_a_real_one(client, factory, monkeypatch):
-    """Issue 16, finding 5: the dummy hash for unknown names was made on every call (setdefault evaluates
-    its argument), so an unknown name took a hash and a verify, twice a real name's time."""
+    """A sign-in must not tell which usernames exist by its timing. The dummy hash for unknown names was
+    once made on every call (setdefault evaluates its argument), so an unknown name took a hash and a
+    verify, twice a real name's time."""
     user = factory.staff("officer")
     client.post("/api/v1/auth/token", json={"username": "warm-up-unknown", "password": "x"})
     calls = []

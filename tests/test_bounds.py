@@ -1,5 +1,6 @@
-"""Input bounds (issue 16, findings 1 and 2): lists are bounded before their items are decoded, error
-bodies are capped, bodies are read only by endpoints that take one, and deep nesting is a 400."""
+"""Input bounds, so that one request cannot take a worker's memory or time: lists are bounded before
+their items are decoded, error bodies are capped, bodies are read only by endpoints that take one, and
+deep nesting is a 400."""
 import json
 
 import pytest

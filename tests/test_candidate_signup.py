@@ -1,4 +1,5 @@
-"""A candidate's public sign-up never confirms that an ID number has an account (issue 16, finding 6).
+"""A candidate's public sign-up never confirms that an ID number has an account: a stranger
+must not learn that a person is registered.
 
 The sign-up is accepted alike (201, same keys, same words); the account opens only when the code texted
 to the phone given comes back. When the ID number already has an account, no code is sent: the existing

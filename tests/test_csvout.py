@@ -1,4 +1,5 @@
-"""CSV exports: no cell that a spreadsheet would run as a formula (issue 16, finding 13)."""
+"""CSV exports: no cell that a spreadsheet would run as a formula (an officer opening an
+export must not run a caller's formula)."""
 import csv
 import io
 

@@ -408,7 +408,7 @@ def test_plates_are_never_issued_twice_across_top_ups(app, client, factory, app_
 
 
 def test_one_follow_up_per_batch_when_its_last_vehicle_is_registered(app, client, factory):
-    """Issue 15: 15 cars, one text to the company's contact, naming the number of vehicles."""
+    """15 cars, one text to the company's contact, naming the number of vehicles."""
     owner = company(factory, contact_phone="13883000001")
     staff = officer(factory, badge_number="500123")
     body = scheduled_batch(client, factory, owner, staff, 3)

@@ -306,7 +306,8 @@ def test_same_vehicle_registered_twice_at_once_gets_one_plate(app, client, facto
 
 
 def test_fleet_and_priority_meet_only_in_the_green_channel():
-    """Issue 12: the green channel has its own package; fleet and priority depend on it, not on each other."""
+    """The green channel has its own package; fleet and priority depend on it, not on each other, so
+    either can change without the other."""
     from tests.test_layering import ROOT, imported_modules
 
     def imports(package):

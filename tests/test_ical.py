@@ -393,7 +393,8 @@ def test_bad_calendar_arguments_rejected() -> None:
 
 @pytest.mark.parametrize("name", ["王\nX-EVIL:1", "王\r\nX-EVIL:1", "王\rX-EVIL:1", "a;b,c\\d", "\x0b:\t"])
 def test_every_text_property_is_escaped(name: str) -> None:
-    """Issue 16, finding 14: a calendar name (X-WR-CALNAME) with a line break was a 500 or a new property."""
+    """Text from callers cannot break out of its property: a calendar name (X-WR-CALNAME) with a line
+    break was once a 500 or a new property."""
     start = datetime(2026, 11, 28, 9, tzinfo=ZoneInfo("Asia/Shanghai"))
     spec = EventSpec(uid=f"u-{name}", start=start, end=start + timedelta(hours=1), summary=name,
                      description=name, location=name, url=f"https://vmo.example/{name}")

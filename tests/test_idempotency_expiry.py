@@ -106,8 +106,8 @@ def _register(client, tour, address, key="reg-1"):
 
 
 def test_an_anonymous_key_never_replays_another_callers_answer(app, client, factory):
-    """Issue 16, finding 8: every anonymous caller shared one scope, so anyone sending the same key and
-    body got the first caller's answer, with its cancel code."""
+    """Anonymous callers' keys are scoped to the caller: with one shared scope, anyone sending the same key and
+    body would get the first caller's answer, with its cancel code."""
     from tests.helpers_tours import create_tour, publish
 
     officer = factory.staff("officer")
@@ -124,7 +124,7 @@ def test_an_anonymous_key_never_replays_another_callers_answer(app, client, fact
 
 
 def test_answers_past_their_replay_window_are_deleted(app, client, factory):
-    """Issue 16, finding 9: stored answers (which may hold a cancel code) were never deleted."""
+    """Stored answers may hold a cancel code: they are kept no longer than their replay window."""
     owner = company(factory)
     app.config["FROZEN_NOW"] = T0.isoformat()
     assert post_batch(client, owner.headers, factory.vehicles(1), "old-1").status_code == 201

@@ -1,4 +1,4 @@
-"""Real inspection records (issue 15): the checklist rule, VIN and engine number against the register,
+"""Real inspection records: the checklist rule, VIN and engine number against the register,
 photo kinds, walk-ins not on the register, and no-shows counted only once a stop has ended."""
 import pytest
 

@@ -208,9 +208,9 @@ def test_an_unreachable_redis_neither_stops_sign_in_nor_the_limits(client, facto
 
 def test_the_lock_out_is_seen_by_every_worker_and_lifted_by_a_password_reset(app, client, factory, database_url,
                                                                                  runner):
-    """Issue 16, finding 10: with `memory://` each gunicorn worker counted failures on its own, so after
-    the lock parallel sign-ins got 429 from one worker and 200 from another. Two apps on one database
-    stand for two workers."""
+    """The lock-out is shared by every worker: with `memory://` each gunicorn worker would count failures
+    on its own, so after the lock parallel sign-ins would get 429 from one worker and 200 from another.
+    Two apps on one database stand for two workers."""
     from tests.conftest import app_test_config
     from vmo import create_app
     from vmo.extensions import db

@@ -94,7 +94,7 @@ def _registered(app, client, factory):
 
 
 def test_staff_see_cancel_codes_and_phones_masked_in_the_outbox(app, client, factory):
-    """Issue 16, finding 9: any officer could read every cancel code and phone number in the outbox."""
+    """The outbox is not a way for any officer to read every cancel code and phone number."""
     code, headers = _registered(app, client, factory)
     outbox = client.get("/api/v1/sms/outbox", headers=headers, query_string={"kind": "tour_registration"})
     assert outbox.status_code == 200
@@ -114,7 +114,7 @@ def test_the_log_backend_masks_codes_and_phones(app, client, runner, factory, lo
 
 
 def test_credentials_in_the_gateway_url_are_not_stored_in_last_error(app, client, runner, factory):
-    """Issue 16, finding 12: an error naming the gateway URL showed its key to every officer."""
+    """An error naming the gateway URL must not show its key to every officer."""
     from testkit.server import free_port
     from vmo.notify import services as notify
     from vmo.offices.services import get_office

@@ -155,7 +155,7 @@ def test_priority_bookings_are_served_first_in_the_days_list(app, client, factor
 
 
 def test_a_taken_id_number_answers_exactly_like_a_fresh_one(app, client, factory, staff):
-    """Issue 16, finding 6: the answer never confirms that a stranger's ID number has a booking."""
+    """The answer never confirms that a stranger's ID number has a booking."""
     open_day(client, staff, capacity=20, priority_capacity=5)
     owner_body = person()
     first = book_priority(client, owner_body)

@@ -1,4 +1,4 @@
-"""The documented production steps work on an empty database (issue 16, finding 15): `vmo init-db`
+"""The documented production steps work on an empty database: `vmo init-db`
 makes the schema and the default office, then `vmo users create --role admin ...` can name it."""
 import os
 import subprocess

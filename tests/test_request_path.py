@@ -1,4 +1,4 @@
-"""The request path's fixed costs (issue 17): the OpenAPI document from memory, no ping per request,
+"""The request path's fixed costs: the OpenAPI document from memory, no ping per request,
 one query for the bearer token and its user, and a lost database connection answered 503 then healed."""
 import pytest
 from sqlalchemy import create_engine, text

@@ -1,5 +1,5 @@
-"""The server's limits answer in the API's error shape (issue 16, finding 4), and a production server
-refuses the development secrets (finding 11)."""
+"""The server's limits answer in the API's error shape (clients parse one shape, not gunicorn's HTML),
+and a production server refuses the development secrets."""
 import os
 import runpy
 import subprocess

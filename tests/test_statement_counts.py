@@ -1,4 +1,4 @@
-"""Statements per request (issue 17): every paginated list costs the same whatever its page size, and a
+"""Statements per request: every paginated list costs the same whatever its page size, and a
 booking stays under a fixed bound. Counted with SQLAlchemy's before_cursor_execute event."""
 import random
 from datetime import timedelta

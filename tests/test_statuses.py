@@ -1,4 +1,5 @@
-"""Domain code names statuses by their StrEnum members, never by string literals (issue 12).
+"""Domain code names statuses by their StrEnum members, never by string literals: a typo in a
+literal is a silent bug, a typo in a member name fails at import.
 
 Every status-like column has a `StrEnum` next to its model holding the stored values. This reads the
 domain packages' source (not tests, which check the wire, and not migrations, which are history) and

@@ -296,7 +296,7 @@ def test_registration_rules(client, officer, headers):
         "phone": "13900000001", "status": "registered", "township": "大观镇"}
     again = _register(client, tour, 1)
     assert again.status_code == 409 and "already registered on this tour" in again.get_json()["message"]
-    # A stranger learns neither the stop nor the registration (issue 16, finding 6); the office does.
+    # A stranger learns neither the stop nor the registration; the office does.
     assert "stop" not in again.get_json()["message"] and "registration_id" not in again.get_json()
     staff = client.post(f"/api/v1/tours/{tour['id']}/stops/{tour['stops'][1]['id']}/registrations",
                         json={"plate": "渝G10001", "owner_name": "王德明", "phone": "13900000001"}, headers=headers)

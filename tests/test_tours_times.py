@@ -1,4 +1,4 @@
-"""Tour, stop, report and inspection answers show times in the office's zone (+08:00), never UTC (issue 15)."""
+"""Tour, stop, report and inspection answers show times in the office's zone (+08:00), never UTC."""
 from tests.helpers_tours import ALL_PASS, at, create_tour, publish, stop
 
 

@@ -1,4 +1,4 @@
-"""Two app nodes behind HAProxy on one database and one Redis behave as one node (issue 17, docs/scale.md):
+"""Two app nodes behind HAProxy on one database and one Redis behave as one node (docs/scale.md):
 the sign-in lock-out, the rate limits, idempotency keys and photo uploads hold whichever node answers.
 
 HAProxy (Debian's package; `make haproxy` installs it) balances round robin and names the node that

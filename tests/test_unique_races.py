@@ -1,5 +1,5 @@
 """Two concurrent requests racing for one unique value: one succeeds, the other is a 409 in the error
-shape (issue 16, finding 3), never a 500. On PostgreSQL, where writers really run at once.
+shape, never a 500. On PostgreSQL, where writers really run at once.
 
 Each race makes both requests pass their duplicate checks before either writes: the first write
 statement of each waits for the other's (a barrier in the engine), so the database's unique
@@ -113,7 +113,7 @@ def test_two_companies_with_one_credit_code(app, factory):
 
 
 def test_two_candidates_with_one_id_number(app, factory):
-    """Both sign-ups are accepted alike (nothing confirms a number, issue 16 finding 6); one opens."""
+    """Both sign-ups are accepted alike (nothing confirms a number to a stranger); one opens."""
     from vmo.accounts.models import Candidate
 
     factory.office  # noqa: B018
@@ -161,7 +161,7 @@ def test_two_priority_bookings_for_one_person_and_day(app, client, factory):
     body = person()
     answers = race(app, *[lambda c: c.post("/api/v1/green-channel/priority-bookings", json=body)
                           for _ in range(2)])
-    # Both answered alike, neither confirming the other booking (issue 16, finding 6); one place taken.
+    # Both answered alike, neither confirming the other booking; one place taken.
     assert [a.status_code for a in answers] == [201, 201], [a.get_json() for a in answers]
     assert answers[0].get_json() == answers[1].get_json()
     with app.app_context():

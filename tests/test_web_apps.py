@@ -16,8 +16,6 @@ from vmo.web import COMMON_DIR, QIYE_DIR
 APPS = {"kaoshi": KAOSHI_DIR, "qiye": QIYE_DIR}
 DIRS = {"/kaoshi/": KAOSHI_DIR, "/qiye/": QIYE_DIR, "/web/": COMMON_DIR}
 FIRST_PAGE_BUDGET = 100 * 1024
-# Refusal codes the contract adds in round 2 (api.md); worded already so they read well the day they come.
-ROUND_2_REASONS = ("permit_missing", "permit_waiting", "permit_expired", "bookings_exhausted")
 
 
 @pytest.fixture
@@ -169,7 +167,7 @@ def test_every_text_has_both_languages_and_every_used_key_exists(name):
 def test_every_refusal_reason_of_the_api_has_chinese_words():
     texts = (KAOSHI_DIR / "texts.js").read_text(encoding="utf-8")
     mapped = set(re.findall(r'"(\w+)"', re.search(r"REASONS = Object.fromEntries\(\[(.*?)\]", texts, re.S).group(1)))
-    missing = (set(API_REASONS) | set(ROUND_2_REASONS)) - mapped
+    missing = set(API_REASONS) - mapped
     assert not missing, f"no words for reasons {sorted(missing)}"
     zh = re.search(r"\n  zh: \{(.*?)\n  \},", texts, re.S).group(1)
     for code in mapped:

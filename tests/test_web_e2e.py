@@ -79,7 +79,7 @@ def test_candidate_signs_up_checks_progress_signs_out_and_in_again(web, server, 
     web.shot("kaoshi-progress")
 
     # The same ID number again: the page answers as for any sign-up (nothing confirms that the number
-    # has an account, issue 16 finding 6); no code comes, so no code opens it; the owner is told by text.
+    # has an account); no code comes, so no code opens it; the owner is told by text.
     page.click("#sign-out")
     page.wait_for_selector("#signin-username")
     page.click("#to-signup")

@@ -1,4 +1,4 @@
-"""The comparison issue 17 names: a booking in plain Flask-SQLAlchemy on vmo's own tables.
+"""The yardstick for vmo's booking: a booking in plain Flask-SQLAlchemy on vmo's own tables.
 
 Token look-up, the conditional UPDATE of the seats, the INSERT of the booking, the commit; no
 rules, no audit, no schema: what the atomic work alone costs on the same server and database.

@@ -241,7 +241,7 @@ class PermitPass(db.Model):
 
 
 # Waiting-list figures as part of the row's own SELECT, so a list page costs the same few statements
-# however many rows it has (issue 12): no query per session or per booking while serialising.
+# however many rows it has: no query per session or per booking while serialising.
 # (Table aliases, not ORM ones: aliasing a mapped class here would configure the mappers at import time.)
 _waiting = ExamBooking.__table__.alias("waiting")
 ExamSession.waitlist_length = column_property(

@@ -56,7 +56,8 @@ def register(tour_id: int, stop_id: int, data: dict, now: datetime, actor: User 
         if actor is not None and actor.office_id == tour.office_id:  # the office may see which
             raise Conflict(f"{plate} is already registered on this tour (stop {earlier.stop_id})",
                            registration_id=earlier.id)
-        # Anyone else learns no more than that (issue 16, finding 6): not where, not which registration.
+        # Anyone else learns no more than that: not where, not which registration (a stranger with the
+        # plate must not learn where its owner will be).
         raise Conflict(f"{plate} is already registered on this tour")
     booking.take(stop.slot_id, 1, message=f"the stop at {stop.township}{stop.venue} is full")
     code = new_cancel_code()

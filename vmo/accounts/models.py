@@ -108,7 +108,7 @@ class SignupStatus(StrEnum):
 
 
 class CandidateSignup(db.Model):
-    """A public sign-up waiting for its phone to prove itself (issue 16, finding 6).
+    """A public sign-up waiting for its phone to prove itself.
 
     The account (a `User`, inactive) exists from the sign-up, so the answer and the sign-in behave the
     same whether or not the ID number already had an account. The candidate is made only when the code

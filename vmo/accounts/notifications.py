@@ -9,7 +9,8 @@ SIGNUP_CODE = template(
 )
 
 # Someone signed up with an ID number that already has an account: the caller's answer says nothing
-# about it (issue 16, finding 6); the existing account's phone is told instead, and no account opens.
+# about it (it must not confirm to a stranger that a person is registered); the existing account's
+# phone is told instead, and no account opens.
 ID_NUMBER_REUSED = template(
     "candidate.id_number_reused",
     "有人用您的身份证号申请考试账号，未予开通，您的账号不受影响。如非本人操作，请致电{phone}。",

@@ -167,7 +167,7 @@ WRONG_CODE = "wrong or expired code"
 def sign_up_candidate(office: Office, data: dict, settings: AuthSettings, today, now: datetime) -> dict:
     """Accept a public sign-up: an inactive account, and a code texted to the phone given.
 
-    The answer is the same whether or not the ID number already has an account (issue 16, finding 6):
+    The answer is the same whether or not the ID number already has an account:
     it must not confirm to a stranger that a person is registered. When it has one, no code is sent;
     the existing account's phone is told instead, and the new account can never be verified. Only a
     taken username is a 409 (a username is not personal data).

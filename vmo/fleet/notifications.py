@@ -14,7 +14,8 @@ APPOINTMENT_MOVED = template(
     worst=WORST_VISIT,
 )
 
-# One per batch, when its last vehicle is registered (issue 15): one segment, signature included.
+# One per batch, when its last vehicle is registered (not one text per car to the same contact): one
+# segment, signature included.
 BATCH_FOLLOW_UP = template(
     "fleet.batch_follow_up",
     "贵公司{count}辆新车已全部登记，经办民警{badge}。满意请回1，不满意请回2。",

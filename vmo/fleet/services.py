@@ -493,7 +493,8 @@ def register_vehicle(officer: User, vin: str, now: datetime, topup: int) -> Flee
                  after={"status": VehicleStatus.REGISTERED, "plate": plate})
     batch = vehicle.batch
     if batch.status == BatchStatus.COMPLETED:
-        # One follow-up per batch, to the company's contact, when its last vehicle is registered (issue 15).
+        # One follow-up per batch, to the company's contact, when its last vehicle is registered: a
+        # company registering 15 cars gets one question, not 15.
         notify.queue(vehicle.office_id, company.contact_phone,
                      texts.BATCH_FOLLOW_UP.render(count=len(batch.vehicles), badge=officer.badge_number or officer.id),
                      kind="follow_up", key=f"follow_up:fleet_batch:{batch.id}", subject_type="fleet_batch",

@@ -10,7 +10,7 @@ PRIORITY_BOOKED = template(
 )
 
 # Someone booked again with an ID number that already holds a booking that day: the answer to the
-# caller says nothing about it (issue 16, finding 6); the booking's own phone is told instead.
+# caller says nothing about it (a stranger could learn who is coming); the booking's own phone is told instead.
 PRIORITY_REPEATED = template(
     "priority.repeated",
     "您{date}的绿色通道优先预约仍有效，预约号{reference}。刚有人用同一身份证号再次预约，未予办理；如非本人操作请致电{phone}。",

@@ -31,7 +31,7 @@ def book(office: Office, data: dict, today: date, now: datetime, elderly_age: in
     The answer never says whether the ID number already had a booking that day: a stranger could
     learn that someone is elderly, disabled or pregnant and coming. The reference is sent by text to
     the phone given, which binds the booking to that phone; a repeated booking tells the first one's
-    phone instead (issue 16, finding 6).
+    phone instead.
 
     `actor`: the staff member booking for the person (at the counter), named in the audit entry.
     """
@@ -89,7 +89,7 @@ def book(office: Office, data: dict, today: date, now: datetime, elderly_age: in
 
 
 def _receipt(day: date, reason: str, phone: str) -> dict:
-    """The answer to a booking: the same whether or not the ID number already had one (issue 16, finding 6)."""
+    """The answer to a booking: the same whether or not the ID number already had one."""
     return {"status": RECEIVED, "date": day, "reason": reason, "phone": phone[:3] + "****" + phone[-4:],
             "message": f"预约结果已发送至尾号{phone[-4:]}的手机，请凭短信中的预约号查询或取消。"}
 

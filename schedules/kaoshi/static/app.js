@@ -25,7 +25,7 @@ function signUp(app) {
     role: "candidate",
     after: "#/progress",
     // The answer is the same whether or not the ID number already has an account: the page only says
-    // where the code goes (issue 16, finding 6).
+    // where the code goes, so it never tells a stranger that a person is registered.
     signedUp: (body, answer) => awaitCode(app, body.username, body.password, answer.phone),
     fields: [
       { name: "name", label: t("name"), autocomplete: "name" },
