@@ -1,9 +1,10 @@
 """Unique constraints a request can hit, and the 409 each answers: one table, applied in one place.
 
 A service checks for a duplicate before it writes, but two concurrent requests can both pass the
-check; the database's unique constraint then refuses the second. `vmo.http.errors` maps that refusal (an
-IntegrityError escaping any service) to the Conflict named here, instead of a 500, the way BEMServer's
-`catch_integrity_error` does. Where an answer must not confirm personal data (an ID number, a plate
+check; the database's unique constraint then refuses the second. The unit of work (`vmo.uow`, around
+every request and CLI command) maps that refusal (an IntegrityError at flush or commit) to the Conflict
+named here, instead of a 500, the way BEMServer's `catch_integrity_error` does; `vmo.http.errors` does
+the same for one escaping outside it. Where an answer must not confirm personal data (an ID number, a plate
 owner's booking) the message only says to try again: the retry then gets the service's own answer.
 """
 import re

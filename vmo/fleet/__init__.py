@@ -1,1 +1,2 @@
-"""Fleet pre-registration and the green channel: batches, green-channel days, inspections, plates."""
+"""Fleet pre-registration: companies' batches of new vehicles, their green-channel requests and appointments
+(on the days of vmo.greenchannel), inspections and plates."""
