@@ -8,8 +8,8 @@ from flask.cli import FlaskGroup, with_appcontext
 
 from vmo import clock, uow
 from vmo import settings as app_settings
-from vmo.fleet.models import PlateKind
 from vmo.fleet.settings import FleetSettings
+from vmo.plates.rules import PlateKind
 from vmo.types import values
 
 

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from vmo.extensions import db
 from vmo.greenchannel.models import GreenChannelDay
+from vmo.plates.rules import NEW_ENERGY_FUELS
 from vmo.types import JSONType, UTCDateTime, utcnow
 
 
@@ -38,22 +39,12 @@ class RequestStatus(StrEnum):
     DECLINED = "declined"
 
 
-class PlateKind(StrEnum):
-    ORDINARY = "ordinary"
-    NEW_ENERGY = "new_energy"
-    NEW_ENERGY_LARGE = "new_energy_large"
-
-
 # The most vehicles a batch may ever hold: the API schema's limit. `FLEET_MAX_BATCH` chooses an
 # office's limit up to this (16 MiB of request body holds this many vehicles with room to spare).
 MAX_BATCH_CEILING = 2000
 VEHICLE_TYPES = ("passenger_car", "suv", "mpv", "van", "pickup", "light_truck", "heavy_truck", "bus",
                  "trailer", "special")
 FUEL_TYPES = ("petrol", "diesel", "gas", "hybrid", "plug_in_hybrid", "electric", "fuel_cell")
-# Large vehicles: their new-energy plates put D/F last (yellow-green plates, GA 36-2018).
-LARGE_VEHICLE_TYPES = ("bus", "heavy_truck")
-# These get the green new-energy plates (6 characters with D or F).
-NEW_ENERGY_FUELS = ("plug_in_hybrid", "electric", "fuel_cell")
 
 
 class FleetBatch(db.Model):
@@ -191,7 +182,7 @@ class PlatePool(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"), index=True)
     plate: Mapped[str] = mapped_column(String(12), unique=True)
-    kind: Mapped[str] = mapped_column(String(20))  # a PlateKind
+    kind: Mapped[str] = mapped_column(String(20))  # a vmo.plates.rules.PlateKind
     vehicle_id: Mapped[int | None] = mapped_column(ForeignKey("fleet_vehicles.id"), unique=True)
     assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

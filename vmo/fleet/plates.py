@@ -6,14 +6,8 @@ says "still free", so two vehicles racing for a plate cannot both get it. Random
 the operating system's CSPRNG (`secrets`): neither the choices nor the plate issued without a
 choice can be predicted from the pool's order.
 
-Plate rules, GA 36-2018《中华人民共和国机动车号牌》:
-- 5.9 (table 3): the serial uses digits and the letters A-Z except I and O (they read as 1 and 0).
-- Table 4: an ordinary (blue) plate has a 5-character serial with at most two letters.
-- Tables 5/6: a new-energy (green) plate has a 6-character serial; on a small vehicle it starts with
-  D (battery electric) or F (other new energy), then a letter or digit, then four digits; on a large
-  vehicle (buses, heavy trucks) it is five digits, then D or F.
-The office's own rules (自编自选 within the office's prefix, at most two letters on any plate) are
-checked in `composed_plate_problems`.
+The plate rules themselves (kinds, GA 36-2018 formats) are vmo.plates.rules'; this module provides
+the office's plate registers for fleet vehicles and the pool (vmo.plates.registers).
 """
 import secrets
 from datetime import datetime, timedelta
@@ -27,24 +21,44 @@ from vmo.audit import services as audit
 from vmo.errors import Conflict, RuleViolation
 from vmo.extensions import db
 from vmo.dbutil import insert_ignoring_conflicts
-from vmo.fleet.models import LARGE_VEHICLE_TYPES, FleetVehicle, PlateKind, PlatePool, VehicleStatus
+from vmo.fleet.models import FleetVehicle, PlatePool, VehicleStatus
 from vmo.fleet.settings import FleetSettings
 from vmo.offices.models import Office
+from vmo.plates import registers
+from vmo.plates.rules import PlateKind, composed_plate_problems, kind_for, normalise
+from vmo.plates.rules import energy_letter as _energy_letter
 from vmo.types import values
 
 _csprng = secrets.SystemRandom()
-MAX_LETTERS = 2  # GA 36-2018 table 4 for ordinary plates; the office applies it to every plate
 
 
 def plate_kind(vehicle: FleetVehicle) -> PlateKind:
-    if not vehicle.new_energy:
-        return PlateKind.ORDINARY
-    return PlateKind.NEW_ENERGY_LARGE if vehicle.vehicle_type in LARGE_VEHICLE_TYPES else PlateKind.NEW_ENERGY
+    return kind_for(vehicle.fuel_type, vehicle.vehicle_type)
 
 
 def energy_letter(vehicle: FleetVehicle) -> str:
-    """GA 36-2018 tables 5/6: D for battery-electric vehicles, F for the other new-energy ones."""
-    return "D" if vehicle.fuel_type == "electric" else "F"
+    return _energy_letter(vehicle.fuel_type)
+
+
+# ---- the office's registers ------------------------------------------------------------
+
+FLEET_VEHICLES = "fleet_vehicles"
+PLATE_POOL = "plate_pool"
+
+
+def _on_fleet_vehicles(office_id: int, plates) -> set[str]:
+    """Plates issued to a fleet vehicle (in any office: the column is unique across the deployment)."""
+    return set(db.session.scalars(select(FleetVehicle.plate).where(FleetVehicle.plate.in_(plates))))
+
+
+def _in_plate_pool(office_id: int, plates) -> set[str]:
+    """Pool plates issued or reserved (free and merely offered ones are not held)."""
+    return set(db.session.scalars(select(PlatePool.plate).where(
+        PlatePool.plate.in_(plates), or_(PlatePool.vehicle_id.is_not(None), PlatePool.reserved_for_id.is_not(None)))))
+
+
+registers.provide(FLEET_VEHICLES, _on_fleet_vehicles)
+registers.provide(PLATE_POOL, _in_plate_pool)
 
 
 def _free(now: datetime):
@@ -137,7 +151,7 @@ def reserve_plate(user: User, vehicle: FleetVehicle, wanted: str, now: datetime)
                        .values(reserved_for_id=None, reserved_at=None).execution_options(synchronize_session=False))
     try:
         if row is None:
-            if db.session.scalar(select(FleetVehicle.id).where(FleetVehicle.plate == plate)) is not None:
+            if registers.held_by(office.id, plate, among=(FLEET_VEHICLES,)):
                 raise taken
             # Not in the pool: the number joins it, reserved. Two owners composing it at once meet
             # the unique plate column; one of them gets the 409.
@@ -169,36 +183,6 @@ def reserve_plate(user: User, vehicle: FleetVehicle, wanted: str, now: datetime)
 def _reservation(vehicle: FleetVehicle, row: PlatePool) -> dict:
     return {"vin": vehicle.vin, "plate": row.plate, "kind": row.kind, "origin": row.origin,
             "reserved_at": row.reserved_at}
-
-
-def normalise(plate: str) -> str:
-    """Spaces and the plate's dot removed, letters upper-cased: "渝g·a1234" -> "渝GA1234"."""
-    return "".join(c for c in plate if not c.isspace() and c not in "\u00b7\u2022\u2027\u30fb\uff65").upper()
-
-
-def composed_plate_problems(plate: str, prefix: str, kind: str, letter: str) -> list[str]:
-    """Every rule a self-composed number breaks (empty when it may be reserved)."""
-    problems = []
-    if not plate.startswith(prefix):
-        problems.append(f"must start with this office's prefix {prefix}")
-    serial = plate[len(prefix):] if plate.startswith(prefix) else plate[2:]
-    length = 5 if kind == PlateKind.ORDINARY else 6
-    if len(serial) != length:
-        problems.append(f"a{'n ordinary' if kind == PlateKind.ORDINARY else ' new-energy'} plate has {length} "
-                        f"characters after {prefix} (GA 36-2018), not {len(serial)}")
-    if any(c in "IO" for c in serial):
-        problems.append("I and O are not used on plates: they read as 1 and 0 (GA 36-2018 5.9)")
-    if any(c not in validators.PLATE_CHARS and c not in "IO" for c in serial):
-        problems.append("only digits and letters may follow the prefix")
-    letters = sum(c.isascii() and c.isalpha() for c in serial)
-    if letters > MAX_LETTERS:
-        problems.append(f"at most {MAX_LETTERS} letters after the prefix, not {letters}")
-    if kind == PlateKind.NEW_ENERGY and serial and (serial[0] != letter or not serial[2:].isdigit()):
-        problems.append(f"a small new-energy plate is {letter}, a letter or digit, then 4 digits "
-                        f"({'D: battery electric' if letter == 'D' else 'F: hybrid or fuel cell'}; GA 36-2018)")
-    if kind == PlateKind.NEW_ENERGY_LARGE and serial and (serial[-1] != letter or not serial[:-1].isdigit()):
-        problems.append(f"a large new-energy plate is 5 digits, then {letter} (GA 36-2018)")
-    return problems
 
 
 # ---- issue at registration -------------------------------------------------------------
@@ -250,8 +234,8 @@ def add_plates(office: Office, kind: str, count: int, rng=None, letter: str | No
             plate = plate[:-1] + letter
         plates.add(plate)
     # Also skip plates already issued through another route (e.g. imported registrations).
-    issued = set(db.session.scalars(select(FleetVehicle.plate).where(FleetVehicle.plate.in_(plates))))
-    fresh = list(plates - issued)
+    issued = registers.holding(office.id, plates, among=(FLEET_VEHICLES,))
+    fresh = list(plates - set(issued))
     rng.shuffle(fresh)  # rows in random order too: nothing about a plate follows from its id
     rows = [{"office_id": office.id, "plate": p, "kind": kind} for p in fresh]
     return insert_ignoring_conflicts(PlatePool, rows, index_elements=["plate"])

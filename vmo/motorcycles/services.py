@@ -14,6 +14,7 @@ from vmo.extensions import db
 from vmo.motorcycles.models import Motorcycle
 from vmo.motorcycles.rules import DueRules
 from vmo.offices.models import Office
+from vmo.plates import registers
 
 # Accepted header names per field: the office's own export uses the Chinese ones.
 COLUMNS = {
@@ -343,3 +344,14 @@ def phones(office_id: int, plates: Iterable[str]) -> dict[str, str]:
         return {}
     return dict(db.session.execute(select(Motorcycle.plate, Motorcycle.phone).where(
         Motorcycle.office_id == office_id, Motorcycle.plate.in_(plates), Motorcycle.phone.is_not(None))).all())
+
+
+MOTORCYCLE_REGISTER = "motorcycle_register"
+
+
+def _on_motorcycle_register(office_id: int, plates) -> set[str]:
+    """Plates on a motorcycle register (any office's: the plate column is unique across the deployment)."""
+    return set(db.session.scalars(select(Motorcycle.plate).where(Motorcycle.plate.in_(plates))))
+
+
+registers.provide(MOTORCYCLE_REGISTER, _on_motorcycle_register)
