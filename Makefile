@@ -32,7 +32,8 @@ serve: install ## serve with gunicorn (set VMO_SECRET_KEY and VMO_SMS_HMAC_SECRE
 	$(VENV)/bin/vmo init-db
 	$(VENV)/bin/gunicorn --config gunicorn.conf.py --workers 4 --bind $(HOST):$(PORT) vmo.wsgi:app
 
-test: install browser haproxy ## run the whole suite (SQLite; PostgreSQL too when VMO_TEST_DATABASE_URL is set)
+test: install browser haproxy ## the import contracts, then the whole suite (SQLite; PostgreSQL too when VMO_TEST_DATABASE_URL is set)
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest
 
 browser: ## install Debian's Chromium for the tablet's browser tests if missing (as root with apt-get; never fails)
@@ -64,7 +65,8 @@ haproxy: ## install Debian's HAProxy for the two-node test if missing (as root w
 test-fast: install ## the suite without the slow server-starting tests
 	$(PY) -m pytest -m "not slow"
 
-lint: install ## check layering (vmo never imports schedules or mobile_api) and byte-compile
+lint: install ## the import contracts (setup.cfg [importlinter]), what they cannot check (tests/test_layering.py), byte-compile
+	$(VENV)/bin/lint-imports
 	$(PY) -m pytest -q tests/test_layering.py
 	$(PY) -m compileall -q vmo schedules mobile_api
 
