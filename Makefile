@@ -81,4 +81,4 @@ migration: install ## autogenerate a migration after changing models: make migra
 	$(VENV)/bin/vmo db migrate -m "$(m)"
 
 clean: ## remove the virtual environment and local data
-	rm -rf $(VENV) instance .pytest_cache
+	rm -rf $(VENV) instance .pytest_cache .import_linter_cache

@@ -140,10 +140,12 @@ def lint_imports(root: pathlib.Path) -> subprocess.CompletedProcess:
 def test_the_import_contracts_hold():
     result = lint_imports(ROOT)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    assert "Contracts: 4 kept, 0 broken." in result.stdout
+    assert re.search(r"Contracts: [1-9]\d* kept, 0 broken\.", result.stdout), result.stdout[-3000:]
 
 
 def test_the_import_contracts_catch_each_kind_of_violation(tmp_path):
+    """One forbidden import per contract, in a copy of the code: every contract must break (a new
+    contract needs its own violation here)."""
     for name in ("vmo", "schedules", "mobile_api", "setup.cfg"):
         source = ROOT / name
         (shutil.copytree if source.is_dir() else shutil.copy)(source, tmp_path / name)
