@@ -3,7 +3,6 @@ import csv
 import sys
 
 import click
-from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from vmo import clock, uow
@@ -11,6 +10,8 @@ from vmo import settings as app_settings
 from vmo.fleet.settings import FleetSettings
 from vmo.plates.rules import PlateKind
 from vmo.types import values
+from vmo.notify.settings import SmsSettings
+from vmo.offices.settings import OfficeSettings, default_office_code
 
 
 def _create_app():
@@ -36,15 +37,14 @@ def init_db():
     from vmo.migrations_util import upgrade_database
     from vmo.offices import services as offices
 
+    from vmo.extensions import db
+
     upgrade_database()
-    click.echo(f"database ready: {current_app.config['SQLALCHEMY_DATABASE_URI'].split('@')[-1]}")
-    config = current_app.config
-    # Settings from the environment are parsed as JSON first: a region code "500119" arrives as a number.
-    region = config.get("DEFAULT_OFFICE_REGION_CODE")
+    click.echo(f"database ready: {db.engine.url.render_as_string(hide_password=False).split('@')[-1]}")
+    default = app_settings.get(OfficeSettings)
     try:
-        office = offices.ensure_office(str(config["DEFAULT_OFFICE"]), str(config["DEFAULT_OFFICE_NAME"]),
-                                       str(config["DEFAULT_OFFICE_PLATE_PREFIX"]), str(config["TIMEZONE"]),
-                                       region_code=str(region) if region else None)
+        office = offices.ensure_office(default.code, default.name, default.plate_prefix, default.timezone,
+                                       region_code=default.region_code or None)
     except DomainError as exc:
         _fail(exc)
     click.echo(f"default office {office.code}: {office.name} ({office.plate_prefix})")
@@ -72,7 +72,7 @@ def users_create(role, username, password, office_code, display_name, badge_numb
     from vmo.offices import services as offices
 
     try:
-        office = offices.get_office(office_code or current_app.config["DEFAULT_OFFICE"])
+        office = offices.get_office(office_code or default_office_code())
         user = accounts.create_staff(office, username, password, role, app_settings.get(accounts.AuthSettings),
                                      display_name=display_name, badge_number=badge_number,
                                      supervisor_username=supervisor)
@@ -186,7 +186,7 @@ def plates_add(count, kind, new_energy, office_code):
     from vmo.offices import services as offices
 
     try:
-        office = offices.get_office(office_code or current_app.config["DEFAULT_OFFICE"])
+        office = offices.get_office(office_code or default_office_code())
     except DomainError as exc:
         _fail(exc)
     kind = kind or (PlateKind.NEW_ENERGY if new_energy else PlateKind.ORDINARY)
@@ -212,7 +212,7 @@ def _sms_backend():
     from vmo.notify import services as notify
 
     try:
-        return notify.make_backend(current_app.config)
+        return notify.make_backend(app_settings.get(SmsSettings))
     except ValueError as exc:
         _fail(exc)
 
@@ -220,9 +220,8 @@ def _sms_backend():
 def _send_once(backend, limit: int, quiet: bool = False) -> dict:
     from vmo.notify import services as notify
 
-    config = current_app.config
-    options = {"max_attempts": int(config.get("SMS_MAX_ATTEMPTS", notify.MAX_ATTEMPTS)),
-               "retry_base_seconds": int(config.get("SMS_RETRY_BASE_SECONDS", notify.RETRY_BASE_SECONDS))}
+    sms = app_settings.get(SmsSettings)
+    options = {"max_attempts": sms.max_attempts, "retry_base_seconds": sms.retry_base_seconds}
     due = min(notify.count_due(clock.now()), limit)
     if quiet or due == 0:
         return notify.send_pending(backend, limit=limit, clock=clock.now, **options)
@@ -303,7 +302,7 @@ def sms_retry_failed(office_code):
     from vmo.notify import services as notify
     from vmo.offices import services as offices
 
-    office = offices.get_office(office_code or current_app.config["DEFAULT_OFFICE"])
+    office = offices.get_office(office_code or default_office_code())
     click.echo(f"{notify.retry_failed(office.id)} failed messages queued again")
 
 

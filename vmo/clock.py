@@ -5,6 +5,8 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 
+from vmo import settings
+
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 
 
@@ -24,7 +26,12 @@ def now() -> datetime:
 
 
 def office_zone(tz_name: str | None = None) -> ZoneInfo:
-    return zone_named(tz_name or current_app.config["TIMEZONE"])
+    """The zone named, else the deployment's (`VMO_TIMEZONE`)."""
+    if tz_name:
+        return zone_named(tz_name)
+    from vmo.offices.settings import OfficeSettings  # it imports DEFAULT_TIMEZONE from here
+
+    return zone_named(settings.get(OfficeSettings).timezone)
 
 
 def local_today(tz_name: str | None = None) -> date:

@@ -2,7 +2,6 @@
 import random
 from datetime import timedelta
 
-from flask import current_app
 from sqlalchemy import select
 
 from vmo import clock, hooks, validators
@@ -18,6 +17,7 @@ from vmo.greenchannel import services as greenchannel
 from vmo.greenchannel.settings import GreenChannelSettings
 from vmo.accounts.services import AuthSettings
 from vmo.offices import services as offices
+from vmo.offices.settings import OfficeSettings
 
 DEMO_PASSWORD = "demo-pass-2026"
 COMPANY_NAME = "重庆市南川区丰昌汽车服务有限公司"
@@ -66,8 +66,9 @@ def _fleet_story(company, today) -> list[str]:
 def load_demo() -> list[str]:
     """Every step, in the caller's transaction (`vmo demo` commits them once, vmo.uow)."""
     lines = []
-    office = offices.ensure_office(current_app.config["DEFAULT_OFFICE"], "重庆市南川区公安局交通巡逻警察支队车辆管理所",
-                                   "渝G", "Asia/Shanghai", region_code="500119",
+    default = app_settings.get(OfficeSettings)
+    office = offices.ensure_office(default.code, default.name, default.plate_prefix, default.timezone,
+                                   region_code=default.region_code or None,
                                    address="重庆市南川区政务服务中心", phone="023-71400000")
     lines.append(f"office {office.code}: {office.name}")
     lines.append(_staff(office, "admin", "admin", "系统管理员", "000001"))

@@ -48,6 +48,16 @@ def setting(default, *, key: str | None = None, parse: Callable | None = None, l
     return dataclasses.field(default=default, metadata=metadata)
 
 
+def text(value) -> str:
+    """`parse=` for free text (names, secrets, URLs): the environment's `VMO_X=500119` arrives as the
+    number 500119 (Flask parses values as JSON), which is taken back as the text it was."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (bool, int, float)):
+        return json.dumps(value)
+    raise ValueError("must be text")
+
+
 def key_of(f: dataclasses.Field) -> str:
     return f.metadata.get("key") or f.name.upper()
 

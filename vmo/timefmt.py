@@ -21,7 +21,9 @@ from zoneinfo import ZoneInfo
 from flask import current_app, has_app_context
 from flask.json.provider import DefaultJSONProvider
 
-DEFAULT_ZONE = "Asia/Shanghai"
+from vmo import settings
+from vmo.clock import DEFAULT_TIMEZONE as DEFAULT_ZONE
+
 # Exactly a date-time with an offset (or Z): 2026-12-05T06:00:00+00:00, ...T06:00Z, ...T06:00:00.123456+08:00.
 _ISO_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:Z|[+-]\d{2}:\d{2})")
 
@@ -33,8 +35,12 @@ def _zone(name: str) -> ZoneInfo:
 
 def office_zone() -> ZoneInfo:
     """The zone answers are written in: the `TIMEZONE` setting."""
-    name = current_app.config.get("TIMEZONE") if has_app_context() else None
-    return _zone(name or DEFAULT_ZONE)
+    if not has_app_context():
+        return _zone(DEFAULT_ZONE)
+    from vmo.offices.settings import OfficeSettings
+
+    installed = current_app.extensions.get(settings.EXTENSION, {}).get(OfficeSettings)
+    return _zone(installed.timezone if installed else DEFAULT_ZONE)
 
 
 def local_iso(value: datetime, zone: ZoneInfo | None = None) -> str:

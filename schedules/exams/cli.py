@@ -2,7 +2,6 @@
 import csv
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
@@ -10,6 +9,7 @@ from schedules.exams import ballot, outcomes, permits
 from schedules.exams.settings import ExamSettings
 from vmo import clock, settings, uow
 from vmo.errors import DomainError
+from vmo.offices.settings import default_office_code
 
 
 @click.command("draw")
@@ -124,7 +124,7 @@ def _import_permits(csv_file, office_code) -> list[str]:
     from vmo.offices.services import get_office
 
     try:
-        office = get_office(office_code or current_app.config["DEFAULT_OFFICE"])
+        office = get_office(office_code or default_office_code())
         rows = list(csv.DictReader(csv_file))
         with click.progressbar(length=len(rows), label="importing permits") as bar:
             counts, problems = permits.import_rows(office.id, rows, clock.now(), clock.local_today(office.timezone),

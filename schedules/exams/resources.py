@@ -1,5 +1,5 @@
 """HTTP resources for weekend driving tests: sessions, bookings, outcomes, the draw and calendars."""
-from flask import Response, current_app, url_for
+from flask import Response, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -23,6 +23,7 @@ from vmo.http.idempotency import idempotent
 from vmo.http.paging import SelectPage
 from vmo.offices import services as offices
 from vmo.schemas_common import ErrorSchema
+from vmo.offices.settings import default_office_code
 
 blp = Blueprint("exams", __name__, url_prefix="/api/v1",
                 description="Weekend driving tests: sessions, bookings, the ballot, waiting lists and calendars")
@@ -43,7 +44,7 @@ def _office_for(code: str | None):
     user = current_user(optional=True)
     if user is not None:
         return user.office
-    return offices.get_office(current_app.config["DEFAULT_OFFICE"])
+    return offices.get_office(default_office_code())
 
 
 def _calendar(body: bytes, last_modified):
@@ -270,7 +271,7 @@ class SessionsFeedResource(MethodView):
     @blp.alt_response(404, schema=ErrorSchema, description="no such office")
     def get(self, args):
         """Public feed of upcoming test sessions"""
-        office = offices.get_office(args["office"] or current_app.config["DEFAULT_OFFICE"])
+        office = offices.get_office(args["office"] or default_office_code())
         return _calendar(*calendars.sessions_feed(office, clock.now()))
 
 

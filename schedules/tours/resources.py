@@ -23,6 +23,7 @@ from vmo.motorcycles.rules import DueRules
 from vmo.motorcycles.settings import MotorcycleSettings
 from vmo.offices import services as offices
 from vmo.schemas_common import ErrorSchema
+from vmo.offices.settings import default_office_code
 
 blp = Blueprint("tours", __name__, url_prefix="/api/v1",
                 description="Rural motorcycle-inspection tours: plan, route, publish, pre-register, report")
@@ -42,7 +43,7 @@ def _today():
 
 
 def _office(code: str | None):
-    return offices.get_office(code or current_app.config["DEFAULT_OFFICE"])
+    return offices.get_office(code or default_office_code())
 
 
 @blp.route("/tours")

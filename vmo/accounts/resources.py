@@ -1,7 +1,6 @@
 """HTTP resources: sign-in, sign-up, the current user, staff accounts and offices."""
 from types import SimpleNamespace
 
-from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -17,6 +16,7 @@ from vmo.http.idempotency import idempotent
 from vmo.http.paging import SelectPage
 from vmo.offices import services as offices
 from vmo.schemas_common import ErrorSchema
+from vmo.offices.settings import default_office_code
 
 blp = Blueprint("accounts", __name__, url_prefix="/api/v1", description="Sign-in, sign-up and accounts")
 
@@ -26,7 +26,7 @@ def _auth() -> services.AuthSettings:
 
 
 def _signup_office(code: str | None):
-    return offices.get_office(code or current_app.config["DEFAULT_OFFICE"])
+    return offices.get_office(code or default_office_code())
 
 
 @blp.route("/auth/token")

@@ -1,7 +1,7 @@
 """HTTP resources: the SMS gateway's webhook and the escalation list."""
 import functools
 
-from flask import current_app, request
+from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -15,6 +15,7 @@ from vmo.followup.settings import FollowUpSettings
 from vmo.http.auth import auth, current_user
 from vmo.http.paging import SelectPage
 from vmo.schemas_common import ErrorSchema
+from vmo.notify.settings import SmsSettings
 
 blp = Blueprint("follow-up", __name__, url_prefix="/api/v1",
                 description="Replies to follow-up texts and escalations of dissatisfied ones")
@@ -25,7 +26,7 @@ def signed(fn):
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
-        services.verify_signature(current_app.config.get("SMS_HMAC_SECRET"), request.headers.get("X-Timestamp"),
+        services.verify_signature(settings.get(SmsSettings).hmac_secret, request.headers.get("X-Timestamp"),
                                   request.headers.get("X-Signature"), request.get_data(cache=True), clock.now(),
                                   settings.get(FollowUpSettings).signature_max_age_seconds)
         return fn(*args, **kwargs)

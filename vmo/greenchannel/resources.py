@@ -1,7 +1,6 @@
 """HTTP resources for green-channel days (open, resize, list) and the day's serving queue."""
 from datetime import date
 
-from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 from werkzeug.routing import BaseConverter, ValidationError
@@ -15,6 +14,7 @@ from vmo.http.auth import auth, current_user
 from vmo.http.paging import SelectPage
 from vmo.offices import services as offices
 from vmo.schemas_common import ErrorSchema
+from vmo.offices.settings import default_office_code
 
 blp = Blueprint("green_channel", __name__, url_prefix="/api/v1",
                 description="Green-channel days, their capacity and the day's serving order")
@@ -50,7 +50,7 @@ class DaysResource(MethodView):
         elif user is not None:
             office_id = user.office_id
         else:
-            office_id = offices.get_office(current_app.config["DEFAULT_OFFICE"]).id
+            office_id = offices.get_office(default_office_code()).id
         return services.list_days(office_id, args["from_"], args["to"])
 
 
@@ -62,7 +62,7 @@ class DayResource(MethodView):
     def get(self, date):
         """One green-channel day"""
         user = current_user(optional=True)
-        office = user.office if user is not None else offices.get_office(current_app.config["DEFAULT_OFFICE"])
+        office = user.office if user is not None else offices.get_office(default_office_code())
         return services.get_day(office.id, date)
 
     @auth(blp, "officer")

@@ -2,10 +2,10 @@
 import csv
 
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 
 from vmo import clock, settings, uow
+from vmo.offices.settings import default_office_code
 
 
 @click.group("motorcycles")
@@ -30,7 +30,7 @@ def import_command(csv_file, office_code, show_bad):
     rows = list(csv.DictReader(csv_file))
     config = settings.get(MotorcycleSettings)
     try:
-        office = offices.get_office(office_code or current_app.config["DEFAULT_OFFICE"])
+        office = offices.get_office(office_code or default_office_code())
         with click.progressbar(length=len(rows), label="importing motorcycles") as bar:
             report = services.import_rows(
                 office, rows, rules=config.rules,

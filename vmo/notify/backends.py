@@ -1,7 +1,5 @@
 """SMS backends chosen by configuration: `log` (default, for development and the demo) and `http`."""
 import logging
-from collections.abc import Mapping
-
 import requests
 
 from vmo import redact
@@ -77,17 +75,12 @@ class HttpBackend:
         raise PermanentSendError(f"gateway refused the message ({response.status_code}): {detail}")
 
 
-def make_backend(config: Mapping):
-    """The backend named by `SMS_BACKEND` ("log" or "http"), configured from `SMS_HTTP_*`."""
-    name = (config.get("SMS_BACKEND") or "log").lower()
-    if name == "log":
+def make_backend(sms):
+    """The backend `sms.backend` names ("log" or "http"), configured from its `http_*` settings
+    (vmo.notify.settings.SmsSettings, checked when the app starts)."""
+    if sms.backend == "log":
         return LogBackend()
-    if name == "http":
-        return HttpBackend(
-            config.get("SMS_HTTP_URL"), config.get("SMS_HTTP_API_KEY"),
-            api_key_header=config.get("SMS_HTTP_API_KEY_HEADER") or "X-API-Key",
-            timeout=float(config.get("SMS_HTTP_TIMEOUT") or 5.0),
-            retries=int(config.get("SMS_HTTP_RETRIES", 3)),
-            backoff=float(config.get("SMS_HTTP_BACKOFF", 0.5)),
-        )
-    raise ValueError(f"unknown SMS_BACKEND {name!r}: use 'log' or 'http'")
+    if sms.backend == "http":
+        return HttpBackend(sms.http_url, sms.http_api_key, api_key_header=sms.http_api_key_header,
+                           timeout=sms.http_timeout, retries=sms.http_retries, backoff=sms.http_backoff)
+    raise ValueError(f"unknown SMS backend {sms.backend!r}: use 'log' or 'http'")

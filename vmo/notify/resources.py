@@ -1,13 +1,13 @@
 """HTTP resources for the outbox: what was sent, what waits, what failed (staff)."""
-from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from vmo import hooks
+from vmo import hooks, settings
 from vmo.accounts.models import STAFF_ROLES
 from vmo.http.auth import auth, current_user
 from vmo.http.paging import SelectPage
 from vmo.notify import services
+from vmo.notify.settings import SmsSettings
 from vmo.notify.schemas import OutboxMessageSchema, OutboxQueryArgsSchema, OutboxSummarySchema
 
 blp = Blueprint("sms-outbox", __name__, url_prefix="/api/v1", description="Outbound text messages (the outbox)")
@@ -35,7 +35,7 @@ class OutboxSummaryResource(MethodView):
 
 
 def _backend_name() -> str:
-    return (current_app.config.get("SMS_BACKEND") or "log").lower()
+    return settings.get(SmsSettings).backend
 
 
 def demo_step(office) -> list[str]:
@@ -49,5 +49,6 @@ def demo_step(office) -> list[str]:
 
 
 def register(app, api) -> None:
+    settings.install(app, SmsSettings)
     api.register_blueprint(blp)
     hooks.add(app, hooks.DEMO_STEPS, demo_step)

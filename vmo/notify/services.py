@@ -12,13 +12,15 @@ from vmo.extensions import db
 from vmo.notify.backends import LogBackend, PermanentSendError, make_backend  # noqa: F401  (re-exported)
 from vmo.notify import texts
 from vmo.notify.models import MessageStatus, OutboxMessage, SmsOptOut
+from vmo.notify.settings import SmsSettings
 from vmo.types import values
 from vmo.types import utcnow
 
 log = logging.getLogger("vmo.sms")
 
-MAX_ATTEMPTS = 8
-RETRY_BASE_SECONDS = 30
+# Defaults of the functions below, for callers without an app (the app passes its SmsSettings').
+MAX_ATTEMPTS = SmsSettings().max_attempts
+RETRY_BASE_SECONDS = SmsSettings().retry_base_seconds
 # The longest wait between two attempts at one message.
 RETRY_CAP = timedelta(hours=1)
 # A sender holds a message this long; a crashed sender's messages come back after it.

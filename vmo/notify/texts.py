@@ -13,7 +13,9 @@ import re
 import sys
 from dataclasses import dataclass, field
 
-from flask import current_app, has_app_context
+from flask import has_app_context
+
+from vmo import settings
 
 DEFAULT_SIGNATURE = "【南川车管所】"
 # GSM 03.38 does not carry Chinese: a UCS-2 message holds 70 characters, and each part of a
@@ -42,7 +44,9 @@ def signed(body: str, signature: str = DEFAULT_SIGNATURE) -> str:
 def signature() -> str:
     """The configured signature (`VMO_SMS_SIGNATURE`); the default outside an app."""
     if has_app_context():
-        return current_app.config.get("SMS_SIGNATURE") or DEFAULT_SIGNATURE
+        from vmo.notify.settings import SmsSettings  # it imports this module's default
+
+        return settings.get(SmsSettings).signature or DEFAULT_SIGNATURE
     return DEFAULT_SIGNATURE
 
 

@@ -1,5 +1,4 @@
 """HTTP resources for the priority green channel: public booking and cancellation."""
-from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -11,6 +10,7 @@ from vmo.offices import services as offices
 from vmo.priority import services
 from vmo.priority.schemas import PriorityBookingCreateSchema, PriorityBookingReceiptSchema, PriorityBookingSchema
 from vmo.schemas_common import ErrorSchema
+from vmo.offices.settings import default_office_code
 
 blp = Blueprint("priority", __name__, url_prefix="/api/v1",
                 description="Priority green channel for pregnant, elderly (60+) and disabled people")
@@ -28,7 +28,7 @@ class PriorityBookingsResource(MethodView):
                                                             "does not fit the ID (under 60, a man's ID)")
     def post(self, data):
         """Book a priority green-channel place (public; the reference comes by text to the phone given)"""
-        office = offices.get_office(data.pop("office") or current_app.config["DEFAULT_OFFICE"])
+        office = offices.get_office(data.pop("office") or default_office_code())
         return services.book(office, data, clock.local_today(office.timezone), clock.now(),
                              settings.get(GreenChannelSettings).priority_elderly_age, actor=signed_in_staff())
 
