@@ -116,7 +116,7 @@ class SharedApp:
             self.app.config["SQLALCHEMY_DATABASE_URI"] = url
 
     def reset(self) -> None:
-        from vmo.limits import limiter, make_lockout
+        from vmo.limits import LimitSettings, limiter, make_lockout
 
         app = self.app
         app.config.clear()
@@ -127,7 +127,7 @@ class SharedApp:
         app.json.sort_keys = bool(app.config["JSON_SORT_KEYS"])
         # The limiter is one per process: another test's app may have switched it on.
         limiter.enabled = bool(app.config["RATELIMIT_ENABLED"])
-        app.extensions["vmo.lockout"] = make_lockout(app.config)
+        app.extensions["vmo.lockout"] = make_lockout(settings.of(app, LimitSettings))
         pagecache.cache_of(app).clear()  # answers kept from another test's database
 
 

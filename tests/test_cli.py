@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from tests.conftest import make_vin
 from vmo.accounts.models import User
 from vmo.audit.models import AuditEntry
+from vmo import settings
 from vmo.extensions import db
 from vmo.fleet.models import FleetBatch, FleetVehicle, PlatePool
 
@@ -224,6 +225,7 @@ class TestSmsPhone:
     def test_refuses_with_a_real_gateway(self, app, runner):
         app.config["SMS_BACKEND"] = "http"
         app.config["SMS_HTTP_URL"] = "http://127.0.0.1:9/send"
+        settings.reload(app)
         result = runner.invoke(args=["sms", "phone", "13800138000"])
         assert result.exit_code != 0
         assert "only with the log backend" in result.output

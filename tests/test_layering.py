@@ -87,14 +87,18 @@ def test_resources_are_recognised_as_http():
     assert resources and all(is_http_layer(p) for p in resources)
 
 
-# Modules outside the HTTP layer that may read the app config, and why. Everything else gets its
-# settings as an argument (a feature's Settings, vmo.settings, read by resources and commands).
+# Modules outside the HTTP layer that may read the app config, and why: only the test clock, which tests
+# and demos move while the app runs (it is no setting: read at each call, never at start). Every setting
+# is a dataclass of vmo.settings, read once at start.
 _READS_CONFIG = {
-    "vmo/clock.py": "infrastructure: the clock adapter (FROZEN_NOW) and the deployment's zone (TIMEZONE)",
-    "vmo/timefmt.py": "infrastructure: answers are written in the deployment's zone (TIMEZONE)",
+    "vmo/clock.py": "infrastructure: the clock adapter (FROZEN_NOW)",
+}
+# Modules outside the HTTP layer that fetch the app's settings themselves, and why. Everything else gets
+# its settings as an argument (read by resources and commands).
+_FETCHES_SETTINGS = {
+    "vmo/clock.py": "infrastructure: the deployment's zone (TIMEZONE) for office days",
     "vmo/notify/texts.py": "infrastructure: the signature the outbox puts in front of every text (SMS_SIGNATURE)",
-    "vmo/demo.py": "the `vmo demo` command's body: the default office it fills (DEFAULT_OFFICE)",
-    "vmo/pagecache.py": "infrastructure: cached answers are keyed by the frozen clock of tests (FROZEN_NOW)",
+    "vmo/offices/settings.py": "the default office's code, for the resources and commands that fall back on it",
 }
 
 
@@ -116,10 +120,22 @@ def test_no_service_reads_the_app_config_or_fetches_its_settings():
             source = path.read_text(encoding="utf-8")
             if _READS_APP_CONFIG.search(source) and rel not in _READS_CONFIG and not path.name.endswith("cli.py"):
                 bad.append(f"{rel} reads current_app.config")
-            if _READS_SETTINGS.search(source) and not _is_edge(path):
+            if _READS_SETTINGS.search(source) and not _is_edge(path) and rel not in _FETCHES_SETTINGS:
                 bad.append(f"{rel} fetches its settings instead of taking them as an argument")
     assert bad == []
-    assert all((ROOT / rel).exists() for rel in _READS_CONFIG)  # the allow-list does not outlive its modules
+    # The allow-lists do not outlive their modules, nor what made them necessary.
+    assert all(_READS_APP_CONFIG.search((ROOT / rel).read_text(encoding="utf-8")) for rel in _READS_CONFIG)
+    assert all(_READS_SETTINGS.search((ROOT / rel).read_text(encoding="utf-8")) for rel in _FETCHES_SETTINGS)
+
+
+def test_the_app_config_is_read_only_at_the_edge_the_factory_and_the_settings_reader():
+    """Every setting is a dataclass read once at start: `current_app.config` appears only in the HTTP layer,
+    the app factory, vmo.settings itself and the test clock."""
+    readers = sorted(str(path.relative_to(ROOT)) for package in ("vmo", "schedules", "mobile_api")
+                     for path in python_files(package)
+                     if re.search(r"current_app\s*\.\s*config", path.read_text(encoding="utf-8")))
+    allowed = {"vmo/__init__.py", "vmo/settings.py", *_READS_CONFIG}
+    assert [rel for rel in readers if rel not in allowed and not is_http_layer(ROOT / rel)] == []
 
 
 def test_the_config_check_sees_a_service_that_reads_the_config():

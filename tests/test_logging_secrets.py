@@ -5,6 +5,7 @@ import pytest
 from sqlalchemy import text
 
 from tests.conftest import PASSWORD
+from vmo import settings
 from vmo.extensions import db
 from vmo.http.logs import RedactingFormatter
 
@@ -76,6 +77,7 @@ def test_the_formatter_redacts_what_a_careless_line_would_leak(app):
     assert formatted("answer token=%s", "tok123") == "answer token=[redacted]"
     with app.app_context():
         app.config["SMS_HMAC_SECRET"] = HMAC_SECRET
+        settings.reload(app)  # as a restart with the new secret would
         assert formatted("signing with %s", HMAC_SECRET) == "signing with [redacted]"
 
 
@@ -124,6 +126,7 @@ def test_credentials_in_the_gateway_url_are_not_stored_in_last_error(app, client
         db.session.commit()
     app.config.update(SMS_BACKEND="http", SMS_HTTP_RETRIES=0,
                       SMS_HTTP_URL=f"http://gw-user:gw-pass-77@127.0.0.1:{free_port()}/send?api_key=KEY-5f1e2d&to=x")
+    settings.reload(app)
     runner.invoke(args=["sms", "send"])
     [message] = client.get("/api/v1/sms/outbox", headers=factory.headers(factory.staff())).get_json()
     assert message["last_error"], message

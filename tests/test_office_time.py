@@ -7,6 +7,7 @@ from tests.helpers_exams import create_session, local as exam_local, SATURDAY
 from tests.helpers_fleet import company, inspect, officer as fleet_officer, register, scheduled_batch
 from tests.helpers_followup import SECRET, post_inbound, queue_follow_up
 from tests.helpers_tours import at, create_tour, publish
+from vmo import settings
 from vmo.timefmt import localize, local_iso
 
 import pytest
@@ -108,6 +109,7 @@ def test_every_package_answers_in_office_time(app, client, factory):
 
 def test_a_configured_zone_is_used(app, client, factory):
     app.config["TIMEZONE"] = "Asia/Urumqi"  # +06:00
+    settings.reload(app)  # as a restart with the new zone would
     staff = factory.staff("officer")
     response = client.post("/api/v1/auth/token", json={"username": staff.username, "password": "correct-horse-battery"})
     assert response.get_json()["expires_at"].endswith("+06:00")

@@ -238,11 +238,20 @@ def test_worker_runs_bounded_passes_with_the_log_backend(app, client, runner, fa
     assert len(_outbox(client, factory.headers(factory.staff()), status="sent")) == 3
 
 
-def test_unknown_backend_is_a_clear_cli_error(app, runner):
-    app.config["SMS_BACKEND"] = "carrier-pigeon"
-    result = runner.invoke(args=["sms", "send"])
-    assert result.exit_code != 0
-    assert "unknown SMS_BACKEND" in result.output
+def test_an_unknown_backend_or_a_gateway_without_url_stops_the_app(tmp_path):
+    from tests.conftest import app_test_config
+    from vmo import create_app
+    from vmo import settings
+    from vmo.notify.settings import SmsSettings
+    from vmo.settings import SettingError
+
+    url = f"sqlite:///{tmp_path / 'x.sqlite3'}"
+    with pytest.raises(SettingError, match="VMO_SMS_BACKEND = 'carrier-pigeon': must be one of log, http"):
+        create_app(app_test_config(url, SMS_BACKEND="carrier-pigeon"))
+    with pytest.raises(SettingError, match="the http SMS backend needs VMO_SMS_HTTP_URL"):
+        create_app(app_test_config(url, SMS_BACKEND="HTTP"))
+    app = create_app(app_test_config(url, SMS_BACKEND="HTTP", SMS_HTTP_URL="http://gw/send"))
+    assert settings.of(app, SmsSettings).backend == "http"  # written in any case, as before
 
 
 def test_each_message_is_leased_from_the_moment_it_is_claimed(app, factory):

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from tests.conftest import BACKENDS, PG_URL, _pg_url, app_test_config
-from vmo import create_app
+from vmo import create_app, settings
 from vmo.extensions import db
 
 
@@ -66,6 +66,7 @@ def test_the_default_office_comes_from_the_settings(tmp_path):
     assert init.exit_code == 0, init.output
     assert "default office fuling: 涪陵区车管所 (渝B)" in init.output
     app.config.update(DEFAULT_OFFICE="other", DEFAULT_OFFICE_PLATE_PREFIX="XX")
+    settings.reload(app)
     bad = app.test_cli_runner().invoke(args=["init-db"])
     assert bad.exit_code != 0 and "province character" in bad.output
     with app.app_context():

@@ -10,7 +10,7 @@ import requests
 
 from testkit.server import REPO, live_server
 from vmo import bounds
-from vmo.config import DefaultSecretError, refuse_default_secrets
+from vmo.security import DefaultSecretError, refuse_default_secrets
 
 
 def _error(response, code):

@@ -30,6 +30,14 @@ def _installed(app) -> list:
     ({"MOTORCYCLE_INSPECTION_YEARS": "10,6"}, "VMO_MOTORCYCLE_INSPECTION_YEARS", "rising"),
     ({"PHOTO_REQUIRED_KINDS": "车顶"}, "VMO_PHOTO_REQUIRED_KINDS", "车顶"),
     ({"ESCALATION_HIGHLIGHT_HOURS": "two days"}, "VMO_ESCALATION_HIGHLIGHT_HOURS", "must be a number"),
+    ({"SMS_BACKEND": "carrier-pigeon"}, "VMO_SMS_BACKEND", "log, http"),
+    ({"SMS_MAX_ATTEMPTS": 0}, "VMO_SMS_MAX_ATTEMPTS", "at least 1"),
+    ({"RATELIMIT_LOGIN_PER_ADDRESS": "lots"}, "VMO_RATELIMIT_LOGIN_PER_ADDRESS", "10 per minute"),
+    ({"RATELIMIT_STRATEGY": "leaky-bucket"}, "VMO_RATELIMIT_STRATEGY", "moving-window"),
+    ({"HSTS_SECONDS": -1}, "VMO_HSTS_SECONDS", "at least 0"),
+    ({"PROXY_FIX_X_FOR": "one"}, "VMO_PROXY_FIX_X_FOR", "whole number"),
+    ({"PUBLIC_CACHE_SECONDS": -2}, "VMO_PUBLIC_CACHE_SECONDS", "at least 0"),
+    ({"TIMEZONE": "Asia/Chongqingg"}, "VMO_TIMEZONE", "time zone name"),
 ])
 def test_an_impossible_setting_stops_the_app_naming_it(tmp_path, bad, named, reason):
     with pytest.raises(settings.SettingError) as caught:
@@ -62,7 +70,39 @@ def test_a_setting_is_read_at_start_not_at_each_request(app):
 def test_every_feature_installs_its_settings(app):
     names = {cls.__name__ for cls in _installed(app)}
     assert names == {"AuthSettings", "FleetSettings", "GreenChannelSettings", "MotorcycleSettings", "FollowUpSettings",
-                     "TourSettings", "InspectionSettings", "ExamSettings", "MobileSettings"}
+                     "TourSettings", "InspectionSettings", "ExamSettings", "MobileSettings", "SmsSettings",
+                     "LimitSettings", "SecuritySettings", "OfficeSettings", "PageCacheSettings"}
+
+
+def test_config_keeps_only_flasks_sqlalchemys_and_the_openapi_keys():
+    own = {key for key in vars(Config) if key.isupper()}
+    assert own == {"SECRET_KEY", "SQLALCHEMY_DATABASE_URI", "SQLALCHEMY_ENGINE_OPTIONS", "SQLALCHEMY_RECORD_QUERIES",
+                   "MAX_CONTENT_LENGTH", "JSON_SORT_KEYS", "API_TITLE", "API_VERSION", "OPENAPI_VERSION",
+                   "OPENAPI_URL_PREFIX", "OPENAPI_JSON_PATH", "OPENAPI_SWAGGER_UI_PATH", "OPENAPI_SWAGGER_UI_URL",
+                   "API_SPEC_OPTIONS"}
+
+
+def test_the_environment_names_deployments_use_still_work(tmp_path, monkeypatch):
+    """Text-like values the environment gives as JSON numbers, lists and true/false arrive as the settings' types."""
+    from vmo.limits import LimitSettings
+    from vmo.notify.settings import SmsSettings
+    from vmo.offices.settings import OfficeSettings
+    from vmo.security import SecuritySettings
+
+    for name, value in {"DEFAULT_OFFICE_REGION_CODE": "500102", "SMS_HMAC_SECRET": "123456789",
+                        "CORS_ORIGINS": "https://a.example.cn/, https://b.example.cn", "HSTS_SECONDS": "600",
+                        "RATELIMIT_ENABLED": "false", "SMS_HTTP_TIMEOUT": "2", "TIMEZONE": "Asia/Urumqi"}.items():
+        monkeypatch.setenv(f"VMO_{name}", value)
+    config = app_test_config(f"sqlite:///{tmp_path / 'x.sqlite3'}")
+    del config["RATELIMIT_ENABLED"]
+    app = create_app(config)
+    assert settings.of(app, OfficeSettings).region_code == "500102"
+    assert settings.of(app, OfficeSettings).timezone == "Asia/Urumqi"
+    assert settings.of(app, SmsSettings).hmac_secret == "123456789"
+    assert settings.of(app, SmsSettings).http_timeout == 2.0
+    assert settings.of(app, SecuritySettings).cors_origins == ("https://a.example.cn", "https://b.example.cn")
+    assert settings.of(app, SecuritySettings).hsts_seconds == 600
+    assert settings.of(app, LimitSettings).enabled is False and app.config["RATELIMIT_ENABLED"] is False
 
 
 def test_each_default_is_written_once(app):

@@ -39,6 +39,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.json.sort_keys = bool(app.config["JSON_SORT_KEYS"])
     _engine_options(app)
     _logging(app)
+    from vmo import settings
+    from vmo.offices.settings import OfficeSettings
+    settings.install(app, OfficeSettings)  # every feature's default office and office time
 
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(os.path.dirname(__file__), "migrations"),

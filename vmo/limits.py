@@ -1,7 +1,7 @@
 """Rate limits (flask-limiter) and the sign-in lock-out, answered 429 with Retry-After in the JSON error shape.
 
-Limits are strings in flask-limiter's notation ("10 per minute;60 per day"), read from the app config on
-every request (`RATELIMIT_*`, env `VMO_RATELIMIT_*`); an empty string turns one limit off and
+Limits are strings in flask-limiter's notation ("10 per minute;60 per day"), settings of `LimitSettings`
+(env `VMO_RATELIMIT_*`, checked when the app starts); an empty string turns one limit off and
 `RATELIMIT_ENABLED = False` turns all of them off. Counters live in `RATELIMIT_STORAGE_URI`: `memory://`
 (each gunicorn worker counts on its own) or `redis://host:6379/0` (shared by every worker and server).
 The sign-in lock-out never counts per worker: in Redis when configured, else in the database.
@@ -10,20 +10,24 @@ import hashlib
 import logging
 import math
 import time
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 from flask import current_app, g, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
+from limits import parse_many
 from limits.storage import MemoryStorage, storage_from_string
 from sqlalchemy import case, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from vmo import settings
 from vmo.accounts.models import LoginCounter
 from vmo.extensions import db
 
 from vmo.schemas_common import ErrorSchema
+from vmo.settings import setting, text
 
 # One limiter for the process, configured by `init_app` from each app's config (flask-limiter's own
 # pattern): the decorators below register their limits on it when the resource modules are imported.
@@ -34,21 +38,60 @@ RETRY_AFTER_HEADER = {"Retry-After": {"description": "Seconds to wait before try
                                       "schema": {"type": "integer", "minimum": 1}}}
 
 
+def _limit(value) -> str:
+    """A limit in flask-limiter's notation ("" turns it off), refused at start when it does not parse."""
+    value = text(value)
+    if value.strip():
+        try:
+            parse_many(value)
+        except ValueError:
+            raise ValueError('must be limits like "10 per minute;60 per day"') from None
+    return value
+
+
+@dataclass(frozen=True)
+class LimitSettings:
+    """Rate limits (env `VMO_RATELIMIT_*`). The first six are flask-limiter's own settings: `init_app`
+    hands them to it through the app config, where it reads them."""
+    enabled: bool = setting(True, key="RATELIMIT_ENABLED")
+    # memory:// counts per process; use redis://host:6379/0 with several workers.
+    storage_uri: str = setting("memory://", key="RATELIMIT_STORAGE_URI")
+    storage_options: dict = setting({}, key="RATELIMIT_STORAGE_OPTIONS")
+    strategy: str = setting("moving-window", key="RATELIMIT_STRATEGY",
+                            choices=("fixed-window", "moving-window", "sliding-window-counter"))
+    # Redis down: count in memory meanwhile, and never turn a storage error into a 500.
+    in_memory_fallback_enabled: bool = setting(True, key="RATELIMIT_IN_MEMORY_FALLBACK_ENABLED")
+    swallow_errors: bool = setting(True, key="RATELIMIT_SWALLOW_ERRORS")
+    login_per_address: str = setting("30 per minute;300 per hour", key="RATELIMIT_LOGIN_PER_ADDRESS", parse=_limit)
+    login_per_username: str = setting("10 per minute", key="RATELIMIT_LOGIN_PER_USERNAME", parse=_limit)
+    signups_per_address: str = setting("10 per hour", key="RATELIMIT_SIGNUPS_PER_ADDRESS", parse=_limit)
+    registrations_per_address: str = setting("30 per hour", key="RATELIMIT_REGISTRATIONS_PER_ADDRESS", parse=_limit)
+    bookings_per_candidate: str = setting("10 per minute;60 per day", key="RATELIMIT_BOOKINGS_PER_CANDIDATE",
+                                          parse=_limit)
+
+    def for_flask_limiter(self) -> dict:
+        return {"RATELIMIT_ENABLED": self.enabled, "RATELIMIT_STORAGE_URI": self.storage_uri,
+                "RATELIMIT_STORAGE_OPTIONS": dict(self.storage_options), "RATELIMIT_STRATEGY": self.strategy,
+                "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": self.in_memory_fallback_enabled,
+                "RATELIMIT_SWALLOW_ERRORS": self.swallow_errors}
+
+
 def init_app(app) -> None:
     """Configure flask-limiter and the lock-out store for this app."""
+    chosen = settings.install(app, LimitSettings)
+    app.config.update(chosen.for_flask_limiter())
     # A storage outage seen by an earlier app of this process (tests) must not carry over to this one.
     limiter._storage_dead = False
     limiter.init_app(app)
-    app.extensions["vmo.lockout"] = make_lockout(app.config)
+    app.extensions["vmo.lockout"] = make_lockout(chosen)
 
 
-def make_lockout(config) -> "LoginLockout":
+def make_lockout(limits: LimitSettings) -> "LoginLockout":
     """The lock-out counts where every worker sees them: the shared store (Redis) when one is configured,
     else the database (never `memory://`, which each gunicorn worker would keep on its own)."""
-    uri = config["RATELIMIT_STORAGE_URI"]
-    if uri.startswith("memory://"):
+    if limits.storage_uri.startswith("memory://"):
         return LoginLockout(DatabaseCounters())
-    return LoginLockout(storage_from_string(uri, **config.get("RATELIMIT_STORAGE_OPTIONS", {})))
+    return LoginLockout(storage_from_string(limits.storage_uri, **limits.storage_options))
 
 
 def retry_after() -> int:
@@ -83,11 +126,11 @@ def _not_a_candidate() -> bool:
 
 
 def _setting(name: str):
-    return lambda: current_app.config[name]
+    return lambda: getattr(settings.get(LimitSettings), name)
 
 
 def _unset(name: str):
-    return lambda: not current_app.config.get(name)
+    return lambda: not getattr(settings.get(LimitSettings), name)
 
 
 # ---- decorators for resources -------------------------------------------------------------
@@ -104,11 +147,11 @@ def _limits(blp, decorators, description: str):
 def login(blp):
     """Sign-in attempts per address and per username (unknown names are counted the same way)."""
     return _limits(blp, [
-        limiter.limit(_setting("RATELIMIT_LOGIN_PER_ADDRESS"), scope="login-address",
-                      exempt_when=_unset("RATELIMIT_LOGIN_PER_ADDRESS"),
+        limiter.limit(_setting("login_per_address"), scope="login-address",
+                      exempt_when=_unset("login_per_address"),
                       error_message="too many sign-in attempts from this address; try again later"),
-        limiter.limit(_setting("RATELIMIT_LOGIN_PER_USERNAME"), key_func=_username_key, scope="login-username",
-                      exempt_when=_unset("RATELIMIT_LOGIN_PER_USERNAME"),
+        limiter.limit(_setting("login_per_username"), key_func=_username_key, scope="login-username",
+                      exempt_when=_unset("login_per_username"),
                       error_message="too many sign-in attempts for this username; try again later"),
     ], "too many sign-in attempts (per address or per username), or the username is locked "
        "after repeated failures; see Retry-After")
@@ -123,12 +166,12 @@ def _shared_per_address(blp, setting: str, scope: str, what: str):
 
 def signups(blp):
     """Public account sign-ups (companies and candidates together) per address."""
-    return _shared_per_address(blp, "RATELIMIT_SIGNUPS_PER_ADDRESS", "signups", "sign-ups")
+    return _shared_per_address(blp, "signups_per_address", "signups", "sign-ups")
 
 
 def public_bookings(blp):
     """Public bookings without an account (tour pre-registrations, priority places) per address."""
-    return _shared_per_address(blp, "RATELIMIT_REGISTRATIONS_PER_ADDRESS", "public-bookings", "registrations")
+    return _shared_per_address(blp, "registrations_per_address", "public-bookings", "registrations")
 
 
 def candidate_bookings(blp):
@@ -137,9 +180,9 @@ def candidate_bookings(blp):
     Put it below `@auth(...)`: the candidate is taken from the token. Staff are not counted.
     """
     return _limits(blp, [
-        limiter.shared_limit(_setting("RATELIMIT_BOOKINGS_PER_CANDIDATE"), scope="candidate-bookings",
+        limiter.shared_limit(_setting("bookings_per_candidate"), scope="candidate-bookings",
                              key_func=_user_key,
-                             exempt_when=lambda: _unset("RATELIMIT_BOOKINGS_PER_CANDIDATE")() or _not_a_candidate(),
+                             exempt_when=lambda: _unset("bookings_per_candidate")() or _not_a_candidate(),
                              error_message="too many bookings or changes from this account; try again later"),
     ], "too many bookings, applications or changes from this account; see Retry-After")
 

@@ -29,10 +29,14 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
+from dataclasses import dataclass
 
 from flask import current_app, has_app_context
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+
+from vmo import settings
+from vmo.settings import setting
 
 EXTENSION = "vmo.page_cache"
 MAX_ENTRIES = 512
@@ -83,8 +87,14 @@ class PageCache:
         return len(self._entries)
 
 
+@dataclass(frozen=True)
+class PageCacheSettings:
+    # Seconds a worker keeps an anonymous answer of the public lists; 0 turns the cache off.
+    public_cache_seconds: float = setting(2.0, low=0)
+
+
 def init_app(app) -> None:
-    app.extensions[EXTENSION] = PageCache(float(app.config.get("PUBLIC_CACHE_SECONDS") or 0))
+    app.extensions[EXTENSION] = PageCache(settings.install(app, PageCacheSettings).public_cache_seconds)
 
 
 def cache_of(app) -> PageCache:

@@ -1,10 +1,15 @@
-"""Security headers on every response, deliberate CORS, and the reverse-proxy fix (config-driven)."""
+"""Security headers on every response, deliberate CORS, the reverse-proxy fix (`SecuritySettings`), and
+the production server's refusal of the development secrets."""
 import base64
 import hashlib
 import re
+from dataclasses import dataclass
 
 from flask import current_app, request
 from werkzeug.middleware.proxy_fix import ProxyFix
+
+from vmo import settings
+from vmo.settings import setting, text
 
 # JSON, calendars, photos and errors: nothing may load, nothing may frame them.
 API_POLICY = "default-src 'none'; frame-ancestors 'none'"
@@ -30,18 +35,37 @@ CORS_EXPOSE = "ETag, X-Total-Count, X-Pagination, Retry-After, X-Request-ID, Loc
 CORS_MAX_AGE = "600"
 
 
+def _origins(value) -> tuple[str, ...]:
+    """Origins as a comma-separated text or a JSON list, e.g. "https://tablet.example.gov.cn"."""
+    items = value if isinstance(value, (list, tuple)) else text(value).split(",")
+    return tuple(sorted({text(item).strip().rstrip("/") for item in items if text(item).strip()}))
+
+
+@dataclass(frozen=True)
+class SecuritySettings:
+    # Behind a reverse proxy: how many proxies set X-Forwarded-For/-Proto, so limits count the real
+    # client address and HSTS sees https (0: none, the peer address is the client).
+    proxy_fix_x_for: int = setting(0, low=0)
+    proxy_fix_x_proto: int = setting(0, low=0)
+    # Strict-Transport-Security max-age, only when served over TLS (0: no header).
+    hsts_seconds: int = setting(0, low=0)
+    # Origins allowed to call the API from a browser (none: same-origin only).
+    cors_origins: tuple[str, ...] = setting((), parse=_origins)
+    # `gunicorn vmo.wsgi:app` refuses to start while a secret is its development default (anyone could
+    # forge tokens and SMS replies); true allows it for a local try-out.
+    allow_default_secrets: bool = setting(False)
+
+
 def init_app(app) -> None:
-    x_for, x_proto = int(app.config.get("PROXY_FIX_X_FOR", 0)), int(app.config.get("PROXY_FIX_X_PROTO", 0))
-    if x_for or x_proto:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=x_for, x_proto=x_proto)
+    chosen = settings.install(app, SecuritySettings)
+    if chosen.proxy_fix_x_for or chosen.proxy_fix_x_proto:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=chosen.proxy_fix_x_for, x_proto=chosen.proxy_fix_x_proto)
     app.before_request(_preflight)
     app.after_request(_headers)
 
 
-def allowed_origins() -> set[str]:
-    value = current_app.config.get("CORS_ORIGINS") or ""
-    items = value if isinstance(value, (list, tuple)) else str(value).split(",")
-    return {item.strip().rstrip("/") for item in items if item.strip()}
+def allowed_origins() -> tuple[str, ...]:
+    return settings.get(SecuritySettings).cors_origins
 
 
 def _allowed_origin() -> str | None:
@@ -101,7 +125,7 @@ def _headers(response):
     headers["Referrer-Policy"] = "no-referrer"
     headers["X-Frame-Options"] = "DENY"
     headers.setdefault("Content-Security-Policy", _policy(response))
-    seconds = int(current_app.config.get("HSTS_SECONDS") or 0)
+    seconds = settings.get(SecuritySettings).hsts_seconds
     if seconds > 0:
         headers["Strict-Transport-Security"] = f"max-age={seconds}; includeSubDomains"
     _cache_control(response)
@@ -112,3 +136,26 @@ def _headers(response):
             headers["Access-Control-Allow-Origin"] = origin
             headers["Access-Control-Expose-Headers"] = CORS_EXPOSE
     return response
+
+
+class DefaultSecretError(RuntimeError):
+    """A production server was started with a development secret."""
+
+
+def refuse_default_secrets(config) -> None:
+    """Raise DefaultSecretError naming each secret still at its development default (or empty), unless
+    `VMO_ALLOW_DEFAULT_SECRETS` says this is a development server. `config` is the app's (vmo.wsgi)."""
+    from vmo.config import Config
+    from vmo.notify.settings import DEV_HMAC_SECRET, SmsSettings
+
+    if settings.load(SecuritySettings, config).allow_default_secrets:
+        return
+    secrets = {"SECRET_KEY": (config.get("SECRET_KEY"), Config.SECRET_KEY),
+               "SMS_HMAC_SECRET": (settings.load(SmsSettings, config).hmac_secret, DEV_HMAC_SECRET)}
+    left = [name for name, (value, default) in secrets.items() if not value or value == default]
+    if left:
+        names = " and ".join(f"VMO_{name}" for name in left)
+        raise DefaultSecretError(
+            f"refusing to start: {names} {'is' if len(left) == 1 else 'are'} the development default, with which "
+            f"anyone can forge signed data and SMS replies. Set {'it' if len(left) == 1 else 'each'} to a long "
+            "random value (e.g. `openssl rand -hex 32`), or VMO_ALLOW_DEFAULT_SECRETS=1 on a development machine.")

@@ -2,9 +2,9 @@
 import logging
 import re
 
-from flask import current_app, g
+from flask import current_app, g, has_app_context
 
-from vmo import redact
+from vmo import redact, settings
 
 
 class RequestIdFilter(logging.Filter):
@@ -30,18 +30,23 @@ class RedactingFormatter(logging.Formatter):
         (re.compile(r'(?i)(["\']?(?:password|token|secret|api_key)["\']?\s*[:=]\s*["\']?)[^"\'\s,}]+'),
          r"\1[redacted]"),
     )
-    SECRET_SETTINGS = ("SECRET_KEY", "SMS_HMAC_SECRET", "SMS_HTTP_API_KEY")
 
     def format(self, record) -> str:
         text = super().format(record)
         for pattern, replacement in self.PATTERNS:
             text = pattern.sub(replacement, text)
-        try:
-            secrets = [current_app.config.get(name) for name in self.SECRET_SETTINGS]
-        except RuntimeError:  # outside an app
-            secrets = []
-        for secret in secrets:
+        for secret in self._secrets():
             if isinstance(secret, str) and len(secret) >= 8:  # never a short, common word
                 text = text.replace(secret, "[redacted]")
         # Personal data and booking codes (PIPL), and passwords in URLs, whatever line carries them.
         return redact.mask_text(redact.credentials(text))
+
+    @staticmethod
+    def _secrets() -> list:
+        """Flask's secret key and the SMS gateway's secrets, when there is an app (none outside one)."""
+        if not has_app_context():
+            return []
+        from vmo.notify.settings import SmsSettings
+
+        sms = current_app.extensions.get(settings.EXTENSION, {}).get(SmsSettings)
+        return [current_app.config.get("SECRET_KEY")] + ([sms.hmac_secret, sms.http_api_key] if sms else [])
