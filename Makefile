@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 
 .DEFAULT_GOAL := help
-.PHONY: help install run serve test test-fast lint bench soak migration clean browser wrk haproxy
+.PHONY: help install run serve test test-fast lint bench soak migration clean browser wrk haproxy ha ha-down ha-packages
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -61,6 +61,22 @@ wrk: ## install Debian's wrk, the load generator of `make bench`, if missing (as
 
 haproxy: ## install Debian's HAProxy for the two-node test if missing (as root with apt-get; never fails)
 	$(call debian_package,/usr/sbin/haproxy,haproxy,the two-node test (it fails when CI=true))
+
+# `make ha`: the database as a replicated PostgreSQL (Patroni, etcd, HAProxy) on this machine (docs/scale.md).
+HA_DIR ?= /tmp/vmo-ha
+HA_PORT ?= 5440
+
+ha-packages: ## install Debian's Patroni, etcd and HAProxy for `make ha` and the failover test if missing (as root)
+	$(call debian_package,/usr/bin/patroni,patroni,the database cluster (make ha))
+	$(call debian_package,/usr/bin/etcd,etcd-server,the database cluster's store (make ha))
+	$(call debian_package,/usr/bin/etcdctl,etcd-client,the database cluster's store (make ha))
+	$(call debian_package,/usr/sbin/haproxy,haproxy,the database cluster's address (make ha))
+
+ha: ha-packages ## a replicated PostgreSQL run by Patroni behind HAProxy in $(HA_DIR); prints DATABASE_URL (as root)
+	python3 ha/cluster.py up --dir $(HA_DIR) --base-port $(HA_PORT)
+
+ha-down: ## stop the `make ha` cluster and remove $(HA_DIR)
+	python3 ha/cluster.py down --dir $(HA_DIR)
 
 test-fast: install ## the suite without the slow server-starting tests
 	$(PY) -m pytest -m "not slow"
