@@ -5,6 +5,7 @@ import logging
 import pytest
 from sqlalchemy import func, select
 
+from tests.conftest import BACKENDS
 from tests.helpers_fleet import DAY, batch, company, officer, open_day, submit
 from vmo.accounts.models import Company
 from vmo.extensions import db
@@ -250,3 +251,233 @@ def test_the_app_leaves_the_date_header_to_the_server(client, factory, path):
     response = client.get(path)
     assert response.status_code == 200 and response.headers.get("ETag")
     assert response.headers.get_all("Date") == []
+
+
+# ---- the database unavailable: a failover (vmo.failover, docs/scale.md) -------------------
+
+def _driver_errors():
+    import psycopg
+    from psycopg import errors
+
+    return {
+        "refused while connecting": psycopg.OperationalError(
+            'connection failed: connection to server at "127.0.0.1", port 5440 failed: Connection refused'),
+        "closed while connecting": psycopg.OperationalError(
+            "connection failed: server closed the connection unexpectedly"),
+        "lost mid-query": errors.ConnectionFailure("server closed the connection unexpectedly"),
+        "shutting down": errors.CannotConnectNow("the database system is shutting down"),
+        "in recovery": errors.CannotConnectNow("the database system is in recovery mode"),
+        "terminated": errors.AdminShutdown("terminating connection due to administrator command"),
+        "demoted primary": errors.ReadOnlySqlTransaction("cannot execute INSERT in a read-only transaction"),
+    }
+
+
+def _wrapped(orig):
+    """The driver's error as SQLAlchemy raises it from a statement."""
+    import sqlite3
+
+    import psycopg
+    from sqlalchemy import exc
+
+    kind = exc.OperationalError if isinstance(orig, (psycopg.OperationalError, sqlite3.OperationalError)) \
+        else exc.DatabaseError
+    return kind("INSERT INTO offices ...", {}, orig)
+
+
+@pytest.mark.own_app
+@pytest.mark.parametrize("case", list(_driver_errors()))
+def test_a_database_without_a_working_primary_is_a_503_with_retry_after(app, caplog, case):
+    error = _driver_errors()[case]
+
+    @app.route("/api/v1/test-failover")
+    def failing():
+        raise _wrapped(error)
+
+    with caplog.at_level(logging.WARNING, logger="vmo"):
+        response = app.test_client().get("/api/v1/test-failover")
+    body = assert_error_shape(response, 503)
+    assert body["message"] == "the database is unavailable for a moment; retry the request"
+    assert response.headers["Retry-After"] == "1"
+    assert "database unavailable" in caplog.text and "unhandled error" not in caplog.text
+
+
+@pytest.mark.own_app
+def test_other_database_errors_stay_500s(app):
+    """A bug is not a failover: retrying it would only repeat it."""
+    import sqlite3
+
+    from psycopg import errors
+
+    bugs = [errors.UndefinedTable('relation "nope" does not exist'), errors.SerializationFailure("conflict"),
+            sqlite3.OperationalError("no such table: nope")]
+
+    @app.route("/api/v1/test-bug/<int:n>")
+    def failing(n):
+        raise _wrapped(bugs[n])
+
+    client = app.test_client()
+    assert [client.get(f"/api/v1/test-bug/{n}").status_code for n in range(len(bugs))] == [500, 500, 500]
+
+
+def test_a_refused_connection_invalidates_like_a_lost_one():
+    """The pool is dropped when connecting fails, as when a connection breaks (SQLAlchemy alone
+    calls only the second a disconnect), so the next request connects afresh to the new primary."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.exc import OperationalError
+
+    from testkit.server import free_port
+
+    engine = create_engine(f"postgresql+psycopg://postgres@127.0.0.1:{free_port()}/vmo",
+                           connect_args={"connect_timeout": 2})
+    with pytest.raises(OperationalError) as raised:
+        engine.connect()
+    assert raised.value.connection_invalidated is True
+    engine.dispose()
+
+
+@pytest.mark.own_app
+@pytest.mark.parametrize("backend", [b for b in BACKENDS if b == "postgresql"])  # read-only transactions
+def test_a_demoted_primary_refusing_a_write_is_a_503(app, backend):
+    """A read-only transaction is what a primary turned replica answers to a write."""
+    from sqlalchemy import text
+
+    from vmo.offices.models import Office
+
+    @app.route("/api/v1/test-read-only", methods=["POST"])
+    def write():
+        db.session.execute(text("SET TRANSACTION READ ONLY"))
+        db.session.add(Office(code="ro", name="只读", plate_prefix="渝G"))
+        db.session.flush()
+        return {}, 201
+
+    response = app.test_client().post("/api/v1/test-read-only")
+    assert_error_shape(response, 503)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Office).where(Office.code == "ro")) == 0
+
+
+def _fail_commit(app, backend, monkeypatch, *, after: bool = False):
+    """Make the commit of the request's work (a fleet batch) fail as a lost connection does.
+
+    On PostgreSQL the server really ends the connection before the COMMIT (pg_terminate_backend).
+    Otherwise, and for a commit that went through but whose answer was lost (`after`), the driver's
+    COMMIT raises the error of a connection lost mid-query, before or after committing."""
+    from sqlalchemy import event, text
+    from sqlalchemy.orm import Session
+
+    state = {"work": False, "armed": True}
+    really_terminate = backend == "postgresql" and not after
+
+    def before_flush(session, *_):
+        state["work"] = state["work"] or any(isinstance(o, FleetBatch) for o in session.new)
+
+    def before_commit(session):
+        if really_terminate and state["work"] and state["armed"]:
+            state["armed"] = False
+            pid = session.execute(text("SELECT pg_backend_pid()")).scalar()
+            with db.engine.connect() as other:
+                other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+                other.commit()
+
+    with app.app_context():
+        dialect = db.engine.dialect
+    original = dialect.do_commit
+
+    def do_commit(dbapi_connection):
+        if not really_terminate and state["work"] and state["armed"]:
+            state["armed"] = False
+            if after:
+                original(dbapi_connection)
+            raise _wrapped(_driver_errors()["lost mid-query"])
+        original(dbapi_connection)
+
+    monkeypatch.setattr(dialect, "do_commit", do_commit)
+    event.listen(Session, "before_flush", before_flush)
+    event.listen(Session, "before_commit", before_commit)
+
+    def undo():
+        event.remove(Session, "before_flush", before_flush)
+        event.remove(Session, "before_commit", before_commit)
+        monkeypatch.setattr(dialect, "do_commit", original)
+    return undo
+
+
+def _batches(app) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(FleetBatch))
+
+
+def test_a_commit_that_fails_is_a_503_and_keeps_nothing(app, client, factory, backend, monkeypatch):
+    owner = company(factory)
+    vehicles = factory.vehicles(1)
+    undo = _fail_commit(app, backend, monkeypatch)
+    try:
+        failed = submit(client, owner.headers, vehicles)
+    finally:
+        undo()
+    assert_error_shape(failed, 503)
+    assert _batches(app) == 0
+    assert submit(client, owner.headers, vehicles).status_code == 201
+    assert _batches(app) == 1
+
+
+def test_a_keyed_write_whose_commit_failed_runs_afresh_on_retry(app, client, factory, backend, monkeypatch):
+    owner = company(factory)
+    vehicles = factory.vehicles(1)
+    undo = _fail_commit(app, backend, monkeypatch)
+    try:
+        failed = submit(client, owner.headers, vehicles, **{"Idempotency-Key": "lost-1"})
+    finally:
+        undo()
+    assert_error_shape(failed, 503)
+    retry = submit(client, owner.headers, vehicles, **{"Idempotency-Key": "lost-1"})
+    assert retry.status_code == 201 and "Idempotent-Replayed" not in retry.headers
+    assert _batches(app) == 1
+
+
+def test_a_keyed_write_whose_answer_was_lost_after_commit_replays(app, client, factory, backend, monkeypatch):
+    """The commit went through but its success never reached the app: the stored answer is kept
+    (the key is not released), so the retry replays it instead of writing twice."""
+    owner = company(factory)
+    vehicles = factory.vehicles(1)
+    undo = _fail_commit(app, backend, monkeypatch, after=True)
+    try:
+        failed = submit(client, owner.headers, vehicles, **{"Idempotency-Key": "lost-2"})
+    finally:
+        undo()
+    assert_error_shape(failed, 503)
+    assert _batches(app) == 1
+    retry = submit(client, owner.headers, vehicles, **{"Idempotency-Key": "lost-2"})
+    assert retry.status_code == 201 and retry.headers["Idempotent-Replayed"] == "true"
+    assert _batches(app) == 1
+
+
+def test_a_claim_left_while_the_database_was_away_is_released_at_the_next_claim(app, client, factory, backend,
+                                                                                 monkeypatch):
+    """The commit failed and so did the release (no primary yet): the key would read "in progress"
+    until the claim goes stale; the process forgets it at its next claim instead, so the retry runs."""
+    from vmo.idempotency import services as idempotency
+
+    owner = company(factory)
+    vehicles = factory.vehicles(1)
+    forget = idempotency._forget
+    calls = {"n": 0}
+
+    def unreachable_once(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise _wrapped(_driver_errors()["refused while connecting"])
+        return forget(*args, **kwargs)
+
+    monkeypatch.setattr(idempotency, "_forget", unreachable_once)
+    undo = _fail_commit(app, backend, monkeypatch)
+    try:
+        failed = submit(client, owner.headers, vehicles, **{"Idempotency-Key": "lost-3"})
+    finally:
+        undo()
+    assert_error_shape(failed, 503)
+    assert len(idempotency._PENDING) == 1
+    retry = submit(client, owner.headers, vehicles, **{"Idempotency-Key": "lost-3"})
+    assert retry.status_code == 201, retry.get_json()
+    assert "Idempotent-Replayed" not in retry.headers
+    assert idempotency._PENDING == set() and _batches(app) == 1

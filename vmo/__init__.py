@@ -7,6 +7,7 @@ from flask import Flask, send_from_directory
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from vmo import failover  # noqa: F401  (its handle_error listener: failover errors are disconnects)
 from vmo.config import Config, database_url_from_env, normalize_database_url
 from vmo.extensions import VmoApi, db, migrate
 from vmo.uow import unit_of_work
@@ -99,8 +100,9 @@ def _engine_options(app: Flask) -> None:
         options.setdefault("connect_args", {}).setdefault("timeout", 30)
     else:
         # No pool_pre_ping: it costs a round trip on every request. Connections are recycled before
-        # servers and firewalls drop idle ones, and a connection found dead anyway invalidates the
-        # pool and answers 503 with Retry-After (vmo.http.errors), so the client's retry gets a fresh one.
+        # servers and firewalls drop idle ones, and a connection found dead anyway (or refused, or a
+        # demoted primary's: vmo.failover) invalidates the pool and answers 503 with Retry-After
+        # (vmo.http.errors), so the client's retry gets a fresh one.
         options.setdefault("pool_recycle", 1800)
     # SQL errors in the log (a 500's traceback) show no bound values: token hashes, phones, ID numbers.
     options.setdefault("hide_parameters", True)

@@ -2,11 +2,11 @@
 import logging
 
 from flask import current_app, g
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
-from vmo import bounds, integrity, limits
+from vmo import bounds, failover, integrity, limits
 from vmo.errors import DomainError, TooManyRequests
 from vmo.extensions import db
 
@@ -63,15 +63,22 @@ def _handle_integrity_error(exc: IntegrityError):
     return _handle_domain_error(conflict)
 
 
+def _driver_error_name(exc: BaseException) -> str:
+    orig = getattr(exc, "orig", None)
+    return type(orig if orig is not None else exc).__name__
+
+
 def _handle_unexpected(exc: Exception):
     if isinstance(exc, HTTPException):
         return _handle_http_error(exc)
-    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
-        # The database closed the connection (restart, fail-over, idle timeout): SQLAlchemy has
-        # dropped the pool's connections, so a retry gets a fresh one.
-        log.warning("database connection lost: %s", type(exc.orig).__name__)
+    if failover.unavailable(exc):
+        # No working primary: the connection was lost, refused or cut (a restart, a failover, an idle
+        # timeout), at any statement or at the commit, which then did not answer success. SQLAlchemy
+        # has dropped the pool's connections (vmo.failover), so a retry gets a fresh one.
+        log.warning("database unavailable: %s", _driver_error_name(exc))
         db.session.rollback()
-        return error_body(503, "the database connection was lost; retry the request"), 503, {"Retry-After": "1"}
+        return (error_body(503, "the database is unavailable for a moment; retry the request"), 503,
+                {"Retry-After": "1"})
     log.exception("unhandled error")
     db.session.rollback()
     return error_body(500, "internal error; quote the request id when reporting it"), 500

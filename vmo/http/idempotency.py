@@ -32,7 +32,8 @@ def idempotent(blp):
             user = current_user(optional=True)
             fingerprint = idempotency.fingerprint(request.method, request.path, request.get_data())
             scope = f"user:{user.id}" if user is not None else _anonymous_scope(fingerprint)
-            stored = idempotency.claim(scope, key, fingerprint, clock.now())
+            claimed_at = clock.now()
+            stored = idempotency.claim(scope, key, fingerprint, claimed_at)
             if stored is not None:
                 response = current_app.response_class(stored.body, status=stored.status_code,
                                                       content_type=stored.content_type)
@@ -51,10 +52,10 @@ def idempotent(blp):
                             response.status_code, response.content_type, response.get_data(),
                             response.headers.get("Location")))
             except BaseException:
-                idempotency.release(scope, key)
+                idempotency.release(scope, key, claimed_at)
                 raise
             if response.status_code >= 400:
-                idempotency.release(scope, key)
+                idempotency.release(scope, key, claimed_at)
             return response
 
         return blp.doc(parameters=[{

@@ -1,11 +1,13 @@
 """Claiming a key before the write and keeping its answer after."""
 import hashlib
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from vmo import failover
 from vmo.errors import Conflict, RuleViolation
 from vmo.extensions import db
 from vmo.idempotency.models import IdempotencyRecord
@@ -39,9 +41,13 @@ def claim(scope: str, key: str, fingerprint: str, now: datetime, *,
     An expired answer, or a stale claim of the same request, is taken over by one compare-and-set
     UPDATE, so of two retries racing for it only one runs the write.
     """
+    pending = _pending_releases()
+    for entry in pending:
+        _forget(*entry)
     db.session.add(IdempotencyRecord(scope=scope, key=key, fingerprint=fingerprint, created_at=now))
     try:
         db.session.commit()
+        _released(pending)
         purge(now, keep_answers)
         return None
     except IntegrityError:
@@ -99,11 +105,45 @@ def complete(scope: str, key: str, response: StoredResponse) -> None:
     db.session.flush()
 
 
-def release(scope: str, key: str) -> None:
+def release(scope: str, key: str, claimed_at: datetime | None = None) -> None:
     """Forget a claim whose request failed, so a retry runs it afresh: after the failed work is rolled
-    back, in a transaction of its own that commits whatever the request's outcome."""
+    back, in a transaction of its own that commits whatever the request's outcome.
+
+    Only a claim without an answer is forgotten (a commit whose success never reached us may have
+    stored one: a retry replays it), and with `claimed_at` only the claim this request made (not one
+    a retry took over since). When the database cannot be reached (a failover), this process forgets
+    the claim at its next claim instead; until then a retry is told the key is in progress.
+    """
     db.session.rollback()
-    db.session.execute(
-        delete(IdempotencyRecord).where(IdempotencyRecord.scope == scope, IdempotencyRecord.key == key)
-    )
-    db.session.commit()
+    try:
+        _forget(scope, key, claimed_at)
+        db.session.commit()
+    except DBAPIError as exc:
+        db.session.rollback()
+        if failover.unavailable(exc):
+            with _PENDING_LOCK:
+                _PENDING.add((scope, key, claimed_at))
+        raise
+
+
+# Claims this process could not release while the database was unavailable: (scope, key, claimed_at).
+_PENDING: set[tuple[str, str, datetime | None]] = set()
+_PENDING_LOCK = threading.Lock()
+
+
+def _pending_releases() -> list[tuple[str, str, datetime | None]]:
+    with _PENDING_LOCK:
+        return list(_PENDING)
+
+
+def _released(entries) -> None:
+    with _PENDING_LOCK:
+        _PENDING.difference_update(entries)
+
+
+def _forget(scope: str, key: str, claimed_at: datetime | None = None) -> None:
+    stmt = delete(IdempotencyRecord).where(IdempotencyRecord.scope == scope, IdempotencyRecord.key == key,
+                                           IdempotencyRecord.status_code.is_(None))
+    if claimed_at is not None:
+        stmt = stmt.where(IdempotencyRecord.created_at == claimed_at)
+    db.session.execute(stmt.execution_options(synchronize_session=False))
