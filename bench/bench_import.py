@@ -39,11 +39,13 @@ def main(argv: list[str]) -> int:
             writer.writerow(("plate", "vin", "owner_name", "phone", "township", "registered_on", "last_inspected_on"))
             writer.writerows(_rows(args.rows))
 
+        from vmo import settings
         from vmo.offices.services import ensure_office
+        from vmo.offices.settings import OfficeSettings
 
         app = common.make_app(url, FROZEN_NOW="2026-11-25T10:00:00+08:00")
         with app.app_context():
-            ensure_office(app.config["DEFAULT_OFFICE"], "南川区车管所", "渝G")
+            ensure_office(settings.of(app, OfficeSettings).code, "南川区车管所", "渝G")
         runner = app.test_cli_runner()
         for label in ("first import", "re-import"):
             started = time.perf_counter()

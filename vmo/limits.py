@@ -157,9 +157,9 @@ def login(blp):
        "after repeated failures; see Retry-After")
 
 
-def _shared_per_address(blp, setting: str, scope: str, what: str):
+def _shared_per_address(blp, name: str, scope: str, what: str):
     return _limits(blp, [
-        limiter.shared_limit(_setting(setting), scope=scope, exempt_when=_unset(setting),
+        limiter.shared_limit(_setting(name), scope=scope, exempt_when=_unset(name),
                              error_message=f"too many {what} from this address; try again later"),
     ], f"too many {what} from this address; see Retry-After")
 

@@ -6,9 +6,10 @@ A feature declares
     class Settings:
         max_changes: int = setting(2, key="EXAM_MAX_CHANGES", low=0)
 
-and installs it in its `register(app, api)` with `install(app, Settings)`: the value is read once from
-the app config (where `create_app` has put the `VMO_*` environment, as for every setting), converted
-to the field's type and checked, so an impossible value stops the app at start with a message naming
+and installs it in its `register(app, api)` with `install(app, Settings)` (infrastructure in its
+`init_app`: vmo.limits, vmo.security, vmo.pagecache; the default office's, vmo.offices.settings, in
+`create_app`): the value is read once from the app config (where `create_app` has put the `VMO_*`
+environment, as for every setting), converted to the field's type and checked, so an impossible value stops the app at start with a message naming
 `VMO_<KEY>`. Resources, CLI commands and demo steps read it with `get(Settings)` and pass it to
 services as an argument; services never read the app config.
 
