@@ -11,6 +11,7 @@ from mobile_api.schemas import (
 )
 from mobile_api.storage import make_storage
 from vmo import clock, settings
+from vmo.accounts.models import Role
 from vmo.bounds import checks_own_text
 from vmo.http.auth import auth, current_user
 from vmo.http.caching import etag_response
@@ -18,7 +19,7 @@ from vmo.schemas_common import ErrorSchema
 
 blp = Blueprint("mobile", __name__, url_prefix="/api/v1/mobile",
                 description="The field officers' tablets: assignments, offline inspection sync, photos")
-PHOTO_READERS = ("officer", "supervisor", "admin")
+PHOTO_READERS = (Role.OFFICER, Role.SUPERVISOR, Role.ADMIN)
 NOT_MODIFIED = "Not modified: the ETag sent in If-None-Match is still current"
 
 
@@ -38,7 +39,7 @@ def photo_storage():
 
 @blp.route("/assignments")
 class AssignmentsResource(MethodView):
-    @auth(blp, "officer")
+    @auth(blp, Role.OFFICER)
     @blp.response(200, AssignmentsSchema, description="Strong ETag from the content")
     @blp.alt_response(304, description=NOT_MODIFIED)
     def get(self):
@@ -52,7 +53,7 @@ class AssignmentsResource(MethodView):
 @blp.route("/inspections/sync")
 class SyncResource(MethodView):
     @checks_own_text  # a NUL in one record rejects that record, not the batch (see InspectionRecordSchema)
-    @auth(blp, "officer")
+    @auth(blp, Role.OFFICER)
     @blp.arguments(SyncSchema)
     @blp.response(200, SyncAnswerSchema, description="One answer per record, in the order sent")
     @blp.alt_response(403, schema=ErrorSchema, description="not assigned to any stop named in the batch")

@@ -23,7 +23,7 @@ from schedules.tours.models import (
 )
 from schedules.tours.sync import SyncStatus
 from vmo import uow
-from vmo.accounts.models import User
+from vmo.accounts.models import Role, User
 from vmo.audit import services as audit
 from vmo.dbutil import insert_ignoring_conflicts
 from vmo.errors import DomainError, Forbidden, NotFound, RuleViolation
@@ -152,7 +152,7 @@ def sync_inspections(officer: User, device_id: str, sent_at: datetime | None, re
 def _may_see(user: User, inspection: TourInspection) -> bool:
     if inspection.office_id != user.office_id:
         return False
-    return user.role in ("supervisor", "admin") or inspection.officer_id == user.id
+    return user.role in (Role.SUPERVISOR, Role.ADMIN) or inspection.officer_id == user.id
 
 
 def get_inspection(user: User, client_id: str) -> TourInspection:

@@ -6,6 +6,7 @@ import subprocess
 from testkit.server import REPO
 
 CODE = (".py", ".js", ".html", ".css", ".cfg", ".toml", ".sh")
+THIS = "tests/test_comments.py"  # its own examples quote citations
 CITATION = re.compile(r"\b(issue|finding)s? ?#?\d+|\(#\d+\)", re.IGNORECASE)
 
 
@@ -13,7 +14,7 @@ def test_no_code_or_test_cites_an_issue_number():
     files = subprocess.run(["git", "ls-files"], cwd=REPO, capture_output=True, text=True, check=True).stdout
     cited = []
     for name in files.split():
-        if not name.endswith(CODE) or "/assets/" in name or not (REPO / name).is_file():
+        if not name.endswith(CODE) or "/assets/" in name or name == THIS or not (REPO / name).is_file():
             continue
         for number, line in enumerate((REPO / name).read_text(encoding="utf-8").splitlines(), 1):
             if CITATION.search(line):

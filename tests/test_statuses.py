@@ -1,12 +1,13 @@
-"""Domain code names statuses by their StrEnum members, never by string literals: a typo in a
-literal is a silent bug, a typo in a member name fails at import.
+"""Domain code names statuses and roles by their StrEnum members, never by string literals: a typo in
+a literal is a silent bug, a typo in a member name fails at import.
 
-Every status-like column has a `StrEnum` next to its model holding the stored values. This reads the
-domain packages' source (not tests, which check the wire, and not migrations, which are history) and
-flags a string literal equal to one of those values wherever it is compared with, assigned to,
-filtered on or written into a status: `x.status == "booked"`, `status="booked"` (constructors,
-`filter_by`, `.values()`), `x.status in ("a", "b")`, `X.status.in_(...)`, `{"status": "booked"}` and
-a column's `default="booked"`.
+Every status-like column (and `User.role`) has a `StrEnum` next to its model holding the stored values.
+This reads the domain packages' source (not tests, which check the wire, and not migrations, which are
+history) and flags a string literal equal to one of those values wherever it is compared with, assigned
+to, filtered on or written into a status or a role: `x.status == "booked"`, `status="booked"`
+(constructors, `filter_by`, `.values()`), `x.status in ("a", "b")`, `X.status.in_(...)`,
+`{"status": "booked"}`, a column's `default="booked"`, `user.role == "officer"` and the roles an
+endpoint allows, `@auth(blp, "officer")`.
 """
 import ast
 from pathlib import Path
@@ -16,7 +17,7 @@ PACKAGES = ("vmo", "schedules", "mobile_api")
 
 
 def _is_status_name(name: str) -> bool:
-    return name in ("status", "outcome", "answer") or name.endswith("_status")
+    return name in ("status", "outcome", "answer", "role") or name.endswith("_status")
 
 
 def _is_status(node: ast.AST) -> bool:
@@ -54,6 +55,8 @@ def status_literals(tree: ast.AST) -> list[tuple[int, str]]:
         elif isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
             if node.func.attr in ("in_", "not_in", "notin_") and _is_status(node.func.value):
                 values = [value for arg in node.args for value in _literals(arg)]
+        elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "auth":
+            values = [value for arg in node.args for value in _literals(arg)]  # @auth(blp, Role.OFFICER)
         elif isinstance(node, ast.Dict):
             values = [value for key, item in zip(node.keys, node.values)
                       if isinstance(key, ast.Constant) and isinstance(key.value, str) and _is_status_name(key.value)
@@ -103,7 +106,8 @@ def test_every_status_column_has_its_enum():
     for value in ("submitted", "in_progress", "failed_inspection", "booked", "requested", "granted", "declined",
                   "pending", "sent", "opted_out", "unmatched", "handled", "open", "resolved", "still_dissatisfied",
                   "applied", "confirmed", "waitlisted", "no_show", "draft", "published", "registered",
-                  "inspected", "created", "duplicate", "conflict", "rejected", "new_energy_large"):
+                  "inspected", "created", "duplicate", "conflict", "rejected", "new_energy_large",
+                  "admin", "supervisor", "officer", "company", "candidate"):
         assert value in known, value
 
 
@@ -128,7 +132,11 @@ audit(before={"status": "inspected"})
 class Row:
     status = mapped_column(String(16), default="pending")
 kind = "ordinary" if x else "new_energy"
+if user.role not in ("supervisor", "admin"): pass
+@auth(blp, "company", *STAFF)
+def get(): pass
+audit.record("company.signup", "company", company.id)
 '''
     assert sorted(value for _, value in status_literals(ast.parse(source))) == sorted([
         "submitted", "scheduled", "failed_inspection", "completed", "booked", "draft", "published", "open",
-        "cancelled", "inspected", "pending"])
+        "cancelled", "inspected", "pending", "supervisor", "admin", "company"])

@@ -7,6 +7,7 @@ from flask.cli import FlaskGroup, with_appcontext
 
 from vmo import clock, uow
 from vmo import settings as app_settings
+from vmo.accounts.models import STAFF_ROLES
 from vmo.fleet.settings import FleetSettings
 from vmo.plates.rules import PlateKind
 from vmo.types import values
@@ -56,7 +57,7 @@ def users():
 
 
 @users.command("create")
-@click.option("--role", required=True, type=click.Choice(["admin", "supervisor", "officer"]))
+@click.option("--role", required=True, type=click.Choice([role.value for role in STAFF_ROLES]))
 @click.option("--username", required=True)
 @click.option("--password", required=True, prompt=True, hide_input=True, confirmation_prompt=True)
 @click.option("--office", "office_code", default=None, help="Office code (default: the default office)")

@@ -7,7 +7,7 @@ from sqlalchemy import select
 from vmo import clock, hooks, validators
 from vmo import settings as app_settings
 from vmo.accounts import services as accounts
-from vmo.accounts.models import Company, User
+from vmo.accounts.models import Company, Role, User
 from vmo.extensions import db
 from vmo.fleet import plates
 from vmo.fleet import services as fleet
@@ -71,10 +71,10 @@ def load_demo() -> list[str]:
                                    region_code=default.region_code or None,
                                    address="重庆市南川区政务服务中心", phone="023-71400000")
     lines.append(f"office {office.code}: {office.name}")
-    lines.append(_staff(office, "admin", "admin", "系统管理员", "000001"))
-    lines.append(_staff(office, "supervisor", "supervisor", "陈所长", "500101"))
-    lines.append(_staff(office, "officer", "officer", "张琼", "500123", "supervisor"))
-    lines.append(_staff(office, "officer2", "officer", "刘强", "500124", "supervisor"))
+    lines.append(_staff(office, "admin", Role.ADMIN, "系统管理员", "000001"))
+    lines.append(_staff(office, "supervisor", Role.SUPERVISOR, "陈所长", "500101"))
+    lines.append(_staff(office, "officer", Role.OFFICER, "张琼", "500123", "supervisor"))
+    lines.append(_staff(office, "officer2", Role.OFFICER, "刘强", "500124", "supervisor"))
 
     company = db.session.scalar(select(Company).where(Company.name == COMPANY_NAME))
     if company is None:

@@ -23,7 +23,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from vmo import settings
-from vmo.accounts.models import LoginCounter
+from vmo.accounts.models import LoginCounter, Role
 from vmo.extensions import db
 
 from vmo.schemas_common import ErrorSchema
@@ -122,7 +122,7 @@ def _user_key() -> str:
 
 def _not_a_candidate() -> bool:
     user = g.get("user")
-    return user is None or user.role != "candidate"
+    return user is None or user.role != Role.CANDIDATE
 
 
 def _setting(name: str):

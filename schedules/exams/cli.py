@@ -8,6 +8,7 @@ from sqlalchemy import select
 from schedules.exams import ballot, outcomes, permits
 from schedules.exams.settings import ExamSettings
 from vmo import clock, settings, uow
+from vmo.accounts.models import Role
 from vmo.errors import DomainError
 from vmo.offices.settings import default_office_code
 
@@ -44,7 +45,7 @@ def _staff(username: str | None, session_id: int):
 
     if username:
         user = db.session.scalar(select(User).where(User.username == username))
-        if user is None or user.role not in ("admin", "supervisor", "officer"):
+        if user is None or user.role not in (Role.ADMIN, Role.SUPERVISOR, Role.OFFICER):
             raise click.ClickException(f"no staff account {username!r}")
         return user
     session = db.session.get(ExamSession, session_id)

@@ -10,7 +10,7 @@ from schedules.exams.models import (
 from vmo import clock, uow, validators
 from vmo import settings as app_settings
 from vmo.accounts import services as accounts
-from vmo.accounts.models import Candidate, User
+from vmo.accounts.models import Candidate, Role, User
 from vmo.booking import services as booking
 from vmo.extensions import db
 
@@ -70,7 +70,7 @@ def _past_sitting(office, candidate: Candidate, subject: int, day: date, outcome
 
 
 def demo_step(office) -> list[str]:
-    officer = db.session.scalar(select(User).where(User.office_id == office.id, User.role == "officer")
+    officer = db.session.scalar(select(User).where(User.office_id == office.id, User.role == Role.OFFICER)
                                 .order_by(User.id))
     if officer is None:
         return ["test sessions: no officer in the office, skipped"]

@@ -16,7 +16,7 @@ from schedules.exams.schemas import (
 )
 from schedules.exams.settings import ExamSettings
 from vmo import clock, csvout, limits, settings
-from vmo.accounts.models import STAFF_ROLES
+from vmo.accounts.models import STAFF_ROLES, Role
 from vmo.http.auth import auth, current_user
 from vmo.http.caching import etag_response, public_page
 from vmo.http.idempotency import idempotent
@@ -147,7 +147,7 @@ class SessionOutcomesResource(MethodView):
 
 @blp.route("/test-sessions/<int:session_id>/bookings")
 class SessionBookingsResource(MethodView):
-    @auth(blp, "candidate", *STAFF)
+    @auth(blp, Role.CANDIDATE, *STAFF)
     @limits.candidate_bookings(blp)
     @idempotent(blp)
     @blp.arguments(ExamBookingCreateSchema, required=False)
@@ -189,7 +189,7 @@ class DrawResource(MethodView):
 
 @blp.route("/bookings")
 class BookingsResource(MethodView):
-    @auth(blp, "candidate", *STAFF)
+    @auth(blp, Role.CANDIDATE, *STAFF)
     @blp.arguments(ExamBookingQueryArgsSchema, location="query")
     @blp.response(200, ExamBookingSchema(many=True))
     @blp.paginate(SelectPage)
@@ -200,14 +200,14 @@ class BookingsResource(MethodView):
 
 @blp.route("/bookings/<int:booking_id>")
 class BookingResource(MethodView):
-    @auth(blp, "candidate", *STAFF)
+    @auth(blp, Role.CANDIDATE, *STAFF)
     @blp.response(200, ExamBookingSchema)
     @blp.alt_response(404, schema=ErrorSchema, description="no such booking, or not yours")
     def get(self, booking_id):
         """One booking"""
         return services.get_booking(current_user(), booking_id)
 
-    @auth(blp, "candidate", *STAFF)
+    @auth(blp, Role.CANDIDATE, *STAFF)
     @limits.candidate_bookings(blp)
     @blp.response(200, ExamBookingSchema)
     @blp.alt_response(404, schema=ErrorSchema, description="no such booking, or not yours")
@@ -220,7 +220,7 @@ class BookingResource(MethodView):
 
 @blp.route("/bookings/<int:booking_id>/change")
 class BookingChangeResource(MethodView):
-    @auth(blp, "candidate")
+    @auth(blp, Role.CANDIDATE)
     @limits.candidate_bookings(blp)
     @idempotent(blp)
     @blp.arguments(ExamBookingChangeSchema)
@@ -253,7 +253,7 @@ class OutcomeResource(MethodView):
 
 @blp.route("/bookings/<int:booking_id>/calendar.ics")
 class BookingCalendarResource(MethodView):
-    @auth(blp, "candidate", *STAFF)
+    @auth(blp, Role.CANDIDATE, *STAFF)
     @blp.response(200, CALENDAR, content_type="text/calendar",
                   description="The booking as one VEVENT; METHOD:CANCEL and STATUS:CANCELLED once cancelled")
     @blp.alt_response(304, description=NOT_MODIFIED)
@@ -288,7 +288,7 @@ class CandidateFeedResource(MethodView):
 
 @blp.route("/me/calendar-secret")
 class CalendarSecretResource(MethodView):
-    @auth(blp, "candidate")
+    @auth(blp, Role.CANDIDATE)
     @blp.response(201, ExamCalendarSecretSchema)
     def post(self):
         """Create or rotate the secret address of your personal calendar feed"""
@@ -299,7 +299,7 @@ class CalendarSecretResource(MethodView):
 
 @blp.route("/me/exam-progress")
 class MyProgressResource(MethodView):
-    @auth(blp, "candidate")
+    @auth(blp, Role.CANDIDATE)
     @blp.response(200, ExamProgressSchema)
     def get(self):
         """Your progress per subject, whether you may book it now, and your seniority date"""

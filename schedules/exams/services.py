@@ -24,7 +24,7 @@ from schedules.exams.models import (
 )
 from schedules.exams.settings import ExamSettings, cancel_deadline
 from vmo import uow
-from vmo.accounts.models import LICENSE_CLASSES, Candidate, User
+from vmo.accounts.models import LICENSE_CLASSES, Candidate, Role, User
 from vmo.accounts.services import candidate_of
 from vmo.audit import services as audit
 from vmo.booking import services as booking
@@ -173,7 +173,7 @@ def lock_sessions(*session_ids: int) -> None:
 
 def _bookings_visible_to(user: User) -> Select:
     stmt = select(ExamBooking).where(ExamBooking.office_id == user.office_id)
-    if user.role == "candidate":
+    if user.role == Role.CANDIDATE:
         stmt = stmt.join(Candidate, Candidate.id == ExamBooking.candidate_id).where(Candidate.user_id == user.id)
     elif user.role not in STAFF_ROLES:
         stmt = stmt.where(False)
@@ -268,7 +268,7 @@ def _active_conflict(candidate: Candidate, subject: int, active: int | None = No
 
 def booking_candidate(user: User, candidate_id: int | None) -> Candidate:
     """Who a booking is for: the signed-in candidate, or (an officer at the counter) a candidate of the office."""
-    if user.role == "candidate":
+    if user.role == Role.CANDIDATE:
         if candidate_id is not None:
             raise RuleViolation("candidate_id is for an officer booking at the counter; leave it out",
                                 errors={"json": {"candidate_id": ["only staff book for another candidate"]}})
@@ -303,7 +303,7 @@ def book(user: User, session_id: int, settings: ExamSettings, now: datetime, tod
     row = ExamBooking(office_id=session.office_id, session_id=session.id, candidate_id=candidate.id,
                       subject=session.subject, status=status, active_key=active_key, queue_position=position,
                       changes=0, sequence=0, created_at=now, updated_at=now,
-                      booked_by_id=None if user.role == "candidate" else user.id)
+                      booked_by_id=None if user.role == Role.CANDIDATE else user.id)
     db.session.add(row)
     try:
         db.session.flush()
@@ -314,7 +314,7 @@ def book(user: User, session_id: int, settings: ExamSettings, now: datetime, tod
         raise _active_conflict(candidate, session.subject) from None
     audit.record("exam_booking.create", "exam_booking", row.id, actor=user, office_id=session.office_id,
                  after={"session_id": session.id, "candidate_id": candidate.id, "status": status,
-                        "queue_position": position, "at_counter": user.role != "candidate"})
+                        "queue_position": position, "at_counter": user.role != Role.CANDIDATE})
     if status == BookingStatus.CONFIRMED:
         text_candidate(row, "confirmed", texts.CONFIRMED, session, candidate)
     elif status == BookingStatus.APPLIED:
@@ -409,7 +409,7 @@ def cancel(user: User, booking_id: int, settings: ExamSettings, now: datetime) -
     session = row.session
     if now >= session.starts_at:
         raise ineligible("session_started", f"session {session.id} has already started")
-    by_candidate = user.role == "candidate"
+    by_candidate = user.role == Role.CANDIDATE
     if by_candidate and row.status == BookingStatus.CONFIRMED:
         _check_cutoff(session, settings, now, "cancelled")
     before = row.status

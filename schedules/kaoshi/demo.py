@@ -10,7 +10,7 @@ from schedules.exams.demo import VENUE
 from schedules.exams.models import ExamSession
 from vmo import clock, validators
 from vmo.accounts import services as accounts
-from vmo.accounts.models import User
+from vmo.accounts.models import Role, User
 from vmo.demo import DEMO_PASSWORD
 from vmo.extensions import db
 from vmo import settings as app_settings
@@ -26,7 +26,7 @@ def demo_id_number() -> str:
 
 def _subject_one_session(office) -> str:
     """Saturday 16:00, subject 1 (theory), first come: what a new candidate books first."""
-    officer = db.session.scalar(select(User).where(User.office_id == office.id, User.role == "officer")
+    officer = db.session.scalar(select(User).where(User.office_id == office.id, User.role == Role.OFFICER)
                                 .order_by(User.id))
     if officer is None:
         return "subject 1 session: no officer in the office, skipped"

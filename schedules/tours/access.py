@@ -11,16 +11,16 @@
 from sqlalchemy import exists, select
 
 from schedules.tours.models import Tour, TourOfficer
-from vmo.accounts.models import User
+from vmo.accounts.models import Role, User
 from vmo.errors import Forbidden
 from vmo.extensions import db
 
-MANAGERS = ("supervisor", "admin")
+MANAGERS = (Role.SUPERVISOR, Role.ADMIN)
 
 
 def may_inspect(user: User, assigned: bool) -> bool:
     """`assigned`: the user is one of the tour's officers (the bulk path finds it with a join)."""
-    return user.role == "officer" and assigned
+    return user.role == Role.OFFICER and assigned
 
 
 def is_assigned(user: User, tour: Tour) -> bool:
@@ -33,7 +33,7 @@ def may_change(user: User, tour: Tour) -> bool:
         return False
     if user.role in MANAGERS:
         return True
-    return user.role == "officer" and (tour.created_by_id == user.id or is_assigned(user, tour))
+    return user.role == Role.OFFICER and (tour.created_by_id == user.id or is_assigned(user, tour))
 
 
 def check_change(user: User, tour: Tour) -> None:

@@ -8,7 +8,7 @@ from schedules.tours import registrations, services
 from schedules.tours.models import Tour
 from vmo import clock, validators
 from vmo import settings as app_settings
-from vmo.accounts.models import User
+from vmo.accounts.models import Role, User
 from vmo.extensions import db
 from vmo.motorcycles import services as motorcycles
 from vmo.motorcycles.settings import MotorcycleSettings
@@ -66,7 +66,7 @@ def demo_step(office) -> list[str]:
         stops.append({"township": township, "venue": venue, "lat": lat, "lon": lon, "arrives_at": start,
                       "departs_at": start + timedelta(minutes=90), "capacity": 40})
     officers = [u for u in ("officer", "officer2")
-                if db.session.scalar(select(User.id).where(User.username == u, User.role == "officer"))]
+                if db.session.scalar(select(User.id).where(User.username == u, User.role == Role.OFFICER))]
     settings = app_settings.get(services.TourSettings)
     tour = services.create_tour(officer, {"name": TOUR_NAME, "date": day, "depot": DEPOT, "stops": stops,
                                           "officers": officers}, today, now, settings)

@@ -14,7 +14,7 @@ from schedules.tours.schemas import (
     TourSeasonReportSchema, TownshipFeedQueryArgsSchema, TourUpdateSchema,
 )
 from vmo import clock, limits, settings
-from vmo.accounts.models import STAFF_ROLES
+from vmo.accounts.models import STAFF_ROLES, Role
 from vmo.http.auth import auth, current_user, signed_in_staff
 from vmo.http.caching import etag_response, public_page
 from vmo.http.idempotency import idempotent
@@ -190,7 +190,7 @@ class RegistrationCancelResource(MethodView):
 
 @blp.route("/tours/<int:tour_id>/stops/<int:stop_id>/inspections")
 class InspectionsResource(MethodView):
-    @auth(blp, "officer")
+    @auth(blp, Role.OFFICER)
     @idempotent(blp)
     @blp.arguments(TourInspectionCreateSchema)
     @blp.response(201, TourInspectionSchema)

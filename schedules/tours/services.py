@@ -12,7 +12,7 @@ from schedules.tours.models import (
     RegistrationStatus, StopRegistration, StopStatus, Tour, TourOfficer, TourStatus, TourStop,
 )
 from vmo import uow
-from vmo.accounts.models import User
+from vmo.accounts.models import Role, User
 from vmo.audit import services as audit
 from vmo.booking import services as booking
 from vmo.errors import Conflict, NotFound, RuleViolation
@@ -105,7 +105,7 @@ def _officers(office_id: int, usernames: list[str]) -> list[User]:
         # Someone of another office is "no such officer", as if they did not exist.
         if user is None or not user.active:
             errors[index] = [f"no officer {name!r} in this office"]
-        elif user.role != "officer":
+        elif user.role != Role.OFFICER:
             errors[index] = [f"{name!r} is a {user.role}, not an officer"]
         else:
             users.append(user)

@@ -8,8 +8,17 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from vmo.extensions import db
 from vmo.types import UTCDateTime, utcnow
 
-ROLES = ("admin", "supervisor", "officer", "company", "candidate")
-STAFF_ROLES = ("admin", "supervisor", "officer")
+class Role(StrEnum):
+    """What a user is; `User.role` stores the value."""
+    ADMIN = "admin"
+    SUPERVISOR = "supervisor"
+    OFFICER = "officer"
+    COMPANY = "company"
+    CANDIDATE = "candidate"
+
+
+ROLES = tuple(Role)
+STAFF_ROLES = (Role.ADMIN, Role.SUPERVISOR, Role.OFFICER)
 
 
 class User(db.Model):

@@ -6,6 +6,7 @@ from flask_smorest import Blueprint
 
 from vmo import clock, limits, settings
 from vmo.accounts import services
+from vmo.accounts.models import Role
 from vmo.accounts.schemas import (
     CandidateCreateSchema, CandidateSignupSchema, CandidateVerifySchema, CompanyCreateSchema, CompanySchema, MeSchema,
     OfficeSchema, StaffCreateSchema, TokenRequestSchema, TokenSchema, UserSchema,
@@ -60,9 +61,9 @@ class MeResource(MethodView):
         """The signed-in account, with its company or candidate profile"""
         user = current_user()
         profile = {"company": None, "candidate": None}
-        if user.role == "company":
+        if user.role == Role.COMPANY:
             profile["company"] = services.company_of(user)
-        elif user.role == "candidate":
+        elif user.role == Role.CANDIDATE:
             profile["candidate"] = services.candidate_of(user)
         fields = ("id", "username", "role", "display_name", "badge_number", "office", "supervisor", "created_at")
         return SimpleNamespace(**{name: getattr(user, name) for name in fields}, **profile)
@@ -110,14 +111,14 @@ class CandidateVerifyResource(MethodView):
 
 @blp.route("/staff")
 class StaffResource(MethodView):
-    @auth(blp, "admin", "supervisor", "officer")
+    @auth(blp, Role.ADMIN, Role.SUPERVISOR, Role.OFFICER)
     @blp.response(200, UserSchema(many=True))
     @blp.paginate(SelectPage)
     def get(self):
         """Staff accounts of the signed-in user's office"""
         return services.list_staff(current_user().office_id)
 
-    @auth(blp, "admin")
+    @auth(blp, Role.ADMIN)
     @idempotent(blp)
     @blp.arguments(StaffCreateSchema)
     @blp.response(201, UserSchema)

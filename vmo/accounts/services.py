@@ -11,7 +11,7 @@ from sqlalchemy.orm import joinedload
 
 from vmo.accounts import notifications as texts
 from vmo.accounts.models import (
-    LICENSE_CLASSES, ROLES, STAFF_ROLES, Candidate, CandidateSignup, Company, SignupStatus, Token, User,
+    LICENSE_CLASSES, ROLES, STAFF_ROLES, Candidate, CandidateSignup, Company, Role, SignupStatus, Token, User,
 )
 from vmo.audit import services as audit
 from vmo.errors import (
@@ -105,7 +105,7 @@ def register_company(office: Office, data: dict, settings: AuthSettings) -> Comp
     if db.session.scalar(select(Company.id).where(Company.credit_code == credit_code)) is not None:
         raise Conflict("a company with this credit code is already registered",
                        errors={"json": {"credit_code": ["already registered"]}})
-    user = _new_user(office, data["username"], data["password"], "company", settings,
+    user = _new_user(office, data["username"], data["password"], Role.COMPANY, settings,
                      display_name=data["name"])
     company = Company(office_id=office.id, user_id=user.id, name=data["name"], credit_code=credit_code,
                       contact_name=data["contact_name"], contact_phone=phone)
@@ -136,7 +136,7 @@ def register_candidate(office: Office, data: dict, settings: AuthSettings, today
     if db.session.scalar(select(Candidate.id).where(Candidate.id_number == rid.number)) is not None:
         raise Conflict("a candidate with this ID number is already registered",
                        errors={"json": {"id_number": ["already registered"]}})
-    user = _new_user(office, data["username"], data["password"], "candidate", settings,
+    user = _new_user(office, data["username"], data["password"], Role.CANDIDATE, settings,
                      display_name=data["name"])
     candidate = _new_candidate(user, data["name"], rid.number, phone, data["license_class"])
     audit.record("candidate.signup", "candidate", candidate.id, actor=user,
@@ -174,7 +174,7 @@ def sign_up_candidate(office: Office, data: dict, settings: AuthSettings, today,
     """
     rid, phone = _checked_candidate(data, today)
     owner = db.session.scalar(select(Candidate).where(Candidate.id_number == rid.number))
-    user = _new_user(office, data["username"], data["password"], "candidate", settings,
+    user = _new_user(office, data["username"], data["password"], Role.CANDIDATE, settings,
                      display_name=data["name"], active=False)
     signup = CandidateSignup(office_id=office.id, user_id=user.id, name=data["name"], id_number=rid.number,
                              phone=phone, license_class=data["license_class"], code_hash=None,
@@ -267,7 +267,7 @@ def create_staff(office: Office, username: str, password: str, role: str, settin
     if supervisor_username:
         supervisor = db.session.scalar(select(User).where(User.username == supervisor_username,
                                                           User.office_id == office.id))
-        if supervisor is None or supervisor.role not in ("supervisor", "admin"):
+        if supervisor is None or supervisor.role not in (Role.SUPERVISOR, Role.ADMIN):
             raise field_error("supervisor", f"{supervisor_username!r} is not a supervisor of this office")
         supervisor_id = supervisor.id
     user = _new_user(office, username, password, role, settings, display_name=display_name,

@@ -2,6 +2,7 @@
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from vmo.accounts.models import Role
 from vmo.audit import services
 from vmo.audit.schemas import AuditEntrySchema, AuditQueryArgsSchema
 from vmo.http.auth import auth, current_user
@@ -12,7 +13,7 @@ blp = Blueprint("audit", __name__, url_prefix="/api/v1", description="The audit 
 
 @blp.route("/audit")
 class AuditResource(MethodView):
-    @auth(blp, "admin", "supervisor", "officer")
+    @auth(blp, Role.ADMIN, Role.SUPERVISOR, Role.OFFICER)
     @blp.arguments(AuditQueryArgsSchema, location="query")
     @blp.response(200, AuditEntrySchema(many=True))
     @blp.paginate(SelectPage)

@@ -11,7 +11,7 @@ from vmo.fleet.schemas import (
     GreenChannelRequestSchema, InspectionCreateSchema, InspectionSchema, PlateChoicesSchema, PlateReservationSchema,
     PlateReserveSchema, VehicleSchema,
 )
-from vmo.accounts.models import STAFF_ROLES
+from vmo.accounts.models import STAFF_ROLES, Role
 from vmo.fleet.settings import FleetSettings
 from vmo.greenchannel.settings import GreenChannelSettings
 from vmo.http.auth import auth, current_user
@@ -25,7 +25,7 @@ STAFF = STAFF_ROLES
 
 @blp.route("/fleet/batches")
 class BatchesResource(MethodView):
-    @auth(blp, "company", *STAFF)
+    @auth(blp, Role.COMPANY, *STAFF)
     @blp.arguments(BatchQueryArgsSchema, location="query")
     @blp.response(200, BatchSchema(many=True))
     @blp.paginate(SelectPage)
@@ -33,7 +33,7 @@ class BatchesResource(MethodView):
         """Batches: a company sees its own, staff their office's"""
         return services.list_batches(current_user(), args["status"])
 
-    @auth(blp, "company")
+    @auth(blp, Role.COMPANY)
     @idempotent(blp)
     @blp.arguments(BatchCreateSchema)
     @blp.response(201, BatchSchema)
@@ -46,7 +46,7 @@ class BatchesResource(MethodView):
 
 @blp.route("/fleet/batches/<int:batch_id>")
 class BatchResource(MethodView):
-    @auth(blp, "company", *STAFF)
+    @auth(blp, Role.COMPANY, *STAFF)
     @blp.response(200, BatchSchema)
     @blp.alt_response(404, schema=ErrorSchema, description="no such batch, or not yours")
     def get(self, batch_id):
@@ -56,14 +56,14 @@ class BatchResource(MethodView):
 
 @blp.route("/fleet/batches/<int:batch_id>/appointment")
 class AppointmentResource(MethodView):
-    @auth(blp, "company", *STAFF)
+    @auth(blp, Role.COMPANY, *STAFF)
     @blp.response(200, AppointmentSchema)
     @blp.alt_response(404, schema=ErrorSchema, description="no such batch or no appointment")
     def get(self, batch_id):
         """The batch's green-channel appointment"""
         return services.get_appointment(current_user(), batch_id)
 
-    @auth(blp, "company")
+    @auth(blp, Role.COMPANY)
     @idempotent(blp)
     @blp.arguments(AppointmentCreateSchema)
     @blp.response(201, AppointmentSchema)
@@ -73,7 +73,7 @@ class AppointmentResource(MethodView):
         """Book a green-channel day for the whole batch"""
         return services.book_appointment(current_user(), batch_id, data["date"], clock.local_today(), clock.now())
 
-    @auth(blp, "company")
+    @auth(blp, Role.COMPANY)
     @blp.arguments(AppointmentMoveSchema)
     @blp.response(200, AppointmentSchema)
     @blp.alt_response(404, schema=ErrorSchema, description="no such batch or no appointment")
@@ -86,7 +86,7 @@ class AppointmentResource(MethodView):
         return services.move_appointment(user, batch_id, data["date"], clock.local_today(user.office.timezone),
                                          clock.now())
 
-    @auth(blp, "company")
+    @auth(blp, Role.COMPANY)
     @blp.response(200, AppointmentSchema)
     @blp.alt_response(404, schema=ErrorSchema, description="no such batch or no appointment")
     @blp.alt_response(409, schema=ErrorSchema, description="inspection has already started")
@@ -97,7 +97,7 @@ class AppointmentResource(MethodView):
 
 @blp.route("/fleet/batches/<int:batch_id>/green-channel-request")
 class GreenChannelRequestResource(MethodView):
-    @auth(blp, "company")
+    @auth(blp, Role.COMPANY)
     @idempotent(blp)
     @blp.arguments(GreenChannelRequestCreateSchema)
     @blp.response(201, GreenChannelRequestSchema)
@@ -112,7 +112,7 @@ class GreenChannelRequestResource(MethodView):
 
 @blp.route("/green-channel/requests")
 class GreenChannelRequestsResource(MethodView):
-    @auth(blp, "company", *STAFF)
+    @auth(blp, Role.COMPANY, *STAFF)
     @blp.arguments(GreenChannelRequestQueryArgsSchema, location="query")
     @blp.response(200, GreenChannelRequestSchema(many=True))
     @blp.paginate(SelectPage)
@@ -123,7 +123,7 @@ class GreenChannelRequestsResource(MethodView):
 
 @blp.route("/green-channel/requests/<int:request_id>/grant")
 class GrantResource(MethodView):
-    @auth(blp, "officer")
+    @auth(blp, Role.OFFICER)
     @blp.arguments(GrantSchema)
     @blp.response(200, GreenChannelRequestSchema)
     @blp.alt_response(404, schema=ErrorSchema, description="no such request in this office")
@@ -138,7 +138,7 @@ class GrantResource(MethodView):
 
 @blp.route("/green-channel/requests/<int:request_id>/decline")
 class DeclineResource(MethodView):
-    @auth(blp, "officer")
+    @auth(blp, Role.OFFICER)
     @blp.arguments(DeclineSchema)
     @blp.response(200, GreenChannelRequestSchema)
     @blp.alt_response(404, schema=ErrorSchema, description="no such request in this office")
@@ -150,7 +150,7 @@ class DeclineResource(MethodView):
 
 @blp.route("/fleet/vehicles/<string:vin>/plate-choices")
 class PlateChoicesResource(MethodView):
-    @auth(blp, "company", *STAFF)
+    @auth(blp, Role.COMPANY, *STAFF)
     @blp.response(200, PlateChoicesSchema)
     @blp.alt_response(404, schema=ErrorSchema, description="no such vehicle, or not yours")
     @blp.alt_response(409, schema=ErrorSchema, description="already registered")
@@ -161,7 +161,7 @@ class PlateChoicesResource(MethodView):
 
 @blp.route("/fleet/vehicles/<string:vin>/plate")
 class PlateResource(MethodView):
-    @auth(blp, "company", *STAFF)
+    @auth(blp, Role.COMPANY, *STAFF)
     @blp.arguments(PlateReserveSchema)
     @blp.response(200, PlateReservationSchema)
     @blp.alt_response(404, schema=ErrorSchema, description="no such vehicle, or not yours")
@@ -174,7 +174,7 @@ class PlateResource(MethodView):
 
 @blp.route("/fleet/vehicles/<string:vin>")
 class VehicleResource(MethodView):
-    @auth(blp, "company", *STAFF)
+    @auth(blp, Role.COMPANY, *STAFF)
     @blp.response(200, VehicleSchema)
     @blp.alt_response(404, schema=ErrorSchema, description="no such vehicle, or not yours")
     def get(self, vin):
@@ -184,7 +184,7 @@ class VehicleResource(MethodView):
 
 @blp.route("/fleet/vehicles/<string:vin>/inspection")
 class InspectionResource(MethodView):
-    @auth(blp, "officer")
+    @auth(blp, Role.OFFICER)
     @idempotent(blp)
     @blp.arguments(InspectionCreateSchema)
     @blp.response(201, InspectionSchema)
@@ -197,7 +197,7 @@ class InspectionResource(MethodView):
 
 @blp.route("/fleet/vehicles/<string:vin>/registration")
 class RegistrationResource(MethodView):
-    @auth(blp, "officer")
+    @auth(blp, Role.OFFICER)
     @idempotent(blp)
     @blp.response(201, VehicleSchema)
     @blp.alt_response(404, schema=ErrorSchema, description="no such vehicle in this office")

@@ -6,7 +6,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from vmo import uow
-from vmo.accounts.models import Company, User
+from vmo.accounts.models import Company, Role, User
 from vmo.audit import services as audit
 from vmo.booking import services as booking
 from vmo.errors import Conflict, NotFound, RuleViolation
@@ -87,7 +87,7 @@ def _batch_errors(errors: dict[int, dict]) -> RuleViolation:
 
 def _batches_visible_to(user: User) -> Select:
     stmt = select(FleetBatch).where(FleetBatch.office_id == user.office_id)
-    if user.role == "company":
+    if user.role == Role.COMPANY:
         stmt = stmt.join(Company, Company.id == FleetBatch.company_id).where(Company.user_id == user.id)
     return stmt
 
@@ -123,7 +123,7 @@ def vehicle_with_plate(user: User, vin: str, now: datetime) -> FleetVehicle:
 def get_vehicle(user: User, vin: str) -> FleetVehicle:
     stmt = select(FleetVehicle).join(FleetBatch).where(FleetVehicle.vin == vin.strip().upper(),
                                                       FleetVehicle.office_id == user.office_id)
-    if user.role == "company":
+    if user.role == Role.COMPANY:
         stmt = stmt.join(Company, Company.id == FleetBatch.company_id).where(Company.user_id == user.id)
     vehicle = db.session.scalar(stmt)
     if vehicle is None:
@@ -278,7 +278,7 @@ def request_green_channel(user: User, batch_id: int, wanted_date: date, note: st
 
 def list_requests(user: User, status: str | None) -> Select:
     stmt = select(GreenChannelRequest).where(GreenChannelRequest.office_id == user.office_id)
-    if user.role == "company":
+    if user.role == Role.COMPANY:
         stmt = stmt.join(FleetBatch, FleetBatch.id == GreenChannelRequest.batch_id).join(
             Company, Company.id == FleetBatch.company_id).where(Company.user_id == user.id)
     if status:

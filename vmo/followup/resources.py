@@ -6,6 +6,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from vmo import clock, hooks, settings
+from vmo.accounts.models import Role
 from vmo.followup import services
 from vmo.followup.schemas import (
     CallbackCreateSchema, CallbackSchema, EscalationQueryArgsSchema, EscalationSchema, InboundCreateSchema,
@@ -59,7 +60,7 @@ def _highlight_after():
 
 @blp.route("/escalations")
 class EscalationsResource(MethodView):
-    @auth(blp, "admin", "supervisor", "officer")
+    @auth(blp, Role.ADMIN, Role.SUPERVISOR, Role.OFFICER)
     @blp.arguments(EscalationQueryArgsSchema, location="query")
     @blp.response(200, EscalationSchema(many=True))
     @blp.paginate(SelectPage)
@@ -71,7 +72,7 @@ class EscalationsResource(MethodView):
 
 @blp.route("/escalations/<int:escalation_id>")
 class EscalationResource(MethodView):
-    @auth(blp, "admin", "supervisor", "officer")
+    @auth(blp, Role.ADMIN, Role.SUPERVISOR, Role.OFFICER)
     @blp.response(200, EscalationSchema)
     @blp.alt_response(404, schema=ErrorSchema, description="no such escalation, or not yours to see")
     def get(self, escalation_id):
@@ -81,7 +82,7 @@ class EscalationResource(MethodView):
 
 @blp.route("/escalations/<int:escalation_id>/callbacks")
 class CallbacksResource(MethodView):
-    @auth(blp, "admin", "supervisor", "officer")
+    @auth(blp, Role.ADMIN, Role.SUPERVISOR, Role.OFFICER)
     @blp.arguments(CallbackCreateSchema)
     @blp.response(201, CallbackSchema)
     @blp.alt_response(404, schema=ErrorSchema, description="no such escalation, or not yours to see")
@@ -93,7 +94,7 @@ class CallbacksResource(MethodView):
 
 @blp.route("/escalations/<int:escalation_id>/resolve")
 class ResolveResource(MethodView):
-    @auth(blp, "supervisor", "admin")  # an officer: 403, closing a complaint is the leader's decision
+    @auth(blp, Role.SUPERVISOR, Role.ADMIN)  # an officer: 403, closing a complaint is the leader's decision
     @blp.arguments(ResolveSchema)
     @blp.response(200, EscalationSchema)
     @blp.alt_response(404, schema=ErrorSchema, description="no such escalation, or not yours to see")

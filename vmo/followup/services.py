@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from vmo import validators
-from vmo.accounts.models import User
+from vmo.accounts.models import Role, User
 from vmo.audit import services as audit
 from vmo.errors import Conflict, Forbidden, NotFound, RuleViolation, Unauthorized
 from vmo.extensions import db
@@ -176,14 +176,14 @@ def _visible_to(user: User) -> Select:
     """An officer sees their own cases; a supervisor those of their officers, and of every officer
     (or unknown officer) with no supervisor set; an admin the whole office."""
     stmt = select(Escalation).where(Escalation.office_id == user.office_id)
-    if user.role == "officer":
+    if user.role == Role.OFFICER:
         return stmt.where(Escalation.officer_id == user.id)
-    if user.role == "supervisor":
+    if user.role == Role.SUPERVISOR:
         handler = aliased(User)
         return (stmt.outerjoin(handler, handler.id == Escalation.officer_id)
                 .where(or_(Escalation.officer_id.is_(None), Escalation.officer_id == user.id,
                            handler.supervisor_id == user.id, handler.supervisor_id.is_(None))))
-    if user.role == "admin":
+    if user.role == Role.ADMIN:
         return stmt
     raise Forbidden("escalations are for staff")
 
@@ -237,7 +237,7 @@ def resolve(user: User, escalation_id: int, note: str, now: datetime, outcome: s
     """Close an escalation with what was done and how it ended: a supervisor's (or admin's) decision,
     after at least one call-back, so no officer closes a complaint against himself alone."""
     escalation = get_escalation(user, escalation_id)
-    if user.role not in ("supervisor", "admin"):
+    if user.role not in (Role.SUPERVISOR, Role.ADMIN):
         raise Forbidden("an escalation is closed by a supervisor, after the call-backs")
     note = (note or "").strip()
     if not note:

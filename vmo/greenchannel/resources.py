@@ -6,7 +6,7 @@ from flask_smorest import Blueprint
 from werkzeug.routing import BaseConverter, ValidationError
 
 from vmo import clock, settings
-from vmo.accounts.models import STAFF_ROLES
+from vmo.accounts.models import STAFF_ROLES, Role
 from vmo.greenchannel import services
 from vmo.greenchannel.schemas import DayQueryArgsSchema, DayQueueSchema, DaySchema, DayUpdateSchema
 from vmo.greenchannel.settings import GreenChannelSettings
@@ -65,7 +65,7 @@ class DayResource(MethodView):
         office = user.office if user is not None else offices.get_office(default_office_code())
         return services.get_day(office.id, date)
 
-    @auth(blp, "officer")
+    @auth(blp, Role.OFFICER)
     @blp.arguments(DayUpdateSchema)
     @blp.response(200, DaySchema)
     @blp.alt_response(201, schema=DaySchema, description="the day was opened")

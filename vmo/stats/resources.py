@@ -4,7 +4,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from vmo import clock, hooks, settings
-from vmo.accounts.models import STAFF_ROLES
+from vmo.accounts.models import STAFF_ROLES, Role
 from vmo.followup.settings import FollowUpSettings
 from vmo.http.auth import auth, current_user
 from vmo.schemas_common import ErrorSchema
@@ -45,7 +45,7 @@ class StatsResource(MethodView):
 
 @blp.route("/stats/report.html")
 class ReportResource(MethodView):
-    @auth(blp, "supervisor", "admin")
+    @auth(blp, Role.SUPERVISOR, Role.ADMIN)
     @blp.arguments(ReportQueryArgsSchema, location="query")
     @blp.doc(responses={200: {"description": "A self-contained page (inline SVG charts, no external assets)",
                                 "content": {"text/html": {"schema": {"type": "string"}}}}})

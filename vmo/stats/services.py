@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, case, func, or_, select
 
-from vmo.accounts.models import User
+from vmo.accounts.models import Role, User
 from vmo.booking.models import Slot
 from vmo.errors import RuleViolation
 from vmo.extensions import db
@@ -307,7 +307,7 @@ def per_officer(office_id: int, p: Period) -> list[dict]:
     ids = (set(cases) | set(escalations)) - {None}
     people = db.session.execute(
         select(User.id, User.username, User.badge_number, User.display_name, User.role)
-        .where(User.office_id == office_id, or_(User.role == "officer", User.id.in_(ids)))
+        .where(User.office_id == office_id, or_(User.role == Role.OFFICER, User.id.in_(ids)))
         .order_by(User.username)
     ).all()
     rows = [{"username": u.username, "badge_number": u.badge_number, "display_name": u.display_name, "role": u.role,
