@@ -13,6 +13,7 @@ from mobile_api.storage import make_storage
 from vmo import clock, settings
 from vmo.accounts.models import Role
 from vmo.bounds import checks_own_text
+from vmo.errors import TooLarge
 from vmo.http.auth import auth, current_user
 from vmo.http.caching import etag_response
 from vmo.schemas_common import ErrorSchema
@@ -93,7 +94,7 @@ class PhotoResource(MethodView):
         config = _settings()
         # Refuse a declared oversize body before reading it; a chunked one is measured after reading.
         if request.content_length is not None and request.content_length > config.photo_max_bytes:
-            raise services.PayloadTooLarge(
+            raise TooLarge(
                 f"a photo may be at most {config.photo_max_bytes} bytes, this one has {request.content_length}",
                 max_bytes=config.photo_max_bytes)
         photo, created = services.add_photo(current_user(), client_id, sha256, request.get_data(cache=False),

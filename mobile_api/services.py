@@ -26,17 +26,9 @@ from vmo import uow
 from vmo.accounts.models import Role, User
 from vmo.audit import services as audit
 from vmo.dbutil import insert_ignoring_conflicts
-from vmo.errors import DomainError, Forbidden, NotFound, RuleViolation
+from vmo.errors import Forbidden, NotFound, RuleViolation, TooLarge, UnsupportedFormat
 from vmo.extensions import db
 from vmo.motorcycles import services as register_of_motorcycles
-
-
-class PayloadTooLarge(DomainError):
-    status = 413
-
-
-class UnsupportedMediaType(DomainError):
-    status = 415
 
 
 
@@ -113,7 +105,7 @@ def sync_inspections(officer: User, device_id: str, sent_at: datetime | None, re
     """Take a batch of tablet records; answer each in order. One unit of work: schedules.tours records them."""
     if len(records) > settings.max_records:
         raise RuleViolation(f"at most {settings.max_records} records per sync, got {len(records)}",
-                            errors={"json": {"records": [f"at most {settings.max_records} records per sync"]}})
+                            fields={"records": [f"at most {settings.max_records} records per sync"]})
     # A tablet whose clock was off when it sent: each of its records is kept but flagged.
     skewed = sent_at is not None and abs(sent_at - now) > settings.inspections.clock_skew
     results: list[dict | None] = [None] * len(records)
@@ -184,24 +176,24 @@ def add_photo(user: User, client_id: str, sha256: str, data: bytes, storage: Pho
     sha256 = sha256.lower()
     if not is_sha256(sha256):
         raise RuleViolation("the photo's address must end with the 64-character hex SHA-256 of its bytes",
-                            errors={"path": {"sha256": ["not a hex SHA-256"]}})
+                            fields={"sha256": ["not a hex SHA-256"]})
     kinds = settings.inspections.photo_kinds
     if kind is not None and kind not in kinds:
         raise RuleViolation(f"unknown photo kind {kind}; kinds: {'、'.join(kinds)}",
-                            errors={"query": {"kind": [f"one of {'、'.join(kinds)}"]}})
+                            fields={"kind": [f"one of {'、'.join(kinds)}"]})
     inspection = get_inspection(user, client_id)
     declared = {p["sha256"].lower(): p["kind"] for p in inspection.photos or []}
     kind = declared.get(sha256, kind)
     if len(data) > settings.photo_max_bytes:
-        raise PayloadTooLarge(f"a photo may be at most {settings.photo_max_bytes} bytes, this one has {len(data)}",
+        raise TooLarge(f"a photo may be at most {settings.photo_max_bytes} bytes, this one has {len(data)}",
                               max_bytes=settings.photo_max_bytes)
     content_type = sniff_image_type(data)
     if content_type is None:
-        raise UnsupportedMediaType("send the bytes of a JPEG or PNG photo (the file's first bytes say it is neither)")
+        raise UnsupportedFormat("send the bytes of a JPEG or PNG photo (the file's first bytes say it is neither)")
     actual = sha256_hex(data)
     if actual != sha256:
         raise RuleViolation(f"the bytes' SHA-256 is {actual}, not {sha256}; the photo was damaged on the way, "
-                            "send it again", errors={"path": {"sha256": ["does not match the bytes"]}},
+                            "send it again", fields={"sha256": ["does not match the bytes"]},
                             actual_sha256=actual)
     existing = db.session.scalar(select(InspectionPhoto).where(InspectionPhoto.inspection_id == inspection.id,
                                                                InspectionPhoto.sha256 == sha256))

@@ -104,7 +104,7 @@ def queue_reminders(now: datetime, settings: ExamSettings, day: date | None = No
         target = day or today + timedelta(days=1)
         if target < today:
             raise RuleViolation(f"{target.isoformat()} is in the past for office {office.code} "
-                                f"(today is {today.isoformat()} there)", errors={"date": ["in the past"]})
+                                f"(today is {today.isoformat()} there)", fields={"date": ["in the past"]})
         plan.append((office, target))
     results = []
     for office, target in plan:

@@ -481,3 +481,31 @@ def test_a_claim_left_while_the_database_was_away_is_released_at_the_next_claim(
     assert retry.status_code == 201, retry.get_json()
     assert "Idempotent-Replayed" not in retry.headers
     assert idempotency._PENDING == set() and _batches(app) == 1
+def test_domain_errors_carry_no_status_and_the_edge_has_one_for_each_kind(app):
+    from vmo import errors
+    from vmo.http.errors import STATUSES, status_of
+
+    def kinds(cls):
+        return [cls] + [k for sub in cls.__subclasses__() for k in kinds(sub)]
+
+    assert [k.__name__ for k in kinds(errors.DomainError) if "status" in vars(k)] == []
+    assert status_of(errors.RuleViolation("r")) == 422 and status_of(errors.Conflict("c")) == 409
+    assert status_of(errors.DomainError("plain")) == 400
+    assert len({STATUSES[k] for k in (errors.Unauthorized, errors.Forbidden, errors.NotFound, errors.Conflict,
+                                      errors.TooLarge, errors.UnsupportedFormat, errors.TooManyRequests)}) == 7
+    with pytest.raises(TypeError):
+        errors.RuleViolation("the old shape", errors={"json": {"vin": ["bad"]}})
+
+
+def test_field_problems_are_answered_under_the_part_of_the_request_they_came_from(app):
+    from vmo.http.errors import located
+
+    with app.test_request_context("/api/v1/green-channel/days/2026-12-09?from=1&note=q", method="PUT",
+                                  json={"capacity": 3, "note": "在正文里"}):
+        assert located({"date": ["in the past"], "from": ["after to"], "capacity": ["too few"],
+                        "note": ["blank"], "unnamed": ["x"]}) == {
+            "path": {"date": ["in the past"]},
+            "query": {"from": ["after to"]},
+            # A name in both the query and the body is the body's: that is what the service reads.
+            "json": {"capacity": ["too few"], "note": ["blank"], "unnamed": ["x"]},
+        }

@@ -118,7 +118,7 @@ def test_a_unique_constraint_at_flush_is_the_tables_conflict_and_rolls_back(app)
                 # Past any service's duplicate check: only the unique constraint refuses it.
                 db.session.add(Office(code="uow-dup", name="乙", plate_prefix="渝G", timezone="Asia/Shanghai"))
         assert refused.value.message == integrity.CONFLICTS["uq_offices_code"].message
-        assert refused.value.status == 409
+        assert refused.value.fields == {"code": ["already exists"]}
         db.session.remove()
         assert db.session.scalar(select(func.count(Office.id)).where(Office.code == "uow-dup")) == 0
 

@@ -40,7 +40,7 @@ OWN_TEXT_CHECK = "_vmo_checks_own_text"
 
 
 class UnstorableText(DomainError):
-    status = 422
+    """Text that no database column can hold (a 422, as a field's bad value is)."""
 
 
 class TooDeep(DomainError):
@@ -96,7 +96,7 @@ def refuse_unstorable_text():
              if _UNSTORABLE.search(name) or _UNSTORABLE.search(value)}
     if query:
         raise UnstorableText("the request has text that cannot be stored: " + UNSTORABLE_MESSAGE,
-                             errors={"query": query})
+                             fields=query)
 
 
 # ---- lists: bounded before their items are decoded --------------------------------------------------
@@ -248,11 +248,11 @@ MAX_HEADERS = 100
 
 
 class UriTooLong(DomainError):
-    status = 414
+    """The address is longer than MAX_URL_BYTES."""
 
 
 class HeadersTooLarge(DomainError):
-    status = 431
+    """A header line, or the number of them, is past MAX_HEADER_BYTES or MAX_HEADERS."""
 
 
 def refuse_oversized_request() -> None:

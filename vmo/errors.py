@@ -1,52 +1,64 @@
-"""Domain errors: plain exceptions that services raise and one place maps to HTTP."""
+"""Domain errors: plain exceptions that services raise, saying what kind of refusal it is and why.
+
+They know nothing of HTTP: the edge (vmo.http.errors) maps each kind to a status in one table and
+puts `fields` under the part of the request each field came from; a command prints the message.
+"""
 
 
 class DomainError(Exception):
-    """Base class; `status` is the HTTP status the API answers with."""
+    """A refusal: `message` for a person, `reason` a stable code for programs, `fields` the problems
+    by field name ({"vin": ["already registered"]}, nested by key or index as marshmallow does), and
+    `extra` further facts a client may act on (seats_left=0)."""
 
-    status = 400
-
-    def __init__(self, message: str, errors: dict | None = None, **extra):
+    def __init__(self, message: str, *, reason: str | None = None, fields: dict | None = None, **extra):
+        if "errors" in extra:
+            raise TypeError("name field problems with fields={name: [problem]}, without a request location")
         super().__init__(message)
         self.message = message
-        self.errors = errors
-        # Extra top-level fields for the JSON body (e.g. seats_left on a full session).
+        self.reason = reason
+        self.fields = fields
         self.extra = extra
 
 
 class Unauthorized(DomainError):
-    status = 401
+    """The caller is not signed in (or the token is bad)."""
 
 
 class Forbidden(DomainError):
-    status = 403
+    """The caller is known but may not do this."""
 
 
 class NotFound(DomainError):
-    status = 404
+    """No such thing (or none the caller may know of)."""
 
 
 class Conflict(DomainError):
-    status = 409
+    """The request clashes with the current state: taken, already done, changed meanwhile."""
 
 
 class RuleViolation(DomainError):
     """The request is well formed but a business rule refuses it."""
 
-    status = 422
+
+class TooLarge(DomainError):
+    """What was sent is larger than allowed (a photo, a file)."""
+
+
+class UnsupportedFormat(DomainError):
+    """What was sent is not in a format this takes (a photo that is neither a JPEG nor a PNG)."""
 
 
 class TooManyRequests(DomainError):
-    status = 429
+    """Too many attempts; the next may come after `retry_after` seconds."""
 
-    def __init__(self, message: str, retry_after: int, **extra):
-        super().__init__(message, **extra)
+    def __init__(self, message: str, retry_after: int, **kwargs):
+        super().__init__(message, **kwargs)
         self.retry_after = retry_after
 
 
 def field_error(field: str, message: str) -> RuleViolation:
-    """A 422 naming one field of the JSON body, in the shape schema validation answers with."""
-    return RuleViolation(message, errors={"json": {field: [message]}})
+    """A refusal naming one field, in the shape schema validation answers with."""
+    return RuleViolation(message, fields={field: [message]})
 
 
 def valid_field(field: str, validate, *args, **kwargs):

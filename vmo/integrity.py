@@ -19,7 +19,7 @@ from vmo.errors import Conflict
 @dataclass(frozen=True)
 class Unique:
     message: str
-    field: str | None = None  # named in `errors` as {"json": {field: [...]}}
+    field: str | None = None  # the request's field named in the error's `fields`
     detail: str = "already registered"
 
 
@@ -94,5 +94,4 @@ def conflict_for(exc: IntegrityError) -> Conflict | None:
     unique = CONFLICTS.get(constraint_name(exc) or "")
     if unique is None:
         return None
-    errors = {"json": {unique.field: [unique.detail]}} if unique.field else None
-    return Conflict(unique.message, errors=errors)
+    return Conflict(unique.message, fields={unique.field: [unique.detail]} if unique.field else None)

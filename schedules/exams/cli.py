@@ -92,7 +92,7 @@ def exam_outcomes(csv_file, session_id, officer):
     try:
         answer = outcomes.record_session(user, session_id, results, clock.now(), clock.local_today())
     except DomainError as exc:
-        for index, fields in sorted(((exc.errors or {}).get("json", {}).get("results", {})).items(),
+        for index, fields in sorted(((exc.fields or {}).get("results", {})).items(),
                                     key=lambda item: int(item[0])):
             messages = "; ".join(m for ms in fields.values() for m in ms)
             click.echo(f"line {int(index) + 2}: {messages}", err=True)

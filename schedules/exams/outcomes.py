@@ -176,7 +176,7 @@ def record_outcome(officer: User, booking_id: int, data: dict, now: datetime, to
     if problems and row.status != BookingStatus.CONFIRMED:
         raise Conflict(problems[0])
     if problems:
-        raise RuleViolation(problems[0], errors={"json": {"outcome": problems}})
+        raise RuleViolation(problems[0], fields={"outcome": problems})
     _check_started(row.session, now)
     _apply(officer, row, data["outcome"], data.get("score"), data.get("retake_score"), now, today)
     uow.flush()
@@ -211,7 +211,7 @@ def record_session(officer: User, session_id: int, results: list[dict], now: dat
             plan.append((row, item, same))
     if errors:
         raise RuleViolation(f"{len(errors)} of {len(results)} results are not valid; nothing was recorded",
-                            errors={"json": {"results": errors}})
+                            fields={"results": errors})
     answer = []
     for row, item, same in plan:
         if not same:

@@ -103,7 +103,7 @@ def store(record: PermitRecord, *, office_id: int, id_number: str, name: str, so
         latest = current_permit(id_number)
         if latest is not None and latest.issued_on > record.issued_on:
             raise RuleViolation(f"this person already has a later permit (issued {latest.issued_on.isoformat()})",
-                                errors={"json": {"issued_on": ["older than the person's current permit"]}})
+                                fields={"issued_on": ["older than the person's current permit"]})
         permit = LearnerPermit(office_id=office_id, id_number=id_number, name=name, issued_on=record.issued_on,
                                source=source, created_at=now, prior_bookings_2=0, prior_bookings_3=0)
         db.session.add(permit)
@@ -133,7 +133,7 @@ def enter_permit(officer: User, candidate_id: int, data: dict, now: datetime, to
     candidate = office_candidate(officer, candidate_id)
     record, errors = check_record(data, today)
     if errors:
-        raise RuleViolation("the learner permit is not valid", errors={"json": errors})
+        raise RuleViolation("the learner permit is not valid", fields=errors)
     before = _snapshot(current_permit(candidate.id_number))
     permit, changed = store(record, office_id=candidate.office_id, id_number=candidate.id_number,
                             name=candidate.name, source=PermitSource.ENTERED, now=now)

@@ -90,7 +90,7 @@ def create_session(officer: User, data: dict, now: datetime) -> ExamSession:
     if data["capacity"] < 1:
         errors["capacity"] = ["must be at least 1"]
     if errors:
-        raise RuleViolation("the test session is not valid", errors={"json": errors})
+        raise RuleViolation("the test session is not valid", fields=errors)
 
     office = officer.office
     local = starts.astimezone(office.zone)
@@ -271,11 +271,11 @@ def booking_candidate(user: User, candidate_id: int | None) -> Candidate:
     if user.role == Role.CANDIDATE:
         if candidate_id is not None:
             raise RuleViolation("candidate_id is for an officer booking at the counter; leave it out",
-                                errors={"json": {"candidate_id": ["only staff book for another candidate"]}})
+                                fields={"candidate_id": ["only staff book for another candidate"]})
         return candidate_of(user)
     if candidate_id is None:
         raise RuleViolation("an officer books for a candidate: give candidate_id",
-                            errors={"json": {"candidate_id": ["required when staff book at the counter"]}})
+                            fields={"candidate_id": ["required when staff book at the counter"]})
     return office_candidate(user, candidate_id)
 
 
@@ -449,10 +449,10 @@ def change(user: User, booking_id: int, new_session_id: int, settings: ExamSetti
     old = row.session
     if new.id == old.id:
         raise RuleViolation(f"booking {row.id} is already for session {new.id}",
-                            errors={"json": {"session_id": ["the booking is already for this session"]}})
+                            fields={"session_id": ["the booking is already for this session"]})
     if new.subject != row.subject:
         raise RuleViolation(f"session {new.id} is for subject {new.subject}; booking {row.id} is for subject "
-                            f"{row.subject}", errors={"json": {"session_id": ["another subject"]}},
+                            f"{row.subject}", fields={"session_id": ["another subject"]},
                             reason="subject")
     if now >= old.starts_at:
         raise ineligible("session_started", f"session {old.id} has already started")

@@ -58,7 +58,7 @@ def update_session(officer: User, session_id: int, data: dict, now: datetime) ->
     if session.drawn_at is None and close is not None and close >= starts:
         errors["starts_at"] = ["must be after the session's applications_close_at"]
     if errors:
-        raise RuleViolation("the change is not valid", errors={"json": errors})
+        raise RuleViolation("the change is not valid", fields=errors)
     capacity = data.get("capacity")
     if capacity is not None and capacity != session.slot.capacity:
         booking.resize(session.slot_id, capacity)  # 409 below the seats booked; nothing else changed yet

@@ -187,7 +187,7 @@ def record_inspection(officer: User, tour_id: int, stop_id: int, data: dict, now
             raise Forbidden(f"you are not assigned to tour {tour.id}; only its officers record its inspections")
         if outcome.reason == inspections.NOT_OPEN:
             raise Conflict(f"tour {tour.id} is {tour.status}; inspections are recorded on published tours' stops")
-        raise RuleViolation(message, errors={"json": outcome.errors})
+        raise RuleViolation(message, fields=outcome.errors)
     if outcome.status != SyncStatus.CREATED:
         raise Conflict(f"an inspection with client_id {record['client_id']} is already recorded")
     inspection = db.session.get(TourInspection, outcome.id)

@@ -131,6 +131,6 @@ def season_figures(office_id: int, start: date, end: date) -> dict:
 def season_report(user: User, start: date, end: date) -> dict:
     """Tours held (published, not cancelled) between two dates: stops, vehicles inspected, pass rate."""
     if end < start:
-        raise RuleViolation("'to' is before 'from'", errors={"query": {"to": ["before from"]}})
+        raise RuleViolation("'to' is before 'from'", fields={"to": ["before from"]})
     figures = season_figures(user.office_id, start, end)
     return {"from": start, "to": end, **figures, "registered": figures["vehicles_registered"]}

@@ -70,10 +70,10 @@ def _check_stops(stops: list[dict], day: date, zone: ZoneInfo, depot: tuple[floa
         errors.setdefault(keys[index], {}).setdefault(name, []).append(message)
 
     if not stops:
-        raise RuleViolation("a tour needs at least one stop", errors={"json": {"stops": ["at least one stop"]}})
+        raise RuleViolation("a tour needs at least one stop", fields={"stops": ["at least one stop"]})
     if len(stops) > settings.max_stops:
         raise RuleViolation(f"a tour has at most {settings.max_stops} stops",
-                            errors={"json": {"stops": [f"at most {settings.max_stops} stops"]}})
+                            fields={"stops": [f"at most {settings.max_stops} stops"]})
     start, end = day_bounds(day, zone)
     for i, stop in enumerate(stops):
         if not start <= stop["arrives_at"] < end:
@@ -95,7 +95,7 @@ def _check_stops(stops: list[dict], day: date, zone: ZoneInfo, depot: tuple[floa
     if errors:
         count = len(errors)
         raise RuleViolation(f"{count} stop{'s' if count != 1 else ''} rejected",
-                            errors={"json": {"stops": dict(sorted(errors.items(), key=lambda kv: str(kv[0])))}})
+                            fields={"stops": dict(sorted(errors.items(), key=lambda kv: str(kv[0])))})
 
 
 def _officers(office_id: int, usernames: list[str]) -> list[User]:
@@ -110,15 +110,15 @@ def _officers(office_id: int, usernames: list[str]) -> list[User]:
         else:
             users.append(user)
     if errors:
-        raise RuleViolation("officers must be officers of this office", errors={"json": {"officers": errors}})
+        raise RuleViolation("officers must be officers of this office", fields={"officers": errors})
     if not users:
-        raise RuleViolation("a tour needs at least one officer", errors={"json": {"officers": ["at least one"]}})
+        raise RuleViolation("a tour needs at least one officer", fields={"officers": ["at least one"]})
     return users
 
 
 def _check_date(day: date, today: date) -> None:
     if day < today:
-        raise RuleViolation("the tour's date is in the past", errors={"json": {"date": ["in the past"]}})
+        raise RuleViolation("the tour's date is in the past", fields={"date": ["in the past"]})
 
 
 def _tour_to_change(user: User, tour_id: int, today: date, doing: str) -> Tour:
@@ -226,14 +226,14 @@ def update_tour(user: User, tour_id: int, data: dict, today: date, now: datetime
             missing = [k for k in STOP_FIELDS if entry.get(k) is None]
             if missing or entry.get("remove"):
                 raise RuleViolation("a new stop needs all its fields",
-                                    errors={"json": {"stops": {index: {k: ["required for a new stop"]
-                                                                       for k in missing or ["id"]}}}})
+                                    fields={"stops": {index: {k: ["required for a new stop"]
+                                                                       for k in missing or ["id"]}}})
             new_stops.append(entry)
             continue
         stop = by_id.get(entry["id"])
         if stop is None:
             raise RuleViolation(f"tour {tour.id} has no stop {entry['id']}",
-                                errors={"json": {"stops": {index: {"id": ["no such stop in this tour"]}}}})
+                                fields={"stops": {index: {"id": ["no such stop in this tour"]}}})
         if entry.get("remove"):
             removed.append(stop)
             continue
@@ -243,7 +243,7 @@ def update_tour(user: User, tour_id: int, data: dict, today: date, now: datetime
         if entry.get("capacity") is not None and entry["capacity"] != stop.slot.capacity:
             if entry["capacity"] < 1:
                 raise RuleViolation("capacity must be at least 1 vehicle",
-                                    errors={"json": {"stops": {index: {"capacity": ["at least 1"]}}}})
+                                    fields={"stops": {index: {"capacity": ["at least 1"]}}})
             booking.resize(stop.slot_id, entry["capacity"])
             booking.refresh(stop.slot)
     for stop in removed:
@@ -314,20 +314,20 @@ def route_tour(user: User, tour_id: int, data: dict, today: date, now: datetime,
         route = routing.plan_route((tour.depot_lat, tour.depot_lon), [(s.lat, s.lon) for s in stops],
                                    matrix=data.get("matrix"), exact_limit=settings.exact_limit)
     except ValueError as exc:
-        raise RuleViolation(f"cannot route this tour: {exc}", errors={"json": {"matrix": [str(exc)]}}) from None
+        raise RuleViolation(f"cannot route this tour: {exc}", fields={"matrix": [str(exc)]}) from None
     service = [data["service_minutes"] if data.get("service_minutes") is not None
                else int((s.departs_at - s.arrives_at).total_seconds() // 60) for s in stops]
     start, end = day_bounds(tour.date, zone)
     depart = data.get("depart_at") or datetime.combine(tour.date, settings.depart_time, tzinfo=zone)
     if not start <= depart < end:
         raise RuleViolation("depart_at must be on the tour's day",
-                            errors={"json": {"depart_at": [f"must be on {tour.date.isoformat()}"]}})
+                            fields={"depart_at": [f"must be on {tour.date.isoformat()}"]})
     plan = routing.timetable(depart, route.legs_km, [service[i] for i in route.order], speed)
     if plan.return_at > end:
         raise RuleViolation(
             f"at {speed:g} km/h this route is back at the depot only at "
             f"{plan.return_at.astimezone(zone):%Y-%m-%d %H:%M}; leave earlier or drop a stop",
-            errors={"json": {"speed_kmh": ["the route does not fit in the tour's day"]}})
+            fields={"speed_kmh": ["the route does not fit in the tour's day"]})
     changed = False
     for rank, index in enumerate(route.order):
         stop = stops[index]

@@ -91,7 +91,7 @@ def _new_user(office: Office, username: str, password: str, role: str, settings:
         raise field_error("role", f"must be one of {', '.join(ROLES)}")
     _check_password_rules(password)
     if db.session.scalar(select(User.id).where(User.username == username)) is not None:
-        raise Conflict(f"username {username!r} is taken", errors={"json": {"username": ["already taken"]}})
+        raise Conflict(f"username {username!r} is taken", fields={"username": ["already taken"]})
     user = User(office_id=office.id, username=username, role=role,
                 password_hash=hash_password(password, settings), **fields)
     db.session.add(user)
@@ -104,7 +104,7 @@ def register_company(office: Office, data: dict, settings: AuthSettings) -> Comp
     phone = valid_field("contact_phone", validators.validate_mobile, data["contact_phone"])
     if db.session.scalar(select(Company.id).where(Company.credit_code == credit_code)) is not None:
         raise Conflict("a company with this credit code is already registered",
-                       errors={"json": {"credit_code": ["already registered"]}})
+                       fields={"credit_code": ["already registered"]})
     user = _new_user(office, data["username"], data["password"], Role.COMPANY, settings,
                      display_name=data["name"])
     company = Company(office_id=office.id, user_id=user.id, name=data["name"], credit_code=credit_code,
@@ -135,7 +135,7 @@ def register_candidate(office: Office, data: dict, settings: AuthSettings, today
     rid, phone = _checked_candidate(data, today)
     if db.session.scalar(select(Candidate.id).where(Candidate.id_number == rid.number)) is not None:
         raise Conflict("a candidate with this ID number is already registered",
-                       errors={"json": {"id_number": ["already registered"]}})
+                       fields={"id_number": ["already registered"]})
     user = _new_user(office, data["username"], data["password"], Role.CANDIDATE, settings,
                      display_name=data["name"])
     candidate = _new_candidate(user, data["name"], rid.number, phone, data["license_class"])
@@ -248,7 +248,7 @@ def verify_candidate(username: str, password: str, code: str, settings: AuthSett
         # (rolled back), but the try must count and the owner's text must go.
         db.session.commit()
         raise RuleViolation(f"{WRONG_CODE}; sign in again for a new one",
-                            errors={"json": {"code": [WRONG_CODE]}}, reason="wrong_code")
+                            fields={"code": [WRONG_CODE]}, reason="wrong_code")
     candidate = _new_candidate(user, signup.name, signup.id_number, signup.phone, signup.license_class, now)
     user.active = True
     db.session.delete(signup)  # the ID number is now held by the candidate only

@@ -19,7 +19,7 @@ from vmo.extensions import db
 
 def create_slot(office_id: int, kind: str, capacity: int) -> Slot:
     if capacity < 0:
-        raise RuleViolation("capacity must not be negative", errors={"capacity": ["must be 0 or more"]})
+        raise RuleViolation("capacity must not be negative", fields={"capacity": ["must be 0 or more"]})
     slot = Slot(office_id=office_id, kind=kind, capacity=capacity, booked=0)
     db.session.add(slot)
     db.session.flush()
@@ -105,7 +105,7 @@ def release(slot_id: int, units: int = 1) -> None:
 def resize(slot_id: int, capacity: int) -> None:
     """Set a new capacity, refused (409) if it would fall below what is already booked."""
     if capacity < 0:
-        raise RuleViolation("capacity must not be negative", errors={"capacity": ["must be 0 or more"]})
+        raise RuleViolation("capacity must not be negative", fields={"capacity": ["must be 0 or more"]})
     result = db.session.execute(
         update(Slot)
         .where(Slot.id == slot_id, Slot.booked <= capacity)

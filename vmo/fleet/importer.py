@@ -46,7 +46,7 @@ def import_batch(company_identifier: str, rows: list[dict], note: str | None, pr
     try:
         return services.submit_batch(company, vehicles, note, company.user, max_vehicles)
     except RuleViolation as exc:
-        per_index = (exc.errors or {}).get("json", {}).get("vehicles", {})
+        per_index = (exc.fields or {}).get("vehicles", {})
         if isinstance(per_index, dict):
             lines = [f"row {index + 2}: {field}: {'; '.join(msgs)}"
                      for index, fields in per_index.items() for field, msgs in fields.items()]

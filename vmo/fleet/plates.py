@@ -144,7 +144,7 @@ def reserve_plate(user: User, vehicle: FleetVehicle, wanted: str, now: datetime)
     if not offered:
         problems = composed_plate_problems(plate, office.plate_prefix, plate_kind(vehicle), energy_letter(vehicle))
         if problems:
-            raise RuleViolation(f"{plate} does not follow the plate rules", errors={"json": {"plate": problems}})
+            raise RuleViolation(f"{plate} does not follow the plate rules", fields={"plate": problems})
     taken = Conflict(f"{plate} is taken; choose another", plate=plate)
     previous = db.session.scalar(select(PlatePool.plate).where(PlatePool.reserved_for_id == vehicle.id))
     db.session.execute(update(PlatePool).where(PlatePool.reserved_for_id == vehicle.id)

@@ -32,7 +32,7 @@ def submit_batch(company: Company, vehicles: list[dict], note: str | None, actor
     """Create a batch with all its vehicles, or nothing: every bad vehicle is named by index."""
     if not 1 <= len(vehicles) <= max_vehicles:
         message = f"a batch has 1 to {max_vehicles} vehicles"
-        raise RuleViolation(message, errors={"json": {"vehicles": [message]}})
+        raise RuleViolation(message, fields={"vehicles": [message]})
     errors, first_seen = vin_problems([v["vin"] for v in vehicles])
     if errors:
         raise _batch_errors(errors)
@@ -82,7 +82,7 @@ def vin_problems(vins: list[str | None]) -> tuple[dict[int, dict], dict[str, int
 def _batch_errors(errors: dict[int, dict]) -> RuleViolation:
     count = len(errors)
     return RuleViolation(f"{count} vehicle{'s' if count != 1 else ''} rejected; nothing was submitted",
-                         errors={"json": {"vehicles": dict(sorted(errors.items()))}})
+                         fields={"vehicles": dict(sorted(errors.items()))})
 
 
 def _batches_visible_to(user: User) -> Select:
@@ -178,11 +178,11 @@ def _bookable(batch: FleetBatch) -> None:
 
 def _open_day(batch: FleetBatch, day: date, today: date) -> GreenChannelDay:
     if day < today:
-        raise RuleViolation("the date is in the past", errors={"json": {"date": ["in the past"]}})
+        raise RuleViolation("the date is in the past", fields={"date": ["in the past"]})
     green_day = greenchannel.find_day(batch.office_id, day)
     if green_day is None:
         raise RuleViolation(f"the green channel is not open on {day.isoformat()}",
-                            errors={"json": {"date": ["no green-channel day open on this date"]}})
+                            fields={"date": ["no green-channel day open on this date"]})
     return green_day
 
 
@@ -264,7 +264,7 @@ def request_green_channel(user: User, batch_id: int, wanted_date: date, note: st
     batch = get_batch(user, batch_id)
     _bookable(batch)
     if wanted_date < today:
-        raise RuleViolation("the date is in the past", errors={"json": {"wanted_date": ["in the past"]}})
+        raise RuleViolation("the date is in the past", fields={"wanted_date": ["in the past"]})
     request = GreenChannelRequest(office_id=batch.office_id, batch_id=batch.id, open_batch_id=batch.id,
                                   wanted_date=wanted_date, note=note, status=RequestStatus.REQUESTED,
                                   requested_by_id=user.id, created_at=now)
@@ -307,10 +307,10 @@ def grant_request(officer: User, request_id: int, day: date, window: tuple[str, 
                   now: datetime, priority_share: float) -> GreenChannelRequest:
     """Grant a request: the day is opened or raised as needed and the whole batch booked, in one transaction."""
     if day < today:
-        raise RuleViolation("the date is in the past", errors={"json": {"date": ["in the past"]}})
+        raise RuleViolation("the date is in the past", fields={"date": ["in the past"]})
     if window[0] >= window[1]:
         message = f"the arrival window ends ({window[1]}) before it starts ({window[0]})"
-        raise RuleViolation(message, errors={"json": {"arrive_until": [message]}})
+        raise RuleViolation(message, fields={"arrive_until": [message]})
     request = _decide(officer, request_id, now, status=RequestStatus.GRANTED, granted_date=day, arrive_from=window[0],
                       arrive_until=window[1])
     batch = request.batch
@@ -417,7 +417,7 @@ def inspect_vehicle(officer: User, vin: str, result: str, defects: list[str], no
         raise Conflict(_state_message(vehicle, "inspected"))
     if result == "fail" and not defects:
         raise RuleViolation("a failed inspection names at least one defect",
-                            errors={"json": {"defects": ["name at least one defect"]}})
+                            fields={"defects": ["name at least one defect"]})
     before = vehicle.status
     status = VehicleStatus.INSPECTED if result == "pass" else VehicleStatus.FAILED_INSPECTION
     # Guarded on the status just read: a cancel (or another officer) that changed the vehicle since

@@ -86,7 +86,7 @@ def record_reply(message_id: str, phone: str, text: str, received_at: datetime |
     try:
         phone = validators.validate_mobile(phone)
     except (ValueError, TypeError) as exc:
-        raise RuleViolation(f"from: {exc}", errors={"json": {"from": [str(exc)]}}) from None
+        raise RuleViolation(f"from: {exc}", fields={"from": [str(exc)]}) from None
 
     if any(handler(phone, text, now) for handler in handlers):
         return _save(InboundMessage(message_id=message_id, office_id=None, phone=phone, text=text,
@@ -219,7 +219,7 @@ def add_callback(user: User, escalation_id: int, reached: bool, note: str, now: 
     escalation = get_escalation(user, escalation_id)  # an officer sees only the cases they handled
     note = (note or "").strip()
     if not note:
-        raise RuleViolation("say what was said", errors={"json": {"note": ["must not be blank"]}})
+        raise RuleViolation("say what was said", fields={"note": ["must not be blank"]})
     if escalation.status != EscalationStatus.OPEN:
         raise Conflict(f"escalation {escalation_id} was already resolved",
                        resolved_at=escalation.resolved_at.isoformat() if escalation.resolved_at else None)
@@ -241,7 +241,7 @@ def resolve(user: User, escalation_id: int, note: str, now: datetime, outcome: s
         raise Forbidden("an escalation is closed by a supervisor, after the call-backs")
     note = (note or "").strip()
     if not note:
-        raise RuleViolation("say what was done", errors={"json": {"note": ["must not be blank"]}})
+        raise RuleViolation("say what was done", fields={"note": ["must not be blank"]})
     if escalation.status != EscalationStatus.OPEN:
         raise Conflict(f"escalation {escalation_id} was already resolved",
                        resolved_at=escalation.resolved_at.isoformat() if escalation.resolved_at else None)

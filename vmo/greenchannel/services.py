@@ -47,7 +47,7 @@ def set_day(office: Office, day: date, data: dict, actor: User, today: date,
     (never fewer than the priority places already booked). Neither may fall below what is booked.
     """
     if day < today:
-        raise RuleViolation("cannot open or change a day in the past", errors={"path": {"date": ["in the past"]}})
+        raise RuleViolation("cannot open or change a day in the past", fields={"date": ["in the past"]})
     green_day = find_day(office.id, day)
     created = green_day is None
     before = None if created else _day_state(green_day)
@@ -87,7 +87,7 @@ def _window(green_day: GreenChannelDay | None, data: dict, defaults: GreenChanne
     end = data.get("arrive_until") or (green_day.arrive_until if green_day else defaults.green_channel_arrive_until)
     if start >= end:  # zero-padded HH:MM compares as text
         message = f"the arrival window ends ({end}) before it starts ({start})"
-        raise RuleViolation(message, errors={"json": {"arrive_until": [message]}})
+        raise RuleViolation(message, fields={"arrive_until": [message]})
     return start, end
 
 
@@ -105,7 +105,7 @@ def _resize(green_day: GreenChannelDay, capacity: int, priority_capacity: int | 
         except Conflict as exc:
             booked = booking.booked(slot_id)
             raise Conflict(f"{field} {new} is below the {booked} places already booked", booked=booked,
-                           errors={"json": {field: [f"{booked} places are already booked"]}}) from exc
+                           fields={field: [f"{booked} places are already booked"]}) from exc
 
 
 def open_or_extend(office_id: int, day: date, units: int, window: tuple[str, str], share: float) -> GreenChannelDay:

@@ -1,16 +1,56 @@
 """The JSON error answers: every refusal, from a domain error, the framework or the database, has one body shape."""
 import logging
 
-from flask import current_app, g
+from flask import current_app, g, request
 from sqlalchemy.exc import IntegrityError
 from werkzeug.exceptions import HTTPException
 from werkzeug.http import HTTP_STATUS_CODES
 
 from vmo import bounds, failover, integrity, limits
-from vmo.errors import DomainError, TooManyRequests
+from vmo.errors import (
+    Conflict, DomainError, Forbidden, NotFound, RuleViolation, TooLarge, TooManyRequests, Unauthorized, UnsupportedFormat,
+)
 from vmo.extensions import db
 
 log = logging.getLogger("vmo")
+
+# The status each kind of refusal answers with: the first class of an error's MRO found here.
+STATUSES: dict[type[DomainError], int] = {
+    DomainError: 400,
+    Unauthorized: 401,
+    Forbidden: 403,
+    NotFound: 404,
+    Conflict: 409,
+    TooLarge: 413,
+    bounds.UriTooLong: 414,
+    UnsupportedFormat: 415,
+    RuleViolation: 422,
+    bounds.UnstorableText: 422,
+    TooManyRequests: 429,
+    bounds.HeadersTooLarge: 431,
+}
+
+
+def status_of(exc: DomainError) -> int:
+    return next(STATUSES[kind] for kind in type(exc).__mro__ if kind in STATUSES)
+
+
+def located(fields: dict) -> dict:
+    """A domain error's field problems under the part of the request each field came from, as schema
+    validation answers them: "path" (the route's variables), "query" (the query string), else "json"."""
+    path = request.view_args or {}
+    body = request.get_json(silent=True) if request.is_json else None
+    body = body if isinstance(body, dict) else {}
+    errors: dict[str, dict] = {}
+    for name, problems in fields.items():
+        if name in path:
+            where = "path"
+        elif name in request.args and name not in body:
+            where = "query"
+        else:
+            where = "json"
+        errors.setdefault(where, {})[name] = problems
+    return errors
 
 
 def error_body(code: int, message: str, errors: dict | None = None, **extra) -> dict:
@@ -28,12 +68,14 @@ def error_body(code: int, message: str, errors: dict | None = None, **extra) -> 
 
 
 def _handle_domain_error(exc: DomainError):
-    body = error_body(exc.status, exc.message, exc.errors, **exc.extra)
+    status = status_of(exc)
+    extra = {"reason": exc.reason, **exc.extra} if exc.reason is not None else exc.extra
+    body = error_body(status, exc.message, located(exc.fields) if exc.fields else None, **extra)
     headers = {"Retry-After": str(exc.retry_after)} if isinstance(exc, TooManyRequests) else {}
-    if exc.status == 401:
+    if status == 401:
         headers["WWW-Authenticate"] = "Bearer"
     db.session.rollback()
-    return body, exc.status, headers
+    return body, status, headers
 
 
 def _handle_http_error(exc: HTTPException):

@@ -26,7 +26,7 @@ def ensure_office(code: str, name: str, plate_prefix: str, timezone: str = "Asia
     try:
         plate_prefix = validate_plate_prefix(plate_prefix)
     except ValueError as exc:
-        raise RuleViolation(str(exc), errors={"plate_prefix": [str(exc)]}) from None
+        raise RuleViolation(str(exc), fields={"plate_prefix": [str(exc)]}) from None
     office = Office(code=code, name=name, plate_prefix=plate_prefix, timezone=timezone, **extra)
     db.session.add(office)
     db.session.flush()

@@ -61,10 +61,10 @@ def period(start: date | None, end: date | None, today: date, zone: ZoneInfo, de
     end = end or today
     start = start or end - timedelta(days=default_days - 1)
     if start > end:
-        raise RuleViolation("`from` is after `to`", errors={"query": {"from": ["must not be after `to`"]}})
+        raise RuleViolation("`from` is after `to`", fields={"from": ["must not be after `to`"]})
     if (end - start).days >= MAX_DAYS:
         raise RuleViolation(f"at most five years ({MAX_DAYS} days) at once",
-                            errors={"query": {"from": [f"at most {MAX_DAYS} days before `to`"]}})
+                            fields={"from": [f"at most {MAX_DAYS} days before `to`"]})
     return Period(start, end, zone)
 
 
