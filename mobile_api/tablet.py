@@ -1,37 +1,14 @@
 """The officers' offline-first tablet app: static files served at /tablet/ (no build step)."""
 from pathlib import Path
 
-from flask import Blueprint, redirect
-
-from vmo.web import send_file
+from vmo.web import static_app
 
 TABLET_DIR = Path(__file__).resolve().parent / "static" / "tablet"
 
-bp = Blueprint("tablet", __name__)
-
-
-def _send(filename: str):
-    # Files revalidate with their ETag ("no-cache"): the offline copies live in the service worker's
-    # versioned cache, so the browser's HTTP cache never holds a stale shell.
-    response = send_file(TABLET_DIR, filename)
-    if filename == "sw.js":
-        response.headers["Service-Worker-Allowed"] = "/tablet/"
-    return response
-
-
-@bp.get("/tablet")
-def tablet_redirect():
-    return redirect("/tablet/", code=301)
-
-
-@bp.get("/tablet/")
-def tablet_index():
-    return _send("index.html")
-
-
-@bp.get("/tablet/<path:filename>")
-def tablet_file(filename):
-    return _send(filename)
+# Files revalidate with their ETag ("no-cache"): the offline copies live in the service worker's
+# versioned cache, so the browser's HTTP cache never holds a stale shell. The worker's scope is the app.
+bp = static_app("tablet", "tablet", TABLET_DIR, index="index.html",
+                headers={"sw.js": {"Service-Worker-Allowed": "/tablet/"}})
 
 
 def register(app) -> None:

@@ -8,12 +8,13 @@ from pathlib import Path
 import pytest
 
 from schedules.exams.schemas import REASONS as API_REASONS
-from schedules.kaoshi import KAOSHI_DIR
+from schedules.kaoshi import KAOSHI_DIR, KAOSHI_SHELL
 from testkit.server import REPO
 from vmo.security import WEB_APP_POLICY
-from vmo.web import COMMON_DIR, QIYE_DIR
+from vmo.web import COMMON_DIR, QIYE_DIR, QIYE_SHELL, shell_page
 
 APPS = {"kaoshi": KAOSHI_DIR, "qiye": QIYE_DIR}
+SHELLS = {"kaoshi": KAOSHI_SHELL, "qiye": QIYE_SHELL}
 DIRS = {"/kaoshi/": KAOSHI_DIR, "/qiye/": QIYE_DIR, "/web/": COMMON_DIR}
 FIRST_PAGE_BUDGET = 100 * 1024
 
@@ -46,9 +47,9 @@ class _Page(HTMLParser):
             self.inline.append(f"event handler on <{tag}>")
 
 
-def _page(directory: Path) -> _Page:
+def _page(app: str) -> _Page:
     parser = _Page()
-    parser.feed((directory / "index.html").read_text(encoding="utf-8"))
+    parser.feed(shell_page(app, SHELLS[app]))
     return parser
 
 
@@ -74,7 +75,7 @@ def _static_imports(url: str) -> set[str]:
 
 
 def first_page_urls(app: str) -> set[str]:
-    page = _page(APPS[app])
+    page = _page(app)
     urls = {f"/{app}/"} | set(page.styles)
     for script in page.scripts:
         urls |= _static_imports(script)
@@ -99,6 +100,7 @@ def test_index_is_html_under_the_strict_policy_and_revalidated(client, name):
     assert response.headers["X-Frame-Options"] == "DENY"
     assert response.headers.get_all("Date") == []  # the WSGI server adds the one Date
     assert f'<script type="module" src="/{name}/app.js">'.encode() in response.data
+    assert f"<title>{SHELLS[name].title}</title>".encode() in response.data and b"$" not in response.data
     again = client.get(f"/{name}/", headers={"If-None-Match": response.headers["ETag"]})
     assert again.status_code == 304 and again.data == b""
 
@@ -134,9 +136,9 @@ def test_nothing_outside_the_apps_is_served(client, path):
 
 
 def test_no_inline_script_or_style_and_no_html_strings_so_the_policy_holds():
+    for app in APPS:
+        assert _page(app).inline == [], app
     for directory in DIRS.values():
-        if (directory / "index.html").exists():
-            assert _page(directory).inline == [], directory
         for module in directory.glob("*.js"):
             text = module.read_text(encoding="utf-8")
             for banned in ("innerHTML", "outerHTML", "insertAdjacentHTML", "eval(", "new Function", ".style.",
@@ -179,7 +181,7 @@ def test_the_apps_files_install_with_the_package():
     config = ConfigParser()
     config.read(REPO / "setup.cfg")
     data = config["options.package_data"]
-    assert "web/static/*" in data["vmo"] and "web/qiye/static/*" in data["vmo"]
+    assert "web/shell.html" in data["vmo"] and "web/static/*" in data["vmo"] and "web/qiye/static/*" in data["vmo"]
     assert "kaoshi/static/*" in data["schedules"]
     for directory in DIRS.values():
         assert not any(p.is_dir() for p in directory.iterdir()), "package_data globs one level only"
