@@ -4,6 +4,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from vmo import integrity
 from vmo.extensions import db
 from vmo.types import UTCDateTime, utcnow
 
@@ -48,3 +49,9 @@ class PhotoBlob(db.Model):
     data: Mapped[bytes] = mapped_column(LargeBinary)
     size: Mapped[int] = mapped_column(Integer)
     stored_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# The 409 each unique constraint above answers when a concurrent request got there first (vmo.integrity).
+CONFLICTS: dict[str, integrity.Unique] = {
+    "tour_inspection_photo": integrity.Unique("this photo is already stored for the inspection"),
+}

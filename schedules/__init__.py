@@ -5,11 +5,15 @@ def register(app, api) -> None:
     """Hang this package's blueprints on the Api, install its settings and fill vmo's hooks (called by
     vmo.create_app)."""
     from schedules import resources
+    from schedules.exams import models as exams_models
     from schedules.exams.settings import ExamSettings
+    from schedules.tours import models as tours_models
     from schedules.tours.inspections import InspectionSettings
     from schedules.tours.services import TourSettings
-    from vmo import hooks, settings
+    from vmo import hooks, integrity, settings
 
+    integrity.register(app, tours_models.CONFLICTS)
+    integrity.register(app, exams_models.CONFLICTS)
     for blueprint in resources.BLUEPRINTS:
         api.register_blueprint(blueprint)
 

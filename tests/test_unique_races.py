@@ -183,3 +183,17 @@ def test_two_registrations_of_one_plate_on_a_tour(app, client, factory):
     with app.app_context():
         assert db.session.scalar(select(func.count(StopRegistration.id))
                                  .where(StopRegistration.active_plate == "渝G54321")) == 1
+
+
+def test_the_core_table_names_core_constraints_and_each_feature_adds_its_own(app):
+    core_modules = ("vmo.accounts.", "vmo.offices.", "vmo.notify.", "vmo.idempotency.")
+    module_of = {m.local_table.name: m.class_.__module__ for m in db.Model.registry.mappers}
+    table_of = {c.name: t.name for t in db.metadata.tables.values() for c in [*t.constraints, *t.indexes] if c.name}
+    assert all(module_of[table_of[name]].startswith(core_modules) for name in integrity.CONFLICTS)
+    with app.app_context():
+        table = integrity.conflicts()
+        # The features' constraints are there (tours, exams and the tablets' photos among them).
+        assert {"tour_active_plate", "uq_exam_bookings_active_key", "tour_inspection_photo",
+                "uq_fleet_vehicles_vin"} <= table.keys() and integrity.CONFLICTS.keys() <= table.keys()
+    with pytest.raises(ValueError, match="tour_officer"):
+        integrity.register(app, {"tour_officer": integrity.Unique("twice")})

@@ -10,6 +10,7 @@ owner's booking) the message only says to try again: the retry then gets the ser
 import re
 from dataclasses import dataclass
 
+from flask import current_app
 from sqlalchemy import UniqueConstraint
 from sqlalchemy.exc import IntegrityError
 
@@ -25,42 +26,35 @@ class Unique:
 
 RACE = "another request made the same change at the same moment; try again"
 
-# Constraint name (as in the migrations and on PostgreSQL) -> the conflict it means.
+# Constraint name (as in the migrations and on PostgreSQL) -> the conflict it means: the core's own
+# tables here; each feature adds its tables' from its `register(app, api)` (`register(app, CONFLICTS)`,
+# the table beside its models).
 CONFLICTS: dict[str, Unique] = {
     "uq_users_username": Unique("this username is taken", "username", "already taken"),
     "uq_companies_credit_code": Unique("a company with this credit code is already registered", "credit_code"),
     "uq_candidates_id_number": Unique(RACE),  # no confirmation that a person is registered
     "uq_offices_code": Unique("an office with this code exists", "code", "already exists"),
-    "uq_fleet_vehicles_vin": Unique("a vehicle with this VIN is already registered", "vehicles"),
-    "uq_fleet_vehicles_plate": Unique("this plate is taken", "plate", "taken"),
-    "uq_plate_pool_plate": Unique("this plate is taken", "plate", "taken"),
-    "uq_plate_pool_vehicle_id": Unique("this vehicle already has a plate reserved", "plate", "already reserved"),
-    "uq_fleet_appointments_active_batch_id": Unique("this batch already has an appointment"),
-    "uq_plate_pool_reserved_for_id": Unique(RACE),  # one vehicle reserving twice at once
-    "uq_green_channel_requests_open_batch_id": Unique("this batch already has a green-channel request waiting"),
-    "office_day": Unique(RACE),  # green-channel day opened twice at once
-    "uq_green_channel_days_slot_id": Unique(RACE),
-    "uq_green_channel_days_priority_slot_id": Unique(RACE),
-    "uq_priority_bookings_active_key": Unique(RACE),  # no confirmation that someone has a booking
-    "uq_priority_bookings_reference": Unique(RACE),
-    "uq_motorcycles_plate": Unique("a motorcycle with this plate is already on the register", "plate"),
-    "tour_active_plate": Unique(RACE),  # no confirmation of another owner's registration
-    "tour_officer": Unique("an officer is named twice on this tour", "officers", "named twice"),
-    "uq_tour_stops_slot_id": Unique(RACE),
-    "uq_tour_inspections_client_id": Unique("an inspection with this client_id already exists", "client_id",
-                                            "already recorded"),
-    "tour_inspection_photo": Unique("this photo is already stored for the inspection"),
-    "uq_test_sessions_slot_id": Unique(RACE),
-    "uq_exam_bookings_active_key": Unique("a booking for this subject is already held"),
-    "uq_exam_draws_session_id": Unique("the draw for this session has already been made"),
-    "uq_exam_calendar_feeds_candidate_id": Unique(RACE),
-    "uq_exam_calendar_feeds_secret_hash": Unique(RACE),
-    "uq_sms_inbound_message_id": Unique("this message was already received"),
     "uq_sms_opt_outs_phone": Unique(RACE),
-    "uq_escalations_follow_up_id": Unique(RACE),
     "uq_outbox_messages_key": Unique(RACE),
     "uq_tokens_token_hash": Unique(RACE),
 }
+
+_KEY = "vmo.conflicts"
+
+
+def register(app, conflicts: dict[str, "Unique"]) -> None:
+    """Add a feature's constraints to this app's table; a name already there is a mistake."""
+    table = app.extensions.setdefault(_KEY, dict(CONFLICTS))
+    taken = sorted(table.keys() & conflicts.keys())
+    if taken:
+        raise ValueError(f"unique constraints registered twice: {', '.join(taken)}")
+    table.update(conflicts)
+
+
+def conflicts() -> dict[str, "Unique"]:
+    """The current app's table: the core's and every registered feature's."""
+    return current_app.extensions.get(_KEY, CONFLICTS)
+
 
 _SQLITE_UNIQUE = re.compile(r"UNIQUE constraint failed: (.+)$")
 
@@ -90,8 +84,8 @@ def constraint_name(exc: IntegrityError) -> str | None:
 
 
 def conflict_for(exc: IntegrityError) -> Conflict | None:
-    """The Conflict for a unique constraint in CONFLICTS, or None (any other integrity error is a bug)."""
-    unique = CONFLICTS.get(constraint_name(exc) or "")
+    """The Conflict for a unique constraint in the app's table, or None (any other integrity error is a bug)."""
+    unique = conflicts().get(constraint_name(exc) or "")
     if unique is None:
         return None
     return Conflict(unique.message, fields={unique.field: [unique.detail]} if unique.field else None)

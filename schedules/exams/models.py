@@ -8,6 +8,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
+from vmo import integrity
 from vmo.extensions import db
 from vmo.types import JSONType, UTCDateTime, utcnow
 
@@ -257,3 +258,13 @@ ExamBooking.waitlist_position = column_property(case(
              and_(_ahead.c.queue_position == ExamBooking.queue_position, _ahead.c.id < ExamBooking.id)))
      .correlate_except(_ahead).scalar_subquery()),
     else_=None))
+
+
+# The 409 each unique constraint above answers when a concurrent request got there first (vmo.integrity).
+CONFLICTS: dict[str, integrity.Unique] = {
+    "uq_test_sessions_slot_id": integrity.Unique(integrity.RACE),
+    "uq_exam_bookings_active_key": integrity.Unique("a booking for this subject is already held"),
+    "uq_exam_draws_session_id": integrity.Unique("the draw for this session has already been made"),
+    "uq_exam_calendar_feeds_candidate_id": integrity.Unique(integrity.RACE),
+    "uq_exam_calendar_feeds_secret_hash": integrity.Unique(integrity.RACE),
+}

@@ -5,6 +5,7 @@ from enum import StrEnum
 from sqlalchemy import Boolean, Date, Float, ForeignKey, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from vmo import integrity
 from vmo.extensions import db
 from vmo.types import JSONType, UTCDateTime, utcnow
 
@@ -178,3 +179,13 @@ class TourInspection(db.Model):
 
     stop = relationship("TourStop")
     officer = relationship("User")
+
+
+# The 409 each unique constraint above answers when a concurrent request got there first (vmo.integrity).
+CONFLICTS: dict[str, integrity.Unique] = {
+    "tour_active_plate": integrity.Unique(integrity.RACE),  # no confirmation of another owner's registration
+    "tour_officer": integrity.Unique("an officer is named twice on this tour", "officers", "named twice"),
+    "uq_tour_stops_slot_id": integrity.Unique(integrity.RACE),
+    "uq_tour_inspections_client_id": integrity.Unique("an inspection with this client_id already exists", "client_id",
+                                            "already recorded"),
+}

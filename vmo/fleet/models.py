@@ -5,6 +5,7 @@ from enum import StrEnum
 from sqlalchemy import Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from vmo import integrity
 from vmo.extensions import db
 from vmo.greenchannel.models import GreenChannelDay
 from vmo.plates.rules import NEW_ENERGY_FUELS
@@ -193,3 +194,15 @@ class PlatePool(db.Model):
     reserved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # "pool" (drawn by the office) or "composed" (自编自选, added when an owner reserved it).
     origin: Mapped[str] = mapped_column(String(10), default="pool", server_default="pool")
+
+
+# The 409 each unique constraint above answers when a concurrent request got there first (vmo.integrity).
+CONFLICTS: dict[str, integrity.Unique] = {
+    "uq_fleet_vehicles_vin": integrity.Unique("a vehicle with this VIN is already registered", "vehicles"),
+    "uq_fleet_vehicles_plate": integrity.Unique("this plate is taken", "plate", "taken"),
+    "uq_plate_pool_plate": integrity.Unique("this plate is taken", "plate", "taken"),
+    "uq_plate_pool_vehicle_id": integrity.Unique("this vehicle already has a plate reserved", "plate", "already reserved"),
+    "uq_fleet_appointments_active_batch_id": integrity.Unique("this batch already has an appointment"),
+    "uq_plate_pool_reserved_for_id": integrity.Unique(integrity.RACE),  # one vehicle reserving twice at once
+    "uq_green_channel_requests_open_batch_id": integrity.Unique("this batch already has a green-channel request waiting"),
+}

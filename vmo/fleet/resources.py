@@ -2,9 +2,9 @@
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from vmo import clock, settings
+from vmo import clock, integrity, settings
 from vmo.accounts import services as accounts
-from vmo.fleet import services
+from vmo.fleet import models, services
 from vmo.fleet.schemas import (
     AppointmentCreateSchema, AppointmentMoveSchema, AppointmentSchema, BatchCreateSchema, BatchQueryArgsSchema,
     BatchSchema, DeclineSchema, GrantSchema, GreenChannelRequestCreateSchema, GreenChannelRequestQueryArgsSchema,
@@ -209,5 +209,6 @@ class RegistrationResource(MethodView):
 
 
 def register(app, api) -> None:
+    integrity.register(app, models.CONFLICTS)
     settings.install(app, FleetSettings)
     api.register_blueprint(blp)

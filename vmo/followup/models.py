@@ -5,6 +5,7 @@ from enum import StrEnum
 from sqlalchemy import Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, backref, mapped_column, relationship
 
+from vmo import integrity
 from vmo.extensions import db
 from vmo.types import UTCDateTime, utcnow
 
@@ -105,3 +106,10 @@ class EscalationCallback(db.Model):
 
     escalation = relationship("Escalation", back_populates="callbacks")
     caller = relationship("User")
+
+
+# The 409 each unique constraint above answers when a concurrent request got there first (vmo.integrity).
+CONFLICTS: dict[str, integrity.Unique] = {
+    "uq_sms_inbound_message_id": integrity.Unique("this message was already received"),
+    "uq_escalations_follow_up_id": integrity.Unique(integrity.RACE),
+}

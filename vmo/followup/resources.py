@@ -5,9 +5,9 @@ from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from vmo import clock, hooks, settings
+from vmo import clock, hooks, integrity, settings
 from vmo.accounts.models import Role
-from vmo.followup import services
+from vmo.followup import models, services
 from vmo.followup.schemas import (
     CallbackCreateSchema, CallbackSchema, EscalationQueryArgsSchema, EscalationSchema, InboundCreateSchema,
     InboundResultSchema, ResolveSchema,
@@ -105,5 +105,6 @@ class ResolveResource(MethodView):
 
 
 def register(app, api) -> None:
+    integrity.register(app, models.CONFLICTS)
     settings.install(app, FollowUpSettings)
     api.register_blueprint(blp)

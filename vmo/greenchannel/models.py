@@ -4,6 +4,7 @@ from datetime import date, datetime
 from sqlalchemy import Date, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from vmo import integrity
 from vmo.extensions import db
 from vmo.types import UTCDateTime, utcnow
 
@@ -37,3 +38,11 @@ class GreenChannelDay(db.Model):
     @property
     def priority_capacity(self) -> int:
         return self.priority_slot.capacity if self.priority_slot else 0
+
+
+# The 409 each unique constraint above answers when a concurrent request got there first (vmo.integrity).
+CONFLICTS: dict[str, integrity.Unique] = {
+    "office_day": integrity.Unique(integrity.RACE),  # green-channel day opened twice at once
+    "uq_green_channel_days_slot_id": integrity.Unique(integrity.RACE),
+    "uq_green_channel_days_priority_slot_id": integrity.Unique(integrity.RACE),
+}

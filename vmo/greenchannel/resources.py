@@ -5,9 +5,9 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from werkzeug.routing import BaseConverter, ValidationError
 
-from vmo import clock, settings
+from vmo import clock, integrity, settings
 from vmo.accounts.models import STAFF_ROLES, Role
-from vmo.greenchannel import services
+from vmo.greenchannel import models, services
 from vmo.greenchannel.schemas import DayQueryArgsSchema, DayQueueSchema, DaySchema, DayUpdateSchema
 from vmo.greenchannel.settings import GreenChannelSettings
 from vmo.http.auth import auth, current_user
@@ -89,6 +89,7 @@ class DayQueueResource(MethodView):
 
 
 def register(app, api) -> None:
+    integrity.register(app, models.CONFLICTS)
     app.url_map.converters["date"] = DateConverter
     api.register_converter(DateConverter, lambda _converter: {"type": "string", "format": "date"})
     settings.install(app, GreenChannelSettings)

@@ -4,6 +4,7 @@ from datetime import date, datetime
 from sqlalchemy import Boolean, Date, ForeignKey, Index, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
+from vmo import integrity
 from vmo.extensions import db
 from vmo.types import UTCDateTime, utcnow
 
@@ -39,3 +40,9 @@ class Motorcycle(db.Model):
     from_walk_in: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+# The 409 each unique constraint above answers when a concurrent request got there first (vmo.integrity).
+CONFLICTS: dict[str, integrity.Unique] = {
+    "uq_motorcycles_plate": integrity.Unique("a motorcycle with this plate is already on the register", "plate"),
+}

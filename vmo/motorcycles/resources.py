@@ -2,10 +2,10 @@
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from vmo import clock, settings
+from vmo import clock, integrity, settings
 from vmo.accounts.models import STAFF_ROLES
 from vmo.http.auth import auth, current_user
-from vmo.motorcycles import services
+from vmo.motorcycles import models, services
 from vmo.motorcycles.rules import DueRules
 from vmo.motorcycles.schemas import MotorcycleSchema, TownshipSchema
 from vmo.motorcycles.settings import MotorcycleSettings
@@ -42,6 +42,7 @@ class MotorcycleResource(MethodView):
 
 
 def register(app, api) -> None:
+    integrity.register(app, models.CONFLICTS)
     settings.install(app, MotorcycleSettings)
     api.register_blueprint(blp)
     from vmo.motorcycles.cli import motorcycles

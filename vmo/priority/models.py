@@ -5,6 +5,7 @@ from enum import StrEnum
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from vmo import integrity
 from vmo.extensions import db
 from vmo.greenchannel.models import GreenChannelDay
 from vmo.types import UTCDateTime, utcnow
@@ -39,3 +40,10 @@ class PriorityBooking(db.Model):
     cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     day = relationship(GreenChannelDay)
+
+
+# The 409 each unique constraint above answers when a concurrent request got there first (vmo.integrity).
+CONFLICTS: dict[str, integrity.Unique] = {
+    "uq_priority_bookings_active_key": integrity.Unique(integrity.RACE),  # no confirmation that someone has a booking
+    "uq_priority_bookings_reference": integrity.Unique(integrity.RACE),
+}

@@ -2,12 +2,12 @@
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from vmo import clock, limits, settings
+from vmo import clock, integrity, limits, settings
 from vmo.greenchannel.settings import GreenChannelSettings
 from vmo.http.auth import auth, current_user, signed_in_staff
 from vmo.http.idempotency import idempotent
 from vmo.offices import services as offices
-from vmo.priority import services
+from vmo.priority import models, services
 from vmo.priority.schemas import PriorityBookingCreateSchema, PriorityBookingReceiptSchema, PriorityBookingSchema
 from vmo.schemas_common import ErrorSchema
 from vmo.offices.settings import default_office_code
@@ -51,4 +51,5 @@ class PriorityBookingResource(MethodView):
 
 
 def register(app, api) -> None:
+    integrity.register(app, models.CONFLICTS)
     api.register_blueprint(blp)
