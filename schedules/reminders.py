@@ -12,8 +12,9 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
+from schedules.exams import notifications as exam_texts
 from schedules.exams.models import BookingStatus, ExamBooking, ExamSession
-from schedules.exams.services import session_words
+from schedules.exams.services import sitting
 from schedules.exams.settings import ExamSettings, cancel_deadline
 from schedules.tours import notifications as tour_texts
 from schedules.tours.models import RegistrationStatus, StopRegistration, StopStatus, Tour, TourStatus, TourStop
@@ -59,12 +60,13 @@ def _exam_texts(office: Office, day: date, now: datetime, settings: ExamSettings
     for booking_id, phone, session in rows:
         # Candidates cancel online until the cut-off before the start; after it only the office can.
         deadline = cancel_deadline(session, settings)
-        how = (f"如需取消，请于{deadline.astimezone(zone):%m月%d日 %H:%M}前在网上取消预约，逾期请联系{_contact(office)}。"
-               if now < deadline else f"如不能参加，请联系{_contact(office)}取消。")
+        cancel = (exam_texts.REMINDER_CANCEL_ONLINE.render(deadline=f"{deadline.astimezone(zone):%m月%d日 %H:%M}",
+                                                           contact=_contact(office))
+                  if now < deadline else exam_texts.REMINDER_CANCEL_OFFICE.render(contact=_contact(office)))
         texts.append({
             "office_id": office.id, "phone": phone, "kind": "exam_reminder",
             "key": f"reminder:exam-booking:{booking_id}:{session.id}",
-            "body": f"{session_words(session)}提醒您准时参加（预约号{booking_id}），请带身份证提前30分钟到场。{how}",
+            "body": exam_texts.REMINDER.render(**sitting(session), booking=booking_id, cancel=cancel),
             "subject_type": "exam_booking", "subject_id": booking_id, "created_at": now,
         })
     return texts

@@ -79,10 +79,12 @@ def test_one_text_per_confirmed_booking_and_standing_registration_of_tomorrow(ap
         (f"reminder:tour-registration:{r['p1']['id']}", "13900000011"),
         (f"reminder:tour-registration:{r['p2']['id']}", "13900000012"),
     ]
+    # The outbox's signature once, then the sitting (no second office name in brackets).
     assert texts[0][2].startswith("【南川车管所】11月28日 09:00")
     exam = texts[1][2]
     # Office-local times (09:00 in Chongqing is 01:00 UTC), the venue, the booking and how to cancel.
     assert exam.startswith("【南川车管所】11月28日 09:00 科目一（C1）考试，南川区机动车驾驶人考试中心 1号考场，")
+    assert all(body.count("【") == 1 for _, _, body in texts)
     assert f"预约号{b['c1']['id']}" in exam
     # Candidates cancel online until the end of the day before (article 45).
     assert "请于11月28日 00:00前在网上取消预约" in exam and "01:00" not in exam

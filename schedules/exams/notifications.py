@@ -64,3 +64,14 @@ NEXT_VOID = template(
 FOLLOW_UP = template(
     "exam_follow_up", "{subject}考试已结束，经办民警警号{badge}。满意请回复1，不满意请回复2。",
     worst={"subject": "科目三", "badge": "50012345"}, budget=FOLLOW_UP_BUDGET)
+# The day before (`vmo reminders send`), with how to cancel: online until the cut-off, then only the office.
+_CONTACT = "车管所（电话023-71412345）"
+REMINDER = template(
+    "exam_reminder", "{when} {subject}（{classes}）考试，{venue}，提醒您准时参加（预约号{booking}），"
+    "请带身份证提前30分钟到场。{cancel}",
+    worst={**_WORST_BOOKED, "cancel": f"如需取消，请于11月27日 24:00前在网上取消预约，逾期请联系{_CONTACT}。"})
+REMINDER_CANCEL_ONLINE = template(
+    "exam_reminder_cancel_online", "如需取消，请于{deadline}前在网上取消预约，逾期请联系{contact}。",
+    worst={"deadline": "11月27日 24:00", "contact": _CONTACT})
+REMINDER_CANCEL_OFFICE = template(
+    "exam_reminder_cancel_office", "如不能参加，请联系{contact}取消。", worst={"contact": _CONTACT})

@@ -362,12 +362,6 @@ def _seat_freed(session: ExamSession, now: datetime) -> ExamBooking | None:
     return first
 
 
-def session_words(session: ExamSession) -> str:
-    local = session.starts_at.astimezone(session.office.zone)
-    return (f"【{session.office.name}】{local:%m月%d日 %H:%M} {SUBJECT_NAMES[session.subject]}"
-            f"（{session.license_class}）考试，{session.venue}，")
-
-
 def sitting(session: ExamSession) -> dict:
     """The values every text about one sitting starts with (its local time, subject, classes, venue)."""
     local = session.starts_at.astimezone(session.office.zone)
