@@ -5,8 +5,9 @@ import re
 
 import pytest
 
+from mobile_api.tablet import TABLET_POLICY
 from tests.test_tablet_e2e import browser  # noqa: F401  (the Chromium fixture, skip rules included)
-from vmo.security import API_POLICY, TABLET_POLICY
+from vmo.security import API_POLICY
 
 BASICS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer", "X-Frame-Options": "DENY"}
 ORIGIN = "https://tablet.example.gov.cn"

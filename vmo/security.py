@@ -13,12 +13,7 @@ from vmo.settings import setting, text
 
 # JSON, calendars, photos and errors: nothing may load, nothing may frame them.
 API_POLICY = "default-src 'none'; frame-ancestors 'none'"
-# The officers' offline web app (mobile_api, /tablet/): plain ES modules, a service worker, IndexedDB,
-# camera photos shown as blob: URLs; no inline script or style.
-TABLET_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; "
-                 "connect-src 'self'; worker-src 'self'; manifest-src 'self'; frame-ancestors 'none'; "
-                 "base-uri 'self'; form-action 'self'")
-# The public web apps (/kaoshi/ for candidates, /qiye/ for companies, their shared files at /web/):
+# The public web apps served by vmo.web.static_app (their shared files at /web/ among them):
 # plain ES modules, QR codes drawn as SVG, calendar files handed over as blob: URLs; nothing inline.
 WEB_APP_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' blob: data:; "
                   "connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
@@ -27,7 +22,9 @@ WEB_APP_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-
 PAGE_POLICY = ("default-src 'none'; script-src 'self'{scripts}; style-src 'self'{styles}; "
                "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; "
                "frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
-HASHED_PAGES = {"/docs": "script", "/api/v1/stats/report.html": "style"}
+# Page -> the tag of its one inline block: the API docs here, a feature's pages by add_hashed_page.
+HASHED_PAGES = {"/docs": "script"}
+HASHED_PAGES_KEY = "vmo.csp_hashed_pages"
 
 CORS_METHODS = "GET, POST, PUT, PATCH, DELETE"
 CORS_HEADERS = "Authorization, Content-Type, Idempotency-Key, If-None-Match, X-Request-ID"
@@ -36,7 +33,7 @@ CORS_MAX_AGE = "600"
 
 
 def _origins(value) -> tuple[str, ...]:
-    """Origins as a comma-separated text or a JSON list, e.g. "https://tablet.example.gov.cn"."""
+    """Origins as a comma-separated text or a JSON list, e.g. "https://app.example.gov.cn"."""
     items = value if isinstance(value, (list, tuple)) else text(value).split(",")
     return tuple(sorted({text(item).strip().rstrip("/") for item in items if text(item).strip()}))
 
@@ -95,13 +92,29 @@ def _under(path: str, prefixes) -> bool:
     return any(path == prefix or path.startswith(prefix + "/") for prefix in prefixes)
 
 
+# Where a feature's own policies are kept: address prefix -> policy (add_policy).
+POLICIES_KEY = "vmo.csp_policies"
+
+
+def add_policy(app, prefix: str, policy: str) -> None:
+    """Answers under `prefix` (a feature's web app, say "/tablet") get `policy` instead of the API's."""
+    app.extensions.setdefault(POLICIES_KEY, {})[prefix.rstrip("/")] = policy
+
+
+def add_hashed_page(app, path: str, tag: str) -> None:
+    """The page at `path` has one inline `tag` block ("script" or "style") of its own: PAGE_POLICY allows
+    that block by its hash."""
+    app.extensions.setdefault(HASHED_PAGES_KEY, dict(HASHED_PAGES))[path] = tag
+
+
 def _policy(response) -> str:
     path = request.path
-    if path == "/tablet" or path.startswith("/tablet/"):
-        return TABLET_POLICY
+    for prefix, policy in current_app.extensions.get(POLICIES_KEY, {}).items():
+        if _under(path, (prefix,)):
+            return policy
     if _under(path, current_app.extensions.get("vmo.web_app_prefixes", ())):
         return WEB_APP_POLICY
-    tag = HASHED_PAGES.get(path)
+    tag = current_app.extensions.get(HASHED_PAGES_KEY, HASHED_PAGES).get(path)
     if tag and response.mimetype == "text/html" and not response.direct_passthrough:
         hashes = _inline_hashes(response.get_data(as_text=True), tag)
         return PAGE_POLICY.format(scripts=hashes if tag == "script" else "", styles=hashes if tag == "style" else "")

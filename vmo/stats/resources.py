@@ -3,7 +3,7 @@ from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from vmo import clock, hooks, settings
+from vmo import clock, hooks, security, settings
 from vmo.accounts.models import STAFF_ROLES, Role
 from vmo.followup.settings import FollowUpSettings
 from vmo.http.auth import auth, current_user
@@ -60,3 +60,4 @@ class ReportResource(MethodView):
 
 def register(app, api) -> None:
     api.register_blueprint(blp)
+    security.add_hashed_page(app, "/api/v1/stats/report.html", "style")  # the report's own stylesheet
