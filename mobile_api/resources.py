@@ -7,7 +7,8 @@ from flask_smorest import Blueprint
 
 from mobile_api import services
 from mobile_api.schemas import (
-    AssignmentsSchema, MobileInspectionSchema, PhotoQueryArgsSchema, PhotoSchema, SyncAnswerSchema, SyncSchema,
+    AssignmentsSchema, MobileInspectionSchema, PhotoMismatchErrorSchema, PhotoQueryArgsSchema, PhotoSchema,
+    PhotoTooLargeErrorSchema, SyncAnswerSchema, SyncSchema,
 )
 from mobile_api.storage import make_storage
 from vmo import clock, settings
@@ -86,9 +87,9 @@ class PhotoResource(MethodView):
     @blp.response(201, PhotoSchema, description="The photo was added")
     @blp.alt_response(200, schema=PhotoSchema, description="The photo was already there: nothing changed")
     @blp.alt_response(404, schema=ErrorSchema, description="no such inspection, or not yours")
-    @blp.alt_response(413, schema=ErrorSchema, description="larger than PHOTO_MAX_BYTES")
+    @blp.alt_response(413, schema=PhotoTooLargeErrorSchema, description="larger than PHOTO_MAX_BYTES")
     @blp.alt_response(415, schema=ErrorSchema, description="neither a JPEG nor a PNG")
-    @blp.alt_response(422, schema=ErrorSchema, description="the bytes do not match the SHA-256 in the address")
+    @blp.alt_response(422, schema=PhotoMismatchErrorSchema, description="the bytes do not match the SHA-256 in the address")
     def put(self, args, client_id, sha256):
         """Add a photo to an inspection; the address names its SHA-256, so sending it again is harmless"""
         config = _settings()

@@ -7,6 +7,7 @@ from vmo.bounds import id_field, unstorable_errors, within_years
 from schedules.tours.schemas import RECORD_EXTRAS, DeclaredPhotoSchema
 from schedules.tours.sync import SyncStatus
 from vmo.fields import Plate
+from vmo.schemas_common import ErrorSchema
 from vmo.types import values
 
 CHECK_VALUES = ("pass", "fail", "n/a")
@@ -236,3 +237,11 @@ class MobileInspectionSchema(Schema):
     declared_photos = fields.List(fields.Nested(DeclaredPhotoSchema), required=True, metadata={
         "description": "The photos the record declared, by kind"})
     photos = fields.List(fields.Nested(PhotoSchema), required=True)
+
+
+class PhotoTooLargeErrorSchema(ErrorSchema):
+    max_bytes = fields.Integer(metadata={"description": "With a 413: the largest body accepted, in bytes"})
+
+
+class PhotoMismatchErrorSchema(ErrorSchema):
+    actual_sha256 = fields.String(metadata={"description": "With a photo hash mismatch: the hash of the bytes sent"})

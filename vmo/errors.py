@@ -8,7 +8,7 @@ puts `fields` under the part of the request each field came from; a command prin
 class DomainError(Exception):
     """A refusal: `message` for a person, `reason` a stable code for programs, `fields` the problems
     by field name ({"vin": ["already registered"]}, nested by key or index as marshmallow does), and
-    `extra` further facts a client may act on (seats_left=0)."""
+    `extra` further facts a client may act on (available=0)."""
 
     def __init__(self, message: str, *, reason: str | None = None, fields: dict | None = None, **extra):
         if "errors" in extra:
@@ -41,11 +41,11 @@ class RuleViolation(DomainError):
 
 
 class TooLarge(DomainError):
-    """What was sent is larger than allowed (a photo, a file)."""
+    """What was sent is larger than allowed."""
 
 
 class UnsupportedFormat(DomainError):
-    """What was sent is not in a format this takes (a photo that is neither a JPEG nor a PNG)."""
+    """What was sent is not in a format this takes (an image type, a file type)."""
 
 
 class TooManyRequests(DomainError):

@@ -97,7 +97,7 @@ POLICIES_KEY = "vmo.csp_policies"
 
 
 def add_policy(app, prefix: str, policy: str) -> None:
-    """Answers under `prefix` (a feature's web app, say "/tablet") get `policy` instead of the API's."""
+    """Answers under `prefix` (a feature's web app, say "/app") get `policy` instead of the API's."""
     app.extensions.setdefault(POLICIES_KEY, {})[prefix.rstrip("/")] = policy
 
 

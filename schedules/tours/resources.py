@@ -7,6 +7,7 @@ from schedules import ical
 from schedules.tours import feeds, registrations, reports, services
 from schedules.tours.inspections import InspectionSettings
 from schedules.tours.schemas import (
+    RegistrationConflictErrorSchema,
     PublicTourStopQueryArgsSchema, PublicTourStopSchema, StopRegistrationCancelSchema, StopRegistrationCreateSchema,
     StopRegistrationCreatedSchema, StopRegistrationSchema,
     TourCancelSchema, TourCreateSchema, TourInspectionCreateSchema, TourInspectionSchema, TourQueryArgsSchema,
@@ -167,7 +168,8 @@ class RegistrationsResource(MethodView):
     @blp.arguments(StopRegistrationCreateSchema)
     @blp.response(201, StopRegistrationCreatedSchema)
     @blp.alt_response(404, schema=ErrorSchema, description="no such published tour or stop")
-    @blp.alt_response(409, schema=ErrorSchema, description="stop full, plate already registered on this tour, "
+    @blp.alt_response(409, schema=RegistrationConflictErrorSchema,
+                      description="stop full, plate already registered on this tour, "
                                                             "tour cancelled, or registration closed")
     def post(self, data, tour_id, stop_id):
         """Pre-register a motorcycle at a stop (anyone; no sign-in)"""

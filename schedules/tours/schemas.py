@@ -4,6 +4,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 from vmo.bounds import id_field
 from vmo.fields import Mobile, Plate
 from schedules.tours.models import TourStatus
+from vmo.schemas_common import ErrorSchema
 from vmo.types import values
 from vmo.motorcycles import services as register_of_motorcycles
 
@@ -319,3 +320,9 @@ class TourSeasonReportSchema(Schema):
     walk_ins = fields.Integer(required=True)
     pass_rate = fields.Float(allow_none=True)
     distance_km = fields.Float(required=True)
+
+
+class RegistrationConflictErrorSchema(ErrorSchema):
+    """A pre-registration refused with 409; a duplicate seen by the office names the earlier one."""
+
+    registration_id = fields.Integer(metadata={"description": "With a duplicate pre-registration 409: the earlier one"})

@@ -9,7 +9,7 @@ from vmo import clock, hooks, integrity, settings
 from vmo.accounts.models import Role
 from vmo.followup import models, services
 from vmo.followup.schemas import (
-    CallbackCreateSchema, CallbackSchema, EscalationQueryArgsSchema, EscalationSchema, InboundCreateSchema,
+    CallbackCreateSchema, CallbackSchema, EscalationConflictErrorSchema, EscalationQueryArgsSchema, EscalationSchema, InboundCreateSchema,
     InboundResultSchema, ResolveSchema,
 )
 from vmo.followup.settings import FollowUpSettings
@@ -86,7 +86,7 @@ class CallbacksResource(MethodView):
     @blp.arguments(CallbackCreateSchema)
     @blp.response(201, CallbackSchema)
     @blp.alt_response(404, schema=ErrorSchema, description="no such escalation, or not yours to see")
-    @blp.alt_response(409, schema=ErrorSchema, description="already resolved")
+    @blp.alt_response(409, schema=EscalationConflictErrorSchema, description="already resolved")
     def post(self, data, escalation_id):
         """Record a call to the person (the handling officer, or the leader in charge)"""
         return services.add_callback(current_user(), escalation_id, data["reached"], data["note"], clock.now())
@@ -98,7 +98,8 @@ class ResolveResource(MethodView):
     @blp.arguments(ResolveSchema)
     @blp.response(200, EscalationSchema)
     @blp.alt_response(404, schema=ErrorSchema, description="no such escalation, or not yours to see")
-    @blp.alt_response(409, schema=ErrorSchema, description="already resolved, or no call-back recorded yet")
+    @blp.alt_response(409, schema=EscalationConflictErrorSchema,
+                      description="already resolved, or no call-back recorded yet")
     def post(self, data, escalation_id):
         """Close an escalation after the call-backs, with what was done and the outcome (a supervisor)"""
         return services.resolve(current_user(), escalation_id, data["note"], clock.now(), data["outcome"])

@@ -5,6 +5,7 @@ from vmo import clock, settings
 from vmo.followup.models import EscalationStatus, InboundOutcome, ResolveOutcome
 from vmo.followup.services import is_overdue
 from vmo.followup.settings import FollowUpSettings
+from vmo.schemas_common import ErrorSchema
 from vmo.types import values
 
 
@@ -110,3 +111,10 @@ class ResolveSchema(Schema):
     outcome = fields.String(load_default=None, validate=validate.OneOf(values(ResolveOutcome)),
                             metadata={"description": "How it ended: satisfied (now satisfied), understood (accepts "
                                                      "the explanation), still_dissatisfied, unreachable"})
+
+
+class EscalationConflictErrorSchema(ErrorSchema):
+    """An escalation already resolved: when it was."""
+
+    resolved_at = fields.AwareDateTime(allow_none=True, metadata={
+        "description": "With an already-resolved escalation 409: when it was resolved"})
