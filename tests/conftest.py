@@ -229,7 +229,9 @@ class Factory:
         name = user_or_name if isinstance(user_or_name, str) else user_or_name.username
         return {"Authorization": f"Bearer {self.token(name)}"}
 
-    def company(self, username=None, name="南川区丰昌汽车服务有限公司", office=None, **fields):
+    def company(self, username=None, name="南川区丰昌汽车服务有限公司", office=None, approved=True, **fields):
+        """A company signed up through the API; approved as an officer would after checking its licence,
+        unless `approved=False` (then it stays pending, as every sign-up starts)."""
         self.office  # noqa: B018  (make sure the default office exists)
         body = {"name": name, "credit_code": make_credit_code(self.rng), "contact_name": "李明",
                 "contact_phone": "13800138000", "username": username or f"co-{uuid.uuid4().hex[:8]}",
@@ -238,7 +240,19 @@ class Factory:
             body["office"] = office
         response = self.client.post("/api/v1/companies", json=body)
         assert response.status_code == 201, response.get_json()
-        return response.get_json()
+        assert response.get_json()["status"] == "pending"
+        if not approved:
+            return response.get_json()
+        return {**response.get_json(), **self.approve_company(response.get_json()["id"])}
+
+    def approve_company(self, company_id) -> dict:
+        """Mark a company approved, as the review does (tests of the review itself go through the API)."""
+        from vmo.accounts.models import Company
+
+        with self.app.app_context(), unit_of_work():
+            company = db.session.get(Company, company_id)
+            company.status = "approved"
+            return {"status": company.status}
 
     def candidate(self, username=None, license_class="C1", **fields):
         self.office  # noqa: B018
@@ -261,9 +275,16 @@ class Factory:
         assert response.status_code == 200, response.get_json()
         return response.get_json()["token"]
 
-    def vehicles(self, count, fuel_type="petrol"):
+    def vehicles(self, count, fuel_type="petrol", papers=True):
+        """`count` vehicles for a batch, with their papers unless `papers=False`."""
         return [{"vin": make_vin(self.rng), "make": "长安", "model": "CS75 PLUS", "vehicle_type": "suv",
-                 "fuel_type": fuel_type} for _ in range(count)]
+                 "fuel_type": fuel_type, **(self.papers() if papers else {})} for _ in range(count)]
+
+    def papers(self) -> dict:
+        """A vehicle's four papers, as registration needs them."""
+        serial = f"{self.rng.randrange(10**9):09d}"
+        return {"certificate_number": f"WDY{serial}01", "purchase_tax_number": f"3500{serial}",
+                "insurance_policy": f"PDZA2026500{serial}", "use_character": "非营运"}
 
 
 def texted_code(app, username) -> str:

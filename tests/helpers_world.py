@@ -40,6 +40,10 @@ ACCESS = {
     ("POST", "/api/v1/auth/logout"): ANY,
     ("GET", "/api/v1/me"): ANY,
     ("POST", "/api/v1/companies"): Public("public sign-up"),
+    ("GET", "/api/v1/companies"): STAFF,
+    ("GET", "/api/v1/companies/{company_id}"): STAFF,
+    ("POST", "/api/v1/companies/{company_id}/approve"): ("officer", "supervisor"),
+    ("POST", "/api/v1/companies/{company_id}/decline"): ("officer", "supervisor"),
     ("POST", "/api/v1/candidates"): Public("public sign-up"),
     ("POST", "/api/v1/candidates/verify"): Public("a sign-up's texted code is how its account opens"),
     ("GET", "/api/v1/staff"): STAFF,
@@ -60,6 +64,7 @@ ACCESS = {
     ("GET", "/api/v1/fleet/vehicles/{vin}/plate-choices"): (*STAFF, "company"),
     ("POST", "/api/v1/fleet/vehicles/{vin}/plate"): (*STAFF, "company"),
     ("GET", "/api/v1/fleet/vehicles/{vin}"): (*STAFF, "company"),
+    ("PATCH", "/api/v1/fleet/vehicles/{vin}"): ("company", "officer"),
     ("POST", "/api/v1/fleet/vehicles/{vin}/inspection"): ("officer",),
     ("POST", "/api/v1/fleet/vehicles/{vin}/registration"): ("officer",),
     ("GET", "/api/v1/green-channel/days"): Public("open days and free places are public, to choose a day"),
@@ -259,7 +264,7 @@ def path_values(side: SimpleNamespace) -> dict:
             "booking_id": side.booking_id, "secret": side.secret, "candidate_id": side.candidate_id,
             "tour_id": side.tour_id, "stop_id": side.stop_id, "township": side.township,
             "client_id": side.client_id, "sha256": side.sha256, "registration_id": side.registration_id,
-            "request_id": side.request_id}
+            "request_id": side.request_id, "company_id": side.company["id"]}
 
 
 def bodies(w, side) -> dict:
@@ -280,6 +285,9 @@ def bodies(w, side) -> dict:
             {"date": side.day, "arrive_from": "12:00", "arrive_until": "20:00"},
         ("POST", "/api/v1/green-channel/requests/{request_id}/decline"): {"reason": "场地检修"},
         ("POST", "/api/v1/fleet/vehicles/{vin}/plate"): {"plate": "渝G5A2B8"},
+        ("PATCH", "/api/v1/fleet/vehicles/{vin}"): {"insurance_policy": "PDZA202650010000012345"},
+        ("POST", "/api/v1/companies/{company_id}/approve"): {},
+        ("POST", "/api/v1/companies/{company_id}/decline"): {"reason": "营业执照与信用代码不符"},
         ("POST", "/api/v1/fleet/vehicles/{vin}/inspection"): {"result": "pass"},
         ("PUT", "/api/v1/green-channel/days/{date}"): {"capacity": 30},
         ("POST", "/api/v1/escalations/{escalation_id}/callbacks"): {"reached": True, "note": "called back"},

@@ -27,6 +27,9 @@ STAFF_WRITES = {
     ("POST", "/api/v1/auth/logout"): "auth.logout",
     ("POST", "/api/v1/staff"): "staff.create",
     ("POST", "/api/v1/companies"): "company.signup",
+    ("POST", "/api/v1/companies/<int:company_id>/approve"): "company.approve",
+    ("POST", "/api/v1/companies/<int:company_id>/decline"): "company.decline",
+    ("PATCH", "/api/v1/fleet/vehicles/<string:vin>"): "fleet.papers",
     ("POST", "/api/v1/candidates"): "candidate.signup",
     ("POST", "/api/v1/candidates/verify"): "candidate.verified",
     ("PUT", "/api/v1/green-channel/days/<date:date>"): "green_channel.open",
@@ -153,6 +156,13 @@ def test_each_staff_write_records_who_what_which_office_and_when(app, client, fa
     expect(("POST", "/api/v1/companies"), client.post("/api/v1/companies", json={
         "name": "南川区丰昌汽车服务有限公司", "credit_code": fleet_credit_code(factory), "contact_name": "李明",
         "contact_phone": "13800138000", "username": "co-audit", "password": PASSWORD}, headers=off))
+    approved = factory.company(approved=False)
+    expect(("POST", "/api/v1/companies/<int:company_id>/approve"),
+           client.post(f"/api/v1/companies/{approved['id']}/approve", json={}, headers=off), actor=officer)
+    declined = factory.company(approved=False)
+    expect(("POST", "/api/v1/companies/<int:company_id>/decline"),
+           client.post(f"/api/v1/companies/{declined['id']}/decline", json={"reason": "营业执照已注销"}, headers=sup),
+           actor=supervisor)
     expect(("POST", "/api/v1/candidates"), client.post("/api/v1/candidates", json={
         "name": "王芳", "id_number": make_id_number(factory.rng), "phone": "13900139000", "license_class": "C1",
         "username": "cand-audit", "password": PASSWORD}, headers=off))
@@ -171,6 +181,8 @@ def test_each_staff_write_records_who_what_which_office_and_when(app, client, fa
     audit.new()
     expect(("POST", "/api/v1/fleet/vehicles/<string:vin>/plate"),
            client.post(f"/api/v1/fleet/vehicles/{vin}/plate", json={"plate": "渝G5A2B8"}, headers=off), actor=officer)
+    expect(("PATCH", "/api/v1/fleet/vehicles/<string:vin>"),
+           client.patch(f"/api/v1/fleet/vehicles/{vin}", json={"use_character": "租赁"}, headers=off), actor=officer)
     expect(("POST", "/api/v1/fleet/vehicles/<string:vin>/inspection"), fleet.inspect(client, staff_ns, vin),
            actor=officer)
     expect(("POST", "/api/v1/fleet/vehicles/<string:vin>/registration"), fleet.register(client, staff_ns, vin),

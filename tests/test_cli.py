@@ -149,7 +149,7 @@ def test_demo_twice_creates_nothing_new(app, runner):
     assert first.exit_code == 0, first.output
     assert "company fengchang / demo-pass-2026" in first.output
     after_first = table_counts(app)
-    assert after_first["fleet_vehicles"] == 15 and after_first["green_channel_days"] >= 10
+    assert after_first["fleet_vehicles"] == 15 + 2 and after_first["green_channel_days"] >= 10
     with app.app_context():
         last_entry = db.session.scalar(select(func.max(AuditEntry.id)))
     second = runner.invoke(args=["demo"])

@@ -6,8 +6,9 @@ from sqlalchemy import select
 
 from vmo import clock, hooks, validators
 from vmo import settings as app_settings
+from vmo.accounts import companies
 from vmo.accounts import services as accounts
-from vmo.accounts.models import Company, Role, User
+from vmo.accounts.models import Company, CompanyStatus, Role, User
 from vmo.extensions import db
 from vmo.fleet import plates
 from vmo.fleet import services as fleet
@@ -21,6 +22,8 @@ from vmo.offices.settings import OfficeSettings
 
 DEMO_PASSWORD = "demo-pass-2026"
 COMPANY_NAME = "重庆市南川区丰昌汽车服务有限公司"
+PENDING_COMPANY_NAME = "重庆市南川区金佛山物流有限公司"
+USE_CHARACTERS = ("非营运", "非营运", "租赁")
 
 
 def demo_vin(rng: random.Random, wmi: str = "LVS") -> str:
@@ -29,9 +32,36 @@ def demo_vin(rng: random.Random, wmi: str = "LVS") -> str:
     return body[:8] + validators.vin_check_digit(body) + body[9:]
 
 
-def demo_credit_code() -> str:
-    first17 = "91500119" + "MA5U8Y0X2"
+def demo_credit_code(serial: str = "MA5U8Y0X2") -> str:
+    first17 = "91500119" + serial
     return first17 + validators.credit_code_check_char(first17)
+
+
+def demo_papers(i: int, use_character: str) -> dict:
+    """A new car's papers as the dealer hands them over (合格证, 完税证明, 交强险 policy, 使用性质)."""
+    return {"certificate_number": f"WDY2026{i + 1:08d}", "purchase_tax_number": f"35000026{i + 1:010d}",
+            "insurance_policy": f"PDZA202650011900{i + 1:06d}", "use_character": use_character}
+
+
+def _pending_company(office) -> list[str]:
+    """A company that has signed up and submitted a batch, waiting for the counter to check its licence."""
+    company = db.session.scalar(select(Company).where(Company.name == PENDING_COMPANY_NAME))
+    if company is None:
+        company = accounts.register_company(office, {
+            "name": PENDING_COMPANY_NAME, "credit_code": demo_credit_code("MA61JF0T3"), "contact_name": "周经理",
+            "contact_phone": "13883000002", "username": "jinfoshan", "password": DEMO_PASSWORD,
+        }, app_settings.get(AuthSettings))
+        rng = random.Random(16)
+        vehicles = [{"vin": demo_vin(rng), "make": "福田", "model": "祥菱M2", "vehicle_type": "light_truck",
+                     "fuel_type": "diesel", "color": "白", "invoice_number": "05100001",
+                     **demo_papers(100, "货运")},
+                    # Its papers not all in yet: the vehicle's answer lists what is missing.
+                    {"vin": demo_vin(rng), "make": "福田", "model": "祥菱M2", "vehicle_type": "light_truck",
+                     "fuel_type": "diesel", "color": "白", "invoice_number": "05100002",
+                     "certificate_number": "WDY202600000102"}]
+        fleet.submit_batch(company, vehicles, "新购货车2台", company.user, app_settings.get(FleetSettings).max_batch)
+    return [f"company jinfoshan / {DEMO_PASSWORD}: {company.name} ({company.status}: signed up, a batch of 2 "
+            f"submitted; an officer approves it with POST /api/v1/companies/{company.id}/approve)"]
 
 
 def _staff(office, username, role, name, badge, supervisor=None) -> str:
@@ -76,16 +106,18 @@ def load_demo() -> list[str]:
     lines.append(_staff(office, "officer", Role.OFFICER, "张琼", "500123", "supervisor"))
     lines.append(_staff(office, "officer2", Role.OFFICER, "刘强", "500124", "supervisor"))
 
+    today = clock.local_today(office.timezone)
+    officer = db.session.scalar(select(User).where(User.username == "officer"))
     company = db.session.scalar(select(Company).where(Company.name == COMPANY_NAME))
     if company is None:
         company = accounts.register_company(office, {
             "name": COMPANY_NAME, "credit_code": demo_credit_code(), "contact_name": "李经理",
             "contact_phone": "13883000001", "username": "fengchang", "password": DEMO_PASSWORD,
         }, app_settings.get(AuthSettings))
-    lines.append(f"company fengchang / {DEMO_PASSWORD}: {company.name}")
-
-    today = clock.local_today(office.timezone)
-    officer = db.session.scalar(select(User).where(User.username == "officer"))
+    if company.status != CompanyStatus.APPROVED:
+        # The counter checked its business licence against the credit code.
+        companies.approve_company(officer, company.id, company.credit_code, clock.now())
+    lines.append(f"company fengchang / {DEMO_PASSWORD}: {company.name} (approved)")
     for offset in range(0, 15):
         day = today + timedelta(days=offset)
         capacity = 30 if day.weekday() < 5 else 0
@@ -105,11 +137,13 @@ def load_demo() -> list[str]:
         models = [("长安", "CS75 PLUS", "suv", "petrol"), ("长安", "逸动", "passenger_car", "petrol"),
                   ("比亚迪", "秦PLUS DM-i", "passenger_car", "plug_in_hybrid")]
         vehicles = [dict(zip(("make", "model", "vehicle_type", "fuel_type"), models[i % 3]),
-                         vin=demo_vin(rng), color="白", invoice_number=f"0500{i + 1:04d}") for i in range(15)]
+                         vin=demo_vin(rng), color="白", invoice_number=f"0500{i + 1:04d}",
+                         **demo_papers(i, USE_CHARACTERS[i % 3])) for i in range(15)]
         batch = fleet.submit_batch(company, vehicles, "2022年2月购入新车15台", company.user,
                                    app_settings.get(FleetSettings).max_batch)
         lines.append(f"fleet batch {batch.id} with 15 vehicles (book it: POST /api/v1/fleet/batches/{batch.id}/appointment)")
     lines.extend(_fleet_story(company, today))
+    lines.extend(_pending_company(office))  # after 丰昌's, so its batch stays batch 1 as the manuals say
 
     for step in hooks.registered(hooks.DEMO_STEPS):
         lines.extend(step(office))

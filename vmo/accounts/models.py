@@ -73,7 +73,18 @@ class LoginCounter(db.Model):
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
+class CompanyStatus(StrEnum):
+    """Whether the office has checked a company: only an approved one may book anything scarce."""
+
+    PENDING = "pending"
+    APPROVED = "approved"
+    DECLINED = "declined"
+
+
 class Company(db.Model):
+    """A company account. It signs up `pending`; an officer compares its business licence (营业执照) with
+    the credit code at the counter and approves it (or declines it, with a reason texted to the contact)."""
+
     __tablename__ = "companies"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -84,8 +95,20 @@ class Company(db.Model):
     contact_name: Mapped[str] = mapped_column(String(120))
     contact_phone: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # A CompanyStatus. The server default too, so no row (a raw INSERT, an import) is approved unchecked.
+    status: Mapped[str] = mapped_column(String(16), default=CompanyStatus.PENDING,
+                                        server_default=CompanyStatus.PENDING.value, index=True)
+    # Who decided and when (approved or declined), and why a decline.
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decline_reason: Mapped[str | None] = mapped_column(String(200))
 
-    user = relationship("User")
+    user = relationship("User", foreign_keys=[user_id])
+    decided_by = relationship("User", foreign_keys=[decided_by_id])
+
+    @property
+    def approved(self) -> bool:
+        return self.status == CompanyStatus.APPROVED
 
 
 class Candidate(db.Model):

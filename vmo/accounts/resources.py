@@ -5,11 +5,12 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from vmo import clock, limits, settings
-from vmo.accounts import services
-from vmo.accounts.models import Role
+from vmo.accounts import companies, services
+from vmo.accounts.models import STAFF_ROLES, Role
 from vmo.accounts.schemas import (
-    CandidateCreateSchema, CandidateSignupSchema, CandidateVerifySchema, CompanyCreateSchema, CompanySchema, MeSchema,
-    OfficeSchema, StaffCreateSchema, TokenRequestSchema, TokenSchema, UserSchema,
+    CandidateCreateSchema, CandidateSignupSchema, CandidateVerifySchema, CompanyApproveSchema, CompanyCreateSchema,
+    CompanyDeclineSchema, CompanyQueryArgsSchema, CompanySchema, MeSchema, OfficeSchema, StaffCreateSchema,
+    TokenRequestSchema, TokenSchema, UserSchema,
 )
 from vmo.http.auth import auth, bearer_token, current_user
 from vmo.http.caching import public_page
@@ -77,8 +78,53 @@ class CompaniesResource(MethodView):
     @blp.response(201, CompanySchema)
     @blp.alt_response(409, schema=ErrorSchema, description="username or credit code already registered")
     def post(self, data):
-        """Sign up a company (public)"""
+        """Sign up a company (public): it is `pending` until an officer has checked its business licence"""
         return services.register_company(_signup_office(data.pop("office")), data, _auth())
+
+    @auth(blp, *STAFF_ROLES)
+    @blp.arguments(CompanyQueryArgsSchema, location="query")
+    @blp.response(200, CompanySchema(many=True))
+    @blp.paginate(SelectPage)
+    def get(self, args):
+        """The office's companies, oldest sign-up first (`?status=pending`: those waiting for a decision)"""
+        return companies.list_companies(current_user().office_id, args["status"])
+
+
+@blp.route("/companies/<int:company_id>")
+class CompanyResource(MethodView):
+    @auth(blp, *STAFF_ROLES)
+    @blp.response(200, CompanySchema)
+    @blp.alt_response(404, schema=ErrorSchema, description="no such company in this office")
+    def get(self, company_id):
+        """One company of the office"""
+        return companies.get_company(current_user(), company_id)
+
+
+@blp.route("/companies/<int:company_id>/approve")
+class CompanyApproveResource(MethodView):
+    @auth(blp, Role.OFFICER, Role.SUPERVISOR)
+    @blp.arguments(CompanyApproveSchema)
+    @blp.response(200, CompanySchema)
+    @blp.alt_response(404, schema=ErrorSchema, description="no such company in this office")
+    @blp.alt_response(409, schema=ErrorSchema, description="already approved (`reason`: `already_approved`)")
+    @blp.alt_response(422, schema=ErrorSchema, description="the licence's credit code is another "
+                                                            "(`reason`: `credit_code_mismatch`)")
+    def post(self, data, company_id):
+        """Approve a company after checking its business licence against the credit code (the contact is texted)"""
+        return companies.approve_company(current_user(), company_id, data["licence_credit_code"], clock.now())
+
+
+@blp.route("/companies/<int:company_id>/decline")
+class CompanyDeclineResource(MethodView):
+    @auth(blp, Role.OFFICER, Role.SUPERVISOR)
+    @blp.arguments(CompanyDeclineSchema)
+    @blp.response(200, CompanySchema)
+    @blp.alt_response(404, schema=ErrorSchema, description="no such company in this office")
+    @blp.alt_response(409, schema=ErrorSchema, description="already decided (`reason`: `already_approved` or "
+                                                            "`already_declined`)")
+    def post(self, data, company_id):
+        """Decline a pending company with a reason, texted to its contact"""
+        return companies.decline_company(current_user(), company_id, data["reason"], clock.now())
 
 
 @blp.route("/candidates")

@@ -1,8 +1,9 @@
 """Wire formats for sign-up, sign-in and accounts."""
 from marshmallow import Schema, fields, validate
 
-from vmo.accounts.models import LICENSE_CLASSES, STAFF_ROLES
+from vmo.accounts.models import LICENSE_CLASSES, STAFF_ROLES, CompanyStatus
 from vmo.fields import CreditCode, Mobile, ResidentId
+from vmo.types import values
 
 USERNAME = validate.Regexp(r"^[A-Za-z0-9_.@-]{3,64}$", error="3-64 letters, digits or _ . @ -")
 
@@ -45,6 +46,31 @@ class CompanySchema(Schema):
     username = fields.Function(lambda c: c.user.username, required=True)
     office = fields.Function(lambda c: c.user.office.code, required=True)
     created_at = fields.AwareDateTime(required=True)
+    status = fields.String(required=True, metadata={
+        "description": "pending (signed up, not checked yet: it may submit batches but book nothing scarce), "
+                       "approved (an officer checked the business licence) or declined (see `decline_reason`)",
+        "enum": values(CompanyStatus)})
+    decided_at = fields.AwareDateTime(allow_none=True, metadata={"description": "When it was approved or declined"})
+    decided_by = fields.Function(lambda c: c.decided_by and (c.decided_by.badge_number or c.decided_by.username),
+                                 allow_none=True, metadata={"description": "Badge number (or username) of the "
+                                                                           "officer who decided"})
+    decline_reason = fields.String(allow_none=True)
+
+
+class CompanyQueryArgsSchema(Schema):
+    status = fields.String(load_default=None, validate=validate.OneOf(values(CompanyStatus)))
+
+
+class CompanyApproveSchema(Schema):
+    licence_credit_code = fields.String(load_default=None, validate=validate.Length(1, 18), metadata={
+        "description": "The credit code as read off the original business licence (营业执照); when given it must "
+                       "be the one the company signed up with (422 `reason`: `credit_code_mismatch`)",
+        "example": "91500119MA5U3L6W6W"})
+
+
+class CompanyDeclineSchema(Schema):
+    reason = fields.String(required=True, validate=validate.Length(1, 200), metadata={
+        "description": "Texted to the company's contact", "example": "营业执照上的统一社会信用代码与注册填写的不一致"})
 
 
 class CandidateCreateSchema(SignUpBase):

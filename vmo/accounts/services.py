@@ -11,7 +11,8 @@ from sqlalchemy.orm import joinedload
 
 from vmo.accounts import notifications as texts
 from vmo.accounts.models import (
-    LICENSE_CLASSES, ROLES, STAFF_ROLES, Candidate, CandidateSignup, Company, Role, SignupStatus, Token, User,
+    LICENSE_CLASSES, ROLES, STAFF_ROLES, Candidate, CandidateSignup, Company, CompanyStatus, Role, SignupStatus,
+    Token, User,
 )
 from vmo.audit import services as audit
 from vmo.errors import (
@@ -107,8 +108,9 @@ def register_company(office: Office, data: dict, settings: AuthSettings) -> Comp
                        fields={"credit_code": ["already registered"]})
     user = _new_user(office, data["username"], data["password"], Role.COMPANY, settings,
                      display_name=data["name"])
+    # Pending until an officer has checked the business licence (vmo.accounts.companies).
     company = Company(office_id=office.id, user_id=user.id, name=data["name"], credit_code=credit_code,
-                      contact_name=data["contact_name"], contact_phone=phone)
+                      contact_name=data["contact_name"], contact_phone=phone, status=CompanyStatus.PENDING)
     db.session.add(company)
     db.session.flush()
     audit.record("company.signup", "company", company.id, actor=user,

@@ -6,9 +6,10 @@ from vmo.accounts.models import Company, User
 from vmo.errors import DomainError, NotFound, RuleViolation
 from vmo.extensions import db
 from vmo.fleet import services
+from vmo.fleet.papers import PAPER_FIELDS
 from vmo.fleet.schemas import VehicleCreateSchema, vin_or_none
 
-COLUMNS = ("vin", "make", "model", "vehicle_type", "fuel_type", "color", "invoice_number")
+COLUMNS = ("vin", "make", "model", "vehicle_type", "fuel_type", "color", "invoice_number", *PAPER_FIELDS)
 
 
 def find_company(identifier: str) -> Company:

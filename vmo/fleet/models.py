@@ -87,6 +87,11 @@ class FleetVehicle(db.Model):
     fuel_type: Mapped[str] = mapped_column(String(24))
     color: Mapped[str | None] = mapped_column(String(40))
     invoice_number: Mapped[str | None] = mapped_column(String(64))
+    # The papers registration needs (vmo.fleet.papers): given in the batch or filled in later.
+    certificate_number: Mapped[str | None] = mapped_column(String(20))  # 合格证
+    purchase_tax_number: Mapped[str | None] = mapped_column(String(30))  # 车辆购置税完税证明
+    insurance_policy: Mapped[str | None] = mapped_column(String(40))  # 交强险
+    use_character: Mapped[str | None] = mapped_column(String(16))  # 使用性质 (GA 24.3)
     status: Mapped[str] = mapped_column(String(20), default=VehicleStatus.SUBMITTED, index=True)
     plate: Mapped[str | None] = mapped_column(String(12), unique=True)
     inspected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

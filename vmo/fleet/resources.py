@@ -9,7 +9,7 @@ from vmo.fleet.schemas import (
     AppointmentCreateSchema, AppointmentMoveSchema, AppointmentSchema, BatchCreateSchema, BatchQueryArgsSchema,
     BatchSchema, DeclineSchema, GrantSchema, GreenChannelRequestCreateSchema, GreenChannelRequestQueryArgsSchema,
     GreenChannelRequestSchema, InspectionCreateSchema, InspectionSchema, PlateChoicesSchema, PlateReservationSchema,
-    PlateReserveSchema, VehicleSchema,
+    PlateReserveSchema, VehiclePapersSchema, VehicleSchema,
 )
 from vmo.accounts.models import STAFF_ROLES, Role
 from vmo.fleet.settings import FleetSettings
@@ -69,6 +69,8 @@ class AppointmentResource(MethodView):
     @blp.response(201, AppointmentSchema)
     @blp.alt_response(404, schema=ErrorSchema, description="no such batch, or not yours")
     @blp.alt_response(409, schema=ErrorSchema, description="not enough places left, or already booked")
+    @blp.alt_response(403, schema=ErrorSchema, description="the company is not approved yet "
+                                                            "(`reason`: `company_not_approved`)")
     def post(self, data, batch_id):
         """Book a green-channel day for the whole batch"""
         return services.book_appointment(current_user(), batch_id, data["date"], clock.local_today(), clock.now())
@@ -103,6 +105,8 @@ class GreenChannelRequestResource(MethodView):
     @blp.response(201, GreenChannelRequestSchema)
     @blp.alt_response(404, schema=ErrorSchema, description="no such batch, or not yours")
     @blp.alt_response(409, schema=ErrorSchema, description="already booked, or a request is waiting")
+    @blp.alt_response(403, schema=ErrorSchema, description="the company is not approved yet "
+                                                            "(`reason`: `company_not_approved`)")
     def post(self, data, batch_id):
         """Ask the office to open the green channel for this batch"""
         user = current_user()
@@ -154,6 +158,8 @@ class PlateChoicesResource(MethodView):
     @blp.response(200, PlateChoicesSchema)
     @blp.alt_response(404, schema=ErrorSchema, description="no such vehicle, or not yours")
     @blp.alt_response(409, schema=ErrorSchema, description="already registered")
+    @blp.alt_response(403, schema=ErrorSchema, description="the owner company is not approved yet "
+                                                            "(`reason`: `company_not_approved`)")
     def get(self, vin):
         """50 random free plates held for this vehicle until `expires_at` (50选1)"""
         return services.plate_choices(current_user(), vin, clock.now(), settings.get(FleetSettings))
@@ -167,6 +173,8 @@ class PlateResource(MethodView):
     @blp.alt_response(404, schema=ErrorSchema, description="no such vehicle, or not yours")
     @blp.alt_response(409, schema=ErrorSchema, description="the plate is taken, or the vehicle is registered")
     @blp.alt_response(422, schema=ErrorSchema, description="a self-composed number against the rules (each named)")
+    @blp.alt_response(403, schema=ErrorSchema, description="the owner company is not approved yet "
+                                                            "(`reason`: `company_not_approved`)")
     def post(self, data, vin):
         """Reserve one of the choices, or a self-composed number (自编自选) that is free"""
         return services.reserve_plate(current_user(), vin, data["plate"], clock.now())
@@ -178,8 +186,17 @@ class VehicleResource(MethodView):
     @blp.response(200, VehicleSchema)
     @blp.alt_response(404, schema=ErrorSchema, description="no such vehicle, or not yours")
     def get(self, vin):
-        """One vehicle's status, plate and plate choice"""
+        """One vehicle's status, papers, plate and plate choice"""
         return services.vehicle_with_plate(current_user(), vin, clock.now())
+
+    @auth(blp, "company", "officer")
+    @blp.arguments(VehiclePapersSchema)
+    @blp.response(200, VehicleSchema)
+    @blp.alt_response(404, schema=ErrorSchema, description="no such vehicle, or not yours")
+    @blp.alt_response(409, schema=ErrorSchema, description="already registered (`reason`: `registered`)")
+    def patch(self, data, vin):
+        """Fill in or correct the vehicle's papers (合格证, 完税证明, 交强险, 使用性质) before registration"""
+        return services.update_papers(current_user(), vin, data)
 
 
 @blp.route("/fleet/vehicles/<string:vin>/inspection")
@@ -201,7 +218,9 @@ class RegistrationResource(MethodView):
     @idempotent(blp)
     @blp.response(201, VehicleSchema)
     @blp.alt_response(404, schema=ErrorSchema, description="no such vehicle in this office")
-    @blp.alt_response(409, schema=ErrorSchema, description="not inspected and passed, or already registered")
+    @blp.alt_response(409, schema=ErrorSchema, description="not inspected and passed, already registered, or "
+                                                            "papers missing (`reason`: `documents_missing`, "
+                                                            "`missing`: the fields)")
     def post(self, vin):
         """Register a passed vehicle and issue its plate from the office's pool"""
         return services.register_vehicle(current_user(), vin, clock.now(),

@@ -1,15 +1,58 @@
 """Wire formats for batches, vehicles, appointments and inspections."""
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from vmo import validators
 from vmo.fields import VIN
+from vmo.fleet import papers
 from vmo.fleet.models import FUEL_TYPES, MAX_BATCH_CEILING, VEHICLE_TYPES, BatchStatus, RequestStatus
 from vmo.fleet.settings import FleetSettings
 from vmo.greenchannel.schemas import local_time
 from vmo.types import values
 
 
-class VehicleCreateSchema(Schema):
+class PaperNumber(fields.String):
+    """One of a vehicle's paper numbers, normalised and checked (vmo.fleet.papers)."""
+
+    def __init__(self, name: str, **kwargs):
+        zh, low, high = papers.PAPERS[name]
+        self.paper = name
+        metadata = {"description": f"{zh}: {low} to {high} letters and digits (spaces and dashes are dropped)",
+                    **kwargs.pop("metadata", {})}
+        super().__init__(metadata=metadata, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        try:
+            return papers.validate_paper(self.paper, super()._deserialize(value, attr, data, **kwargs))
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+
+
+class UseCharacter(fields.String):
+    """使用性质, one of GA 24.3's names that a new vehicle may be registered with."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        try:
+            return papers.validate_use_character(super()._deserialize(value, attr, data, **kwargs))
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+
+
+def paper_fields(**kwargs) -> dict:
+    """The four papers as schema fields (`kwargs`: e.g. load_default=None)."""
+    return {
+        "certificate_number": PaperNumber("certificate_number", metadata={"example": "WDY123456789012"}, **kwargs),
+        "purchase_tax_number": PaperNumber("purchase_tax_number", metadata={"example": "350012026001234567"},
+                                           **kwargs),
+        "insurance_policy": PaperNumber("insurance_policy", metadata={"example": "PDZA202650010000012345"},
+                                        **kwargs),
+        "use_character": UseCharacter(metadata={
+            "description": "使用性质 (GA 24.3), e.g. 非营运", "enum": list(papers.NEW_VEHICLE_USE_CHARACTERS),
+            "example": "非营运"}, **kwargs),
+    }
+
+
+# A batch may carry the papers (all, some or none): registration needs them all.
+class VehicleCreateSchema(Schema.from_dict(paper_fields(load_default=None), name="OptionalPapersSchema")):
     vin = VIN(required=True, metadata={"description": "17 characters, check digit in position 9",
                                        "example": "LSVAU218XN2183294"})
     make = fields.String(required=True, validate=validate.Length(1, 80), metadata={"example": "长安"})
@@ -20,6 +63,15 @@ class VehicleCreateSchema(Schema):
                               metadata={"description": "plug_in_hybrid, electric and fuel_cell get new-energy plates"})
     color = fields.String(load_default=None, validate=validate.Length(1, 40))
     invoice_number = fields.String(load_default=None, validate=validate.Length(1, 64))
+
+
+class VehiclePapersSchema(Schema.from_dict(paper_fields())):
+    """`PATCH /fleet/vehicles/{vin}`: any of the papers; those left out stay as they are."""
+
+    @validates_schema
+    def _at_least_one(self, data, **kwargs):
+        if not data:
+            raise ValidationError(f"give at least one of {', '.join(papers.PAPER_FIELDS)}", "_schema")
 
 
 class BatchCreateSchema(Schema):
@@ -90,6 +142,12 @@ class VehicleSchema(Schema):
     fuel_type = fields.String(required=True)
     color = fields.String(allow_none=True)
     invoice_number = fields.String(allow_none=True)
+    certificate_number = fields.String(allow_none=True, metadata={"description": "合格证编号"})
+    purchase_tax_number = fields.String(allow_none=True, metadata={"description": "车辆购置税完税证明号码"})
+    insurance_policy = fields.String(allow_none=True, metadata={"description": "交强险保单号"})
+    use_character = fields.String(allow_none=True, metadata={"description": "使用性质"})
+    documents_missing = fields.Function(papers.missing, required=True, metadata={
+        "description": "The papers still missing (registration is refused until none is)"})
     status = fields.String(required=True, metadata={
         "description": "submitted, scheduled, inspected, failed_inspection or registered"})
     plate = fields.String(allow_none=True, metadata={"description": "Set once registered"})

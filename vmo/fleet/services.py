@@ -6,6 +6,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from vmo import uow
+from vmo.accounts import companies
 from vmo.accounts.models import Company, Role, User
 from vmo.audit import services as audit
 from vmo.booking import services as booking
@@ -16,7 +17,7 @@ from vmo.fleet.models import (
     RequestStatus, VehicleStatus,
 )
 from vmo.fleet import notifications as texts
-from vmo.fleet import plates
+from vmo.fleet import papers, plates
 from vmo.fleet.settings import FleetSettings
 from vmo.greenchannel import notifications as gc_texts
 from vmo.greenchannel import services as greenchannel
@@ -158,6 +159,7 @@ def _refresh_batch_status(batch: FleetBatch, now: datetime) -> None:
 def book_appointment(user: User, batch_id: int, day: date, today: date, now: datetime) -> FleetAppointment:
     """Hold the whole batch's vehicles on one day, or nothing (409)."""
     batch = get_batch(user, batch_id)
+    companies.require_approved(batch.company)
     _bookable(batch)
     green_day = _open_day(batch, day, today)
     units = len(batch.vehicles)
@@ -221,6 +223,7 @@ def move_appointment(user: User, batch_id: int, day: date, today: date, now: dat
     A 409 (the new day is full) rolls everything back, so the old appointment stays as it was.
     """
     batch = get_batch(user, batch_id)
+    companies.require_approved(batch.company)
     appointment = batch.appointment
     if appointment is None:
         raise NotFound(f"batch {batch_id} has no appointment")
@@ -262,6 +265,7 @@ def request_green_channel(user: User, batch_id: int, wanted_date: date, note: st
                           now: datetime) -> GreenChannelRequest:
     """A company asks for a green channel for one batch; one open request per batch."""
     batch = get_batch(user, batch_id)
+    companies.require_approved(batch.company)
     _bookable(batch)
     if wanted_date < today:
         raise RuleViolation("the date is in the past", fields={"wanted_date": ["in the past"]})
@@ -447,11 +451,20 @@ def inspect_vehicle(officer: User, vin: str, result: str, defects: list[str], no
 
 
 def plate_choices(user: User, vin: str, now: datetime, config: FleetSettings) -> dict:
-    return plates.plate_choices(get_vehicle(user, vin), now, config)
+    vehicle = get_vehicle(user, vin)
+    companies.require_approved(vehicle.batch.company)
+    return plates.plate_choices(vehicle, now, config)
 
 
 def reserve_plate(user: User, vin: str, plate: str, now: datetime) -> dict:
-    return plates.reserve_plate(user, get_vehicle(user, vin), plate, now)
+    vehicle = get_vehicle(user, vin)
+    companies.require_approved(vehicle.batch.company)
+    return plates.reserve_plate(user, vehicle, plate, now)
+
+
+def update_papers(user: User, vin: str, data: dict) -> FleetVehicle:
+    """The owner company or an officer fills in a vehicle's papers."""
+    return papers.update_papers(user, get_vehicle(user, vin), data)
 
 
 def _state_message(vehicle: FleetVehicle, action: str) -> str:
@@ -471,6 +484,7 @@ def register_vehicle(officer: User, vin: str, now: datetime, topup: int) -> Flee
     vehicle = get_vehicle(officer, vin)
     if vehicle.status != VehicleStatus.INSPECTED:
         raise Conflict(_state_message(vehicle, "registered"))
+    papers.require_papers(vehicle)
     office = db.session.get(Office, vehicle.office_id)
     # Claim the vehicle before the plate: a concurrent second registration of the same VIN stops
     # here (409) instead of taking a second plate for it (a unique violation, a 500, before).
