@@ -74,3 +74,20 @@ def get_batch(client, owner, batch_id) -> dict:
     response = client.get(f"/api/v1/fleet/batches/{batch_id}", headers=owner.headers)
     assert response.status_code == 200, response.get_json()
     return response.get_json()
+
+
+def pending_company(factory, **kw) -> SimpleNamespace:
+    """A company just signed up: the office has not checked its business licence yet."""
+    return company(factory, approved=False, **kw)
+
+
+def texts_to(app, phone) -> list[str]:
+    """The texts queued for `phone`, oldest first, signed as the phone will show them."""
+    from sqlalchemy import select
+
+    from vmo.extensions import db
+    from vmo.notify.models import OutboxMessage
+
+    with app.app_context():
+        return list(db.session.scalars(select(OutboxMessage.body).where(OutboxMessage.phone == phone)
+                                       .order_by(OutboxMessage.id)))

@@ -9,6 +9,9 @@ from vmo import create_app
 from vmo.extensions import db
 from vmo.migrations_util import upgrade_database
 
+# The revision that brought the company review (and a vehicle's papers).
+REVIEW_REVISION = "7574499ba433"
+
 
 @pytest.fixture(params=BACKENDS)
 def empty_database(request, tmp_path):
@@ -50,3 +53,30 @@ def test_init_db_command_reports_ready(empty_database):
     with app.app_context():
         assert "alembic_version" in inspect(db.engine).get_table_names()
         db.engine.dispose()
+
+
+def test_companies_that_booked_before_the_review_are_approved_and_new_ones_pending(empty_database):
+    """Existing companies have been booking all along: migrated approved. A row written without a status
+    (a raw INSERT, a script) starts pending, like every sign-up."""
+    from flask import current_app
+    from flask_migrate import upgrade
+
+    app = create_app(app_test_config(empty_database))
+    with app.app_context():
+        directory = current_app.extensions["migrate"].directory
+        upgrade(directory=directory, revision=f"{REVIEW_REVISION}-1")
+        company = ("INSERT INTO companies (office_id, user_id, name, credit_code, contact_name, contact_phone, "
+                   "created_at) VALUES (1, {user}, '老客户', '{code}', '李明', '13800138000', CURRENT_TIMESTAMP)")
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO offices (code, name, timezone, plate_prefix, created_at) "
+                              "VALUES ('nanchuan', '南川区车管所', 'Asia/Shanghai', '渝G', CURRENT_TIMESTAMP)"))
+            for user in (1, 2):
+                conn.execute(text("INSERT INTO users (office_id, username, password_hash, role, active, created_at) "
+                                  f"VALUES (1, 'co{user}', 'x', 'company', true, CURRENT_TIMESTAMP)"))
+            conn.execute(text(company.format(user=1, code="91500119MA5U8Y0X2A")))
+        upgrade(directory=directory)
+        with db.engine.begin() as conn:
+            conn.execute(text(company.format(user=2, code="91500119MA5U8Y0X3A").replace("老客户", "新客户")))
+            statuses = dict(conn.execute(text("SELECT name, status FROM companies ORDER BY id")).all())
+        db.engine.dispose()
+    assert statuses == {"老客户": "approved", "新客户": "pending"}

@@ -151,7 +151,8 @@ def fleet():
 @with_appcontext
 @uow.command
 def fleet_import(csv_file, company_name, note):
-    """Submit a batch from a CSV file (columns: vin, make, model, vehicle_type, fuel_type, color, invoice_number)."""
+    """Submit a batch from a CSV file (columns: vin, make, model, vehicle_type, fuel_type, color, invoice_number,
+    and the papers certificate_number, purchase_tax_number, insurance_policy, use_character)."""
     from vmo.errors import DomainError
     from vmo.fleet.importer import import_batch
 

@@ -318,6 +318,7 @@ def grant_request(officer: User, request_id: int, day: date, window: tuple[str, 
     request = _decide(officer, request_id, now, status=RequestStatus.GRANTED, granted_date=day, arrive_from=window[0],
                       arrive_until=window[1])
     batch = request.batch
+    companies.require_approved(batch.company)
     _bookable(batch)
     units = len(batch.vehicles)
     green_day = greenchannel.open_or_extend(batch.office_id, day, units, window, priority_share)
