@@ -7,6 +7,7 @@ from vmo.bounds import id_field, unstorable_errors, within_years
 from schedules.tours.schemas import RECORD_EXTRAS, DeclaredPhotoSchema
 from schedules.tours.sync import SyncStatus
 from vmo.fields import Plate
+from vmo.fleet import papers
 from vmo.schemas_common import ErrorSchema
 from vmo.types import values
 
@@ -74,6 +75,40 @@ class AssignedTourSchema(Schema):
     stops = fields.List(fields.Nested(AssignedStopSchema), required=True)
 
 
+class PaperLabelSchema(Schema):
+    code = fields.String(required=True, metadata={"example": "certificate_number"})
+    zh = fields.String(required=True, metadata={"example": "机动车整车出厂合格证编号"})
+
+
+class HallVehicleSchema(Schema):
+    """A green-channel vehicle as the officer checks it: what it is, and its papers against the originals."""
+    vin = fields.String(required=True)
+    make = fields.String(required=True)
+    model = fields.String(required=True)
+    vehicle_type = fields.String(required=True)
+    fuel_type = fields.String(required=True)
+    status = fields.String(required=True)
+    certificate_number = fields.String(allow_none=True)
+    purchase_tax_number = fields.String(allow_none=True)
+    insurance_policy = fields.String(allow_none=True)
+    use_character = fields.String(allow_none=True)
+    documents_missing = fields.Function(papers.missing, required=True, metadata={
+        "description": "Papers not given yet: the vehicle cannot be registered until they are"})
+
+
+class HallBatchSchema(Schema):
+    batch_id = fields.Integer(required=True)
+    company = fields.String(required=True)
+    vehicles = fields.List(fields.Nested(HallVehicleSchema), required=True)
+
+
+class GreenChannelDaySchema(Schema):
+    date = fields.Date(required=True)
+    arrive_from = fields.String(required=True, metadata={"description": "Office time, HH:MM"})
+    arrive_until = fields.String(required=True)
+    batches = fields.List(fields.Nested(HallBatchSchema), required=True, metadata={"description": "In booking order"})
+
+
 class AssignmentsSchema(Schema):
     officer = fields.String(required=True, metadata={"description": "The signed-in officer's username"})
     from_ = fields.Date(required=True, data_key="from", metadata={"description": "Today in the office's zone"})
@@ -85,6 +120,11 @@ class AssignmentsSchema(Schema):
         "description": "What a photo may show (PHOTO_KINDS)", "example": ["左前45度", "右后45度", "车架号", "号牌"]})
     required_photo_kinds = fields.List(fields.String(), required=True, metadata={
         "description": "Kinds a pass needs (PHOTO_REQUIRED_KINDS)", "example": ["左前45度", "车架号"]})
+    papers = fields.List(fields.Nested(PaperLabelSchema), required=True, metadata={
+        "description": "A new vehicle's papers, checked at the green-channel inspection, with their Chinese names"})
+    green_channel = fields.List(fields.Nested(GreenChannelDaySchema), required=True, metadata={
+        "description": "The office's green-channel days in the same days, with each booked batch's vehicles "
+                       "and their papers (the hall's inspection checklist)"})
 
 
 # ---- sync -------------------------------------------------------------------------------

@@ -28,6 +28,8 @@ from vmo.audit import services as audit
 from vmo.dbutil import insert_ignoring_conflicts
 from vmo.errors import Forbidden, NotFound, RuleViolation, TooLarge, UnsupportedFormat
 from vmo.extensions import db
+from vmo.fleet import papers
+from vmo.fleet import services as fleet
 from vmo.motorcycles import services as register_of_motorcycles
 
 
@@ -69,6 +71,9 @@ def assignments(officer: User, today: date, settings: MobileSettings) -> dict:
         "to": last,
         "checklist": [dict(item) for item in settings.inspections.checklist],
         "photo_kinds": list(settings.inspections.photo_kinds),
+        # The hall's side: green-channel batches booked in the same days, each vehicle with its papers.
+        "papers": [{"code": name, "zh": papers.LABELS[name]} for name in papers.PAPER_FIELDS],
+        "green_channel": fleet.inspection_checklist(officer.office_id, today, last),
         "required_photo_kinds": list(settings.inspections.required_photo_kinds),
         "tours": [{
             "id": t.id, "name": t.name, "date": t.date, "status": t.status,

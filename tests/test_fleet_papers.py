@@ -202,3 +202,16 @@ def test_csv_import_takes_papers_and_names_bad_ones_by_row(app, runner, factory,
     assert "Error: 2 problem(s) in the file; nothing was submitted" in result.output
     with app.app_context():
         assert len(db.session.scalars(select(FleetVehicle)).all()) == 3
+
+
+def test_the_web_app_offers_the_same_uses_as_the_server():
+    """The companies' app checks 使用性质 in the page against its own copy of the list: the same list."""
+    import json
+    import re
+    from pathlib import Path
+
+    from vmo.fleet.papers import NEW_VEHICLE_USE_CHARACTERS
+
+    texts = (Path(__file__).resolve().parents[1] / "vmo" / "web" / "qiye" / "static" / "texts.js").read_text("utf-8")
+    listed = re.search(r"export const USE_CHARACTERS = (\[[^\]]*\]);", texts).group(1)
+    assert tuple(json.loads(re.sub(r",\s*\]", "]", listed))) == NEW_VEHICLE_USE_CHARACTERS

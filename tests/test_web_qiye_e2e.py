@@ -115,7 +115,9 @@ def test_company_uploads_fixes_submits_books_prints_watches_and_cancels(web, ser
     page.go_back()
     page.wait_for_selector("#vehicle-status")
 
-    # Officers inspect and register: the table shows it at its next refresh, with no reload.
+    # Officers inspect and register (the first car's papers are in): the table shows it at its next
+    # refresh, with no reload.
+    assert client.patch(f"/api/v1/fleet/vehicles/{vins[0]}", json=factory.papers(), headers=owner.headers).status_code == 200
     assert inspect(client, staff, vins[0]).status_code == 201
     assert inspect(client, staff, vins[1], "fail", ["左前大灯不亮", "轮胎花纹深度不足"]).status_code == 201
     plate = register(client, staff, vins[0]).get_json()["plate"]

@@ -46,7 +46,7 @@ def test_company_books_with_the_arrival_window_moves_the_day_and_chooses_plates(
     assert day_info(client, "2026-11-26")["available"] == thursday + 2
 
     # A plate from the 50 choices for the first vehicle; a composed one for the second, refused, then one kept.
-    page.click(f'#vehicle-status tr[data-vin="{vins[0]}"] a')
+    page.click(f'#vehicle-status tr[data-vin="{vins[0]}"] a[href*="/plate/"]')
     page.wait_for_selector("#plate-form")
     assert page.locator('#plate-form input[type="radio"]').count() == 50
     chosen = page.locator('#plate-form input[type="radio"]').nth(7).get_attribute("value")
@@ -56,7 +56,7 @@ def test_company_books_with_the_arrival_window_moves_the_day_and_chooses_plates(
     page.click("#take-plate")
     wait_text(page, "#flash", f"已选定 {chosen}")
     wait_text(page, f'#vehicle-status tr[data-vin="{vins[0]}"] td.plate', chosen)
-    page.click(f'#vehicle-status tr[data-vin="{vins[1]}"] a')
+    page.click(f'#vehicle-status tr[data-vin="{vins[1]}"] a[href*="/plate/"]')
     page.wait_for_selector("#plate-form")
     page.fill("#own-plate", "渝GIO123")
     page.click("#take-plate")

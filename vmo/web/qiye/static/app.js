@@ -5,6 +5,7 @@ import { h, localTime } from "/web/dom.js";
 import { signInView, signUpView } from "/web/forms.js";
 import { createI18n } from "/web/i18n.js";
 import { lazy, startApp } from "/web/shell.js";
+import { companyState } from "./company.js";
 import { TEXTS } from "./texts.js";
 
 function signUp(app) {
@@ -26,6 +27,7 @@ function signUp(app) {
 
 async function batchesView(app) {
   const { t } = app;
+  const state = await companyState(app);
   const { items } = await app.client.list("/api/v1/fleet/batches?page_size=100");
   items.sort((a, b) => b.id - a.id);
   const cards = items.map((b) => h("li", { class: "card batch", dataset: { batchId: b.id } },
@@ -37,6 +39,7 @@ async function batchesView(app) {
       ? t("appointment_on", { date: b.appointment.date }) : t("no_appointment")),
     h("p", { class: "meta" }, Object.entries(b.status_counts).map(([s, n]) => `${t(`vehicle_${s}`)} ${n}`).join(" · "))));
   return [
+    state.notice,
     h("h2", {}, t("batches_title")),
     h("div", { class: "actions" }, h("a", { class: "button primary", href: "#/new" }, t("tab_new"))),
     items.length ? h("ul", { class: "plain", id: "batch-list" }, cards) : h("p", { class: "notice" }, t("no_batches")),
@@ -48,6 +51,7 @@ startApp({
   client: createClient("qiye"),
   home: "#/batches",
   signIn: "#/signin",
+  reasons: { company_not_approved: "reason_company_not_approved" },
   tabs: [["#/batches", "tab_batches"], ["#/new", "tab_new"]],
   routes: [
     [/^\/signin$/, (app) => signInView(app, { role: "company", title: app.t("signin_title"), after: "#/batches",
@@ -58,5 +62,6 @@ startApp({
     [/^\/batch\/(\d+)$/, lazy(() => import("./batch.js"), "batchView")],
     [/^\/batch\/(\d+)\/print$/, lazy(() => import("./batch.js"), "printView")],
     [/^\/batch\/(\d+)\/plate\/([0-9A-Za-z]{17})$/, lazy(() => import("./batch.js"), "platesView")],
+    [/^\/batch\/(\d+)\/papers\/([0-9A-Za-z]{17})$/, lazy(() => import("./batch.js"), "papersView")],
   ],
 });

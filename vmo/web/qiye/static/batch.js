@@ -1,7 +1,10 @@
 // One batch: its vehicles' status (refreshing itself), the green-channel day (book, move, cancel, ask),
 // plate choice per vehicle, and the printable visit sheet.
 import { ApiError } from "/web/api.js";
-import { clear, h, localTime } from "/web/dom.js";
+import { clear, fieldError, h, localTime } from "/web/dom.js";
+import { companyState } from "./company.js";
+import { USE_CHARACTERS } from "./texts.js";
+import { PAPER_COLUMNS, checkPaper } from "./vehicles.js";
 
 const REFRESH_SECONDS = 20;
 const LIVE = new Set(["booked"]);
@@ -26,7 +29,17 @@ function vehicleTag(app, status) {
 /** The plate issued, or the one chosen and held for the vehicle (its `plate_choice`). */
 const plateOf = (v) => v.plate || (v.plate_choice && v.plate_choice.plate) || "";
 
-function vehicleRows(app, batch) {
+/** "Complete", or which papers are missing, with the link to fill them in while the vehicle is unregistered. */
+function papersCell(app, batch, v) {
+  const { t } = app;
+  const missing = v.documents_missing || [];
+  return [h("span", { class: `tag ${missing.length ? "bad" : "ok"}` },
+    missing.length ? t("papers_missing", { list: missing.map((m) => t(m)).join("、") }) : t("papers_complete")),
+  v.status !== "registered" ? [" ", h("a", { href: `#/batch/${batch.id}/papers/${v.vin}`, class: "fill-papers",
+    "aria-label": `${t("fill_papers")} ${v.vin}` }, t("fill_papers"))] : null];
+}
+
+function vehicleRows(app, batch, approved = true) {
   const { t } = app;
   const label = (key) => ({ "data-label": t(key) });
   return batch.vehicles.map((v) => h("tr", { dataset: { vin: v.vin, status: v.status } },
@@ -36,18 +49,19 @@ function vehicleRows(app, batch) {
     h("td", { class: "defects", ...label("defects") }, v.status === "failed_inspection" && v.last_inspection
       ? v.last_inspection.defects.join("；") : ""),
     h("td", { class: "plate", ...label("plate") }, plateOf(v)),
-    h("td", label("choose_plate"), v.status !== "registered"
+    h("td", { class: "papers", ...label("papers") }, papersCell(app, batch, v)),
+    h("td", label("choose_plate"), v.status !== "registered" && approved
       ? h("a", { href: `#/batch/${batch.id}/plate/${v.vin}`, "aria-label": `${t("choose_plate")} ${v.vin}` }, t("choose_plate"))
       : "")));
 }
 
-function vehicleTable(app, batch) {
+function vehicleTable(app, batch, approved) {
   const { t } = app;
   return h("table", { id: "vehicle-status", class: "stack" },
     h("caption", { class: "visually-hidden" }, t("vehicles")),
-    h("thead", {}, h("tr", {}, ["vin", "model", "status", "defects", "plate", "choose_plate"]
+    h("thead", {}, h("tr", {}, ["vin", "model", "status", "defects", "plate", "papers", "choose_plate"]
       .map((k) => h("th", { scope: "col" }, t(k))))),
-    h("tbody", {}, vehicleRows(app, batch)));
+    h("tbody", {}, vehicleRows(app, batch, approved)));
 }
 
 async function loadDays(app, from, to) {
@@ -241,8 +255,8 @@ async function appointmentSection(app, batch) {
 
 export async function batchView(app, [batchId]) {
   const { t } = app;
-  const batch = await app.client.get(`/api/v1/fleet/batches/${batchId}`);
-  const wrap = h("div", { class: "table-wrap" }, vehicleTable(app, batch));
+  const [batch, state] = await Promise.all([app.client.get(`/api/v1/fleet/batches/${batchId}`), companyState(app)]);
+  const wrap = h("div", { class: "table-wrap" }, vehicleTable(app, batch, state.approved));
   const stamp = h("p", { class: "meta", id: "refreshed", "aria-live": "off" },
     t("auto_refresh", { s: REFRESH_SECONDS }), " · ", t("updated_at", { time: new Date().toLocaleTimeString() }));
   const status = h("span", { class: "tag", id: "batch-status" }, t(`batch_${batch.status}`));
@@ -256,7 +270,7 @@ export async function batchView(app, [batchId]) {
     try {
       const fresh = await app.client.get(`/api/v1/fleet/batches/${batchId}`);
       if (!wrap.isConnected) return;
-      wrap.querySelector("tbody").replaceChildren(...vehicleRows(app, fresh));
+      wrap.querySelector("tbody").replaceChildren(...vehicleRows(app, fresh, state.approved));
       status.textContent = t(`batch_${fresh.status}`);
       stamp.lastChild.textContent = t("updated_at", { time: new Date().toLocaleTimeString() });
     } catch {
@@ -267,9 +281,73 @@ export async function batchView(app, [batchId]) {
     h("h2", {}, t("batch", { id: batch.id }), " ", status),
     h("p", { class: "meta" }, t("batch_line", { n: batch.vehicle_count, time: localTime(batch.created_at) })),
     batch.note ? h("p", {}, batch.note) : null,
-    await appointmentSection(app, batch),
+    // Not approved yet: what to bring to the counter instead of a calendar it could not book.
+    state.approved ? await appointmentSection(app, batch) : state.notice,
     h("h3", {}, t("vehicles")), stamp, wrap,
   ];
+}
+
+export async function papersView(app, [batchId, vin]) {
+  const { t } = app;
+  const back = h("p", {}, h("a", { href: `#/batch/${batchId}` }, t("back")));
+  const vehicle = await app.client.get(`/api/v1/fleet/vehicles/${vin}`);
+  if (vehicle.status === "registered") {
+    return [h("h2", {}, t("papers_title", { vin })), h("p", { class: "notice warn" }, t("papers_locked")), back];
+  }
+  const inputs = {};
+  const rows = PAPER_COLUMNS.map((column) => {
+    const id = `papers-${column}`;
+    const input = column === "use_character"
+      ? h("select", { id, name: column, "aria-describedby": `${id}-hint` },
+        h("option", { value: "", selected: !vehicle[column] }, "—"),
+        USE_CHARACTERS.map((u) => h("option", { value: u, selected: vehicle[column] === u }, u)))
+      : h("input", { id, name: column, value: vehicle[column] || "", spellcheck: "false", autocapitalize: "characters",
+        autocomplete: "off", class: "mono", "aria-describedby": `${id}-hint` });
+    inputs[column] = input;
+    return h("div", { class: "field" }, h("label", { for: id }, t(column)),
+      h("p", { class: "hint", id: `${id}-hint` }, t(`${column}_hint`)), input,
+      h("p", { class: "error", id: `${id}-error`, hidden: true }));
+  });
+  const message = h("p", { id: "papers-msg", role: "alert" });
+  const save = h("button", { type: "submit", class: "primary", id: "save-papers" }, t("save_papers"));
+  const form = h("form", { id: "papers-form", novalidate: true }, rows, message, h("div", { class: "actions" }, save));
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    message.textContent = "";
+    const body = {};
+    let first = null;
+    for (const column of PAPER_COLUMNS) {
+      const value = inputs[column].value.trim();
+      const problem = value ? checkPaper(column, value) : null;
+      fieldError(`papers-${column}`, problem ? t(problem[0], problem[1]) : "");
+      if (problem && !first) first = inputs[column];
+      if (value && value !== (vehicle[column] || "")) body[column] = value;
+    }
+    if (first) {
+      first.focus();
+      return;
+    }
+    if (!Object.keys(body).length) {
+      app.go(`#/batch/${batchId}`);
+      return;
+    }
+    app.act(save, async () => {
+      try {
+        await app.client.patch(`/api/v1/fleet/vehicles/${vin}`, body);
+      } catch (error) {
+        const fields = error instanceof ApiError && error.body.errors && error.body.errors.json;
+        if (!fields || typeof fields !== "object") throw error;
+        for (const [name, messages] of Object.entries(fields)) {
+          fieldError(`papers-${name}`, t("server_says", { msg: [].concat(messages).join("; ") }));
+        }
+        message.textContent = t("invalid");
+        return;
+      }
+      app.flash(t("papers_saved", { vin }), "ok", true);
+      app.go(`#/batch/${batchId}`);
+    });
+  });
+  return [h("h2", {}, t("papers_title", { vin })), h("p", {}, t("papers_intro")), form, back];
 }
 
 export async function printView(app, [batchId]) {
@@ -309,8 +387,9 @@ export async function platesView(app, [batchId, vin]) {
   try {
     offer = await app.client.get(`/api/v1/fleet/vehicles/${vin}/plate-choices`);
   } catch (error) {
-    if (error instanceof ApiError && [404, 405, 409, 422].includes(error.status)) {
-      return [h("h2", {}, t("plates_title", { vin })), h("p", { class: "notice warn" }, t("plate_not_now")), back];
+    if (error instanceof ApiError && [403, 404, 405, 409, 422].includes(error.status)) {
+      const why = error.reason === "company_not_approved" ? "reason_company_not_approved" : "plate_not_now";
+      return [h("h2", {}, t("plates_title", { vin })), h("p", { class: "notice warn" }, t(why)), back];
     }
     throw error;
   }

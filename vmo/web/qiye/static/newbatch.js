@@ -2,9 +2,11 @@
 // as the server would, and sent only when nothing is wrong; the server's own refusals land on the same cells.
 import { h } from "/web/dom.js";
 import { COLUMNS, checkVehicles, decode, readVehicles, serverProblems } from "./vehicles.js";
-import { FUEL_TYPES, VEHICLE_TYPES } from "./texts.js";
+import { FUEL_TYPES, USE_CHARACTERS, VEHICLE_TYPES } from "./texts.js";
 
-const CHOICES = { vehicle_type: ["type", VEHICLE_TYPES], fuel_type: ["fuel", FUEL_TYPES] };
+// Columns chosen from a list: [prefix of the words for each code (none: the code is the word), codes].
+const CHOICES = { vehicle_type: ["type", VEHICLE_TYPES], fuel_type: ["fuel", FUEL_TYPES],
+  use_character: [null, USE_CHARACTERS] };
 
 export function newBatchView(app) {
   const { t } = app;
@@ -22,7 +24,8 @@ export function newBatchView(app) {
     let input;
     if (CHOICES[column]) {
       const [prefix, codes] = CHOICES[column];
-      const options = codes.map((code) => h("option", { value: code, selected: value === code }, t(`${prefix}_${code}`)));
+      const options = codes.map((code) => h("option", { value: code, selected: value === code },
+        prefix ? t(`${prefix}_${code}`) : code));
       const known = codes.includes(value);
       input = h("select", { "aria-label": label },
         h("option", { value: "", selected: !value }, column === "fuel_type" ? t(`${prefix}_petrol`) : "—"),

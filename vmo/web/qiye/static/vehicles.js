@@ -1,9 +1,28 @@
 // Vehicles from a company's CSV export or typed in: read, normalise and checked row by row with the
 // server's own rules (VehicleCreateSchema and the batch's VIN checks) before anything is sent.
 import { checkVin, normalVin } from "/web/checks.js";
-import { FUEL_TYPES, VEHICLE_TYPES } from "./texts.js";
+import { FUEL_TYPES, USE_CHARACTERS, VEHICLE_TYPES } from "./texts.js";
 
-export const COLUMNS = ["vin", "make", "model", "vehicle_type", "fuel_type", "color", "invoice_number"];
+// A vehicle's papers (vmo/fleet/papers.py): optional in a batch, all needed to register.
+export const PAPER_COLUMNS = ["certificate_number", "purchase_tax_number", "insurance_policy", "use_character"];
+export const COLUMNS = ["vin", "make", "model", "vehicle_type", "fuel_type", "color", "invoice_number", ...PAPER_COLUMNS];
+const PAPER_LENGTHS = { certificate_number: [10, 20], purchase_tax_number: [8, 30], insurance_policy: [8, 40] };
+
+/** A paper's value as the server stores it (spaces and dashes dropped, full-width made plain, capitals). */
+export function normalPaper(column, raw) {
+  if (column === "use_character") return raw.trim();
+  return raw.replace(/[\uFF10-\uFF19\uFF21-\uFF3A\uFF41-\uFF5A]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xFEE0))
+    .replace(/[\s-]/g, "").toUpperCase();
+}
+
+/** [key, values] of what is wrong with a paper's value (not empty), or null: the server's own rules. */
+export function checkPaper(column, raw) {
+  const value = normalPaper(column, raw);
+  if (column === "use_character") return USE_CHARACTERS.includes(value) ? null : ["bad_choice", {}];
+  if (!/^[0-9A-Z]+$/.test(value)) return ["paper_chars", {}];
+  const [low, high] = PAPER_LENGTHS[column];
+  return value.length < low || value.length > high ? ["paper_length", { low, high, n: value.length }] : null;
+}
 const REQUIRED = new Set(["vin", "make", "model", "vehicle_type"]);
 const MAX_LENGTH = { make: 80, model: 80, color: 40, invoice_number: 64 };
 
@@ -16,6 +35,10 @@ const HEADERS = {
   fuel_type: ["fuel_type", "燃料", "燃料类型", "燃料种类"],
   color: ["color", "colour", "颜色", "车身颜色"],
   invoice_number: ["invoice_number", "发票号", "发票号码", "购车发票号"],
+  certificate_number: ["certificate_number", "合格证编号", "合格证号", "合格证"],
+  purchase_tax_number: ["purchase_tax_number", "完税证明号码", "完税证明号", "购置税完税证明"],
+  insurance_policy: ["insurance_policy", "交强险保单号", "交强险", "保单号"],
+  use_character: ["use_character", "使用性质"],
 };
 // Values as company systems write them.
 const TYPE_WORDS = { 轿车: "passenger_car", 小型轿车: "passenger_car", 乘用车: "passenger_car", suv: "suv",
@@ -108,7 +131,11 @@ export function checkVehicles(vehicles) {
       if (MAX_LENGTH[column] && value.length > MAX_LENGTH[column]) {
         problems.push({ row, field: column, key: "too_long", values: {} });
       }
-      if (column === "vin") {
+      if (PAPER_COLUMNS.includes(column)) {
+        const problem = checkPaper(column, value);
+        if (problem) problems.push({ row, field: column, key: problem[0], values: problem[1] });
+        out[column] = normalPaper(column, value);
+      } else if (column === "vin") {
         const problem = checkVin(value);
         if (problem) problems.push({ row, field: "vin", key: problem[0], values: problem[1] });
         else if (firstSeen[normalVin(value)] !== undefined) {
