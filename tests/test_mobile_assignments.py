@@ -130,3 +130,40 @@ def test_the_endpoints_are_in_the_openapi_document(client):
     schemas = spec["components"]["schemas"]
     assert {"client_id", "stop_id", "plate", "checklist", "result", "recorded_at"} <= set(
         schemas["InspectionRecord"]["properties"])
+
+
+def test_assignments_carry_the_green_channel_checklist_with_each_vehicles_papers(app, client, factory):
+    """The hall's side of the officer's day: every batch booked on the office's green-channel days ahead, each
+    vehicle with the papers to check against the originals, and what is still missing."""
+    from tests import helpers_fleet as fleet
+
+    staff = fleet.officer(factory)
+    owner = fleet.company(factory, name="南川区丰昌汽车服务有限公司")
+    vehicles = factory.vehicles(2)
+    vehicles[1] = {key: value for key, value in vehicles[1].items()
+                   if key not in ("purchase_tax_number", "insurance_policy")}
+    submitted = fleet.submit(client, owner.headers, vehicles).get_json()
+    fleet.open_day(client, staff, capacity=30, arrive_from="12:00", arrive_until="20:00")
+    assert fleet.book(client, owner, submitted["id"]).status_code == 201
+    fleet.batch(client, factory, owner, 1)  # not booked: not on the checklist
+    elsewhere = fleet.officer(factory, office=factory.other_office())
+
+    body = client.get(URL, headers=staff.headers).get_json()
+    assert body["papers"] == [
+        {"code": "certificate_number", "zh": "机动车整车出厂合格证编号"},
+        {"code": "purchase_tax_number", "zh": "车辆购置税完税证明号码"},
+        {"code": "insurance_policy", "zh": "交强险保单号"}, {"code": "use_character", "zh": "使用性质"}]
+    first, second = (vehicles[0], vehicles[1])
+    assert body["green_channel"] == [{
+        "date": fleet.DAY, "arrive_from": "12:00", "arrive_until": "20:00",
+        "batches": [{"batch_id": submitted["id"], "company": "南川区丰昌汽车服务有限公司", "vehicles": [
+            {"vin": first["vin"], "make": "长安", "model": "CS75 PLUS", "vehicle_type": "suv", "fuel_type": "petrol",
+             "status": "scheduled", "certificate_number": first["certificate_number"],
+             "purchase_tax_number": first["purchase_tax_number"], "insurance_policy": first["insurance_policy"],
+             "use_character": "非营运", "documents_missing": []},
+            {"vin": second["vin"], "make": "长安", "model": "CS75 PLUS", "vehicle_type": "suv", "fuel_type": "petrol",
+             "status": "scheduled", "certificate_number": second["certificate_number"],
+             "purchase_tax_number": None, "insurance_policy": None, "use_character": "非营运",
+             "documents_missing": ["purchase_tax_number", "insurance_policy"]}]}]}]
+    # Another office's officers do not see this office's hall.
+    assert client.get(URL, headers=elsewhere.headers).get_json()["green_channel"] == []

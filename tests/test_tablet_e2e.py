@@ -272,3 +272,33 @@ def test_tablet_offline_inspections_sync_exactly_once_and_show_a_conflict(app, f
     assert stored == expected
     for _client_id, digest in expected:
         assert any(path.is_file() for path in Path(photo_dir).rglob(f"*{digest}*")), digest
+
+
+def test_tablet_lists_the_green_channel_vehicles_with_their_papers(app, client, factory, database_url, browser):
+    """The hall's checklist on the tablet: each booked vehicle with its papers, and what is still missing."""
+    from tests import helpers_fleet as fleet
+
+    staff = fleet.officer(factory)
+    owner = fleet.company(factory, name="南川区丰昌汽车服务有限公司")
+    vehicles = factory.vehicles(2)
+    del vehicles[1]["insurance_policy"]
+    submitted = fleet.submit(client, owner.headers, vehicles).get_json()
+    fleet.open_day(client, staff, capacity=30)
+    assert fleet.book(client, owner, submitted["id"]).status_code == 201
+    with live_server(database_url, workers=1, threads=4, env={"VMO_FROZEN_NOW": FROZEN_NOW}) as server:
+        context = browser.new_context(viewport={"width": 800, "height": 1280}, locale="zh-CN")
+        page = context.new_page()
+        try:
+            page.goto(server.url + "/tablet/", wait_until="load")
+            page.fill("#username", staff.username)
+            page.fill("#password", PASSWORD)
+            page.click("#sign-in")
+            page.wait_for_selector("#hall", timeout=TIMEOUT_MS)
+            complete = page.locator(f'#hall li.hall-vehicle[data-vin="{vehicles[0]["vin"]}"]').inner_text()
+            assert f"机动车整车出厂合格证编号：{vehicles[0]['certificate_number']}" in complete
+            assert f"交强险保单号：{vehicles[0]['insurance_policy']}" in complete and "证件齐全" in complete
+            lacking = page.locator(f'#hall li.hall-vehicle[data-vin="{vehicles[1]["vin"]}"]').inner_text()
+            assert "缺：交强险保单号" in lacking and "使用性质：非营运" in lacking
+            assert "2026-11-27" in page.inner_text("#hall") and "南川区丰昌汽车服务有限公司" in page.inner_text("#hall")
+        finally:
+            context.close()

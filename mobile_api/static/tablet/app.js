@@ -255,7 +255,27 @@ async function homeView() {
     problems.length ? h("section", { className: "card problems" }, h("h2", {}, t("problems")),
       h("ul", { className: "records" }, problems.map((record) => recordRow(record, failedPhotos)))) : null,
     h("h2", {}, t("tours")),
-    data.tours.length ? tours : h("p", { className: "muted" }, t("no_tours")));
+    data.tours.length ? tours : h("p", { className: "muted" }, t("no_tours")),
+    hallView(data));
+}
+
+/** The green-channel days ahead: each booked batch's vehicles with the papers to check against the originals. */
+function hallView(data) {
+  const days = data.green_channel || [];
+  if (!days.length) return null;
+  const label = Object.fromEntries((data.papers || []).map((p) => [p.code, p.zh]));
+  const vehicle = (v) => h("li", { className: "hall-vehicle", dataset: { vin: v.vin } },
+    h("strong", {}, v.vin), h("span", { className: "muted" }, ` ${v.make} ${v.model}`),
+    h("ul", { className: "papers" }, (data.papers || []).filter((p) => v[p.code])
+      .map((p) => h("li", {}, `${p.zh}：${v[p.code]}`))),
+    h("p", { className: v.documents_missing.length ? "error" : "muted" }, v.documents_missing.length
+      ? t("papers_missing", { list: v.documents_missing.map((code) => label[code] || code).join("、") })
+      : t("papers_complete")));
+  return h("section", { id: "hall" }, h("h2", {}, t("hall")), h("p", { className: "muted" }, t("hall_intro")),
+    days.map((day) => h("section", { className: "card", dataset: { date: day.date } },
+      h("h3", {}, t("hall_window", { date: day.date, from: day.arrive_from, until: day.arrive_until })),
+      day.batches.map((batch) => h("div", { dataset: { batchId: batch.batch_id } }, h("h4", {}, batch.company),
+        h("ul", { className: "records" }, batch.vehicles.map(vehicle)))))));
 }
 
 /** client_id -> why the server refused one of its photos (413/415), for the record rows. */
