@@ -313,7 +313,8 @@ def test_the_error_schemas_list_the_extra_fields_errors_carry(client):
     own = {"ExamNoSeatError": {"seats_left", "active_booking_id"},
            "ExamIneligibleError": {"eligible_from", "applications_close_at"},
            "RegistrationConflictError": {"registration_id"}, "EscalationConflictError": {"resolved_at"},
-           "PhotoTooLargeError": {"max_bytes"}, "PhotoMismatchError": {"actual_sha256"}}
+           "PhotoTooLargeError": {"max_bytes"}, "PhotoMismatchError": {"actual_sha256"},
+           "RegistrationError": {"missing"}}
     for name, fields in own.items():
         assert schemas[name].get("additionalProperties") is False and fields <= set(schemas[name]["properties"])
         assert not fields & set(error["properties"]), name
@@ -337,7 +338,7 @@ MISSING = {"batch_id": INT4_MAX, "vin": "LSVAA4182E2000000", "date": "2026-12-24
            "escalation_id": INT4_MAX, "reference": "PNOSUCH0", "session_id": INT4_MAX, "booking_id": INT4_MAX,
            "secret": "no-such-secret", "candidate_id": INT4_MAX, "tour_id": INT4_MAX, "stop_id": INT4_MAX,
            "township": "没有这个镇", "client_id": "00000000-0000-4000-8000-000000000000", "sha256": "0" * 64,
-           "registration_id": INT4_MAX, "request_id": INT4_MAX}
+           "registration_id": INT4_MAX, "request_id": INT4_MAX, "company_id": INT4_MAX}
 
 
 def _generic_calls(spec, world):
@@ -614,6 +615,15 @@ def _fleet_calls(client, world, a, call):
     assert client.post(f"/api/v1/fleet/vehicles/{a.vin}/registration", headers=off).status_code == 201
     call("GET", "/api/v1/fleet/vehicles/{vin}/plate-choices", 409, headers=co)  # registered
     call("POST", plate, 409, json={"plate": "渝G5A2B8"}, headers=co)
+    call("PATCH", "/api/v1/fleet/vehicles/{vin}", 409, json={"use_character": "租赁"}, headers=co)  # registered
+    # The company review: side a's company is approved already; two new ones are decided once.
+    review = "/api/v1/companies/{company_id}"
+    call("POST", f"{review}/approve", 409, json={}, headers=off)
+    call("POST", f"{review}/decline", 409, json={"reason": "营业执照已注销"}, headers=off)
+    for action, body in (("approve", {}), ("decline", {"reason": "营业执照已注销"})):
+        pending = world.factory.company(approved=False)
+        call("POST", f"{review}/{action}", 200, url=f"/api/v1/companies/{pending['id']}/{action}", json=body,
+             headers=off)
 
 
 # Documented statuses no call here produces yet, and why (keep this short: each is a gap in the test).

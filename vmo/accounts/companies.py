@@ -32,7 +32,7 @@ def require_approved(company: Company) -> None:
     else:
         message = (f"{company.name} is waiting for the office to check its business licence; green-channel days "
                    "and plates open once it is approved")
-    raise Forbidden(message, reason=NOT_APPROVED, company_status=company.status)
+    raise Forbidden(message, reason=NOT_APPROVED)
 
 
 def list_companies(office_id: int, status: str | None) -> Select:

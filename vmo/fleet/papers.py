@@ -93,6 +93,8 @@ def update_papers(actor: User, vehicle: FleetVehicle, papers: dict) -> FleetVehi
     if vehicle.status == VehicleStatus.REGISTERED:
         raise Conflict(f"vehicle {vehicle.vin} is registered as {vehicle.plate}; its papers are on record",
                        reason="registered")
+    if not papers:
+        return vehicle  # nothing to change (an empty PATCH)
     before = {name: getattr(vehicle, name) for name in papers}
     # Guarded on the status: a registration committed meanwhile makes this touch no row.
     changed = db.session.execute(

@@ -9,7 +9,7 @@ from vmo.fleet.schemas import (
     AppointmentCreateSchema, AppointmentMoveSchema, AppointmentSchema, BatchCreateSchema, BatchQueryArgsSchema,
     BatchSchema, DeclineSchema, GrantSchema, GreenChannelRequestCreateSchema, GreenChannelRequestQueryArgsSchema,
     GreenChannelRequestSchema, InspectionCreateSchema, InspectionSchema, PlateChoicesSchema, PlateReservationSchema,
-    PlateReserveSchema, VehiclePapersSchema, VehicleSchema,
+    PlateReserveSchema, RegistrationErrorSchema, VehiclePapersSchema, VehicleSchema,
 )
 from vmo.accounts.models import STAFF_ROLES, Role
 from vmo.fleet.settings import FleetSettings
@@ -189,7 +189,7 @@ class VehicleResource(MethodView):
         """One vehicle's status, papers, plate and plate choice"""
         return services.vehicle_with_plate(current_user(), vin, clock.now())
 
-    @auth(blp, "company", "officer")
+    @auth(blp, Role.COMPANY, Role.OFFICER)
     @blp.arguments(VehiclePapersSchema)
     @blp.response(200, VehicleSchema)
     @blp.alt_response(404, schema=ErrorSchema, description="no such vehicle, or not yours")
@@ -218,9 +218,9 @@ class RegistrationResource(MethodView):
     @idempotent(blp)
     @blp.response(201, VehicleSchema)
     @blp.alt_response(404, schema=ErrorSchema, description="no such vehicle in this office")
-    @blp.alt_response(409, schema=ErrorSchema, description="not inspected and passed, already registered, or "
-                                                            "papers missing (`reason`: `documents_missing`, "
-                                                            "`missing`: the fields)")
+    @blp.alt_response(409, schema=RegistrationErrorSchema,
+                      description="not inspected and passed, already registered, or papers missing "
+                                  "(`reason`: `documents_missing`, `missing`: the fields)")
     def post(self, vin):
         """Register a passed vehicle and issue its plate from the office's pool"""
         return services.register_vehicle(current_user(), vin, clock.now(),

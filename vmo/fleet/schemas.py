@@ -1,5 +1,5 @@
 """Wire formats for batches, vehicles, appointments and inspections."""
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, validate
 
 from vmo import validators
 from vmo.fields import VIN
@@ -7,6 +7,7 @@ from vmo.fleet import papers
 from vmo.fleet.models import FUEL_TYPES, MAX_BATCH_CEILING, VEHICLE_TYPES, BatchStatus, RequestStatus
 from vmo.fleet.settings import FleetSettings
 from vmo.greenchannel.schemas import local_time
+from vmo.schemas_common import ErrorSchema
 from vmo.types import values
 
 
@@ -67,11 +68,6 @@ class VehicleCreateSchema(Schema.from_dict(paper_fields(load_default=None), name
 
 class VehiclePapersSchema(Schema.from_dict(paper_fields())):
     """`PATCH /fleet/vehicles/{vin}`: any of the papers; those left out stay as they are."""
-
-    @validates_schema
-    def _at_least_one(self, data, **kwargs):
-        if not data:
-            raise ValidationError(f"give at least one of {', '.join(papers.PAPER_FIELDS)}", "_schema")
 
 
 class BatchCreateSchema(Schema):
@@ -274,3 +270,9 @@ class InspectionCreateSchema(Schema):
     result = fields.String(required=True, validate=validate.OneOf(("pass", "fail")))
     defects = fields.List(fields.String(validate=validate.Length(1, 200)), load_default=list,
                           validate=validate.Length(0, 50), metadata={"example": ["左前大灯不亮"]})
+
+
+class RegistrationErrorSchema(ErrorSchema):
+    """A refused registration; with `reason: "documents_missing"` it names the papers still missing."""
+    missing = fields.List(fields.String(), metadata={
+        "description": "The papers' fields still missing (documents_missing)", "example": ["insurance_policy"]})
