@@ -185,3 +185,42 @@ def test_two_moves_racing_for_the_last_places_one_wins(app, client, factory):
     assert day_info(client)["booked"] == 3
     dates = sorted(get_batch(client, o, b["id"])["appointment"]["date"] for o, b in zip(owners, batches))
     assert dates == ["2026-11-27", "2026-11-30"]
+
+
+def test_the_demo_story_runs_end_to_end_for_the_approved_demo_company(app, client, runner):
+    """The README's story on `vmo demo`: 丰昌 (approved) has its request granted, chooses a plate, and its 15
+    cars (papers given) are inspected and registered; 金佛山 (pending) submitted, and is refused a day."""
+    assert runner.invoke(args=["demo"]).exit_code == 0
+
+    def headers(username):
+        answer = client.post("/api/v1/auth/token", json={"username": username, "password": "demo-pass-2026"})
+        return {"Authorization": f"Bearer {answer.get_json()['token']}"}
+
+    co, off, waiting = headers("fengchang"), headers("officer"), headers("jinfoshan")
+    [request] = client.get("/api/v1/green-channel/requests", headers=off).get_json()
+    assert (request["company"], request["vehicles"], request["status"]) == ("重庆市南川区丰昌汽车服务有限公司", 15, "requested")
+    granted = client.post(f"/api/v1/green-channel/requests/{request['id']}/grant", headers=off,
+                          json={"date": TOMORROW, "arrive_from": "12:00", "arrive_until": "20:00"})
+    assert granted.status_code == 200, granted.get_json()
+    batch_id = request["batch_id"]
+    vins = [v["vin"] for v in client.get(f"/api/v1/fleet/batches/{batch_id}", headers=co).get_json()["vehicles"]]
+    choices = client.get(f"/api/v1/fleet/vehicles/{vins[0]}/plate-choices", headers=co).get_json()["choices"]
+    assert client.post(f"/api/v1/fleet/vehicles/{vins[0]}/plate", json={"plate": choices[3]}, headers=co).status_code == 200
+    plates = []
+    for vin in vins:
+        assert client.post(f"/api/v1/fleet/vehicles/{vin}/inspection", json={"result": "pass"},
+                           headers=off).status_code == 201
+        registered = client.post(f"/api/v1/fleet/vehicles/{vin}/registration", headers=off)
+        assert registered.status_code == 201, registered.get_json()
+        plates.append(registered.get_json()["plate"])
+    assert plates[0] == choices[3] and len(set(plates)) == 15
+    assert client.get(f"/api/v1/fleet/batches/{batch_id}", headers=co).get_json()["status"] == "completed"
+
+    [pending] = client.get("/api/v1/fleet/batches", headers=waiting).get_json()
+    assert [v["documents_missing"] for v in pending["vehicles"]] == [
+        [], ["purchase_tax_number", "insurance_policy", "use_character"]]
+    refused = client.post(f"/api/v1/fleet/batches/{pending['id']}/appointment", json={"date": TOMORROW},
+                          headers=waiting)
+    assert refused.status_code == 403 and refused.get_json()["reason"] == "company_not_approved"
+    listed = client.get("/api/v1/companies?status=pending", headers=off).get_json()
+    assert [c["username"] for c in listed] == ["jinfoshan"]
