@@ -32,7 +32,7 @@ serve: install ## serve with gunicorn (set VMO_SECRET_KEY and VMO_SMS_HMAC_SECRE
 	$(VENV)/bin/vmo init-db
 	$(VENV)/bin/gunicorn --config gunicorn.conf.py --workers 4 --bind $(HOST):$(PORT) vmo.wsgi:app
 
-test: install browser haproxy ## the import contracts, then the whole suite (SQLite; PostgreSQL too when VMO_TEST_DATABASE_URL is set)
+test: install browser haproxy ha-packages ## the import contracts, then the whole suite (SQLite; PostgreSQL too when VMO_TEST_DATABASE_URL is set)
 	$(VENV)/bin/lint-imports
 	$(PY) -m pytest
 

@@ -90,6 +90,7 @@ class Cluster:
         self.dir = Path(directory)
         self.state_path = self.dir / "cluster.json"
         self.pids: dict[str, int] = {}
+        self._children: dict[int, subprocess.Popen] = {}  # the processes this object started
         state = self._read_state()
         if state is not None and ports is None:
             ports = Ports(**state["ports"])
@@ -174,7 +175,7 @@ class Cluster:
         postmaster = self.postmaster_pid(member)
         if postmaster is not None:
             _signal(postmaster, signal.SIGKILL)
-            _wait_gone(postmaster, 10)
+            self._wait_gone(postmaster, 10)
 
     def crash_member(self, member: str) -> None:
         """The machine is lost: SIGKILL to the member's Patroni and its postmaster at once."""
@@ -182,7 +183,7 @@ class Cluster:
         self._stop(member, signal.SIGKILL, 10)
         if postmaster is not None:
             _signal(postmaster, signal.SIGKILL)
-            _wait_gone(postmaster, 10)
+            self._wait_gone(postmaster, 10)
 
     def kill_postmaster(self, member: str) -> int:
         """PostgreSQL alone crashes (SIGKILL to the postmaster); Patroni stays. Returns the pid killed."""
@@ -190,7 +191,7 @@ class Cluster:
         if postmaster is None:
             raise ClusterError(f"{member} has no running postmaster")
         _signal(postmaster, signal.SIGKILL)
-        _wait_gone(postmaster, 10)
+        self._wait_gone(postmaster, 10)
         return postmaster
 
     def switchover(self) -> None:
@@ -324,17 +325,32 @@ class Cluster:
                                        cwd=self.dir, env=env, start_new_session=True, **options)
         if "user" in options and options["user"] is not None:
             os.chown(log, options["user"], options["group"])
+        self._children[process.pid] = process
         return process.pid
 
     def _stop(self, name: str, sig: int, timeout: float) -> None:
         pid = self.pids.pop(name, None)
-        if pid is not None and _alive(pid):
+        if pid is not None and not self._wait_gone(pid, 0):  # (a dead child is reaped, not signalled)
             _signal(pid, sig)
-            if not _wait_gone(pid, timeout):
+            if not self._wait_gone(pid, timeout):
                 _signal(pid, signal.SIGKILL)
-                _wait_gone(pid, 10)
+                self._wait_gone(pid, 10)
         if self.state_path.exists():
             self._write_state()
+
+    def _wait_gone(self, pid: int, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while True:
+            child = self._children.get(pid)
+            if child is not None:  # our own child: gone once reaped
+                if child.poll() is not None:
+                    del self._children[pid]
+                    return True
+            elif not _alive(pid):
+                return True
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.05)
 
     @staticmethod
     def _http_ok(url: str) -> bool:
@@ -379,24 +395,6 @@ def _signal(pid: int, sig: int) -> None:
         os.kill(pid, sig)
     except ProcessLookupError:
         pass
-    # Reap it if it is our child (the test's processes); harmless otherwise.
-    try:
-        os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        pass
-
-
-def _wait_gone(pid: int, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            os.waitpid(pid, os.WNOHANG)
-        except ChildProcessError:
-            pass
-        if not _alive(pid):
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def main(argv: list[str]) -> int:

@@ -42,16 +42,23 @@ def claim(scope: str, key: str, fingerprint: str, now: datetime, *,
     UPDATE, so of two retries racing for it only one runs the write.
     """
     pending = _pending_releases()
-    for entry in pending:
-        _forget(*entry)
+    if pending:  # on their own: the insert below may conflict (a retry of one of them) and roll back
+        for entry in pending:
+            _forget(*entry)
+        db.session.commit()
+        _released(pending)
     db.session.add(IdempotencyRecord(scope=scope, key=key, fingerprint=fingerprint, created_at=now))
     try:
         db.session.commit()
-        _released(pending)
         purge(now, keep_answers)
         return None
     except IntegrityError:
         db.session.rollback()
+    except DBAPIError as exc:
+        # The claim may have been committed with its success unheard: forgotten later, as a failed
+        # request's claim is (see release), or the key would read "in progress" until it goes stale.
+        _remember_if_unavailable(exc, scope, key, now)
+        raise
     record = db.session.scalar(
         select(IdempotencyRecord).where(IdempotencyRecord.scope == scope, IdempotencyRecord.key == key)
     )
@@ -119,16 +126,20 @@ def release(scope: str, key: str, claimed_at: datetime | None = None) -> None:
         _forget(scope, key, claimed_at)
         db.session.commit()
     except DBAPIError as exc:
-        db.session.rollback()
-        if failover.unavailable(exc):
-            with _PENDING_LOCK:
-                _PENDING.add((scope, key, claimed_at))
+        _remember_if_unavailable(exc, scope, key, claimed_at)
         raise
 
 
 # Claims this process could not release while the database was unavailable: (scope, key, claimed_at).
 _PENDING: set[tuple[str, str, datetime | None]] = set()
 _PENDING_LOCK = threading.Lock()
+
+
+def _remember_if_unavailable(exc: DBAPIError, scope: str, key: str, claimed_at: datetime | None) -> None:
+    db.session.rollback()
+    if failover.unavailable(exc):
+        with _PENDING_LOCK:
+            _PENDING.add((scope, key, claimed_at))
 
 
 def _pending_releases() -> list[tuple[str, str, datetime | None]]:
