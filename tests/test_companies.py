@@ -27,7 +27,8 @@ def decline(client, staff, company_id, reason="营业执照已注销"):
 def audit_entries(app, action):
     with app.app_context():
         return [(e.actor_username, e.entity_id, e.before, e.after)
-                for e in db.session.scalars(select(AuditEntry).where(AuditEntry.action == action).order_by(AuditEntry.id))]
+                for e in db.session.scalars(select(AuditEntry).where(AuditEntry.action == action)
+                                            .order_by(AuditEntry.id))]
 
 
 # ---- sign-up and the review ------------------------------------------------------------

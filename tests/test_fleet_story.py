@@ -205,7 +205,8 @@ def test_the_demo_story_runs_end_to_end_for_the_approved_demo_company(app, clien
     batch_id = request["batch_id"]
     vins = [v["vin"] for v in client.get(f"/api/v1/fleet/batches/{batch_id}", headers=co).get_json()["vehicles"]]
     choices = client.get(f"/api/v1/fleet/vehicles/{vins[0]}/plate-choices", headers=co).get_json()["choices"]
-    assert client.post(f"/api/v1/fleet/vehicles/{vins[0]}/plate", json={"plate": choices[3]}, headers=co).status_code == 200
+    reserved = client.post(f"/api/v1/fleet/vehicles/{vins[0]}/plate", json={"plate": choices[3]}, headers=co)
+    assert reserved.status_code == 200
     plates = []
     for vin in vins:
         assert client.post(f"/api/v1/fleet/vehicles/{vin}/inspection", json={"result": "pass"},

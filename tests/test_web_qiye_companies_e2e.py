@@ -101,7 +101,8 @@ def test_company_fills_in_a_vehicles_papers(web, server, client, factory):
     page.wait_for_selector("#vehicle-status")
     wait_text(page, f'#vehicle-status tr[data-vin="{vin}"] td.papers', "齐全")
     stored = client.get(f"/api/v1/fleet/vehicles/{vin}", headers=owner.headers).get_json()
-    assert {k: stored[k] for k in ("certificate_number", "purchase_tax_number", "insurance_policy", "use_character")} == {
+    papers = ("certificate_number", "purchase_tax_number", "insurance_policy", "use_character")
+    assert {k: stored[k] for k in papers} == {
         "certificate_number": "WDY123456789012", "purchase_tax_number": "350012026001234567",
         "insurance_policy": "PDZA202650010000012345", "use_character": "租赁"}
     assert web.problems() == []

@@ -69,7 +69,7 @@ class AppointmentResource(MethodView):
     @blp.response(201, AppointmentSchema)
     @blp.alt_response(404, schema=ErrorSchema, description="no such batch, or not yours")
     @blp.alt_response(409, schema=ErrorSchema, description="not enough places left, or already booked")
-    @blp.alt_response(403, schema=ErrorSchema, description="the company is not approved yet "
+    @blp.alt_response(403, schema=ErrorSchema, description="role not allowed, or the company is not approved yet "
                                                             "(`reason`: `company_not_approved`)")
     def post(self, data, batch_id):
         """Book a green-channel day for the whole batch"""
@@ -105,7 +105,7 @@ class GreenChannelRequestResource(MethodView):
     @blp.response(201, GreenChannelRequestSchema)
     @blp.alt_response(404, schema=ErrorSchema, description="no such batch, or not yours")
     @blp.alt_response(409, schema=ErrorSchema, description="already booked, or a request is waiting")
-    @blp.alt_response(403, schema=ErrorSchema, description="the company is not approved yet "
+    @blp.alt_response(403, schema=ErrorSchema, description="role not allowed, or the company is not approved yet "
                                                             "(`reason`: `company_not_approved`)")
     def post(self, data, batch_id):
         """Ask the office to open the green channel for this batch"""
@@ -158,7 +158,7 @@ class PlateChoicesResource(MethodView):
     @blp.response(200, PlateChoicesSchema)
     @blp.alt_response(404, schema=ErrorSchema, description="no such vehicle, or not yours")
     @blp.alt_response(409, schema=ErrorSchema, description="already registered")
-    @blp.alt_response(403, schema=ErrorSchema, description="the owner company is not approved yet "
+    @blp.alt_response(403, schema=ErrorSchema, description="role not allowed, or the owner company is not approved yet "
                                                             "(`reason`: `company_not_approved`)")
     def get(self, vin):
         """50 random free plates held for this vehicle until `expires_at` (50选1)"""
@@ -173,7 +173,7 @@ class PlateResource(MethodView):
     @blp.alt_response(404, schema=ErrorSchema, description="no such vehicle, or not yours")
     @blp.alt_response(409, schema=ErrorSchema, description="the plate is taken, or the vehicle is registered")
     @blp.alt_response(422, schema=ErrorSchema, description="a self-composed number against the rules (each named)")
-    @blp.alt_response(403, schema=ErrorSchema, description="the owner company is not approved yet "
+    @blp.alt_response(403, schema=ErrorSchema, description="role not allowed, or the owner company is not approved yet "
                                                             "(`reason`: `company_not_approved`)")
     def post(self, data, vin):
         """Reserve one of the choices, or a self-composed number (自编自选) that is free"""
