@@ -108,6 +108,8 @@ def test_decline_texts_the_reason_and_the_company_sees_it(app, client, factory):
     assert "营业执照已注销" in refused.get_json()["message"]
     # Declined once; it may still be approved when it brings the right licence (the code is unique: no new sign-up).
     assert decline(client, staff, owner.id).get_json()["reason"] == "already_declined"
+    unchecked = approve(client, staff, owner.id)  # a second look needs the licence in hand
+    assert unchecked.status_code == 422 and unchecked.get_json()["reason"] == "licence_required"
     approved = approve(client, staff, owner.id, licence_credit_code=owner.credit_code)
     assert approved.status_code == 200
     assert (approved.get_json()["status"], approved.get_json()["decline_reason"]) == ("approved", None)
@@ -212,3 +214,22 @@ def test_the_check_guards_moves_and_grants_too(app, client, factory, action):
                                json={"date": DAY, "arrive_from": "12:00", "arrive_until": "20:00"},
                                headers=staff.headers)
     assert response.status_code == 403 and response.get_json()["reason"] == "company_not_approved"
+
+
+def test_two_officers_deciding_at_once_decide_once(app, client, factory):
+    """An approval and a decline racing: one conditional UPDATE decides; the other is a 409, one text goes out."""
+    from tests.test_fleet_race import _together
+
+    first, second = officer(factory), officer(factory)
+    for n in range(4):
+        owner = pending_company(factory, contact_phone=f"1398300010{n}")
+        approved, declined = _together(
+            lambda: approve(app.test_client(), first, owner.id),
+            lambda: decline(app.test_client(), second, owner.id))
+        # The approval either decides first, or meets the decision (409) or the decline it did not see (422).
+        codes = sorted((approved.status_code, declined.status_code))
+        assert codes in ([200, 409], [200, 422]), (approved.get_json(), declined.get_json())
+        winner = approved if approved.status_code == 200 else declined
+        status = client.get(f"/api/v1/companies/{owner.id}", headers=first.headers).get_json()["status"]
+        assert status == winner.get_json()["status"]
+        assert len(texts_to(app, f"1398300010{n}")) == 1

@@ -67,14 +67,20 @@ def _decide(officer: User, company: Company, frm: tuple, now: datetime, **values
 def approve_company(officer: User, company_id: int, licence_credit_code: str | None, now: datetime) -> Company:
     """Approve after the business licence was checked; `licence_credit_code`, when given, is the code read
     off the licence and must be the one the company signed up with. A declined company may be approved
-    once it has brought the right papers."""
+    once it has brought the right licence: the code is required then."""
     company = get_company(officer, company_id)
+    before = company.status
+    if before == CompanyStatus.DECLINED and licence_credit_code is None:
+        # A second look after a decline is made with the licence in hand, never by a click alone (nor by
+        # an approval racing the decline it never saw).
+        raise RuleViolation(f"{company.name} was declined ({company.decline_reason}); approve it with the credit "
+                            "code read off the business licence it brings", reason="licence_required")
     if licence_credit_code is not None and licence_credit_code.strip().upper() != company.credit_code:
         raise RuleViolation(f"the business licence's credit code {licence_credit_code.strip().upper()} is not "
                             f"{company.credit_code}, the one {company.name} signed up with",
                             reason="credit_code_mismatch")
-    before = company.status
-    _decide(officer, company, (CompanyStatus.PENDING, CompanyStatus.DECLINED), now,
+    # From the state just read only: a decision taken meanwhile makes this a 409.
+    _decide(officer, company, (before,) if before != CompanyStatus.APPROVED else (), now,
             status=CompanyStatus.APPROVED, decline_reason=None)
     audit.record("company.approve", "company", company.id, actor=officer, before={"status": before},
                  after={"status": company.status, "credit_code": company.credit_code,

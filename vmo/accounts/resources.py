@@ -108,7 +108,8 @@ class CompanyApproveResource(MethodView):
     @blp.alt_response(404, schema=ErrorSchema, description="no such company in this office")
     @blp.alt_response(409, schema=ErrorSchema, description="already approved (`reason`: `already_approved`)")
     @blp.alt_response(422, schema=ErrorSchema, description="the licence's credit code is another "
-                                                            "(`reason`: `credit_code_mismatch`)")
+                                                            "(`reason`: `credit_code_mismatch`), or a declined "
+                                                            "company without it (`licence_required`)")
     def post(self, data, company_id):
         """Approve a company after checking its business licence against the credit code (the contact is texted)"""
         return companies.approve_company(current_user(), company_id, data["licence_credit_code"], clock.now())

@@ -64,7 +64,8 @@ class CompanyQueryArgsSchema(Schema):
 class CompanyApproveSchema(Schema):
     licence_credit_code = fields.String(load_default=None, validate=validate.Length(1, 18), metadata={
         "description": "The credit code as read off the original business licence (营业执照); when given it must "
-                       "be the one the company signed up with (422 `reason`: `credit_code_mismatch`)",
+                       "be the one the company signed up with (422 `reason`: `credit_code_mismatch`); required "
+                       "to approve a declined company (422 `reason`: `licence_required`)",
         "example": "91500119MA5U3L6W6W"})
 
 
