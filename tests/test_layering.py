@@ -98,6 +98,7 @@ _READS_CONFIG = {
 _FETCHES_SETTINGS = {
     "vmo/clock.py": "infrastructure: the deployment's zone (TIMEZONE) for office days",
     "vmo/notify/texts.py": "infrastructure: the signature the outbox puts in front of every text (SMS_SIGNATURE)",
+    "vmo/notify/quiet.py": "infrastructure: the quiet night hours the outbox holds every text to (SMS_QUIET_*)",
     "vmo/offices/settings.py": "the default office's code, for the resources and commands that fall back on it",
 }
 

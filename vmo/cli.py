@@ -233,7 +233,7 @@ def _send_once(backend, limit: int, quiet: bool = False) -> dict:
 
 def _sms_summary(counts: dict) -> str:
     return (f"sent {counts['sent']}, to retry {counts['retry']}, failed {counts['failed']}, "
-            f"opted out {counts['opted_out']}")
+            f"opted out {counts['opted_out']}, held for the morning {counts['held']}")
 
 
 @sms.command("worker")

@@ -46,6 +46,9 @@ class OutboxMessage(db.Model):
     officer_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Not sent before this moment: set for a text queued (or due) in the quiet night hours, the
+    # morning's end of them plus its share of the spread (vmo.notify.quiet).
+    not_before: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Follow-ups only: the first reply, and the person's verdict once they answer 1 or 2.
     replied_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -31,6 +31,8 @@ class OutboxMessageSchema(Schema):
     replied_at = fields.AwareDateTime(allow_none=True)
     created_at = fields.AwareDateTime(required=True)
     next_attempt_at = fields.AwareDateTime(allow_none=True)
+    not_before = fields.AwareDateTime(allow_none=True, metadata={
+        "description": "Held until then: queued in the quiet night hours (21:00-08:00 office time)"})
     sent_at = fields.AwareDateTime(allow_none=True)
 
 

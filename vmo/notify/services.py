@@ -3,16 +3,19 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from flask import has_app_context
 from sqlalchemy import Select, and_, bindparam, case, exists, func, or_, select, update
 from sqlalchemy.orm import joinedload
 
+from vmo import clock as vmo_clock
 from vmo import redact, validators
 from vmo.dbutil import insert_ignoring_conflicts
 from vmo.extensions import db
 from vmo.notify.backends import LogBackend, PermanentSendError, make_backend  # noqa: F401  (re-exported)
-from vmo.notify import texts
+from vmo.notify import quiet, texts
 from vmo.notify.models import MessageStatus, OutboxMessage, SmsOptOut
 from vmo.notify.settings import SmsSettings
+from vmo.offices.models import Office
 from vmo.types import values
 from vmo.types import utcnow
 
@@ -30,8 +33,11 @@ OPTED_OUT_REASON = "the number replied TD (opted out)"
 
 def queue(office_id: int, phone: str, body: str, *, kind: str, key: str,
           subject_type: str | None = None, subject_id: int | None = None,
-          officer_id: int | None = None) -> OutboxMessage | None:
+          officer_id: int | None = None, now: datetime | None = None) -> OutboxMessage | None:
     """Add a message to the caller's transaction; a key already queued is not queued again.
+
+    Queued in the quiet hours (vmo.notify.quiet), a text other than a one-time code waits for the
+    morning: `not_before` says when it may go out.
 
     `body` is the text without signature: the outbox puts the configured one in front (the one
     place that does) and records the length and billed segments. The number is checked here: an invalid one is kept as `failed` with the reason (never silently
@@ -46,7 +52,7 @@ def queue(office_id: int, phone: str, body: str, *, kind: str, key: str,
     message = OutboxMessage(
         office_id=office_id, phone=phone, **_text(body), kind=kind, key=key,
         subject_type=subject_type, subject_id=subject_id, officer_id=officer_id, status=status,
-        last_error=error, attempts=0,
+        last_error=error, attempts=0, not_before=_not_before(office_id, key, kind, now),
     )
     db.session.add(message)
     return message
@@ -61,10 +67,12 @@ def queue_many(messages: list[dict]) -> int:
     if not messages:
         return 0
     rows = []
+    now = _now()
     for message in messages:
         phone, status, error = _check_number(message["phone"])
         rows.append({**message, **_text(message["body"]), "phone": phone, "checked_phone": phone,
-                     "checked_status": status, "checked_error": error})
+                     "checked_status": status, "checked_error": error,
+                     "not_before": _not_before(message["office_id"], message["key"], message["kind"], now)})
     return insert_ignoring_conflicts(OutboxMessage, rows, index_elements=["key"], values=_QUEUED)
 
 
@@ -83,6 +91,19 @@ def _text(body: str) -> dict:
     """The columns that hold the text as sent: the signed body, its length and its billed segments."""
     sent = texts.as_sent(body)
     return {"body": sent, "length": len(sent), "segments": texts.segments(sent)}
+
+
+def _now() -> datetime:
+    return vmo_clock.now() if has_app_context() else utcnow()
+
+
+def _zone(office_id: int):
+    office = db.session.get(Office, office_id)  # the identity map keeps it for the rest of the request
+    return office.zone if office is not None else vmo_clock.zone_named(None)
+
+
+def _not_before(office_id: int, key: str, kind: str, now: datetime | None) -> datetime | None:
+    return quiet.hours().not_before(key, kind, now or _now(), _zone(office_id))
 
 
 def _check_number(phone) -> tuple[str, str, str | None]:
@@ -118,7 +139,8 @@ def opt_out(phone: str, now: datetime, message_id: str | None = None) -> int:
 
 def _due(now: datetime):
     return (OutboxMessage.status == MessageStatus.PENDING,
-            or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now))
+            or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now),
+            or_(OutboxMessage.not_before.is_(None), OutboxMessage.not_before <= now))
 
 
 def due_messages(now: datetime, limit: int = 500) -> list[OutboxMessage]:
@@ -161,7 +183,7 @@ def send_pending(backend, now: datetime | None = None, limit: int = 500, progres
     if clock is None:
         fixed = now
         clock = utcnow if fixed is None else (lambda: fixed)
-    counts = {"sent": 0, "retry": 0, "failed": 0, "opted_out": 0, "skipped": 0}
+    counts = {"sent": 0, "retry": 0, "failed": 0, "opted_out": 0, "skipped": 0, "held": 0}
     for message_id in [m.id for m in due_messages(clock(), limit)]:
         now = clock()
         if not _claim(message_id, now):
@@ -169,7 +191,12 @@ def send_pending(backend, now: datetime | None = None, limit: int = 500, progres
             _tick(progress)
             continue
         message = db.session.get(OutboxMessage, message_id, populate_existing=True)
-        if is_opted_out(message.phone):
+        held = _not_before(message.office_id, message.key, message.kind, now)
+        if held is not None:
+            # Due in the night (a retry, or queued before the quiet hours began): it waits for the morning.
+            message.not_before, message.next_attempt_at = held, None
+            counts["held"] += 1
+        elif is_opted_out(message.phone):
             message.status, message.last_error = MessageStatus.OPTED_OUT, OPTED_OUT_REASON
             counts["opted_out"] += 1
         else:

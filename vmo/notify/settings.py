@@ -1,7 +1,8 @@
 """SMS settings (env `VMO_SMS_*`): where texts go, how the outbox retries them, the webhook's secret.
 The dataclass defaults are the only defaults."""
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from vmo.notify.quiet import QuietHours
 from vmo.notify.texts import DEFAULT_SIGNATURE
 from vmo.settings import setting, text
 
@@ -33,6 +34,8 @@ class SmsSettings:
     retry_base_seconds: int = setting(30, key="SMS_RETRY_BASE_SECONDS", low=1)
     # The inbound webhook's HMAC-SHA256 secret (its allowed clock skew is a follow-up setting).
     hmac_secret: str = setting(DEV_HMAC_SECRET, key="SMS_HMAC_SECRET", parse=text)
+    # No text in the night but one-time codes (vmo.notify.quiet).
+    quiet: QuietHours = field(default_factory=QuietHours)
 
     def __post_init__(self):
         if self.backend == "http" and not self.http_url:
