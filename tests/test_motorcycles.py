@@ -185,11 +185,12 @@ def test_a_big_import_is_bulk_and_idempotent(app, factory):
 def test_townships_count_due_and_overdue_per_township(app, client, runner, factory, tmp_path):
     officer = factory.staff("officer")
     rows = [
-        ("渝G10001", "", "甲", "13900000001", "大观镇", "2010-01-05", "2026-01-10"),  # due 2027-01-05: due
-        ("渝G10002", "", "乙", "13900000002", "大观镇", "2010-01-05", ""),    # overdue since 2016 (6th year)
+        ("渝G10001", "", "甲", "13900000001", "大观镇", "2014-01-05", "2026-01-10"),  # due 2027-01-05: due
+        ("渝G10002", "", "乙", "13900000002", "大观镇", "2010-01-05", ""),    # 16 years old: scrap_due, not overdue
         ("渝G10003", "", "丙", "13900000003", "大观镇", "2021-01-05", ""),          # 6th year 2027-01-05: due
         ("渝G10004", "", "丁", "13900000004", "水江镇", "2025-01-05", ""),          # due 2031: ok
         ("渝G10005", "", "戊", "13900000005", "水江镇", "2016-03-05", "2026-03-01"),  # due 2027-03-05: ok
+        ("渝G10006", "", "己", "13900000006", "大观镇", "2019-01-05", ""),    # overdue since 2025 (6th year)
     ]
     runner.invoke(args=["motorcycles", "import", write_register(tmp_path / "r.csv", rows)])
     other = factory.other_office()
@@ -198,12 +199,16 @@ def test_townships_count_due_and_overdue_per_township(app, client, runner, facto
     response = client.get("/api/v1/townships", headers=factory.headers(officer))
     assert response.status_code == 200
     assert response.get_json() == [
-        {"township": "大观镇", "motorcycles": 3, "due": 2, "overdue": 1, "due_or_overdue": 3},
-        {"township": "水江镇", "motorcycles": 2, "due": 0, "overdue": 0, "due_or_overdue": 0},
+        {"township": "大观镇", "motorcycles": 4, "due": 2, "overdue": 1, "due_or_overdue": 3, "scrap_due": 1},
+        {"township": "水江镇", "motorcycles": 2, "due": 0, "overdue": 0, "due_or_overdue": 0, "scrap_due": 0},
     ]
-    one = client.get("/api/v1/motorcycles/渝G·10002", headers=factory.headers(officer))
+    one = client.get("/api/v1/motorcycles/渝G·10006", headers=factory.headers(officer))
     assert one.status_code == 200
-    assert one.get_json()["status"] == "overdue" and one.get_json()["next_due_on"] == "2016-01-05"
+    assert one.get_json()["status"] == "overdue" and one.get_json()["next_due_on"] == "2025-01-05"
+    scrap = client.get("/api/v1/motorcycles/渝G10002", headers=factory.headers(officer)).get_json()
+    # Never inspected: the 6th-year date (2016) went by, then 3 cycles (10th, 11th, 12th year) were missed.
+    assert (scrap["status"], scrap["scrap_on"], scrap["scrap_reason"]) == ("scrap_due", "2022-01-05",
+                                                                           "missed_inspections")
     assert client.get("/api/v1/motorcycles/渝G20001", headers=factory.headers(officer)).status_code == 404
 
 

@@ -164,15 +164,16 @@ def test_route_with_a_road_matrix_and_bad_matrices(client, officer, headers):
 
 def _register_owners(runner, tmp_path):
     rows = [
-        ("渝G10001", "", "甲", "13900000001", "大观镇", "2010-01-05", ""),            # overdue
-        ("渝G10002", "", "乙", "13900000002", "大观镇", "2025-01-05", ""),            # due 2027-01-05
-        ("渝G10003", "", "丙", "13900000002", "水江镇", "2010-01-05", ""),            # overdue, same phone as 乙
-        ("渝G10004", "", "丁", "13900000004", "大观镇", "2026-01-05", ""),            # not due until 2028
-        ("渝G10005", "", "戊", "13900000005", "鸣玉镇", "2010-01-05", ""),            # no stop there
-        ("渝G10006", "", "己", "", "三泉镇", "2010-01-05", ""),                       # no phone
+        ("渝G10001", "", "甲", "13900000001", "大观镇", "2018-01-05", ""),            # overdue since 2024
+        ("渝G10002", "", "乙", "13900000002", "大观镇", "2025-01-05", ""),            # not due until 2031
+        ("渝G10003", "", "丙", "13900000002", "水江镇", "2018-01-05", ""),            # overdue, same phone as 乙
+        ("渝G10004", "", "丁", "13900000004", "大观镇", "2026-01-05", ""),            # not due until 2032
+        ("渝G10005", "", "戊", "13900000005", "鸣玉镇", "2018-01-05", ""),            # no stop there
+        ("渝G10006", "", "己", "", "三泉镇", "2018-01-05", ""),                       # no phone
+        ("渝G10007", "", "庚", "13900000007", "大观镇", "2010-01-05", ""),            # 16 years old: scrap_due
     ]
     result = runner.invoke(args=["motorcycles", "import", write_register(tmp_path / "r.csv", rows)])
-    assert "6 new" in result.output
+    assert "7 new" in result.output
 
 
 def test_publish_texts_due_owners_once_per_phone_and_republishing_sends_nothing(
@@ -190,8 +191,12 @@ def test_publish_texts_due_owners_once_per_phone_and_republishing_sends_nothing(
     ]
     assert "11月28日流动车管所到大观镇（大观镇人民政府前坝子 09:00-10:30）" in texts[0][2]
     assert "渝G10001" in texts[0][2]
+    # The owner of the motorcycle past its scrapping age is not invited but told to deregister, once.
+    [(_, scrap_phone, scrap_text)] = outbox(app, "motorcycle_scrap_due:")
+    assert scrap_phone == "13900000007" and "渝G10007" in scrap_text and "注销登记" in scrap_text
     publish(client, headers, tour["id"])
     assert len(outbox(app, "tour_invite:")) == 2
+    assert len(outbox(app, "motorcycle_scrap_due:")) == 1
 
 
 def test_feed_shows_published_stops_only_with_etag_and_304(client, factory, officer, headers):

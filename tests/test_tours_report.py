@@ -28,8 +28,8 @@ def test_inspections_feed_the_register_the_follow_up_and_the_report(app, client,
                                                                      headers, tmp_path):
     factory.office  # noqa: B018
     runner.invoke(args=["motorcycles", "import", write_register(tmp_path / "r.csv", [
-        ("渝G10003", "", "丙", "13900000003", "大观镇", "2010-01-05", ""),
-        ("渝G10009", "", "癸", "13900000009", "水江镇", "2010-01-05", ""),
+        ("渝G10003", "", "丙", "13900000003", "大观镇", "2018-01-05", ""),
+        ("渝G10009", "", "癸", "13900000009", "水江镇", "2018-01-05", ""),
     ])])
     tour = create_tour(client, headers, [officer], stops=[stop("大观镇", (9, 0), capacity=10),
                                                           stop("水江镇", (11, 0), capacity=10)])
@@ -97,7 +97,7 @@ def test_inspections_feed_the_register_the_follow_up_and_the_report(app, client,
         "status": "unknown"}
     assert first.get_json()["not_on_register"] is True
     runner.invoke(args=["motorcycles", "import", write_register(tmp_path / "s.csv", [
-        ("渝G10001", "", "甲", "13900000001", "大观镇", "2010-01-05", "")])])
+        ("渝G10001", "", "甲", "13900000001", "大观镇", "2018-01-05", "")])])
     # ... until the office's file completes it: the file has no date, the inspection's date is kept.
     completed = client.get("/api/v1/motorcycles/渝G10001", headers=headers).get_json()
     assert (completed["from_walk_in"], completed["last_inspected_on"], completed["next_due_on"]) == (
@@ -105,10 +105,10 @@ def test_inspections_feed_the_register_the_follow_up_and_the_report(app, client,
 
 
 def _published_today_with_one_due(client, runner, factory, officer, headers, tmp_path) -> dict:
-    """A tour published for today at 大观镇, and 渝G10003 in the register there, due since 2010."""
+    """A tour published for today at 大观镇, and 渝G10003 in the register there, due since 2024."""
     factory.office  # noqa: B018
     runner.invoke(args=["motorcycles", "import", write_register(tmp_path / "r.csv", [
-        ("渝G10003", "", "丙", "13900000003", "大观镇", "2010-01-05", "")])])
+        ("渝G10003", "", "丙", "13900000003", "大观镇", "2018-01-05", "")])])
     today = date(2026, 11, 25)
     tour = create_tour(client, headers, [officer], day=today, stops=[stop("大观镇", (9, 0), day=today)])
     publish(client, headers, tour["id"])

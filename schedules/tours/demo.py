@@ -42,6 +42,7 @@ def demo_motorcycles(count: int = 400) -> list[dict]:
             "phone": f"139{rng.randrange(10 ** 8):08d}", "township": rng.choice(townships),
             "registered_on": registered.date().isoformat(),
             "last_inspected_on": last.date().isoformat() if rng.random() < 0.7 else "",
+            "three_wheeled": "1" if rng.random() < 0.1 else "",
         })
     return rows
 
@@ -72,13 +73,20 @@ def demo_step(office) -> list[str]:
                                           "officers": officers}, today, now, settings)
     services.route_tour(officer, tour.id, {}, today, now, settings, rules)
     services.publish_tour(officer, tour.id, today, now, rules)
+    # Owners ring up to pre-register motorcycles that may still be inspected: one due for compulsory
+    # scrapping (past its age, or three inspection cycles missed) was told to deregister instead.
+    scrap_due = motorcycles.scrap_due_plates(office.id, [r["plate"] for r in rows], day, rules)
     registered = 0
     for stop in tour.active_stops:
-        owners = [r for r in rows if r["township"] == stop.township][:6]
+        owners = [r for r in rows if r["township"] == stop.township
+                  and validators.validate_plate(r["plate"]) not in scrap_due][:6]
         for row in owners:
             registrations.register(tour.id, stop.id, {"plate": validators.validate_plate(row["plate"]),
                                                       "owner_name": row["owner_name"], "phone": row["phone"]}, now)
             registered += 1
+    told = len(motorcycles.scrap_due_in_townships(office.id, [s[0] for s in STOPS], day, rules))
     return lines + [f"inspection tour {tour.id} on {day.isoformat()} ({tour.distance_km:.1f} km, "
                     f"{len(tour.active_stops)} stops) published with {registered} pre-registrations: "
-                    f"GET /api/v1/calendars/townships/大观镇.ics"]
+                    f"GET /api/v1/calendars/townships/大观镇.ics",
+                    f"{told} motorcycles in its townships are due for compulsory scrapping: not invited, texted "
+                    f"to deregister (status scrap_due on GET /api/v1/motorcycles/<plate>)"]

@@ -12,6 +12,8 @@ from vmo.accounts.models import User
 from vmo.booking.models import Slot
 from vmo.errors import RuleViolation
 from vmo.extensions import db
+from vmo.motorcycles import services as register_of_motorcycles
+from vmo.motorcycles.rules import DueRules
 from vmo.stats.services import count_if, rate
 from vmo.timefmt import local_iso
 
@@ -47,8 +49,10 @@ def _outcomes(tour_ids: list[int]) -> dict[tuple[int, int], dict]:
             for tour_id, stop_id, n, passed, walk_ins, off, skew in rows}
 
 
-def tour_report(user: User, tour_id: int, now: datetime) -> dict:
-    """Per stop and in total; a stop's no-shows are counted once it has ended (before, they may still come)."""
+def tour_report(user: User, tour_id: int, now: datetime, rules: DueRules) -> dict:
+    """Per stop and in total; a stop's no-shows are counted once it has ended (before, they may still come).
+    Motorcycles due for compulsory scrapping are counted apart: on the register in the tour's townships
+    (told to deregister, never invited) and among the pre-registrations."""
     tour = get_tour(user, tour_id)
     registered = dict(db.session.execute(
         select(StopRegistration.stop_id, func.count()).where(StopRegistration.tour_id == tour.id,
@@ -75,6 +79,13 @@ def tour_report(user: User, tour_id: int, now: datetime) -> dict:
               for name in ("capacity", "registered", "inspected", "passed", "failed", "walk_ins", "not_on_register",
                            "no_shows", "clock_skew")}
     totals["pass_rate"] = round(totals["passed"] / totals["inspected"], 4) if totals["inspected"] else None
+    townships = {stop.township for stop in tour.stops}
+    totals["scrap_due"] = len(register_of_motorcycles.scrap_due_in_townships(tour.office_id, townships, tour.date,
+                                                                            rules))
+    plates = db.session.scalars(select(StopRegistration.plate).where(
+        StopRegistration.tour_id == tour.id, StopRegistration.status != RegistrationStatus.CANCELLED))
+    totals["scrap_due_registered"] = len(register_of_motorcycles.scrap_due_plates(tour.office_id, plates, tour.date,
+                                                                                 rules))
     return {"tour_id": tour.id, "name": tour.name, "date": tour.date, "status": tour.status,
             "distance_km": tour.distance_km, "stops": stops, "totals": totals}
 

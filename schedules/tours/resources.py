@@ -144,7 +144,7 @@ class TourReportResource(MethodView):
     @blp.alt_response(404, schema=ErrorSchema, description="no such tour in your office")
     def get(self, args, tour_id):
         """Per stop: registered, inspected, passed, failed, walk-ins (JSON, or CSV with ?format=csv)"""
-        report = reports.tour_report(current_user(), tour_id, clock.now())
+        report = reports.tour_report(current_user(), tour_id, clock.now(), _rules())
         if args["format"] == "csv":
             return current_app.response_class(
                 reports.tour_report_csv(report), content_type="text/csv; charset=utf-8",

@@ -286,6 +286,11 @@ class TourReportTotalsSchema(Schema):
     no_shows = fields.Integer(required=True)
     clock_skew = fields.Integer(required=True)
     pass_rate = fields.Float(allow_none=True)
+    scrap_due = fields.Integer(required=True, metadata={
+        "description": "Motorcycles on the register in the tour's townships due for compulsory scrapping on its "
+                       "date: not invited, told to deregister"})
+    scrap_due_registered = fields.Integer(required=True, metadata={
+        "description": "Pre-registered motorcycles among them (inspected or not, they are to be deregistered)"})
 
 
 class TourReportSchema(Schema):

@@ -348,7 +348,8 @@ def route_tour(user: User, tour_id: int, data: dict, today: date, now: datetime,
 # ---- publish and cancel ----------------------------------------------------------------
 
 def _invite_due_owners(tour: Tour, rules: DueRules) -> int:
-    """One text per phone per tour to owners of due motorcycles in the tour's townships."""
+    """One text per phone per tour to owners of due motorcycles in the tour's townships (not those due
+    for scrapping: register_of_motorcycles.due_in_townships leaves them out)."""
     stops_by_township: dict[str, list[TourStop]] = {}
     for stop in sorted(tour.active_stops, key=lambda s: s.position):
         stops_by_township.setdefault(stop.township, []).append(stop)
@@ -383,9 +384,12 @@ def publish_tour(user: User, tour_id: int, today: date, now: datetime, rules: Du
     if first:
         tour.status, tour.published_at, tour.changed_at = TourStatus.PUBLISHED, now, now
     invited = _invite_due_owners(tour, rules)
+    # Owners of motorcycles due for compulsory scrapping get no invitation, but once the deregistration text.
+    told_to_deregister = register_of_motorcycles.tell_scrap_due(
+        tour.office_id, {s.township for s in tour.active_stops}, tour.date, rules, tour.office.phone)
     audit.record("tour.publish", "tour", tour.id, actor=user,
                  before={"status": TourStatus.DRAFT if first else TourStatus.PUBLISHED},
-                 after={"status": TourStatus.PUBLISHED, "invited": invited})
+                 after={"status": TourStatus.PUBLISHED, "invited": invited, "scrap_due_told": told_to_deregister})
     uow.flush()
     return tour
 

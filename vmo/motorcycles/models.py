@@ -1,5 +1,6 @@
 """The motorcycle register table."""
 from datetime import date, datetime
+from enum import StrEnum
 
 from sqlalchemy import Boolean, Date, ForeignKey, Index, String, false
 from sqlalchemy.orm import Mapped, mapped_column
@@ -7,6 +8,16 @@ from sqlalchemy.orm import Mapped, mapped_column
 from vmo import integrity
 from vmo.extensions import db
 from vmo.types import UTCDateTime, utcnow
+
+
+class MotorcycleStatus(StrEnum):
+    """Where a motorcycle stands on a day (computed, not stored): vmo.motorcycles.rules."""
+
+    OK = "ok"
+    DUE = "due"
+    OVERDUE = "overdue"
+    UNKNOWN = "unknown"  # no registration date (a walk-in not yet completed)
+    SCRAP_DUE = "scrap_due"  # due for compulsory scrapping: deregistered, never invited
 
 
 class Motorcycle(db.Model):
@@ -34,6 +45,11 @@ class Motorcycle(db.Model):
     registered_on: Mapped[date | None] = mapped_column(Date)
     last_inspected_on: Mapped[date | None] = mapped_column(Date)
     next_due_on: Mapped[date | None] = mapped_column(Date)
+    # 正三轮摩托车: scrapped after 12 years of use instead of 13 (vmo.motorcycles.rules).
+    three_wheeled: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # The first day it is due for compulsory scrapping (its age, or three inspection cycles missed),
+    # derived like next_due_on and recomputed with it; None without a registration date.
+    scrap_on: Mapped[date | None] = mapped_column(Date)
     due_rules: Mapped[str] = mapped_column(String(32), default="", index=True)
     # Added from a tour inspection of a motorcycle not on the register, with what the officer entered:
     # the office completes the record (registration date) from its own files.

@@ -1,5 +1,8 @@
 """Wire formats for townships and motorcycles on the register."""
-from marshmallow import Schema, fields
+from marshmallow import Schema, fields, validate
+
+from vmo.motorcycles.models import MotorcycleStatus
+from vmo.types import values
 
 
 class TownshipSchema(Schema):
@@ -8,6 +11,8 @@ class TownshipSchema(Schema):
     due = fields.Integer(required=True, metadata={"description": "Due within the notice window (not yet overdue)"})
     overdue = fields.Integer(required=True, metadata={"description": "Past their due date"})
     due_or_overdue = fields.Integer(required=True, metadata={"description": "due + overdue"})
+    scrap_due = fields.Integer(required=True, metadata={
+        "description": "Due for compulsory scrapping (counted in neither due nor overdue)"})
 
 
 class MotorcycleSchema(Schema):
@@ -20,7 +25,12 @@ class MotorcycleSchema(Schema):
     registered_on = fields.Date(allow_none=True, metadata={"description": "Unknown for one added from a walk-in"})
     last_inspected_on = fields.Date(allow_none=True)
     next_due_on = fields.Date(allow_none=True, metadata={"description": "Next periodic inspection due date"})
-    status = fields.String(required=True, metadata={
-        "description": "ok, due or overdue (today, office time); unknown without a registration date"})
+    status = fields.String(required=True, validate=validate.OneOf(values(MotorcycleStatus)), metadata={
+        "description": "ok, due or overdue (today, office time); unknown without a registration date; "
+                       "scrap_due when due for compulsory scrapping (its age or three inspection cycles missed)"})
+    three_wheeled = fields.Boolean(required=True, metadata={"description": "正三轮摩托车 (scrapped after 12 years, not 13)"})
+    scrap_on = fields.Date(allow_none=True, metadata={"description": "First day due for compulsory scrapping"})
+    scrap_reason = fields.String(allow_none=True, validate=validate.OneOf(("age", "missed_inspections")), metadata={
+        "description": "When scrap_due: age (years of use) or missed_inspections (three cycles in a row)"})
     from_walk_in = fields.Boolean(required=True, metadata={
         "description": "Added from a tour inspection of a motorcycle not on the register; to be completed"})

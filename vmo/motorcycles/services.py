@@ -11,7 +11,9 @@ from vmo.audit import services as audit
 from vmo.dbutil import insert_ignoring_conflicts, upsert
 from vmo.errors import NotFound, RuleViolation
 from vmo.extensions import db
-from vmo.motorcycles.models import Motorcycle
+from vmo.motorcycles import notifications as texts
+from vmo.motorcycles.models import Motorcycle, MotorcycleStatus
+from vmo.notify import services as notify
 from vmo.motorcycles.rules import DueRules
 from vmo.offices.models import Office
 from vmo.plates import registers
@@ -26,6 +28,8 @@ COLUMNS = {
     "township": ("township", "乡镇", "乡镇街道", "所在乡镇"),
     "registered_on": ("registered_on", "初次登记日期", "登记日期"),
     "last_inspected_on": ("last_inspected_on", "最近检验日期", "检验日期"),
+    # 车辆类型 as the register writes it: 普通正三轮摩托车 is three-wheeled, 普通二轮摩托车 is not.
+    "three_wheeled": ("three_wheeled", "车辆类型", "车型"),
 }
 REQUIRED = ("plate", "owner_name", "township", "registered_on")
 _FRAME_CHARS = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ")
@@ -119,6 +123,7 @@ def clean_row(raw: dict, mapping: dict[str, str], today: date) -> tuple[dict, li
     check("township", lambda v: v if len(v) <= 40 else _raise("at most 40 characters"))
     check("registered_on", _parse_date)
     check("last_inspected_on", lambda v: _parse_date(v) if v else None)
+    check("three_wheeled", _three_wheeled)
     registered, last = row.get("registered_on"), row.get("last_inspected_on")
     if registered and registered > today:
         problems.append(f"registered_on: {registered.isoformat()} is in the future")
@@ -127,6 +132,12 @@ def clean_row(raw: dict, mapping: dict[str, str], today: date) -> tuple[dict, li
     if registered and last and last < registered:
         problems.append("last_inspected_on: before registered_on")
     return row, problems
+
+
+def _three_wheeled(text: str) -> bool:
+    """正三轮 / 三轮 in the vehicle type (or true, 1, 是) is a three-wheeled motorcycle; empty is not."""
+    value = text.strip().lower()
+    return "三轮" in value or value in ("1", "true", "yes", "是")
 
 
 def _raise(message: str):
@@ -145,6 +156,8 @@ def _update_values(excluded, table) -> dict:
         "township": excluded.township, "registered_on": excluded.registered_on,
         "last_inspected_on": case((keep_last, table.c.last_inspected_on), else_=excluded.last_inspected_on),
         "next_due_on": case((keep_last, table.c.next_due_on), else_=excluded.next_due_on),
+        "three_wheeled": excluded.three_wheeled,
+        "scrap_on": case((keep_last, table.c.scrap_on), else_=excluded.scrap_on),
         "due_rules": case((keep_last, ""), else_=excluded.due_rules),
         "updated_at": excluded.updated_at,
     }
@@ -156,7 +169,7 @@ def _changed(excluded, table):
         table.c.office_id == excluded.office_id,
         or_(*(table.c[name].is_distinct_from(excluded[name])
               for name in ("vin", "engine_number", "owner_name", "phone", "township", "registered_on",
-                           "from_walk_in")),
+                           "from_walk_in", "three_wheeled")),
             and_(excluded.last_inspected_on.is_not(None),
                  or_(table.c.last_inspected_on.is_(None), excluded.last_inspected_on > table.c.last_inspected_on)),
             table.c.due_rules != excluded.due_rules),
@@ -214,10 +227,8 @@ def _write_chunk(office: Office, good: list[tuple[int, dict]], rules: DueRules, 
             report.bad_rows.append((number, f"plate: {row['plate']} is on another office's register"))
             continue
         values.append({
-            "engine_number": None, **row, "office_id": office.id, "from_walk_in": False, "created_at": now,
-            "updated_at": now,
-            "next_due_on": rules.next_due(row["registered_on"], row["last_inspected_on"]),
-            "due_rules": rules.fingerprint,
+            "engine_number": None, "three_wheeled": False, **row, "office_id": office.id, "from_walk_in": False,
+            "created_at": now, "updated_at": now, **_derived(rules, row),
         })
     existing = sum(1 for v in values if v["plate"] in owners)
     written = upsert(Motorcycle, values, ["plate"], _update_values, where=_changed)
@@ -228,37 +239,54 @@ def _write_chunk(office: Office, good: list[tuple[int, dict]], rules: DueRules, 
     report.bad_rows.sort()
 
 
+def _derived(rules: DueRules, row) -> dict:
+    """The stored columns the rules derive from a row's dates (a dict or a result row)."""
+    get = row.get if isinstance(row, dict) else (lambda name: getattr(row, name))
+    scrap_on, _ = rules.scrap(get("registered_on"), get("last_inspected_on"), bool(get("three_wheeled")))
+    return {"next_due_on": rules.next_due(get("registered_on"), get("last_inspected_on")), "scrap_on": scrap_on,
+            "due_rules": rules.fingerprint}
+
+
 def refresh_due_dates(rules: DueRules, office_id: int | None = None, chunk_size: int = 2000) -> int:
-    """Recompute due dates computed under other rules (or marked stale); does not commit."""
+    """Recompute due and scrapping dates computed under other rules (or marked stale); does not commit."""
     done = 0
     while True:
-        stmt = select(Motorcycle.id, Motorcycle.registered_on, Motorcycle.last_inspected_on).where(
-            Motorcycle.due_rules != rules.fingerprint)
+        stmt = select(Motorcycle.id, Motorcycle.registered_on, Motorcycle.last_inspected_on,
+                      Motorcycle.three_wheeled).where(Motorcycle.due_rules != rules.fingerprint)
         if office_id is not None:
             stmt = stmt.where(Motorcycle.office_id == office_id)
         batch = db.session.execute(stmt.limit(chunk_size)).all()
         if not batch:
             return done
-        db.session.execute(update(Motorcycle), [
-            {"id": row.id, "next_due_on": rules.next_due(row.registered_on, row.last_inspected_on),
-             "due_rules": rules.fingerprint} for row in batch
-        ])
+        db.session.execute(update(Motorcycle), [{"id": row.id, **_derived(rules, row)} for row in batch])
         done += len(batch)
 
 
+def scrap_due(day: date):
+    """The condition of a motorcycle due for compulsory scrapping on `day` (never invited nor counted as due)."""
+    return and_(Motorcycle.scrap_on.is_not(None), Motorcycle.scrap_on <= day)
+
+
+def not_scrap_due(day: date):
+    return or_(Motorcycle.scrap_on.is_(None), Motorcycle.scrap_on > day)
+
+
 def township_counts(office_id: int, rules: DueRules, today: date) -> list[dict]:
-    """Per township: motorcycles on the register, how many are due soon and how many overdue."""
+    """Per township: motorcycles on the register, how many are due soon, how many overdue, and how many
+    are due for scrapping instead (counted in neither)."""
     refresh_due_dates(rules, office_id)  # kept by the request's unit of work
     due_by = rules.due_by(today)
-    overdue = func.sum(case((Motorcycle.next_due_on < today, 1), else_=0))
-    due = func.sum(case((and_(Motorcycle.next_due_on >= today, Motorcycle.next_due_on <= due_by), 1), else_=0))
+    live = not_scrap_due(today)
+    overdue = func.sum(case((and_(live, Motorcycle.next_due_on < today), 1), else_=0))
+    due = func.sum(case((and_(live, Motorcycle.next_due_on >= today, Motorcycle.next_due_on <= due_by), 1), else_=0))
+    scrap = func.sum(case((scrap_due(today), 1), else_=0))
     rows = db.session.execute(
-        select(Motorcycle.township, func.count(Motorcycle.id), due, overdue)
+        select(Motorcycle.township, func.count(Motorcycle.id), due, overdue, scrap)
         .where(Motorcycle.office_id == office_id)
         .group_by(Motorcycle.township).order_by(Motorcycle.township)
     ).all()
     return [{"township": t, "motorcycles": n, "due": int(d or 0), "overdue": int(o or 0),
-             "due_or_overdue": int(d or 0) + int(o or 0)} for t, n, d, o in rows]
+             "due_or_overdue": int(d or 0) + int(o or 0), "scrap_due": int(x or 0)} for t, n, d, o, x in rows]
 
 
 def get_motorcycle(office_id: int, plate: str) -> Motorcycle:
@@ -276,20 +304,59 @@ def describe(office_id: int, plate: str, rules: DueRules, today: date) -> dict:
     """The motorcycle's record with its due date under the current rules and its status on `today`."""
     moto = get_motorcycle(office_id, plate)
     next_due = rules.next_due(moto.registered_on, moto.last_inspected_on)
+    scrap_on, why = rules.scrap(moto.registered_on, moto.last_inspected_on, moto.three_wheeled)
+    status = rules.status(next_due, today, scrap_on)
     return {**{name: getattr(moto, name) for name in ("plate", "vin", "engine_number", "owner_name", "phone",
                                                       "township", "registered_on", "last_inspected_on",
-                                                      "from_walk_in")},
-            "next_due_on": next_due, "status": rules.status(next_due, today)}
+                                                      "from_walk_in", "three_wheeled")},
+            "next_due_on": next_due, "status": status, "scrap_on": scrap_on,
+            "scrap_reason": why if status == MotorcycleStatus.SCRAP_DUE else None}
 
 
 def due_in_townships(office_id: int, townships: Iterable[str], day: date, rules: DueRules) -> list[Motorcycle]:
-    """Motorcycles with a phone in these townships that are due or overdue on `day`."""
+    """Motorcycles with a phone in these townships that are due or overdue on `day` (not those due for
+    scrapping by then: they are told to deregister instead, `tell_scrap_due`)."""
     refresh_due_dates(rules, office_id)
     return list(db.session.scalars(
         select(Motorcycle).where(Motorcycle.office_id == office_id, Motorcycle.township.in_(list(townships)),
-                                 Motorcycle.phone.is_not(None), Motorcycle.next_due_on <= rules.due_by(day))
+                                 Motorcycle.phone.is_not(None), Motorcycle.next_due_on <= rules.due_by(day),
+                                 not_scrap_due(day))
         .order_by(Motorcycle.id)
     ))
+
+
+def scrap_due_in_townships(office_id: int, townships: Iterable[str], day: date, rules: DueRules) -> list[Motorcycle]:
+    """Motorcycles in these townships due for compulsory scrapping on `day`."""
+    refresh_due_dates(rules, office_id)
+    return list(db.session.scalars(
+        select(Motorcycle).where(Motorcycle.office_id == office_id, Motorcycle.township.in_(list(townships)),
+                                 scrap_due(day)).order_by(Motorcycle.id)))
+
+
+def scrap_due_plates(office_id: int, plates: Iterable[str], day: date, rules: DueRules) -> set[str]:
+    """Which of these plates are due for compulsory scrapping on `day`."""
+    plates = sorted(set(plates))
+    if not plates:
+        return set()
+    refresh_due_dates(rules, office_id)
+    return set(db.session.scalars(select(Motorcycle.plate).where(
+        Motorcycle.office_id == office_id, Motorcycle.plate.in_(plates), scrap_due(day))))
+
+
+def tell_scrap_due(office_id: int, townships: Iterable[str], day: date, rules: DueRules,
+                   office_phone: str | None) -> int:
+    """Text each owner of a motorcycle due for scrapping in these townships, once per motorcycle ever,
+    that it is to be deregistered (注销登记) rather than inspected. Returns how many were queued."""
+    queued = 0
+    for moto in scrap_due_in_townships(office_id, townships, day, rules):
+        if not moto.phone:
+            continue
+        message = notify.queue(office_id, moto.phone,
+                               texts.SCRAP_DUE.render(plate=moto.plate, phone=office_phone or "车管所窗口"),
+                               kind="motorcycle_scrap_due", key=f"motorcycle_scrap_due:{moto.id}",
+                               subject_type="motorcycle", subject_id=moto.id)
+        queued += message is not None
+    return queued
 
 
 def record_passes(office_id: int, passes: Iterable[tuple[str, date]], rules: DueRules) -> None:
@@ -332,7 +399,8 @@ def add_walk_ins(office_id: int, rows: list[dict], rules: DueRules, now: datetim
     values = [{"office_id": office_id, "plate": row["plate"], "vin": row.get("vin"),
                "engine_number": row.get("engine_number"), "owner_name": row.get("owner_name") or "",
                "phone": row.get("phone"), "township": row["township"], "registered_on": None,
-               "last_inspected_on": None, "next_due_on": None, "due_rules": rules.fingerprint,
+               "last_inspected_on": None, "next_due_on": None, "three_wheeled": False, "scrap_on": None,
+               "due_rules": rules.fingerprint,
                "from_walk_in": True, "created_at": now, "updated_at": now} for row in rows]
     return insert_ignoring_conflicts(Motorcycle, values, index_elements=["plate"])
 
