@@ -1,7 +1,7 @@
 """outbox messages carry not_before: texts queued in the quiet night hours wait for the morning
 
 Revision ID: d4e8a1f0b2c3
-Revises: c3a9d5e7f201
+Revises: 7574499ba433
 Create Date: 2026-12-07 07:30:00.000000
 
 """
@@ -13,7 +13,7 @@ import vmo.types
 
 # revision identifiers, used by Alembic.
 revision = 'd4e8a1f0b2c3'
-down_revision = 'c3a9d5e7f201'
+down_revision = '7574499ba433'
 branch_labels = None
 depends_on = None
 
