@@ -356,8 +356,9 @@ def test_a_demoted_primary_refusing_a_write_is_a_503(app, backend):
         assert db.session.scalar(select(func.count()).select_from(Office).where(Office.code == "ro")) == 0
 
 
-def _fail_commit(app, backend, monkeypatch, *, after: bool = False):
-    """Make the commit of the request's work (a fleet batch) fail as a lost connection does.
+def _fail_commit(app, backend, monkeypatch, *, after: bool = False, model=FleetBatch):
+    """Make the commit of the request's work (a fleet batch; or the first commit writing a `model`)
+    fail as a lost connection does.
 
     On PostgreSQL the server really ends the connection before the COMMIT (pg_terminate_backend).
     Otherwise, and for a commit that went through but whose answer was lost (`after`), the driver's
@@ -369,7 +370,7 @@ def _fail_commit(app, backend, monkeypatch, *, after: bool = False):
     really_terminate = backend == "postgresql" and not after
 
     def before_flush(session, *_):
-        state["work"] = state["work"] or any(isinstance(o, FleetBatch) for o in session.new)
+        state["work"] = state["work"] or any(isinstance(o, model) for o in session.new)
 
     def before_commit(session):
         if really_terminate and state["work"] and state["armed"]:
@@ -509,3 +510,25 @@ def test_field_problems_are_answered_under_the_part_of_the_request_they_came_fro
             # A name in both the query and the body is the body's: that is what the service reads.
             "json": {"capacity": ["too few"], "note": ["blank"], "unnamed": ["x"]},
         }
+
+
+def test_a_claim_whose_commit_was_not_heard_is_released_at_the_next_claim(app, client, factory, backend,
+                                                                         monkeypatch):
+    """The key's claim committed but the connection broke before the app heard so: the request did no
+    work, so the claim is forgotten at the next claim and the retry runs (not "in progress")."""
+    from vmo.idempotency.models import IdempotencyRecord
+
+    owner = company(factory)
+    vehicles = factory.vehicles(1)
+    undo = _fail_commit(app, backend, monkeypatch, after=True, model=IdempotencyRecord)
+    try:
+        failed = submit(client, owner.headers, vehicles, **{"Idempotency-Key": "lost-4"})
+    finally:
+        undo()
+    assert_error_shape(failed, 503)
+    with app.app_context():  # the claim is there, without an answer
+        assert db.session.scalars(select(IdempotencyRecord.status_code)).all() == [None]
+    retry = submit(client, owner.headers, vehicles, **{"Idempotency-Key": "lost-4"})
+    assert retry.status_code == 201, retry.get_json()
+    assert "Idempotent-Replayed" not in retry.headers
+    assert _batches(app) == 1
