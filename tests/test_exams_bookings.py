@@ -140,9 +140,14 @@ def test_subjects_in_order(app, client, factory, officer_headers):
     history(app, cand["id"], 1, "passed", date(2026, 10, 10))
     response = book(client, s4["id"], headers)
     assert response.status_code == 422 and response.get_json()["reason"] == "subject_order"
-    assert response.get_json()["message"] == "subject 3 must be passed before subject 4 can be booked"
+    assert response.get_json()["message"] == "subject 2 and 3 must be passed before subject 4 can be booked (article 42)"
     assert book(client, s2["id"], headers).status_code == 201
+    # Subject 3 passed, subject 2 booked but not yet passed: subject 4 still waits for it.
     history(app, cand["id"], 3, "passed", date(2026, 11, 1))
+    response = book(client, s4["id"], headers)
+    assert response.status_code == 422 and response.get_json()["reason"] == "subject_order"
+    assert response.get_json()["message"] == "subject 2 must be passed before subject 4 can be booked (article 42)"
+    history(app, cand["id"], 2, "passed", date(2026, 11, 21))
     assert book(client, s4["id"], headers).status_code == 201
 
 

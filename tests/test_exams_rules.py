@@ -69,7 +69,11 @@ def test_staff_enter_a_permit_from_another_centre_and_the_candidate_sees_it(app,
     ({"passed": [{"subject": 2, "passed_on": "2026-10-20", "score": 79}]},
      {"passed": {"0": ["79 is below the pass mark of subject 2 (80)"]}}),
     ({"passed": [{"subject": 4, "passed_on": "2026-11-20"}]},
+     {"passed": {"_schema": ["subject 4 is passed after subject 2 and 3"]}}),
+    ({"passed": [{"subject": 2, "passed_on": "2026-11-10"}, {"subject": 4, "passed_on": "2026-11-20"}]},
      {"passed": {"_schema": ["subject 4 is passed after subject 3"]}}),
+    ({"license_class": "C6", "passed": [{"subject": 3, "passed_on": "2026-11-20"}]},
+     {"passed": {"0": ["class C6 does not sit subject 3"]}}),
     ({"bookings_used": {"3": 6}}, None),
 ])
 def test_a_bad_permit_is_refused_with_the_field_named(client, factory, officer_headers, body, errors):
@@ -118,8 +122,9 @@ def test_staff_find_candidates_of_their_office_with_masked_id_numbers(client, fa
 # ---- waiting days after the permit (articles 43 and 44) --------------------------------------
 
 @pytest.mark.parametrize("subject, license_class, days", [
-    (2, "C1", 10), (2, "C2", 10), (2, "D", 10), (2, "B2", 20), (2, "A1", 20), (2, "C6", 20),
-    (3, "C2", 20), (3, "C5", 20), (3, "C3", 20), (3, "C1", 30), (3, "E", 30), (3, "B2", 40), (3, "A3", 40),
+    (2, "C1", 10), (2, "C2", 10), (2, "M", 10), (2, "B2", 20), (2, "A1", 20), (2, "C6", 20),
+    (3, "C2", 20), (3, "C5", 20), (3, "C3", 20), (3, "C1", 30), (3, "N", 30), (3, "A1", 30), (3, "B1", 30),
+    (3, "B2", 40), (3, "A3", 40),
 ])
 def test_the_waiting_period_ends_on_the_day_it_says(client, factory, officer_headers, subject, license_class, days):
     session = create_session(client, officer_headers, subject=subject, license_class=license_class)

@@ -65,6 +65,7 @@ def test_an_officer_moves_a_session_and_its_candidates_are_told(app, client, fac
     body = response.get_json()
     assert (body["starts_at"], body["ends_at"], body["date"], body["venue"]) == (
         "2026-11-29T13:00:00+08:00", "2026-11-29T15:00:00+08:00", "2026-11-29", "南川区机动车驾驶人考试中心 2号考场")
+    assert body.pop("examiners") == []  # staff see the examiners; the public answer has none
     assert client.get(f"/api/v1/test-sessions/{session['id']}").get_json() == body
     assert outbox(app, "exam_session_changed") == [("13900000001", (
         f"您预约的科目一考试（预约号{mine['id']}）有变更：现为11月29日 13:00，南川区机动车驾驶人考试中心 2号考场。"
@@ -244,7 +245,7 @@ def test_a_sessions_results_in_one_request(app, client, factory, officer_headers
         {"booking_id": rows[2][2]["id"], "candidate_id": rows[2][0]["id"], "subject": 2, "outcome": "no_show",
          "score": None, "retake_score": None, "changed": True}]}
     assert [body for _, body in outbox(app, "exam_result")] == [
-        "11月28日 09:00 科目二考试合格（90分）。现可预约科目三考试。",
+        "11月28日 09:00 科目二考试合格（90分）。科目三现可预约。",
         "11月28日 09:00 科目二考试不合格（60分，补考70分）。本科目已用预约1次，剩4次，可于12月08日起重新预约。",
         "11月28日 09:00 科目二考试您未到场，按规定判定为不合格。本科目已用预约1次，剩4次，可于12月08日起重新预约。"]
     assert len(outbox(app, "follow_up")) == 2  # no survey for a candidate who did not come

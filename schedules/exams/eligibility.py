@@ -1,6 +1,6 @@
 """Where a candidate stands: the learner permit, subjects passed under it, waiting days, bookings used, seniority.
 
-The numbers come from `rules` (Order 162, articles 40-48); this module only applies them to one
+The numbers come from `rules` (Order 162, articles 38-47); this module only applies them to one
 candidate's record: their current learner permit (with the subjects passed under it) and their
 bookings here.
 """
@@ -60,7 +60,7 @@ class Progress:
     license_class: str
     permit: LearnerPermit | None
     permit_status: str | None
-    seniority_date: date
+    seniority_date: date | None  # None when only the subjects were asked for (`standing`)
     subjects: list[SubjectProgress]
 
     @property
@@ -118,10 +118,10 @@ def _record(candidate: Candidate, today: date) -> tuple[LearnerPermit | None, st
         if row.outcome in (Outcome.PASSED, Outcome.FAILED):
             item.attempts += 1
         if row.outcome in (Outcome.FAILED, Outcome.NO_SHOW):
-            # Article 45: a missed test is a failed sitting, with the same waiting days after it.
+            # Article 46: a missed test is a failed sitting, with the same waiting days after it.
             item.no_shows += row.outcome == Outcome.NO_SHOW
             item.last_failed_on = row.local_date
-        # Article 46 counts bookings within the permit: every seat held (a cancelled one is not).
+        # Article 47 counts bookings within the permit: every seat held (a cancelled one is not).
         if (permit is not None and item.bookings_used is not None and row.status == BookingStatus.CONFIRMED
                 and row.local_date >= permit.issued_on):
             item.bookings_used += 1
@@ -133,13 +133,19 @@ def _problem(subjects: dict[int, SubjectProgress], number: int, permit: LearnerP
     """Why the subject cannot be booked today (reason code, message, extra body fields), or None."""
     item = subjects[number]
     name = SUBJECT_WORDS[number]
+    if number not in rules.subjects_for(license_class):
+        sits = ", ".join(str(n) for n in rules.subjects_for(license_class))
+        return "not_required", (f"class {license_class} does not sit subject {number}; its subjects are {sits} "
+                                "(rule `subjects`)"), {}
     if item.passed:
         return "already_passed", f"subject {number} was passed on {item.passed_on.isoformat()}", {}
     if number == 1:
         return None
     if permit is None:
-        return "permit_missing", (f"subject {number} needs a learner permit; it is issued when subject 1 is "
-                                  "passed (or the office enters a permit from another centre)"), {}
+        how = ("it is issued when subject 1 is passed (or the office enters a permit from another centre)"
+               if 1 in rules.subjects_for(license_class)
+               else f"class {license_class} is added to a held licence without subject 1: the office enters it")
+        return "permit_missing", f"subject {number} needs a learner permit; {how}", {}
     if status == PermitStatus.VOID:
         return "bookings_exhausted", (
             f"the learner permit of {permit.issued_on.isoformat()} was voided on {permit.voided_on.isoformat()} "
@@ -147,24 +153,49 @@ def _problem(subjects: dict[int, SubjectProgress], number: int, permit: LearnerP
     if status == PermitStatus.EXPIRED:
         return "permit_expired", (
             f"the learner permit expired on {permit.expires_on.isoformat()}; the subjects passed under it no "
-            "longer count (article 41): book subject 1 again"), {}
-    if number == 4 and not subjects[3].passed:
-        return "subject_order", "subject 3 must be passed before subject 4 can be booked", {}
+            "longer count (article 38): book subject 1 again"), {}
+    missing = [n for n in rules.needed_before(number, license_class) if not subjects[n].passed]
+    if missing:
+        words = " and ".join(str(n) for n in missing)
+        return "subject_order", (f"subject {words} must be passed before subject {number} can be booked "
+                                 "(article 42)"), {}
     limit = rules.max_bookings(number)
     if limit is not None and item.bookings_used >= limit:
         return "bookings_exhausted", (f"the {limit} bookings of subject {number} allowed within the learner permit "
-                                      "are used (article 46)"), {}
+                                      "are used (article 47)"), {}
     if item.eligible_from is not None and today < item.eligible_from:
         if item.retest_from is not None and item.eligible_from == item.retest_from:
             return "waiting_period", (
                 f"{name} was failed or missed on {item.last_failed_on.isoformat()}; the next booking is possible "
-                f"from {item.retest_from.isoformat()} (article 46: ten days)"), {
+                f"from {item.retest_from.isoformat()} (article 47: ten days)"), {
                 "eligible_from": item.retest_from.isoformat()}
         days = rules.wait_days(number, license_class)
         return "permit_waiting", (
             f"subject {number} for class {license_class} can be booked {days} days after the learner permit "
             f"was issued ({permit.issued_on.isoformat()}), from {item.eligible_from.isoformat()} "
             f"(article {43 if number == 2 else 44})"), {"eligible_from": item.eligible_from.isoformat()}
+    return None
+
+
+def bookable_from(progress: "Progress", number: int, today: date) -> date | None:
+    """The first day from `today` on which the candidate may book the subject, as their record stands.
+
+    Asks the same rules as a booking (`_problem`), on today and on the day the waiting ends, and
+    answers None when neither day is open: a rule other than a wait refuses it, the permit ends
+    before the wait does, or an active booking of the subject is held. Result texts use it so they
+    never announce a booking that would be refused.
+    """
+    item = progress.subject(number)
+    if item.active_booking_id is not None:
+        return None
+    subjects = {s.subject: s for s in progress.subjects}
+    for day in (today, item.eligible_from):
+        if day is None or day < today:
+            continue
+        if number != 1 and progress.permit is not None and day > progress.permit.expires_on:
+            return None
+        if _problem(subjects, number, progress.permit, progress.permit_status, progress.license_class, day) is None:
+            return day
     return None
 
 
@@ -178,8 +209,9 @@ def _subject_progress(candidate: Candidate, today: date, license_class: str | No
             item.bookings_left = max(limit - item.bookings_used, 0)
         if number in (2, 3) and item.last_failed_on is not None and not item.passed:
             item.retest_from = item.last_failed_on + rules.rebook_wait()
-        if status == PermitStatus.VALID and not item.passed and number in (2, 3):
-            dates = [permit.issued_on + timedelta(days=rules.wait_days(number, license_class))]
+        wait = rules.wait_days(number, license_class)
+        if status == PermitStatus.VALID and not item.passed and wait is not None:
+            dates = [permit.issued_on + timedelta(days=wait)]
             if item.retest_from is not None:
                 dates.append(item.retest_from)
             item.eligible_from = max(dates)
@@ -215,6 +247,12 @@ def progress(candidate: Candidate, settings: ExamSettings, today: date) -> Progr
     permit, status, license_class, subjects = _subject_progress(candidate, today)
     return Progress(candidate, license_class, permit, status, seniority_dates([candidate.id])[candidate.id],
                     list(subjects.values()))
+
+
+def standing(candidate: Candidate, today: date) -> Progress:
+    """Where the candidate stands in each subject today, without the seniority date (one query fewer)."""
+    permit, status, license_class, subjects = _subject_progress(candidate, today)
+    return Progress(candidate, license_class, permit, status, None, list(subjects.values()))
 
 
 def my_progress(user: User, settings: ExamSettings, today: date) -> Progress:

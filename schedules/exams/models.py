@@ -108,6 +108,14 @@ class ExamSession(db.Model):
 
     office = relationship("Office", lazy="joined")
     slot = relationship("Slot", lazy="joined")
+    # The examiners of the sitting, in the order the office gave them; the first one receives the
+    # sitting's satisfaction follow-ups (and so their escalations). Loaded only when asked for.
+    examiner_rows = relationship("SessionExaminer", order_by="SessionExaminer.position",
+                                 cascade="all, delete-orphan", lazy="select")
+
+    @property
+    def examiners(self) -> list[int]:
+        return [row.user_id for row in self.examiner_rows]
 
     @property
     def license_classes(self) -> list[str]:
@@ -115,6 +123,20 @@ class ExamSession(db.Model):
 
     def serves(self, license_class: str) -> bool:
         return license_class in self.license_classes
+
+
+class SessionExaminer(db.Model):
+    """One examiner (a staff user of the office) of a test session, at its place in the list."""
+
+    __tablename__ = "test_session_examiners"
+    __table_args__ = (
+        UniqueConstraint("session_id", "user_id", name="one_place_per_examiner"),
+        CheckConstraint("position >= 1", name="examiner_position_from_1"),
+    )
+
+    session_id: Mapped[int] = mapped_column(ForeignKey("test_sessions.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
 
 
 class ExamBooking(db.Model):

@@ -49,15 +49,23 @@ RESULT_FAILED = template(
 RESULT_NO_SHOW = template(
     "exam_result_no_show", "{when} {subject}考试您未到场，按规定判定为不合格。{next}",
     worst={**_WORST_SITTING, "next": "本科目已用预约4次，剩1次，可于12月08日起重新预约。"})
-# What a result text says next, by case.
+# What a result text says next, by case. Every date or "现可预约" in it comes from the same rules a
+# booking asks (eligibility.bookable_from), so a text never announces a booking that would be refused.
 NEXT_PERMIT = template(
-    "exam_next_permit", "学习驾驶证明已核发，有效期至{expires}；科目二可于{s2}起预约，科目三可于{s3}起预约。",
-    worst={"expires": "2029年11月27日", "s2": "12月08日", "s3": "12月28日"})
-NEXT_SUBJECT = template("exam_next_subject", "现可预约{subject}考试。", worst={"subject": "科目四"})
+    "exam_next_permit", "学习驾驶证明已核发，有效期至{expires}；{openings}。",
+    worst={"expires": "2029年11月27日", "openings": "科目二可于12月08日起预约，科目三可于12月28日起预约"})
+OPEN_NOW = template("exam_open_now", "{subject}现可预约", worst={"subject": "科目四"})
+OPEN_FROM = template("exam_open_from", "{subject}可于{when}起预约", worst={"subject": "科目三", "when": "12月28日"})
+NEXT_OPENINGS = template("exam_next_openings", "{openings}。",
+                         worst={"openings": "科目二现可预约，科目三可于12月28日起预约"})
+NEXT_NOTHING_OPEN = template("exam_next_nothing_open", "其余科目暂不能预约，请以考试进度为准。", worst={})
 NEXT_DONE = template("exam_next_done", "各科目均已合格，请留意领证通知。", worst={})
 NEXT_REBOOK = template(
     "exam_next_rebook", "本科目已用预约{used}次，剩{left}次，可于{when}起重新预约。",
     worst={"used": 4, "left": 1, "when": "12月08日"})
+NEXT_REBOOK_CLOSED = template(
+    "exam_next_rebook_closed", "本科目已用预约{used}次，剩{left}次；学习驾驶证明有效期至{expires}，到期前不能再预约本科目。",
+    worst={"used": 4, "left": 1, "expires": "2026年12月01日"})
 NEXT_REBOOK_UNLIMITED = template("exam_next_rebook_any", "可重新预约。", worst={})
 NEXT_VOID = template(
     "exam_next_void", "本科目5次预约均未合格，本学习驾驶证明下已合格的科目成绩作废，需重新预约科目一。", worst={})

@@ -1,10 +1,10 @@
 """Results of a sitting: one booking or a whole session at once, with scores, retakes and what follows.
 
-A sitting is one attempt and, after a fail, one retake the same day (补考, article 46); its
+A sitting is one attempt and, after a fail, one retake the same day (补考, article 47); its
 outcome is `passed`, `failed` (the retake failed or was not taken) or `no_show`, which counts as
-a failed sitting (article 45). What follows is in the candidate's record: a subject 1 pass issues
-the learner permit (article 40), a pass is kept under the permit, and the fifth failed booking of
-subject 2 or 3 voids the permit's passes (article 46).
+a failed sitting (article 46). What follows is in the candidate's record: a subject 1 pass issues
+the learner permit (article 41), a pass is kept under the permit, and the fifth failed booking of
+subject 2 or 3 voids the permit's passes (article 47).
 """
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -13,7 +13,9 @@ from sqlalchemy import select, update
 
 from schedules.exams import notifications as texts
 from schedules.exams import permits, rules
-from schedules.exams.eligibility import SUBJECT_WORDS, _subject_progress, current_permit
+from schedules.exams.eligibility import (
+    SUBJECT_WORDS, Progress, _subject_progress, bookable_from, current_permit, standing,
+)
 from schedules.exams.models import BookingStatus, ExamBooking, ExamSession, Outcome, PermitStatus, SessionStatus
 from schedules.exams.services import get_booking, get_session, sitting
 from vmo import uow
@@ -38,7 +40,7 @@ class Result:
 
 def score_problems(subject: int, license_class: str, outcome: str, score: int | None,
                    retake_score: int | None) -> list[str]:
-    """What is wrong with a result's scores for its outcome (article 48's pass marks), as sentences."""
+    """What is wrong with a result's scores for its outcome (rule `pass_marks`), as sentences."""
     if outcome not in values(Outcome):
         return [f"outcome must be one of {', '.join(Outcome)}"]
     mark = rules.pass_mark(subject, license_class)
@@ -60,27 +62,46 @@ def _date_words(day: date) -> str:
     return f"{day:%m月%d日}"
 
 
+def _openings(progress: Progress, today: date) -> str:
+    """The subjects still to pass and when each may be booked, as the booking rules answer today."""
+    parts = []
+    for number in rules.subjects_for(progress.license_class):
+        if number == 1 or progress.subject(number).passed:
+            continue
+        day = bookable_from(progress, number, today)
+        if day == today:
+            parts.append(texts.OPEN_NOW.render(subject=SUBJECT_WORDS[number]))
+        elif day is not None:
+            parts.append(texts.OPEN_FROM.render(subject=SUBJECT_WORDS[number], when=_date_words(day)))
+    return "，".join(parts)
+
+
 def _next_words(candidate: Candidate, subject: int, outcome: str, today: date) -> str:
-    """What the candidate may book next, for the result text (from the record just updated)."""
-    permit, status, _, subjects = _subject_progress(candidate, today)
+    """What the candidate may book next, for the result text: asked of the same rules a booking asks."""
+    progress = standing(candidate, today)
+    permit, path = progress.permit, rules.subjects_for(progress.license_class)
     if outcome == Outcome.PASSED:
-        if subject == 1 and permit is not None:
-            return texts.NEXT_PERMIT.render(expires=f"{permit.expires_on:%Y年%m月%d日}",
-                                            s2=_date_words(subjects[2].eligible_from),
-                                            s3=_date_words(subjects[3].eligible_from))
-        todo = [SUBJECT_WORDS[n] for n in (2, 3) if not subjects[n].passed]
-        if not todo and not subjects[4].passed:
-            todo = [SUBJECT_WORDS[4]]
-        if not todo:
+        if all(progress.subject(n).passed for n in path):
             return texts.NEXT_DONE.render()
-        return texts.NEXT_SUBJECT.render(subject="、".join(todo))
-    if status == PermitStatus.VOID:
+        openings = _openings(progress, today)
+        if subject == 1 and permit is not None and openings:
+            return texts.NEXT_PERMIT.render(expires=f"{permit.expires_on:%Y年%m月%d日}", openings=openings)
+        return texts.NEXT_OPENINGS.render(openings=openings) if openings else texts.NEXT_NOTHING_OPEN.render()
+    if progress.permit_status == PermitStatus.VOID:
         return texts.NEXT_VOID.render()
-    item = subjects[subject]
-    if subject in (2, 3) and item.retest_from is not None:
-        return texts.NEXT_REBOOK.render(used=item.bookings_used, left=item.bookings_left,
-                                        when=_date_words(item.retest_from))
-    return texts.NEXT_REBOOK_UNLIMITED.render()
+    item = progress.subject(subject)
+    day = bookable_from(progress, subject, today)
+    if item.bookings_left is not None and permit is not None:
+        if day is None:
+            return texts.NEXT_REBOOK_CLOSED.render(used=item.bookings_used, left=item.bookings_left,
+                                                   expires=f"{permit.expires_on:%Y年%m月%d日}")
+        return texts.NEXT_REBOOK.render(used=item.bookings_used, left=item.bookings_left, when=_date_words(day))
+    if day is None:
+        return texts.NEXT_NOTHING_OPEN.render()
+    if day == today:
+        return texts.NEXT_REBOOK_UNLIMITED.render()
+    return texts.NEXT_OPENINGS.render(openings=texts.OPEN_FROM.render(subject=SUBJECT_WORDS[subject],
+                                                                       when=_date_words(day)))
 
 
 def _score_words(score: int | None, retake_score: int | None) -> str:
@@ -128,12 +149,21 @@ def _apply(officer: User, row: ExamBooking, outcome: str, score: int | None, ret
                                  next=_next_words(candidate, row.subject, outcome, today)),
                  kind="exam_result", key=f"exam:result:{row.id}", subject_type="exam_booking", subject_id=row.id)
     if outcome != Outcome.NO_SHOW:
-        # A finished case: one follow-up text (satisfaction survey), naming the officer by badge.
+        # A finished case: one follow-up text (satisfaction survey), naming the examiner by badge; a
+        # dissatisfied reply opens its escalation with them (and so their supervisor).
+        examiner = sitting_examiner(session, officer)
         notify.queue(row.office_id, candidate.phone,
                      texts.FOLLOW_UP.render(subject=SUBJECT_WORDS[row.subject],
-                                            badge=officer.badge_number or officer.id),
+                                            badge=examiner.badge_number or examiner.id),
                      kind="follow_up", key=f"follow_up:exam_booking:{row.id}", subject_type="exam_booking",
-                     subject_id=row.id, officer_id=officer.id)
+                     subject_id=row.id, officer_id=examiner.id)
+
+
+def sitting_examiner(session: ExamSession, keyed_by: User) -> User:
+    """Who answers for a sitting: the session's first examiner; with none named, whoever keyed the
+    results (the only officer the record knows took part)."""
+    examiners = session.examiners
+    return db.session.get(User, examiners[0]) if examiners else keyed_by
 
 
 def _license_class_of(candidate: Candidate) -> str:

@@ -69,6 +69,8 @@ def check_record(data: dict, today: date) -> tuple[PermitRecord | None, dict]:
             problems.append("subject 1 is passed before (or on) the day the permit is issued")
         elif issued_on is not None and item["subject"] != 1 and item["passed_on"] < issued_on:
             problems.append("subjects 2 to 4 are passed under the permit, on or after issued_on")
+        if license_class in LICENSE_CLASSES and item["subject"] not in rules.subjects_for(license_class):
+            problems.append(f"class {license_class} does not sit subject {item['subject']}")
         score = item.get("score")
         if score is not None and license_class in LICENSE_CLASSES \
                 and score < rules.pass_mark(item["subject"], license_class):
@@ -77,8 +79,12 @@ def check_record(data: dict, today: date) -> tuple[PermitRecord | None, dict]:
         if problems:
             errors.setdefault("passed", {})[str(index)] = problems
     subjects = {p["subject"] for p in passed}
-    if 4 in subjects and 3 not in subjects:
-        errors.setdefault("passed", {}).setdefault("_schema", []).append("subject 4 is passed after subject 3")
+    if license_class in LICENSE_CLASSES:
+        for subject in sorted(subjects):
+            missing = [n for n in rules.needed_before(subject, license_class) if n not in subjects]
+            if missing:
+                errors.setdefault("passed", {}).setdefault("_schema", []).append(
+                    f"subject {subject} is passed after subject {' and '.join(map(str, missing))}")
     prior = {2: int(data.get("bookings_used", {}).get("2", 0) or 0),
              3: int(data.get("bookings_used", {}).get("3", 0) or 0)}
     for subject, used in prior.items():
@@ -87,8 +93,9 @@ def check_record(data: dict, today: date) -> tuple[PermitRecord | None, dict]:
                 f"must be 0 to {rules.max_bookings(subject)}"]
     if errors:
         return None, errors
-    if 1 not in subjects:
-        # A permit is issued on passing subject 1 (article 40): the pass is implied.
+    if 1 not in subjects and 1 in rules.subjects_for(license_class):
+        # A permit is issued on passing subject 1 (article 41): the pass is implied. A class added
+        # without subject 1 (C6) has its permit from the acceptance, and no subject 1 at all.
         passed.insert(0, {"subject": 1, "passed_on": issued_on, "score": None})
     return PermitRecord(license_class, issued_on, passed, prior), {}
 
@@ -146,7 +153,7 @@ def enter_permit(officer: User, candidate_id: int, data: dict, now: datetime, to
 
 def issue_for_subject_1(candidate: Candidate, booking_id: int, passed_on: date, score: int | None,
                         now: datetime) -> LearnerPermit:
-    """Article 40: subject 1 passed here issues the learner permit that day. Does not commit."""
+    """Article 41: subject 1 passed here issues the learner permit that day. Does not commit."""
     permit = db.session.scalar(select(LearnerPermit).where(LearnerPermit.id_number == candidate.id_number,
                                                            LearnerPermit.issued_on == passed_on))
     if permit is None:
@@ -171,7 +178,7 @@ def add_pass(permit: LearnerPermit, subject: int, booking_id: int, passed_on: da
 
 
 def void(permit: LearnerPermit, day: date, reason: str, now: datetime) -> None:
-    """Article 46: the fifth failed booking voids what was passed under the permit."""
+    """Article 47: the fifth failed booking voids what was passed under the permit."""
     permit.voided_on, permit.void_reason, permit.updated_at = day, reason, now
     audit.record("learner_permit.void", "learner_permit", permit.id, office_id=permit.office_id,
                  after={"voided_on": day, "reason": reason})

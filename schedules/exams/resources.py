@@ -11,7 +11,7 @@ from schedules.exams.schemas import (
     ExamBookingQueryArgsSchema, ExamBookingSchema, ExamCalendarSecretSchema, ExamDrawSchema, ExamFeedQueryArgsSchema,
     ExamIneligibleErrorSchema, ExamNoSeatErrorSchema, ExamOutcomeSchema, ExamOutcomesResultSchema,
     ExamOutcomesSchema, ExamProgressSchema, ExamSessionCancelSchema, ExamSessionCreateSchema,
-    ExamSessionQueryArgsSchema, ExamSessionSchema, ExamSessionUpdateSchema, LearnerPermitSchema,
+    ExamSessionQueryArgsSchema, ExamSessionSchema, ExamSessionStaffSchema, ExamSessionUpdateSchema, LearnerPermitSchema,
     RosterQueryArgsSchema, RosterSchema,
 )
 from schedules.exams.settings import ExamSettings
@@ -85,12 +85,12 @@ class SessionResource(MethodView):
 
     @auth(blp, *STAFF)
     @blp.arguments(ExamSessionUpdateSchema)
-    @blp.response(200, ExamSessionSchema)
+    @blp.response(200, ExamSessionStaffSchema)
     @blp.alt_response(404, schema=ErrorSchema, description="no such session in your office")
     @blp.alt_response(409, schema=ErrorSchema, description="capacity below the seats booked, or session cancelled")
     @blp.alt_response(422, schema=ExamIneligibleErrorSchema, description="bad times, or the session has started")
     def patch(self, data, session_id):
-        """Change a session's time, venue or capacity; its booked candidates get a text"""
+        """Change a session's time, venue, capacity or examiners; its booked candidates get a text"""
         return testday.update_session(current_user(), session_id, data, clock.now())
 
 

@@ -14,7 +14,7 @@ from vmo.types import values
 REASONS = ("license_class", "subject_order", "already_passed", "waiting_period", "session_started",
            "applications_closed", "applications_open", "cutoff", "max_changes", "subject", "not_a_ballot",
            "session_not_started", "session_cancelled", "permit_missing", "permit_waiting", "permit_expired",
-           "bookings_exhausted")
+           "bookings_exhausted", "not_required")
 CLASS = validate.OneOf(LICENSE_CLASSES)
 
 
@@ -88,6 +88,17 @@ class ExamSessionUpdateSchema(Schema):
     venue = fields.String(validate=validate.Length(1, 200))
     capacity = fields.Integer(validate=validate.Range(1, 5000), metadata={
         "description": "Never below the seats booked (409); new seats go to the waiting list first"})
+    examiners = fields.List(id_field(), validate=validate.Length(max=10), metadata={
+        "description": "Staff user ids of the office, replacing the list (empty: none); the first receives the "
+                       "sitting's satisfaction follow-ups and their escalations. May be set after the start.",
+        "example": [12, 15]})
+
+
+class ExamSessionStaffSchema(ExamSessionSchema):
+    """A session as its office's staff see it: with its examiners."""
+
+    examiners = fields.List(fields.Integer(), required=True, metadata={
+        "description": "Staff user ids; the first receives the sitting's follow-ups"})
 
 class ExamSessionCancelSchema(Schema):
     reason = fields.String(required=True, validate=validate.Length(1, 200), metadata={
@@ -255,7 +266,7 @@ class ExamSubjectProgressSchema(Schema):
                        "null when no waiting date applies (see eligible and reason)"})
     bookings_used = fields.Integer(allow_none=True, metadata={
         "description": "Subjects 2 and 3: bookings used within the permit (here and entered); null for 1 and 4"})
-    bookings_left = fields.Integer(allow_none=True, metadata={"description": "Of the 5 allowed (article 46)"})
+    bookings_left = fields.Integer(allow_none=True, metadata={"description": "Of the 5 allowed (article 47)"})
     attempts = fields.Integer(required=True, metadata={"description": "Exams taken (passed or failed)"})
     no_shows = fields.Integer(required=True)
     last_failed_on = fields.Date(allow_none=True)
@@ -330,7 +341,7 @@ class PassedSubjectSchema(Schema):
 
 class LearnerPermitSchema(Schema):
     license_class = fields.String(required=True, validate=CLASS, metadata={"example": "C1"})
-    issued_on = fields.Date(required=True, metadata={"description": "The day subject 1 was passed (article 40)",
+    issued_on = fields.Date(required=True, metadata={"description": "The day subject 1 was passed (article 41)",
                                                      "example": "2026-10-10"})
     passed = fields.List(fields.Nested(PassedSubjectSchema), load_default=list, metadata={
         "description": "Subjects passed under the permit (subject 1 is implied by the permit)"})

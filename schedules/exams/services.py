@@ -290,6 +290,8 @@ def book(user: User, session_id: int, settings: ExamSettings, now: datetime, tod
     session = get_session(session_id, office_id=user.office_id, with_slot=True)
     candidate = booking_candidate(user, candidate_id)
     _check_bookable(session, now)
+    if user.role == "candidate":
+        _check_booking_cutoff(session, settings, now)
     if not waitlist_if_full and _takes_seat_now(session) and session.slot.available <= 0:
         # Full a moment ago: say so at once, without the eligibility reads (in a click race nearly
         # everyone gets this answer). A seat freed since is missed by this caller only; the
@@ -380,12 +382,28 @@ def text_candidate(row: ExamBooking, what: str, template, session: ExamSession |
                         "subject_id": row.id}])
 
 
-def _check_cutoff(session: ExamSession, settings: ExamSettings, now: datetime, what: str) -> None:
+def _cutoff_passed(session: ExamSession, settings: ExamSettings, now: datetime) -> str | None:
+    """The session's cut-off (office time, ISO 8601) when `now` is at or past it, else None."""
     deadline = cancel_deadline(session, settings)
-    if now >= deadline:
-        local = deadline.astimezone(session.office.zone)
-        raise ineligible("cutoff", f"a confirmed booking can be {what} until {local.isoformat()} (article 45: a day "
-                                    "ahead); please contact the office", cutoff_at=local.isoformat())
+    return deadline.astimezone(session.office.zone).isoformat() if now >= deadline else None
+
+
+def _check_cutoff(session: ExamSession, settings: ExamSettings, now: datetime, what: str) -> None:
+    cutoff = _cutoff_passed(session, settings, now)
+    if cutoff is not None:
+        raise ineligible("cutoff", f"a confirmed booking can be {what} until {cutoff} (article 46: a day "
+                                    "ahead); please contact the office", cutoff_at=cutoff)
+
+
+def _check_booking_cutoff(session: ExamSession, settings: ExamSettings, now: datetime) -> None:
+    """A candidate's booking closes when cancelling does: a seat taken after the cut-off could not be
+    given back, so a missed test would cost one of the five bookings (article 46). The counter may
+    still book (an officer sees the person and the day)."""
+    cutoff = _cutoff_passed(session, settings, now)
+    if cutoff is not None:
+        raise ineligible("cutoff", f"session {session.id} could be booked until {cutoff}, when cancelling it "
+                                    "closes (article 46: a day ahead); the office's counter may still book it",
+                         cutoff_at=cutoff)
 
 
 def cancel(user: User, booking_id: int, settings: ExamSettings, now: datetime) -> ExamBooking:
@@ -453,6 +471,7 @@ def change(user: User, booking_id: int, new_session_id: int, settings: ExamSetti
     if row.status == BookingStatus.CONFIRMED:
         _check_cutoff(old, settings, now, "changed")
     _check_bookable(new, now)
+    _check_booking_cutoff(new, settings, now)
     check_eligible(candidate, new, settings, today)
     before = {"session_id": old.id, "status": row.status}
     lock_sessions(old.id, new.id)

@@ -52,7 +52,7 @@ def local_date(moment: datetime, office: Office) -> date:
 def cancel_deadline(session, settings: ExamSettings) -> datetime:
     """The last moment a candidate may cancel: by default the end of the day before the test, office time.
 
-    Article 45 asks for a cancellation at least a day ahead; the hour is the office's
+    Article 46 asks for a cancellation at least a day ahead; the hour is the office's
     (rules `cancel_days_before` and `cancel_until`, "HH:MM", "24:00" meaning the end of that day).
     """
     office = session.office

@@ -7,21 +7,22 @@ not a no-show.
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from schedules.exams import notifications as texts
 from schedules.exams.eligibility import ineligible
 from schedules.exams.models import (
-    ACTIVE_STATUSES, BookingStatus, CancelledBy, ExamBooking, ExamSession, LearnerPermit, SessionStatus,
+    ACTIVE_STATUSES, BookingStatus, CancelledBy, ExamBooking, ExamSession, LearnerPermit, SessionExaminer,
+    SessionStatus,
 )
 from schedules.exams.services import (
     get_session, lock_sessions, promote_first_waiting, session_state, text_candidate,
 )
 from vmo import uow
-from vmo.accounts.models import Candidate, User
+from vmo.accounts.models import STAFF_ROLES, Candidate, User
 from vmo.audit import services as audit
 from vmo.booking import services as booking
-from vmo.errors import Conflict, RuleViolation
+from vmo.errors import Conflict, RuleViolation, field_error
 from vmo.extensions import db
 
 
@@ -39,14 +40,39 @@ def _editable(session: ExamSession, now: datetime) -> None:
         raise ineligible("session_started", f"session {session.id} has already started")
 
 
+def _set_examiners(session: ExamSession, user_ids: list[int]) -> None:
+    """Replace the session's examiners: active staff of its office, each once, in the order given."""
+    if len(set(user_ids)) != len(user_ids):
+        raise field_error("examiners", "an examiner is listed twice")
+    staff = set(db.session.scalars(select(User.id).where(
+        User.id.in_(user_ids), User.office_id == session.office_id, User.role.in_(STAFF_ROLES),
+        User.active.is_(True))))
+    strangers = [str(uid) for uid in user_ids if uid not in staff]
+    if strangers:
+        raise field_error("examiners", f"not active staff of this office: {', '.join(strangers)}")
+    # Old rows go first: a new order may give a user another place, and (session, user) is unique.
+    db.session.execute(delete(SessionExaminer).where(SessionExaminer.session_id == session.id))
+    db.session.add_all(SessionExaminer(session_id=session.id, position=place, user_id=uid)
+                       for place, uid in enumerate(user_ids, start=1))
+    db.session.flush()
+    db.session.expire(session, ["examiner_rows"])
+
+
 def update_session(officer: User, session_id: int, data: dict, now: datetime) -> ExamSession:
-    """Change a session's time, venue or capacity (never below the seats booked); its candidates get a text."""
+    """Change a session's time, venue, capacity (never below the seats booked) or examiners; its
+    candidates get a text when the time or venue changes. The examiners alone may still be set once
+    the session has started (the results are keyed afterwards), not once it was cancelled."""
     session = get_session(session_id, office_id=officer.office_id)
     lock_sessions(session.id)
     db.session.refresh(session)
-    _editable(session, now)
+    if set(data) - {"examiners"} or "examiners" not in data:
+        _editable(session, now)
+    elif session.status == SessionStatus.CANCELLED:
+        raise Conflict(f"session {session.id} was cancelled; open a new one instead")
     before = {"starts_at": session.starts_at, "ends_at": session.ends_at, "venue": session.venue,
-              "capacity": session.slot.capacity}
+              "capacity": session.slot.capacity, "examiners": session.examiners}
+    if "examiners" in data:
+        _set_examiners(session, data["examiners"])
     starts = data.get("starts_at") or session.starts_at
     ends = data.get("ends_at") or session.ends_at
     errors: dict[str, list[str]] = {}
@@ -87,7 +113,7 @@ def update_session(officer: User, session_id: int, data: dict, now: datetime) ->
     db.session.refresh(session.slot)
     audit.record("test_session.update", "test_session", session.id, actor=officer, before=before,
                  after={"starts_at": session.starts_at, "ends_at": session.ends_at, "venue": session.venue,
-                        "capacity": session.slot.capacity})
+                        "capacity": session.slot.capacity, "examiners": session.examiners})
     uow.flush()
     return session
 
