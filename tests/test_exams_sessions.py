@@ -176,12 +176,15 @@ def test_the_demo_step_opens_next_weekends_sessions_once(app, client, factory):
     from schedules.exams.demo import demo_step
     from vmo.offices.services import get_office
 
-    factory.staff("officer")
+    officer = factory.staff("officer")
     with app.app_context(), unit_of_work():
         assert "schedules.exams.demo" in {s.__module__ for s in app.extensions["vmo.demo_steps"]}
         first = demo_step(get_office(factory.office))
         second = demo_step(get_office(factory.office))
-    assert first == second and len(first) == 7  # three sessions and the four demo candidates
+    assert first == second and len(first) == 8  # three sessions, the examiner and the four demo candidates
+    saturday = client.get("/api/v1/test-sessions?weekend=true").get_json()[0]
+    named = client.patch(f"/api/v1/test-sessions/{saturday['id']}", json={}, headers=factory.headers(officer))
+    assert named.get_json()["examiners"] == [officer.id]
     sessions = client.get("/api/v1/test-sessions?weekend=true").get_json()
     assert [(s["date"], s["subject"], s["allocation"]) for s in sessions] == [
         ("2026-11-28", 2, "first_come"), ("2026-11-28", 3, "first_come"), ("2026-11-29", 3, "ballot")]

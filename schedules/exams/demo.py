@@ -3,7 +3,7 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
 
-from schedules.exams import permits, services
+from schedules.exams import permits, services, testday
 from schedules.exams.models import (
     Allocation, BookingStatus, ExamBooking, ExamSession, PermitSource, SessionKind, SessionStatus,
 )
@@ -100,6 +100,10 @@ def demo_step(office) -> list[str]:
         sessions.append(existing)
         lines.append(f"test session {existing.id}: subject {existing.subject} C1 {day.isoformat()} "
                      f"({existing.allocation}, {existing.slot.capacity} seats)")
+
+    if not sessions[0].examiners:  # the sitting's follow-ups (and any complaint) go to its examiner
+        testday.update_session(officer, sessions[0].id, {"examiners": [officer.id]}, clock.now())
+    lines.append(f"test session {sessions[0].id}: examiner {officer.username}, who receives its follow-ups")
 
     people = {}
     for n, (username, name, _) in enumerate(CANDIDATES, start=1):

@@ -1,12 +1,12 @@
 """Every number of the national driving-test rules in one table, each beside the article it comes from.
 
 Sources: Order 162 of the Ministry of Public Security, 《机动车驾驶证申领和使用规定》 (2021 revision,
-in force since 2022-04-01), chapter 3, as amended in 2024 (cited as 公安部令第172号, in force since
-2025-01-01), and the booking order 交管12123 publishes. The regulation's own text was not at hand
+in force since 2022-04-01), chapter 3, as amended by Order 172 (公安部令第172号, published
+2024-12-21, in force since 2025-01-01), and the booking order 交管12123 publishes. The regulation's own text was not at hand
 while this table was checked: the quotes are the wording that several independent pages give alike,
-and `sure` says how certain each article number and figure is. The 2024 amendment changed the age
-limits for applying (the applications' table); no figure here was found changed by it (article 46
-is quoted under Order 172 word for word as in 2021).
+and `sure` says how certain each article number and figure is. Order 172 changed the age limits for
+applying (article 14); no figure of the tests' rules here was found changed by it (article 46 is
+quoted under Order 172 word for word as in 2021).
 
 Subjects are numbered as this service books them: 1 科目一, 2 科目二, 3 科目三道路驾驶技能,
 4 科目三安全文明驾驶常识 ("科目四"), which the regulation counts as part of 科目三.
@@ -29,105 +29,124 @@ ALL_SUBJECTS = (1, 2, 3, 4)
 class Rule:
     key: str
     value: object
-    says: str  # the value in words, as the docs print it
     article: str
     quote: str
-    sure: str  # how certain the article number and the figure are, and why
     per_office: bool = False
+    says: str = ""  # the value in words, as the docs print it (default: the value itself)
+    sure: str = ""  # how certain the article number and the figure are, and why
 
 
 RULES: dict[str, Rule] = {r.key: r for r in (
     Rule("subjects", {"C6": (2, 4), "other": ALL_SUBJECTS},
-         "C6 (轻型牵引挂车, only ever added to a car or larger licence): subjects 2 and 4, no subject 1 and no "
-         "road test; every other class: 1, 2, 3 and 4 (an added C1, D or E also skips subject 1: the office "
-         "enters its permit)",
          "考试科目条（第三章第一节）",
          "已持有大型客车、城市公交车、中型客车、大型货车、小型汽车、小型自动挡汽车准驾车型驾驶证申请增加轻型牵引挂车"
          "准驾车型的，应当考试科目二和科目三安全文明驾驶常识。已持有轻便摩托车准驾车型驾驶证申请增加普通三轮摩托车、"
          "普通二轮摩托车准驾车型的……应当考试科目二和科目三。",
-         "wording: high (three pages alike, one a 2022 announcement of the C6 test: 科目二 and "
-         "科目三安全文明驾驶常识); article number: not found"),
+         says="C6 (轻型牵引挂车, only ever added to a car or larger licence): subjects 2 and 4, no subject 1 and no "
+              "road test; every other class: 1, 2, 3 and 4 (an added C1, D or E also skips subject 1: the office "
+              "enters its permit)",
+         sure="wording: high (three pages alike, one a 2022 announcement of the C6 test: 科目二 and "
+              "科目三安全文明驾驶常识); article number: not found"),
     Rule("subject_order", {4: (2, 3)},
-         "subject 4 after subjects 2 and 3 of the class's path are passed; subjects 2 and 3 in either order",
          "第四十二条",
          "申请人科目一考试合格后，可以预约科目二或者科目三道路驾驶技能考试。……科目二、科目三道路驾驶技能考试均合格后，"
          "申请人可以当日参加科目三安全文明驾驶常识考试。",
-         "wording: high (quoted alike by several pages); number: low (one page quotes it just before art. 41 "
-         "and 43 without its number)"),
-    Rule("permit_issued_after_subject", 1, "the learner permit (学习驾驶证明) is issued the day subject 1 is "
-         "passed here", "第四十一条",
+         says="subject 4 after subjects 2 and 3 of the class's path are passed; subjects 2 and 3 in either order",
+         sure="wording: high (quoted alike by several pages); number: low (one page quotes it just before art. 41 "
+              "and 43 without its number)"),
+    Rule("permit_issued_after_subject", 1,
+         "第四十一条",
          "初次申请机动车驾驶证或者申请增加准驾车型的，科目一考试合格后，车辆管理所应当在一日内核发学习驾驶证明。",
-         "wording: high; number: medium (one page)"),
-    Rule("permit_valid_years", 3, "3 years (`permit_expires_on` is its last valid day); an expired permit voids "
-         "the subjects passed under it", "第三十八条",
+         says="the learner permit (学习驾驶证明) is issued the day subject 1 is "
+              "passed here",
+         sure="wording: high; number: medium (one page)"),
+    Rule("permit_valid_years", 3,
+         "第三十八条",
          "学习驾驶证明的有效期为三年，但有效期截止日期不得超过申请年龄条件上限。申请人应当在有效期内完成科目二和"
          "科目三考试。未在有效期内完成考试的，已考试合格的科目成绩作废。",
-         "wording: high; number: medium (two pages give 38 with art. 39 after it, one gives 41); the "
-         "age-limit cap is not modelled here"),
+         says="3 years (`permit_expires_on` is its last valid day); an expired permit voids "
+              "the subjects passed under it",
+         sure="wording: high; number: medium (two pages give 38 with art. 39 after it, one gives 41); the "
+              "age-limit cap is not modelled here"),
     # Subject 2: days after the permit was issued before the first booking.
     Rule("subject2_wait_days", {**dict.fromkeys(("C1", "C2", "C3", "C4", "C5", "M", "N", "P"), 10),
                                 **dict.fromkeys(LARGE + ("C6",), 20), **dict.fromkeys(MOTORCYCLES, 0)},
-         "10 days (C1, C2, C3, C4, C5, M, N, P); 20 days (A1, A2, A3, B1, B2, C6); none for D, E, F",
          "第四十三条",
          "（一）报考小型汽车、小型自动挡汽车、低速载货汽车、三轮汽车、残疾人专用小型自动挡载客汽车、轮式专用机械车、"
          "无轨电车、有轨电车准驾车型的，在取得学习驾驶证明满十日后预约考试；（二）报考大型客车、重型牵引挂车、"
          "城市公交车、中型客车、大型货车、轻型牵引挂车准驾车型的，在取得学习驾驶证明满二十日后预约考试。",
-         "high for the listed classes (four pages quote the 2021 text alike, one dated at its publication); "
-         "medium for motorcycles: neither list of the 2021 text names them (the 2016 text had them in its "
-         "10-day list), so nothing makes them wait"),
+         says="10 days (C1, C2, C3, C4, C5, M, N, P); 20 days (A1, A2, A3, B1, B2, C6); none for D, E, F",
+         sure="high for the listed classes (four pages quote the 2021 text alike, one dated at its publication); "
+              "medium for motorcycles: neither list of the 2021 text names them (the 2016 text had them in its "
+              "10-day list), so nothing makes them wait"),
     # Subject 3 (road driving); None: the class does not sit it.
     Rule("subject3_wait_days", {**dict.fromkeys(("C2", "C3", "C4", "C5"), 20),
                                 **dict.fromkeys(("C1", "M", "N", "P"), 30),
                                 **dict.fromkeys(("A3", "B2"), 40), **dict.fromkeys(("A1", "A2", "B1"), 30),
                                 **dict.fromkeys(MOTORCYCLES, 0), "C6": None},
-         "20 days (C2, C3, C4, C5); 30 days (C1, M, N, P, and A1, A2, B1, which are only ever added to a held "
-         "car licence); 40 days (A3, B2); none for D, E, F; C6 has no road test",
          "第四十四条",
          "（一）报考小型自动挡汽车、残疾人专用小型自动挡载客汽车、低速载货汽车、三轮汽车准驾车型的，在取得学习驾驶证明"
          "满二十日后预约考试；（二）报考小型汽车、轮式专用机械车、无轨电车、有轨电车准驾车型的，满三十日后预约考试；"
          "（三）报考大型客车、重型牵引挂车、城市公交车、中型客车、大型货车准驾车型的，满四十日后预约考试。属于已经持有"
          "汽车类驾驶证，申请增加准驾车型的，在取得学习驾驶证明满三十日后预约考试。",
-         "high for the lists (four pages alike); medium for motorcycles (not named, as for art. 43). Not "
-         "modelled: A3 or B2 added to a held car licence waits 30 days, not 40 (the permit does not record the "
-         "licence held)"),
-    Rule("cancel_days_before", 1, "a candidate cancels (and books) until the day before the test", "第四十六条",
+         says="20 days (C2, C3, C4, C5); 30 days (C1, M, N, P, and A1, A2, B1, which are only ever added to a held "
+              "car licence); 40 days (A3, B2); none for D, E, F; C6 has no road test",
+         sure="high for the lists (four pages alike); medium for motorcycles (not named, as for art. 43). Not "
+              "modelled: A3 or B2 added to a held car licence waits 30 days, not 40 (the permit does not record the "
+              "licence held)"),
+    Rule("cancel_days_before", 1,
+         "第四十六条",
          "申请人因故不能按照预约时间参加考试的，应当提前一日申请取消预约。",
-         "high (four pages, one citing the 2024 amendment)", per_office=True),
-    Rule("cancel_until", "24:00", "that day's hour, office time (24:00: its end); after it 422 `cutoff`, for "
-         "cancelling, changing and a candidate's booking alike (the counter may still book)", "第四十六条",
+         per_office=True,
+         says="a candidate cancels (and books) until the day before the test",
+         sure="high (four pages, one citing the 2024 amendment)"),
+    Rule("cancel_until", "24:00",
+         "第四十六条",
          "（本所设定）取消预约截至考试前一日的这个时刻（办公时区），24:00 即当日结束。",
-         "the office's own setting under art. 46", per_office=True),
-    Rule("no_show_is_fail", True, "a missed test is a failed sitting, with the same consequences", "第四十六条",
-         "对申请人未按照预约考试时间参加考试的，判定该次考试不合格。", "high (as above)"),
-    Rule("retakes_per_sitting", 1, "one same-day retake (补考); failing it or not taking it ends the sitting",
+         per_office=True,
+         says="that day's hour, office time (24:00: its end); after it 422 `cutoff`, for "
+              "cancelling, changing and a candidate's booking alike (the counter may still book)",
+         sure="the office's own setting under art. 46"),
+    Rule("no_show_is_fail", True,
+         "第四十六条",
+         "对申请人未按照预约考试时间参加考试的，判定该次考试不合格。",
+         says="a missed test is a failed sitting, with the same consequences",
+         sure="high (as above)"),
+    Rule("retakes_per_sitting", 1,
          "第四十七条",
          "每个科目考试一次，考试不合格的，可以补考一次。不参加补考或者补考仍不合格的，本次考试终止，"
          "申请人应当重新预约考试，但科目二、科目三考试应当在十日后预约。",
-         "wording: high; number: medium-high (two pages, 2022 and 2025)"),
-    Rule("rebook_wait_days", 10, "after a failed sitting of subject 2 or 3, the next booking 10 days later "
-         "(the exam day + 10); subject 4 is not made to wait", "第四十七条",
+         says="one same-day retake (补考); failing it or not taking it ends the sitting",
+         sure="wording: high; number: medium-high (two pages, 2022 and 2025)"),
+    Rule("rebook_wait_days", 10,
+         "第四十七条",
          "科目二、科目三考试应当在十日后预约。科目三安全文明驾驶常识考试不合格的，已通过的道路驾驶技能考试成绩有效。",
-         "as above; whether the ten days also hold for 安全文明驾驶常识 is read both ways by the pages found"),
-    Rule("max_bookings", {2: 5, 3: 5}, "at most 5 bookings each of subjects 2 and 3 within the permit; the 5th "
-         "fail voids the other subjects passed under it", "第四十七条",
+         says="after a failed sitting of subject 2 or 3, the next booking 10 days later "
+              "(the exam day + 10); subject 4 is not made to wait",
+         sure="as above; whether the ten days also hold for 安全文明驾驶常识 is read both ways by the pages found"),
+    Rule("max_bookings", {2: 5, 3: 5},
+         "第四十七条",
          "在学习驾驶证明有效期内，科目二和科目三道路驾驶技能考试预约考试的次数分别不得超过五次。"
-         "第五次预约考试仍不合格的，已考试合格的其他科目成绩作废。", "as above"),
+         "第五次预约考试仍不合格的，已考试合格的其他科目成绩作废。",
+         says="at most 5 bookings each of subjects 2 and 3 within the permit; the 5th "
+              "fail voids the other subjects passed under it",
+         sure="as above"),
     Rule("pass_marks", {1: 90, 2: 80, "2-strict": 90, 3: 90, 4: 90},
-         "subject 1: 90; subject 2: 80 (A1, A2, A3, B1, B2 and C6: 90); subject 3: 90; subject 4: 90 (of 100)",
          "合格标准条（第三章第一节）",
          "科目一考试满分为100分，成绩达到90分的为合格。科目二考试满分为100分，考试大型客车、重型牵引挂车、"
          "城市公交车、中型客车、大型货车、轻型牵引挂车准驾车型的，成绩达到90分的为合格，其他准驾车型的成绩达到"
          "80分的为合格。科目三道路驾驶技能和安全文明驾驶常识考试满分分别为100分，成绩分别达到90分的为合格。",
-         "high for the marks of the five large classes and the others; medium-low for C6's 90 (one page on "
-         "the C6 test); article number: not found"),
+         says="subject 1: 90; subject 2: 80 (A1, A2, A3, B1, B2 and C6: 90); subject 3: 90; subject 4: 90 (of 100)",
+         sure="high for the marks of the five large classes and the others; medium-low for C6's 90 (one page on "
+              "the C6 test); article number: not found"),
     Rule("ballot_order", "latest of: application accepted (first subject 1), last test, last cancel or no-show",
-         "the latest of: application accepted (first subject 1), last test, last cancellation or no-show; the "
-         "seeded draw breaks ties within one day",
          "交管12123 考试预约排序",
          "首次预约科目一考试的，按照驾驶证申请受理时间排序；非首次预约科目一或者预约其他科目考试的，按照上一次"
          "考试时间排序；考试预约成功的申请人因自身原因取消约考或者缺考的，按照取消预约时间或者缺考时间排序。"
          "同时符合第二、第三种情形的，按照最近一次时间顺序排序。",
-         "high (12123's published rules, quoted alike by several pages)"),
+         says="the latest of: application accepted (first subject 1), last test, last cancellation or no-show; the "
+              "seeded draw breaks ties within one day",
+         sure="high (12123's published rules, quoted alike by several pages)"),
 )}
 
 STRICT_SUBJECT_2 = LARGE + ("C6",)  # classes whose subject 2 needs 90
@@ -193,5 +212,6 @@ def markdown_table() -> str:
     lines = ["| rule | value | source (Order 162 unless said) | how sure |", "|---|---|---|---|"]
     for item in RULES.values():
         office = " (*per office*)" if item.per_office else ""
-        lines.append(f"| `{item.key}`{office} | {item.says} | {item.article}: 「{item.quote}」 | {item.sure} |")
+        says = item.says or str(item.value)
+        lines.append(f"| `{item.key}`{office} | {says} | {item.article}: 「{item.quote}」 | {item.sure} |")
     return "\n".join(lines)
