@@ -136,6 +136,7 @@ class SessionExaminer(db.Model):
 
     session_id: Mapped[int] = mapped_column(ForeignKey("test_sessions.id"), primary_key=True)
     position: Mapped[int] = mapped_column(Integer, primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"))  # the session's
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
 
 

@@ -290,7 +290,7 @@ def book(user: User, session_id: int, settings: ExamSettings, now: datetime, tod
     session = get_session(session_id, office_id=user.office_id, with_slot=True)
     candidate = booking_candidate(user, candidate_id)
     _check_bookable(session, now)
-    if user.role == "candidate":
+    if user.role == Role.CANDIDATE:
         _check_booking_cutoff(session, settings, now)
     if not waitlist_if_full and _takes_seat_now(session) and session.slot.available <= 0:
         # Full a moment ago: say so at once, without the eligibility reads (in a click race nearly

@@ -52,8 +52,8 @@ def _set_examiners(session: ExamSession, user_ids: list[int]) -> None:
         raise field_error("examiners", f"not active staff of this office: {', '.join(strangers)}")
     # Old rows go first: a new order may give a user another place, and (session, user) is unique.
     db.session.execute(delete(SessionExaminer).where(SessionExaminer.session_id == session.id))
-    db.session.add_all(SessionExaminer(session_id=session.id, position=place, user_id=uid)
-                       for place, uid in enumerate(user_ids, start=1))
+    db.session.add_all(SessionExaminer(session_id=session.id, position=place, office_id=session.office_id,
+                                       user_id=uid) for place, uid in enumerate(user_ids, start=1))
     db.session.flush()
     db.session.expire(session, ["examiner_rows"])
 
