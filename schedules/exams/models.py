@@ -290,4 +290,7 @@ CONFLICTS: dict[str, integrity.Unique] = {
     "uq_exam_draws_session_id": integrity.Unique("the draw for this session has already been made"),
     "uq_exam_calendar_feeds_candidate_id": integrity.Unique(integrity.RACE),
     "uq_exam_calendar_feeds_secret_hash": integrity.Unique(integrity.RACE),
+    # Two lists of examiners for one session at the same moment (the session lock orders them on PostgreSQL).
+    "one_place_per_examiner": integrity.Unique(integrity.RACE),
+    "pk_test_session_examiners": integrity.Unique(integrity.RACE),
 }
