@@ -71,13 +71,28 @@ def test_asking_a_register_nobody_provides_is_an_error(app):
         registers.holding(1, ["渝GA0001"], among=("tractors",))
 
 
-def test_a_composed_number_on_the_motorcycle_register_may_still_be_reserved_for_now(app, client, factory):
-    """The fleet asks only its own vehicles' register today: a motorcycle's plate does not change its answer."""
+def test_a_plate_on_the_motorcycle_register_is_taken_offered_to_no_one_and_never_issued(app, client, factory):
+    """Every register is asked: a motorcycle's plate is neither reserved, nor among choices, nor issued."""
     owner = company(factory)
-    vin = vehicle_batch(client, factory, owner)["vehicles"][0]["vin"]
+    vin, spare = (v["vin"] for v in vehicle_batch(client, factory, owner, count=2)["vehicles"])
     with app.app_context():
-        db.session.add(Motorcycle(office_id=get_office(factory.office).id, plate="渝GB1234", owner_name="李四",
-                                  township="青杠"))
+        office = get_office(factory.office)
+        db.session.add(Motorcycle(office_id=office.id, plate="渝GB1234", owner_name="李四", township="青杠"))
+        # The same number sits free in the pool (added before the motorcycle was registered).
+        db.session.add(PlatePool(office_id=office.id, plate="渝GB1234", kind="ordinary"))
+        db.session.execute(update(PlatePool).where(PlatePool.plate != "渝GB1234").values(kind="retired"))
         db.session.commit()
     response = client.post(f"/api/v1/fleet/vehicles/{vin}/plate", json={"plate": "渝GB1234"}, headers=owner.headers)
-    assert response.status_code == 200, response.get_json()
+    assert response.status_code == 409, response.get_json()
+    assert response.get_json()["reason"] == "taken"
+    offered = client.get(f"/api/v1/fleet/vehicles/{spare}/plate-choices", headers=owner.headers).get_json()
+    assert len(offered["choices"]) == 50 and "渝GB1234" not in offered["choices"]
+    with app.app_context():
+        from vmo import clock
+        from vmo.fleet import plates
+
+        vehicle = db.session.scalar(select(FleetVehicle).where(FleetVehicle.vin == vin))
+        for _ in range(20):
+            savepoint = db.session.begin_nested()
+            assert plates.issue_plate(get_office(factory.office), vehicle, clock.now(), topup=5) != "渝GB1234"
+            savepoint.rollback()

@@ -183,8 +183,10 @@ def plates():
 @uow.command
 def plates_add(count, kind, new_energy, office_code):
     """Add fresh random plates to the pool."""
+    from vmo import settings
     from vmo.errors import DomainError
     from vmo.fleet import plates as fleet_plates
+    from vmo.fleet.settings import FleetSettings
     from vmo.offices import services as offices
 
     try:
@@ -192,7 +194,7 @@ def plates_add(count, kind, new_energy, office_code):
     except DomainError as exc:
         _fail(exc)
     kind = kind or (PlateKind.NEW_ENERGY if new_energy else PlateKind.ORDINARY)
-    added = fleet_plates.add_plates(office, kind, count)
+    added = fleet_plates.add_plates(office, kind, count, kept_back=settings.get(FleetSettings).plate_reserved)
     click.echo(f"added {added} plates; pool now {fleet_plates.plate_pool_counts(office.id)}")
 
 

@@ -128,9 +128,10 @@ def load_demo() -> list[str]:
     lines.append("green-channel days opened for the next two weeks (30 vehicles each weekday)")
 
     if plates.plate_pool_counts(office.id)["ordinary"]["free"] < 50:
-        plates.add_plates(office, "ordinary", 200, random.Random(119))
-        plates.add_plates(office, "new_energy", 100, random.Random(384))
-        plates.add_plates(office, "new_energy_large", 20, random.Random(385))
+        kept_back = app_settings.get(FleetSettings).plate_reserved  # the numbers the office keeps back stay out
+        plates.add_plates(office, "ordinary", 200, random.Random(119), kept_back=kept_back)
+        plates.add_plates(office, "new_energy", 100, random.Random(384), kept_back=kept_back)
+        plates.add_plates(office, "new_energy_large", 20, random.Random(385), kept_back=kept_back)
 
     if db.session.scalar(select(FleetBatch.id).where(FleetBatch.company_id == company.id)) is None:
         rng = random.Random(15)

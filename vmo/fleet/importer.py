@@ -39,7 +39,8 @@ def import_batch(company_identifier: str, rows: list[dict], note: str | None, pr
             progress(1)
     if lines:
         # Also name the rows whose VIN repeats or is already known, so one run lists every bad row.
-        problems, _ = services.vin_problems([vin_or_none((row.get("vin") or "")) for row in rows])
+        problems, _ = services.vin_problems([vin_or_none((row.get("vin") or "")) for row in rows],
+                                             company.office_id)
         lines.extend(f"row {index + 2}: {field}: {'; '.join(msgs)}"
                      for index, fields in problems.items() for field, msgs in fields.items())
         lines.sort(key=lambda line: int(line.split(":")[0].split()[1]))

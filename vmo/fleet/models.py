@@ -2,7 +2,7 @@
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Date, ForeignKey, Integer, String, Text
+from sqlalchemy import Date, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from vmo import integrity
@@ -74,13 +74,15 @@ class FleetBatch(db.Model):
 
 class FleetVehicle(db.Model):
     __tablename__ = "fleet_vehicles"
+    # One VIN once per office: a vehicle registered elsewhere (or a VIN another office knows) does not
+    # block a batch here; each office answers only for its own register.
+    __table_args__ = (UniqueConstraint("office_id", "vin", name="office_vin"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"), index=True)
     batch_id: Mapped[int] = mapped_column(ForeignKey("fleet_batches.id"), index=True)
     position: Mapped[int] = mapped_column(Integer)
-    # Unique across the deployment: one VIN is one physical vehicle.
-    vin: Mapped[str] = mapped_column(String(17), unique=True)
+    vin: Mapped[str] = mapped_column(String(17), index=True)
     make: Mapped[str] = mapped_column(String(80))
     model: Mapped[str] = mapped_column(String(80))
     vehicle_type: Mapped[str] = mapped_column(String(24))
@@ -97,6 +99,8 @@ class FleetVehicle(db.Model):
     inspected_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     registered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     registered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Draws of plate choices made for the vehicle (50选1), counted by a conditional UPDATE.
+    plate_draws: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     batch = relationship("FleetBatch", back_populates="vehicles")
     # A batch answer shows each vehicle's inspections: loaded for all its vehicles at once, not per vehicle.
@@ -203,7 +207,7 @@ class PlatePool(db.Model):
 
 # The 409 each unique constraint above answers when a concurrent request got there first (vmo.integrity).
 CONFLICTS: dict[str, integrity.Unique] = {
-    "uq_fleet_vehicles_vin": integrity.Unique("a vehicle with this VIN is already registered", "vehicles"),
+    "office_vin": integrity.Unique("a vehicle with this VIN is already registered in this office", "vehicles"),
     "uq_fleet_vehicles_plate": integrity.Unique("this plate is taken", "plate", "taken"),
     "uq_plate_pool_plate": integrity.Unique("this plate is taken", "plate", "taken"),
     "uq_plate_pool_vehicle_id": integrity.Unique("this vehicle already has a plate reserved", "plate", "already reserved"),

@@ -9,7 +9,7 @@ from vmo.fleet.schemas import (
     AppointmentCreateSchema, AppointmentMoveSchema, AppointmentSchema, BatchCreateSchema, BatchQueryArgsSchema,
     BatchSchema, DeclineSchema, GrantSchema, GreenChannelRequestCreateSchema, GreenChannelRequestQueryArgsSchema,
     GreenChannelRequestSchema, InspectionCreateSchema, InspectionSchema, PlateChoicesSchema, PlateReservationSchema,
-    PlateReserveSchema, RegistrationErrorSchema, VehiclePapersSchema, VehicleSchema,
+    PlateReleaseSchema, PlateReserveSchema, RegistrationErrorSchema, VehiclePapersSchema, VehicleSchema,
 )
 from vmo.accounts.models import STAFF_ROLES, Role
 from vmo.fleet.settings import FleetSettings
@@ -35,7 +35,7 @@ class BatchesResource(MethodView):
 
     @auth(blp, Role.COMPANY)
     @idempotent(blp)
-    @blp.arguments(BatchCreateSchema)
+    @blp.arguments(BatchCreateSchema(office_id=lambda: current_user().office_id))
     @blp.response(201, BatchSchema)
     def post(self, data):
         """Submit a fleet batch (all vehicles or none)"""
@@ -157,11 +157,13 @@ class PlateChoicesResource(MethodView):
     @auth(blp, Role.COMPANY, *STAFF)
     @blp.response(200, PlateChoicesSchema)
     @blp.alt_response(404, schema=ErrorSchema, description="no such vehicle, or not yours")
-    @blp.alt_response(409, schema=ErrorSchema, description="already registered")
+    @blp.alt_response(409, schema=ErrorSchema, description="`not_scheduled` (the batch has no green-channel "
+                                                            "appointment), `draws_exhausted`, `plate_final` (a plate "
+                                                            "is reserved), or already registered")
     @blp.alt_response(403, schema=ErrorSchema, description="role not allowed, or the owner company is not approved yet "
                                                             "(`reason`: `company_not_approved`)")
     def get(self, vin):
-        """50 random free plates held for this vehicle until `expires_at` (50选1)"""
+        """50 random free plates held for this vehicle until `expires_at` (50选1; 3 draws per vehicle)"""
         return services.plate_choices(current_user(), vin, clock.now(), settings.get(FleetSettings))
 
 
@@ -171,13 +173,24 @@ class PlateResource(MethodView):
     @blp.arguments(PlateReserveSchema)
     @blp.response(200, PlateReservationSchema)
     @blp.alt_response(404, schema=ErrorSchema, description="no such vehicle, or not yours")
-    @blp.alt_response(409, schema=ErrorSchema, description="the plate is taken, or the vehicle is registered")
-    @blp.alt_response(422, schema=ErrorSchema, description="a self-composed number against the rules (each named)")
+    @blp.alt_response(409, schema=ErrorSchema, description="`taken` (held anywhere in the office), `plate_final` "
+                                                            "(another plate is reserved), `not_scheduled`, or the "
+                                                            "vehicle is registered")
+    @blp.alt_response(422, schema=ErrorSchema, description="a self-composed number against the rules (each named), "
+                                                            "or `reserved` (a number the office keeps back)")
     @blp.alt_response(403, schema=ErrorSchema, description="role not allowed, or the owner company is not approved yet "
                                                             "(`reason`: `company_not_approved`)")
     def post(self, data, vin):
-        """Reserve one of the choices, or a self-composed number (自编自选) that is free"""
-        return services.reserve_plate(current_user(), vin, data["plate"], clock.now())
+        """Reserve one of the choices, or a self-composed number (自编自选) that is free; it is final"""
+        return services.reserve_plate(current_user(), vin, data["plate"], clock.now(), settings.get(FleetSettings))
+
+    @auth(blp, "officer")
+    @blp.response(200, PlateReleaseSchema)
+    @blp.alt_response(404, schema=ErrorSchema, description="no such vehicle in this office, or no plate reserved")
+    @blp.alt_response(409, schema=ErrorSchema, description="the vehicle is registered: its plate is issued")
+    def delete(self, vin):
+        """Release the vehicle's reserved plate (an officer, audited); the plate is free again"""
+        return services.release_plate(current_user(), vin, clock.now())
 
 
 @blp.route("/fleet/vehicles/<string:vin>")
@@ -223,8 +236,9 @@ class RegistrationResource(MethodView):
                                   "(`reason`: `documents_missing`, `missing`: the fields)")
     def post(self, vin):
         """Register a passed vehicle and issue its plate from the office's pool"""
-        return services.register_vehicle(current_user(), vin, clock.now(),
-                                         settings.get(FleetSettings).plate_pool_topup)
+        config = settings.get(FleetSettings)
+        return services.register_vehicle(current_user(), vin, clock.now(), config.plate_pool_topup,
+                                         config.plate_reserved)
 
 
 def register(app, api) -> None:

@@ -80,6 +80,11 @@ class BatchCreateSchema(Schema):
                                                     f"vehicles; no office allows more than {MAX_BATCH_CEILING}."})
     note = fields.String(load_default=None, validate=validate.Length(0, 2000))
 
+    def __init__(self, *args, office_id=None, **kwargs):
+        """`office_id`: a function giving the caller's office, whose known VINs are named too."""
+        super().__init__(*args, **kwargs)
+        self.office_id = office_id
+
     def handle_error(self, error, data, *, many, **kwargs):
         # Field errors stop the load before the service runs; add the batch-level VIN problems
         # (twice in the batch, already known) now, so one 422 names every bad index.
@@ -89,7 +94,8 @@ class BatchCreateSchema(Schema):
         messages = error.messages
         if not isinstance(vehicles, list) or not isinstance(messages.get("vehicles", {}), dict):
             return
-        problems, _ = vin_problems([vin_or_none(v.get("vin") if isinstance(v, dict) else None) for v in vehicles])
+        problems, _ = vin_problems([vin_or_none(v.get("vin") if isinstance(v, dict) else None) for v in vehicles],
+                                   self.office_id() if self.office_id else None)
         for index, fields_ in problems.items():
             slot = messages.setdefault("vehicles", {}).setdefault(index, {})
             for name, msgs in fields_.items():
@@ -226,6 +232,8 @@ class PlateChoicesSchema(Schema):
                           metadata={"description": "Random free plates held for this vehicle (50 by default)"})
     expires_at = fields.AwareDateTime(required=True, metadata={"description": "Choose before this; asking again "
                                                                               "afterwards draws new plates"})
+    draws_left = fields.Integer(required=True, metadata={"description": "Fresh draws this vehicle may still have "
+                                                                        "(`PLATE_CHOICE_DRAWS` in all, default 3)"})
 
 
 class PlateReserveSchema(Schema):
@@ -240,6 +248,10 @@ class PlateReservationSchema(Schema):
     kind = fields.String(required=True)
     origin = fields.String(required=True, metadata={"description": "pool (one of the choices or drawn) or composed"})
     reserved_at = fields.AwareDateTime(required=True)
+
+
+class PlateReleaseSchema(PlateReservationSchema):
+    released_at = fields.AwareDateTime(required=True)
 
 
 class BatchSchema(Schema):

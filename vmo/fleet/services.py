@@ -34,7 +34,7 @@ def submit_batch(company: Company, vehicles: list[dict], note: str | None, actor
     if not 1 <= len(vehicles) <= max_vehicles:
         message = f"a batch has 1 to {max_vehicles} vehicles"
         raise RuleViolation(message, fields={"vehicles": [message]})
-    errors, first_seen = vin_problems([v["vin"] for v in vehicles])
+    errors, first_seen = vin_problems([v["vin"] for v in vehicles], company.office_id)
     if errors:
         raise _batch_errors(errors)
 
@@ -50,7 +50,7 @@ def submit_batch(company: Company, vehicles: list[dict], note: str | None, actor
                 for i, v in enumerate(vehicles)
             )
     except IntegrityError:
-        known = set(db.session.scalars(select(FleetVehicle.vin).where(FleetVehicle.vin.in_(list(first_seen)))))
+        known = _known_vins(list(first_seen), company.office_id)
         if not known:
             raise
         raise _batch_errors({first_seen[v]: {"vin": ["already known to the office"]} for v in known}) from None
@@ -60,8 +60,9 @@ def submit_batch(company: Company, vehicles: list[dict], note: str | None, actor
     return batch
 
 
-def vin_problems(vins: list[str | None]) -> tuple[dict[int, dict], dict[str, int]]:
-    """Per index: a VIN given twice in the batch, or already known; None (a malformed VIN) is skipped.
+def vin_problems(vins: list[str | None], office_id: int | None) -> tuple[dict[int, dict], dict[str, int]]:
+    """Per index: a VIN given twice in the batch, or already known to the office; None (a malformed VIN)
+    is skipped. A VIN another office knows is not this office's concern (`office_id` None: asks no office).
 
     Also called when the batch has other bad fields, so one answer names every bad index.
     """
@@ -74,10 +75,15 @@ def vin_problems(vins: list[str | None]) -> tuple[dict[int, dict], dict[str, int
             errors[index] = {"vin": [f"appears twice in this batch (also at index {first_seen[vin]})"]}
         else:
             first_seen[vin] = index
-    known = set(db.session.scalars(select(FleetVehicle.vin).where(FleetVehicle.vin.in_(list(first_seen)))))
+    known = _known_vins(list(first_seen), office_id) if office_id is not None else set()
     for vin in known:
         errors.setdefault(first_seen[vin], {})["vin"] = ["already known to the office"]
     return errors, first_seen
+
+
+def _known_vins(vins: list[str], office_id: int) -> set[str]:
+    return set(db.session.scalars(select(FleetVehicle.vin).where(FleetVehicle.vin.in_(vins),
+                                                                 FleetVehicle.office_id == office_id)))
 
 
 def _batch_errors(errors: dict[int, dict]) -> RuleViolation:
@@ -476,10 +482,14 @@ def plate_choices(user: User, vin: str, now: datetime, config: FleetSettings) ->
     return plates.plate_choices(vehicle, now, config)
 
 
-def reserve_plate(user: User, vin: str, plate: str, now: datetime) -> dict:
+def reserve_plate(user: User, vin: str, plate: str, now: datetime, config: FleetSettings) -> dict:
     vehicle = get_vehicle(user, vin)
     companies.require_approved(vehicle.batch.company)
-    return plates.reserve_plate(user, vehicle, plate, now)
+    return plates.reserve_plate(user, vehicle, plate, now, config)
+
+
+def release_plate(officer: User, vin: str, now: datetime) -> dict:
+    return plates.release_plate(officer, get_vehicle(officer, vin), now)
 
 
 def update_papers(user: User, vin: str, data: dict) -> FleetVehicle:
@@ -499,7 +509,7 @@ def _state_message(vehicle: FleetVehicle, action: str) -> str:
     return f"vehicle {vehicle.vin} is {vehicle.status}; it cannot be {action} now"
 
 
-def register_vehicle(officer: User, vin: str, now: datetime, topup: int) -> FleetVehicle:
+def register_vehicle(officer: User, vin: str, now: datetime, topup: int, kept_back=()) -> FleetVehicle:
     """Issue a plate from the pool: only after a passed inspection, never the same plate twice."""
     vehicle = get_vehicle(officer, vin)
     if vehicle.status != VehicleStatus.INSPECTED:
@@ -516,7 +526,7 @@ def register_vehicle(officer: User, vin: str, now: datetime, topup: int) -> Flee
     ).rowcount
     if changed != 1:
         raise Conflict(f"vehicle {vin} was registered by someone else just now")
-    plate = plates.issue_plate(office, vehicle, now, topup)
+    plate = plates.issue_plate(office, vehicle, now, topup, kept_back)
     db.session.execute(update(FleetVehicle).where(FleetVehicle.id == vehicle.id).values(plate=plate)
                        .execution_options(synchronize_session=False))
     db.session.refresh(vehicle)

@@ -3,8 +3,14 @@
 - 5.9 (table 3): the serial uses digits and the letters A-Z except I and O (they read as 1 and 0).
 - Table 4: an ordinary (blue) plate has a 5-character serial with at most two letters.
 - Tables 5/6: a new-energy (green) plate has a 6-character serial; on a small vehicle it starts with
-  D (battery electric) or F (other new energy), then a letter or digit, then four digits; on a large
-  vehicle (buses, heavy trucks) it is five digits, then D or F.
+  the energy letter, then a letter or digit, then four digits; on a large vehicle (buses, heavy trucks)
+  it is five digits, then D or F.
+- The energy letters of a small new-energy plate: D, A, B, C or E for a battery-electric vehicle and
+  F, G, H, J or K for the other new-energy ones (plug-in hybrid, fuel cell), D and F first, the others
+  as an office's D or F series runs out. The standard's own text was not at hand: this is as the
+  secondary sources that quote GA 36-2018 give it (a 2021 note on the standard lists exactly these
+  ten letters; the 2016 announcement and most sources name only D and F). Fairly sure of the two
+  families, less of whether large plates may end in the added letters too: they end in D or F here.
 The office's own rules (自编自选 within the office's prefix, at most two letters on any plate) are
 checked in `composed_plate_problems`. The character-level checks (provinces, letters, a plate read
 from a form) are vmo.validators'.
@@ -34,9 +40,20 @@ def kind_for(fuel_type: str, vehicle_type: str) -> PlateKind:
     return PlateKind.NEW_ENERGY_LARGE if vehicle_type in LARGE_VEHICLE_TYPES else PlateKind.NEW_ENERGY
 
 
+# A small new-energy plate's first serial character, per energy family (GA 36-2018, see above): the
+# first letter is the one an office's pool uses; a self-composed number may use any of the family.
+ENERGY_LETTERS = {"D": "DABCE", "F": "FGHJK"}
+
+
 def energy_letter(fuel_type: str) -> str:
     """GA 36-2018 tables 5/6: D for battery-electric vehicles, F for the other new-energy ones."""
     return "D" if fuel_type == "electric" else "F"
+
+
+def reserved_numbers(prefix: str, reserved) -> set[str]:
+    """The office's numbers kept back (VMO_PLATE_RESERVED): an entry is a whole plate ("渝G88888") or a
+    serial kept back under every prefix ("88888" is 渝G88888 here)."""
+    return {normalise(entry) if not entry[:1].isascii() else prefix + normalise(entry) for entry in reserved if entry}
 
 
 def normalise(plate: str) -> str:
@@ -61,9 +78,10 @@ def composed_plate_problems(plate: str, prefix: str, kind: str, letter: str) -> 
     letters = sum(c.isascii() and c.isalpha() for c in serial)
     if letters > MAX_LETTERS:
         problems.append(f"at most {MAX_LETTERS} letters after the prefix, not {letters}")
-    if kind == PlateKind.NEW_ENERGY and serial and (serial[0] != letter or not serial[2:].isdigit()):
-        problems.append(f"a small new-energy plate is {letter}, a letter or digit, then 4 digits "
-                        f"({'D: battery electric' if letter == 'D' else 'F: hybrid or fuel cell'}; GA 36-2018)")
+    family = ENERGY_LETTERS.get(letter, letter)
+    if kind == PlateKind.NEW_ENERGY and serial and (serial[0] not in family or not serial[2:].isdigit()):
+        problems.append(f"a small new-energy plate is one of {', '.join(family)}, a letter or digit, then 4 digits "
+                        f"({'battery electric' if letter == 'D' else 'hybrid or fuel cell'}; GA 36-2018)")
     if kind == PlateKind.NEW_ENERGY_LARGE and serial and (serial[-1] != letter or not serial[:-1].isdigit()):
         problems.append(f"a large new-energy plate is 5 digits, then {letter} (GA 36-2018)")
     return problems
