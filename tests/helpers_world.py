@@ -63,6 +63,11 @@ ACCESS = {
     ("POST", "/api/v1/green-channel/requests/{request_id}/decline"): ("officer",),
     ("GET", "/api/v1/fleet/vehicles/{vin}/plate-choices"): (*STAFF, "company"),
     ("POST", "/api/v1/fleet/vehicles/{vin}/plate"): (*STAFF, "company"),
+    ("DELETE", "/api/v1/fleet/vehicles/{vin}/plate"): ("officer",),
+    ("POST", "/api/v1/phones/reveal"): STAFF,
+    ("GET", "/api/v1/priority/days"): Public("as the list of green-channel days"),
+    ("PUT", "/api/v1/priority/days/{date}"): ("officer",),
+    ("GET", "/api/v1/priority/days/{date}/queue"): STAFF,
     ("GET", "/api/v1/fleet/vehicles/{vin}"): (*STAFF, "company"),
     ("PATCH", "/api/v1/fleet/vehicles/{vin}"): ("company", "officer"),
     ("POST", "/api/v1/fleet/vehicles/{vin}/inspection"): ("officer",),
@@ -81,6 +86,8 @@ ACCESS = {
     ("POST", "/api/v1/escalations/{escalation_id}/resolve"): ("supervisor", "admin"),
     ("POST", "/api/v1/green-channel/priority-bookings"):
         Public("elderly, pregnant and disabled people book without an account"),
+    ("POST", "/api/v1/green-channel/priority-bookings/confirm"):
+        Public("the code texted to the phone is the proof"),
     ("GET", "/api/v1/green-channel/priority-bookings/{reference}"): Public("the reference is the ticket"),
     ("DELETE", "/api/v1/green-channel/priority-bookings/{reference}"): Public("the reference is the ticket"),
     ("GET", "/api/v1/green-channel/days/{date}/queue"): STAFF,
@@ -146,6 +153,22 @@ def _ok(response, *codes):
     return response.get_json()
 
 
+def priority_code(app, phone: str) -> str:
+    """The last priority code texted to `phone` (the outbox table: what the phone shows)."""
+    import re
+
+    from sqlalchemy import select
+
+    from vmo.extensions import db
+    from vmo.notify.models import OutboxMessage
+
+    with app.app_context():
+        body = db.session.scalar(select(OutboxMessage.body).where(OutboxMessage.phone == phone,
+                                                                  OutboxMessage.kind == "priority_code")
+                                 .order_by(OutboxMessage.id.desc()).limit(1))
+    return re.search(r"验证码(\d{6})", body).group(1)
+
+
 def priority_reference(app, id_number: str) -> str:
     """The reference of a priority booking: only its text carries it (the answer does not: it
     must not confirm a booking to a stranger)."""
@@ -198,10 +221,13 @@ def build_side(app, client, factory, side: str, n: int) -> SimpleNamespace:
     # Priority green channel: one booking (its reference is public by design, like a ticket).
     first17 = f"{region}19850315{n:02d}2"
     body = {"name": f"{tag}市民", "id_number": first17 + validators.resident_id_check_char(first17),
-            "phone": "13983000002", "reason": "disabled", "date": s.day, "office": code,
+            "phone": f"139830000{n:02d}", "reason": "disabled", "date": s.day, "office": code,
             "certificate_number": f"{region}1985031500{n}X11"}
     s.priority_body = body
-    s.priority = _ok(client.post("/api/v1/green-channel/priority-bookings", json=body), 201)
+    _ok(client.post("/api/v1/green-channel/priority-bookings", json=body), 202)
+    s.priority = _ok(client.post("/api/v1/green-channel/priority-bookings/confirm", json={
+        "phone": body["phone"], "code": priority_code(app, body["phone"])}), 201)
+    s.priority_id = s.priority["id"]
     s.reference = priority_reference(app, body["id_number"])
 
     # Weekend tests: a first-come session with the candidate's booking, and a ballot session.
@@ -290,6 +316,9 @@ def bodies(w, side) -> dict:
         ("POST", "/api/v1/companies/{company_id}/decline"): {"reason": "营业执照与信用代码不符"},
         ("POST", "/api/v1/fleet/vehicles/{vin}/inspection"): {"result": "pass"},
         ("PUT", "/api/v1/green-channel/days/{date}"): {"capacity": 30},
+        ("PUT", "/api/v1/priority/days/{date}"): {"capacity": 12},
+        ("POST", "/api/v1/green-channel/priority-bookings/confirm"): {"phone": "13983000002", "code": "000000"},
+        ("POST", "/api/v1/phones/reveal"): {"case": {"type": "priority_booking", "id": side.priority_id}},
         ("POST", "/api/v1/escalations/{escalation_id}/callbacks"): {"reached": True, "note": "called back"},
         ("POST", "/api/v1/escalations/{escalation_id}/resolve"): {"note": "called back"},
         ("POST", "/api/v1/test-sessions/{session_id}/bookings"): {},

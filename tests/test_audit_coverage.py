@@ -15,7 +15,7 @@ from tests import helpers_mobile as mobile
 from tests.conftest import FROZEN_NOW, PASSWORD, make_id_number
 from tests.helpers_exams import SATURDAY, candidate, create_session, local
 from tests.helpers_followup import SECRET, post_inbound, queue_follow_up
-from tests.helpers_world import priority_reference
+from tests.helpers_world import priority_code, priority_reference
 from vmo.audit.models import AuditEntry
 from vmo.extensions import db
 
@@ -36,6 +36,10 @@ STAFF_WRITES = {
     ("POST", "/api/v1/fleet/vehicles/<string:vin>/inspection"): "fleet.inspect",
     ("POST", "/api/v1/fleet/vehicles/<string:vin>/registration"): "fleet.register",
     ("POST", "/api/v1/green-channel/priority-bookings"): "priority.book",
+    ("POST", "/api/v1/green-channel/priority-bookings/confirm"): "priority.book",
+    ("PUT", "/api/v1/priority/days/<date:date>"): "priority.day",
+    ("DELETE", "/api/v1/fleet/vehicles/<string:vin>/plate"): "fleet.plate_release",
+    ("POST", "/api/v1/phones/reveal"): "phone.reveal",
     ("POST", "/api/v1/green-channel/requests/<int:request_id>/grant"): "green_channel.grant",
     ("POST", "/api/v1/green-channel/requests/<int:request_id>/decline"): "green_channel.decline",
     ("POST", "/api/v1/fleet/vehicles/<string:vin>/plate"): "fleet.plate_reserve",
@@ -180,6 +184,10 @@ def test_each_staff_write_records_who_what_which_office_and_when(app, client, fa
     assert fleet.book(client, owner, body["id"]).status_code == 201
     audit.new()
     expect(("POST", "/api/v1/fleet/vehicles/<string:vin>/plate"),
+           client.post(f"/api/v1/fleet/vehicles/{vin}/plate", json={"plate": "渝G5A2B9"}, headers=off), actor=officer)
+    expect(("DELETE", "/api/v1/fleet/vehicles/<string:vin>/plate"),
+           client.delete(f"/api/v1/fleet/vehicles/{vin}/plate", headers=off), actor=officer)
+    expect(("POST", "/api/v1/fleet/vehicles/<string:vin>/plate"),
            client.post(f"/api/v1/fleet/vehicles/{vin}/plate", json={"plate": "渝G5A2B8"}, headers=off), actor=officer)
     expect(("PATCH", "/api/v1/fleet/vehicles/<string:vin>"),
            client.patch(f"/api/v1/fleet/vehicles/{vin}", json={"use_character": "租赁"}, headers=off), actor=officer)
@@ -192,8 +200,19 @@ def test_each_staff_write_records_who_what_which_office_and_when(app, client, fa
     priority = client.post("/api/v1/green-channel/priority-bookings", headers=off, json=priority_body)
     expect(("POST", "/api/v1/green-channel/priority-bookings"), priority, actor=officer)  # at the counter
     reference = priority_reference(app, priority_body["id_number"])
+    expect(("POST", "/api/v1/phones/reveal"), client.post("/api/v1/phones/reveal", headers=off, json={
+        "case": {"type": "priority_booking", "id": priority.get_json()["id"]}}), actor=officer)
     expect(("DELETE", "/api/v1/green-channel/priority-bookings/<string:reference>"),
            client.delete(f"/api/v1/green-channel/priority-bookings/{reference}", headers=off), actor=officer)
+    expect(("PUT", "/api/v1/priority/days/<date:date>"),
+           client.put("/api/v1/priority/days/2026-11-30", json={"capacity": 4}, headers=off), actor=officer)
+    # A public booking confirmed by its phone: the audit names no one (the person has no account).
+    public_body = {**priority_body, "id_number": make_id_number(factory.rng), "phone": "13983000004"}
+    assert client.post("/api/v1/green-channel/priority-bookings", json=public_body).status_code == 202
+    audit.new()
+    expect(("POST", "/api/v1/green-channel/priority-bookings/confirm"),
+           client.post("/api/v1/green-channel/priority-bookings/confirm", json={
+               "phone": "13983000004", "code": priority_code(app, "13983000004")}))
 
     for op, answer in (("grant", {"date": fleet.DAY, "arrive_from": "12:00", "arrive_until": "20:00"}),
                        ("decline", {"reason": "当日查验场地检修"})):

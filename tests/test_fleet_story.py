@@ -39,7 +39,7 @@ def test_fifteen_cars_book_a_day_opened_for_exactly_fifteen(app, client, factory
     day = open_day(client, staff, capacity=15, arrive_from="12:00", arrive_until="20:00", note="绿色通道")
     assert {k: day[k] for k in ("capacity", "booked", "available", "priority_capacity", "priority_available",
                                 "arrive_from", "arrive_until")} == {
-        "capacity": 15, "booked": 0, "available": 15, "priority_capacity": 2, "priority_available": 2,
+        "capacity": 15, "booked": 0, "available": 15, "priority_capacity": 10, "priority_available": 10,
         "arrive_from": "12:00", "arrive_until": "20:00"}
     fifteen = batch(client, factory, owner, 15)
     booked = book(client, owner, fifteen["id"])
@@ -48,7 +48,7 @@ def test_fifteen_cars_book_a_day_opened_for_exactly_fifteen(app, client, factory
     assert (body["date"], body["vehicles"], body["status"], body["arrive_from"], body["arrive_until"]) == (
         DAY, 15, "booked", "12:00", "20:00")
     after = day_info(client)
-    assert (after["booked"], after["available"], after["priority_available"]) == (15, 0, 2)
+    assert (after["booked"], after["available"], after["priority_available"]) == (15, 0, 10)
     [confirmation] = texts(app, "13883000001")
     assert "15辆新车已预约11月27日绿色通道，请于12:00至20:00到" in confirmation
     # Each car is inspected and registered; the batch is done and the company gets one follow-up.
@@ -85,7 +85,7 @@ def test_a_request_in_the_afternoon_is_granted_for_the_next_day(app, client, fac
     assert body["appointment_id"] is not None
     day = day_info(client, TOMORROW)
     assert (day["capacity"], day["booked"], day["available"], day["arrive_from"], day["arrive_until"],
-            day["priority_capacity"]) == (15, 15, 0, "12:00", "20:00", 2)
+            day["priority_capacity"]) == (15, 15, 0, "12:00", "20:00", 10)
     appointment = client.get(f"/api/v1/fleet/batches/{fifteen['id']}/appointment", headers=owner.headers).get_json()
     assert (appointment["date"], appointment["vehicles"], appointment["arrive_from"]) == (TOMORROW, 15, "12:00")
     assert get_batch(client, owner, fifteen["id"])["status"] == "scheduled"

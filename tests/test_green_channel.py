@@ -43,9 +43,10 @@ def test_day_changes_are_audited(client, factory):
     entries = client.get("/api/v1/audit?entity=green_channel_day", headers=staff.headers).get_json()
     window = {"arrive_from": "09:00", "arrive_until": "17:00", "note": None}
     assert [(e["action"], e["before"], e["after"]) for e in entries] == [
-        ("green_channel.resize", {**window, "capacity": 30, "priority_capacity": 3},
-         {**window, "capacity": 40, "priority_capacity": 4}),
-        ("green_channel.open", None, {**window, "capacity": 30, "priority_capacity": 3}),
+        # The priority places are the hall's lane's of that date (10 on a working day), whatever the fleet capacity.
+        ("green_channel.resize", {**window, "capacity": 30, "priority_capacity": 10},
+         {**window, "capacity": 40, "priority_capacity": 10}),
+        ("green_channel.open", None, {**window, "capacity": 30, "priority_capacity": 10}),
     ]
 
 

@@ -25,7 +25,7 @@ def _installed(app) -> list:
     ({"EXAM_OFFICE_RULES": {"nanchuan": {"cancel_untill": "18:00"}}}, "VMO_EXAM_OFFICE_RULES", "cancel_untill"),
     ({"MOBILE_SYNC_MAX_RECORDS": True}, "VMO_MOBILE_SYNC_MAX_RECORDS", "whole number"),
     ({"PHOTO_STORAGE": "s3"}, "VMO_PHOTO_STORAGE", "directory, database, memory"),
-    ({"PRIORITY_SHARE": 1.5}, "VMO_PRIORITY_SHARE", "0 to 1"),
+    ({"PRIORITY_DAILY_CAPACITY": -1}, "VMO_PRIORITY_DAILY_CAPACITY", "0 to 10000"),
     ({"GREEN_CHANNEL_ARRIVE_FROM": "18:00"}, "VMO_GREEN_CHANNEL_ARRIVE_FROM", "ends before it starts"),
     ({"MOTORCYCLE_INSPECTION_YEARS": "10,6"}, "VMO_MOTORCYCLE_INSPECTION_YEARS", "rising"),
     ({"PHOTO_REQUIRED_KINDS": "车顶"}, "VMO_PHOTO_REQUIRED_KINDS", "车顶"),
@@ -71,7 +71,7 @@ def test_every_feature_installs_its_settings(app):
     names = {cls.__name__ for cls in _installed(app)}
     assert names == {"AuthSettings", "FleetSettings", "GreenChannelSettings", "MotorcycleSettings", "FollowUpSettings",
                      "TourSettings", "InspectionSettings", "ExamSettings", "MobileSettings", "SmsSettings",
-                     "LimitSettings", "SecuritySettings", "OfficeSettings", "PageCacheSettings"}
+                     "LimitSettings", "SecuritySettings", "OfficeSettings", "PageCacheSettings", "PrioritySettings"}
 
 
 def test_config_keeps_only_flasks_sqlalchemys_and_the_openapi_keys():

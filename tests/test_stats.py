@@ -29,7 +29,7 @@ def data(app, client, runner, factory):
     at(app, "2026-11-25T10:00:00")
     staff = officer(factory, username="desk", badge_number="500123")
     supervisor = factory.staff("supervisor", "boss")
-    # Green channel: two days in November (30 -> 3 kept, 20 -> 2 kept), one in December (outside).
+    # Green channel: two days in November (each with the lane's 10 priority places), one in December (outside).
     open_day(client, staff, "2026-11-25", capacity=30)
     open_day(client, staff, "2026-11-26", capacity=20)
     open_day(client, staff, "2026-12-10", capacity=10)
@@ -37,9 +37,9 @@ def data(app, client, runner, factory):
     a, b, c = (batch(client, factory, owner, n) for n in (3, 2, 4))
     for one, day in ((a, "2026-11-25"), (b, "2026-11-26"), (c, "2026-12-10")):
         assert book(client, owner, one["id"], day).status_code == 201
-    for body in (person("elderly", birth=date(1950, 1, 2), day="2026-11-26", seq=1),
-                 person("disabled", day="2026-11-26", seq=2),
-                 person("pregnant", day="2026-12-10", seq=3)):
+    for body in (person("elderly", birth=date(1950, 1, 2), day="2026-11-26", seq=1, phone="13983000011"),
+                 person("disabled", day="2026-11-26", seq=2, phone="13983000012"),
+                 person("pregnant", day="2026-12-10", seq=3, phone="13983000013")):
         assert book_priority(client, body).status_code == 201
 
     # Handling: v1 30 min on the day; v3 20 min but across local midnight; v2 failed first, 1400 min.
@@ -99,10 +99,10 @@ def data(app, client, runner, factory):
 
 EXPECTED = {
     "office": "nanchuan", "from": "2026-11-01", "to": "2026-11-30",
-    # Capacity 30 + 20 for fleets and 3 + 2 priority places on top of them.
-    "green_channel": {"days_open": 2, "capacity": 55, "priority_capacity": 5, "appointments": 2,
+    # Capacity 30 + 20 for fleets and the lane's 10 + 10 priority places on top of them.
+    "green_channel": {"days_open": 2, "capacity": 70, "priority_capacity": 20, "appointments": 2,
                       "vehicles_booked": 5, "priority_bookings": 2,
-                      "priority_by_reason": {"pregnant": 0, "elderly": 1, "disabled": 1}, "utilisation": 0.1273},
+                      "priority_by_reason": {"pregnant": 0, "elderly": 1, "disabled": 1}, "utilisation": 0.1},
     # One follow-up for batch a (its three vehicles registered), five others, one failed.
     "follow_ups": {"sent": 6, "replies": 4, "reply_rate": 0.6667, "satisfied": 2, "dissatisfied": 2,
                    "satisfaction_rate": 0.5, "comments": 1, "pending": 0, "failed": 1, "opted_out": 0},

@@ -152,21 +152,22 @@ def test_two_batches_with_one_vin(app, factory):
     assert count(app, FleetVehicle.vin, vehicles[0]["vin"]) == 1
 
 
-def test_two_priority_bookings_for_one_person_and_day(app, client, factory):
-    from tests.helpers_fleet import DAY, officer
-    from tests.test_priority import person
+def test_two_priority_confirmations_for_one_person(app, client, factory):
+    """One ID number asking twice with two phones and confirming both at once: one place, one booking."""
+    from tests.test_priority import URL, person, texted_code
     from vmo.priority.models import PriorityBooking
 
-    open_day(client, officer(factory), capacity=30)
-    body = person()
-    answers = race(app, *[lambda c: c.post("/api/v1/green-channel/priority-bookings", json=body)
-                          for _ in range(2)])
-    # Both answered alike, neither confirming the other booking; one place taken.
-    assert [a.status_code for a in answers] == [201, 201], [a.get_json() for a in answers]
-    assert answers[0].get_json() == answers[1].get_json()
+    factory.office  # noqa: B018
+    phones = ["13983000031", "13983000032"]
+    for phone in phones:
+        assert client.post(URL, json=person(phone=phone)).status_code == 202
+    codes = [texted_code(app, phone) for phone in phones]
+    answers = race(app, *[lambda c, p=p, code=code: c.post(f"{URL}/confirm", json={"phone": p, "code": code})
+                          for p, code in zip(phones, codes)])
+    assert sorted(a.status_code for a in answers) == [201, 409], [a.get_json() for a in answers]
     with app.app_context():
         assert db.session.scalar(select(func.count(PriorityBooking.id))
-                                 .where(PriorityBooking.active_key.like(f"%:{DAY}"))) == 1
+                                 .where(PriorityBooking.active_id_number == person()["id_number"])) == 1
 
 
 def test_two_registrations_of_one_plate_on_a_tour(app, client, factory):

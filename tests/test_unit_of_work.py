@@ -25,6 +25,10 @@ DELIBERATE_COMMITS = {
         "a sign-in before the phone is verified answers 403 (rolled back), but a new code must be kept and sent",
     ("vmo/accounts/services.py", "verify_candidate"):
         "a wrong code answers 422 (rolled back), but the try must count and the ID number's owner be told",
+    ("vmo/priority/services.py", "confirm"):
+        "a wrong priority code answers 422 (rolled back), but its try must count: counted and committed first",
+    ("vmo/priority/services.py", "_book"):
+        "a second booking of one ID number answers 409 (rolled back), but the booking's own phone must be told",
     ("vmo/idempotency/services.py", "claim"):
         "the key is claimed before the write runs, so two retries at once cannot both run it",
     ("vmo/idempotency/services.py", "purge"): "part of the claim's own transaction",

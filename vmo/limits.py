@@ -66,6 +66,8 @@ class LimitSettings:
     login_per_username: str = setting("10 per minute", key="RATELIMIT_LOGIN_PER_USERNAME", parse=_limit)
     signups_per_address: str = setting("10 per hour", key="RATELIMIT_SIGNUPS_PER_ADDRESS", parse=_limit)
     registrations_per_address: str = setting("30 per hour", key="RATELIMIT_REGISTRATIONS_PER_ADDRESS", parse=_limit)
+    # Look-ups and cancels of a booking by its reference: guessing references costs one a few minutes.
+    references_per_address: str = setting("20 per hour", key="RATELIMIT_REFERENCES_PER_ADDRESS", parse=_limit)
     bookings_per_candidate: str = setting("10 per minute;60 per day", key="RATELIMIT_BOOKINGS_PER_CANDIDATE",
                                           parse=_limit)
 
@@ -172,6 +174,20 @@ def signups(blp):
 def public_bookings(blp):
     """Public bookings without an account (tour pre-registrations, priority places) per address."""
     return _shared_per_address(blp, "registrations_per_address", "public-bookings", "registrations")
+
+
+def reference_lookups(blp):
+    """Look-ups and cancels of a booking by its reference, per address (public; staff are not counted)."""
+    return _limits(blp, [
+        limiter.shared_limit(_setting("references_per_address"), scope="reference-lookups",
+                             exempt_when=lambda: _unset("references_per_address")() or _signed_in_staff(),
+                             error_message="too many look-ups by reference from this address; try again later"),
+    ], "too many look-ups or cancels by reference from this address; see Retry-After")
+
+
+def _signed_in_staff() -> bool:
+    user = g.get("user")
+    return user is not None and user.is_staff
 
 
 def candidate_bookings(blp):

@@ -111,7 +111,7 @@ def _reserved_row(vehicle: FleetVehicle) -> PlatePool | None:
 
 def _final(vehicle: FleetVehicle, row: PlatePool) -> Conflict:
     return Conflict(f"vehicle {vehicle.vin} has reserved {row.plate}; a reserved plate is final "
-                    f"(an officer may release it)", reason="plate_final", plate=row.plate)
+                    f"(an officer may release it)", reason="plate_final")
 
 
 # ---- 50 choices ------------------------------------------------------------------------
@@ -143,7 +143,7 @@ def plate_choices(vehicle: FleetVehicle, now: datetime, config: FleetSettings) -
     if counted != 1:
         raise Conflict(f"vehicle {vehicle.vin} has had its {config.plate_choice_draws} draws of plate choices; "
                        f"reserve a self-composed number, or the plate is drawn at registration",
-                       reason="draws_exhausted", draws=draws)
+                       reason="draws_exhausted")
     expires_at = now + timedelta(minutes=config.plate_choice_minutes)
     # The old draw has expired: its plates go back to the pool before the new draw.
     _drop_holds(vehicle)
@@ -216,8 +216,8 @@ def reserve_plate(user: User, vehicle: FleetVehicle, wanted: str, now: datetime,
             raise RuleViolation(f"{plate} does not follow the plate rules", fields={"plate": problems})
     if plate in reserved_numbers(office.plate_prefix, config.plate_reserved):
         raise RuleViolation(f"{plate} is one of the numbers the office keeps back; choose another",
-                            reason="reserved", plate=plate)
-    taken = Conflict(f"{plate} is taken; choose another", reason="taken", plate=plate)
+                            reason="reserved")
+    taken = Conflict(f"{plate} is taken; choose another", reason="taken")
     if registers.held_by(office.id, plate, among=_elsewhere()):
         raise taken
     try:

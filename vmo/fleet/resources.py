@@ -4,6 +4,7 @@ from flask_smorest import Blueprint
 
 from vmo import clock, integrity, settings
 from vmo.accounts import services as accounts
+from vmo.audit import phones
 from vmo.fleet import models, services
 from vmo.fleet.schemas import (
     AppointmentCreateSchema, AppointmentMoveSchema, AppointmentSchema, BatchCreateSchema, BatchQueryArgsSchema,
@@ -13,7 +14,6 @@ from vmo.fleet.schemas import (
 )
 from vmo.accounts.models import STAFF_ROLES, Role
 from vmo.fleet.settings import FleetSettings
-from vmo.greenchannel.settings import GreenChannelSettings
 from vmo.http.auth import auth, current_user
 from vmo.http.idempotency import idempotent
 from vmo.http.paging import SelectPage
@@ -136,8 +136,7 @@ class GrantResource(MethodView):
         """Grant a request: open or raise the day as needed and book the whole batch"""
         user = current_user()
         return services.grant_request(user, request_id, data["date"], (data["arrive_from"], data["arrive_until"]),
-                                      clock.local_today(user.office.timezone), clock.now(),
-                                      settings.get(GreenChannelSettings).priority_share)
+                                      clock.local_today(user.office.timezone), clock.now())
 
 
 @blp.route("/green-channel/requests/<int:request_id>/decline")
@@ -184,7 +183,7 @@ class PlateResource(MethodView):
         """Reserve one of the choices, or a self-composed number (自编自选) that is free; it is final"""
         return services.reserve_plate(current_user(), vin, data["plate"], clock.now(), settings.get(FleetSettings))
 
-    @auth(blp, "officer")
+    @auth(blp, Role.OFFICER)
     @blp.response(200, PlateReleaseSchema)
     @blp.alt_response(404, schema=ErrorSchema, description="no such vehicle in this office, or no plate reserved")
     @blp.alt_response(409, schema=ErrorSchema, description="the vehicle is registered: its plate is issued")
@@ -242,6 +241,7 @@ class RegistrationResource(MethodView):
 
 
 def register(app, api) -> None:
+    phones.provide(app, "fleet_batch", services.contact_phone)  # the day's queue masks the contact's phone
     integrity.register(app, models.CONFLICTS)
     settings.install(app, FleetSettings)
     api.register_blueprint(blp)

@@ -25,6 +25,7 @@ from vmo.greenchannel.notifications import month_day
 from vmo.greenchannel.models import GreenChannelDay
 from vmo.notify import services as notify
 from vmo.offices.models import Office
+from vmo.redact import mask_phone
 
 # ---- batches --------------------------------------------------------------------------
 
@@ -314,7 +315,7 @@ def _decide(officer: User, request_id: int, now: datetime, **values) -> GreenCha
 
 
 def grant_request(officer: User, request_id: int, day: date, window: tuple[str, str], today: date,
-                  now: datetime, priority_share: float) -> GreenChannelRequest:
+                  now: datetime) -> GreenChannelRequest:
     """Grant a request: the day is opened or raised as needed and the whole batch booked, in one transaction."""
     if day < today:
         raise RuleViolation("the date is in the past", fields={"date": ["in the past"]})
@@ -327,7 +328,7 @@ def grant_request(officer: User, request_id: int, day: date, window: tuple[str, 
     companies.require_approved(batch.company)
     _bookable(batch)
     units = len(batch.vehicles)
-    green_day = greenchannel.open_or_extend(batch.office_id, day, units, window, priority_share)
+    green_day = greenchannel.open_or_extend(batch.office_id, day, units, window)
     appointment = _hold(batch, green_day, units, officer, now)
     audit.record("green_channel.grant", "fleet_batch", batch.id, actor=officer,
                  after={"date": day.isoformat(), "arrive_from": window[0], "arrive_until": window[1]})
@@ -364,12 +365,21 @@ def decline_request(officer: User, request_id: int, reason: str, now: datetime) 
 def queue_entries(green_day: GreenChannelDay) -> list[dict]:
     """The day's fleet batches, in booking order: served after the priority bookings."""
     return [{"kind": "fleet", "id": appointment.id, "reference": None, "name": batch.company.name,
-             "reason": None, "business": f"fleet batch {batch.id}", "phone": batch.company.contact_phone,
+             "reason": None, "business": f"fleet batch {batch.id}", "phone": mask_phone(batch.company.contact_phone),
              "vehicles": appointment.units, "batch_id": batch.id, "booked_at": appointment.created_at}
             for appointment, batch in db.session.execute(
                 select(FleetAppointment, FleetBatch).join(FleetBatch, FleetBatch.id == FleetAppointment.batch_id)
                 .where(FleetAppointment.day_id == green_day.id, FleetAppointment.status == AppointmentStatus.BOOKED)
                 .order_by(FleetAppointment.created_at, FleetAppointment.id))]
+
+
+def contact_phone(office_id: int, batch_id: str) -> str:
+    """The company contact's phone behind a batch of this office, for POST /phones/reveal."""
+    batch = db.session.scalar(select(FleetBatch).where(FleetBatch.id == int(batch_id), FleetBatch.office_id == office_id)) \
+        if batch_id.isascii() and batch_id.isdigit() else None
+    if batch is None:
+        raise NotFound(f"no batch {batch_id}")
+    return batch.company.contact_phone
 
 
 def get_appointment(user: User, batch_id: int) -> FleetAppointment:

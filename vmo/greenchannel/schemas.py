@@ -20,7 +20,8 @@ class DaySchema(Schema):
     available = fields.Function(lambda d: d.slot.available, required=True,
                                 metadata={"description": "Places a fleet booking can still take"})
     priority_capacity = fields.Integer(required=True, metadata={
-        "description": "Places kept for pregnant, elderly and disabled people, apart from `capacity`"})
+        "description": "The hall's priority places of this date (pregnant, elderly and disabled people), apart "
+                       "from `capacity`: the same as PUT /priority/days/{date} sets"})
     priority_available = fields.Function(lambda d: d.priority_slot.available if d.priority_slot else 0,
                                          required=True)
     arrive_from = local_time("Visitors come from (office time)", "12:00", required=True)
@@ -33,8 +34,8 @@ class DayUpdateSchema(Schema):
                               metadata={"description": "Vehicles fleets can book, extra shifts included",
                                         "example": 15})
     priority_capacity = fields.Integer(load_default=None, validate=validate.Range(0, 10000), metadata={
-        "description": "Places kept for priority visitors, on top of `capacity` (default: the configured "
-                       "share of `capacity`, rounded up)", "example": 2})
+        "description": "The hall's priority places of this date, apart from `capacity` (default: what the "
+                       "priority lane has that day, VMO_PRIORITY_DAILY_CAPACITY on a working day)", "example": 2})
     arrive_from = local_time("Visitors come from (default: the day's, or 09:00 for a new day)", "12:00",
                              load_default=None)
     arrive_until = local_time("Visitors come until (default: the day's, or 17:00 for a new day)", "20:00",

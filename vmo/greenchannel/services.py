@@ -1,14 +1,14 @@
 """Green-channel days: opening and resizing them, their two slots, and the day's serving queue.
 
-A day has two slots in the booking core: `slot` for ordinary (fleet) bookings and `priority_slot`
-for the share kept for pregnant women, elderly and disabled people (vmo.priority). Who books a
-day (fleet batches, priority bookings) lives in those packages; they add their entries to the
-day's queue through `queue_source`, so this package imports neither.
+A day has two slots in the booking core: `slot` for ordinary (fleet) bookings and `priority_slot`,
+the places of the hall's priority lane on that date (vmo.priority provides it through
+`priority_lane`: the lane has places every working day, fleet day or not, and a green-channel day
+shows and may set the same ones). Who books a day (fleet batches, priority bookings) lives in those
+packages; they add their entries to the day's queue through `queue_source`, so this package imports
+neither.
 """
-import math
 from collections.abc import Callable
 from datetime import date
-from decimal import Decimal
 
 from sqlalchemy import Select, select
 from sqlalchemy.exc import IntegrityError
@@ -26,14 +26,22 @@ ORDINARY_KIND = "green_channel"
 PRIORITY_KIND = "green_channel_priority"
 
 
-# ---- the priority share ----------------------------------------------------------------
+# ---- the priority lane's places of a date -----------------------------------------------
 
-def share_of(capacity: int, fraction: float) -> int:
-    """Default priority places for a day of `capacity`: the share rounded up, at least one on an open day."""
-    if capacity <= 0 or fraction <= 0:
-        return 0
-    # Decimal, so 30 * 0.1 is 3 and not 3.0000000000000004 rounded up to 4.
-    return max(1, math.ceil(Decimal(str(fraction)) * capacity))
+PriorityLane = Callable[[int, date], int]
+_priority_lane: list[PriorityLane] = []
+
+
+def priority_lane(provider: PriorityLane) -> PriorityLane:
+    """Declare who keeps a date's priority places: provider(office_id, day) -> the slot id (made if missing)."""
+    _priority_lane[:] = [provider]
+    return provider
+
+
+def _priority_slot(office_id: int, day: date) -> int:
+    if _priority_lane:
+        return _priority_lane[0](office_id, day)
+    return booking.create_slot(office_id, PRIORITY_KIND, 0).id  # no lane installed: none kept
 
 
 # ---- days ------------------------------------------------------------------------------
@@ -43,8 +51,8 @@ def set_day(office: Office, day: date, data: dict, actor: User, today: date,
     """Open a day or change it: `capacity` (fleets), `priority_capacity`, arrival window, note.
 
     The two numbers are kept apart in two slots: priority places are never taken out of
-    `capacity`. Without `priority_capacity` the day keeps the configured share of `capacity`
-    (never fewer than the priority places already booked). Neither may fall below what is booked.
+    `capacity`. The priority places are the hall's lane's of that date (vmo.priority): without
+    `priority_capacity` they stay what the lane has. Neither may fall below what is booked.
     """
     if day < today:
         raise RuleViolation("cannot open or change a day in the past", fields={"date": ["in the past"]})
@@ -53,17 +61,16 @@ def set_day(office: Office, day: date, data: dict, actor: User, today: date,
     before = None if created else _day_state(green_day)
     window = _window(green_day, data, config)
     if created:
-        capacity = data["capacity"]
-        priority_capacity = data.get("priority_capacity")
-        if priority_capacity is None:
-            priority_capacity = share_of(capacity, config.priority_share)
         green_day = GreenChannelDay(
             office_id=office.id, day=day, note=data.get("note"), arrive_from=window[0], arrive_until=window[1],
-            slot_id=booking.create_slot(office.id, ORDINARY_KIND, capacity).id,
-            priority_slot_id=booking.create_slot(office.id, PRIORITY_KIND, priority_capacity).id)
+            slot_id=booking.create_slot(office.id, ORDINARY_KIND, data["capacity"]).id,
+            priority_slot_id=_priority_slot(office.id, day))
         db.session.add(green_day)
+        db.session.flush()
+        if data.get("priority_capacity") is not None:
+            _resize(green_day, data["capacity"], data["priority_capacity"])
     else:
-        _resize(green_day, data["capacity"], data.get("priority_capacity"), config.priority_share)
+        _resize(green_day, data["capacity"], data.get("priority_capacity"))
         green_day.arrive_from, green_day.arrive_until = window
         if data.get("note") is not None:
             green_day.note = data["note"]
@@ -91,15 +98,15 @@ def _window(green_day: GreenChannelDay | None, data: dict, defaults: GreenChanne
     return start, end
 
 
-def _resize(green_day: GreenChannelDay, capacity: int, priority_capacity: int | None, share: float) -> None:
-    if green_day.priority_slot_id is None:  # a day opened before the priority share existed
-        green_day.priority_slot_id = booking.create_slot(green_day.office_id, PRIORITY_KIND, 0).id
+def _resize(green_day: GreenChannelDay, capacity: int, priority_capacity: int | None) -> None:
+    if green_day.priority_slot_id is None:  # a day opened before the priority lane had days of its own
+        green_day.priority_slot_id = _priority_slot(green_day.office_id, green_day.day)
         db.session.flush()
-    if priority_capacity is None:
-        priority_capacity = max(share_of(capacity, share), booking.booked(green_day.priority_slot_id))
     # Each conditional on what is booked at that moment: a booking that slipped in makes it a 409.
-    for slot_id, new, field in ((green_day.slot_id, capacity, "capacity"),
-                                (green_day.priority_slot_id, priority_capacity, "priority_capacity")):
+    changes = [(green_day.slot_id, capacity, "capacity")]
+    if priority_capacity is not None:
+        changes.append((green_day.priority_slot_id, priority_capacity, "priority_capacity"))
+    for slot_id, new, field in changes:
         try:
             booking.resize(slot_id, new)
         except Conflict as exc:
@@ -108,7 +115,7 @@ def _resize(green_day: GreenChannelDay, capacity: int, priority_capacity: int | 
                            fields={field: [f"{booked} places are already booked"]}) from exc
 
 
-def open_or_extend(office_id: int, day: date, units: int, window: tuple[str, str], share: float) -> GreenChannelDay:
+def open_or_extend(office_id: int, day: date, units: int, window: tuple[str, str]) -> GreenChannelDay:
     """Hold `units` fleet places on `day` in the caller's transaction, opening or raising the day as needed.
 
     For a granted green-channel request: the office commits to the batch, so the day grows rather
@@ -122,16 +129,13 @@ def open_or_extend(office_id: int, day: date, units: int, window: tuple[str, str
                 green_day = GreenChannelDay(
                     office_id=office_id, day=day, arrive_from=start, arrive_until=end,
                     slot_id=booking.create_slot(office_id, ORDINARY_KIND, 0).id,
-                    priority_slot_id=booking.create_slot(office_id, PRIORITY_KIND, 0).id)
+                    priority_slot_id=_priority_slot(office_id, day))
                 db.session.add(green_day)
         except IntegrityError:  # opened by someone else this instant: use theirs
             green_day = get_day(office_id, day)
     else:
         green_day.arrive_from, green_day.arrive_until = window
     booking.take_extending(green_day.slot_id, units)
-    if green_day.priority_slot_id is not None:
-        # A day opened for the request keeps the configured priority share too; never shrinks it.
-        booking.grow_to(green_day.priority_slot_id, share_of(booking.capacity(green_day.slot_id), share))
     db.session.flush()
     booking.refresh(green_day.slot)
     booking.refresh(green_day.priority_slot)

@@ -15,9 +15,6 @@ def _hh_mm(value) -> str:
 
 @dataclass(frozen=True)
 class GreenChannelSettings:
-    # Share of a day's fleet capacity kept, on top of it, for pregnant, elderly and disabled people
-    # (rounded up, at least one place on an open day; 0 turns the priority share off).
-    priority_share: float = setting(0.1, low=0, high=1)
     # 《中华人民共和国老年人权益保障法》第二条: "本法所称老年人是指六十周岁以上的公民。"
     priority_elderly_age: int = setting(60, low=1, high=150)
     # The arrival window a newly opened day gets when the officer names none (office time, HH:MM).

@@ -24,7 +24,7 @@ from vmo.followup.models import Escalation, EscalationStatus, InboundMessage, In
 from vmo.greenchannel.models import GreenChannelDay
 from vmo.notify.models import Answer, MessageStatus, OutboxMessage
 from vmo.offices.models import Office
-from vmo.priority.models import REASONS, PriorityBooking, PriorityStatus
+from vmo.priority.models import REASONS, PriorityBooking, PriorityDay, PriorityStatus
 
 log = logging.getLogger("vmo.stats")
 # Reviews look back up to five years (1,827 days hold any five calendar years), in monthly buckets.
@@ -141,9 +141,12 @@ def green_channel(office_id: int, p: Period) -> dict:
         .join(GreenChannelDay, GreenChannelDay.id == FleetAppointment.day_id)
         .where(in_days, FleetAppointment.status == AppointmentStatus.BOOKED)
     ).one()
+    # The priority lane's bookings of the green-channel days (the lane keeps days of its own; these are
+    # the ones that share a date, and so the places, with an open green-channel day).
     by_reason = dict(db.session.execute(
         select(PriorityBooking.reason, func.count(PriorityBooking.id))
-        .join(GreenChannelDay, GreenChannelDay.id == PriorityBooking.day_id)
+        .join(PriorityDay, PriorityDay.id == PriorityBooking.day_id)
+        .join(GreenChannelDay, and_(GreenChannelDay.office_id == PriorityDay.office_id, GreenChannelDay.day == PriorityDay.day))
         .where(in_days, PriorityBooking.status == PriorityStatus.BOOKED)
         .group_by(PriorityBooking.reason)
     ).all())
