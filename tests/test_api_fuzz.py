@@ -524,14 +524,7 @@ def _specific_calls(app, client, world):
          f"{batch.get_json()['id']}/appointment", json={"date": a.day}, headers=co)
     call("POST", "/api/v1/fleet/vehicles/{vin}/inspection", 201, url=f"/api/v1/fleet/vehicles/{a.vins[1]}/inspection",
          json={"result": "fail", "defects": ["左前灯不亮"]}, headers=off)
-    call("POST", "/api/v1/green-channel/priority-bookings", 201,
-         json={**a.priority_body, "id_number": make_id_number(world.factory.rng, birth=date(1950, 1, 1))})
-    for _ in range(6):  # the day's priority places run out
-        full = client.post("/api/v1/green-channel/priority-bookings",
-                           json={**a.priority_body, "id_number": make_id_number(world.factory.rng)})
-        if full.status_code == 409:
-            break
-    out.append(("POST", "/api/v1/green-channel/priority-bookings", 409, full))
+    _priority_calls(app, client, world, a, call)
     _fleet_calls(client, world, a, call)
     call("GET", "/api/v1/green-channel/days/{date}/queue", 404, url="/api/v1/green-channel/days/2026-12-25/queue",
          headers=off)
@@ -585,6 +578,35 @@ def _specific_calls(app, client, world):
     return out
 
 
+def _priority_calls(app, client, world, a, call):
+    """The priority lane: a code sent (202), confirmed (201) or wrong (422), a counter booking (201), a
+    day made full (409 at the request and at the confirmation), a day set below its bookings (409)."""
+    from tests.conftest import make_id_number
+    from tests.helpers_world import priority_code
+
+    off = a.headers["officer"]
+    book, confirm = "/api/v1/green-channel/priority-bookings", "/api/v1/green-channel/priority-bookings/confirm"
+
+    def person(phone):
+        return {**a.priority_body, "phone": phone, "id_number": make_id_number(world.factory.rng, birth=date(1950, 1, 1))}
+
+    call("POST", book, 202, json=person("13983000091"))
+    code = priority_code(app, "13983000091")
+    call("POST", confirm, 422, json={"phone": "13983000091", "code": "000000" if code != "000000" else "111111"})
+    call("POST", confirm, 201, json={"phone": "13983000091", "code": code})
+    call("POST", book, 202, json=person("13983000092"))
+    call("POST", book, 201, json=person("13983000093"), headers=off)  # at the counter
+    day = f"/api/v1/priority/days/{a.day}"
+    booked = client.get(f"/api/v1/priority/days?from={a.day}&to={a.day}&office={a.priority_body['office']}") \
+        .get_json()[0]["booked"]
+    call("PUT", "/api/v1/priority/days/{date}", 409, url=day, json={"capacity": booked - 1}, headers=off)
+    call("PUT", "/api/v1/priority/days/{date}", 200, url=day, json={"capacity": booked}, headers=off)
+    call("POST", book, 409, json=person("13983000094"))  # full
+    call("GET", "/api/v1/priority/days", 200, url=f"/api/v1/priority/days?from={a.day}&to={a.day}")
+    call("POST", "/api/v1/phones/reveal", 404, json={"case": {"type": "priority_booking", "id": 999999}}, headers=off)
+    call("POST", confirm, 409, json={"phone": "13983000092", "code": priority_code(app, "13983000092")})
+
+
 def _fleet_calls(client, world, a, call):
     """Green-channel requests, moves and plates in the situations that give each status."""
     from tests import helpers_fleet as fleet
@@ -610,9 +632,13 @@ def _fleet_calls(client, world, a, call):
     call("PATCH", move, 200, url=granted, json={"date": a.day}, headers=co)
     call("PATCH", move, 422, url=granted, json={"date": "2026-11-20"}, headers=co)  # in the past
     plate = "/api/v1/fleet/vehicles/{vin}/plate"
-    call("POST", plate, 200, json={"plate": "渝G5A2B9"}, headers=co)
     call("POST", plate, 422, json={"plate": "渝G5A2BI"}, headers=co)
+    call("POST", plate, 200, json={"plate": "渝G5A2B9"}, headers=co)
+    call("DELETE", plate, 200, headers=off)  # an officer releases it
+    call("DELETE", plate, 404, headers=off)  # nothing reserved any more
+    call("POST", plate, 200, json={"plate": "渝G5A2B9"}, headers=co)
     assert client.post(f"/api/v1/fleet/vehicles/{a.vin}/registration", headers=off).status_code == 201
+    call("DELETE", plate, 409, headers=off)  # issued, not released
     call("GET", "/api/v1/fleet/vehicles/{vin}/plate-choices", 409, headers=co)  # registered
     call("POST", plate, 409, json={"plate": "渝G5A2B8"}, headers=co)
     call("PATCH", "/api/v1/fleet/vehicles/{vin}", 409, json={"use_character": "租赁"}, headers=co)  # registered
@@ -634,6 +660,9 @@ NOT_PRODUCED = {
     ("POST", "/api/v1/candidates", 429): LIMITED,
     ("POST", "/api/v1/candidates/verify", 429): LIMITED,
     ("POST", "/api/v1/green-channel/priority-bookings", 429): LIMITED,
+    ("POST", "/api/v1/green-channel/priority-bookings/confirm", 429): LIMITED,
+    ("GET", "/api/v1/green-channel/priority-bookings/{reference}", 429): LIMITED,
+    ("DELETE", "/api/v1/green-channel/priority-bookings/{reference}", 429): LIMITED,
     ("POST", "/api/v1/tours/{tour_id}/stops/{stop_id}/registrations", 429): LIMITED,
     ("POST", "/api/v1/tours/{tour_id}/stops/{stop_id}/registrations/{registration_id}/cancel", 429):
         LIMITED,
@@ -707,6 +736,7 @@ EXAMPLE_REFUSED_BY_STATE = {
     ("POST", "/api/v1/bookings/{booking_id}/outcome"): "an outcome is recorded after the test (this one is Saturday)",
     ("POST", "/api/v1/test-sessions/{session_id}/outcomes"): "as the single outcome: after the test",
     ("POST", "/api/v1/tours"): "names the demo's officer `officer`, not one of this office",
+    ("POST", "/api/v1/green-channel/priority-bookings/confirm"): "the example code is not the one texted",
 }
 
 
