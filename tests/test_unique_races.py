@@ -195,6 +195,6 @@ def test_the_core_table_names_core_constraints_and_each_feature_adds_its_own(app
         table = integrity.conflicts()
         # The features' constraints are there (tours, exams and the tablets' photos among them).
         assert {"tour_active_plate", "uq_exam_bookings_active_key", "tour_inspection_photo",
-                "uq_fleet_vehicles_vin"} <= table.keys() and integrity.CONFLICTS.keys() <= table.keys()
+                "office_vin"} <= table.keys() and integrity.CONFLICTS.keys() <= table.keys()
     with pytest.raises(ValueError, match="tour_officer"):
         integrity.register(app, {"tour_officer": integrity.Unique("twice")})
