@@ -26,6 +26,8 @@ def register(app, api) -> None:
     from schedules.exams import cli as exams_cli, demo as exams_demo
     from schedules.tours import demo as tours_demo, registrations
     hooks.add(app, hooks.SMS_REPLY_HANDLERS, registrations.cancel_by_reply)
+    from schedules.tours.inspections import inspection_case
+    hooks.add_case(app, "tour_inspection", inspection_case)  # a passed inspection's papers may be posted
     hooks.add(app, hooks.DEMO_STEPS, tours_demo.demo_step, exams_demo.demo_step)
     exams_cli.init_app(app)
 

@@ -91,3 +91,15 @@ def texts_to(app, phone) -> list[str]:
     with app.app_context():
         return list(db.session.scalars(select(OutboxMessage.body).where(OutboxMessage.phone == phone)
                                        .order_by(OutboxMessage.id)))
+
+
+def completed_batch(client, factory, owner, staff, count=1) -> dict:
+    """A batch whose every vehicle is inspected and registered: the batch is completed."""
+    data = scheduled_batch(client, factory, owner, staff, count)
+    for vehicle in data["vehicles"]:
+        assert inspect(client, staff, vehicle["vin"]).status_code == 201
+        response = register(client, staff, vehicle["vin"])
+        assert response.status_code == 201, response.get_json()
+    final = get_batch(client, owner, data["id"])
+    assert final["status"] == "completed"
+    return final

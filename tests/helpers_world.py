@@ -75,6 +75,12 @@ ACCESS = {
     ("GET", "/api/v1/green-channel/days"): Public("open days and free places are public, to choose a day"),
     ("GET", "/api/v1/green-channel/days/{date}"): Public("as the list of days"),
     ("PUT", "/api/v1/green-channel/days/{date}"): ("officer",),
+    ("GET", "/api/v1/mailings"): STAFF,
+    ("POST", "/api/v1/mailings"): STAFF,
+    ("GET", "/api/v1/mailings/{mailing_id}"): STAFF,
+    ("PATCH", "/api/v1/mailings/{mailing_id}"): STAFF,
+    ("GET", "/api/v1/fleet/batches/{batch_id}/mailing"): (*STAFF, "company"),
+    ("POST", "/api/v1/fleet/batches/{batch_id}/mailing"): ("company",),
     ("GET", "/api/v1/townships"): STAFF,
     ("GET", "/api/v1/motorcycles/{plate}"): STAFF,
     ("GET", "/api/v1/sms/outbox"): STAFF,
@@ -217,6 +223,9 @@ def build_side(app, client, factory, side: str, n: int) -> SimpleNamespace:
     s.waiting_batch_id = waiting["id"]
     s.request_id = _ok(client.post(f"/api/v1/fleet/batches/{waiting['id']}/green-channel-request",
                                    json={"wanted_date": s.day, "note": f"{tag} 请求"}, headers=co.headers), 201)["id"]
+    # Mailing: the company asks for its first batch's plates and papers by post.
+    s.mailing_id = _ok(client.post(f"/api/v1/fleet/batches/{s.batch_id}/mailing", headers=co.headers, json={
+        "recipient": f"{tag}经理", "phone": "13883000001", "address": "重庆市南川区东城街道金佛大道38号"}), 201)["id"]
 
     # Priority green channel: one booking (its reference is public by design, like a ticket).
     first17 = f"{region}19850315{n:02d}2"
@@ -290,7 +299,7 @@ def path_values(side: SimpleNamespace) -> dict:
             "booking_id": side.booking_id, "secret": side.secret, "candidate_id": side.candidate_id,
             "tour_id": side.tour_id, "stop_id": side.stop_id, "township": side.township,
             "client_id": side.client_id, "sha256": side.sha256, "registration_id": side.registration_id,
-            "request_id": side.request_id, "company_id": side.company["id"]}
+            "request_id": side.request_id, "company_id": side.company["id"], "mailing_id": side.mailing_id}
 
 
 def bodies(w, side) -> dict:
@@ -315,6 +324,11 @@ def bodies(w, side) -> dict:
         ("POST", "/api/v1/companies/{company_id}/approve"): {},
         ("POST", "/api/v1/companies/{company_id}/decline"): {"reason": "营业执照与信用代码不符"},
         ("POST", "/api/v1/fleet/vehicles/{vin}/inspection"): {"result": "pass"},
+        ("POST", "/api/v1/mailings"): {"recipient": "张三", "phone": "13800138009", "items": ["行驶证"],
+                                       "address": "重庆市南川区东城街道金佛大道38号", "tracking_number": "1187654321098"},
+        ("PATCH", "/api/v1/mailings/{mailing_id}"): {"status": "sent", "tracking_number": "1187654321098"},
+        ("POST", "/api/v1/fleet/batches/{batch_id}/mailing"):
+            {"recipient": "张三", "phone": "13800138009", "address": "重庆市南川区东城街道金佛大道38号"},
         ("PUT", "/api/v1/green-channel/days/{date}"): {"capacity": 30},
         ("PUT", "/api/v1/priority/days/{date}"): {"capacity": 12},
         ("POST", "/api/v1/green-channel/priority-bookings/confirm"): {"phone": "13983000002", "code": "000000"},

@@ -338,7 +338,7 @@ MISSING = {"batch_id": INT4_MAX, "vin": "LSVAA4182E2000000", "date": "2026-12-24
            "escalation_id": INT4_MAX, "reference": "PNOSUCH0", "session_id": INT4_MAX, "booking_id": INT4_MAX,
            "secret": "no-such-secret", "candidate_id": INT4_MAX, "tour_id": INT4_MAX, "stop_id": INT4_MAX,
            "township": "没有这个镇", "client_id": "00000000-0000-4000-8000-000000000000", "sha256": "0" * 64,
-           "registration_id": INT4_MAX, "request_id": INT4_MAX, "company_id": INT4_MAX}
+           "registration_id": INT4_MAX, "request_id": INT4_MAX, "company_id": INT4_MAX, "mailing_id": INT4_MAX}
 
 
 def _generic_calls(spec, world):
@@ -522,6 +522,18 @@ def _specific_calls(app, client, world):
     batch = call("POST", "/api/v1/fleet/batches", 201, json={"vehicles": world.factory.vehicles(1)}, headers=co)
     call("POST", "/api/v1/fleet/batches/{batch_id}/appointment", 201, url=f"/api/v1/fleet/batches/"
          f"{batch.get_json()['id']}/appointment", json={"date": a.day}, headers=co)
+    # Mailings: a batch not finished, a case that is not there, a second request, a requested one "delivered".
+    posted = {"recipient": "张三", "phone": "13800138009", "items": ["行驶证"], "tracking_number": "1187654321098",
+              "address": "重庆市南川区东城街道金佛大道38号"}
+    call("POST", "/api/v1/mailings", 409, json={**posted, "case": {"type": "fleet_batch", "id": a.batch_id}},
+         headers=off)
+    call("POST", "/api/v1/mailings", 404, json={**posted, "case": {"type": "fleet_batch", "id": INT4_MAX}},
+         headers=off)
+    asked = {"recipient": "张三", "phone": "13800138009", "address": "重庆市南川区东城街道金佛大道38号"}
+    call("POST", "/api/v1/fleet/batches/{batch_id}/mailing", 201,
+         url=f"/api/v1/fleet/batches/{batch.get_json()['id']}/mailing", json=asked, headers=co)
+    call("POST", "/api/v1/fleet/batches/{batch_id}/mailing", 409, json=asked, headers=co)
+    call("PATCH", "/api/v1/mailings/{mailing_id}", 409, json={"status": "delivered"}, headers=off)
     call("POST", "/api/v1/fleet/vehicles/{vin}/inspection", 201, url=f"/api/v1/fleet/vehicles/{a.vins[1]}/inspection",
          json={"result": "fail", "defects": ["左前灯不亮"]}, headers=off)
     _priority_calls(app, client, world, a, call)

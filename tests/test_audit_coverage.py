@@ -66,6 +66,8 @@ STAFF_WRITES = {
     ("POST", "/api/v1/tours/<int:tour_id>/stops/<int:stop_id>/inspections"): "tour.inspect",
     ("POST", "/api/v1/mobile/inspections/sync"): "mobile.sync",
     ("PUT", "/api/v1/mobile/inspections/<string:client_id>/photos/<string:sha256>"): "mobile.photo",
+    ("POST", "/api/v1/mailings"): "mailing.create",
+    ("PATCH", "/api/v1/mailings/<int:mailing_id>"): "mailing.close",
 }
 # Write operations staff cannot call (403 for every staff role), with who can.
 NOT_STAFF = {
@@ -74,6 +76,7 @@ NOT_STAFF = {
     ("DELETE", "/api/v1/fleet/batches/<int:batch_id>/appointment"): "company",
     ("PATCH", "/api/v1/fleet/batches/<int:batch_id>/appointment"): "company",
     ("POST", "/api/v1/fleet/batches/<int:batch_id>/green-channel-request"): "company",
+    ("POST", "/api/v1/fleet/batches/<int:batch_id>/mailing"): "company",
     ("POST", "/api/v1/bookings/<int:booking_id>/change"): "candidate",
     ("POST", "/api/v1/me/calendar-secret"): "candidate",
     ("POST", "/api/v1/sms/inbound"): "the SMS gateway (HMAC-signed, no token)",
@@ -194,6 +197,13 @@ def test_each_staff_write_records_who_what_which_office_and_when(app, client, fa
     expect(("POST", "/api/v1/fleet/vehicles/<string:vin>/inspection"), fleet.inspect(client, staff_ns, vin),
            actor=officer)
     expect(("POST", "/api/v1/fleet/vehicles/<string:vin>/registration"), fleet.register(client, staff_ns, vin),
+           actor=officer)
+    mailed = client.post("/api/v1/mailings", headers=off, json={
+        "case": {"type": "fleet_batch", "id": body["id"]}, "recipient": "李明", "phone": "13800138000",
+        "address": "重庆市南川区东城街道金佛大道38号", "items": ["号牌", "行驶证"], "tracking_number": "1187654321098"})
+    expect(("POST", "/api/v1/mailings"), mailed, actor=officer)
+    expect(("PATCH", "/api/v1/mailings/<int:mailing_id>"),
+           client.patch(f"/api/v1/mailings/{mailed.get_json()['id']}", json={"status": "delivered"}, headers=off),
            actor=officer)
     priority_body = {"name": "张桂英", "id_number": make_id_number(factory.rng), "phone": "13983000002",
                      "reason": "disabled", "date": fleet.DAY}

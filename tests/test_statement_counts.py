@@ -32,6 +32,7 @@ def _world(app, client) -> dict:
     from vmo.accounts.services import create_staff
     from vmo.fleet import services as fleet
     from vmo.followup import services as followup
+    from vmo.mailings import services as mailings
     from vmo import settings as app_settings
     from vmo.accounts.services import AuthSettings
 
@@ -54,6 +55,9 @@ def _world(app, client) -> dict:
             "subject": 1, "license_class": "C1", "starts_at": starts, "ends_at": starts + timedelta(hours=2),
             "venue": "南川区机动车驾驶人考试中心 1号考场", "capacity": 30, "kind": "regular",
             "allocation": "first_come", "applications_close_at": None}, now).id
+        mailings.create(officer, {"recipient": "王德明", "phone": "13900000009", "items": ["行驶证"],
+                                  "address": "重庆市南川区大观镇金龙村3组", "tracking_number": "1187654321099"},
+                        now, "EMS")  # a second mailing beside the demo's
         db.session.commit()
         # Rows that share nothing: each officer with a supervisor of their own, each case another officer's,
         # so a relation loaded per row costs a statement per row instead of hiding in the identity map.

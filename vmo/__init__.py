@@ -78,6 +78,7 @@ def create_app(config: dict | None = None) -> Flask:
 CORE_FEATURES = (
     "vmo.accounts.resources", "vmo.audit.resources", "vmo.greenchannel.resources", "vmo.fleet.resources",
     "vmo.motorcycles.resources", "vmo.notify.resources", "vmo.followup.resources", "vmo.priority.resources",
+    "vmo.mailings.resources",
     "vmo.stats.resources",
     "vmo.web",  # the companies' web app at /qiye/ and the web apps' shared files at /web/
 )

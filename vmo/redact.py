@@ -14,6 +14,14 @@ _SECRET_QUERY = re.compile(
     r"(?i)([?&;](?:[a-z0-9_.-]*(?:key|token|secret|password|passwd|pwd|sig|signature|auth|credential)[a-z0-9_.-]*)=)"
     r"[^&;#\s'\"]*")
 MASK = "****"
+# A postal address inside a line: the province or city and the district or county stay (enough to
+# read a log), the street and number go. The street part must look like one (路, 号, 村, a digit ...),
+# so the office's own name (重庆市南川区公安局...) is left alone.
+_ADDRESS = re.compile(
+    r"((?:[\u4e00-\u9fff]{2,7}?(?:省|自治区)|(?:北京|天津|上海|重庆)市)"
+    r"(?:[\u4e00-\u9fff]{1,10}?(?:自治州|地区|盟|市))?"
+    r"[\u4e00-\u9fff]{1,12}?(?:自治县|区|县|旗|市))"
+    r"([\u4e00-\u9fffA-Za-z0-9\-#（）()]*?[路街巷道弄号村组栋幢室\d][\u4e00-\u9fffA-Za-z0-9\-#（）()]*)")
 
 
 def mask_phone(phone: str | None) -> str | None:
@@ -29,6 +37,13 @@ def mask_text(text: str | None) -> str | None:
         return text
     text = _CODE.sub(lambda m: m.group(1) + m.group(2) + MASK, text)
     return _MOBILE.sub(lambda m: m.group(1) + MASK + m.group(3), text)
+
+
+def mask_address(text: str | None) -> str | None:
+    """Text with every postal address cut after its district: '重庆市南川区金佛大道38号' -> '重庆市南川区****'."""
+    if not text:
+        return text
+    return _ADDRESS.sub(lambda m: m.group(1) + MASK, text)
 
 
 def credentials(text: str | None) -> str | None:

@@ -284,3 +284,52 @@ def random_plate(prefix: str, new_energy: bool, rng: random.Random, large: bool 
         serial = "".join(rng.choice(PLATE_CHARS) for _ in range(5))
         if sum(c in PLATE_LETTERS for c in serial) <= 2:
             return head + serial
+
+
+# ---- postal addresses ----------------------------------------------------------------------------
+# A mainland address as a courier needs it: province (省, 自治区, a 直辖市 such as 重庆市), city (市,
+# 自治州, 地区, 盟; a 直辖市 is its own city), district or county (区, 县, 旗, a county-level 市), then
+# the street and number (路, 街, 号, 村, ...). Only the shape is checked: the names are not looked up.
+_MUNICIPALITIES = ("北京", "天津", "上海", "重庆")
+_PROVINCE = re.compile(r"^(?:(?:北京|天津|上海|重庆)市?|[\u4e00-\u9fff]{2,7}?(?:省|自治区|特别行政区))")
+_CITY = re.compile(r"^[\u4e00-\u9fff]{1,10}?(?:自治州|地区|盟|市)")
+_DISTRICT = re.compile(r"^[\u4e00-\u9fff]{1,12}?(?:自治县|区|县|旗|市)")
+_STREET = re.compile(r"[路街巷道弄号村组镇乡栋幢室楼\d]")
+ADDRESS_MAX = 200
+
+
+def address_problems(text: str) -> list[str]:
+    """What a postal address is missing, in order (province, city, district, street); [] when complete."""
+    rest = re.sub(r"\s+", "", text or "")
+    if not rest:
+        return ["the address is empty"]
+    if len(rest) > ADDRESS_MAX:
+        return [f"the address is longer than {ADDRESS_MAX} characters"]
+    problems = []
+    province = _PROVINCE.match(rest)
+    if province is None:
+        problems.append("the province is missing (省, 自治区, or a city such as 重庆市)")
+    else:
+        rest = rest[province.end():]
+    if province is None or not province.group(0).startswith(_MUNICIPALITIES):
+        city = _CITY.match(rest)
+        if city is None:
+            problems.append("the city is missing (市, 自治州, 地区 or 盟)")
+        else:
+            rest = rest[city.end():]
+    district = _DISTRICT.match(rest)
+    if district is None:
+        problems.append("the district or county is missing (区, 县 or 旗)")
+    else:
+        rest = rest[district.end():]
+    if len(rest) < 2 or not _STREET.search(rest):
+        problems.append("the street and number are missing (e.g. 某某路12号, 某某镇某某村3组)")
+    return problems
+
+
+def validate_address(text: str) -> str:
+    """A postal address with its spaces removed; ValueError naming every part that is missing."""
+    problems = address_problems(text)
+    if problems:
+        raise ValueError("; ".join(problems))
+    return re.sub(r"\s+", "", text)

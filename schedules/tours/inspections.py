@@ -30,6 +30,7 @@ from schedules.tours.models import (
 from schedules.tours.services import place_name
 from schedules.tours.sync import SyncStatus
 from vmo.accounts.models import User
+from vmo.hooks import Case
 from vmo.extensions import db
 from vmo.motorcycles import services as register_of_motorcycles
 from vmo.motorcycles.rules import DueRules
@@ -446,3 +447,13 @@ def _queue_follow_ups(officer: User, created: list[dict], walk_in_phones: dict[s
                                                         badge=officer.badge_number or officer.id)})
     # Keys are unique: even a replayed side effect could not queue a second text.
     notify.queue_many(messages)
+
+
+def inspection_case(inspection_id: int) -> Case | None:
+    """A tour inspection as other features see it (vmo.hooks.CASES): finished once it passed (its
+    inspection mark and papers may then be posted to the owner)."""
+    inspection = db.session.get(TourInspection, inspection_id)
+    if inspection is None:
+        return None
+    return Case("tour_inspection", inspection.id, inspection.office_id, inspection.result == "pass",
+                label=f"流动检验{inspection.plate}")

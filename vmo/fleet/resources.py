@@ -2,7 +2,7 @@
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from vmo import clock, integrity, settings
+from vmo import clock, hooks, integrity, settings
 from vmo.accounts import services as accounts
 from vmo.audit import phones
 from vmo.fleet import models, services
@@ -245,3 +245,4 @@ def register(app, api) -> None:
     integrity.register(app, models.CONFLICTS)
     settings.install(app, FleetSettings)
     api.register_blueprint(blp)
+    hooks.add_case(app, "fleet_batch", services.batch_case)  # e.g. its plates and papers posted (vmo.mailings)

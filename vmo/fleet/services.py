@@ -5,7 +5,7 @@ from sqlalchemy import Select, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from vmo import uow
+from vmo import hooks, uow
 from vmo.accounts import companies
 from vmo.accounts.models import Company, Role, User
 from vmo.audit import services as audit
@@ -113,6 +113,15 @@ def get_batch(user: User, batch_id: int) -> FleetBatch:
     if batch is None:
         raise NotFound(f"no batch {batch_id}")
     return batch
+
+
+def batch_case(batch_id: int) -> hooks.Case | None:
+    """A batch as other features see it (vmo.hooks.CASES): finished once every vehicle is registered."""
+    batch = db.session.get(FleetBatch, batch_id)
+    if batch is None:
+        return None
+    return hooks.Case("fleet_batch", batch.id, batch.office_id, batch.status == BatchStatus.COMPLETED,
+                      owner_user_id=batch.company.user_id, label=f"车队批次{batch.id}（{batch.company.name}）")
 
 
 def batch_with_plates(user: User, batch_id: int, now: datetime) -> FleetBatch:

@@ -38,8 +38,9 @@ class RedactingFormatter(logging.Formatter):
         for secret in self._secrets():
             if isinstance(secret, str) and len(secret) >= 8:  # never a short, common word
                 text = text.replace(secret, "[redacted]")
-        # Personal data and booking codes (PIPL), and passwords in URLs, whatever line carries them.
-        return redact.mask_text(redact.credentials(text))
+        # Personal data (phones, postal addresses) and booking codes (PIPL), and passwords in URLs,
+        # whatever line carries them.
+        return redact.mask_address(redact.mask_text(redact.credentials(text)))
 
     @staticmethod
     def _secrets() -> list:

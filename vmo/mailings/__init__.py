@@ -1,0 +1,1 @@
+"""Mailing (邮寄服务): plates and papers posted to people and companies, tracked until delivered or returned."""
