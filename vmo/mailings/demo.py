@@ -6,7 +6,7 @@ from vmo import settings as app_settings
 from vmo.accounts.models import Company, Role, User
 from vmo.extensions import db
 from vmo.mailings import services
-from vmo.mailings.models import Mailing
+from vmo.mailings.models import Mailing, MailingStatus
 from vmo.mailings.settings import MailingSettings
 
 ADDRESS = "重庆市南川区东城街道金佛大道38号丰昌汽车服务有限公司"
@@ -30,7 +30,7 @@ def demo_step(office) -> list[str]:
     now = clock.now()
     mailing = services.request_for_batch(company_user, batch_id, {
         "recipient": (company.contact_name or company.name)[:60], "phone": company.contact_phone, "address": ADDRESS}, now)
-    services.update(officer, mailing.id, {"status": "sent", "tracking_number": "1187654321098"}, now,
+    services.update(officer, mailing.id, {"status": MailingStatus.SENT, "tracking_number": "1187654321098"}, now,
                     app_settings.get(MailingSettings).default_carrier)
     return [f"mailing {mailing.id}: batch {batch_id}'s plates and papers asked for by post from /qiye/ and posted "
             f"by EMS 1187654321098 (GET /api/v1/mailings; PATCH /api/v1/mailings/{mailing.id} "

@@ -3,6 +3,7 @@
 import { ApiError } from "/web/api.js";
 import { clear, fieldError, h, localTime } from "/web/dom.js";
 import { companyState } from "./company.js";
+import { mailingSection } from "./mailing.js";
 import { USE_CHARACTERS } from "./texts.js";
 import { PAPER_COLUMNS, checkPaper } from "./vehicles.js";
 
@@ -284,6 +285,7 @@ export async function batchView(app, [batchId]) {
     // Not approved yet: what to bring to the counter instead of a calendar it could not book.
     state.approved ? await appointmentSection(app, batch) : state.notice,
     h("h3", {}, t("vehicles")), stamp, wrap,
+    await mailingSection(app, batch),
   ];
 }
 
