@@ -1,7 +1,7 @@
 """mailings: plates and papers posted to people and companies, tracked until delivered or returned
 
 Revision ID: f1a2b3c4d5e6
-Revises: e5f9b2a1c3d4
+Revises: d4e8a1b2c3f0
 Create Date: 2026-12-07 07:50:00.000000
 
 """
@@ -14,7 +14,7 @@ import vmo.types
 
 # revision identifiers, used by Alembic.
 revision = 'f1a2b3c4d5e6'
-down_revision = 'e5f9b2a1c3d4'
+down_revision = 'd4e8a1b2c3f0'
 branch_labels = None
 depends_on = None
 
