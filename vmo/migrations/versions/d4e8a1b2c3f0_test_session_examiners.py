@@ -1,7 +1,7 @@
 """test sessions name their examiners; the first receives the sitting's follow-ups
 
 Revision ID: d4e8a1b2c3f0
-Revises: e5f9b2a1c3d4
+Revises: e5f9b2d3c4a7
 Create Date: 2026-12-07 07:10:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'd4e8a1b2c3f0'
-down_revision = 'e5f9b2a1c3d4'
+down_revision = 'e5f9b2d3c4a7'
 branch_labels = None
 depends_on = None
 
