@@ -112,6 +112,20 @@ def test_a_patch_says_what_it_changes(client, factory):
     assert posted_again.status_code == 409 and posted_again.get_json()["reason"] == "not_requested"
 
 
+def test_the_full_number_for_the_waybill_is_revealed_to_staff_of_the_office_and_audited(app, client, factory):
+    staff = officer(factory)
+    mailing = _post(client, staff).get_json()
+    revealed = client.post("/api/v1/phones/reveal", json={"case": {"type": "mailing", "id": mailing["id"]}},
+                           headers=staff.headers)
+    assert revealed.status_code == 200, revealed.get_json()
+    assert revealed.get_json() == {"case": {"type": "mailing", "id": str(mailing["id"])}, "phone": "13983000002"}
+    entries = client.get("/api/v1/audit?entity=mailing", headers=staff.headers).get_json()
+    assert [e["action"] for e in entries].count("phone.reveal") == 1
+    other = officer(factory, office=factory.other_office())
+    assert client.post("/api/v1/phones/reveal", json={"case": {"type": "mailing", "id": mailing["id"]}},
+                       headers=other.headers).status_code == 404
+
+
 # ---- cases: a finished fleet batch ------------------------------------------------------------------
 
 def test_a_finished_batch_is_mailed_once_at_a_time(app, client, factory):

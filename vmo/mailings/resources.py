@@ -4,6 +4,7 @@ from flask_smorest import Blueprint
 
 from vmo import clock, hooks, integrity, settings
 from vmo.accounts.models import STAFF_ROLES, Role
+from vmo.audit import phones
 from vmo.http.auth import auth, current_user
 from vmo.http.idempotency import idempotent
 from vmo.http.paging import SelectPage
@@ -90,3 +91,4 @@ def register(app, api) -> None:
     settings.install(app, MailingSettings)
     api.register_blueprint(blp)
     hooks.add(app, hooks.DEMO_STEPS, demo.demo_step)
+    phones.provide(app, "mailing", services.reveal_phone)  # the full number goes on the waybill

@@ -111,6 +111,13 @@ def batch_mailing(user: User, batch_id: int) -> Mailing:
     return mailing
 
 
+def reveal_phone(office_id: int, mailing_id: str) -> str:
+    """The recipient's phone of a mailing of this office, for the waybill (POST /phones/reveal, audited)."""
+    if not (mailing_id.isascii() and mailing_id.isdigit()):
+        raise NotFound(f"no mailing {mailing_id}")
+    return get_mailing(office_id, int(mailing_id)).phone
+
+
 def get_mailing(office_id: int, mailing_id: int) -> Mailing:
     mailing = db.session.scalar(select(Mailing).where(Mailing.id == mailing_id, Mailing.office_id == office_id))
     if mailing is None:
