@@ -21,6 +21,9 @@ def app_config():
 def logs(caplog):
     """Everything logged at any level, by vmo and by the libraries under it, formatted as vmo's handler does."""
     caplog.set_level(logging.DEBUG)
+    # pytest keeps one capture handler for the whole session: its formatter is put back afterwards, or
+    # every later test's caplog.text would be redacted too.
+    formatter = caplog.handler.formatter
     caplog.handler.setFormatter(RedactingFormatter("%(levelname)s %(name)s: %(message)s"))
     watched = [logging.getLogger(name) for name in ("vmo", "vmo.sms", "flask-limiter", "sqlalchemy.engine",
                                                     "werkzeug", "flask_smorest")]
@@ -30,6 +33,7 @@ def logs(caplog):
     yield caplog
     for logger in watched:
         logger.removeHandler(caplog.handler)
+    caplog.handler.setFormatter(formatter)
     logging.getLogger("sqlalchemy.engine").setLevel(logging.WARNING)
 
 
