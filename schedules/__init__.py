@@ -28,6 +28,9 @@ def register(app, api) -> None:
     hooks.add(app, hooks.SMS_REPLY_HANDLERS, registrations.cancel_by_reply)
     from schedules.tours.inspections import inspection_case
     hooks.add_case(app, "tour_inspection", inspection_case)  # a passed inspection's papers may be posted
+    # Staff see registrations' phones masked; an officer who must call one asks for it (audited).
+    from vmo.audit import phones
+    phones.provide(app, "tour_registration", registrations.reveal_phone)
     hooks.add(app, hooks.DEMO_STEPS, tours_demo.demo_step, exams_demo.demo_step)
     exams_cli.init_app(app)
 

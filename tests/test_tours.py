@@ -298,11 +298,28 @@ def test_registration_rules(client, officer, headers):
     body = response.get_json()
     assert {k: body[k] for k in ("tour_id", "stop_id", "plate", "owner_name", "phone", "status", "township")} == {
         "tour_id": tour["id"], "stop_id": tour["stops"][0]["id"], "plate": "渝G10001", "owner_name": "王德明",
-        "phone": "13900000001", "status": "registered", "township": "大观镇"}
-    again = _register(client, tour, 1)
-    assert again.status_code == 409 and "already registered on this tour" in again.get_json()["message"]
-    # A stranger learns neither the stop nor the registration; the office does.
-    assert "stop" not in again.get_json()["message"] and "registration_id" not in again.get_json()
+        "phone": "139****0001", "status": "registered", "township": "大观镇"}
+    # A second registration of the plate by anyone answers exactly like a first one (a stranger with the
+    # plate learns nothing), holds no place, and the standing registration's phone is told.
+    again = _register(client, tour, 1, phone="13900000077")
+    assert again.status_code == 201, again.get_json()
+    assert set(again.get_json()) == set(body) and again.get_json()["status"] == "registered"
+    assert again.get_json()["id"] > body["id"] and len(again.get_json()["cancel_code"]) == 8
+    listed = client.get(f"/api/v1/tours/{tour['id']}/stops/{tour['stops'][1]['id']}/registrations", headers=headers)
+    assert listed.get_json() == []  # holds nothing: not in the office's list
+    with client.application.app_context():
+        from sqlalchemy import select
+
+        from vmo.extensions import db
+        from vmo.notify.models import OutboxMessage
+
+        told = list(db.session.scalars(select(OutboxMessage.body).where(OutboxMessage.phone == "13900000001")))
+        assert sum("再次预约" in t for t in told) == 1
+        assert db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.phone == "13900000077")) is None
+    # Its cancel code cancels it like a real one.
+    cancel = client.post(f"/api/v1/tours/{tour['id']}/stops/{tour['stops'][1]['id']}/registrations/"
+                         f"{again.get_json()['id']}/cancel", json={"code": again.get_json()["cancel_code"]})
+    assert cancel.status_code == 200 and cancel.get_json()["status"] == "cancelled"
     staff = client.post(f"/api/v1/tours/{tour['id']}/stops/{tour['stops'][1]['id']}/registrations",
                         json={"plate": "渝G10001", "owner_name": "王德明", "phone": "13900000001"}, headers=headers)
     assert staff.status_code == 409 and staff.get_json()["registration_id"] == body["id"]

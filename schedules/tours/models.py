@@ -26,6 +26,10 @@ class RegistrationStatus(StrEnum):
     REGISTERED = "registered"
     INSPECTED = "inspected"
     CANCELLED = "cancelled"
+    # A public registration of a plate already registered on the tour: answered exactly like a first
+    # one (so a stranger with the plate learns nothing), but it holds no place and no plate, and the
+    # phone of the standing registration is told. Staff lists and reports leave it out.
+    DUPLICATE = "duplicate"
 
 
 class Tour(db.Model):

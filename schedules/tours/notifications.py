@@ -16,6 +16,13 @@ REGISTERED = template(
     "不能来请回复“取消 {code}”到本号码，把名额留给他人。",
     worst={**_WINDOW, **_AT_STOP, "code": "K7P2QX9M"})
 
+# Someone registered a plate already registered on the tour: the answer to them is a first one's, and
+# the standing registration's phone is told (its owner may not have been the one).
+REGISTERED_AGAIN = template(
+    "tour.registered_again",
+    "您的摩托车{plate}已预约{date}流动车管所检验，刚有人用同一号牌再次预约，未占名额；如非本人操作请致电车管所。",
+    worst={"date": "12月05日", "plate": _PLATE})
+
 REGISTRATION_CANCELLED = template(
     "tour.registration_cancelled",
     "已取消{date}{place}摩托车{plate}的检验预约。",

@@ -6,6 +6,7 @@ import secrets
 import unicodedata
 import uuid
 from datetime import datetime
+from types import SimpleNamespace
 
 from sqlalchemy import select, update
 
@@ -56,9 +57,9 @@ def register(tour_id: int, stop_id: int, data: dict, now: datetime, actor: User 
         if actor is not None and actor.office_id == tour.office_id:  # the office may see which
             raise Conflict(f"{plate} is already registered on this tour (stop {earlier.stop_id})",
                            registration_id=earlier.id)
-        # Anyone else learns no more than that: not where, not which registration (a stranger with the
-        # plate must not learn where its owner will be).
-        raise Conflict(f"{plate} is already registered on this tour")
+        # Anyone else gets the answer of a first registration: a refusal would tell a stranger with the
+        # plate that its owner is coming. The standing registration's phone is told instead.
+        return _duplicate(tour, stop, earlier, data, now)
     booking.take(stop.slot_id, 1, message=f"the stop at {stop.township}{stop.venue} is full")
     code = new_cancel_code()
     reg = StopRegistration(office_id=tour.office_id, tour_id=tour.id, stop_id=stop.id, plate=plate,
@@ -81,6 +82,28 @@ def register(tour_id: int, stop_id: int, data: dict, now: datetime, actor: User 
     booking.refresh(stop.slot)
     reg.cancel_code = code  # for the 201 answer only; the table keeps its hash
     return reg
+
+
+def _duplicate(tour: Tour, stop: TourStop, earlier: StopRegistration, data: dict, now: datetime) -> SimpleNamespace:
+    """A row shaped like a registration (its own id and cancel code) that holds neither a place nor the
+    plate; the earlier registration's phone learns that someone registered its plate again."""
+    code = new_cancel_code()
+    reg = StopRegistration(office_id=tour.office_id, tour_id=tour.id, stop_id=stop.id, plate=data["plate"],
+                           active_plate=None, owner_name=data["owner_name"], phone=data["phone"],
+                           status=RegistrationStatus.DUPLICATE, created_at=now, cancel_code_hash=_code_hash(code))
+    db.session.add(reg)
+    db.session.flush()
+    notify.queue(tour.office_id, earlier.phone,
+                 texts.REGISTERED_AGAIN.render(date=f"{tour.date:%m月%d日}", plate=earlier.plate),
+                 kind="tour_registration", key=f"tour_registration_again:{reg.id}",
+                 subject_type="tour_registration", subject_id=earlier.id)
+    audit.record("tour.register", "tour_registration", reg.id, actor=None, office_id=tour.office_id,
+                 after={"tour_id": tour.id, "stop_id": stop.id, "plate": reg.plate, "duplicate_of": earlier.id})
+    uow.flush()
+    # The answer reads like a first one (`registered`); the row stays a duplicate.
+    return SimpleNamespace(id=reg.id, tour_id=tour.id, stop_id=stop.id, stop=stop, plate=reg.plate,
+                           owner_name=reg.owner_name, phone=reg.phone, status=RegistrationStatus.REGISTERED,
+                           created_at=reg.created_at, cancel_code=code)
 
 
 # An owner has no account: the code in the answer and the text is what lets them (and only them) cancel.
@@ -110,6 +133,14 @@ def cancel_registration(tour_id: int, stop_id: int, registration_id: int, code: 
     if reg is None or not (staff or (code and reg.cancel_code_hash
                                      and hmac.compare_digest(_code_hash(code), reg.cancel_code_hash))):
         raise NotFound(f"no registration {registration_id} at this stop (or the cancel code is not its code)")
+    if reg.status == RegistrationStatus.DUPLICATE and not staff:
+        # Cancelled like a real one (its answer must not tell it apart); there is no place to free.
+        db.session.execute(update(StopRegistration).where(StopRegistration.id == reg.id)
+                           .values(status=RegistrationStatus.CANCELLED, cancelled_at=now)
+                           .execution_options(synchronize_session=False))
+        uow.flush()
+        db.session.refresh(reg)
+        return reg
     if reg.status == RegistrationStatus.CANCELLED:
         raise Conflict(f"registration {reg.id} is already cancelled")
     if reg.status != RegistrationStatus.REGISTERED:
@@ -165,11 +196,22 @@ def cancel_by_reply(phone: str, text: str, now: datetime) -> bool:
     return _cancel(reg.stop.tour, reg.stop, reg, now, actor=None, by="owner by text")
 
 
+def reveal_phone(office_id: int, registration_id: str) -> str:
+    """The owner's phone behind a registration of this office, for POST /phones/reveal."""
+    phone = db.session.scalar(select(StopRegistration.phone).where(
+        StopRegistration.id == int(registration_id), StopRegistration.office_id == office_id)) \
+        if registration_id.isascii() and registration_id.isdigit() else None
+    if phone is None:
+        raise NotFound(f"no registration {registration_id}")
+    return phone
+
+
 def list_registrations(user: User, tour_id: int, stop_id: int):
     tour = get_tour(user, tour_id)
     if not any(s.id == stop_id for s in tour.stops):
         raise NotFound(f"tour {tour_id} has no stop {stop_id}")
-    return (select(StopRegistration).where(StopRegistration.stop_id == stop_id)
+    return (select(StopRegistration).where(StopRegistration.stop_id == stop_id,
+                                           StopRegistration.status != RegistrationStatus.DUPLICATE)
             .order_by(StopRegistration.id))
 
 

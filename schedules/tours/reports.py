@@ -56,7 +56,8 @@ def tour_report(user: User, tour_id: int, now: datetime, rules: DueRules) -> dic
     tour = get_tour(user, tour_id)
     registered = dict(db.session.execute(
         select(StopRegistration.stop_id, func.count()).where(StopRegistration.tour_id == tour.id,
-                                                             StopRegistration.status != RegistrationStatus.CANCELLED)
+                                                             StopRegistration.status.in_(
+                                                                 (RegistrationStatus.REGISTERED, RegistrationStatus.INSPECTED)))
         .group_by(StopRegistration.stop_id)).all())
     # Pre-registered vehicles that were inspected (at whichever stop) are not no-shows.
     shown = dict(db.session.execute(
@@ -83,7 +84,8 @@ def tour_report(user: User, tour_id: int, now: datetime, rules: DueRules) -> dic
     totals["scrap_due"] = len(register_of_motorcycles.scrap_due_in_townships(tour.office_id, townships, tour.date,
                                                                             rules))
     plates = db.session.scalars(select(StopRegistration.plate).where(
-        StopRegistration.tour_id == tour.id, StopRegistration.status != RegistrationStatus.CANCELLED))
+        StopRegistration.tour_id == tour.id, StopRegistration.status.in_(
+                                                                 (RegistrationStatus.REGISTERED, RegistrationStatus.INSPECTED))))
     totals["scrap_due_registered"] = len(register_of_motorcycles.scrap_due_plates(tour.office_id, plates, tour.date,
                                                                                  rules))
     return {"tour_id": tour.id, "name": tour.name, "date": tour.date, "status": tour.status,
@@ -128,7 +130,8 @@ def season_figures(office_id: int, start: date, end: date) -> dict:
     ).one()
     registered = db.session.scalar(
         select(func.count(StopRegistration.id)).join(Tour, Tour.id == StopRegistration.tour_id)
-        .where(held(office_id, start, end), StopRegistration.status != RegistrationStatus.CANCELLED))
+        .where(held(office_id, start, end), StopRegistration.status.in_(
+                                                                 (RegistrationStatus.REGISTERED, RegistrationStatus.INSPECTED))))
     last = last_inspections(office_id, start, end)
     inspected, passed, walk_ins = (int(v) for v in db.session.execute(
         select(func.count(), count_if(last.c.result == "pass"), count_if(last.c.walk_in.is_(True)))

@@ -4,6 +4,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 from vmo.bounds import id_field
 from vmo.fields import Mobile, Plate
 from schedules.tours.models import TourStatus
+from vmo.redact import mask_phone
 from vmo.schemas_common import ErrorSchema
 from vmo.types import values
 from vmo.motorcycles import services as register_of_motorcycles
@@ -150,7 +151,8 @@ class StopRegistrationSchema(Schema):
     stop_id = fields.Integer(required=True)
     plate = fields.String(required=True)
     owner_name = fields.String(required=True)
-    phone = fields.String(required=True)
+    phone = fields.Function(lambda r: mask_phone(r.phone), required=True, metadata={
+        "description": "Masked (138****5678); an officer who must call asks POST /phones/reveal"})
     status = fields.String(required=True, metadata={"description": "registered, inspected or cancelled"})
     township = fields.Function(lambda r: r.stop.township, required=True)
     venue = fields.Function(lambda r: r.stop.venue, required=True)

@@ -2,6 +2,8 @@
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from vmo.audit import phones
+
 from vmo import clock, integrity, settings
 from vmo.accounts.models import STAFF_ROLES
 from vmo.http.auth import auth, current_user
@@ -44,6 +46,7 @@ class MotorcycleResource(MethodView):
 def register(app, api) -> None:
     integrity.register(app, models.CONFLICTS)
     settings.install(app, MotorcycleSettings)
+    phones.provide(app, "motorcycle", services.reveal_phone)  # the register's answers mask phones
     api.register_blueprint(blp)
     from vmo.motorcycles.cli import motorcycles
     app.cli.add_command(motorcycles)

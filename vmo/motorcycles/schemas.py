@@ -2,6 +2,7 @@
 from marshmallow import Schema, fields, validate
 
 from vmo.motorcycles.models import MotorcycleStatus
+from vmo.redact import mask_phone
 from vmo.types import values
 
 
@@ -20,7 +21,8 @@ class MotorcycleSchema(Schema):
     vin = fields.String(allow_none=True, metadata={"description": "VIN or frame number"})
     engine_number = fields.String(allow_none=True, metadata={"description": "Engine number (发动机号)"})
     owner_name = fields.String(required=True)
-    phone = fields.String(allow_none=True)
+    phone = fields.Function(lambda m: mask_phone(m["phone"] if isinstance(m, dict) else m.phone), allow_none=True, metadata={
+        "description": "Masked (138****5678); an officer who must call asks POST /phones/reveal"})
     township = fields.String(required=True)
     registered_on = fields.Date(allow_none=True, metadata={"description": "Unknown for one added from a walk-in"})
     last_inspected_on = fields.Date(allow_none=True)

@@ -300,6 +300,17 @@ def get_motorcycle(office_id: int, plate: str) -> Motorcycle:
     return moto
 
 
+def reveal_phone(office_id: int, case_id: str) -> str | None:
+    """The owner's phone of a motorcycle on this office's register (by id or plate), for POST /phones/reveal."""
+    if case_id.isascii() and case_id.isdigit():
+        phone = db.session.execute(select(Motorcycle.phone).where(Motorcycle.id == int(case_id),
+                                                                  Motorcycle.office_id == office_id)).first()
+        if phone is None:
+            raise NotFound(f"no motorcycle {case_id} on this office's register")
+        return phone[0]
+    return get_motorcycle(office_id, case_id).phone
+
+
 def describe(office_id: int, plate: str, rules: DueRules, today: date) -> dict:
     """The motorcycle's record with its due date under the current rules and its status on `today`."""
     moto = get_motorcycle(office_id, plate)
