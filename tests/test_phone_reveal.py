@@ -48,4 +48,4 @@ def test_the_motorcycle_register_masks_phones_and_reveals_by_plate(app, client, 
 def test_every_feature_that_masks_phones_provides_its_case_type(app):
     from vmo.audit import phones
 
-    assert phones.case_types(app) == ["fleet_batch", "motorcycle", "priority_booking", "tour_registration"]
+    assert {"fleet_batch", "motorcycle", "priority_booking", "tour_registration"} <= set(phones.case_types(app))
