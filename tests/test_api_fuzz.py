@@ -453,8 +453,11 @@ def _specific_calls(app, client, world):
     call("PUT", "/api/v1/green-channel/days/{date}", 409, json={"capacity": 1}, headers=off)  # below what is booked
     call("POST", "/api/v1/tours/{tour_id}/stops/{stop_id}/registrations", 201,
          json={"plate": "渝G77777", "owner_name": "张三", "phone": "13800138009"})
+    # A second registration of the plate answers like the first (it confirms nothing); a stop under way
+    # has closed its registration.
     call("POST", "/api/v1/tours/{tour_id}/stops/{stop_id}/registrations", 409,
-         json={"plate": "渝G77777", "owner_name": "张三", "phone": "13800138009"})
+         url=f"/api/v1/tours/{a.today_tour_id}/stops/{a.today_stop_id}/registrations",
+         json={"plate": "渝G77778", "owner_name": "张三", "phone": "13800138009"})
     cancel = "/api/v1/tours/{tour_id}/stops/{stop_id}/registrations/{registration_id}/cancel"
     call("POST", cancel, 200, json={"code": a.cancel_code})
     call("POST", cancel, 409, json={"code": a.cancel_code})  # already cancelled
@@ -561,8 +564,11 @@ def _specific_calls(app, client, world):
          json={"session_id": sunday["id"]}, headers=third)
     tomorrow = exams.create_session(client, off, kind="extra", starts_at=exams.local(date(2026, 11, 25), 14),
                                     ends_at=exams.local(date(2026, 11, 25), 16))  # today: past the day-before cut-off
-    fourth = exams.candidate(world.factory)[1]
-    soon = client.post(f"/api/v1/test-sessions/{tomorrow['id']}/bookings", json={}, headers=fourth).get_json()["id"]
+    fourth_created, fourth = exams.candidate(world.factory)
+    # Past the cut-off a candidate can no longer book; the counter still may, and the candidate then
+    # cannot cancel it.
+    soon = client.post(f"/api/v1/test-sessions/{tomorrow['id']}/bookings",
+                       json={"candidate_id": fourth_created["id"]}, headers=off).get_json()["id"]
     call("DELETE", "/api/v1/bookings/{booking_id}", 422, url=f"/api/v1/bookings/{soon}", headers=fourth)  # cut-off
     taken = _taken_without_outcome(app, a.candidate_id)
     call("POST", "/api/v1/bookings/{booking_id}/outcome", 200, url=f"/api/v1/bookings/{taken}/outcome",
