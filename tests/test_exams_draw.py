@@ -92,12 +92,18 @@ def test_the_draw_allocates_seats_waitlists_the_rest_and_can_be_replayed(app, cl
     assert drawn["winners"] == drawn["ranking"][:2] and drawn["waitlist"] == drawn["ranking"][2:]
     assert {a["seniority_date"] for a in drawn["applicants"]} == {"2026-08-01"}
 
-    # Anyone can recompute it: the published record replays to the same result,
-    # and each key is sha256("<seed>:<candidate_id>").
-    record = {k: drawn[k] for k in ("algorithm", "key_formula", "seed", "capacity", "applicants", "ranking",
-                                    "winners", "waitlist", "keys")}
+    # Anyone can recompute it: the published record replays to the same result, and each key is
+    # sha256("<seed>:<pseudonym>"); the public record names no candidate, only a pseudonym per draw.
+    assert all(set(a) == {"application_id", "pseudonym", "seniority_date"} for a in drawn["applicants"])
+    candidate_ids = {cand["id"] for cand, _ in people}
+    assert not candidate_ids & {a["pseudonym"] for a in drawn["applicants"]}
+    assert all(a["pseudonym"] >= 2 ** 16 for a in drawn["applicants"])
+    record = {k: drawn[k] for k in ("algorithm", "key_formula", "seed", "capacity", "ranking", "winners",
+                                    "waitlist", "keys")}
+    record["applicants"] = [{"application_id": a["application_id"], "candidate_id": a["pseudonym"],
+                             "seniority_date": a["seniority_date"]} for a in drawn["applicants"]]
     assert verify_record(record) and replay(record).winners == drawn["winners"]
-    by_app = {a["application_id"]: a["candidate_id"] for a in drawn["applicants"]}
+    by_app = {a["application_id"]: a["pseudonym"] for a in drawn["applicants"]}
     for app_id, key in drawn["keys"].items():
         assert key == hashlib.sha256(f"{drawn['seed']}:{by_app[int(app_id)]}".encode()).hexdigest()
     assert sorted(drawn["ranking"], key=lambda a: drawn["keys"][str(a)]) == drawn["ranking"]
@@ -163,11 +169,13 @@ def test_a_retake_counts_from_the_last_exam_and_a_cancellation_moves_back(app, c
         assert apply(client, s2["id"], headers).status_code == 202
     app.config["FROZEN_NOW"] = AFTER_CLOSE
     drawn = client.post(f"/api/v1/test-sessions/{s2['id']}/draw", headers=officer_headers).get_json()
-    dates = {a["candidate_id"]: a["seniority_date"] for a in drawn["applicants"]}
-    assert dates == {old_fail["id"]: "2026-11-10", fresh["id"]: "2026-10-01", quitter["id"]: "2026-11-25"}
-    ranked = [next(a["candidate_id"] for a in drawn["applicants"] if a["application_id"] == i)
-              for i in drawn["ranking"]]
-    assert ranked == [fresh["id"], old_fail["id"], quitter["id"]]
+    # The public record names pseudonyms; the booking ids tell whose line is whose.
+    owner = {b["id"]: who for who, h in (("old_fail", old_headers), ("fresh", fresh_headers),
+                                           ("quitter", quitter_headers))
+             for b in client.get("/api/v1/bookings", headers=h).get_json() if b["session_id"] == s2["id"]}
+    dates = {owner[a["application_id"]]: a["seniority_date"] for a in drawn["applicants"]}
+    assert dates == {"old_fail": "2026-11-10", "fresh": "2026-10-01", "quitter": "2026-11-25"}
+    assert [owner[i] for i in drawn["ranking"]] == ["fresh", "old_fail", "quitter"]
 
 
 def test_after_the_draw_left_over_seats_are_first_come(app, client, factory, officer_headers, ballot):
@@ -211,7 +219,7 @@ def _draw_in_fresh_app(app_factory_config, database_url):
         order.append(cand["id"])
     app.config["FROZEN_NOW"] = AFTER_CLOSE
     drawn = client.post(f"/api/v1/test-sessions/{session['id']}/draw", headers=officer).get_json()
-    by_app = {a["application_id"]: a["candidate_id"] for a in drawn["applicants"]}
+    by_app = {a["application_id"]: a["pseudonym"] for a in drawn["applicants"]}
     with app.app_context():
         db.engine.dispose()
     return drawn["seed"], [by_app[i] for i in drawn["ranking"]], [by_app[i] for i in drawn["winners"]]

@@ -1,4 +1,6 @@
 """The ballot for scarce sessions: drawn once after applications close, with a stored seed anyone can recompute."""
+import hashlib
+import hmac
 from datetime import datetime
 
 from sqlalchemy import select
@@ -17,7 +19,17 @@ from vmo.errors import NotFound, RuleViolation
 from vmo.extensions import db
 
 
-def run_draw(session_id: int, settings: ExamSettings, now: datetime, actor: User | None = None
+def pseudonym(key: bytes, session_id: int, candidate_id: int) -> int:
+    """The candidate's name in one session's published draw: a 48-bit HMAC of the session and the
+    candidate under the app's secret key. It stands for `candidate_id` in the draw's key formula, so the
+    draw is recomputed as before, but the public record names no candidate, links no candidate across
+    sessions, and cannot be turned back into a candidate id without the key. A candidate finds their
+    own line by their booking id (`application_id`)."""
+    digest = hmac.new(key, f"draw:{session_id}:{candidate_id}".encode(), hashlib.sha256).digest()
+    return int.from_bytes(digest[:6], "big")
+
+
+def run_draw(session_id: int, settings: ExamSettings, now: datetime, key: bytes, actor: User | None = None
              ) -> tuple[ExamDraw, bool]:
     """Draw a ballot session once applications have closed; later calls return the stored draw.
 
@@ -43,18 +55,20 @@ def run_draw(session_id: int, settings: ExamSettings, now: datetime, actor: User
     try:
         # A savepoint: if a concurrent draw was stored first, ours is undone and theirs is the answer.
         with db.session.begin_nested():
-            record = _run_draw(session, settings, now, actor)
+            record = _run_draw(session, settings, now, key, actor)
     except IntegrityError:
         return db.session.scalar(select(ExamDraw).where(ExamDraw.session_id == session.id)), False
     return record, True
 
 
-def _run_draw(session: ExamSession, settings: ExamSettings, now: datetime, actor: User | None) -> ExamDraw:
+def _run_draw(session: ExamSession, settings: ExamSettings, now: datetime, key: bytes,
+              actor: User | None) -> ExamDraw:
     """The draw itself: seats to the winners, the others on the waiting list, texts and the record."""
     rows = list(db.session.scalars(select(ExamBooking).where(
         ExamBooking.session_id == session.id, ExamBooking.status == BookingStatus.APPLIED).order_by(ExamBooking.id)))
     seniority = seniority_dates(r.candidate_id for r in rows)
-    applicants = [lottery.Applicant(r.id, r.candidate_id, seniority[r.candidate_id]) for r in rows]
+    applicants = [lottery.Applicant(r.id, pseudonym(key, session.id, r.candidate_id), seniority[r.candidate_id])
+                  for r in rows]
     seats = booking.available(session.slot_id)
     result = lottery.run_draw(applicants, seats, settings.draw_seed or lottery.new_seed())
     if result.winners:

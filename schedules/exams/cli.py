@@ -2,6 +2,7 @@
 import csv
 
 import click
+from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
@@ -20,7 +21,7 @@ from vmo.offices.settings import default_office_code
 def draw(session_id):
     """Draw the ballot of SESSION_ID once its applications have closed (safe to run again)."""
     try:
-        record, created = ballot.run_draw(session_id, settings.get(ExamSettings), clock.now())
+        record, created = ballot.run_draw(session_id, settings.get(ExamSettings), clock.now(), _secret())
     except DomainError as exc:
         raise click.ClickException(exc.message) from None
     result = record.record
@@ -142,3 +143,9 @@ def _import_permits(csv_file, office_code) -> list[str]:
 def init_app(app) -> None:
     for command in (draw, exams, candidates):
         app.cli.add_command(command)
+
+
+def _secret() -> bytes:
+    """The app's secret key, which keys the draw's pseudonyms (as the API's draw does)."""
+    key = current_app.secret_key
+    return key.encode() if isinstance(key, str) else key

@@ -1,5 +1,5 @@
 """HTTP resources for weekend driving tests: sessions, bookings, outcomes, the draw and calendars."""
-from flask import Response, url_for
+from flask import Response, current_app, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -183,7 +183,9 @@ class DrawResource(MethodView):
                       description="not a ballot, or applications still open (reason)")
     def post(self, session_id):
         """Run the ballot after applications close (running it again returns the same draw)"""
-        record, created = ballot.run_draw(session_id, _settings(), clock.now(), actor=current_user())
+        key = current_app.secret_key
+        record, created = ballot.run_draw(session_id, _settings(), clock.now(),
+                                          key.encode() if isinstance(key, str) else key, actor=current_user())
         return record, 201 if created else 200
 
 

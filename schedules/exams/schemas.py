@@ -229,8 +229,11 @@ class ExamBookingQueryArgsSchema(Schema):
 # ---- the draw -----------------------------------------------------------------------------
 
 class DrawApplicantSchema(Schema):
-    application_id = fields.Integer(required=True, metadata={"description": "The booking id"})
-    candidate_id = fields.Integer(required=True)
+    application_id = fields.Integer(required=True, metadata={"description": "The booking id: a candidate "
+                                                                           "finds their own line by it"})
+    pseudonym = fields.Integer(attribute="candidate_id", required=True, metadata={
+        "description": "The applicant's name in this draw only (an HMAC of session and candidate under the "
+                       "office's key); it is what `candidate_id` stands for in `key_formula`"})
     # Kept as the ISO text stored in the draw record, which is what anyone recomputes from.
     seniority_date = fields.String(required=True, metadata={"format": "date", "example": "2026-08-01"})
 
