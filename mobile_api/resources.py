@@ -45,7 +45,7 @@ class AssignmentsResource(MethodView):
     @blp.response(200, AssignmentsSchema, description="Strong ETag from the content")
     @blp.alt_response(304, description=NOT_MODIFIED)
     def get(self):
-        """The signed-in officer's tours from today, with stops, registrations and the checklist"""
+        """The signed-in officer's tours and home visits from today, with stops, registrations and the checklist"""
         data = services.assignments(current_user(), clock.local_today(), _settings())
         # A stable serialisation (sorted keys) so the same content always has the same ETag.
         body = json.dumps(AssignmentsSchema().dump(data), sort_keys=True, ensure_ascii=False).encode()

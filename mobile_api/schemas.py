@@ -109,6 +109,21 @@ class GreenChannelDaySchema(Schema):
     batches = fields.List(fields.Nested(HallBatchSchema), required=True, metadata={"description": "In booking order"})
 
 
+class AssignedHomeVisitSchema(Schema):
+    id = fields.Integer(required=True)
+    name = fields.String(required=True, metadata={"example": "王德明"})
+    phone = fields.String(required=True, metadata={"description": "Masked; the call button reveals it (audited)",
+                                                   "example": "139****0021"})
+    address = fields.String(required=True, metadata={"example": "南川区大观镇中江村3组12号"})
+    township = fields.String(required=True, metadata={"example": "大观镇"})
+    reason = fields.String(required=True, metadata={"example": "elderly"})
+    business = fields.String(required=True, metadata={"example": "机动车驾驶证期满换证"})
+    date = fields.Date(required=True)
+    window_from = fields.String(required=True, metadata={"description": "Office time", "example": "14:00"})
+    window_until = fields.String(required=True, metadata={"description": "Office time", "example": "16:00"})
+    status = fields.String(required=True, metadata={"example": "scheduled"})
+
+
 class AssignmentsSchema(Schema):
     officer = fields.String(required=True, metadata={"description": "The signed-in officer's username"})
     from_ = fields.Date(required=True, data_key="from", metadata={"description": "Today in the office's zone"})
@@ -116,6 +131,9 @@ class AssignmentsSchema(Schema):
     checklist = fields.List(fields.Nested(ChecklistItemSchema), required=True,
                             metadata={"description": "The inspection items, with Chinese and English labels"})
     tours = fields.List(fields.Nested(AssignedTourSchema), required=True)
+    home_visits = fields.List(fields.Nested(AssignedHomeVisitSchema), required=True, metadata={
+        "description": "The officer's scheduled home visits in the same days; the outcome is "
+                       "POST /api/v1/home-visits/{id}/outcome with the tablet's client_id"})
     photo_kinds = fields.List(fields.String(), required=True, metadata={
         "description": "What a photo may show (PHOTO_KINDS)", "example": ["左前45度", "右后45度", "车架号", "号牌"]})
     required_photo_kinds = fields.List(fields.String(), required=True, metadata={

@@ -30,6 +30,7 @@ from vmo.errors import Forbidden, NotFound, RuleViolation, TooLarge, Unsupported
 from vmo.extensions import db
 from vmo.fleet import papers
 from vmo.fleet import services as fleet
+from vmo.homevisits import services as home_visits
 from vmo.motorcycles import services as register_of_motorcycles
 
 
@@ -38,9 +39,9 @@ from vmo.motorcycles import services as register_of_motorcycles
 # ---- assignments --------------------------------------------------------------------------
 
 def assignments(officer: User, today: date, settings: MobileSettings) -> dict:
-    """The officer's tours from today for `horizon_days` days, with everything needed offline.
+    """The officer's tours and home visits from today for `horizon_days` days, with everything needed offline.
 
-    Four queries whatever the number of tours. Times are given in the office's zone, as the tablet
+    A fixed number of queries whatever the number of tours and visits. Times are given in the office's zone, as the tablet
     shows them; nothing in the answer depends on the time of the request, so its ETag only changes
     when the tours do.
     """
@@ -86,6 +87,11 @@ def assignments(officer: User, today: date, settings: MobileSettings) -> dict:
                 "registrations": [_assigned_vehicle(r, register.get(r.plate)) for r in registrations[s.id]],
             } for s in t.active_stops],
         } for t in tours],
+        # The person's phone is masked: the tablet's call button asks POST /phones/reveal (audited).
+        "home_visits": [{"id": v.id, "name": v.name, "phone": mask_phone(v.phone), "address": v.address,
+                         "township": v.township, "reason": v.reason, "business": v.business, "date": v.date,
+                         "window_from": v.window_from, "window_until": v.window_until, "status": v.status}
+                        for v in home_visits.scheduled_for(officer, today, last)],
     }
 
 

@@ -146,6 +146,11 @@ ACCESS = {
     ("GET", "/api/v1/mobile/inspections/{client_id}"): STAFF,
     ("GET", "/api/v1/mobile/inspections/{client_id}/photos/{sha256}"): STAFF,
     ("PUT", "/api/v1/mobile/inspections/{client_id}/photos/{sha256}"): STAFF,
+    ("GET", "/api/v1/home-visits"): STAFF,
+    ("POST", "/api/v1/home-visits"): STAFF,
+    ("GET", "/api/v1/home-visits/{visit_id}"): STAFF,
+    ("POST", "/api/v1/home-visits/{visit_id}/assign"): ("supervisor", "officer"),
+    ("POST", "/api/v1/home-visits/{visit_id}/outcome"): ("officer",),  # and only the one assigned
 }
 
 
@@ -274,6 +279,14 @@ def build_side(app, client, factory, side: str, n: int) -> SimpleNamespace:
                    headers=s.officer_headers, content_type="image/png"), 201)
     s.plate = plate
 
+    # A home visit, requested and given to the officer for today.
+    s.visit_body = {"name": f"{tag}老人", "phone": "13983000021", "address": f"{tag}村3组12号", "township": "大观镇",
+                    "reason": "elderly", "business": f"{tag}换证"}
+    s.visit_id = _ok(client.post("/api/v1/home-visits", json=s.visit_body, headers=s.headers["supervisor"]), 201)["id"]
+    s.assign_body = {"officer": s.officer.username, "date": TODAY.isoformat(), "window_from": "14:00",
+                     "window_until": "16:00"}
+    _ok(client.post(f"/api/v1/home-visits/{s.visit_id}/assign", json=s.assign_body, headers=s.headers["supervisor"]))
+
     # Follow-up: a dissatisfied reply to a follow-up of the officer's case opens an escalation.
     phone = f"1390000000{n}"
     queue_follow_up(app, phone, s.officer.id, 900 + n, office=code, body=f"{tag}回访",
@@ -299,7 +312,8 @@ def path_values(side: SimpleNamespace) -> dict:
             "booking_id": side.booking_id, "secret": side.secret, "candidate_id": side.candidate_id,
             "tour_id": side.tour_id, "stop_id": side.stop_id, "township": side.township,
             "client_id": side.client_id, "sha256": side.sha256, "registration_id": side.registration_id,
-            "request_id": side.request_id, "company_id": side.company["id"], "mailing_id": side.mailing_id}
+            "request_id": side.request_id, "company_id": side.company["id"], "mailing_id": side.mailing_id,
+            "visit_id": side.visit_id}
 
 
 def bodies(w, side) -> dict:
@@ -354,4 +368,7 @@ def bodies(w, side) -> dict:
         ("POST", "/api/v1/mobile/inspections/sync"): mobile.envelope([rec]),
         ("POST", "/api/v1/test-sessions"): exams.session_body(),
         ("POST", "/api/v1/tours"): tours.tour_body([side.officer.username]),
+        ("POST", "/api/v1/home-visits"): side.visit_body,
+        ("POST", "/api/v1/home-visits/{visit_id}/assign"): side.assign_body,
+        ("POST", "/api/v1/home-visits/{visit_id}/outcome"): {"outcome": "done"},
     }

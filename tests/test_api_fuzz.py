@@ -338,7 +338,8 @@ MISSING = {"batch_id": INT4_MAX, "vin": "LSVAA4182E2000000", "date": "2026-12-24
            "escalation_id": INT4_MAX, "reference": "PNOSUCH0", "session_id": INT4_MAX, "booking_id": INT4_MAX,
            "secret": "no-such-secret", "candidate_id": INT4_MAX, "tour_id": INT4_MAX, "stop_id": INT4_MAX,
            "township": "没有这个镇", "client_id": "00000000-0000-4000-8000-000000000000", "sha256": "0" * 64,
-           "registration_id": INT4_MAX, "request_id": INT4_MAX, "company_id": INT4_MAX, "mailing_id": INT4_MAX}
+           "registration_id": INT4_MAX, "request_id": INT4_MAX, "company_id": INT4_MAX, "mailing_id": INT4_MAX,
+           "visit_id": INT4_MAX}
 
 
 def _generic_calls(spec, world):
@@ -466,6 +467,11 @@ def _specific_calls(app, client, world):
          json={"plate": "渝G55555", "result": "pass", "client_id": a.client_id, "checklist": tours.ALL_PASS},
          headers=off)
     sup = a.headers["supervisor"]
+    # A home visit ended: neither another outcome nor another assignment.
+    visit = "/api/v1/home-visits/{visit_id}"
+    call("POST", visit + "/outcome", 200, json={"outcome": "cancelled"}, headers=off)
+    call("POST", visit + "/outcome", 409, json={"outcome": "done"}, headers=off)
+    call("POST", visit + "/assign", 409, json=a.assign_body, headers=sup)
     call("POST", "/api/v1/escalations/{escalation_id}/resolve", 409, json={"note": "回电"}, headers=sup)  # no call-back
     call("POST", "/api/v1/escalations/{escalation_id}/callbacks", 201, json={"reached": True, "note": "回电"},
          headers=off)
@@ -755,6 +761,7 @@ EXAMPLE_REFUSED_BY_STATE = {
     ("POST", "/api/v1/test-sessions/{session_id}/outcomes"): "as the single outcome: after the test",
     ("POST", "/api/v1/tours"): "names the demo's officer `officer`, not one of this office",
     ("POST", "/api/v1/green-channel/priority-bookings/confirm"): "the example code is not the one texted",
+    ("POST", "/api/v1/home-visits/{visit_id}/assign"): "as a tour: names the demo's officer `officer`",
 }
 
 

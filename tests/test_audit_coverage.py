@@ -68,6 +68,9 @@ STAFF_WRITES = {
     ("PUT", "/api/v1/mobile/inspections/<string:client_id>/photos/<string:sha256>"): "mobile.photo",
     ("POST", "/api/v1/mailings"): "mailing.create",
     ("PATCH", "/api/v1/mailings/<int:mailing_id>"): "mailing.close",
+    ("POST", "/api/v1/home-visits"): "home_visit.request",
+    ("POST", "/api/v1/home-visits/<int:visit_id>/assign"): "home_visit.assign",
+    ("POST", "/api/v1/home-visits/<int:visit_id>/outcome"): "home_visit.outcome",
 }
 # Write operations staff cannot call (403 for every staff role), with who can.
 NOT_STAFF = {
@@ -278,6 +281,19 @@ def test_each_staff_write_records_who_what_which_office_and_when(app, client, fa
                        json=walk_in, headers=off), actor=officer)
     expect(("POST", "/api/v1/tours/<int:tour_id>/cancel"),
            client.post(f"/api/v1/tours/{tour['id']}/cancel", json={"reason": "暴雨预警"}, headers=off), actor=officer)
+
+    # Home visits: requested, assigned by the supervisor, the outcome by the officer.
+    visit = client.post("/api/v1/home-visits", headers=off, json={
+        "name": "王德明", "phone": "13983000021", "address": "南川区大观镇中江村3组12号", "township": "大观镇",
+        "reason": "elderly", "business": "机动车驾驶证期满换证"})
+    expect(("POST", "/api/v1/home-visits"), visit, 201, actor=officer)
+    visit_path = f"/api/v1/home-visits/{visit.get_json()['id']}"
+    expect(("POST", "/api/v1/home-visits/<int:visit_id>/assign"),
+           client.post(f"{visit_path}/assign", headers=sup, json={
+               "officer": officer.username, "date": NOW.date().isoformat(), "window_from": "14:00",
+               "window_until": "16:00"}), actor=supervisor)
+    expect(("POST", "/api/v1/home-visits/<int:visit_id>/outcome"),
+           client.post(f"{visit_path}/outcome", headers=off, json={"outcome": "done"}), actor=officer)
 
     # Weekend tests: sessions, a staff cancellation, the draw and an outcome (the clock moves on).
     session = create_session_op(client, off, officer, expect)

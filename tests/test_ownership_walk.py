@@ -174,6 +174,8 @@ def test_another_owners_ids_inside_a_body_are_refused(client, world):
                                             "supervisor": b.supervisor.username}),
         ("POST", "/api/v1/tours", "officer", tours.tour_body([b.officer.username])),
         ("POST", "/api/v1/mobile/inspections/sync", "officer", mobile.envelope([mobile.record(b.today_stop_id, 8)])),
+        ("POST", "/api/v1/phones/reveal", "supervisor", {"case": {"type": "home_visit", "id": b.visit_id}}),
+        ("POST", f"/api/v1/home-visits/{a.visit_id}/assign", "supervisor", {**a.assign_body, "officer": b.officer.username}),
     ]
     for method, url, role, body in cases:
         response = client.open(url, method=method, json=body, headers=a.headers[role])

@@ -72,7 +72,7 @@ def test_every_feature_installs_its_settings(app):
     assert names == {"AuthSettings", "FleetSettings", "GreenChannelSettings", "MotorcycleSettings", "FollowUpSettings",
                      "TourSettings", "InspectionSettings", "ExamSettings", "MobileSettings", "SmsSettings",
                      "LimitSettings", "SecuritySettings", "OfficeSettings", "PageCacheSettings", "PrioritySettings",
-                     "MailingSettings"}
+                     "MailingSettings", "HomeVisitSettings"}
 
 
 def test_config_keeps_only_flasks_sqlalchemys_and_the_openapi_keys():
@@ -166,9 +166,9 @@ def test_the_features_fill_vmos_hooks_once_each_in_start_order(app):
     from vmo import hooks
 
     assert [f"{f.__module__}.{f.__name__}" for f in app.extensions[hooks.DEMO_STEPS]] == [
-        "vmo.notify.resources.demo_step", "vmo.mailings.demo.demo_step", "schedules.tours.demo.demo_step",
-        "schedules.exams.demo.demo_step", "schedules.kaoshi.demo.demo_step"]
+        "vmo.notify.resources.demo_step", "vmo.mailings.demo.demo_step", "vmo.homevisits.demo.demo_step",
+        "schedules.tours.demo.demo_step", "schedules.exams.demo.demo_step", "schedules.kaoshi.demo.demo_step"]
     assert {t: f.__name__ for t, f in app.extensions[hooks.CASES].items()} == {
         "fleet_batch": "batch_case", "tour_inspection": "inspection_case"}
-    assert [f.__name__ for f in app.extensions[hooks.STATS_PROVIDERS]] == ["driving_tests", "tours"]
+    assert [f.__name__ for f in app.extensions[hooks.STATS_PROVIDERS]] == ["home_visits", "driving_tests", "tours"]
     assert [f.__name__ for f in app.extensions[hooks.SMS_REPLY_HANDLERS]] == ["cancel_by_reply"]

@@ -186,8 +186,8 @@ def test_report_page_for_supervisors(client, factory, data):
     assert response.mimetype == "text/html"
     page = response.get_data(as_text=True)
     assert '<meta name="viewport"' in page
-    # One chart of its own; the driving-test and tour providers (schedules) add two.
-    assert page.count("<svg") == 3 and "满意率（按周）" in page
+    # One chart of its own; the driving-test and tour providers (schedules) add two, home visits one.
+    assert page.count("<svg") == 4 and "满意率（按周）" in page and "上门办理（按月）" in page
     assert "66.67%" in page and "50.00%" in page  # reply rate, satisfaction
     assert "http://" not in page.replace('xmlns="http://www.w3.org/2000/svg"', "") and "https://" not in page
     assert "<script" not in page

@@ -56,6 +56,17 @@ def browser():
             browser.close()
 
 
+def assert_no_script_errors(console: list[str]) -> None:
+    """Nothing was refused by a Content-Security-Policy, and no script error happened."""
+    assert not [line for line in console if "Content Security Policy" in line or line.startswith("pageerror")]
+
+
+def show_failure(console: list[str], server) -> None:
+    """After a failure: the browser's last console lines and the server's log."""
+    print("\n".join(console[-40:]))
+    print(server.log()[-3000:])
+
+
 # Predicates are functions, not expressions: Playwright evaluates an expression with eval(), which the
 # app's Content-Security-Policy (script-src 'self') forbids.
 def _wait_count(page, selector, expected):
@@ -235,11 +246,9 @@ def test_tablet_offline_inspections_sync_exactly_once_and_show_a_conflict(app, f
             rejected.locator('button.dismiss[data-armed="1"]').click()
             _wait_count(page, "#problem-count", 1)
             assert page.locator('#stop-records li[data-state="conflict"]').count() == 1
-            # Nothing was refused by a Content-Security-Policy, and no script error happened.
-            assert not [line for line in console if "Content Security Policy" in line or line.startswith("pageerror")]
+            assert_no_script_errors(console)
         except Exception:
-            print("\n".join(console[-40:]))
-            print(server.log()[-3000:])
+            show_failure(console, server)
             raise
         finally:
             context.close()

@@ -79,7 +79,7 @@ CORE_FEATURES = (
     "vmo.accounts.resources", "vmo.audit.resources", "vmo.greenchannel.resources", "vmo.fleet.resources",
     "vmo.motorcycles.resources", "vmo.notify.resources", "vmo.followup.resources", "vmo.priority.resources",
     "vmo.mailings.resources",
-    "vmo.stats.resources",
+    "vmo.stats.resources", "vmo.homevisits.resources",  # after stats: it documents its section of GET /stats
     "vmo.web",  # the companies' web app at /qiye/ and the web apps' shared files at /web/
 )
 

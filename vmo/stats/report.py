@@ -164,7 +164,8 @@ def render_html(data: dict, office_name: str, core_keys: set[str]) -> str:
                         months=data.get("by_month", []), pct=_pct)
 
 
-SERVICE_NAMES = {"green_channel": "绿色通道", "priority": "优先办理", "tests": "驾驶人考试", "tours": "流动车管所"}
+SERVICE_NAMES = {"green_channel": "绿色通道", "priority": "优先办理", "tests": "驾驶人考试", "tours": "流动车管所",
+                 "home_visits": "上门办理"}
 CASE_HEADS = ("办结", "回访发送", "已答复", "满意", "不满意", "满意率", "投诉", "已办结投诉", "平均办结（小时）")
 
 

@@ -33,7 +33,8 @@ MAX_DAYS = 1827
 # vmo only names them). An unknown subject is counted under its own name.
 SERVICES = ("green_channel", "priority", "tests", "tours")
 SERVICE_OF_SUBJECT = {"fleet_vehicle": "green_channel", "fleet_batch": "green_channel",
-                      "priority_booking": "priority", "exam_booking": "tests", "tour_inspection": "tours"}
+                      "priority_booking": "priority", "exam_booking": "tests", "tour_inspection": "tours",
+                      "home_visit": "home_visits"}
 
 
 @dataclass(frozen=True)

@@ -79,6 +79,15 @@ export async function pullAssignments() {
   return { changed: true, data: body };
 }
 
+/** POST /api/v1/phones/reveal for a home visit: the person's number in full (the server audits each reveal). */
+export async function revealPhone(visitId) {
+  const response = await request("/api/v1/phones/reveal", { method: "POST",
+    json: { case: { type: "home_visit", id: visitId } } });
+  const body = await jsonOf(response);
+  if (!response.ok) throw new HttpError(response.status, body);
+  return body.phone;
+}
+
 /** Hex SHA-256 of a Blob's bytes (the photo's address on the server). */
 export async function sha256Hex(blob) {
   const digest = await crypto.subtle.digest("SHA-256", await blob.arrayBuffer());

@@ -1,7 +1,8 @@
-// The officers' tablet app: sign-in, tours and stops, inspections logged offline, and the sync indicator.
-import { AuthError, HttpError, NetworkError, pullAssignments, sha256Hex, signIn, signOut } from "./api.js";
+// The officers' tablet app: sign-in, tours and stops, inspections logged offline, home visits with their
+// outcomes recorded offline, and the sync indicator.
+import { AuthError, HttpError, NetworkError, pullAssignments, revealPhone, sha256Hex, signIn, signOut } from "./api.js";
 import { currentLang, fieldLabel, itemLabel, setLang, t, translateStatic } from "./i18n.js";
-import { all, del, kvGet, recordsAt, saveInspection } from "./store.js";
+import { all, del, get, kvGet, put, recordsAt, saveInspection } from "./store.js";
 import { queueCounts, syncAll } from "./sync.js";
 
 const view = document.getElementById("view");
@@ -73,7 +74,7 @@ async function preparePhoto(file) {
 // ---- data -----------------------------------------------------------------------------------
 
 async function assignments() {
-  return (await kvGet("assignments")) || { tours: [], checklist: [] };
+  return (await kvGet("assignments")) || { tours: [], checklist: [], home_visits: [] };
 }
 
 async function findStop(stopId) {
@@ -152,7 +153,9 @@ async function runSync() {
     }
   }
   // Never redraw a form the officer is filling in: only the sync bar changes there.
-  if (location.hash.startsWith("#inspect/") && !flash) await showSyncStatus();
+  if ((location.hash.startsWith("#inspect/") || location.hash.startsWith("#visit/")) && !flash) {
+    await showSyncStatus();
+  }
   else await render();
 }
 
@@ -173,6 +176,7 @@ async function render() {
     const route = location.hash.replace(/^#/, "").split("/");
     if (route[0] === "stop" && route[1]) content = await stopView(Number(route[1]));
     else if (route[0] === "inspect" && route[1]) content = await inspectView(Number(route[1]), route[2]);
+    else if (route[0] === "visit" && route[1]) content = await visitView(Number(route[1]));
     else content = await homeView();
   }
   if (mine !== renders) return; // a newer render started meanwhile: it wins
@@ -234,6 +238,7 @@ async function homeView() {
         h("strong", {}, `${stop.township} · ${stop.venue}`),
         h("span", { className: "muted" }, `${t("stop_time", { from: wallTime(stop.arrives_at), to: wallTime(stop.departs_at) })}`
           + ` · ${t("registered")} ${stop.registrations.length}`)))))));
+  const visits = await visitsSection(data);
   return h("div", { className: "home" },
     h("div", { className: "row spread" },
       h("p", { id: "officer-name" }, t("officer", { name: (await kvGet("username")) || "" })),
@@ -254,6 +259,7 @@ async function homeView() {
       } }, t("refresh"))),
     problems.length ? h("section", { className: "card problems" }, h("h2", {}, t("problems")),
       h("ul", { className: "records" }, problems.map((record) => recordRow(record, failedPhotos)))) : null,
+    visits,
     h("h2", {}, t("tours")),
     data.tours.length ? tours : h("p", { className: "muted" }, t("no_tours")),
     hallView(data));
@@ -276,6 +282,106 @@ function hallView(data) {
       h("h3", {}, t("hall_window", { date: day.date, from: day.arrive_from, until: day.arrive_until })),
       day.batches.map((batch) => h("div", { dataset: { batchId: batch.batch_id } }, h("h4", {}, batch.company),
         h("ul", { className: "records" }, batch.vehicles.map(vehicle)))))));
+}
+
+// ---- home visits ------------------------------------------------------------------------------
+
+/** The officer's home visits: those in the assignments, and those whose outcome this tablet holds
+ * (a visit with its outcome synced leaves the assignments; a refused outcome stays until dismissed). */
+async function visitsSection(data) {
+  const outcomes = new Map((await all("outcomes")).map((o) => [o.visit_id, o]));
+  const listed = new Set((data.home_visits || []).map((v) => v.id));
+  const visits = [...(data.home_visits || []),
+    ...[...outcomes.values()].filter((o) => !listed.has(o.visit_id) && o.state !== "synced").map((o) => o.visit)];
+  if (!visits.length) return null;
+  return h("section", { className: "card visits" }, h("h2", {}, t("home_visits")),
+    h("ul", { id: "visits", className: "stops" }, visits.map((visit) => {
+      const outcome = outcomes.get(visit.id);
+      return h("li", {}, h("a", { className: "visit-link", href: `#visit/${visit.id}`,
+        dataset: { visitId: visit.id, state: outcome ? outcome.state : "open" } },
+      h("strong", {}, `${visit.name} · ${visit.township}`),
+      h("span", { className: "muted" }, `${visit.date} ${visit.window_from}–${visit.window_until} · ${visit.business}`),
+      outcome ? h("span", { className: `chip state-${outcome.state}` },
+        `${t(`outcome_${outcome.outcome}`)} · ${t(`state_${outcome.state}`)}`) : null));
+    })));
+}
+
+async function visitView(visitId) {
+  const data = await assignments();
+  const saved = await get("outcomes", visitId);
+  const visit = (data.home_visits || []).find((v) => v.id === visitId) || (saved && saved.visit);
+  if (!visit) {
+    location.hash = "";
+    return homeView();
+  }
+  const error = h("p", { id: "visit-error", className: "error", role: "alert" });
+  const phone = h("span", { id: "visit-phone" }, visit.phone);
+  const call = h("button", { id: "call", className: "big", type: "button", onclick: async () => {
+    // The full number only from the server, which writes each reveal to the audit log.
+    if (!navigator.onLine) {
+      error.textContent = t("call_needs_network");
+      return;
+    }
+    call.disabled = true;
+    try {
+      const number = await revealPhone(visit.id);
+      phone.replaceChildren(h("a", { id: "call-link", className: "button big", href: `tel:${number}` },
+        t("call_number", { phone: number })));
+      error.textContent = "";
+    } catch (err) {
+      error.textContent = err instanceof NetworkError ? t("call_needs_network") : err.message;
+    } finally {
+      call.disabled = false;
+    }
+  } }, t("call"));
+  const note = h("textarea", { id: "visit-note", name: "note", rows: "2" });
+  if (saved) note.value = saved.note || "";
+  const record = async (outcome) => {
+    const current = await get("outcomes", visit.id);
+    if (current && current.state !== "rejected") return; // one outcome per visit; a refused one may be redone
+    await put("outcomes", {
+      visit_id: visit.id, client_id: crypto.randomUUID(), outcome, note: note.value.trim() || null,
+      recorded_at: new Date().toISOString(), created_at: new Date().toISOString(), state: "queued", answer: null,
+      officer: await kvGet("username"), visit: { ...visit },
+    });
+    flash = { text: t("outcome_saved", { name: visit.name, outcome: t(`outcome_${outcome}`) }), kind: "good" };
+    await render();
+    if (navigator.onLine) runSync();
+  };
+  const buttons = ["done", "not_home", "cancelled"].map((outcome) => h("button", {
+    id: `outcome-${outcome}`, type: "button", className: `big outcome outcome-${outcome}`,
+    disabled: saved && saved.state !== "rejected" ? true : null,
+    "aria-pressed": saved && saved.outcome === outcome ? "true" : "false",
+    onclick: () => record(outcome),
+  }, t(`outcome_${outcome}`)));
+  const status = saved ? h("p", { id: "visit-state", className: `chip state-${saved.state}`, dataset: { state: saved.state } },
+    `${t(`outcome_${saved.outcome}`)} · ${t(`state_${saved.state}`)}`
+      + (saved.state === "rejected" && saved.answer ? ` · ${saved.answer.message}` : "")) : null;
+  const dismiss = saved && saved.state === "rejected" ? h("button", { id: "visit-dismiss", className: "small danger",
+    type: "button", onclick: async (event) => {
+      // Two taps, as for a refused inspection: the outcome goes only when the officer says so twice.
+      const button = event.currentTarget;
+      if (button.dataset.armed !== "1") {
+        button.dataset.armed = "1";
+        button.textContent = t("confirm_dismiss");
+        return;
+      }
+      await del("outcomes", visit.id);
+      await render();
+    } }, t("dismiss")) : null;
+  return h("div", { className: "visit", dataset: { visitId: visit.id } },
+    h("a", { className: "back", href: "#" }, t("back")),
+    h("h2", {}, `${visit.name} · ${t(`visit_reason_${visit.reason}`)}`),
+    h("dl", { className: "registered-ids" },
+      h("dt", {}, t("visit_when")), h("dd", { id: "visit-when" }, `${visit.date} ${visit.window_from}–${visit.window_until}`),
+      h("dt", {}, t("visit_address")), h("dd", { id: "visit-address" }, `${visit.township} ${visit.address}`),
+      h("dt", {}, t("visit_business")), h("dd", { id: "visit-business" }, visit.business),
+      h("dt", {}, t("visit_phone")), h("dd", {}, phone)),
+    h("div", { className: "row" }, call),
+    h("label", { for: "visit-note" }, t("visit_note")), note,
+    h("h3", {}, t("visit_outcome")),
+    h("div", { className: "results" }, buttons),
+    status, dismiss, error);
 }
 
 /** client_id -> why the server refused one of its photos (413/415), for the record rows. */
@@ -580,11 +686,14 @@ async function inspectView(stopId, platePart) {
 const RETRY_MS = 60_000;
 const KEEP_DONE_DAYS = 30;
 
-/** Synced records are kept for the stop summaries, a month at most. */
+/** Synced records are kept for the stop summaries, and synced visit outcomes, a month at most. */
 async function pruneDone() {
   const before = new Date(Date.now() - KEEP_DONE_DAYS * 86_400_000).toISOString();
   for (const record of await all("done")) {
     if (record.synced_at && record.synced_at < before) await del("done", record.client_id);
+  }
+  for (const outcome of await all("outcomes")) {
+    if (outcome.synced_at && outcome.synced_at < before) await del("outcomes", outcome.visit_id);
   }
 }
 

@@ -1,6 +1,7 @@
-// IndexedDB on the tablet: settings and the sign-in (kv), assignments, the sync queue, synced records, photos.
+// IndexedDB on the tablet: settings and the sign-in (kv), assignments, the sync queue, synced records, photos,
+// and the outcomes of home visits.
 const DB_NAME = "vmo-tablet";
-const DB_VERSION = 1;
+const DB_VERSION = 2;
 let opening = null;
 
 function promisify(request) {
@@ -14,15 +15,23 @@ export function openDb() {
   if (!opening) {
     opening = new Promise((resolve, reject) => {
       const request = indexedDB.open(DB_NAME, DB_VERSION);
-      request.onupgradeneeded = () => {
+      request.onupgradeneeded = (event) => {
         const db = request.result;
-        db.createObjectStore("kv", { keyPath: "key" });
-        // queue: records made here and not yet accepted (state queued, conflict or rejected).
-        db.createObjectStore("queue", { keyPath: "client_id" }).createIndex("stop_id", "stop_id");
-        // done: records the server answered created or duplicate (kept for the stop summary).
-        db.createObjectStore("done", { keyPath: "client_id" }).createIndex("stop_id", "stop_id");
-        // photos: Blobs waiting for upload, key "<client_id>:<sha256>".
-        db.createObjectStore("photos", { keyPath: "id" }).createIndex("client_id", "client_id");
+        // Each version adds its stores: a tablet upgrading from an older one keeps what it holds.
+        if (event.oldVersion < 1) {
+          db.createObjectStore("kv", { keyPath: "key" });
+          // queue: records made here and not yet accepted (state queued, conflict or rejected).
+          db.createObjectStore("queue", { keyPath: "client_id" }).createIndex("stop_id", "stop_id");
+          // done: records the server answered created or duplicate (kept for the stop summary).
+          db.createObjectStore("done", { keyPath: "client_id" }).createIndex("stop_id", "stop_id");
+          // photos: Blobs waiting for upload, key "<client_id>:<sha256>".
+          db.createObjectStore("photos", { keyPath: "id" }).createIndex("client_id", "client_id");
+        }
+        if (event.oldVersion < 2) {
+          // outcomes: one per home visit, recorded here (state queued, synced or rejected), with the
+          // visit's details, so it still shows once the visit has left the assignments.
+          db.createObjectStore("outcomes", { keyPath: "visit_id" });
+        }
       };
       request.onsuccess = () => resolve(request.result);
       request.onerror = () => reject(request.error);

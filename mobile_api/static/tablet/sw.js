@@ -1,7 +1,7 @@
 // Service worker of the tablet app (scope /tablet/): keeps the app shell so the app opens without a signal.
 // Change VERSION when SHELL changes; old caches are deleted on activation. The API is never cached here:
 // assignments, queued inspections and photos live in IndexedDB.
-const VERSION = "vmo-tablet-v2";
+const VERSION = "vmo-tablet-v3";
 const SHELL = [
   "/tablet/",
   "/tablet/app.css",

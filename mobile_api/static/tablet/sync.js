@@ -12,12 +12,13 @@ export function wire(record) {
   return Object.fromEntries(WIRE_FIELDS.map((name) => [name, record[name] ?? (name === "photos" ? [] : null)]));
 }
 
-/** Counts for the sync indicator: records waiting, photos waiting, records needing the officer. */
+/** Counts for the sync indicator: records and visit outcomes waiting, photos waiting, those needing the officer. */
 export async function queueCounts() {
-  const [queue, photos] = await Promise.all([all("queue"), all("photos")]);
+  const [queue, photos, outcomes] = await Promise.all([all("queue"), all("photos"), all("outcomes")]);
+  const items = [...queue, ...outcomes];
   return {
-    waiting: queue.filter((r) => r.state === "queued").length,
-    problems: queue.filter((r) => r.state === "conflict" || r.state === "rejected").length,
+    waiting: items.filter((r) => r.state === "queued").length,
+    problems: items.filter((r) => r.state === "conflict" || r.state === "rejected").length,
     photos: photos.length,
   };
 }
@@ -28,9 +29,10 @@ export function syncAll() {
     running = (async () => {
       try {
         const records = await syncRecords();
+        const outcomes = await syncOutcomes();
         const photos = await uploadPhotos();
         await kvSet("last_sync", new Date().toISOString());
-        return { records, photos };
+        return { records, outcomes, photos };
       } finally {
         running = null;
       }
@@ -84,6 +86,33 @@ async function syncRecords() {
         await put("queue", { ...record, state: result.status, server_id: result.id ?? null,
           answer: { differences: result.differences || null, errors: result.errors || null } });
       }
+    }
+  }
+  return answered;
+}
+
+/** Home-visit outcomes: each sent with its client_id, so a resend (a lost answer) changes nothing. */
+async function syncOutcomes() {
+  const officer = await kvGet("username");
+  const queued = (await all("outcomes")).filter((o) => o.state === "queued" && (!o.officer || o.officer === officer))
+    .sort((a, b) => a.created_at.localeCompare(b.created_at));
+  const answered = { synced: 0, rejected: 0 };
+  for (const item of queued) {
+    const response = await request(`/api/v1/home-visits/${item.visit_id}/outcome`, {
+      method: "POST",
+      json: { outcome: item.outcome, note: item.note || null, client_id: item.client_id, recorded_at: item.recorded_at },
+    });
+    const body = await jsonOf(response);
+    if (response.ok) {
+      await put("outcomes", { ...item, state: "synced", answer: null, synced_at: new Date().toISOString() });
+      answered.synced += 1;
+    } else if (response.status >= 500 || response.status === 429) {
+      throw new HttpError(response.status, body);
+    } else {
+      // Refused for good (another outcome came first, the visit was moved to another officer): kept and shown.
+      await put("outcomes", { ...item, state: "rejected",
+        answer: { message: (body && body.message) || `HTTP ${response.status}`, reason: body && body.reason } });
+      answered.rejected += 1;
     }
   }
   return answered;
