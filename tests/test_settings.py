@@ -166,7 +166,8 @@ def test_the_features_fill_vmos_hooks_once_each_in_start_order(app):
     from vmo import hooks
 
     assert [f"{f.__module__}.{f.__name__}" for f in app.extensions[hooks.DEMO_STEPS]] == [
-        "vmo.notify.resources.demo_step", "vmo.mailings.demo.demo_step", "vmo.homevisits.demo.demo_step",
+        "vmo.notify.resources.demo_step", "vmo.priority.demo.demo_step", "vmo.mailings.demo.demo_step",
+        "vmo.homevisits.demo.demo_step",
         "schedules.tours.demo.demo_step", "schedules.exams.demo.demo_step", "schedules.kaoshi.demo.demo_step"]
     assert {t: f.__name__ for t, f in app.extensions[hooks.CASES].items()} == {
         "fleet_batch": "batch_case", "tour_inspection": "inspection_case"}

@@ -156,6 +156,10 @@ def register(app, api) -> None:
     settings.install(app, PrioritySettings)
     # A green-channel day shows the lane's places of its date (the same slot), fleet day or not.
     greenchannel.priority_lane(
-        lambda office_id, day: services.lane_slot(office_id, day, settings.get(PrioritySettings).priority_daily_capacity))
+        lambda office_id, day: services.lane_slot(office_id, day,
+                                                  settings.get(PrioritySettings).priority_daily_capacity))
     phones.provide(app, "priority_booking", services.reveal_phone)
+    from vmo import hooks
+    from vmo.priority import demo
+    hooks.add(app, hooks.DEMO_STEPS, demo.demo_step)
     api.register_blueprint(blp)

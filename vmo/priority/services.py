@@ -194,7 +194,8 @@ def confirm(phone: str, code: str, today: date, now: datetime, config: PriorityS
     if request is None or request.code_hash is None:
         raise wrong
     counted = db.session.execute(
-        update(PriorityRequest).where(PriorityRequest.id == request.id, PriorityRequest.tries < config.priority_code_tries)
+        update(PriorityRequest)
+        .where(PriorityRequest.id == request.id, PriorityRequest.tries < config.priority_code_tries)
         .values(tries=PriorityRequest.tries + 1).execution_options(synchronize_session=False)).rowcount
     # Deliberately committed here, outside the request's unit of work (vmo.uow): a wrong code answers 422
     # (rolled back), but its try must count.
@@ -338,14 +339,16 @@ def queue(office_id: int, day: date) -> list[dict]:
     POST /phones/reveal, which is audited)."""
     return [{"kind": "priority", "id": entry.id, "reference": entry.reference, "name": entry.name,
              "reason": entry.reason, "business": entry.business, "phone": mask_phone(entry.phone),
-             "vehicles": 1, "batch_id": None, "booked_at": entry.created_at, "at_counter": entry.booked_by_id is not None}
+             "vehicles": 1, "batch_id": None, "booked_at": entry.created_at,
+             "at_counter": entry.booked_by_id is not None}
             for entry in day_bookings(office_id, day)]
 
 
 @greenchannel.queue_source(order=0)
 def queue_entries(green_day: GreenChannelDay) -> list[dict]:
     """A green-channel day's priority bookings (the lane's, of that date): served before everyone else."""
-    return [{k: v for k, v in entry.items() if k != "at_counter"} for entry in queue(green_day.office_id, green_day.day)]
+    return [{k: v for k, v in entry.items() if k != "at_counter"}
+            for entry in queue(green_day.office_id, green_day.day)]
 
 
 def reveal_phone(office_id: int, booking_id: str) -> str:
