@@ -23,11 +23,13 @@ def _office_id(code: str) -> int:
 
 def bulk_candidates(app, office_code: str, count: int, license_class: str = "C1",
                     created_at: datetime | None = None) -> list[dict]:
-    """`count` candidates with bearer tokens, inserted directly (no 200 slow password hashes).
+    """`count` candidates with bearer tokens and accepted applications (受理) for the class, inserted
+    directly (no 200 slow password hashes).
 
     Returns [{"candidate_id", "user_id", "token"}]; the tokens work against any server on the
     same database until 2099.
     """
+    from schedules.exams.models import Application
     from vmo.accounts.models import Candidate, Token, User
 
     tag = uuid.uuid4().hex[:8]
@@ -41,18 +43,23 @@ def bulk_candidates(app, office_code: str, count: int, license_class: str = "C1"
         db.session.execute(insert(User), users)
         user_ids = dict(db.session.execute(select(User.username, User.id)
                                            .where(User.username.like(f"bulk-{tag}-%"))).all())
-        rows, tokens = [], []
+        rows, tokens, accepted = [], [], []
         for i in range(count):
             user_id = user_ids[f"bulk-{tag}-{i}"]
             id_number = f"{tag}{i:010d}"[-18:].rjust(18, "0")
             rows.append({"office_id": office_id, "user_id": user_id, "name": f"考生{i}", "id_number": id_number,
                          "birth_date": date(1998, 3, 1), "sex": "F", "phone": f"139{i:08d}",
                          "license_class": license_class, "created_at": created_at})
+            accepted.append({"office_id": office_id, "id_number": id_number, "name": f"考生{i}", "phone": f"139{i:08d}",
+                             "license_class": license_class, "birth_date": date(1998, 3, 1),
+                             "medical_on": created_at.date(), "accepted_at": created_at, "source": "import",
+                             "created_at": created_at})
             token = secrets.token_urlsafe(24)
             tokens.append({"user_id": user_id, "token_hash": hashlib.sha256(token.encode()).hexdigest(),
                            "created_at": created_at, "expires_at": datetime(2099, 1, 1, tzinfo=timezone.utc),
                            "_token": token})
         db.session.execute(insert(Candidate), rows)
+        db.session.execute(insert(Application), accepted)
         db.session.execute(insert(Token), [{k: v for k, v in t.items() if k != "_token"} for t in tokens])
         ids = dict(db.session.execute(select(Candidate.user_id, Candidate.id)
                                       .where(Candidate.user_id.in_(list(user_ids.values())))).all())

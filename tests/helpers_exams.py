@@ -92,11 +92,16 @@ def history(app, candidate_id: int, subject: int, outcome: str, day: date, licen
         return row.id
 
 
-def set_candidate_created(app, candidate_id: int, when: datetime) -> None:
+def set_accepted_at(app, candidate_id: int, when: datetime) -> None:
+    """Move when the candidate's application (受理) was accepted: it ranks a first subject 1 in ballots."""
+    from sqlalchemy import update
+
+    from schedules.exams.models import Application
     from vmo.accounts.models import Candidate
 
     with app.app_context():
-        db.session.get(Candidate, candidate_id).created_at = when
+        number = db.session.get(Candidate, candidate_id).id_number
+        db.session.execute(update(Application).where(Application.id_number == number).values(accepted_at=when))
         db.session.commit()
 
 

@@ -5,7 +5,7 @@ from datetime import date, datetime, timezone
 import pytest
 from sqlalchemy import select
 
-from tests.helpers_exams import SUNDAY, candidate, create_session, history, local, set_candidate_created, total
+from tests.helpers_exams import SUNDAY, candidate, create_session, history, local, set_accepted_at, total
 from tests.helpers_exams import officer, officer_headers  # noqa: F401  (fixtures)
 from vmo.extensions import db
 
@@ -183,7 +183,7 @@ def test_a_failed_subject_1_has_no_waiting_period(app, client, factory, session)
 
 def test_progress_shows_where_the_candidate_stands(app, client, factory):
     cand, headers = candidate(factory)
-    set_candidate_created(app, cand["id"], datetime(2026, 9, 1, 2, tzinfo=timezone.utc))
+    set_accepted_at(app, cand["id"], datetime(2026, 9, 1, 2, tzinfo=timezone.utc))
     history(app, cand["id"], 1, "passed", date(2026, 10, 10))
     history(app, cand["id"], 2, "failed", date(2026, 11, 21))
     response = client.get("/api/v1/me/exam-progress", headers=headers)
@@ -479,7 +479,7 @@ def test_bad_outcomes(app, client, factory, officer_headers, session, role_or_ca
 
 def test_a_no_show_frees_the_subject_without_a_follow_up(app, client, factory, officer_headers, session):
     cand, headers = candidate(factory)
-    set_candidate_created(app, cand["id"], datetime(2026, 9, 1, 2, tzinfo=timezone.utc))
+    set_accepted_at(app, cand["id"], datetime(2026, 9, 1, 2, tzinfo=timezone.utc))
     mine = book(client, session["id"], headers).get_json()
     app.config["FROZEN_NOW"] = "2026-11-28T12:00:00+08:00"
     assert client.post(f"/api/v1/bookings/{mine['id']}/outcome", json={"outcome": "no_show"},
@@ -504,7 +504,7 @@ def test_every_change_is_audited(app, client, factory, session):
 
 def test_a_candidate_cancelling_a_seat_moves_back_in_seniority(app, client, factory, session):
     cand, headers = candidate(factory)
-    set_candidate_created(app, cand["id"], datetime(2026, 9, 1, 2, tzinfo=timezone.utc))
+    set_accepted_at(app, cand["id"], datetime(2026, 9, 1, 2, tzinfo=timezone.utc))
     assert client.get("/api/v1/me/exam-progress", headers=headers).get_json()["seniority_date"] == "2026-09-01"
     mine = book(client, session["id"], headers).get_json()
     client.delete(f"/api/v1/bookings/{mine['id']}", headers=headers)

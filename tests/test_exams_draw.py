@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from schedules.exams.draw import replay, verify_record
-from tests.helpers_exams import SATURDAY, SUNDAY, candidate, create_session, history, local, set_candidate_created
+from tests.helpers_exams import SATURDAY, SUNDAY, candidate, create_session, history, local, set_accepted_at
 from vmo.extensions import db
 
 CLOSE = local(date(2026, 11, 26), 20)
@@ -37,7 +37,7 @@ def applicants(app, factory, n, created=None):
     out = []
     for i in range(n):
         cand, headers = candidate(factory)
-        set_candidate_created(app, cand["id"], created[i] if created else datetime(2026, 8, 1, 2, tzinfo=timezone.utc))
+        set_accepted_at(app, cand["id"], created[i] if created else datetime(2026, 8, 1, 2, tzinfo=timezone.utc))
         out.append((cand, headers))
     return out
 
@@ -86,11 +86,11 @@ def test_the_draw_allocates_seats_waitlists_the_rest_and_can_be_replayed(app, cl
     response = client.post(f"/api/v1/test-sessions/{ballot['id']}/draw", headers=officer_headers)
     assert response.status_code == 201, response.get_json()
     drawn = response.get_json()
-    assert drawn["session_id"] == ballot["id"] and drawn["algorithm"] == "vmo-draw-v1" and drawn["verified"] is True
+    assert drawn["session_id"] == ballot["id"] and drawn["algorithm"] == "vmo-draw-v2" and drawn["verified"] is True
     assert len(drawn["seed"]) == 64 and drawn["capacity"] == 2
     assert sorted(drawn["ranking"]) == sorted(a["id"] for a in applied)
     assert drawn["winners"] == drawn["ranking"][:2] and drawn["waitlist"] == drawn["ranking"][2:]
-    assert {a["seniority_date"] for a in drawn["applicants"]} == {"2026-08-01"}
+    assert {a["seniority_date"] for a in drawn["applicants"]} == {"2026-08-01T10:00:00+08:00"}
 
     # Anyone can recompute it: the published record replays to the same result, and each key is
     # sha256("<seed>:<pseudonym>"); the public record names no candidate, only a pseudonym per draw.
@@ -144,22 +144,38 @@ def test_seniority_tiers_come_before_luck(app, client, factory, ballot, officer_
     drawn = client.post(f"/api/v1/test-sessions/{ballot['id']}/draw", headers=officer_headers).get_json()
     assert sorted(drawn["winners"]) == sorted(b["id"] for b in applied[3:])
     dates = {a["application_id"]: a["seniority_date"] for a in drawn["applicants"]}
-    assert [dates[i] for i in drawn["ranking"]] == ["2026-08-03"] * 2 + ["2026-11-02"] * 3
+    assert [dates[i] for i in drawn["ranking"]] == ["2026-08-03T10:00:00+08:00"] * 2 + ["2026-11-02T10:00:00+08:00"] * 3
+
+
+def test_a_first_subject_1_ranks_by_acceptance_to_the_second_not_by_account(app, client, factory, ballot,
+                                                                            officer_headers):
+    """12123's order: the earlier acceptance wins, one second apart on the same day, whoever signed up first
+    and whatever the seed says; only applicants accepted in the same second are left to the lottery."""
+    accepted = [datetime(2026, 11, 2, 1, 30, 16, tzinfo=timezone.utc), datetime(2026, 11, 2, 1, 30, 15, tzinfo=timezone.utc),
+                datetime(2026, 11, 2, 1, 30, 17, tzinfo=timezone.utc)]
+    people = applicants(app, factory, 3, accepted)  # accounts made in the order 0, 1, 2
+    applied = [apply(client, ballot["id"], h).get_json() for _, h in people]
+    app.config["FROZEN_NOW"] = AFTER_CLOSE
+    drawn = client.post(f"/api/v1/test-sessions/{ballot['id']}/draw", headers=officer_headers).get_json()
+    assert drawn["ranking"] == [applied[1]["id"], applied[0]["id"], applied[2]["id"]]
+    assert drawn["winners"] == [applied[1]["id"], applied[0]["id"]]
+    progress = client.get("/api/v1/me/exam-progress", headers=people[1][1]).get_json()
+    assert progress["accepted_at"] == "2026-11-02T09:30:15+08:00" and progress["seniority_date"] == "2026-11-02"
 
 
 def test_a_retake_counts_from_the_last_exam_and_a_cancellation_moves_back(app, client, factory, officer_headers):
     s2 = create_session(client, officer_headers, subject=2, allocation="ballot", applications_close_at=CLOSE,
                         capacity=1)
     old_fail, old_headers = candidate(factory)       # accepted long ago, failed subject 2 on 2026-11-10
-    set_candidate_created(app, old_fail["id"], datetime(2026, 3, 1, 2, tzinfo=timezone.utc))
+    set_accepted_at(app, old_fail["id"], datetime(2026, 3, 1, 2, tzinfo=timezone.utc))
     history(app, old_fail["id"], 1, "passed", date(2026, 6, 1))
     history(app, old_fail["id"], 2, "failed", date(2026, 11, 10))
     fresh, fresh_headers = candidate(factory)        # passed subject 1 on 2026-10-01
-    set_candidate_created(app, fresh["id"], datetime(2026, 5, 1, 2, tzinfo=timezone.utc))
+    set_accepted_at(app, fresh["id"], datetime(2026, 5, 1, 2, tzinfo=timezone.utc))
     history(app, fresh["id"], 1, "passed", date(2026, 10, 1))
     # This one had seniority from September but gave up a confirmed seat today: moved back to today.
     quitter, quitter_headers = candidate(factory)
-    set_candidate_created(app, quitter["id"], datetime(2026, 4, 1, 2, tzinfo=timezone.utc))
+    set_accepted_at(app, quitter["id"], datetime(2026, 4, 1, 2, tzinfo=timezone.utc))
     history(app, quitter["id"], 1, "passed", date(2026, 9, 1))
     first_come = create_session(client, officer_headers, subject=2, starts_at=local(SUNDAY, 14),
                                 ends_at=local(SUNDAY, 16))
@@ -174,7 +190,8 @@ def test_a_retake_counts_from_the_last_exam_and_a_cancellation_moves_back(app, c
                                            ("quitter", quitter_headers))
              for b in client.get("/api/v1/bookings", headers=h).get_json() if b["session_id"] == s2["id"]}
     dates = {owner[a["application_id"]]: a["seniority_date"] for a in drawn["applicants"]}
-    assert dates == {"old_fail": "2026-11-10", "fresh": "2026-10-01", "quitter": "2026-11-25"}
+    assert dates == {"old_fail": "2026-11-10T09:00:00+08:00", "fresh": "2026-10-01T09:00:00+08:00",
+                     "quitter": "2026-11-25T10:00:00+08:00"}
     assert [owner[i] for i in drawn["ranking"]] == ["fresh", "old_fail", "quitter"]
 
 
@@ -214,7 +231,7 @@ def _draw_in_fresh_app(app_factory_config, database_url):
     order = []
     for i in range(8):
         cand, headers = candidate(factory, username=f"cand-{i}")
-        set_candidate_created(app, cand["id"], datetime(2026, 8, 1 + i % 2, 2, tzinfo=timezone.utc))
+        set_accepted_at(app, cand["id"], datetime(2026, 8, 1 + i % 2, 2, tzinfo=timezone.utc))
         apply(client, session["id"], headers)
         order.append(cand["id"])
     app.config["FROZEN_NOW"] = AFTER_CLOSE

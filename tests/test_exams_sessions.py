@@ -181,7 +181,9 @@ def test_the_demo_step_opens_next_weekends_sessions_once(app, client, factory):
         assert "schedules.exams.demo" in {s.__module__ for s in app.extensions["vmo.demo_steps"]}
         first = demo_step(get_office(factory.office))
         second = demo_step(get_office(factory.office))
-    assert first == second and len(first) == 8  # three sessions, the examiner and the four demo candidates
+    # Three sessions, the examiner, the four demo candidates, and a 17-year-old's C1 application refused for age.
+    assert first == second and len(first) == 9
+    assert first[-1].startswith("application refused (age): 周小雨, 17, for C1: class C1 needs an age of 18 or older")
     saturday = client.get("/api/v1/test-sessions?weekend=true").get_json()[0]
     named = client.patch(f"/api/v1/test-sessions/{saturday['id']}", json={}, headers=factory.headers(officer))
     assert named.get_json()["examiners"] == [officer.id]
@@ -189,6 +191,12 @@ def test_the_demo_step_opens_next_weekends_sessions_once(app, client, factory):
     assert [(s["date"], s["subject"], s["allocation"]) for s in sessions] == [
         ("2026-11-28", 2, "first_come"), ("2026-11-28", 3, "first_come"), ("2026-11-29", 3, "ballot")]
     assert sessions[2]["applications_close_at"] == "2026-11-26T20:00:00+08:00"
+    officer = factory.headers(factory.staff("officer"))
+    listed = client.get("/api/v1/applications", headers=officer).get_json()
+    # Each demo candidate accepted (seconds apart, in the order they are listed); the refused one left nothing.
+    assert [(a["name"], a["accepted_at"]) for a in listed] == [
+        ("赵明", "2026-07-28T09:30:04+08:00"), ("陈思雨", "2026-07-28T09:30:03+08:00"),
+        ("李建国", "2026-07-28T09:30:02+08:00"), ("王小芳", "2026-07-28T09:30:01+08:00")]
 
 
 def test_the_demo_step_needs_an_officer(app, factory):

@@ -31,6 +31,13 @@ def mask_phone(phone: str | None) -> str | None:
     return phone[:3] + MASK + phone[-4:] if len(phone) >= 8 else MASK
 
 
+def mask_id_number(id_number: str | None) -> str | None:
+    """'500119199001011233' -> '500119********1233': the region code and the last four characters."""
+    if not id_number:
+        return id_number
+    return id_number[:6] + "*" * (len(id_number) - 10) + id_number[-4:] if len(id_number) > 10 else MASK
+
+
 def mask_text(text: str | None) -> str | None:
     """A person-facing text with its booking codes and mobile numbers masked."""
     if not text:

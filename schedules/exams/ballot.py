@@ -7,7 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from schedules.exams import draw as lottery
-from schedules.exams.eligibility import seniority_dates
+from schedules.exams.eligibility import seniority
 from schedules.exams.models import Allocation, BookingStatus, ExamBooking, ExamDraw, ExamSession
 from schedules.exams import notifications as texts
 from schedules.exams.services import get_session, lock_sessions, next_queue_position, text_candidate
@@ -66,8 +66,8 @@ def _run_draw(session: ExamSession, settings: ExamSettings, now: datetime, key: 
     """The draw itself: seats to the winners, the others on the waiting list, texts and the record."""
     rows = list(db.session.scalars(select(ExamBooking).where(
         ExamBooking.session_id == session.id, ExamBooking.status == BookingStatus.APPLIED).order_by(ExamBooking.id)))
-    seniority = seniority_dates(r.candidate_id for r in rows)
-    applicants = [lottery.Applicant(r.id, pseudonym(key, session.id, r.candidate_id), seniority[r.candidate_id])
+    ranked = seniority(r.candidate_id for r in rows)
+    applicants = [lottery.Applicant(r.id, pseudonym(key, session.id, r.candidate_id), ranked[r.candidate_id])
                   for r in rows]
     seats = booking.available(session.slot_id)
     result = lottery.run_draw(applicants, seats, settings.draw_seed or lottery.new_seed())

@@ -1,4 +1,5 @@
-"""Driving-test commands: `vmo draw`, `vmo exams outcomes FILE.csv --session N`, `vmo candidates import FILE.csv`."""
+"""Driving-test commands: `vmo draw`, `vmo exams outcomes FILE.csv --session N`, `vmo candidates import FILE.csv`,
+`vmo applications import FILE.csv`."""
 import csv
 
 import click
@@ -6,7 +7,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from schedules.exams import ballot, outcomes, permits
+from schedules.exams import applications as acceptance, ballot, outcomes, permits
 from schedules.exams.settings import ExamSettings
 from vmo import clock, settings, uow
 from vmo.accounts.models import Role
@@ -120,28 +121,61 @@ def candidates_import(csv_file, office_code):
         raise SystemExit(1)  # some rows were refused: said after the good ones are committed
 
 
-@uow.command
-def _import_permits(csv_file, office_code) -> list[str]:
-    """The import as one unit of work; returns the refused rows' sentences (also printed)."""
+def _import(csv_file, office_code, label: str, run) -> tuple[dict, list[str]]:
+    """Read the file and run `run(office, rows, now, today, progress)` under a progress bar; the refused
+    rows' sentences are printed. Shared by the imports, whose unit of work is the caller's."""
     from vmo.offices.services import get_office
 
     try:
         office = get_office(office_code or default_office_code())
         rows = list(csv.DictReader(csv_file))
-        with click.progressbar(length=len(rows), label="importing permits") as bar:
-            counts, problems = permits.import_rows(office.id, rows, clock.now(), clock.local_today(office.timezone),
-                                                   progress=bar.update)
+        with click.progressbar(length=len(rows), label=label) as bar:
+            counts, problems = run(office, rows, clock.now(), clock.local_today(office.timezone), bar.update)
     except DomainError as exc:
         raise click.ClickException(exc.message) from None
     for message in problems:
         click.echo(message, err=True)
+    return counts, problems
+
+
+@uow.command
+def _import_permits(csv_file, office_code) -> list[str]:
+    """The import as one unit of work; returns the refused rows' sentences (also printed)."""
+    counts, problems = _import(csv_file, office_code, "importing permits",
+                               lambda office, *args: permits.import_rows(office.id, *args))
     click.echo(f"{counts['created']} created, {counts['updated']} updated, {counts['unchanged']} unchanged, "
                f"{len(problems)} refused")
     return problems
 
 
+@click.group("applications")
+def applications():
+    """Accepted applications (受理) for a driving licence."""
+
+
+@applications.command("import")
+@click.argument("csv_file", type=click.File("r", encoding="utf-8-sig"))
+@click.option("--office", "office_code", default=None, help="Office code (default: the default office)")
+@with_appcontext
+def applications_import(csv_file, office_code):
+    """Accept a driving school's submissions (id_number, name, phone, license_class, medical_on, school?, accepted_at?).
+
+    Each row passes the counter's checks (age for the class, medical certificate, first-licence class);
+    good rows are accepted, bad ones named by line; running the same file again changes nothing.
+    """
+    if _import_applications(csv_file, office_code):
+        raise SystemExit(1)  # some rows were refused: said after the good ones are committed
+
+
+@uow.command
+def _import_applications(csv_file, office_code) -> list[str]:
+    counts, problems = _import(csv_file, office_code, "accepting applications", acceptance.import_rows)
+    click.echo(f"{counts['accepted']} accepted, {counts['unchanged']} already accepted, {len(problems)} refused")
+    return problems
+
+
 def init_app(app) -> None:
-    for command in (draw, exams, candidates):
+    for command in (draw, exams, candidates, applications):
         app.cli.add_command(command)
 
 

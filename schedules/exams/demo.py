@@ -3,15 +3,16 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
 
-from schedules.exams import permits, services, testday
+from schedules.exams import applications, permits, services, testday
 from schedules.exams.models import (
-    Allocation, BookingStatus, ExamBooking, ExamSession, PermitSource, SessionKind, SessionStatus,
+    Allocation, Application, BookingStatus, ExamBooking, ExamSession, PermitSource, SessionKind, SessionStatus,
 )
 from vmo import clock, uow, validators
 from vmo import settings as app_settings
 from vmo.accounts import services as accounts
 from vmo.accounts.models import Candidate, Role, User
 from vmo.booking import services as booking
+from vmo.errors import RuleViolation
 from vmo.extensions import db
 
 VENUE = "南川区机动车驾驶人考试中心（大观镇）"
@@ -30,15 +31,45 @@ def _id_number(n: int) -> str:
     return first17 + validators.resident_id_check_char(first17)
 
 
+def accept_application(office, id_number: str, name: str, phone: str, accepted_at: datetime, today: date
+                       ) -> Application:
+    """The office's acceptance (受理) of a demo person's C1 application, as at the counter (idempotent)."""
+    existing = db.session.scalar(select(Application).where(Application.id_number == id_number,
+                                                           Application.license_class == "C1"))
+    if existing is not None:
+        return existing
+    return applications.accept(office, {
+        "id_number": id_number, "name": name, "phone": phone, "license_class": "C1",
+        "medical_on": accepted_at.astimezone(office.zone).date() - timedelta(days=20), "school": "南川区平安驾校",
+        "accepted_at": accepted_at}, clock.now(), today)
+
+
 def _candidate(office, n: int, username: str, name: str, today: date) -> Candidate:
     existing = db.session.scalar(select(Candidate).join(User, User.id == Candidate.user_id)
                                  .where(User.username == username))
     if existing is not None:
         return existing
-
+    phone = f"139830001{n:02d}"
+    # Accepted months before their permits, a few seconds apart: the order 12123 ranks a first subject 1 by.
+    accepted_at = datetime.combine(today - timedelta(days=120), time(9, 30, n), tzinfo=office.zone)
+    accept_application(office, _id_number(n), name, phone, accepted_at, today)
     return accounts.register_candidate(office, {
-        "name": name, "id_number": _id_number(n), "phone": f"139830001{n:02d}", "license_class": "C1",
+        "name": name, "id_number": _id_number(n), "phone": phone, "license_class": "C1",
         "username": username, "password": PASSWORD}, app_settings.get(accounts.AuthSettings), today)
+
+
+def refused_for_age(office, today: date) -> str:
+    """A 17-year-old applies for C1 at the counter: refused (article 14), and nothing is stored."""
+    born = today.replace(year=today.year - 17)
+    first17 = f"500119{born:%Y%m%d}021"
+    try:
+        applications.accept(office, {
+            "id_number": first17 + validators.resident_id_check_char(first17), "name": "周小雨",
+            "phone": "13983000199", "license_class": "C1", "medical_on": today, "school": "南川区平安驾校"},
+            clock.now(), today)
+    except RuleViolation as refused:
+        return f"application refused ({refused.extra['reason']}): 周小雨, 17, for C1: {refused.message}"
+    raise AssertionError("a 17-year-old's C1 application was accepted")
 
 
 def _permit(candidate: Candidate, issued_on: date, passed: list[dict], bookings_used: dict, today: date) -> None:
@@ -122,4 +153,5 @@ def demo_step(office) -> list[str]:
         services.book(db.session.get(User, third.user_id), sessions[2].id, app_settings.get(ExamSettings),
                       clock.now(), today)
     lines += [f"candidate {username} / {PASSWORD}: {what}" for username, _, what in CANDIDATES]
+    lines.append(refused_for_age(office, today))
     return lines

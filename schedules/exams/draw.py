@@ -1,12 +1,15 @@
 """Seniority-tier seat ballot: order by (seniority_date, sha256(f"{seed}:{candidate_id}"), application_id)."""
 
-# How the order is computed (ALGORITHM = "vmo-draw-v1"); published so anyone can recompute it.
+# How the order is computed (ALGORITHM = "vmo-draw-v2"); published so anyone can recompute it.
 #
-# 1. Applicants are grouped into tiers by `seniority_date`, oldest date first,
+# 1. Applicants are grouped into tiers by `seniority_date`, oldest first,
 #    the way the national test-booking system ranks people who have waited
-#    longest (date the application was accepted for a first subject 1, or date
-#    of the last exam for a retake; a cancellation or no-show moves that date
-#    forward).  Computing the date is the caller's job.
+#    longest (the moment the application was accepted for a first subject 1,
+#    to the second, or the last exam for a retake; a cancellation or no-show
+#    moves it forward).  Computing it is the caller's job.  In "vmo-draw-v2"
+#    it is an instant (ISO 8601 in UTC, whole seconds), so a tier holds the
+#    applicants of one same second; in "vmo-draw-v1" (draws stored before) it
+#    was a date, and such records still replay.
 # 2. Within a tier, applicants are ordered by their lottery key, ascending as a
 #    lowercase hex string:
 #
@@ -33,10 +36,11 @@ import re
 import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from typing import Any
 
-ALGORITHM = "vmo-draw-v1"
+ALGORITHM = "vmo-draw-v2"
+ALGORITHM_BY_DATE = "vmo-draw-v1"
 KEY_FORMULA = 'sha256(seed + ":" + str(candidate_id)), lowercase hex'
 
 _SEED_RE = re.compile(r"[0-9a-f]{64}")
@@ -48,7 +52,8 @@ class Applicant:
 
     application_id: int
     candidate_id: int
-    seniority_date: date
+    # An aware instant to the second (v2); a date in records of v1.
+    seniority_date: date | datetime
 
 
 @dataclass(frozen=True)
@@ -67,8 +72,9 @@ class DrawResult:
 
     def as_record(self) -> dict[str, Any]:
         """A JSON-ready record of inputs, seed and result for storage or publication."""
+        by_date = bool(self.applicants) and not isinstance(self.applicants[0].seniority_date, datetime)
         return {
-            "algorithm": ALGORITHM,
+            "algorithm": ALGORITHM_BY_DATE if by_date else ALGORITHM,
             "key_formula": KEY_FORMULA,
             "seed": self.seed,
             "capacity": self.capacity,
@@ -76,7 +82,7 @@ class DrawResult:
                 {
                     "application_id": a.application_id,
                     "candidate_id": a.candidate_id,
-                    "seniority_date": a.seniority_date.isoformat(),
+                    "seniority_date": _iso(a.seniority_date),
                 }
                 for a in self.applicants
             ],
@@ -87,6 +93,12 @@ class DrawResult:
             # record read back from JSON compares equal to a fresh one.
             "keys": {str(app_id): key for app_id, key in sorted(self.keys.items())},
         }
+
+
+def _iso(seniority: date | datetime) -> str:
+    if isinstance(seniority, datetime):
+        return seniority.astimezone(timezone.utc).isoformat()
+    return seniority.isoformat()
 
 
 def new_seed() -> str:
@@ -122,17 +134,23 @@ def _validate(applicants: Iterable[Applicant]) -> list[Applicant]:
     checked: list[Applicant] = []
     seen_applications: set[int] = set()
     seen_candidates: set[int] = set()
+    kinds: set[type] = set()
     for applicant in applicants:
         if not isinstance(applicant, Applicant):
             raise ValueError(f"expected Applicant, got {type(applicant).__name__}")
         app_id = _check_int("application_id", applicant.application_id)
         cand_id = _check_int("candidate_id", applicant.candidate_id)
-        # datetime is a date subclass but cannot be ordered against a date,
-        # and a time of day would split what should be a single tier.
-        if isinstance(applicant.seniority_date, datetime) or not isinstance(
-            applicant.seniority_date, date
-        ):
-            raise ValueError(f"seniority_date must be a date, got {applicant.seniority_date!r}")
+        seniority = applicant.seniority_date
+        # An instant must be aware (a naive time is ambiguous across zones) and whole seconds (the
+        # published record keeps seconds); a date and an instant cannot be ordered against each other.
+        if isinstance(seniority, datetime):
+            if seniority.tzinfo is None or seniority.utcoffset() is None or seniority.microsecond:
+                raise ValueError(f"seniority_date must be an aware instant in whole seconds, got {seniority!r}")
+        elif not isinstance(seniority, date):
+            raise ValueError(f"seniority_date must be a date or an instant, got {seniority!r}")
+        kinds.add(datetime if isinstance(seniority, datetime) else date)
+        if len(kinds) > 1:
+            raise ValueError("seniority_date must be all dates or all instants in one draw")
         if app_id in seen_applications:
             raise ValueError(f"duplicate application_id {app_id}")
         if cand_id in seen_candidates:
@@ -170,13 +188,14 @@ def run_draw(applicants: list[Applicant], capacity: int, seed: str) -> DrawResul
 
 def replay(record: Mapping[str, Any]) -> DrawResult:
     """Re-run the draw from the inputs stored in a record produced by `as_record()`."""
-    if record.get("algorithm") != ALGORITHM:
+    if record.get("algorithm") not in (ALGORITHM, ALGORITHM_BY_DATE):
         raise ValueError(f"unsupported draw algorithm {record.get('algorithm')!r}")
+    parse = date.fromisoformat if record["algorithm"] == ALGORITHM_BY_DATE else datetime.fromisoformat
     applicants = [
         Applicant(
             application_id=item["application_id"],
             candidate_id=item["candidate_id"],
-            seniority_date=date.fromisoformat(item["seniority_date"]),
+            seniority_date=parse(item["seniority_date"]),
         )
         for item in record["applicants"]
     ]

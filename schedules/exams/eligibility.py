@@ -6,14 +6,14 @@ bookings here.
 """
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, literal, select
 
 from schedules.exams import rules
 from schedules.exams.models import (
-    BookingStatus, ExamBooking, ExamSession, LearnerPermit, Outcome, PermitPass, PermitStatus,
+    Application, BookingStatus, ExamBooking, ExamSession, LearnerPermit, Outcome, PermitPass, PermitStatus,
 )
 from schedules.exams.settings import ExamSettings
 from vmo.accounts.models import Candidate, User
@@ -62,6 +62,7 @@ class Progress:
     permit_status: str | None
     seniority_date: date | None  # None when only the subjects were asked for (`standing`)
     subjects: list[SubjectProgress]
+    accepted_at: datetime | None = None
 
     @property
     def candidate_id(self) -> int:
@@ -85,6 +86,26 @@ def current_permit(id_number: str) -> LearnerPermit | None:
                              .order_by(LearnerPermit.issued_on.desc(), LearnerPermit.id.desc()).limit(1))
 
 
+def _permit_and_acceptance(candidate: Candidate) -> tuple[LearnerPermit | None, datetime | None]:
+    """The person's latest learner permit, and when their application for its class (without a permit:
+    the class they signed up for) was accepted; None for either that does not exist.
+
+    One statement, since every booking reads it: the permit is outer-joined to a one-row anchor, so the
+    acceptance comes back even for a person without a permit.
+    """
+    anchor = select(literal(1).label("one")).subquery("anchor")
+    accepted = (select(func.max(Application.accepted_at))
+                .where(Application.id_number == candidate.id_number,
+                       Application.license_class == func.coalesce(LearnerPermit.license_class,
+                                                                  candidate.license_class))
+                .correlate(LearnerPermit).scalar_subquery())
+    permit, accepted_at = db.session.execute(
+        select(LearnerPermit, accepted.label("accepted_at")).select_from(anchor)
+        .outerjoin(LearnerPermit, LearnerPermit.id_number == candidate.id_number)
+        .order_by(LearnerPermit.issued_on.desc(), LearnerPermit.id.desc()).limit(1)).one()
+    return permit, accepted_at
+
+
 def permit_status(permit: LearnerPermit | None, today: date) -> PermitStatus | None:
     if permit is None:
         return None
@@ -95,8 +116,9 @@ def permit_status(permit: LearnerPermit | None, today: date) -> PermitStatus | N
     return PermitStatus.VALID
 
 
-def _record(candidate: Candidate, today: date) -> tuple[LearnerPermit | None, str | None, dict[int, SubjectProgress]]:
-    permit = current_permit(candidate.id_number)
+def _record(candidate: Candidate, today: date
+            ) -> tuple[LearnerPermit | None, str | None, dict[int, SubjectProgress], datetime | None]:
+    permit, accepted_at = _permit_and_acceptance(candidate)
     status = permit_status(permit, today)
     rows = db.session.execute(
         select(ExamBooking.id, ExamBooking.subject, ExamBooking.status, ExamBooking.outcome,
@@ -125,14 +147,18 @@ def _record(candidate: Candidate, today: date) -> tuple[LearnerPermit | None, st
         if (permit is not None and item.bookings_used is not None and row.status == BookingStatus.CONFIRMED
                 and row.local_date >= permit.issued_on):
             item.bookings_used += 1
-    return permit, status, subjects
+    return permit, status, subjects, accepted_at
 
 
 def _problem(subjects: dict[int, SubjectProgress], number: int, permit: LearnerPermit | None, status: str | None,
-             license_class: str, today: date) -> tuple[str, str, dict] | None:
+             license_class: str, today: date, accepted_at: datetime | None) -> tuple[str, str, dict] | None:
     """Why the subject cannot be booked today (reason code, message, extra body fields), or None."""
     item = subjects[number]
     name = SUBJECT_WORDS[number]
+    if accepted_at is None:
+        return "not_accepted", (f"no application for class {license_class} has been accepted (受理) for this ID "
+                                "number: nothing can be booked before the office or the driving school has "
+                                "accepted it"), {}
     if number not in rules.subjects_for(license_class):
         sits = ", ".join(str(n) for n in rules.subjects_for(license_class))
         return "not_required", (f"class {license_class} does not sit subject {number}; its subjects are {sits} "
@@ -194,14 +220,15 @@ def bookable_from(progress: "Progress", number: int, today: date) -> date | None
             continue
         if number != 1 and progress.permit is not None and day > progress.permit.expires_on:
             return None
-        if _problem(subjects, number, progress.permit, progress.permit_status, progress.license_class, day) is None:
+        if _problem(subjects, number, progress.permit, progress.permit_status, progress.license_class, day,
+                    progress.accepted_at) is None:
             return day
     return None
 
 
 def _subject_progress(candidate: Candidate, today: date, license_class: str | None = None
-                      ) -> tuple[LearnerPermit | None, str | None, str, dict[int, SubjectProgress]]:
-    permit, status, subjects = _record(candidate, today)
+                      ) -> tuple[LearnerPermit | None, str | None, str, dict[int, SubjectProgress], datetime | None]:
+    permit, status, subjects, accepted_at = _record(candidate, today)
     license_class = license_class or (permit.license_class if permit is not None else candidate.license_class)
     for number, item in subjects.items():
         limit = rules.max_bookings(number)
@@ -215,24 +242,24 @@ def _subject_progress(candidate: Candidate, today: date, license_class: str | No
             if item.retest_from is not None:
                 dates.append(item.retest_from)
             item.eligible_from = max(dates)
-        problem = _problem(subjects, number, permit, status, license_class, today)
+        problem = _problem(subjects, number, permit, status, license_class, today, accepted_at)
         item.eligible = problem is None and item.active_booking_id is None
         if problem is not None:
             item.reason, item.message, item.extra = problem
         elif item.active_booking_id is not None:
             item.reason, item.message = "active_booking", f"booking {item.active_booking_id} is still active"
-    return permit, status, license_class, subjects
+    return permit, status, license_class, subjects, accepted_at
 
 
 def check_eligible(candidate: Candidate, session: ExamSession, settings: ExamSettings,
                    today: date) -> SubjectProgress:
     """Raise the rule a booking of `session` would break (422 with its reason code), or return where the
     candidate stands in its subject (its `active_booking_id` is a booking this one would duplicate)."""
-    permit, status, license_class, subjects = _subject_progress(candidate, today)
+    permit, status, license_class, subjects, accepted_at = _subject_progress(candidate, today)
     if not session.serves(license_class):
         raise ineligible("license_class", f"this session is for licence class {', '.join(session.license_classes)}; "
                                            f"you are training for {license_class}")
-    problem = _problem(subjects, session.subject, permit, status, license_class, today)
+    problem = _problem(subjects, session.subject, permit, status, license_class, today, accepted_at)
     if problem is not None:
         reason, message, extra = problem
         raise ineligible(reason, message, **extra)
@@ -244,15 +271,16 @@ def check_eligible(candidate: Candidate, session: ExamSession, settings: ExamSet
 
 def progress(candidate: Candidate, settings: ExamSettings, today: date) -> Progress:
     """Where the candidate stands in each subject, and their seniority date for the next draw."""
-    permit, status, license_class, subjects = _subject_progress(candidate, today)
-    return Progress(candidate, license_class, permit, status, seniority_dates([candidate.id])[candidate.id],
-                    list(subjects.values()))
+    permit, status, license_class, subjects, accepted_at = _subject_progress(candidate, today)
+    ranked = seniority([candidate.id])[candidate.id]
+    return Progress(candidate, license_class, permit, status, ranked.astimezone(candidate_zone(candidate)).date(),
+                    list(subjects.values()), accepted_at)
 
 
 def standing(candidate: Candidate, today: date) -> Progress:
     """Where the candidate stands in each subject today, without the seniority date (one query fewer)."""
-    permit, status, license_class, subjects = _subject_progress(candidate, today)
-    return Progress(candidate, license_class, permit, status, None, list(subjects.values()))
+    permit, status, license_class, subjects, accepted_at = _subject_progress(candidate, today)
+    return Progress(candidate, license_class, permit, status, None, list(subjects.values()), accepted_at)
 
 
 def my_progress(user: User, settings: ExamSettings, today: date) -> Progress:
@@ -271,43 +299,55 @@ def candidate_progress(staff: User, candidate_id: int, settings: ExamSettings, t
     return progress(office_candidate(staff, candidate_id), settings, today)
 
 
-def seniority_dates(candidate_ids: Iterable[int]) -> dict[int, date]:
-    """How long each candidate has waited, the way 交管12123 ranks bookings (see rules.RULES["ballot_order"]).
+def seniority(candidate_ids: Iterable[int]) -> dict[int, datetime]:
+    """How long each candidate has waited, the way 交管12123 ranks bookings (see rules.RULES["ballot_order"]):
+    an instant, to the second.
 
-    The latest of: the day their application was accepted (account created), the day of their
-    last test (passed, failed or missed, here or entered from another centre) and the day they
-    last gave up a confirmed seat. So a first subject 1 counts from acceptance, anything else
-    from the last test, and a cancellation or a no-show moves the candidate back. A seat the
-    office cancelled moves nobody.
+    The latest of: when their application for the class was accepted (受理, to the second), their last
+    test (its start; passed, failed or missed; a pass entered from another centre counts from the start
+    of its day, office time) and when they last gave up a confirmed seat. So a first subject 1 counts
+    from acceptance, anything else from the last test, and a cancellation or a no-show moves the
+    candidate back. A seat the office cancelled moves nobody. (Without an accepted application, which
+    no booking allows any more, the account's creation stands in for it.)
     """
     ids = sorted(set(candidate_ids))
     if not ids:
         return {}
-    dates: dict[int, date] = {}
+    moments: dict[int, datetime] = {}
 
-    def later(candidate_id: int, day: date) -> None:
-        dates[candidate_id] = max(dates.get(candidate_id, day), day)
+    def later(candidate_id: int, moment: datetime) -> None:
+        moment = moment.replace(microsecond=0)
+        moments[candidate_id] = max(moments.get(candidate_id, moment), moment)
 
+    accepted = (select(func.max(Application.accepted_at))
+                .where(Application.id_number == Candidate.id_number,
+                       Application.license_class == Candidate.license_class)
+                .correlate(Candidate).scalar_subquery())
     zones: dict[int, ZoneInfo] = {}
     id_numbers: dict[str, int] = {}
-    for cand_id, id_number, created_at, tz in db.session.execute(
-            select(Candidate.id, Candidate.id_number, Candidate.created_at, Office.timezone)
+    for cand_id, id_number, created_at, accepted_at, tz in db.session.execute(
+            select(Candidate.id, Candidate.id_number, Candidate.created_at, accepted, Office.timezone)
             .join(Office, Office.id == Candidate.office_id).where(Candidate.id.in_(ids))):
         zones[cand_id] = zone_named(tz)
         id_numbers[id_number] = cand_id
-        later(cand_id, created_at.astimezone(zones[cand_id]).date())
-    for cand_id, day in db.session.execute(
-            select(ExamBooking.candidate_id, ExamSession.local_date)
+        later(cand_id, accepted_at or created_at)
+    for cand_id, starts_at in db.session.execute(
+            select(ExamBooking.candidate_id, ExamSession.starts_at)
             .join(ExamSession, ExamSession.id == ExamBooking.session_id)
             .where(ExamBooking.candidate_id.in_(ids), ExamBooking.outcome.is_not(None))):
-        later(cand_id, day)
+        later(cand_id, starts_at)
     for cand_id, forfeited_at in db.session.execute(
             select(ExamBooking.candidate_id, ExamBooking.forfeited_at)
             .where(ExamBooking.candidate_id.in_(ids), ExamBooking.forfeited_at.is_not(None))):
-        later(cand_id, forfeited_at.astimezone(zones[cand_id]).date())
+        later(cand_id, forfeited_at)
     for id_number, passed_on in db.session.execute(
             select(LearnerPermit.id_number, PermitPass.passed_on)
             .join(PermitPass, PermitPass.permit_id == LearnerPermit.id)
             .where(LearnerPermit.id_number.in_(list(id_numbers)))):
-        later(id_numbers[id_number], passed_on)
-    return dates
+        cand_id = id_numbers[id_number]
+        later(cand_id, datetime.combine(passed_on, time(0), tzinfo=zones[cand_id]))
+    return moments
+
+
+def candidate_zone(candidate: Candidate) -> ZoneInfo:
+    return zone_named(db.session.get(Office, candidate.office_id).timezone)

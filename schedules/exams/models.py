@@ -264,6 +264,45 @@ class PermitPass(db.Model):
     booking_id: Mapped[int | None] = mapped_column(ForeignKey("exam_bookings.id"))
 
 
+class ApplicationSource(StrEnum):
+    """Where an accepted application was keyed in: at the counter (or the school's submission typed in
+    by an officer), or from the driving school's export file."""
+
+    COUNTER = "counter"
+    IMPORT = "import"
+
+
+class Application(db.Model):
+    """An application the office accepted (受理): the person, the class, the medical certificate's date.
+
+    Nothing scarce is handed out before it: a candidate account opens only for an ID number with one
+    (and only with the code texted to the phone recorded here), and every booking needs one for the
+    class. Only accepted applications are stored; a refused one is answered 422 and leaves nothing.
+    Keyed by the person's ID number, like the learner permit, so it can exist before the sign-up.
+    """
+
+    __tablename__ = "exam_applications"
+    __table_args__ = (UniqueConstraint("id_number", "license_class", name="one_application_per_class"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"), index=True)
+    id_number: Mapped[str] = mapped_column(String(18), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    # The phone recorded at acceptance: sign-up and password-reset codes go here, never elsewhere.
+    phone: Mapped[str] = mapped_column(String(20))
+    license_class: Mapped[str] = mapped_column(String(4))
+    birth_date: Mapped[date] = mapped_column(Date)
+    medical_on: Mapped[date] = mapped_column(Date)
+    school: Mapped[str | None] = mapped_column(String(200))
+    # To the second: first-time subject 1 ballots rank by it (12123's order).
+    accepted_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    accepted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    source: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    office = relationship("Office", lazy="joined")
+
+
 # Waiting-list figures as part of the row's own SELECT, so a list page costs the same few statements
 # however many rows it has: no query per session or per booking while serialising.
 # (Table aliases, not ORM ones: aliasing a mapped class here would configure the mappers at import time.)
@@ -288,6 +327,8 @@ CONFLICTS: dict[str, integrity.Unique] = {
     "uq_test_sessions_slot_id": integrity.Unique(integrity.RACE),
     "uq_exam_bookings_active_key": integrity.Unique("a booking for this subject is already held"),
     "uq_exam_draws_session_id": integrity.Unique("the draw for this session has already been made"),
+    "one_application_per_class": integrity.Unique(
+        "an application for this class is already accepted for this ID number", "license_class", "already accepted"),
     "uq_exam_calendar_feeds_candidate_id": integrity.Unique(integrity.RACE),
     "uq_exam_calendar_feeds_secret_hash": integrity.Unique(integrity.RACE),
     # Two lists of examiners for one session at the same moment (the session lock orders them on PostgreSQL).

@@ -135,7 +135,7 @@ def _apply(officer: User, row: ExamBooking, outcome: str, score: int | None, ret
         elif permit is not None and permit.voided_on is None and day <= permit.expires_on:
             permits.add_pass(permit, row.subject, row.id, day, final)
     elif row.subject in (2, 3) and permit is not None and permit.voided_on is None:
-        _, status, _, subjects = _subject_progress(candidate, today)
+        _, status, _, subjects, _ = _subject_progress(candidate, today)
         limit = rules.max_bookings(row.subject)
         if subjects[row.subject].bookings_used >= limit:
             permits.void(permit, day, "bookings_exhausted", now)

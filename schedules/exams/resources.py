@@ -4,9 +4,10 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from schedules import ical
-from schedules.exams import ballot, calendars, eligibility, outcomes, permits, services, testday
+from schedules.exams import applications, ballot, calendars, eligibility, outcomes, permits, services, testday
 from schedules.exams.models import BookingStatus
 from schedules.exams.schemas import (
+    ApplicationCreateSchema, ApplicationQueryArgsSchema, ApplicationRefusedErrorSchema, ApplicationSchema,
     CandidateQueryArgsSchema, CandidateRowSchema, ExamBookingChangeSchema, ExamBookingCreateSchema,
     ExamBookingQueryArgsSchema, ExamBookingSchema, ExamCalendarSecretSchema, ExamDrawSchema, ExamFeedQueryArgsSchema,
     ExamIneligibleErrorSchema, ExamNoSeatErrorSchema, ExamOutcomeSchema, ExamOutcomesResultSchema,
@@ -327,6 +328,33 @@ class CandidatesResource(MethodView):
     def get(self, args):
         """Find the office's candidates by ID number or name (staff)"""
         return permits.search_candidates(current_user(), args["id_number"], args["name"])
+
+
+@blp.route("/applications")
+class ApplicationsResource(MethodView):
+    @auth(blp, *STAFF)
+    @idempotent(blp)
+    @blp.arguments(ApplicationCreateSchema)
+    @blp.response(201, ApplicationSchema)
+    @blp.alt_response(409, schema=ErrorSchema, description="an application for this class is already accepted "
+                                                           "for the ID number (`reason`: `already_accepted`)")
+    @blp.alt_response(422, schema=ApplicationRefusedErrorSchema,
+                      description="refused: `age` (outside the class's limits on the acceptance day), "
+                                  "`medical_expired` (certificate older than six months), `class_not_initial` "
+                                  "(a class only added to a licence held)")
+    def post(self, data):
+        """Accept an application (受理) at the counter, or a driving school's submission keyed in"""
+        officer = current_user()
+        return applications.accept(officer.office, data, clock.now(), clock.local_today(officer.office.timezone),
+                                   actor=officer)
+
+    @auth(blp, *STAFF)
+    @blp.arguments(ApplicationQueryArgsSchema, location="query")
+    @blp.response(200, ApplicationSchema(many=True))
+    @blp.paginate(SelectPage)
+    def get(self, args):
+        """The office's accepted applications, newest first; by ID number (staff)"""
+        return applications.search(current_user(), args["id_number"])
 
 
 @blp.route("/candidates/<int:candidate_id>/learner-permit")

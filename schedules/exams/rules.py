@@ -139,13 +139,14 @@ RULES: dict[str, Rule] = {r.key: r for r in (
          says="subject 1: 90; subject 2: 80 (A1, A2, A3, B1, B2 and C6: 90); subject 3: 90; subject 4: 90 (of 100)",
          sure="high for the marks of the five large classes and the others; medium-low for C6's 90 (one page on "
               "the C6 test); article number: not found"),
-    Rule("ballot_order", "latest of: application accepted (first subject 1), last test, last cancel or no-show",
+    Rule("ballot_order", "latest of: application accepted (first subject 1, to the second), last test, "
+                         "last cancel or no-show",
          "交管12123 考试预约排序",
          "首次预约科目一考试的，按照驾驶证申请受理时间排序；非首次预约科目一或者预约其他科目考试的，按照上一次"
          "考试时间排序；考试预约成功的申请人因自身原因取消约考或者缺考的，按照取消预约时间或者缺考时间排序。"
          "同时符合第二、第三种情形的，按照最近一次时间顺序排序。",
-         says="the latest of: application accepted (first subject 1), last test, last cancellation or no-show; the "
-              "seeded draw breaks ties within one day",
+         says="the latest of: application accepted (受理, first subject 1, to the second), last test, last "
+              "cancellation or no-show; the seeded draw breaks ties within one second",
          sure="high (12123's published rules, quoted alike by several pages)"),
 )}
 
@@ -215,3 +216,131 @@ def markdown_table() -> str:
         says = item.says or str(item.value)
         lines.append(f"| `{item.key}`{office} | {says} | {item.article}: 「{item.quote}」 | {item.sure} |")
     return "\n".join(lines)
+
+
+# ---- acceptance (受理): who may apply for which class ---------------------------------------------
+#
+# Checked when the office accepts an application (schedules.exams.applications), before anything
+# scarce is handed out. Ages are full years (周岁) on the acceptance date, office time, from the birth
+# date in the ID number. "N周岁以上" and "N周岁以下" include N (民法典 art. 1259: 「……所称的“以上”、
+# “以下”……包括本数」): 18 is reached on the 18th birthday, and "63周岁以下" lets a person of 63 full
+# years apply until the day before their 64th birthday. A 29 February birthday is reached on 1 March in
+# other years (vmo.validators.age_on). How sure: the figures, high; the two boundary readings, medium
+# (the text does not say how a birthday counts; we follow the Civil Code's reading of 以上/以下).
+
+
+@dataclass(frozen=True)
+class AgeLimit:
+    classes: tuple[str, ...]
+    low: int
+    high: int | None  # None: no upper limit
+    quote: str
+
+
+@dataclass(frozen=True)
+class AgeLimits:
+    """One text of article 14 (一), in force from `in_force` (an acceptance on or after that day uses it)."""
+
+    in_force: date
+    source: str
+    sureness: str
+    limits: tuple[AgeLimit, ...]
+
+    def of(self, license_class: str) -> AgeLimit | None:
+        return next((limit for limit in self.limits if license_class in limit.classes), None)
+
+
+AGE_LIMITS: tuple[AgeLimits, ...] = (
+    AgeLimits(
+        date(2022, 4, 1), "公安部令第162号（2021年修订）第十四条第一项",
+        "high for the figures (the 2024 amendment's text restates this wording with 60 raised to 63); "
+        "medium for the exact wording, quoted from secondary copies",
+        (
+            AgeLimit(("C1", "C2", "C5", "F"), 18, None,
+                     "申请小型汽车、小型自动挡汽车、残疾人专用小型自动挡载客汽车、轻便摩托车准驾车型的，在18周岁以上"),
+            AgeLimit(("C3", "C4", "D", "E", "M"), 18, 60,
+                     "申请低速载货汽车、三轮汽车、普通三轮摩托车、普通二轮摩托车或者轮式专用机械车准驾车型的，"
+                     "在18周岁以上，60周岁以下"),
+            AgeLimit(("A3", "B1", "B2", "C6", "N", "P"), 20, 60,
+                     "申请城市公交车、中型客车、大型货车、轻型牵引挂车、无轨电车或者有轨电车准驾车型的，"
+                     "在20周岁以上，60周岁以下"),
+            AgeLimit(("A1", "A2"), 22, 60, "申请大型客车、重型牵引挂车准驾车型的，在22周岁以上，60周岁以下"),
+        )),
+    AgeLimits(
+        date(2025, 1, 1), "公安部令第172号《公安部关于修改〈机动车驾驶证申领和使用规定〉的决定》第一项"
+                          "（2024年12月21日公布，2025年1月1日起施行），改写第十四条第一项",
+        "high: quoted from the decision's published text (the Guangxi government's law database copy); "
+        "the draft of 2024-11-04 had C6 at 20-63, the decision as published puts it at 20-70",
+        (
+            AgeLimit(("C1", "C2", "C5", "F"), 18, None,
+                     "申请小型汽车、小型自动挡汽车、残疾人专用小型自动挡载客汽车、轻便摩托车准驾车型的，在18周岁以上"),
+            AgeLimit(("D", "E"), 18, 70, "申请普通三轮摩托车、普通二轮摩托车准驾车型的，在18周岁以上，70周岁以下"),
+            AgeLimit(("C6",), 20, 70, "申请轻型牵引挂车准驾车型的，在20周岁以上，70周岁以下"),
+            AgeLimit(("C3", "C4", "M"), 18, 63,
+                     "申请低速载货汽车、三轮汽车、轮式专用机械车准驾车型的，在18周岁以上，63周岁以下"),
+            AgeLimit(("A3", "B1", "B2", "N", "P"), 20, 63,
+                     "申请城市公交车、中型客车、大型货车、无轨电车或者有轨电车准驾车型的，在20周岁以上，63周岁以下"),
+            AgeLimit(("A1", "A2"), 22, 63, "申请大型客车、重型牵引挂车准驾车型的，在22周岁以上，63周岁以下"),
+        )),
+)
+# Not modelled: full-time vocational students (接受全日制驾驶职业教育的学生) applying for A1 or A2 from 19
+# (2021: to 60; since 2025: to 63). This service accepts first applications only, and A1/A2 are not
+# among them (INITIAL_CLASSES); such a student is served at the counter outside it.
+
+# Article 15: the classes a first licence (初次申领) may be for; the others (A1 大型客车, A2 重型牵引挂车,
+# B1 中型客车, C6 轻型牵引挂车) only as a class added to a licence held (增驾), which this service does not
+# accept. The 2024 amendment (Order 172) left article 15 as it was. How sure: high.
+INITIAL_CLASSES = ("A3", "B2", "C1", "C2", "C3", "C4", "C5", "D", "E", "F", "M", "N", "P")
+INITIAL_CLASSES_QUOTE = ("初次申领机动车驾驶证的，可以申请准驾车型为城市公交车、大型货车、小型汽车、小型自动挡汽车、"
+                         "低速载货汽车、三轮汽车、残疾人专用小型自动挡载客汽车、普通三轮摩托车、普通二轮摩托车、"
+                         "轻便摩托车、轮式专用机械车、无轨电车、有轨电车的机动车驾驶证。")
+
+# The medical certificate (身体条件证明) is valid six months from the day it was issued: an application
+# is accepted on any day up to and including the same day of the sixth month after it (民法典 arts.
+# 201-202: the issue day does not count, the period ends on the corresponding day of the last month, or
+# that month's last day when it has none). Source: Order 162 article 85 (third paragraph):
+# 「身体条件证明自出具之日起六个月内有效。」 How sure: the six months, high (the same sentence has stood
+# since the 2012 text); the article number, medium (quoted from secondary copies of the 2021 text).
+MEDICAL_VALID_MONTHS = 6
+MEDICAL_ARTICLE = "第八十五条"
+MEDICAL_QUOTE = "身体条件证明自出具之日起六个月内有效。"
+
+
+def age_limits(on: date) -> AgeLimits:
+    """The text of article 14 (一) in force on `on` (the 2021 text for any earlier day too)."""
+    current = AGE_LIMITS[0]
+    for text in AGE_LIMITS:
+        if on >= text.in_force:
+            current = text
+    return current
+
+
+def medical_valid_until(issued_on: date) -> date:
+    """The last day a medical certificate issued on `issued_on` is valid."""
+    month = issued_on.month - 1 + MEDICAL_VALID_MONTHS
+    year, month = issued_on.year + month // 12, month % 12 + 1
+    last_day = (date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)).day
+    return date(year, month, min(issued_on.day, last_day))
+
+
+# The acceptance rules in the one table the docs print (the figures themselves are above).
+RULES.update({r.key: r for r in (
+    Rule("age_limits", {text.in_force.isoformat(): {c: (limit.low, limit.high) for limit in text.limits
+                                                     for c in limit.classes} for text in AGE_LIMITS},
+         "第十四条第一项（公安部令第172号改写）", "；".join(limit.quote for limit in AGE_LIMITS[-1].limits),
+         says="full years on the acceptance day (18 on the 18th birthday; \"63周岁以下\" until the day before the "
+              "64th): accepted on or after 2025-01-01 (Order 172): C1, C2, C5, F 18+; D, E 18-70; C6 20-70; "
+              "C3, C4, M 18-63; A3, B1, B2, N, P 20-63; A1, A2 22-63. Accepted before (the 2021 text): C1, C2, C5, "
+              "F 18+; C3, C4, D, E, M 18-60; A3, B1, B2, C6, N, P 20-60; A1, A2 22-60. Refused: `age`",
+         sure="figures: high (Order 172's text from a government law database; the 2021 text from the same "
+              "wording with 60); the birthday readings: medium (民法典 art. 1259: 以上/以下 include the number)"),
+    Rule("initial_classes", INITIAL_CLASSES, "第十五条", INITIAL_CLASSES_QUOTE,
+         says="a first licence (初次申领): A3, B2, C1, C2, C3, C4, C5, D, E, F, M, N, P; A1, A2, B1 and C6 only "
+              "added to a licence held (增驾), which this service does not accept. Refused: `class_not_initial`",
+         sure="high (several pages alike, before and after Order 172, which left article 15 as it was)"),
+    Rule("medical_valid_months", MEDICAL_VALID_MONTHS, MEDICAL_ARTICLE, MEDICAL_QUOTE,
+         says="the medical certificate (身体条件证明) is valid 6 months: issued 05-25, accepted until 11-25 "
+              "(民法典 arts. 201-202). Refused: `medical_expired`",
+         sure="six months: high (the same sentence since the 2012 text); article number: medium (secondary "
+              "copies of the 2021 text)"),
+)})

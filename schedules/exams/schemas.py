@@ -5,16 +5,17 @@ from marshmallow import Schema, fields, validate
 from schedules.exams import ballot, services
 from schedules.exams.models import Allocation, BookingStatus, Outcome, SessionKind
 from schedules.exams.settings import ExamSettings
-from vmo import clock, settings
+from vmo import clock, redact, settings
 from vmo.bounds import id_field
 from vmo.accounts.models import LICENSE_CLASSES
+from vmo.fields import Mobile, ResidentId
 from vmo.schemas_common import ErrorSchema
 from vmo.types import values
 
 REASONS = ("license_class", "subject_order", "already_passed", "waiting_period", "session_started",
            "applications_closed", "applications_open", "cutoff", "max_changes", "subject", "not_a_ballot",
            "session_not_started", "session_cancelled", "permit_missing", "permit_waiting", "permit_expired",
-           "bookings_exhausted", "not_required")
+           "bookings_exhausted", "not_required", "not_accepted")
 CLASS = validate.OneOf(LICENSE_CLASSES)
 
 
@@ -235,12 +236,14 @@ class DrawApplicantSchema(Schema):
         "description": "The applicant's name in this draw only (an HMAC of session and candidate under the "
                        "office's key); it is what `candidate_id` stands for in `key_formula`"})
     # Kept as the ISO text stored in the draw record, which is what anyone recomputes from.
-    seniority_date = fields.String(required=True, metadata={"format": "date", "example": "2026-08-01"})
+    seniority_date = fields.String(required=True, metadata={
+        "description": "vmo-draw-v2: the instant (UTC, to the second); vmo-draw-v1: the date",
+        "example": "2026-08-01T01:30:15+00:00"})
 
 
 class ExamDrawSchema(Schema):
     session_id = fields.Integer(required=True)
-    algorithm = fields.String(attribute="record.algorithm", required=True, metadata={"example": "vmo-draw-v1"})
+    algorithm = fields.String(attribute="record.algorithm", required=True, metadata={"example": "vmo-draw-v2"})
     key_formula = fields.String(attribute="record.key_formula", required=True)
     seed = fields.String(required=True, metadata={"description": "64 hex characters, drawn once and kept"})
     capacity = fields.Integer(attribute="record.capacity", required=True,
@@ -289,6 +292,9 @@ class ExamProgressSchema(Schema):
         "description": "valid, expired, or void (fifth failed booking); null without a permit"})
     seniority_date = fields.Date(required=True, metadata={
         "description": "Ranks the candidate in ballots: acceptance, last exam, or last forfeited seat"})
+    accepted_at = fields.AwareDateTime(allow_none=True, metadata={
+        "description": "When the office accepted the application (受理) for the class, to the second; null: "
+                       "not accepted, so nothing can be booked"})
     subjects = fields.List(fields.Nested(ExamSubjectProgressSchema), required=True)
 
 
@@ -352,3 +358,47 @@ class LearnerPermitSchema(Schema):
                                 values=fields.Integer(validate=validate.Range(0, 5)), load_default=dict,
                                 metadata={"description": "Bookings of subjects 2 and 3 already used elsewhere",
                                           "example": {"2": 1}})
+
+
+# ---- acceptance (受理) ----------------------------------------------------------------------------
+
+class ApplicationCreateSchema(Schema):
+    id_number = ResidentId(required=True, metadata={"description": "18-digit resident ID (GB 11643)",
+                                                    "example": "500119199001011233"})
+    name = fields.String(required=True, validate=validate.Length(1, 120), metadata={"example": "王芳"})
+    phone = Mobile(required=True, metadata={
+        "description": "The applicant's phone: sign-up and password-reset codes go to this number only",
+        "example": "13900139000"})
+    license_class = fields.String(required=True, validate=CLASS, metadata={"example": "C1"})
+    medical_on = fields.Date(required=True, metadata={
+        "description": "Date of the medical certificate (身体条件证明), valid six months", "example": "2026-11-02"})
+    school = fields.String(load_default=None, validate=validate.Length(1, 200),
+                           metadata={"description": "The driving school that submitted it", "example": "南川驾校"})
+    accepted_at = fields.AwareDateTime(load_default=None, metadata={
+        "description": "When it was accepted (default: now); kept to the second",
+        "example": "2026-11-25T09:30:15+08:00"})
+
+
+class ApplicationSchema(Schema):
+    id = fields.Integer(required=True)
+    office = fields.Function(lambda a: a.office.code, required=True)
+    name = fields.String(required=True)
+    id_number = fields.Function(lambda a: redact.mask_id_number(a.id_number), required=True,
+                                metadata={"description": "Masked: region code and last four characters"})
+    phone = fields.Function(lambda a: redact.mask_phone(a.phone), required=True, metadata={"description": "Masked"})
+    license_class = fields.String(required=True)
+    birth_date = fields.Date(required=True, metadata={"description": "From the ID number"})
+    medical_on = fields.Date(required=True)
+    school = fields.String(allow_none=True)
+    accepted_at = fields.AwareDateTime(required=True, metadata={"description": "Office time, to the second"})
+    source = fields.String(required=True, metadata={"description": "counter or import"})
+
+
+class ApplicationQueryArgsSchema(Schema):
+    id_number = fields.String(load_default=None, validate=validate.Length(18, 18),
+                              metadata={"description": "The full 18-character ID number"})
+
+
+class ApplicationRefusedErrorSchema(ErrorSchema):
+    reason = fields.String(validate=validate.OneOf(("age", "medical_expired", "class_not_initial")),
+                           metadata={"description": "Why the application cannot be accepted"})

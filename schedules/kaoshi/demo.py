@@ -6,7 +6,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from schedules.exams import services as exams
-from schedules.exams.demo import VENUE
+from schedules.exams.demo import VENUE, accept_application
 from schedules.exams.models import ExamSession
 from vmo import clock, validators
 from vmo.accounts import services as accounts
@@ -46,6 +46,9 @@ def _subject_one_session(office) -> str:
 
 def demo_step(office) -> list[str]:
     if db.session.scalar(select(User.id).where(User.username == USERNAME)) is None:
+        today = clock.local_today(office.timezone)
+        accept_application(office, demo_id_number(), "王芳", "13983000002",
+                           clock.now().replace(microsecond=0) - timedelta(days=3), today)
         accounts.register_candidate(office, {
             "name": "王芳", "id_number": demo_id_number(), "phone": "13983000002", "license_class": "C1",
             "username": USERNAME, "password": DEMO_PASSWORD,

@@ -158,10 +158,41 @@ class CandidateSignup(db.Model):
     id_number: Mapped[str] = mapped_column(String(18), index=True)
     phone: Mapped[str] = mapped_column(String(20))
     license_class: Mapped[str] = mapped_column(String(4))
-    # SHA-256 of the code texted to `phone`; NULL when the ID number already had an account.
+    # HMAC-SHA256 (keyed with the app's secret) of the code texted to the phone recorded at acceptance;
+    # NULL when no code can open this sign-up (no accepted application, or the ID number has an account).
     code_hash: Mapped[str | None] = mapped_column(String(64))
     code_expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     tries: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     user = relationship("User")
+
+
+class PasswordReset(db.Model):
+    """A candidate's forgotten password: a code texted to the phone recorded at acceptance (one per account).
+
+    Only a keyed hash of the code is kept, as for sign-ups; tries are counted by one UPDATE.
+    """
+
+    __tablename__ = "password_resets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), unique=True)
+    code_hash: Mapped[str] = mapped_column(String(64))
+    code_expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    tries: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class CodeRequest(db.Model):
+    """One request that could text a code (a sign-up, a sign-in asking for a new one, a password reset),
+    counted per ID number and per phone over the last day. Both are kept as keyed hashes (HMAC with the
+    app's secret): the table says how often, never whose number. `phone_key` is NULL when no code went out,
+    which is counted per ID number all the same, so a refusal says nothing about whether one went out."""
+
+    __tablename__ = "code_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    id_key: Mapped[str] = mapped_column(String(64), index=True)
+    phone_key: Mapped[str | None] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

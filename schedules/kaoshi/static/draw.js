@@ -1,6 +1,7 @@
-// A ballot's draw, published whole, and checked again on the candidate's own phone (vmo-draw-v1):
-// order by (seniority date, sha256(seed + ":" + candidate id) as hex, application id); the first
-// `capacity` win a seat, the others wait in that order.
+// A ballot's draw, published whole, and checked again on the candidate's own phone (vmo-draw-v2):
+// order by (seniority, sha256(seed + ":" + candidate id) as hex, application id); the first
+// `capacity` win a seat, the others wait in that order. Seniority is an instant in UTC to the second
+// (v2) or a date (v1, older draws): both compare as ISO 8601 text.
 import { ApiError } from "/web/api.js";
 import { h, localTime } from "/web/dom.js";
 import { candidate, when } from "./util.js";
@@ -19,7 +20,7 @@ export async function recompute(draw) {
   const ranking = ordered.map((a) => a.application_id);
   const same = (x, y) => x.length === y.length && x.every((v, i) => v === y[i]);
   const problems = [];
-  if (draw.algorithm !== "vmo-draw-v1") problems.push(`algorithm ${draw.algorithm}`);
+  if (!["vmo-draw-v1", "vmo-draw-v2"].includes(draw.algorithm)) problems.push(`algorithm ${draw.algorithm}`);
   if (!Object.entries(keys).every(([id, key]) => draw.keys[id] === key)) problems.push("keys");
   if (!same(ranking, draw.ranking)) problems.push("ranking");
   if (!same(ranking.slice(0, draw.capacity), draw.winners)) problems.push("winners");
