@@ -32,6 +32,10 @@ def register(app, api) -> None:
     from vmo.audit import phones
     phones.provide(app, "tour_registration", registrations.reveal_phone)
     hooks.add(app, hooks.DEMO_STEPS, tours_demo.demo_step, exams_demo.demo_step)
+    # A candidate account opens only for an application the office accepted (受理), with a code texted
+    # to the phone recorded then.
+    from schedules.exams import applications
+    hooks.add(app, hooks.CANDIDATE_ACCEPTANCE, applications.acceptance)
     exams_cli.init_app(app)
 
     # The candidates' web app at /kaoshi/, and its demo account.

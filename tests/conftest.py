@@ -1,5 +1,6 @@
 """Fixtures: a fresh database per test (and an app reset to its defaults), on SQLite always and PostgreSQL when configured."""
 import copy
+import itertools
 import os
 import random
 import shutil
@@ -193,6 +194,8 @@ class Factory:
         self.client = client
         self.rng = random.Random(20261125)
         self._office = None
+        # A phone of its own for each person made: at most five codes go to one phone a day.
+        self._phones = itertools.count(1)
 
     @property
     def office(self) -> str:
@@ -254,7 +257,10 @@ class Factory:
             company.status = "approved"
             return {"status": company.status}
 
-    def application(self, id_number=None, license_class="C1", phone="13900139000", name="王芳", office=None,
+    def phone(self) -> str:
+        return f"1391{next(self._phones):07d}"
+
+    def application(self, id_number=None, license_class="C1", phone=None, name="王芳", office=None,
                     accepted_at=None, medical_on=None, school="南川驾校") -> SimpleNamespace:
         """An application accepted (受理) by the office, as at its counter (default: now, a month-old
         medical certificate). A class that is never a first licence (A1, A2, B1, C6) is an added class
@@ -268,14 +274,14 @@ class Factory:
         with self.app.app_context(), unit_of_work():
             office_row = get_office(office or self.office)
             today = clock.local_today(office_row.timezone)
-            data = {"id_number": id_number or make_id_number(self.rng), "name": name, "phone": phone,
-                    "license_class": license_class, "medical_on": medical_on or today - timedelta(days=30),
+            data = {"id_number": id_number or make_id_number(self.rng), "name": name,
+                    "phone": phone or self.phone(), "license_class": license_class, "medical_on": medical_on or today - timedelta(days=30),
                     "school": school, "accepted_at": accepted_at}
             if license_class in rules.INITIAL_CLASSES:
                 row = accept(office_row, data, clock.now(), today)
             else:
                 rid = validators.validate_resident_id(data["id_number"])
-                row = Application(office_id=office_row.id, id_number=rid.number, name=name, phone=phone,
+                row = Application(office_id=office_row.id, id_number=rid.number, name=name, phone=data["phone"],
                                   license_class=license_class, birth_date=rid.birth_date,
                                   medical_on=data["medical_on"], school=school,
                                   accepted_at=accepted_at or clock.now(), source="counter")
@@ -287,7 +293,7 @@ class Factory:
         """A candidate account, opened the way a person opens it: the application accepted, the public
         sign-up, the code texted to the phone recorded at acceptance."""
         self.office  # noqa: B018
-        body = {"name": "王芳", "id_number": make_id_number(self.rng), "phone": "13900139000",
+        body = {"name": "王芳", "id_number": make_id_number(self.rng), "phone": self.phone(),
                 "license_class": license_class, "username": username or f"cand-{uuid.uuid4().hex[:8]}",
                 "password": PASSWORD, **fields}
         self.application(body["id_number"], license_class, body["phone"], body["name"], body.get("office"),

@@ -46,6 +46,11 @@ ACCESS = {
     ("POST", "/api/v1/companies/{company_id}/decline"): ("officer", "supervisor"),
     ("POST", "/api/v1/candidates"): Public("public sign-up"),
     ("POST", "/api/v1/candidates/verify"): Public("a sign-up's texted code is how its account opens"),
+    ("POST", "/api/v1/candidates/password-reset"): Public("a person who lost their password cannot sign in; "
+                                                          "the code goes to the phone recorded at acceptance"),
+    ("POST", "/api/v1/candidates/password-reset/confirm"): Public("the texted code is the credential"),
+    ("GET", "/api/v1/applications"): STAFF,
+    ("POST", "/api/v1/applications"): STAFF,
     ("GET", "/api/v1/staff"): STAFF,
     ("POST", "/api/v1/staff"): ("admin",),
     ("GET", "/api/v1/offices"): Public("sign-up names an office: the list of offices is public"),
@@ -205,8 +210,9 @@ def build_side(app, client, factory, side: str, n: int) -> SimpleNamespace:
     s.officer2 = factory.staff("officer", f"{side}-off2", office=code, badge_number=f"50{n}124")
     s.admin = factory.staff("admin", f"{side}-admin", office=code)
     s.company = factory.company(username=f"{side}-co", name=f"{tag}汽车服务有限公司", office=code)
+    s.candidate_id_number = make_id_number(factory.rng, region, date(1990 + n, 1, 1))
     s.candidate = factory.candidate(username=f"{side}-cand", name=f"{tag}考生", office=code,
-                                    id_number=make_id_number(factory.rng, region, date(1990 + n, 1, 1)))
+                                    id_number=s.candidate_id_number)
     s.users = {"admin": s.admin.username, "supervisor": s.supervisor.username, "officer": s.officer.username,
                "company": s.company["username"], "candidate": s.candidate["username"]}
     s.headers = {role: factory.headers(username) for role, username in s.users.items()}
@@ -324,6 +330,11 @@ def bodies(w, side) -> dict:
         ("POST", "/api/v1/auth/token"): {"username": "b-admin", "password": "wrong-password-1"},
         ("POST", "/api/v1/candidates/verify"): {"username": "b-cand", "password": "wrong-password-1",
                                                 "code": "123456"},
+        ("POST", "/api/v1/candidates/password-reset"): {"id_number": side.candidate_id_number},
+        ("POST", "/api/v1/candidates/password-reset/confirm"): {"id_number": side.candidate_id_number,
+                                                                "code": "123456", "password": "walk-pass-123"},
+        ("POST", "/api/v1/applications"): {"id_number": side.candidate_id_number, "name": "王芳",
+                                           "phone": "13900139000", "license_class": "D", "medical_on": "2026-11-20"},
         ("POST", "/api/v1/staff"): {"username": "walk-new", "password": "walk-pass-123", "role": "officer",
                                     "supervisor": side.supervisor.username},
         ("POST", "/api/v1/fleet/batches"): {"vehicles": [], "note": "x"},

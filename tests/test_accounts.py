@@ -182,6 +182,7 @@ def test_candidate_birth_date_and_sex_come_from_the_id_number(app, client, facto
     factory.office  # noqa: B018
     number = make_id_number(RNG, birth=date(2000, 2, 29))
     body = candidate_body(id_number=number)
+    factory.application(number, phone=body["phone"])
     assert client.post("/api/v1/candidates", json=body).status_code == 201
     factory.verify(body["username"])
     with app.app_context():
@@ -199,6 +200,7 @@ def test_candidate_lower_case_x_check_character_is_accepted(app, client, factory
         if number.endswith("X"):
             break
     body = candidate_body(id_number=number.lower())
+    factory.application(number, phone=body["phone"])
     response = client.post("/api/v1/candidates", json=body)
     assert response.status_code == 201, response.get_json()
     factory.verify(body["username"])

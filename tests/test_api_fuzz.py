@@ -413,6 +413,7 @@ def _specific_calls(app, client, world):
     from tests import helpers_fleet as fleet
     from tests.conftest import PASSWORD, make_credit_code, make_id_number
     from tests.helpers_followup import post_inbound
+    from sqlalchemy import select
 
     # A fresh side in office a (the generic calls have cancelled and resolved the first side's things).
     a, b = build_side(app, client, world.factory, "c", 3), world.b
@@ -519,15 +520,32 @@ def _specific_calls(app, client, world):
     call("POST", "/api/v1/companies", 201, json={"name": "新公司", "credit_code": make_credit_code(world.factory.rng),
                                                   "contact_name": "李明", "contact_phone": "13800138000",
                                                   "username": "c-new-co", "password": PASSWORD})
-    call("POST", "/api/v1/candidates", 201, json={"name": "新考生", "id_number": make_id_number(
-        world.factory.rng, birth=date(2001, 2, 3)), "phone": "13900139000", "license_class": "C1",
-        "username": "c-new-cand", "password": PASSWORD})
+    # The office accepts the application (受理) first, then the person signs up.
+    number = make_id_number(world.factory.rng, birth=date(2001, 2, 3))
+    accept = {"id_number": number, "name": "新考生", "phone": "13900139000", "license_class": "C1",
+              "medical_on": "2026-11-20"}
+    call("POST", "/api/v1/applications", 201, json=accept, headers=off)
+    call("POST", "/api/v1/applications", 409, json=accept, headers=off)
+    call("POST", "/api/v1/applications", 422, json={**accept, "license_class": "A1"}, headers=off)
+    call("POST", "/api/v1/candidates", 201, json={"name": "新考生", "id_number": number, "phone": "13900139000",
+                                                  "license_class": "C1", "username": "c-new-cand",
+                                                  "password": PASSWORD})
     # Its account opens with the texted code; before that, the right password is a 403.
     call("POST", "/api/v1/auth/token", 403, json={"username": "c-new-cand", "password": PASSWORD})
     code = world.factory.texted_code("c-new-cand")
     verify = {"username": "c-new-cand", "password": PASSWORD}
     call("POST", "/api/v1/candidates/verify", 422, json={**verify, "code": "000000" if code != "000000" else "111111"})
     call("POST", "/api/v1/candidates/verify", 200, json={**verify, "code": code})
+    # A forgotten password: the code goes to the accepted phone.
+    call("POST", "/api/v1/candidates/password-reset", 202, json={"id_number": number})
+    reset = {"id_number": number, "password": "a-new-password-2026"}
+    call("POST", "/api/v1/candidates/password-reset/confirm", 422, json={**reset, "code": "000000"})
+    with app.app_context():
+        from vmo.notify.models import OutboxMessage
+        text = db.session.scalar(select(OutboxMessage.body).where(
+            OutboxMessage.kind == "candidate_reset_code", OutboxMessage.phone == "13900139000")
+            .order_by(OutboxMessage.id.desc()).limit(1))
+    call("POST", "/api/v1/candidates/password-reset/confirm", 200, json={**reset, "code": text.split("验证码")[1][:6]})
     batch = call("POST", "/api/v1/fleet/batches", 201, json={"vehicles": world.factory.vehicles(1)}, headers=co)
     call("POST", "/api/v1/fleet/batches/{batch_id}/appointment", 201, url=f"/api/v1/fleet/batches/"
          f"{batch.get_json()['id']}/appointment", json={"date": a.day}, headers=co)
@@ -683,6 +701,8 @@ NOT_PRODUCED = {
     ("POST", "/api/v1/companies", 429): LIMITED,
     ("POST", "/api/v1/candidates", 429): LIMITED,
     ("POST", "/api/v1/candidates/verify", 429): LIMITED,
+    ("POST", "/api/v1/candidates/password-reset", 429): LIMITED,
+    ("POST", "/api/v1/candidates/password-reset/confirm", 429): LIMITED,
     ("POST", "/api/v1/green-channel/priority-bookings", 429): LIMITED,
     ("POST", "/api/v1/green-channel/priority-bookings/confirm", 429): LIMITED,
     ("GET", "/api/v1/green-channel/priority-bookings/{reference}", 429): LIMITED,
@@ -756,6 +776,7 @@ def _example(schema, components):
 EXAMPLE_REFUSED_BY_STATE = {
     ("POST", "/api/v1/auth/token"): "the example account does not exist",
     ("POST", "/api/v1/candidates/verify"): "the example account does not exist",
+    ("POST", "/api/v1/candidates/password-reset/confirm"): "no code was texted for the example ID number",
     ("POST", "/api/v1/sms/inbound"): "the gateway signs its requests",
     ("POST", "/api/v1/bookings/{booking_id}/outcome"): "an outcome is recorded after the test (this one is Saturday)",
     ("POST", "/api/v1/test-sessions/{session_id}/outcomes"): "as the single outcome: after the test",

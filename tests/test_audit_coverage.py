@@ -32,6 +32,9 @@ STAFF_WRITES = {
     ("PATCH", "/api/v1/fleet/vehicles/<string:vin>"): "fleet.papers",
     ("POST", "/api/v1/candidates"): "candidate.signup",
     ("POST", "/api/v1/candidates/verify"): "candidate.verified",
+    ("POST", "/api/v1/candidates/password-reset"): "user.password_reset_asked",
+    ("POST", "/api/v1/candidates/password-reset/confirm"): "user.password_reset",
+    ("POST", "/api/v1/applications"): "application.accept",
     ("PUT", "/api/v1/green-channel/days/<date:date>"): "green_channel.open",
     ("POST", "/api/v1/fleet/vehicles/<string:vin>/inspection"): "fleet.inspect",
     ("POST", "/api/v1/fleet/vehicles/<string:vin>/registration"): "fleet.register",
@@ -173,11 +176,24 @@ def test_each_staff_write_records_who_what_which_office_and_when(app, client, fa
     expect(("POST", "/api/v1/companies/<int:company_id>/decline"),
            client.post(f"/api/v1/companies/{declined['id']}/decline", json={"reason": "营业执照已注销"}, headers=sup),
            actor=supervisor)
+    number = make_id_number(factory.rng)
+    expect(("POST", "/api/v1/applications"), client.post("/api/v1/applications", headers=off, json={
+        "id_number": number, "name": "王芳", "phone": "13900139000", "license_class": "C1",
+        "medical_on": "2026-11-20"}), actor=officer)
     expect(("POST", "/api/v1/candidates"), client.post("/api/v1/candidates", json={
-        "name": "王芳", "id_number": make_id_number(factory.rng), "phone": "13900139000", "license_class": "C1",
+        "name": "王芳", "id_number": number, "phone": "13900139000", "license_class": "C1",
         "username": "cand-audit", "password": PASSWORD}, headers=off))
     expect(("POST", "/api/v1/candidates/verify"), client.post("/api/v1/candidates/verify", json={
         "username": "cand-audit", "password": PASSWORD, "code": factory.texted_code("cand-audit")}, headers=off))
+    expect(("POST", "/api/v1/candidates/password-reset"),
+           client.post("/api/v1/candidates/password-reset", json={"id_number": number}, headers=off), 202)
+    with app.app_context():
+        from vmo.notify.models import OutboxMessage
+        text = db.session.scalar(select(OutboxMessage.body).where(OutboxMessage.kind == "candidate_reset_code"))
+    code = text.split("验证码")[1][:6]
+    expect(("POST", "/api/v1/candidates/password-reset/confirm"), client.post(
+        "/api/v1/candidates/password-reset/confirm", json={"id_number": number, "code": code,
+                                                           "password": "a-new-password-2026"}, headers=off))
 
     # Fleet and the green channel.
     owner = fleet.company(factory)

@@ -202,6 +202,26 @@ def test_lockout_is_per_username_and_audited(app, client, factory):
         assert datetime.fromisoformat(entry.after["locked_until"]) == T0 + timedelta(minutes=15)
 
 
+def test_wrong_passwords_from_elsewhere_never_lock_the_owner_out(app, client, factory):
+    """The lock-out counts per (username, address): five wrong passwords for officer2 from another machine
+    lock that machine out of officer2, not officer2 at their own desk."""
+    factory.staff("officer", username="officer2")
+    elsewhere, desk = {"REMOTE_ADDR": "203.0.113.66"}, {"REMOTE_ADDR": "10.8.0.12"}
+    for _ in range(5):
+        assert client.post("/api/v1/auth/token", json={"username": "officer2", "password": "wrong-password"},
+                           environ_base=elsewhere).status_code == 401
+    locked = client.post("/api/v1/auth/token", json={"username": "officer2", "password": PASSWORD},
+                         environ_base=elsewhere)
+    assert locked.status_code == 429 and int(locked.headers["Retry-After"]) == 15 * 60 + 1
+    own = client.post("/api/v1/auth/token", json={"username": "officer2", "password": PASSWORD}, environ_base=desk)
+    assert own.status_code == 200
+    # Five wrong at the desk lock the desk too: each address counts its own.
+    for _ in range(5):
+        client.post("/api/v1/auth/token", json={"username": "officer2", "password": "wrong"}, environ_base=desk)
+    assert client.post("/api/v1/auth/token", json={"username": "officer2", "password": PASSWORD},
+                       environ_base=desk).status_code == 429
+
+
 @pytest.mark.parametrize("app_config", [{"LOGIN_MAX_FAILURES": 2, "LOGIN_LOCK_MINUTES": 1}])
 def test_lockout_settings_are_configurable(app, client, factory, app_config):
     factory.staff("officer", username="zhang")

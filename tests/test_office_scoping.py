@@ -17,6 +17,8 @@ GLOBAL = {
     "photo_blobs": "photo bytes by SHA-256, the same bytes kept once whichever office sent them: distributed by sha256",
     "sms_opt_outs": "a phone number that answered 'stop' is out for every office of the city: a reference table",
     "exam_calendar_feeds": "looked up by the secret in the feed's URL before the office is known: by secret_hash",
+    "code_requests": "codes asked for, counted per person and per phone across every office they might ask at: "
+                     "distributed by id_key",
 }
 # Child tables that reach their office through their parent today. Citus needs office_id on them to keep
 # them on the parent's node (co-location); the test fails once they carry it, to move them out of here.

@@ -19,12 +19,14 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 # The only `.commit()` calls allowed outside vmo/uow.py, each with the reason it must commit on its own,
 # whatever the request's outcome: (module, function) -> why.
 DELIBERATE_COMMITS = {
-    ("vmo/accounts/services.py", "_authenticate"):
+    ("vmo/accounts/services.py", "authenticate"):
         "a sign-in that locks the account answers 401 (rolled back), but the lock-out's audit record must stay",
-    ("vmo/accounts/services.py", "login"):
-        "a sign-in before the phone is verified answers 403 (rolled back), but a new code must be kept and sent",
-    ("vmo/accounts/services.py", "verify_candidate"):
+    ("vmo/accounts/signup.py", "at_sign_in"):
+        "a sign-in before the code is entered answers 403 (rolled back), but a new code must be kept and sent",
+    ("vmo/accounts/signup.py", "verify"):
         "a wrong code answers 422 (rolled back), but the try must count and the ID number's owner be told",
+    ("vmo/accounts/signup.py", "confirm_password_reset"):
+        "a wrong reset code answers 422 (rolled back), but the try must count",
     ("vmo/priority/services.py", "confirm"):
         "a wrong priority code answers 422 (rolled back), but its try must count: counted and committed first",
     ("vmo/priority/services.py", "_book"):

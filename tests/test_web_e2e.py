@@ -1,6 +1,8 @@
 """The candidates' and companies' web apps in Chromium (Playwright, Debian's /usr/bin/chromium) against a
 live gunicorn: each journey at phone and desktop size, axe-core's accessibility checks, no CSP refusal.
 Screenshots go to tests/artifacts/."""
+from contextlib import contextmanager
+
 import pytest
 import requests
 
@@ -23,6 +25,18 @@ def _first_load(web, path: str) -> int:
     web.page.goto(path, wait_until="networkidle")
     web.page.remove_listener("response", count)
     return sum(sizes)
+
+
+@contextmanager
+def _outbox(factory):
+    """The outbox's bodies of a kind, read from the database the server writes to."""
+    from sqlalchemy import select
+
+    from vmo.extensions import db
+    from vmo.notify.models import OutboxMessage
+
+    with factory.app.app_context():
+        yield lambda kind: list(db.session.scalars(select(OutboxMessage.body).where(OutboxMessage.kind == kind)))
 
 
 def _sign_up_candidate(page, username: str, id_number: str) -> None:
@@ -60,14 +74,31 @@ def test_candidate_signs_up_checks_progress_signs_out_and_in_again(web, server, 
     web.shot("kaoshi-signup-error")
 
     page.fill("#signup-id_number", good)
+    page.fill("#signup-username", "web-early")
     page.click("#signup-submit")
-    # The account opens with the code texted to the phone given (read from the outbox, as from the phone).
+    # Before the office accepted the application: the page says where a code would go and to go to the
+    # counter or the driving school first, without saying whether this number was accepted; no code comes.
     page.wait_for_selector("#verify-code")
     assert page.url.endswith("#/verify")
     sent = page.inner_text("#verify-sent")
-    assert "139****9000" in sent
+    assert "受理时登记的手机" in sent and "9000" not in sent
+    assert "请先带身份证和体检证明到车管所窗口或驾校办理" in page.inner_text("#verify-first")
     web.axe("the code page")
     web.shot("kaoshi-verify")
+    page.fill("#verify-code", "123456")
+    page.click("#verify-submit")
+    wait_text(page, "#verify-code-error", "验证码不对或已过期")
+    with _outbox(factory) as outbox:
+        assert outbox("candidate_code") == []
+
+    # The driving school's submission is accepted at the counter (受理), with the phone 13900139000.
+    factory.application(good, phone="13900139000")
+    page.goto("/kaoshi/#/signup")
+    page.wait_for_selector("#signup-id_number")
+    _sign_up_candidate(page, "web-cand", good)
+    # The same page as before; now the code goes to the accepted phone (read from the outbox, as from it).
+    page.wait_for_selector("#verify-code")
+    assert page.inner_text("#verify-sent") == sent
     page.fill("#verify-code", factory.texted_code("web-cand"))
     page.click("#verify-submit")
     page.wait_for_selector("#subjects .subject")

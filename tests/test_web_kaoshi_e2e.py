@@ -260,8 +260,10 @@ def test_a_refused_sign_up_says_how_long_to_wait(browser, app, database_url, fac
                 page.goto("/kaoshi/#/signup")
                 page.wait_for_selector("#signup-id_number")
                 from tests.conftest import make_id_number
+                number = make_id_number(factory.rng)
+                factory.application(number)  # accepted at the counter, so the first one opens
                 page.fill("#signup-name", "王芳")
-                page.fill("#signup-id_number", make_id_number(factory.rng))
+                page.fill("#signup-id_number", number)
                 page.fill("#signup-phone", "13900139000")
                 page.fill("#signup-username", f"limited-{n}")
                 page.fill("#signup-password", PASSWORD)

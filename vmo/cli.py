@@ -96,7 +96,7 @@ def users_set_password(username, password):
 
     try:
         accounts.reset_password(username, password, app_settings.get(accounts.AuthSettings), clock.now(),
-                                limits.lockout())
+                                limits.lockout(address=""))
     except DomainError as exc:
         _fail(exc)
     click.echo(f"password of {username} reset; sessions ended, lock-out lifted")

@@ -1,6 +1,6 @@
 """The extension points features fill at start, created in one place: demo steps, statistics
-providers, SMS reply handlers and case look-ups (vmo calls them; the packages that add them may be ones
-vmo never imports)."""
+providers, SMS reply handlers, case look-ups and acceptance look-ups (vmo calls them; the packages that add
+them may be ones vmo never imports)."""
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -11,7 +11,11 @@ STATS_PROVIDERS = "vmo.stats_providers"  # provider(office_id, start, end) -> di
 # handler(phone, text, now) -> bool, tried on each inbound text before the follow-up matching, e.g.
 # schedules' `取消 <code>` (vmo.followup).
 SMS_REPLY_HANDLERS = "vmo.sms_reply_handlers"
-ALL = (DEMO_STEPS, STATS_PROVIDERS, SMS_REPLY_HANDLERS)
+# lookup(office_id, id_number) -> vmo.accounts.codes.Acceptance | None: whether the office accepted (受理)
+# the person's application, and the phone it recorded then, e.g. schedules' exams. A candidate account
+# opens only for an accepted ID number, with a code texted to that phone.
+CANDIDATE_ACCEPTANCE = "vmo.candidate_acceptance"
+ALL = (DEMO_STEPS, STATS_PROVIDERS, SMS_REPLY_HANDLERS, CANDIDATE_ACCEPTANCE)
 # Case type -> lookup(case_id) -> Case | None, filled by the feature that owns the case (the fleet its
 # batches, tours their inspections), so another feature (mailings) can act on a case it never imports.
 CASES = "vmo.cases"

@@ -239,12 +239,18 @@ class DatabaseCounters:
 
 
 class LoginLockout:
-    """Consecutive sign-in failures per username as typed, whether or not the account exists.
+    """Consecutive sign-in failures per username as typed and per address, whether or not the account exists.
 
-    Counting unknown names exactly like real ones means a caller cannot tell them apart by the
-    lock-out. The lock's end is stored as a timestamp from `vmo.clock` (so FROZEN_NOW applies);
-    the store's own expiry only clears old keys.
+    Counting unknown names exactly like real ones means a caller cannot tell them apart by the lock-out.
+    Counting per (username, address) means nobody can lock `officer2` out from another machine by typing
+    wrong passwords: only the address that failed is locked (guessing from many addresses is held back by
+    the per-address sign-in limit and the cost of argon2). An administrator's password reset lifts the
+    name's locks at every address at once: each name has an epoch in its keys, and `lift` moves it on.
+    The lock's end is stored as a timestamp from `vmo.clock` (so FROZEN_NOW applies); the store's own
+    expiry only clears old keys.
     """
+
+    EPOCH_SECONDS = 30 * 24 * 3600  # an epoch key outlives any lock by far
 
     def __init__(self, storage):
         self.storage = storage
@@ -264,18 +270,27 @@ class LoginLockout:
                 self.fallback = MemoryStorage()
             return getattr(self.fallback, method)(*args, **kwargs)
 
-    @staticmethod
-    def _keys(username: str) -> tuple[str, str]:
-        digest = _digest(username)
-        return f"vmo/lockout/failures/{digest}", f"vmo/lockout/until/{digest}"
+    def at(self, address: str | None) -> "AddressLockout":
+        """The lock-out as seen from one address (a request's)."""
+        return AddressLockout(self, address or "")
 
-    def locked_until(self, username: str) -> datetime | None:
-        until = self._call("get", self._keys(username)[1])
+    @staticmethod
+    def _epoch_key(username: str) -> str:
+        return f"vmo/lockout/epoch/{_digest(username)}"
+
+    def keys(self, username: str, address: str) -> tuple[str, str]:
+        epoch = self._call("get", self._epoch_key(username)) or 0
+        where = _digest(f"{epoch}\0{username}\0{address}")
+        return f"vmo/lockout/failures/{where}", f"vmo/lockout/until/{where}"
+
+    def locked_until(self, keys: tuple[str, str]) -> datetime | None:
+        until = self._call("get", keys[1])
         return datetime.fromtimestamp(until, timezone.utc) if until else None
 
-    def failed(self, username: str, now: datetime, max_failures: int, lock_for: timedelta) -> datetime | None:
-        """Count a failure; returns when the lock ends if this failure locked the name."""
-        failures_key, until_key = self._keys(username)
+    def failed(self, keys: tuple[str, str], now: datetime, max_failures: int, lock_for: timedelta
+               ) -> datetime | None:
+        """Count a failure; returns when the lock ends if this failure locked the name at the address."""
+        failures_key, until_key = keys
         keep = max(1, math.ceil(lock_for.total_seconds()))
         if self._call("incr", failures_key, keep) < max_failures:
             return None
@@ -286,10 +301,41 @@ class LoginLockout:
         self._call("incr", until_key, keep, amount=math.ceil(until.timestamp()))
         return datetime.fromtimestamp(math.ceil(until.timestamp()), timezone.utc)
 
-    def succeeded(self, username: str) -> None:
-        for key in self._keys(username):
+    def clear(self, keys: tuple[str, str]) -> None:
+        for key in keys:
             self._call("clear", key)
 
+    def lift(self, username: str) -> None:
+        """Lift the name's locks and failures at every address (an administrator's reset)."""
+        self._call("incr", self._epoch_key(username), self.EPOCH_SECONDS)
 
-def lockout() -> LoginLockout:
-    return current_app.extensions["vmo.lockout"]
+
+class AddressLockout:
+    """The lock-out of one request's address: what sign-in (vmo.accounts.services) calls."""
+
+    def __init__(self, lockout: LoginLockout, address: str):
+        self.lockout, self.address = lockout, address
+        self._keys: dict[str, tuple[str, str]] = {}
+
+    def _of(self, username: str) -> tuple[str, str]:
+        if username not in self._keys:
+            self._keys[username] = self.lockout.keys(username, self.address)
+        return self._keys[username]
+
+    def locked_until(self, username: str) -> datetime | None:
+        return self.lockout.locked_until(self._of(username))
+
+    def failed(self, username: str, now: datetime, max_failures: int, lock_for: timedelta) -> datetime | None:
+        return self.lockout.failed(self._of(username), now, max_failures, lock_for)
+
+    def succeeded(self, username: str) -> None:
+        self.lockout.clear(self._of(username))
+
+    def lift(self, username: str) -> None:
+        self.lockout.lift(username)
+        self._keys.pop(username, None)
+
+
+def lockout(address: str | None = None) -> AddressLockout:
+    """The sign-in lock-out as seen from `address` (default: this request's)."""
+    return current_app.extensions["vmo.lockout"].at(get_remote_address() if address is None else address)

@@ -13,6 +13,7 @@ from sqlalchemy import Select, select
 from schedules.exams import rules
 from schedules.exams.models import Application, ApplicationSource
 from vmo import redact, uow, validators
+from vmo.accounts.codes import Acceptance
 from vmo.accounts.models import LICENSE_CLASSES, User
 from vmo.audit import services as audit
 from vmo.clock import zone_named
@@ -80,7 +81,7 @@ def accept(office: Office, data: dict, now: datetime, today: date, *, actor: Use
     if db.session.scalar(select(Application.id).where(Application.id_number == rid.number,
                                                       Application.license_class == license_class)) is not None:
         raise Conflict(f"an application for class {license_class} is already accepted for this ID number",
-                       errors={"json": {"license_class": ["already accepted"]}}, reason="already_accepted")
+                       fields={"license_class": ["already accepted"]}, reason="already_accepted")
     row = Application(office_id=office.id, id_number=rid.number, name=data["name"].strip(), phone=phone,
                       license_class=license_class, birth_date=rid.birth_date, medical_on=data["medical_on"],
                       school=(data["school"] or "").strip() or None, accepted_at=accepted_at,
@@ -102,11 +103,13 @@ def search(staff: User, id_number: str | None = None) -> Select:
     return stmt.order_by(Application.accepted_at.desc(), Application.id.desc())
 
 
-def accepted(office_id: int, id_number: str) -> Application | None:
-    """The person's latest accepted application in the office, or None."""
-    return db.session.scalar(select(Application).where(Application.office_id == office_id,
-                                                       Application.id_number == id_number)
-                             .order_by(Application.accepted_at.desc(), Application.id.desc()).limit(1))
+def acceptance(office_id: int, id_number: str) -> Acceptance | None:
+    """What the office recorded when it last accepted the person's application (vmo's candidate sign-up asks
+    through vmo.hooks.CANDIDATE_ACCEPTANCE: the code goes to this phone), or None."""
+    row = db.session.scalar(select(Application).where(Application.office_id == office_id,
+                                                      Application.id_number == id_number)
+                            .order_by(Application.accepted_at.desc(), Application.id.desc()).limit(1))
+    return Acceptance(row.name, row.phone, row.license_class) if row is not None else None
 
 
 # ---- the driving school's export ---------------------------------------------------------------
@@ -139,11 +142,9 @@ def _row_data(row: dict, zone) -> dict:
 
 def _sentence(exc: Exception) -> str:
     if isinstance(exc, (RuleViolation, Conflict)):
-        fields = (exc.errors or {}).get("json", {})
-        if fields:
-            return "; ".join(f"{name}: {' '.join(messages)}" for name, messages in fields.items())
-        reason = exc.extra.get("reason")
-        return f"{reason}: {exc.message}" if reason else exc.message
+        if exc.fields:
+            return "; ".join(f"{name}: {' '.join(messages)}" for name, messages in exc.fields.items())
+        return f"{exc.reason}: {exc.message}" if exc.reason else exc.message
     return str(exc)
 
 

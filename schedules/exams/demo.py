@@ -68,7 +68,7 @@ def refused_for_age(office, today: date) -> str:
             "phone": "13983000199", "license_class": "C1", "medical_on": today, "school": "南川区平安驾校"},
             clock.now(), today)
     except RuleViolation as refused:
-        return f"application refused ({refused.extra['reason']}): 周小雨, 17, for C1: {refused.message}"
+        return f"application refused ({refused.reason}): 周小雨, 17, for C1: {refused.message}"
     raise AssertionError("a 17-year-old's C1 application was accepted")
 
 

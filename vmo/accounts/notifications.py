@@ -1,10 +1,17 @@
 """Texts of a candidate's sign-up and of a company's review (bodies only; the outbox signs them)."""
 from vmo.notify.texts import template
 
-# The code that proves the phone given at sign-up; the account works only once it comes back.
+# The code texted to the phone recorded at acceptance (受理); the account works only once it comes back.
 SIGNUP_CODE = template(
     "candidate.signup_code",
     "您申请考试账号的验证码{code}，{minutes}分钟内有效。如非本人操作，请忽略本短信。",
+    worst={"code": "000000", "minutes": 15},
+)
+
+# A forgotten password: the code goes to the phone recorded when the office accepted the application.
+RESET_CODE = template(
+    "candidate.reset_code",
+    "您找回考试账号密码的验证码{code}，{minutes}分钟内有效。如非本人操作，请忽略本短信。",
     worst={"code": "000000", "minutes": 15},
 )
 

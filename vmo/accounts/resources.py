@@ -1,15 +1,19 @@
 """HTTP resources: sign-in, sign-up, the current user, staff accounts and offices."""
+from functools import partial
 from types import SimpleNamespace
 
+from flask import current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
-from vmo import clock, limits, settings
-from vmo.accounts import companies, services
+from vmo import clock, hooks, limits, settings
+from vmo.accounts import companies, services, signup
+from vmo.accounts.codes import Codes
 from vmo.accounts.models import STAFF_ROLES, Role
 from vmo.accounts.schemas import (
     CandidateCreateSchema, CandidateSignupSchema, CandidateVerifySchema, CompanyApproveSchema, CompanyCreateSchema,
-    CompanyDeclineSchema, CompanyQueryArgsSchema, CompanySchema, MeSchema, OfficeSchema, StaffCreateSchema,
+    CompanyDeclineSchema, CompanyQueryArgsSchema, CompanySchema, MeSchema, OfficeSchema, PasswordResetConfirmSchema,
+    PasswordResetRequestSchema, PasswordResetSchema, StaffCreateSchema,
     TokenRequestSchema, TokenSchema, UserSchema,
 )
 from vmo.http.auth import auth, bearer_token, current_user
@@ -27,6 +31,17 @@ def _auth() -> services.AuthSettings:
     return settings.get(services.AuthSettings)
 
 
+def _codes() -> Codes:
+    """The key of the codes' hashes (the app's secret) and the features' acceptance look-ups."""
+    return Codes(key=str(current_app.config["SECRET_KEY"]).encode(),
+                 lookups=tuple(hooks.registered(hooks.CANDIDATE_ACCEPTANCE)))
+
+
+def _signed_in(issued: services.IssuedToken) -> dict:
+    return {"token": issued.token, "expires_at": issued.expires_at, "role": issued.user.role,
+            "username": issued.user.username}
+
+
 def _signup_office(code: str | None):
     return offices.get_office(code or default_office_code())
 
@@ -37,11 +52,12 @@ class TokenResource(MethodView):
     @blp.arguments(TokenRequestSchema)
     @blp.response(200, TokenSchema)
     @blp.alt_response(401, schema=ErrorSchema, description="wrong username or password")
-    @blp.alt_response(403, schema=ErrorSchema, description="the right password, but the phone given at sign-up "
-                                                           "is not verified yet (`reason`: `phone_unverified`)")
+    @blp.alt_response(403, schema=ErrorSchema, description="the right password, but the sign-up's code has not "
+                                                           "been entered yet (`reason`: `phone_unverified`)")
     def post(self, data):
         """Sign in and get a bearer token"""
-        issued = services.login(data["username"], data["password"], _auth(), clock.now(), limits.lockout())
+        issued = services.login(data["username"], data["password"], _auth(), clock.now(), limits.lockout(),
+                                pending=partial(signup.at_sign_in, codes=_codes()))
         return {"token": issued.token, "expires_at": issued.expires_at, "role": issued.user.role}
 
 
@@ -134,12 +150,13 @@ class CandidatesResource(MethodView):
     @idempotent(blp)
     @blp.arguments(CandidateCreateSchema)
     @blp.response(201, CandidateSignupSchema)
-    @blp.alt_response(409, schema=ErrorSchema, description="username taken (an ID number with an account "
-                                                            "answers 201 like any other: its owner is told by text)")
+    @blp.alt_response(409, schema=ErrorSchema, description="username taken (any ID number answers 201 alike: "
+                                                            "accepted or not, with an account or not)")
     def post(self, data):
-        """Sign up a driving-test candidate (public); the account opens once the texted code is entered"""
-        return services.sign_up_candidate(_signup_office(data.pop("office")), data, _auth(),
-                                          clock.local_today(), clock.now())
+        """Sign up a driving-test candidate (public); the account opens once the code texted to the phone
+        recorded at acceptance (受理) is entered"""
+        office = _signup_office(data.pop("office"))
+        return signup.sign_up(office, data, _auth(), clock.local_today(office.timezone), clock.now(), _codes())
 
 
 @blp.route("/candidates/verify")
@@ -151,9 +168,35 @@ class CandidateVerifyResource(MethodView):
     @blp.alt_response(422, schema=ErrorSchema, description="wrong or expired code (`reason`: `wrong_code`)")
     def post(self, data):
         """Enter the code texted at sign-up: the account opens and is signed in"""
-        issued = services.verify_candidate(data["username"], data["password"], data["code"], _auth(),
-                                           clock.now(), limits.lockout())
+        issued = signup.verify(data["username"], data["password"], data["code"], _auth(), clock.now(), _codes(),
+                               limits.lockout())
         return {"token": issued.token, "expires_at": issued.expires_at, "role": issued.user.role}
+
+
+@blp.route("/candidates/password-reset")
+class PasswordResetResource(MethodView):
+    @limits.signups(blp)
+    @blp.arguments(PasswordResetRequestSchema)
+    @blp.response(202, PasswordResetSchema)
+    def post(self, data):
+        """A candidate who lost their password asks for a code (public): it goes to the phone recorded at
+        acceptance, and the answer is the same whether or not the ID number has an account"""
+        return signup.request_password_reset(data["id_number"], clock.local_today(), clock.now(), _codes())
+
+
+@blp.route("/candidates/password-reset/confirm")
+class PasswordResetConfirmResource(MethodView):
+    @limits.login(blp)
+    @blp.arguments(PasswordResetConfirmSchema)
+    @blp.response(200, TokenSchema)
+    @blp.alt_response(422, schema=ErrorSchema, description="wrong or expired code, or no such account: the same "
+                                                           "answer (`reason`: `wrong_code`)")
+    def post(self, data):
+        """Set a new password with the texted code: every other session ends, and this one is signed in
+        (the answer names the username, which a person may have forgotten too)"""
+        issued = signup.confirm_password_reset(data["id_number"], data["code"], data["password"], _auth(),
+                                               clock.now(), _codes())
+        return _signed_in(issued)
 
 
 @blp.route("/staff")

@@ -18,6 +18,7 @@ class TokenSchema(Schema):
     token = fields.String(required=True, metadata={"description": "Send as `Authorization: Bearer <token>`"})
     expires_at = fields.AwareDateTime(required=True)
     role = fields.String(required=True)
+    username = fields.String(metadata={"description": "After a password reset: the account's username"})
 
 
 class SignUpBase(Schema):
@@ -101,12 +102,14 @@ class CandidateSchema(Schema):
 class CandidateSignupSchema(Schema):
     """The answer to a public sign-up: the same whether or not the ID number already has an account."""
     status = fields.String(required=True, metadata={
-        "description": "`pending`: the account opens when the code texted to `phone` is entered at "
-                       "`POST /api/v1/candidates/verify`"})
+        "description": "`pending`: the account opens when the code texted to the phone recorded at acceptance "
+                       "(受理) is entered at `POST /api/v1/candidates/verify`; without an accepted application no "
+                       "code is sent and it never opens"})
     username = fields.String(required=True)
     name = fields.String(required=True)
     id_number = fields.String(required=True, metadata={"description": "Masked: region code and last four characters"})
-    phone = fields.String(required=True, metadata={"description": "Masked: where the code goes"})
+    phone = fields.String(required=True, metadata={
+        "description": "Masked: the phone typed (the code goes to the phone recorded at acceptance, never to it)"})
     license_class = fields.String(required=True)
     office = fields.String(required=True)
     message = fields.String(required=True)
@@ -119,6 +122,28 @@ class CandidateVerifySchema(Schema):
     code = fields.String(required=True, validate=validate.Regexp(r"^\s*\d{6}\s*$", error="6 digits"),
                          metadata={"description": "The 6-digit code texted to the phone given at sign-up",
                                    "example": "123456"})
+
+
+class PasswordResetRequestSchema(Schema):
+    id_number = ResidentId(required=True, metadata={"description": "The candidate's 18-digit resident ID",
+                                                    "example": "500119199001011233"})
+
+
+class PasswordResetSchema(Schema):
+    """The same answer whether or not the ID number has an account."""
+    status = fields.String(required=True, metadata={"description": "`pending`: enter the code at "
+                                                                   "`POST /api/v1/candidates/password-reset/confirm`"})
+    message = fields.String(required=True)
+
+
+class PasswordResetConfirmSchema(Schema):
+    id_number = fields.String(required=True, validate=validate.Length(18, 18), metadata={"example": "500119199001011233"})
+    code = fields.String(required=True, validate=validate.Regexp(r"^\s*\d{6}\s*$", error="6 digits"),
+                         metadata={"description": "The 6-digit code texted to the phone recorded at acceptance",
+                                   "example": "123456"})
+    password = fields.String(required=True, load_only=True, validate=validate.Length(8, 256),
+                             metadata={"description": "The new password, at least 8 characters",
+                                       "example": "correct-horse-battery"})
 
 
 class StaffCreateSchema(Schema):

@@ -13,8 +13,8 @@ const LICENSE_CLASSES = ["C1", "C2", "C3", "C4", "C5", "C6", "A1", "A2", "A3", "
 // A sign-up waiting for its texted code: kept in memory only (never stored), for the code page.
 let pending = null;
 
-function awaitCode(app, username, password, phone) {
-  pending = { username, password, phone };
+function awaitCode(app, username, password) {
+  pending = { username, password };
   app.go("#/verify");
 }
 
@@ -24,9 +24,9 @@ function signUp(app) {
     path: "/api/v1/candidates",
     role: "candidate",
     after: "#/progress",
-    // The answer is the same whether or not the ID number already has an account: the page only says
-    // where the code goes, so it never tells a stranger that a person is registered.
-    signedUp: (body, answer) => awaitCode(app, body.username, body.password, answer.phone),
+    // The answer is the same for every ID number (accepted or not, with an account or not): the page says
+    // where a code would go and what to do first, so it never tells a stranger anything about a person.
+    signedUp: (body) => awaitCode(app, body.username, body.password),
     fields: [
       { name: "name", label: t("name"), autocomplete: "name" },
       { name: "id_number", label: t("id_number"), hint: t("id_number_hint"), check: checkIdNumber },
@@ -37,17 +37,18 @@ function signUp(app) {
   });
 }
 
-/** The code texted at sign-up: entered here, the account opens and is signed in. */
+/** The code texted to the phone recorded at acceptance: entered here, the account opens and is signed in. */
 function verifyView(app) {
   const { t } = app;
   if (!pending) {
     app.go("#/signin");
     return [];
   }
-  const { username, password, phone } = pending;
+  const { username, password } = pending;
   return [
     h("h2", {}, t("verify_title")),
-    h("p", { id: "verify-sent" }, t("verify_sent", { phone })),
+    h("p", { id: "verify-sent" }, t("verify_sent")),
+    h("p", { class: "notice warn", id: "verify-first" }, t("verify_first")),
     buildForm(app, {
       id: "verify",
       fields: [{ name: "code", label: t("code"), hint: t("code_hint"), inputmode: "numeric",
@@ -125,7 +126,7 @@ startApp({
   routes: [
     [/^\/signin$/, (app) => signInView(app, { role: "candidate", title: app.t("signin_title"), after: "#/progress",
       signUpHash: "#/signup", intro: app.t("signin_intro"),
-      unverified: (username, password, error) => awaitCode(app, username, password, error.body.phone) }), true],
+      unverified: (username, password) => awaitCode(app, username, password) }), true],
     [/^\/signup$/, signUp, true],
     [/^\/verify$/, verifyView, true],
     [/^\/progress$/, progressView],

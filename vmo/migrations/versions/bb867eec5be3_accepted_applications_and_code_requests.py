@@ -56,21 +56,29 @@ def upgrade():
 
     op.create_table('password_resets',
     sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('office_id', sa.Integer(), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('code_hash', sa.String(length=64), nullable=False),
     sa.Column('code_expires_at', vmo.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('tries', sa.Integer(), nullable=False),
     sa.Column('created_at', vmo.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['office_id'], ['offices.id'], name=op.f('fk_password_resets_office_id_offices')),
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_password_resets_user_id_users'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_password_resets')),
     sa.UniqueConstraint('user_id', name=op.f('uq_password_resets_user_id'))
     )
+    with op.batch_alter_table('password_resets', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_password_resets_office_id'), ['office_id'], unique=False)
+
     # Codes waiting were hashed with plain SHA-256, which anyone reading the table reverses: spend them,
     # so the next sign-in texts a new code (kept as a keyed hash).
     op.execute("UPDATE candidate_signups SET code_expires_at = created_at WHERE code_hash IS NOT NULL")
 
 
 def downgrade():
+    with op.batch_alter_table('password_resets', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_password_resets_office_id'))
+
     op.drop_table('password_resets')
     with op.batch_alter_table('exam_applications', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_exam_applications_office_id'))
