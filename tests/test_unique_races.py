@@ -118,6 +118,7 @@ def test_two_candidates_with_one_id_number(app, factory):
 
     factory.office  # noqa: B018
     number = make_id_number(factory.rng)
+    factory.application(number)  # accepted (受理): each sign-up gets a code, texted to the accepted phone
     signed_up = race(app, *[lambda c, n=n: c.post("/api/v1/candidates",
                                                   json=_candidate(factory, id_number=number, username=f"ca-{n}"))
                             for n in range(2)])
