@@ -1,7 +1,7 @@
 """accepted applications (受理) before anything scarce; password resets and code requests for the codes texted
 
 Revision ID: bb867eec5be3
-Revises: e5f9b2a1c3d4
+Revises: f1a2b3c4d5e6
 Create Date: 2026-12-07 06:55:22.903654
 
 """
@@ -13,7 +13,7 @@ import vmo.types
 
 # revision identifiers, used by Alembic.
 revision = 'bb867eec5be3'
-down_revision = 'e5f9b2a1c3d4'
+down_revision = 'f1a2b3c4d5e6'
 branch_labels = None
 depends_on = None
 
