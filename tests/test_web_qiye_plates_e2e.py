@@ -31,6 +31,11 @@ def test_company_books_with_the_arrival_window_moves_the_day_and_chooses_plates(
     open_day(client, staff, day="2026-11-27", capacity=10, arrive_from="14:00", arrive_until="16:30")
     _open_batch(page, "web-plates", submitted["id"])
 
+    # Before the batch has a day, no plate: the page says why.
+    page.goto(f"/qiye/#/batch/{submitted['id']}/plate/{vins[0]}")
+    page.wait_for_selector("p.notice.warn >> text=批次预约查验日期（或获批绿色通道）后才能选号")
+    _open_batch(page, "web-plates", submitted["id"])
+
     page.click('button.day[data-date="2026-11-26"]')
     wait_text(page, "#day-detail", "到达时间 09:00–11:00")
     page.click("#pick-day")
@@ -61,6 +66,9 @@ def test_company_books_with_the_arrival_window_moves_the_day_and_chooses_plates(
     page.fill("#own-plate", "渝GIO123")
     page.click("#take-plate")
     wait_text(page, "#plate-msg", "不符合规则")
+    page.fill("#own-plate", "渝G88888")  # a number the office keeps back
+    page.click("#take-plate")
+    wait_text(page, "#plate-msg", "车管所不对外发放")
 
     # The visit sheet carries the window and each vehicle's chosen plate.
     page.goto(f"/qiye/#/batch/{submitted['id']}/print")

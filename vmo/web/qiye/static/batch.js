@@ -390,7 +390,8 @@ export async function platesView(app, [batchId, vin]) {
     offer = await app.client.get(`/api/v1/fleet/vehicles/${vin}/plate-choices`);
   } catch (error) {
     if (error instanceof ApiError && [403, 404, 405, 409, 422].includes(error.status)) {
-      const why = error.reason === "company_not_approved" ? "reason_company_not_approved" : "plate_not_now";
+      const why = { company_not_approved: "reason_company_not_approved", not_scheduled: "plate_not_scheduled",
+        draws_exhausted: "plate_draws_exhausted", plate_final: "plate_final" }[error.reason] || "plate_not_now";
       return [h("h2", {}, t("plates_title", { vin })), h("p", { class: "notice warn" }, t(why)), back];
     }
     throw error;
@@ -425,7 +426,9 @@ export async function platesView(app, [batchId, vin]) {
         app.go(`#/batch/${batchId}`);
       } catch (error) {
         message.className = "notice bad";
-        if (error instanceof ApiError && error.status === 409) message.textContent = t("plate_taken");
+        if (error instanceof ApiError && error.reason === "plate_final") message.textContent = t("plate_final");
+        else if (error instanceof ApiError && error.reason === "reserved") message.textContent = t("plate_reserved");
+        else if (error instanceof ApiError && error.status === 409) message.textContent = t("plate_taken");
         else if (error instanceof ApiError && error.status === 422) message.textContent = t("plate_rules", { msg: plate });
         else message.textContent = app.errorText(error);
       }
