@@ -1,7 +1,7 @@
 """accepted applications (受理) before anything scarce; password resets and code requests for the codes texted
 
 Revision ID: bb867eec5be3
-Revises: f1a2b3c4d5e6
+Revises: e3a60c604d32
 Create Date: 2026-12-07 06:55:22.903654
 
 """
@@ -13,7 +13,7 @@ import vmo.types
 
 # revision identifiers, used by Alembic.
 revision = 'bb867eec5be3'
-down_revision = 'f1a2b3c4d5e6'
+down_revision = 'e3a60c604d32'
 branch_labels = None
 depends_on = None
 
