@@ -4,7 +4,10 @@
 // (v2) or a date (v1, older draws): both compare as ISO 8601 text.
 import { ApiError } from "/web/api.js";
 import { h, localTime } from "/web/dom.js";
-import { candidate, when } from "./util.js";
+import { when } from "./util.js";
+
+// The applicant's number in the key: a pseudonym for this draw (draws published since), or the candidate id.
+const who = (a) => a.pseudonym ?? a.candidate_id;
 
 async function sha256Hex(text) {
   const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
@@ -14,7 +17,7 @@ async function sha256Hex(text) {
 /** Recompute the draw from its published inputs; returns the list of differences (empty: it holds). */
 export async function recompute(draw) {
   const keys = {};
-  for (const a of draw.applicants) keys[a.application_id] = await sha256Hex(`${draw.seed}:${a.candidate_id}`);
+  for (const a of draw.applicants) keys[a.application_id] = await sha256Hex(`${draw.seed}:${who(a)}`);
   const ordered = [...draw.applicants].sort((a, b) => a.seniority_date.localeCompare(b.seniority_date)
     || keys[a.application_id].localeCompare(keys[b.application_id]) || a.application_id - b.application_id);
   const ranking = ordered.map((a) => a.application_id);
@@ -40,16 +43,18 @@ export async function drawView(app, [sessionId]) {
     }
     throw error;
   }
-  const mine = app.client.session ? (await candidate(app)).id : null;
+  // The record names no one: the candidate finds their own line by their booking's id.
+  const mine = new Set(app.client.session
+    ? (await app.client.get(`/api/v1/bookings?session_id=${sessionId}`)).map((b) => b.id) : []);
   const byId = Object.fromEntries(draw.applicants.map((a) => [a.application_id, a]));
   const rows = draw.ranking.map((id, index) => {
     const a = byId[id];
     const won = index < draw.capacity;
-    const isMe = a.candidate_id === mine;
+    const isMe = mine.has(a.application_id);
     const cell = (key, ...content) => h("td", { "data-label": t(key) }, ...content);
     return h("tr", { class: isMe ? "me" : null, dataset: { applicationId: id } },
       cell("draw_rank", String(index + 1)), cell("draw_application", String(id)),
-      cell("draw_candidate", String(a.candidate_id), isMe ? t("me") : ""), cell("seniority_date_short", a.seniority_date),
+      cell("draw_candidate", String(who(a)), isMe ? t("me") : ""), cell("seniority_date_short", a.seniority_date),
       h("td", { class: "mono", "data-label": t("draw_key") }, draw.keys[String(id)].slice(0, 16), "…"),
       cell("draw_result", won ? t("draw_won") : t("draw_wait", { n: index - draw.capacity + 1 })));
   });
