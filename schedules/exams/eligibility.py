@@ -116,17 +116,24 @@ def permit_status(permit: LearnerPermit | None, today: date) -> PermitStatus | N
     return PermitStatus.VALID
 
 
-def _record(candidate: Candidate, today: date
+def _record(candidate: Candidate, today: date, facts: tuple | None = None
             ) -> tuple[LearnerPermit | None, str | None, dict[int, SubjectProgress], datetime | None]:
-    permit, accepted_at = _permit_and_acceptance(candidate)
+    """The candidate's permit and bookings here, subject by subject, and when their application was
+    accepted. `facts` is (permit, history, accepted_at) when the caller has read them already (the booking
+    reads everything in one statement: `bookings.read_caller`); the permit then only needs the attributes
+    read here, and the history rows those of the query below."""
+    if facts is None:
+        permit, accepted_at = _permit_and_acceptance(candidate)
+        rows = db.session.execute(
+            select(ExamBooking.id, ExamBooking.subject, ExamBooking.status, ExamBooking.outcome,
+                   ExamBooking.active_key, ExamSession.local_date)
+            .join(ExamSession, ExamSession.id == ExamBooking.session_id)
+            .where(ExamBooking.candidate_id == candidate.id)
+            .order_by(ExamSession.starts_at, ExamBooking.id)
+        ).all()
+    else:
+        permit, rows, accepted_at = facts
     status = permit_status(permit, today)
-    rows = db.session.execute(
-        select(ExamBooking.id, ExamBooking.subject, ExamBooking.status, ExamBooking.outcome,
-               ExamBooking.active_key, ExamSession.local_date)
-        .join(ExamSession, ExamSession.id == ExamBooking.session_id)
-        .where(ExamBooking.candidate_id == candidate.id)
-        .order_by(ExamSession.starts_at, ExamBooking.id)
-    ).all()
     subjects = {s: SubjectProgress(s) for s in (1, 2, 3, 4)}
     if status == PermitStatus.VALID:
         for item in permit.passes:
@@ -226,9 +233,9 @@ def bookable_from(progress: "Progress", number: int, today: date) -> date | None
     return None
 
 
-def _subject_progress(candidate: Candidate, today: date, license_class: str | None = None
+def _subject_progress(candidate: Candidate, today: date, license_class: str | None = None, facts: tuple | None = None
                       ) -> tuple[LearnerPermit | None, str | None, str, dict[int, SubjectProgress], datetime | None]:
-    permit, status, subjects, accepted_at = _record(candidate, today)
+    permit, status, subjects, accepted_at = _record(candidate, today, facts)
     license_class = license_class or (permit.license_class if permit is not None else candidate.license_class)
     for number, item in subjects.items():
         limit = rules.max_bookings(number)
@@ -252,10 +259,11 @@ def _subject_progress(candidate: Candidate, today: date, license_class: str | No
 
 
 def check_eligible(candidate: Candidate, session: ExamSession, settings: ExamSettings,
-                   today: date) -> SubjectProgress:
+                   today: date, facts: tuple | None = None) -> SubjectProgress:
     """Raise the rule a booking of `session` would break (422 with its reason code), or return where the
-    candidate stands in its subject (its `active_booking_id` is a booking this one would duplicate)."""
-    permit, status, license_class, subjects, accepted_at = _subject_progress(candidate, today)
+    candidate stands in its subject (its `active_booking_id` is a booking this one would duplicate).
+    `facts`: the candidate's (permit, history, accepted_at) already read (see `_record`)."""
+    permit, status, license_class, subjects, accepted_at = _subject_progress(candidate, today, facts=facts)
     if not session.serves(license_class):
         raise ineligible("license_class", f"this session is for licence class {', '.join(session.license_classes)}; "
                                            f"you are training for {license_class}")

@@ -13,11 +13,12 @@ from schedules.exams.schemas import (
     ExamIneligibleErrorSchema, ExamNoSeatErrorSchema, ExamOutcomeSchema, ExamOutcomesResultSchema,
     ExamOutcomesSchema, ExamProgressSchema, ExamSessionCancelSchema, ExamSessionCreateSchema,
     ExamSessionQueryArgsSchema, ExamSessionSchema, ExamSessionStaffSchema, ExamSessionUpdateSchema, LearnerPermitSchema,
-    RosterQueryArgsSchema, RosterSchema,
+    RosterQueryArgsSchema, RosterSchema, booking_answer,
 )
 from schedules.exams.settings import ExamSettings
 from vmo import clock, csvout, limits, settings
 from vmo.accounts.models import STAFF_ROLES, Role
+from vmo.http.app import fast_json
 from vmo.http.auth import auth, current_user
 from vmo.http.caching import etag_response, public_page
 from vmo.http.idempotency import idempotent
@@ -162,10 +163,13 @@ class SessionBookingsResource(MethodView):
     @blp.alt_response(422, schema=ExamIneligibleErrorSchema, description="not eligible; `reason` says why")
     def post(self, data, session_id):
         """Book a seat, apply for a ballot, or join the waiting list (staff: for a candidate at the counter)"""
-        row = services.book(current_user(), session_id, _settings(), clock.now(), clock.local_today(),
-                            waitlist_if_full=data.get("waitlist_if_full", False),
-                            candidate_id=data.get("candidate_id"))
-        return row, 202 if row.status == BookingStatus.APPLIED else 201
+        exam_settings, now = _settings(), clock.now()
+        booked = services.book(current_user(), session_id, exam_settings, now, clock.local_today(),
+                               waitlist_if_full=data.get("waitlist_if_full", False),
+                               candidate_id=data.get("candidate_id"))
+        # The answer from the values in hand, written by orjson (the schemas above document it).
+        answer = booking_answer(booked, max(exam_settings.max_changes, 0), now)
+        return fast_json(answer, 202 if booked.status == BookingStatus.APPLIED else 201)
 
 
 @blp.route("/test-sessions/<int:session_id>/draw")

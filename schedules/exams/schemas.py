@@ -10,6 +10,7 @@ from vmo.bounds import id_field
 from vmo.accounts.models import LICENSE_CLASSES
 from vmo.fields import Mobile, ResidentId
 from vmo.schemas_common import ErrorSchema
+from vmo.timefmt import local_iso, office_zone
 from vmo.types import values
 
 REASONS = ("license_class", "subject_order", "already_passed", "waiting_period", "session_started",
@@ -205,6 +206,38 @@ class ExamBookingSchema(Schema):
     updated_at = fields.AwareDateTime(required=True)
     cancelled_at = fields.AwareDateTime(allow_none=True)
     outcome_at = fields.AwareDateTime(allow_none=True)
+
+
+def booking_answer(booked, changes_left: int, now) -> dict:
+    """`ExamBookingSchema`'s answer for a booking just made (services.book's `Booked`), built from the
+    values in hand: the same keys in the same order, every time in office time as the app's JSON provider
+    writes it. The booking's POST sends it without marshmallow (the schema still documents it);
+    tests/test_exams_bookings.py holds it equal to the schema's dump of the stored booking."""
+    session, zone = booked.session, office_zone()
+    seats = session.slot
+
+    def when(value):
+        return None if value is None else local_iso(value, zone)
+
+    created = when(booked.created_at)
+    return {
+        "id": booked.id, "session_id": session.id, "candidate_id": booked.candidate_id, "subject": booked.subject,
+        "status": str(booked.status), "outcome": None, "waitlist_position": booked.waitlist_position, "score": None,
+        "retake_score": None, "cancelled_by": None, "changes": 0, "changes_left": changes_left,
+        "session": {
+            "id": session.id, "office": session.office.code, "subject": session.subject,
+            "license_class": session.license_class, "license_classes": session.license_classes,
+            "starts_at": when(session.starts_at), "ends_at": when(session.ends_at),
+            "date": session.local_date.isoformat(), "weekend": session.is_weekend, "venue": session.venue,
+            "kind": session.kind, "allocation": session.allocation,
+            "applications_close_at": when(session.applications_close_at), "capacity": seats.capacity,
+            "seats_left": seats.available, "waitlist_length": session.waitlist_length,
+            "state": services.session_state(session, now), "drawn_at": when(session.drawn_at),
+            "cancelled_at": when(session.cancelled_at), "cancel_reason": session.cancel_reason,
+        },
+        "calendar_url": f"/api/v1/bookings/{booked.id}/calendar.ics",
+        "created_at": created, "updated_at": created, "cancelled_at": None, "outcome_at": None,
+    }
 
 
 class ExamOutcomeResultSchema(Schema):

@@ -15,10 +15,9 @@ from datetime import date, datetime
 from sqlalchemy import Select, func, literal, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
-from sqlalchemy.orm.attributes import set_committed_value
 
-from schedules.exams import notifications as texts
-from schedules.exams.eligibility import check_eligible, ineligible, office_candidate
+from schedules.exams import bookings, notifications as texts
+from schedules.exams.eligibility import check_eligible, ineligible
 from schedules.exams.models import (
     SUBJECT_NAMES, Allocation, BookingStatus, CancelledBy, ExamBooking, ExamSession, SessionKind, SessionStatus,
 )
@@ -266,73 +265,89 @@ def _active_conflict(candidate: Candidate, subject: int, active: int | None = No
                     active_booking_id=active)
 
 
-def booking_candidate(user: User, candidate_id: int | None) -> Candidate:
-    """Who a booking is for: the signed-in candidate, or (an officer at the counter) a candidate of the office."""
-    if user.role == Role.CANDIDATE:
-        if candidate_id is not None:
-            raise RuleViolation("candidate_id is for an officer booking at the counter; leave it out",
-                                fields={"candidate_id": ["only staff book for another candidate"]})
-        return candidate_of(user)
-    if candidate_id is None:
-        raise RuleViolation("an officer books for a candidate: give candidate_id",
-                            fields={"candidate_id": ["required when staff book at the counter"]})
-    return office_candidate(user, candidate_id)
-
-
 def book(user: User, session_id: int, settings: ExamSettings, now: datetime, today: date,
-         waitlist_if_full: bool = False, candidate_id: int | None = None) -> ExamBooking:
+         waitlist_if_full: bool = False, candidate_id: int | None = None) -> bookings.Booked:
     """Book a seat (first come), apply (ballot, until applications close) or join the waiting list.
 
     A candidate books for themself; an officer books at the counter for `candidate_id`, under
-    the same rules, and the audit names the officer.
+    the same rules, and the audit names the officer. One read (`bookings.read`: the session, the
+    candidate, their permit and history) and, for a seat, one write (`bookings.write`: the seat's
+    conditional UPDATE, the booking, its audit row and its text); the answer is built from those values.
     """
+    own = user.role == Role.CANDIDATE
+    wanted = (user.candidate.id if user.candidate is not None else None) if own else candidate_id
+    facts = bookings.read(session_id, user.office_id, wanted, waitlist_if_full)
     # The session first: another office's session is 404 to everyone, before anything else is said.
-    session = get_session(session_id, office_id=user.office_id, with_slot=True)
-    candidate = booking_candidate(user, candidate_id)
+    if facts is None:
+        raise NotFound(f"no test session {session_id}")
+    session, candidate = facts.session, facts.candidate
+    if own and candidate_id is not None:
+        raise RuleViolation("candidate_id is for an officer booking at the counter; leave it out",
+                            fields={"candidate_id": ["only staff book for another candidate"]})
+    if not own and candidate_id is None:
+        raise RuleViolation("an officer books for a candidate: give candidate_id",
+                            fields={"candidate_id": ["required when staff book at the counter"]})
+    if candidate is None:
+        raise NotFound("no candidate for this account" if own else f"no candidate {candidate_id}")
     _check_bookable(session, now)
     if user.role == Role.CANDIDATE:
         _check_booking_cutoff(session, settings, now)
     if not waitlist_if_full and _takes_seat_now(session) and session.slot.available <= 0:
-        # Full a moment ago: say so at once, without the eligibility reads (in a click race nearly
-        # everyone gets this answer). A seat freed since is missed by this caller only; the
-        # conditional UPDATE in _place stays the authority on every seat given.
+        # Full a moment ago: say so at once (in a click race nearly everyone gets this answer). A seat
+        # freed since is missed by this caller only; the conditional UPDATE stays the authority on every
+        # seat given.
         raise _no_seat(session)
-    progress = check_eligible(candidate, session, settings, today)
-    active_key = f"{candidate.id}:{session.subject}"
+    progress = check_eligible(candidate, session, settings, today, facts=(facts.permit, facts.history))
     if progress.active_booking_id is not None:  # the eligibility read saw it: no query of its own
         raise _active_conflict(candidate, session.subject, progress.active_booking_id)
-    status, position = _place(session, now, waitlist_if_full)
-    row = ExamBooking(office_id=session.office_id, session_id=session.id, candidate_id=candidate.id,
-                      subject=session.subject, status=status, active_key=active_key, queue_position=position,
-                      changes=0, sequence=0, created_at=now, updated_at=now,
-                      booked_by_id=None if user.role == Role.CANDIDATE else user.id)
-    db.session.add(row)
+    take_seat = _takes_seat_now(session) and not waitlist_if_full
+    if take_seat:
+        status, position = BookingStatus.CONFIRMED, None
+    else:
+        # A ballot application takes nothing; joining the waiting list may still get a seat (_place).
+        status, position = _place(session, now, waitlist_if_full)
+    row = {"office_id": session.office_id, "session_id": session.id, "candidate_id": candidate.id,
+           "subject": session.subject, "status": status.value, "active_key": f"{candidate.id}:{session.subject}",
+           "queue_position": position, "changes": 0, "sequence": 0, "created_at": now, "updated_at": now,
+           "booked_by_id": None if own else user.id}
+
+    def follow(booking_id: int) -> tuple[dict, dict]:
+        entry = audit.entry_values("exam_booking.create", "exam_booking", booking_id, actor=user,
+                                   office_id=session.office_id,
+                                   after={"session_id": session.id, "candidate_id": candidate.id, "status": status,
+                                          "queue_position": position, "at_counter": not own})
+        if status == BookingStatus.CONFIRMED:
+            message = _text_message(booking_id, session.office_id, 0, "confirmed", texts.CONFIRMED, session,
+                                    candidate.phone)
+        elif status == BookingStatus.APPLIED:
+            message = _text_message(booking_id, session.office_id, 0, "applied", texts.APPLIED, session,
+                                    candidate.phone, close=f"{session.applications_close_at.astimezone(session.office.zone):%m月%d日 %H:%M}")
+        else:
+            message = _text_message(booking_id, session.office_id, 0, "waitlisted", texts.WAITLISTED, session,
+                                    candidate.phone, position=position)
+        return entry, message
+
     try:
-        db.session.flush()
+        written = bookings.write(facts, take_seat, row, follow)
     except IntegrityError:
         # A concurrent request of the same candidate won. The request fails (our seat goes back with
         # it): roll back now so that the answer can name the winner's booking.
         db.session.rollback()
         raise _active_conflict(candidate, session.subject) from None
-    audit.record("exam_booking.create", "exam_booking", row.id, actor=user, office_id=session.office_id,
-                 after={"session_id": session.id, "candidate_id": candidate.id, "status": status,
-                        "queue_position": position, "at_counter": user.role != Role.CANDIDATE})
-    if status == BookingStatus.CONFIRMED:
-        text_candidate(row, "confirmed", texts.CONFIRMED, session, candidate)
-    elif status == BookingStatus.APPLIED:
-        text_candidate(row, "applied", texts.APPLIED, session, candidate,
-                       close=f"{session.applications_close_at.astimezone(session.office.zone):%m月%d日 %H:%M}")
-    else:
-        text_candidate(row, "waitlisted", texts.WAITLISTED, session, candidate, position=position)
-    # Flushed, not committed: the seat's row lock (booking core) is held until the request's unit of
-    # work commits, right after the answer is built. Nothing here is stale (the row was written as it
-    # stands, the booking core expired the seats it changed), so nothing is read back; only a waiting
-    # place has a position to count.
-    db.session.flush()
-    set_committed_value(row, "session", session)  # as loaded above, with its seats
-    if status != BookingStatus.WAITLISTED:
-        set_committed_value(row, "waitlist_position", None)
-    return row
+    if written is None:
+        raise _no_seat(session)
+    booking_id, seats = written
+    # The seat's row lock (booking core) is held until the request's unit of work commits, right after
+    # the answer is built from these values: nothing is read back, but for a waiting place's position
+    # and the seats after _place (not the first-come path).
+    waiting = None
+    if seats is None and status != BookingStatus.APPLIED:
+        seats = bookings.Seats(booking.capacity(session.slot_id), booking.booked(session.slot_id))
+    if status == BookingStatus.WAITLISTED:
+        waiting = db.session.scalar(select(ExamBooking.waitlist_position).where(ExamBooking.id == booking_id))
+    if seats is not None:
+        session.slot = seats
+    return bookings.Booked(booking_id, session, candidate.id, session.subject, status, waiting, now)
 
 
 def promote_first_waiting(session: ExamSession, now: datetime) -> ExamBooking | None:
@@ -375,11 +390,17 @@ def text_candidate(row: ExamBooking, what: str, template, session: ExamSession |
                    candidate: Candidate | None = None, **values) -> None:
     """Queue one of `notifications`' texts about a booking to its candidate (sent after the commit)."""
     candidate = candidate or row.candidate or db.session.get(Candidate, row.candidate_id)
-    body = template.render(**sitting(session or row.session), booking=row.id, **values)
     # queue_many: the key's uniqueness is left to the INSERT, one statement fewer on the booking path.
-    notify.queue_many([{"office_id": row.office_id, "phone": candidate.phone, "body": body, "kind": f"exam_{what}",
-                        "key": f"exam:{what}:{row.id}:{row.sequence}", "subject_type": "exam_booking",
-                        "subject_id": row.id}])
+    notify.queue_many([_text_message(row.id, row.office_id, row.sequence, what, template, session or row.session,
+                                     candidate.phone, **values)])
+
+
+def _text_message(booking_id: int, office_id: int, sequence: int, what: str, template, session, phone: str,
+                  **values) -> dict:
+    """One text about a booking, as `notify.queue_many` takes it."""
+    body = template.render(**sitting(session), booking=booking_id, **values)
+    return {"office_id": office_id, "phone": phone, "body": body, "kind": f"exam_{what}",
+            "key": f"exam:{what}:{booking_id}:{sequence}", "subject_type": "exam_booking", "subject_id": booking_id}
 
 
 def _cutoff_passed(session: ExamSession, settings: ExamSettings, now: datetime) -> str | None:

@@ -9,7 +9,7 @@ booking row that explains the hold. A slot already loaded in the session is brou
 after each UPDATE (`_forget`: the values `try_take` gets back, else expired and read again when
 asked), so an answer built afterwards shows the seats as they now are.
 """
-from sqlalchemy import case, select, update
+from sqlalchemy import bindparam, case, select, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from vmo.booking.models import Slot
@@ -26,19 +26,35 @@ def create_slot(office_id: int, kind: str, capacity: int) -> Slot:
     return slot
 
 
-def try_take(slot_id: int, units: int = 1) -> bool:
-    """Hold `units` if they are free; False (and nothing held) otherwise."""
+# The one statement that holds capacity: conditional on the units being free, returning the slot's new
+# figures (no row: nothing held). Built once per process with its parameters `slot_id` and `units`;
+# `try_take` runs it alone, and a caller that writes its booking in the same statement (a
+# data-modifying CTE on PostgreSQL) embeds it with `TAKE.cte(...)` and checks that a row came back.
+# (On the table, not the mapped class: no ORM work on the hot path; `_forget` mends the session.)
+_SLOTS = Slot.__table__
+TAKE = (update(_SLOTS)
+        .where(_SLOTS.c.id == bindparam("slot_id"), _SLOTS.c.booked + bindparam("units") <= _SLOTS.c.capacity)
+        .values(booked=_SLOTS.c.booked + bindparam("units"))
+        .returning(_SLOTS.c.booked, _SLOTS.c.capacity))
+
+
+def take_returning(slot_id: int, units: int = 1):
+    """Hold `units` if they are free: the slot's new (booked, capacity), or None (nothing held)."""
     if units <= 0:
         raise ValueError("units must be positive")
-    taken = db.session.execute(
-        update(Slot)
-        .where(Slot.id == slot_id, Slot.booked + units <= Slot.capacity)
-        .values(booked=Slot.booked + units)
-        .returning(Slot.booked, Slot.capacity)
-        .execution_options(synchronize_session=False)
-    ).first()
+    taken = db.session.execute(TAKE, {"slot_id": slot_id, "units": units}).first()
     _forget(slot_id, taken)
-    return taken is not None
+    return taken
+
+
+def try_take(slot_id: int, units: int = 1) -> bool:
+    """Hold `units` if they are free; False (and nothing held) otherwise."""
+    return take_returning(slot_id, units) is not None
+
+
+def forget(slot_id: int, now_holds=None) -> None:
+    """A caller ran `TAKE` inside a statement of its own: bring a slot loaded in the session up to date."""
+    _forget(slot_id, now_holds)
 
 
 def _forget(slot_id: int, now_holds=None) -> None:

@@ -2,7 +2,8 @@
 import re
 import uuid
 
-from flask import g, request
+import orjson
+from flask import current_app, g, request
 
 from vmo import bounds
 from vmo.audit import services as audit
@@ -39,6 +40,13 @@ class JSONProvider(OfficeTimeJSONProvider):
             return super().loads(s, **kwargs)
         except RecursionError:
             raise ValueError(bounds.DEPTH_MESSAGE) from None
+
+
+def fast_json(answer: dict, status: int = 200):
+    """A JSON answer written by orjson, for a hot path that builds its answer as plain values (strings,
+    numbers, None, lists, dicts; times already written in office time): the bytes the app's JSON provider
+    writes for the same values (UTF-8 as is, compact, a closing newline), several times faster."""
+    return current_app.response_class(orjson.dumps(answer) + b"\n", status=status, mimetype="application/json")
 
 
 def init_app(app) -> None:

@@ -66,21 +66,29 @@ def queue_many(messages: list[dict]) -> int:
     """
     if not messages:
         return 0
-    rows = []
     now = _now()
-    for message in messages:
-        phone, status, error = _check_number(message["phone"])
-        rows.append({**message, **_text(message["body"]), "phone": phone, "checked_phone": phone,
-                     "checked_status": status, "checked_error": error,
-                     "not_before": _not_before(message["office_id"], message["key"], message["kind"], now)})
-    return insert_ignoring_conflicts(OutboxMessage, rows, index_elements=["key"], values=_QUEUED)
+    rows = [outbox_row(message, now) for message in messages]
+    return insert_ignoring_conflicts(OutboxMessage, rows, index_elements=["key"], values=QUEUED)
+
+
+def outbox_row(message: dict, now: datetime | None = None, zone=None) -> dict:
+    """One message of `queue_many` as the INSERT takes it: the signed text, the phone as checked, when it may
+    go out (quiet hours, in the office's `zone`: looked up when not given), and `checked_phone`,
+    `checked_status`, `checked_error`, which `QUEUED`'s expressions read (the opt-out check happens inside the
+    INSERT). For a caller that writes the message in a statement of its own."""
+    now = now or _now()
+    phone, status, error = _check_number(message["phone"])
+    zone = zone or _zone(message["office_id"])
+    return {"created_at": utcnow(), **message, **_text(message["body"]), "phone": phone, "checked_phone": phone,
+            "checked_status": status.value, "checked_error": error,
+            "not_before": quiet.hours().not_before(message["key"], message["kind"], now, zone)}
 
 
 # A number that opted out is read by the INSERT itself (one statement for the whole queue, compiled once):
 # a valid number is queued `pending` unless it is in sms_opt_outs, an invalid one `failed` as checked.
 _OPTED_OUT = and_(bindparam("checked_status") == MessageStatus.PENDING.value,
                   exists().where(SmsOptOut.phone == bindparam("checked_phone")))
-_QUEUED = {
+QUEUED = {
     "status": case((_OPTED_OUT, MessageStatus.OPTED_OUT.value), else_=bindparam("checked_status")),
     "last_error": case((_OPTED_OUT, OPTED_OUT_REASON), else_=bindparam("checked_error")),
     "attempts": 0,

@@ -1,0 +1,89 @@
+"""Where a booking's CPU goes: many first-come bookings in process (Flask's test client), under cProfile.
+
+On a fresh PostgreSQL database (or --database-url): one office, sessions with room for everyone,
+`--bookings` candidates, each booking once. Prints the process CPU time per booking (the figure that
+decides throughput on a CPU-bound machine), the statements one booking runs, and cProfile's top
+functions by cumulative and by own time. No server, no wrk: run it on a quiet machine.
+"""
+import argparse
+import cProfile
+import io
+import os
+import pstats
+import sys
+import time
+from datetime import timedelta
+
+if not __package__:  # run as a script: the repository root makes `bench` and `testkit` importable
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from bench import common  # noqa: E402
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(prog="profile_booking", description=__doc__.splitlines()[0])
+    parser.add_argument("--bookings", type=int, default=300, help="bookings to profile (default 300)")
+    parser.add_argument("--top", type=int, default=25, help="functions to print (default 25)")
+    parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"),
+                        help="default: DATABASE_URL, else a fresh PostgreSQL database (dropped afterwards)")
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv if argv is not None else sys.argv[1:])
+    with common.scratch_database(args.database_url, "profile", postgres=True) as url:
+        return _run(args, url)
+
+
+def _run(args, url: str) -> int:
+    from schedules.exams import services as exams
+    from testkit.statements import count_statements
+    from vmo import clock
+    from vmo.accounts.models import User
+    from vmo.extensions import db
+
+    app = common.make_app(url, RATELIMIT_ENABLED=False)
+    office = common.add_office(app)
+    with app.app_context():
+        officer = db.session.get(User, office.officer_ids[0])
+        now = clock.now()
+        starts = now + timedelta(days=9)
+        session_id = exams.create_session(officer, {
+            "subject": 1, "license_class": "C1", "starts_at": starts, "ends_at": starts + timedelta(hours=2),
+            "venue": "压测考场", "capacity": args.bookings + 10, "kind": "regular", "allocation": "first_come",
+            "applications_close_at": None}, now).id
+        db.session.commit()
+        engine = db.engine
+    people = common.add_candidates(app, office, args.bookings + 2)
+    client = app.test_client()
+    path = f"/api/v1/test-sessions/{session_id}/bookings"
+
+    def book(token: str) -> None:
+        response = client.post(path, headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 201, response.get_data(as_text=True)
+
+    book(people[0]["token"])  # the first request pays for imports, the connection and compiled statements
+    with count_statements(engine) as seen:
+        book(people[1]["token"])
+    profiler = cProfile.Profile(time.process_time)
+    started_cpu, started_wall = time.process_time(), time.perf_counter()
+    profiler.enable()
+    for person in people[2:]:
+        book(person["token"])
+    profiler.disable()
+    cpu, wall = time.process_time() - started_cpu, time.perf_counter() - started_wall
+    common.dispose(app)
+    print(f"{args.bookings} bookings in process on {common.where(url)}: {1000 * cpu / args.bookings:.2f} ms of CPU "
+          f"and {1000 * wall / args.bookings:.2f} ms of wall time each (under the profiler)")
+    print(f"statements per booking: {len(seen)}")
+    for statement in seen:
+        print("   ", " ".join(statement.split())[:160])
+    for order in ("cumulative", "tottime"):
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats(order).print_stats(args.top)
+        print(f"\ntop {args.top} by {order}:")
+        print("\n".join(line for line in out.getvalue().splitlines()[6:] if line.strip()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
