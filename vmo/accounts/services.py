@@ -1,4 +1,5 @@
 """Sign-up, staff accounts, passwords, sign-in with lock-out, and bearer tokens."""
+import functools
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -6,7 +7,7 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import joinedload
 
 from vmo.accounts import notifications as texts
@@ -283,11 +284,17 @@ def issue_token(user: User, settings: AuthSettings, now: datetime) -> IssuedToke
 def user_for_token(token: str, now: datetime) -> User | None:
     """The active user a live token belongs to, with their office and (a candidate's) candidate record,
     in one query (every request pays it)."""
-    return db.session.scalar(
-        select(User).join(Token, Token.user_id == User.id)
-        .options(joinedload(User.office), joinedload(User.candidate))
-        .where(Token.token_hash == _token_hash(token), Token.revoked_at.is_(None), Token.expires_at > now,
-               User.active.is_(True)))
+    return db.session.scalar(_user_for_token_statement(), {"token_hash": _token_hash(token), "now": now})
+
+
+@functools.cache
+def _user_for_token_statement():
+    # Built once per process (on first use, once the mappers are configured): building and keying a
+    # statement per request cost more CPU than running it.
+    return (select(User).join(Token, Token.user_id == User.id)
+            .options(joinedload(User.office), joinedload(User.candidate))
+            .where(Token.token_hash == bindparam("token_hash"), Token.revoked_at.is_(None),
+                   Token.expires_at > bindparam("now", type_=Token.expires_at.type), User.active.is_(True)))
 
 
 def logout(token: str, now: datetime) -> None:
