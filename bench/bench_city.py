@@ -21,13 +21,17 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 
 import requests
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 
 if not __package__:  # run as a script: the repository root makes `bench` and `testkit` importable
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from bench import common  # noqa: E402
 
 SESSIONS_PER_KIND = 4  # per office: 4 first-come and 4 ballot sessions over Saturday and Sunday
+# The targets (docs/performance.md): every candidate answered within four minutes (the full city on 2
+# cores), and each gunicorn worker at most 150 MB resident afterwards.
+TARGET_SECONDS = 240
+MEMORY_MB = 150
 
 
 def parse_args(argv):
@@ -38,6 +42,8 @@ def parse_args(argv):
     parser.add_argument("--seats", type=float, default=0.5,
                         help="seats per candidate of each kind (default 0.5: half of them get one)")
     parser.add_argument("--workers", type=int, default=4, help="gunicorn workers (default 4)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="threads per worker (default 1: sync workers; more: gthread workers)")
     parser.add_argument("--connections", type=int, default=64, help="wrk connections (default 64)")
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"),
                         help="default: DATABASE_URL, else a fresh PostgreSQL database (dropped afterwards)")
@@ -83,40 +89,6 @@ def prepare(url: str, args, release):
     return app, jobs, ballots
 
 
-def cpu_seconds(pids) -> float:
-    """User + system CPU seconds of these processes so far (from /proc; gone processes count 0)."""
-    ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
-    for pid in pids:
-        try:
-            with open(f"/proc/{pid}/stat") as handle:
-                fields = handle.read().rsplit(")", 1)[1].split()
-            total += int(fields[11]) + int(fields[12])
-        except (OSError, IndexError, ValueError):
-            continue
-    return total / ticks
-
-
-def backends(app) -> list[int]:
-    """Process ids of the PostgreSQL backends connected to this run's database."""
-    from vmo.extensions import db
-
-    with app.app_context():
-        pids = list(db.session.scalars(text(
-            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")))
-        db.session.remove()
-    return pids
-
-
-def workers(server) -> list[int]:
-    """The gunicorn master's worker processes."""
-    try:
-        with open(f"/proc/{server.process.pid}/task/{server.process.pid}/children") as handle:
-            return [int(pid) for pid in handle.read().split()]
-    except OSError:
-        return []
-
-
 def measured(app, server, work):
     """Run `work()`; (its result, wall seconds, app CPU seconds, database CPU seconds).
 
@@ -126,7 +98,7 @@ def measured(app, server, work):
     started = time.perf_counter()
     result = work()
     wall = time.perf_counter() - started
-    return result, wall, cpu_seconds(workers(server)), cpu_seconds(backends(app))
+    return result, wall, common.cpu_seconds(common.workers(server)), common.cpu_seconds(common.backends(app))
 
 
 def draw_all(base: str, ballots, tokens: dict) -> dict:
@@ -169,18 +141,20 @@ def _run(args, url: str) -> int:
     release = datetime.now(timezone.utc).replace(second=0, microsecond=0)
     total = args.offices * args.per_office
     print(f"database: {common.where(url)}; {args.offices} offices x {args.per_office} candidates = {total:,}; "
-          f"{2 * SESSIONS_PER_KIND} sessions per office (half ballot); gunicorn {args.workers} workers; "
+          f"{2 * SESSIONS_PER_KIND} sessions per office (half ballot); gunicorn {args.workers} workers "
+          f"x {args.threads} threads; "
           f"wrk -c{args.connections}; {os.cpu_count()} cores", flush=True)
     started = time.perf_counter()
     app, jobs, ballots = prepare(url, args, release)
     print(f"prepared in {time.perf_counter() - started:.0f} s", flush=True)
 
     env = {"VMO_FROZEN_NOW": release.isoformat()}
-    with common.server(url, workers=args.workers, env=env) as server:
+    with common.server(url, workers=args.workers, threads=args.threads, env=env) as server:
         common.wrk(server.url, ["/api/v1/offices"], threads=1, connections=args.workers, seconds=1)
         release_run, wall1, app1, db1 = measured(app, server, lambda: common.wrk(
             server.url, ["/"], threads=2, connections=args.connections, seconds=3600, method="POST",
             tokens=[f"{token} {path}" for token, path in jobs]))
+        memory = common.worker_memory(server)
     env = {"VMO_FROZEN_NOW": (release + timedelta(hours=1)).isoformat()}
     with common.server(url, workers=args.workers, env=env) as server:
         tokens = {username: common.login(server.url, username) for username in {u for u, _ in ballots}}
@@ -194,6 +168,10 @@ def _run(args, url: str) -> int:
     print(f"release: {sum(answers.values()):,} answers in {wall1:.1f} s ({sum(answers.values()) / wall1:,.0f}/s), "
           f"p50 {release_run['p50_us'] / 1000:.0f} ms, p99 {release_run['p99_us'] / 1000:.0f} ms; answers {answers}")
     print(f"draws: {len(ballots)} ballots in {wall2:.1f} s; answers {draws}")
+    print(f"gunicorn workers' resident memory after the release: {', '.join(f'{m:.0f}' for m in memory)} MB "
+          f"(target: each at most {MEMORY_MB} MB: {'met' if max(memory, default=0) <= MEMORY_MB else 'NOT MET'})")
+    print(f"answered within {wall:.0f} s (target: {TARGET_SECONDS} s on 2 cores: "
+          f"{'met' if wall <= TARGET_SECONDS else 'NOT MET'})")
     print(f"every candidate has an answer after {wall:.1f} s ({total:,} candidates, {total / wall:,.0f} per second)")
     cpu = max(cpu_app + cpu_db, 1e-9)
     print(f"CPU: app {cpu_app:.1f} s, database {cpu_db:.1f} s; database share {cpu_db / cpu:.0%}; "

@@ -154,11 +154,65 @@ def dispose(app) -> None:
 
 @contextlib.contextmanager
 def server(url: str, workers: int = 4, env: dict | None = None, **options):
-    """gunicorn with `workers` sync workers on `url` (testkit.server; `options` go to live_server), rate limits off."""
+    """gunicorn with `workers` workers on `url` (testkit.server; `options` go to live_server, `threads` > 1
+    makes them gthread workers), rate limits off."""
     from testkit.server import live_server
 
     with live_server(url, workers=workers, env={**SERVER_ENV, **(env or {})}, **options) as running:
         yield running
+
+
+def cpu_seconds(pids) -> float:
+    """User + system CPU seconds of these processes so far (from /proc; gone processes count 0)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as handle:
+                fields = handle.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])
+        except (OSError, IndexError, ValueError):
+            continue
+    return total / ticks
+
+
+def resident_mb(pid: int) -> float:
+    """A process's resident memory (VmRSS) in MB; 0 when it is gone."""
+    try:
+        with open(f"/proc/{pid}/status") as handle:
+            for line in handle:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def backends(app) -> list[int]:
+    """Process ids of the PostgreSQL backends connected to this run's database (but this one's)."""
+    from sqlalchemy import text
+
+    from vmo.extensions import db
+
+    with app.app_context():
+        pids = list(db.session.scalars(text(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")))
+        db.session.remove()
+    return pids
+
+
+def workers(running) -> list[int]:
+    """The gunicorn master's worker processes."""
+    try:
+        with open(f"/proc/{running.process.pid}/task/{running.process.pid}/children") as handle:
+            return [int(pid) for pid in handle.read().split()]
+    except OSError:
+        return []
+
+
+def worker_memory(running) -> list[float]:
+    """Each gunicorn worker's resident memory now, in MB."""
+    return [round(resident_mb(pid), 1) for pid in workers(running)]
 
 
 def login(base: str, username: str, password: str = PASSWORD) -> str:

@@ -77,6 +77,15 @@ def _run(args, url: str) -> int:
     print(f"statements per booking: {len(seen)}")
     for statement in seen:
         print("   ", " ".join(statement.split())[:160])
+    by_package: dict[str, float] = {}
+    for (filename, _line, _name), (_cc, _nc, own, _cum, _callers) in pstats.Stats(profiler).stats.items():
+        package = filename.split("site-packages/")[-1].split("/")[0] if "site-packages" in filename else (
+            "vmo-code" if "/wt-" in filename or "/work/main/" in filename else filename.split("/")[-1])
+        by_package[package] = by_package.get(package, 0.0) + own
+    total = sum(by_package.values())
+    print("\nown CPU time by package (share of the profiled time):")
+    for package, own in sorted(by_package.items(), key=lambda kv: -kv[1])[:12]:
+        print(f"    {package:<28} {100 * own / total:5.1f} %")
     for order in ("cumulative", "tottime"):
         out = io.StringIO()
         pstats.Stats(profiler, stream=out).sort_stats(order).print_stats(args.top)

@@ -184,7 +184,7 @@ def _read_statement(dialect: str):
         .correlate(c).scalar_subquery())
     columns = [s.c[name] for name in SESSION_COLUMNS] + [
         _OFFICES.c.code, _OFFICES.c.timezone, _SLOTS.c.capacity, _SLOTS.c.booked, waitlist_length.label("waiting"),
-        c.c.id.label("candidate_id"), c.c.office_id.label("candidate_office_id"), c.c.id_number,
+        c.c.id.label("candidate_id"), c.c.id_number,
         c.c.license_class.label("candidate_class"), c.c.phone,
         p.c.id.label("permit_id"), p.c.license_class.label("permit_class"), p.c.issued_on, p.c.expires_on,
         p.c.voided_on, p.c.prior_bookings_2, p.c.prior_bookings_3, passes.label("passes"), history.label("history")]
@@ -220,8 +220,7 @@ def read(session_id: int, office_id: int, candidate_id: int | None, may_wait: bo
     candidate = permit = None
     history = []
     if row.candidate_id is not None:
-        candidate = CandidateFacts(row.candidate_id, row.candidate_office_id, row.id_number, row.candidate_class,
-                                   row.phone)
+        candidate = CandidateFacts(row.candidate_id, session.office_id, row.id_number, row.candidate_class, row.phone)
         items = []
         for item in (row.history or "").split(ITEM) if row.history else ():
             booking_id, subject, status, outcome, active, local_date, starts_at = item.split(FIELD)

@@ -152,7 +152,7 @@ class SessionBookingsResource(MethodView):
     @auth(blp, Role.CANDIDATE, *STAFF)
     @limits.candidate_bookings(blp)
     @idempotent(blp)
-    @blp.arguments(ExamBookingCreateSchema, required=False)
+    @blp.arguments(ExamBookingCreateSchema(), required=False)  # one instance per process, not per request
     @blp.response(201, ExamBookingSchema, description="confirmed (first come, or a ballot after its draw) "
                                                   "or waitlisted (with waitlist_if_full)")
     @blp.alt_response(202, schema=ExamBookingSchema, description="applied: a ballot session, until its draw")
