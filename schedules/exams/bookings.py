@@ -26,7 +26,8 @@ from sqlalchemy import Boolean, Sequence, String, and_, bindparam, case, cast, f
 from sqlalchemy.dialects import postgresql
 
 from schedules.exams.models import Allocation, BookingStatus, ExamBooking, ExamSession, LearnerPermit, PermitPass
-from vmo.accounts.models import Candidate
+from vmo.accounts import services as accounts
+from vmo.accounts.models import Candidate, Token, User
 from vmo.audit.models import AuditEntry
 from vmo.booking import services as booking
 from vmo.booking.models import Slot
@@ -137,7 +138,7 @@ class PermitFacts:
 
 @dataclass(slots=True)
 class BookingFacts:
-    session: SessionFacts
+    session: SessionFacts | None  # None: no such session in the caller's office (read_caller)
     candidate: CandidateFacts | None
     permit: PermitFacts | None
     history: list
@@ -162,7 +163,10 @@ def _text(column):
 
 
 @cache
-def _read_statement(dialect: str):
+def _read_statement(dialect: str, by_token: bool):
+    """The booking's read. `by_token`: from the bearer token (parameters of `accounts.live_token_rules`) to
+    its user and the user's own candidate record, the session looked up in the user's office; else the
+    session in `office_id` and the candidate `candidate_id` of that office."""
     s, c = _SESSIONS, _CANDIDATES
     waiting = _BOOKINGS.alias("waiting")
     waitlist_length = (select(func.count(waiting.c.id))
@@ -195,11 +199,23 @@ def _read_statement(dialect: str):
                      bindparam("may_wait", type_=Boolean))
         columns.append(case((and_(may_go, c.c.id.is_not(None)), Sequence("exam_bookings_id_seq").next_value()),
                             else_=None).label("new_id"))
+    if not by_token:
+        return (select(*columns)
+                .select_from(s.join(_OFFICES, _OFFICES.c.id == s.c.office_id).join(_SLOTS, _SLOTS.c.id == s.c.slot_id)
+                             .outerjoin(c, and_(c.c.id == bindparam("candidate_id"), c.c.office_id == s.c.office_id))
+                             .outerjoin(p, p.c.id == latest_id))
+                .where(s.c.id == bindparam("session_id"), s.c.office_id == bindparam("office_id")))
+    users, tokens = User.__table__, Token.__table__
+    columns += [users.c.id.label("caller_id"), users.c.office_id.label("caller_office_id"),
+                users.c.username.label("caller_username"), users.c.role.label("caller_role")]
     return (select(*columns)
-            .select_from(s.join(_OFFICES, _OFFICES.c.id == s.c.office_id).join(_SLOTS, _SLOTS.c.id == s.c.slot_id)
-                         .outerjoin(c, and_(c.c.id == bindparam("candidate_id"), c.c.office_id == s.c.office_id))
+            .select_from(tokens.join(users, users.c.id == tokens.c.user_id)
+                         .outerjoin(s, and_(s.c.id == bindparam("session_id"), s.c.office_id == users.c.office_id))
+                         .outerjoin(_OFFICES, _OFFICES.c.id == s.c.office_id)
+                         .outerjoin(_SLOTS, _SLOTS.c.id == s.c.slot_id)
+                         .outerjoin(c, c.c.user_id == users.c.id)
                          .outerjoin(p, p.c.id == latest_id))
-            .where(s.c.id == bindparam("session_id"), s.c.office_id == bindparam("office_id")))
+            .where(*accounts.live_token_rules()))
 
 
 def _day(text: str) -> date:
@@ -210,11 +226,36 @@ def read(session_id: int, office_id: int, candidate_id: int | None, may_wait: bo
     """Everything a booking of `session_id` (in `office_id`) by `candidate_id` needs, in one statement;
     None when the office has no such session. The candidate is None when not of the session's office."""
     connection = db.session.connection()
-    row = connection.execute(_read_statement(connection.dialect.name), {
+    row = connection.execute(_read_statement(connection.dialect.name, False), {
         "session_id": session_id, "office_id": office_id, "candidate_id": candidate_id, "may_wait": may_wait,
     }).first()
+    return None if row is None else _facts(row)
+
+
+@dataclass(frozen=True, slots=True)
+class BookingCaller(accounts.Caller):
+    """The caller of a booking as its one read found them, with what the read brought for the booking."""
+
+    facts: BookingFacts | None = None
+
+
+def read_caller(token: str, session_id: int, now: datetime) -> BookingCaller | None:
+    """The booking's one read from its bearer token: the token's user (None when the token does not sign
+    anyone in: revoked, expired, unknown, or the user deactivated) with, in `facts`, the session of
+    `session_id` in the user's office (`facts.session` None: no such session there), the user's own
+    candidate record, their permit and their history. A waiting-list join draws no id here (its write
+    takes a statement more)."""
+    connection = db.session.connection()
+    row = connection.execute(_read_statement(connection.dialect.name, True), {
+        **accounts.token_parameters(token, now), "session_id": session_id, "may_wait": False}).first()
     if row is None:
         return None
+    return BookingCaller(row.caller_id, row.caller_office_id, row.caller_username, row.caller_role,
+                         None if row.candidate_id is None else accounts.CandidateRef(row.candidate_id),
+                         _facts(row) if row.id is not None else BookingFacts(None, None, None, [], None))
+
+
+def _facts(row) -> BookingFacts:
     session = SessionFacts(*row[:len(SESSION_COLUMNS)], office=OfficeFacts(row.office_id, row.code, row.timezone),
                            slot=Seats(row.capacity, row.booked), waitlist_length=row.waiting)
     candidate = permit = None
@@ -222,7 +263,7 @@ def read(session_id: int, office_id: int, candidate_id: int | None, may_wait: bo
     if row.candidate_id is not None:
         candidate = CandidateFacts(row.candidate_id, session.office_id, row.id_number, row.candidate_class, row.phone)
         items = []
-        for item in (row.history or "").split(ITEM) if row.history else ():
+        for item in row.history.split(ITEM) if row.history else ():
             booking_id, subject, status, outcome, active, local_date, starts_at = item.split(FIELD)
             items.append((starts_at, int(booking_id), HistoryRow(int(booking_id), int(subject), status, outcome or None,
                                                                  "1" if active == "1" else None, _day(local_date))))

@@ -1,10 +1,10 @@
 """HTTP resources for weekend driving tests: sessions, bookings, outcomes, the draw and calendars."""
-from flask import Response, current_app, url_for
+from flask import Response, current_app, request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from schedules import ical
-from schedules.exams import applications, ballot, calendars, eligibility, outcomes, permits, services, testday
+from schedules.exams import applications, ballot, bookings, calendars, eligibility, outcomes, permits, services, testday
 from schedules.exams.models import BookingStatus
 from schedules.exams.schemas import (
     ApplicationCreateSchema, ApplicationQueryArgsSchema, ApplicationRefusedErrorSchema, ApplicationSchema,
@@ -147,9 +147,14 @@ class SessionOutcomesResource(MethodView):
         return {"session_id": session_id, "results": results}
 
 
+def _booking_caller(token: str, now):
+    # The booking reads its caller with everything else it needs, in one statement.
+    return bookings.read_caller(token, request.view_args["session_id"], now)
+
+
 @blp.route("/test-sessions/<int:session_id>/bookings")
 class SessionBookingsResource(MethodView):
-    @auth(blp, Role.CANDIDATE, *STAFF)
+    @auth(blp, Role.CANDIDATE, *STAFF, load=_booking_caller)
     @limits.candidate_bookings(blp)
     @idempotent(blp)
     @blp.arguments(ExamBookingCreateSchema(), required=False)  # one instance per process, not per request
@@ -163,10 +168,10 @@ class SessionBookingsResource(MethodView):
     @blp.alt_response(422, schema=ExamIneligibleErrorSchema, description="not eligible; `reason` says why")
     def post(self, data, session_id):
         """Book a seat, apply for a ballot, or join the waiting list (staff: for a candidate at the counter)"""
-        exam_settings, now = _settings(), clock.now()
-        booked = services.book(current_user(), session_id, exam_settings, now, clock.local_today(),
+        exam_settings, now, caller = _settings(), clock.now(), current_user()
+        booked = services.book(caller, session_id, exam_settings, now, clock.local_today(),
                                waitlist_if_full=data.get("waitlist_if_full", False),
-                               candidate_id=data.get("candidate_id"))
+                               candidate_id=data.get("candidate_id"), facts=getattr(caller, "facts", None))
         # The answer from the values in hand, written by orjson (the schemas above document it).
         answer = booking_answer(booked, max(exam_settings.max_changes, 0), now)
         return fast_json(answer, 202 if booked.status == BookingStatus.APPLIED else 201)

@@ -266,19 +266,23 @@ def _active_conflict(candidate: Candidate, subject: int, active: int | None = No
 
 
 def book(user: User, session_id: int, settings: ExamSettings, now: datetime, today: date,
-         waitlist_if_full: bool = False, candidate_id: int | None = None) -> bookings.Booked:
+         waitlist_if_full: bool = False, candidate_id: int | None = None,
+         facts: bookings.BookingFacts | None = None) -> bookings.Booked:
     """Book a seat (first come), apply (ballot, until applications close) or join the waiting list.
 
     A candidate books for themself; an officer books at the counter for `candidate_id`, under
     the same rules, and the audit names the officer. One read (`bookings.read`: the session, the
     candidate, their permit and history) and, for a seat, one write (`bookings.write`: the seat's
     conditional UPDATE, the booking, its audit row and its text); the answer is built from those values.
+    `facts`: what the request's read of its caller brought already (`bookings.read_caller`: the session
+    and the caller's own candidate record); at the counter the named candidate is read here.
     """
     own = user.role == Role.CANDIDATE
-    wanted = (user.candidate.id if user.candidate is not None else None) if own else candidate_id
-    facts = bookings.read(session_id, user.office_id, wanted, waitlist_if_full)
+    if facts is None or (not own and candidate_id is not None):
+        wanted = (user.candidate.id if user.candidate is not None else None) if own else candidate_id
+        facts = bookings.read(session_id, user.office_id, wanted, waitlist_if_full)
     # The session first: another office's session is 404 to everyone, before anything else is said.
-    if facts is None:
+    if facts is None or facts.session is None:
         raise NotFound(f"no test session {session_id}")
     session, candidate = facts.session, facts.candidate
     if own and candidate_id is not None:

@@ -284,7 +284,41 @@ def issue_token(user: User, settings: AuthSettings, now: datetime) -> IssuedToke
 def user_for_token(token: str, now: datetime) -> User | None:
     """The active user a live token belongs to, with their office and (a candidate's) candidate record,
     in one query (every request pays it)."""
-    return db.session.scalar(_user_for_token_statement(), {"token_hash": _token_hash(token), "now": now})
+    return db.session.scalar(_user_for_token_statement(), token_parameters(token, now))
+
+
+def live_token_rules() -> list:
+    """What makes a token sign its user in, as SQL over `users` joined to `tokens` (on Token.user_id):
+    its hash (parameter `token_hash`), not revoked, not expired at `now` (parameter), the user active. For
+    an operation that reads its caller in a statement of its own (`Caller`); `token_parameters` fills them."""
+    return [Token.token_hash == bindparam("token_hash"), Token.revoked_at.is_(None),
+            Token.expires_at > bindparam("now", type_=Token.expires_at.type), User.active.is_(True)]
+
+
+def token_parameters(token: str, now: datetime) -> dict:
+    return {"token_hash": _token_hash(token), "now": now}
+
+
+@dataclass(frozen=True, slots=True)
+class CandidateRef:
+    id: int
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """The signed-in user as an operation's own read gave them, with the token's rules (`live_token_rules`)
+    checked in it: what `@auth`, the rate limits, idempotency and the audit read of a user, without
+    loading the ORM objects (see `vmo.http.auth.auth(load=...)`)."""
+
+    id: int
+    office_id: int
+    username: str
+    role: str
+    candidate: CandidateRef | None
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in STAFF_ROLES
 
 
 @functools.cache
@@ -293,8 +327,7 @@ def _user_for_token_statement():
     # statement per request cost more CPU than running it.
     return (select(User).join(Token, Token.user_id == User.id)
             .options(joinedload(User.office), joinedload(User.candidate))
-            .where(Token.token_hash == bindparam("token_hash"), Token.revoked_at.is_(None),
-                   Token.expires_at > bindparam("now", type_=Token.expires_at.type), User.active.is_(True)))
+            .where(*live_token_rules()))
 
 
 def logout(token: str, now: datetime) -> None:

@@ -17,11 +17,12 @@ def bearer_token() -> str | None:
     return token.strip()
 
 
-def current_user(optional: bool = False):
-    """The signed-in user, resolved once per request; raises 401 unless `optional`."""
+def current_user(optional: bool = False, load=None):
+    """The signed-in user, resolved once per request; raises 401 unless `optional`. `load(token, now)`
+    resolves the token instead of `accounts.user_for_token` (see `auth`)."""
     if "user" not in g:
         token = bearer_token()
-        g.user = accounts.user_for_token(token, clock.now()) if token else None
+        g.user = (load or accounts.user_for_token)(token, clock.now()) if token else None
     if g.user is None and not optional:
         raise Unauthorized("sign in first: send Authorization: Bearer <token>")
     return g.user
@@ -33,13 +34,17 @@ def signed_in_staff():
     return user if user is not None and user.is_staff else None
 
 
-def auth(blp, *roles: str, optional: bool = False):
-    """Require a signed-in user (with one of `roles`, if given) and document it in OpenAPI."""
+def auth(blp, *roles: str, optional: bool = False, load=None):
+    """Require a signed-in user (with one of `roles`, if given) and document it in OpenAPI.
+
+    `load(token, now)`: an operation that reads its caller together with its own data (the booking's one
+    read) gives the user it found for the token (an `accounts.Caller`, the token's rules checked), or
+    None; the role is checked here as for any user."""
 
     def decorator(fn):
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
-            user = current_user(optional=optional)
+            user = current_user(optional=optional, load=load)
             if user is not None and roles and user.role not in roles:
                 raise Forbidden(f"this needs the role {' or '.join(roles)}")
             return fn(*args, **kwargs)
