@@ -154,7 +154,7 @@ def _run(args, url: str) -> int:
         if odd or figures["errors_total"]:
             failures.append(f"{label}: unexpected answers {odd}, socket errors {figures['errors']}")
         cpu = (f", CPU per answer: app {figures['app_cpu_ms']:.2f} ms, database {figures['db_cpu_ms']:.2f} ms"
-               if running else "")
+               f" (idle 404s meanwhile: {figures['idle']})" if running else "")
         print(f"  {label}: {figures['rps']:,.0f} requests/s, p50 {ms(figures['p50_us'])}, "
               f"p99 {ms(figures['p99_us'])}, answers {figures['statuses']}{cpu}", flush=True)
         return figures

@@ -22,7 +22,9 @@ from datetime import date, datetime
 from functools import cache
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Boolean, Sequence, String, and_, bindparam, case, cast, func, insert, literal, or_, select, true
+from sqlalchemy import (
+    Boolean, Sequence, String, and_, bindparam, case, cast, exists, func, insert, literal, or_, select, true,
+)
 from sqlalchemy.dialects import postgresql
 
 from schedules.exams.models import Allocation, BookingStatus, ExamBooking, ExamSession, LearnerPermit, PermitPass
@@ -172,10 +174,13 @@ def _read_statement(dialect: str, by_token: bool):
     waitlist_length = (select(func.count(waiting.c.id))
                        .where(waiting.c.session_id == s.c.id, waiting.c.status == BookingStatus.WAITLISTED.value)
                        .correlate(s).scalar_subquery())
-    latest = _PERMITS.alias("latest")
-    latest_id = (select(latest.c.id).where(latest.c.id_number == c.c.id_number)
-                 .order_by(latest.c.issued_on.desc(), latest.c.id.desc()).limit(1).correlate(c).scalar_subquery())
-    p = _PERMITS
+    p, later = _PERMITS, _PERMITS.alias("later")
+    # The latest permit (eligibility.current_permit's order: issued_on, then id) as a join on the indexed
+    # id_number with no later permit beside it: a correlated "= (SELECT ... LIMIT 1)" in the ON clause
+    # is evaluated against every permit row.
+    latest_permit = and_(p.c.id_number == c.c.id_number, ~exists().where(
+        later.c.id_number == p.c.id_number,
+        or_(later.c.issued_on > p.c.issued_on, and_(later.c.issued_on == p.c.issued_on, later.c.id > p.c.id))))
     passes = (select(func.aggregate_strings(
         _text(_PASSES.c.subject) + FIELD + _text(_PASSES.c.passed_on) + FIELD + _text(_PASSES.c.score), ITEM))
         .where(_PASSES.c.permit_id == p.c.id).correlate(p).scalar_subquery())
@@ -203,7 +208,7 @@ def _read_statement(dialect: str, by_token: bool):
         return (select(*columns)
                 .select_from(s.join(_OFFICES, _OFFICES.c.id == s.c.office_id).join(_SLOTS, _SLOTS.c.id == s.c.slot_id)
                              .outerjoin(c, and_(c.c.id == bindparam("candidate_id"), c.c.office_id == s.c.office_id))
-                             .outerjoin(p, p.c.id == latest_id))
+                             .outerjoin(p, latest_permit))
                 .where(s.c.id == bindparam("session_id"), s.c.office_id == bindparam("office_id")))
     users, tokens = User.__table__, Token.__table__
     columns += [users.c.id.label("caller_id"), users.c.office_id.label("caller_office_id"),
@@ -214,7 +219,7 @@ def _read_statement(dialect: str, by_token: bool):
                          .outerjoin(_OFFICES, _OFFICES.c.id == s.c.office_id)
                          .outerjoin(_SLOTS, _SLOTS.c.id == s.c.slot_id)
                          .outerjoin(c, c.c.user_id == users.c.id)
-                         .outerjoin(p, p.c.id == latest_id))
+                         .outerjoin(p, latest_permit))
             .where(*accounts.live_token_rules()))
 
 
