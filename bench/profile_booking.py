@@ -23,11 +23,25 @@ def parse_args(argv):
     parser = argparse.ArgumentParser(prog="profile_booking", description=__doc__.splitlines()[0])
     parser.add_argument("--bookings", type=int, default=300, help="bookings to profile (default 300)")
     parser.add_argument("--top", type=int, default=25, help="functions to print (default 25)")
+    parser.add_argument("--prepare-threshold", default="default",
+                        help="psycopg's prepare_threshold for vmo's connections: a number, 'none' (never "
+                             "prepare), or 'default' (psycopg's: prepared from the 5th execution)")
     parser.add_argument("--plain", action="store_true",
                         help="book through the yardstick (bench/apps/plain_booking.py) instead of vmo")
     parser.add_argument("--database-url", default=os.environ.get("DATABASE_URL"),
                         help="default: DATABASE_URL, else a fresh PostgreSQL database (dropped afterwards)")
     return parser.parse_args(argv)
+
+
+def _database_pids(engine) -> list[int]:
+    """The PostgreSQL backends of this process's pool (a booking runs on one of them)."""
+    from sqlalchemy import text
+
+    if engine.dialect.name != "postgresql":
+        return []
+    with engine.connect() as connection:
+        return list(connection.scalars(text(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND backend_type = 'client backend'")))
 
 
 def main(argv=None) -> int:
@@ -43,7 +57,11 @@ def _run(args, url: str) -> int:
     from vmo.accounts.models import User
     from vmo.extensions import db
 
-    app = common.make_app(url, RATELIMIT_ENABLED=False)
+    config = {}
+    if args.prepare_threshold != "default":
+        threshold = None if args.prepare_threshold == "none" else int(args.prepare_threshold)
+        config["SQLALCHEMY_ENGINE_OPTIONS"] = {"connect_args": {"prepare_threshold": threshold}}
+    app = common.make_app(url, RATELIMIT_ENABLED=False, **config)
     office = common.add_office(app)
     with app.app_context():
         officer = db.session.get(User, office.officer_ids[0])
@@ -78,10 +96,12 @@ def _run(args, url: str) -> int:
         book(people[5]["token"])
     # Half the bookings as they run (the CPU figure), the other half under the profiler (where it goes).
     plain, profiled = people[6:6 + args.bookings // 2], people[6 + args.bookings // 2:]
-    started_cpu = time.process_time()
+    database = _database_pids(engine)
+    started_cpu, started_db = time.process_time(), common.cpu_seconds(database)
     for person in plain:
         book(person["token"])
     cpu = (time.process_time() - started_cpu) / len(plain)
+    db_cpu = (common.cpu_seconds(database) - started_db) / len(plain)
     profiler = cProfile.Profile(time.process_time)
     started_cpu = time.process_time()
     profiler.enable()
@@ -91,8 +111,8 @@ def _run(args, url: str) -> int:
     cpu_profiled = (time.process_time() - started_cpu) / len(profiled)
     common.dispose(app)
     print(f"{len(plain)} bookings in process on {common.where(url)} (Flask's test client, this process's CPU, "
-          f"the database's not counted): {1000 * cpu:.2f} ms of CPU each; {1000 * cpu_profiled:.2f} ms under the "
-          f"profiler ({len(profiled)} more)")
+          f"the database's apart): {1000 * cpu:.2f} ms of CPU each in this process, {1000 * db_cpu:.2f} ms in the "
+          f"database's backend; {1000 * cpu_profiled:.2f} ms under the profiler ({len(profiled)} more)")
     print(f"statements per booking: {len(seen)}")
     for statement in seen:
         print("   ", " ".join(statement.split())[:160])

@@ -61,6 +61,6 @@ def test_a_lost_database_connection_answers_503_once_and_the_retry_succeeds(app,
     lost = client.get("/api/v1/offices")
     assert lost.status_code == 503
     assert lost.headers["Retry-After"] == "1"
-    assert lost.get_json()["message"] == "the database connection was lost; retry the request"
+    assert lost.get_json()["message"] == "the database is unavailable for a moment; retry the request"
     again = client.get("/api/v1/offices")
     assert again.status_code == 200
