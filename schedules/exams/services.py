@@ -321,13 +321,13 @@ def book(user: User, session_id: int, settings: ExamSettings, now: datetime, tod
                                    after={"session_id": session.id, "candidate_id": candidate.id, "status": status,
                                           "queue_position": position, "at_counter": not own})
         if status == BookingStatus.CONFIRMED:
-            message = _text_message(booking_id, session.office_id, 0, "confirmed", texts.CONFIRMED, session,
+            message = text_message(booking_id, session.office_id, 0, "confirmed", texts.CONFIRMED, session,
                                     candidate.phone)
         elif status == BookingStatus.APPLIED:
-            message = _text_message(booking_id, session.office_id, 0, "applied", texts.APPLIED, session,
+            message = text_message(booking_id, session.office_id, 0, "applied", texts.APPLIED, session,
                                     candidate.phone, close=f"{session.applications_close_at.astimezone(session.office.zone):%m月%d日 %H:%M}")
         else:
-            message = _text_message(booking_id, session.office_id, 0, "waitlisted", texts.WAITLISTED, session,
+            message = text_message(booking_id, session.office_id, 0, "waitlisted", texts.WAITLISTED, session,
                                     candidate.phone, position=position)
         return entry, message
 
@@ -395,12 +395,12 @@ def text_candidate(row: ExamBooking, what: str, template, session: ExamSession |
     """Queue one of `notifications`' texts about a booking to its candidate (sent after the commit)."""
     candidate = candidate or row.candidate or db.session.get(Candidate, row.candidate_id)
     # queue_many: the key's uniqueness is left to the INSERT, one statement fewer on the booking path.
-    notify.queue_many([_text_message(row.id, row.office_id, row.sequence, what, template, session or row.session,
+    notify.queue_many([text_message(row.id, row.office_id, row.sequence, what, template, session or row.session,
                                      candidate.phone, **values)])
 
 
-def _text_message(booking_id: int, office_id: int, sequence: int, what: str, template, session, phone: str,
-                  **values) -> dict:
+def text_message(booking_id: int, office_id: int, sequence: int, what: str, template, session, phone: str,
+                 **values) -> dict:
     """One text about a booking, as `notify.queue_many` takes it."""
     body = template.render(**sitting(session), booking=booking_id, **values)
     return {"office_id": office_id, "phone": phone, "body": body, "kind": f"exam_{what}",
