@@ -509,3 +509,26 @@ def test_a_candidate_cancelling_a_seat_moves_back_in_seniority(app, client, fact
     mine = book(client, session["id"], headers).get_json()
     client.delete(f"/api/v1/bookings/{mine['id']}", headers=headers)
     assert client.get("/api/v1/me/exam-progress", headers=headers).get_json()["seniority_date"] == "2026-11-25"
+
+
+def test_every_booking_answer_is_the_schema_s_answer_for_the_stored_booking(client, factory, officer_headers, session):
+    """The booking's POST builds its answer from the values in hand (schemas.booking_answer, no
+    marshmallow): for each status, and at the counter, it is what ExamBookingSchema gives for the stored
+    booking right afterwards, byte for byte."""
+    ballot = create_session(client, officer_headers, allocation="ballot",
+                            applications_close_at=local(date(2026, 11, 26), 20))
+    cases = [(session["id"], {}, "confirmed"), (session["id"], {}, "confirmed"),  # the session's two seats
+             (session["id"], {"waitlist_if_full": True}, "waitlisted"), (session["id"], {"waitlist_if_full": True},
+                                                                         "waitlisted"),
+             (ballot["id"], {}, "applied"), (ballot["id"], {"at_counter": True}, "applied")]
+    for session_id, body, status in cases:
+        person, headers = candidate(factory)
+        if body.pop("at_counter", False):
+            response = book(client, session_id, officer_headers, candidate_id=person["id"])
+        else:
+            response = book(client, session_id, headers, **body)
+        assert response.status_code == (202 if status == "applied" else 201), response.get_json()
+        assert response.get_json()["status"] == status
+        stored = client.get(f"/api/v1/bookings/{response.get_json()['id']}", headers=headers)
+        assert stored.get_data(as_text=True) == response.get_data(as_text=True)
+        assert response.headers["Content-Type"] == stored.headers["Content-Type"]

@@ -102,7 +102,7 @@ def _run_draw(session: ExamSession, settings: ExamSettings, now: datetime, key: 
         else:
             messages.append(text_message(row.id, row.office_id, row.sequence, "drawn", texts.DRAWN_LOST, session,
                                          phones[row.candidate_id], position=row.queue_position))
-    notify.queue_many(messages)
+    notify.queue_many(messages, zone=session.office.zone)
     audit.record("test_session.draw", "test_session", session.id, actor=actor, office_id=session.office_id,
                  after={"seed": result.seed, "applicants": len(applicants), "seats": seats,
                         "winners": result.winners, "waitlist": result.waitlist})

@@ -51,7 +51,7 @@ BOOKING_COLUMNS = ("office_id", "session_id", "candidate_id", "subject", "status
 AUDIT_COLUMNS = ("office_id", "actor_id", "actor_username", "action", "entity", "entity_id", "before", "after",
                  "request_id", "at")
 OUTBOX_COLUMNS = ("office_id", "key", "kind", "phone", "body", "length", "segments", "subject_type", "subject_id",
-                  "created_at")
+                  "created_at", "not_before")
 # Separators inside the aggregated history and passes: none of the values can hold them.
 ITEM, FIELD = ";", "|"
 
@@ -319,7 +319,7 @@ def write(facts: BookingFacts, take_seat: bool, booking_row: dict, follow) -> tu
     slot_id = facts.session.slot_id
     if connection.dialect.name == "postgresql" and facts.new_id is not None:
         audit_row, message = follow(facts.new_id)
-        outbox = notify.outbox_row(message)
+        outbox = notify.outbox_row(message, zone=facts.session.office.zone)
         params = {"b_id": facts.new_id, "slot_id": slot_id, "units": 1,
                   **{"b_" + k: booking_row[k] for k in BOOKING_COLUMNS},
                   **{"a_" + k: audit_row[k] for k in AUDIT_COLUMNS},
@@ -343,5 +343,5 @@ def write(facts: BookingFacts, take_seat: bool, booking_row: dict, follow) -> tu
                                     {k: booking_row[k] for k in BOOKING_COLUMNS}).scalar_one()
     audit_row, message = follow(booking_id)
     connection.execute(insert(_AUDIT), audit_row)
-    notify.queue_many([message])
+    notify.queue_many([message], zone=facts.session.office.zone)
     return booking_id, seats

@@ -348,7 +348,10 @@ def book(user: User, session_id: int, settings: ExamSettings, now: datetime, tod
     if seats is None and status != BookingStatus.APPLIED:
         seats = bookings.Seats(booking.capacity(session.slot_id), booking.booked(session.slot_id))
     if status == BookingStatus.WAITLISTED:
-        waiting = db.session.scalar(select(ExamBooking.waitlist_position).where(ExamBooking.id == booking_id))
+        # Its place and the list's length as they are now, this booking on it (the session's lock is held).
+        waiting, session.waitlist_length = db.session.execute(
+            select(ExamBooking.waitlist_position, ExamSession.waitlist_length)
+            .join(ExamSession, ExamSession.id == ExamBooking.session_id).where(ExamBooking.id == booking_id)).one()
     if seats is not None:
         session.slot = seats
     return bookings.Booked(booking_id, session, candidate.id, session.subject, status, waiting, now)

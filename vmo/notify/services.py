@@ -58,16 +58,17 @@ def queue(office_id: int, phone: str, body: str, *, kind: str, key: str,
     return message
 
 
-def queue_many(messages: list[dict]) -> int:
+def queue_many(messages: list[dict], zone=None) -> int:
     """Bulk `queue` for hot paths (e.g. a 500-record sync): the same checks in one INSERT.
 
     Each dict holds OutboxMessage columns (office_id, phone, body, kind, key, ...), the body without
     signature as for `queue`; keys already queued are skipped by the unique constraint. Returns how many were new to the outbox.
+    `zone`: the office's time zone for the quiet hours, when the caller has it (else looked up per office).
     """
     if not messages:
         return 0
     now = _now()
-    rows = [outbox_row(message, now) for message in messages]
+    rows = [outbox_row(message, now, zone) for message in messages]
     return insert_ignoring_conflicts(OutboxMessage, rows, index_elements=["key"], values=QUEUED)
 
 
