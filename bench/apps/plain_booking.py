@@ -5,6 +5,7 @@ rules, no audit, no schema: what the atomic work alone costs on the same server 
 """
 import hashlib
 import os
+import threading
 from datetime import datetime, timezone
 
 from flask import Flask, request
@@ -16,11 +17,14 @@ app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"].replace("post
 db = SQLAlchemy(app)
 metadata = MetaData()
 tables = {}
+reflecting = threading.Lock()  # gthread workers: two first requests must not reflect into one MetaData at once
 
 
 def table(name):
     if name not in tables:  # reflected once per worker, on first use
-        tables[name] = Table(name, metadata, autoload_with=db.engine)
+        with reflecting:
+            if name not in tables:
+                tables[name] = Table(name, metadata, autoload_with=db.engine)
     return tables[name]
 
 
