@@ -314,7 +314,8 @@ def _write_statement(take_seat: bool):
 def write(facts: BookingFacts, take_seat: bool, booking_row: dict, follow) -> tuple[int, Seats | None] | None:
     """Write the booking (taking its seat first when `take_seat`): its id and the seats as they now are
     (None without `take_seat`), or None when the seat was gone. `booking_row` holds the booking's columns;
-    `follow(booking_id)` gives its audit entry's (`audit.entry_values`) and its text (`notify.queue_many`'s)."""
+    `follow(booking_id)` gives its audit entry's (`audit.entry_values`) and its text (`notify.queue_many`'s
+    message, rendered from a `notifications` template by `services.text_message`)."""
     connection = db.session.connection()
     slot_id = facts.session.slot_id
     if connection.dialect.name == "postgresql" and facts.new_id is not None:
