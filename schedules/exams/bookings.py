@@ -3,9 +3,10 @@
 The booking is the request a release minute is made of, so it costs as few statements and as little
 Python as its rules allow (docs/performance.md):
 
-- `read`: one SELECT brings everything the rules need: the session with its office and seats (and its
-  waiting list's length), the candidate (the caller, or at the counter the one named), their latest
-  learner permit with the subjects passed under it, and their bookings here (the history the rules of
+- `read_caller` (`read` at the counter): one SELECT brings everything the rules need: the bearer token's
+  user, the session with its office and seats (and its waiting list's length), the candidate (the
+  caller, or at the counter the one named), their latest learner permit with the subjects passed under
+  it, when their application was accepted (受理), and their bookings here (the history the rules of
   Order 162 count). On PostgreSQL it also draws the new booking's id from its sequence when the booking
   may go ahead, so that the write can be one statement.
 - `write`: the seat's conditional UPDATE (the booking core's `TAKE`: `booked + 1 <= capacity`, no row
@@ -27,7 +28,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql
 
-from schedules.exams.models import Allocation, BookingStatus, ExamBooking, ExamSession, LearnerPermit, PermitPass
+from schedules.exams.models import (
+    Allocation, Application, BookingStatus, ExamBooking, ExamSession, LearnerPermit, PermitPass,
+)
 from vmo.accounts import services as accounts
 from vmo.accounts.models import Candidate, Token, User
 from vmo.audit.models import AuditEntry
@@ -145,6 +148,7 @@ class BookingFacts:
     permit: PermitFacts | None
     history: list
     new_id: int | None  # drawn from the sequence by the read (PostgreSQL), else None
+    accepted_at: datetime | None = None  # the application's acceptance (受理); None: not accepted
 
 
 @dataclass(slots=True)
@@ -191,12 +195,20 @@ def _read_statement(dialect: str, by_token: bool):
         + _text(hs.c.starts_at), ITEM))
         .select_from(b.join(hs, hs.c.id == b.c.session_id)).where(b.c.candidate_id == c.c.id)
         .correlate(c).scalar_subquery())
+    # When the person's application for the permit's class (without a permit: the class they signed up
+    # for) was accepted (受理): no acceptance, no booking (eligibility's not_accepted), read here too.
+    applications = Application.__table__
+    accepted_at = (select(func.max(applications.c.accepted_at))
+                   .where(applications.c.id_number == c.c.id_number,
+                          applications.c.license_class == func.coalesce(p.c.license_class, c.c.license_class))
+                   .correlate(c, p).scalar_subquery())
     columns = [s.c[name] for name in SESSION_COLUMNS] + [
         _OFFICES.c.code, _OFFICES.c.timezone, _SLOTS.c.capacity, _SLOTS.c.booked, waitlist_length.label("waiting"),
         c.c.id.label("candidate_id"), c.c.id_number,
         c.c.license_class.label("candidate_class"), c.c.phone,
         p.c.id.label("permit_id"), p.c.license_class.label("permit_class"), p.c.issued_on, p.c.expires_on,
-        p.c.voided_on, p.c.prior_bookings_2, p.c.prior_bookings_3, passes.label("passes"), history.label("history")]
+        p.c.voided_on, p.c.prior_bookings_2, p.c.prior_bookings_3, passes.label("passes"), history.label("history"),
+        accepted_at.label("accepted_at")]
     if dialect == "postgresql":
         # The new booking's id, drawn only when the booking may go ahead (a free seat seen, a ballot, or a
         # waiting list welcome): the full session's refusals of a click race draw none.
@@ -281,7 +293,8 @@ def _facts(row) -> BookingFacts:
         passes.sort()
         permit = PermitFacts(row.permit_id, row.permit_class, row.issued_on, row.expires_on, row.voided_on,
                              row.prior_bookings_2, row.prior_bookings_3, passes)
-    return BookingFacts(session, candidate, permit, history, getattr(row, "new_id", None))
+    return BookingFacts(session, candidate, permit, history, getattr(row, "new_id", None),
+                        row.accepted_at if candidate is not None else None)
 
 
 def _params(table, names, prefix: str) -> list:

@@ -4,7 +4,9 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from schedules import ical
-from schedules.exams import applications, ballot, bookings, calendars, eligibility, outcomes, permits, services, testday
+from schedules.exams import (
+    applications, ballot, bookings, calendars, eligibility, outcomes, permits, services, testday,
+)
 from schedules.exams.models import BookingStatus
 from schedules.exams.schemas import (
     ApplicationCreateSchema, ApplicationQueryArgsSchema, ApplicationRefusedErrorSchema, ApplicationSchema,

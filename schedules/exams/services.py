@@ -301,7 +301,7 @@ def book(user: User, session_id: int, settings: ExamSettings, now: datetime, tod
         # freed since is missed by this caller only; the conditional UPDATE stays the authority on every
         # seat given.
         raise _no_seat(session)
-    progress = check_eligible(candidate, session, settings, today, facts=(facts.permit, facts.history))
+    progress = check_eligible(candidate, session, settings, today, facts=(facts.permit, facts.history, facts.accepted_at))
     if progress.active_booking_id is not None:  # the eligibility read saw it: no query of its own
         raise _active_conflict(candidate, session.subject, progress.active_booking_id)
     take_seat = _takes_seat_now(session) and not waitlist_if_full
