@@ -80,3 +80,16 @@ def test_companies_that_booked_before_the_review_are_approved_and_new_ones_pendi
             statuses = dict(conn.execute(text("SELECT name, status FROM companies ORDER BY id")).all())
         db.engine.dispose()
     assert statuses == {"老客户": "approved", "新客户": "pending"}
+
+
+def test_the_migrations_have_one_head():
+    """Two features that each add a revision on the same parent leave two heads, and `vmo init-db`
+    (upgrade to "head") then refuses to run: the later one must follow the other."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    app = create_app(app_test_config("sqlite://"))
+    config = Config()
+    config.set_main_option("script_location", app.extensions["migrate"].directory)
+    heads = ScriptDirectory.from_config(config).get_heads()
+    assert len(heads) == 1, f"several migration heads: {heads}; point the later revision's down_revision at the other"
