@@ -48,4 +48,21 @@ def test_the_motorcycle_register_masks_phones_and_reveals_by_plate(app, client, 
 def test_every_feature_that_masks_phones_provides_its_case_type(app):
     from vmo.audit import phones
 
-    assert {"fleet_batch", "motorcycle", "priority_booking", "tour_registration"} <= set(phones.case_types(app))
+    assert {"company", "fleet_batch", "motorcycle", "priority_booking", "tour_registration"} <= set(phones.case_types(app))
+
+
+def test_staff_see_a_companys_contact_masked_and_reveal_it_audited(client, factory, headers):
+    from tests.helpers_fleet import pending_company
+
+    owner = pending_company(factory, contact_phone="13983000123")
+    # Staff see it masked, in the list and one by one (its sign-up answer gave the company its own number).
+    assert client.get(f"/api/v1/companies/{owner.id}", headers=headers).get_json()["contact_phone"] == "139****0123"
+    [listed] = client.get("/api/v1/companies?status=pending", headers=headers).get_json()
+    assert listed["contact_phone"] == "139****0123"
+    shown = reveal(client, headers, "company", owner.id)
+    assert shown.status_code == 200 and shown.get_json()["phone"] == "13983000123"
+    [entry] = client.get("/api/v1/audit?action=phone.reveal", headers=headers).get_json()
+    assert (entry["entity"], entry["entity_id"]) == ("company", str(owner.id))
+    assert reveal(client, headers, "company", "nope").status_code == 404
+    other = factory.staff("officer", office=factory.other_office())
+    assert reveal(client, factory.headers(other), "company", owner.id).status_code == 404

@@ -52,6 +52,17 @@ def get_company(staff: User, company_id: int) -> Company:
     return company
 
 
+def reveal_phone(office_id: int, company_id: str) -> str:
+    """The contact phone of a company of this office, for POST /phones/reveal (case type `company`)."""
+    phone = None
+    if company_id.isascii() and company_id.isdigit():
+        phone = db.session.scalar(select(Company.contact_phone).where(Company.id == int(company_id),
+                                                                      Company.office_id == office_id))
+    if phone is None:
+        raise NotFound(f"no company {company_id}")
+    return phone
+
+
 def _decide(officer: User, company: Company, frm: tuple, now: datetime, **values) -> None:
     """Only the officer whose UPDATE flips the status decides: a concurrent second decision is a 409."""
     flipped = db.session.execute(

@@ -13,9 +13,10 @@ from vmo.accounts.models import STAFF_ROLES, Role
 from vmo.accounts.schemas import (
     CandidateCreateSchema, CandidateSignupSchema, CandidateVerifySchema, CompanyApproveSchema, CompanyCreateSchema,
     CompanyDeclineSchema, CompanyQueryArgsSchema, CompanySchema, MeSchema, OfficeSchema, PasswordResetConfirmSchema,
-    PasswordResetRequestSchema, PasswordResetSchema, StaffCreateSchema,
+    PasswordResetRequestSchema, PasswordResetSchema, StaffCompanySchema, StaffCreateSchema,
     TokenRequestSchema, TokenSchema, UserSchema,
 )
+from vmo.audit import phones
 from vmo.http.auth import auth, bearer_token, current_user
 from vmo.http.caching import public_page
 from vmo.http.idempotency import idempotent
@@ -99,7 +100,7 @@ class CompaniesResource(MethodView):
 
     @auth(blp, *STAFF_ROLES)
     @blp.arguments(CompanyQueryArgsSchema, location="query")
-    @blp.response(200, CompanySchema(many=True))
+    @blp.response(200, StaffCompanySchema(many=True))
     @blp.paginate(SelectPage)
     def get(self, args):
         """The office's companies, oldest sign-up first (`?status=pending`: those waiting for a decision)"""
@@ -109,7 +110,7 @@ class CompaniesResource(MethodView):
 @blp.route("/companies/<int:company_id>")
 class CompanyResource(MethodView):
     @auth(blp, *STAFF_ROLES)
-    @blp.response(200, CompanySchema)
+    @blp.response(200, StaffCompanySchema)
     @blp.alt_response(404, schema=ErrorSchema, description="no such company in this office")
     def get(self, company_id):
         """One company of the office"""
@@ -120,7 +121,7 @@ class CompanyResource(MethodView):
 class CompanyApproveResource(MethodView):
     @auth(blp, Role.OFFICER, Role.SUPERVISOR)
     @blp.arguments(CompanyApproveSchema)
-    @blp.response(200, CompanySchema)
+    @blp.response(200, StaffCompanySchema)
     @blp.alt_response(404, schema=ErrorSchema, description="no such company in this office")
     @blp.alt_response(409, schema=ErrorSchema, description="already approved (`reason`: `already_approved`)")
     @blp.alt_response(422, schema=ErrorSchema, description="the licence's credit code is another "
@@ -135,7 +136,7 @@ class CompanyApproveResource(MethodView):
 class CompanyDeclineResource(MethodView):
     @auth(blp, Role.OFFICER, Role.SUPERVISOR)
     @blp.arguments(CompanyDeclineSchema)
-    @blp.response(200, CompanySchema)
+    @blp.response(200, StaffCompanySchema)
     @blp.alt_response(404, schema=ErrorSchema, description="no such company in this office")
     @blp.alt_response(409, schema=ErrorSchema, description="already decided (`reason`: `already_approved` or "
                                                             "`already_declined`)")
@@ -232,4 +233,5 @@ class OfficesResource(MethodView):
 
 def register(app, api) -> None:
     settings.install(app, services.AuthSettings)
+    phones.provide(app, "company", companies.reveal_phone)
     api.register_blueprint(blp)

@@ -3,6 +3,7 @@ from marshmallow import Schema, fields, validate
 
 from vmo.accounts.models import LICENSE_CLASSES, STAFF_ROLES, CompanyStatus
 from vmo.fields import CreditCode, Mobile, ResidentId
+from vmo.redact import mask_phone
 from vmo.types import values
 
 USERNAME = validate.Regexp(r"^[A-Za-z0-9_.@-]{3,64}$", error="3-64 letters, digits or _ . @ -")
@@ -56,6 +57,14 @@ class CompanySchema(Schema):
                                  allow_none=True, metadata={"description": "Badge number (or username) of the "
                                                                            "officer who decided"})
     decline_reason = fields.String(allow_none=True)
+
+
+class StaffCompanySchema(CompanySchema):
+    """A company as staff see it: the contact's phone masked like every staff answer (the full number
+    through POST /phones/reveal with case type `company`, written to the audit log)."""
+
+    contact_phone = fields.Function(lambda c: mask_phone(c.contact_phone), required=True,
+                                    metadata={"description": "Masked (138****5678)"})
 
 
 class CompanyQueryArgsSchema(Schema):
