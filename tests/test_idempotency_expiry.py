@@ -118,7 +118,10 @@ def test_an_anonymous_key_never_replays_another_callers_answer(app, client, fact
     assert first.status_code == 201 and first.get_json()["cancel_code"]
     other = _register(client, tour, "10.0.0.2")
     assert "Idempotent-Replayed" not in other.headers
-    assert other.status_code == 409 and "cancel_code" not in other.get_json()
+    # The other caller's registration of the same plate is answered like a first one, with a cancel code
+    # of its own, never the first caller's.
+    assert other.status_code == 201 and other.get_json()["cancel_code"] != first.get_json()["cancel_code"]
+    assert other.get_json()["id"] != first.get_json()["id"]
     retry = _register(client, tour, "10.0.0.1")
     assert retry.headers["Idempotent-Replayed"] == "true" and retry.get_json() == first.get_json()
 

@@ -103,7 +103,7 @@ def test_walk_ins_off_the_register_are_flagged_in_record_report_and_register(app
     assert (got["walk_in"], got["not_on_register"]) == (True, True)
     moto = client.get(f"/api/v1/motorcycles/{plate_of(7)}", headers=world.headers).get_json()
     assert moto == {"plate": plate_of(7), "vin": "LZS123456789", "engine_number": "1P52FMH-123", "owner_name": "赵六",
-                    "phone": "13700137007", "township": "大观镇", "registered_on": None,
+                    "phone": "137****7007", "township": "大观镇", "registered_on": None,
                     "last_inspected_on": "2026-11-25", "next_due_on": None, "status": "unknown",
                     "from_walk_in": True, "three_wheeled": False, "scrap_on": None, "scrap_reason": None}
     report = client.get(f"/api/v1/tours/{world.tour.id}/report", headers=world.headers).get_json()
