@@ -186,7 +186,7 @@ def test_limits_and_lock_out_are_kept_in_redis_when_configured(app, client, fact
     assert sign_in(client, name).status_code == 429
     with app.app_context():
         assert type(limiter.storage).__name__ == "RedisStorage"
-        assert type(lockout().storage).__name__ == "RedisStorage"
+        assert type(lockout("127.0.0.1").lockout.storage).__name__ == "RedisStorage"
     # The counters really are in Redis: another server process would see the same lock.
     keys = redis.Redis.from_url(REDIS_URL).keys("*vmo/lockout/until/*")
     assert keys
