@@ -203,7 +203,8 @@ def test_csv_and_report_page_carry_the_figures(client, data):
     page = client.get("/api/v1/stats/report.html", headers=data["supervisor"], query_string=RANGE)
     assert page.status_code == 200
     html = page.get_data(as_text=True)
-    assert html.count("<svg") == 3
+    # the office's own charts (satisfaction, home visits) and the two the schedules provide
+    assert html.count("<svg") == 4
     assert "Bookings per weekend" in html and "Vehicles inspected per tour" in html
     assert "<td>driving_tests</td><td>seat_utilisation</td><td>0.2308</td>" in html
     assert "<td>tours</td><td>vehicles_registered</td><td>5</td>" in html
