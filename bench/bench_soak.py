@@ -142,6 +142,7 @@ def prepare(url: str, args) -> tuple:
                 "subject": 1, "license_class": "C1", "starts_at": starts, "ends_at": starts + timedelta(hours=2),
                 "venue": f"压测考场 {n + 1}号", "capacity": args.seats, "kind": "regular",
                 "allocation": "first_come", "applications_close_at": None}, clock.now()).id)
+        db.session.commit()  # services only flush: the bench's setup is its own unit of work
     tour = make_tour(app, office.officer_ids, office=office.code, day=today + timedelta(days=2), stops=args.stops)
     rules = DueRules()
     per_tablet = 400
