@@ -6,7 +6,6 @@ given; the confirmation (`confirm`) takes the place with the booking core's one 
 Three anonymous POSTs with made-up ID numbers can therefore take nothing: every place needs a phone
 that answered. Staff book directly for a walk-in or for a family member (`book_at_counter`).
 """
-import hashlib
 import hmac
 import secrets
 from datetime import date, datetime, timedelta
@@ -15,6 +14,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from vmo import validators
+from vmo.accounts import codes
 from vmo.accounts.models import User
 from vmo.audit import services as audit
 from vmo.booking import services as booking
@@ -141,12 +141,6 @@ def _open(office: Office, day: date, daily: int) -> None:
 
 # ---- the public request and its code ------------------------------------------------------
 
-def code_hash(key: bytes, request_id: int, phone: str, code: str) -> str:
-    """HMAC-SHA256 under the app's secret key: the stored hash of a 6-digit code cannot be reversed by
-    trying the million codes without the key."""
-    return hmac.new(key, f"priority:{request_id}:{phone}:{code}".encode(), hashlib.sha256).hexdigest()
-
-
 def request_code(office: Office, data: dict, today: date, now: datetime, elderly_age: int,
                  config: PrioritySettings, key: bytes) -> dict:
     """Text a code to the phone given; nothing is held until the code comes back (`confirm`).
@@ -168,11 +162,11 @@ def request_code(office: Office, data: dict, today: date, now: datetime, elderly
                               created_at=now)
     db.session.add(request)
     db.session.flush()
-    code = f"{secrets.randbelow(10 ** 6):06d}"
-    request.code_hash = code_hash(key, request.id, phone, code)
+    code = codes.new_code()
+    request.code_hash = codes.Codes(key).digest("priority", request.id, phone, code)
     notify.queue(office.id, phone, texts.PRIORITY_CODE.render(date=month_day(day), code=code,
                                                               minutes=config.priority_code_minutes),
-                 kind="priority_code", key=f"priority_code:{request.id}:{request.code_hash[:16]}",
+                 kind="priority_code", key=f"priority_code:{request.id}:{secrets.token_hex(8)}",
                  subject_type="priority_request", subject_id=request.id)
     db.session.flush()
     return {"status": CODE_SENT, "date": day, "phone": mask_phone(phone), "expires_at": request.expires_at,
@@ -200,7 +194,8 @@ def confirm(phone: str, code: str, today: date, now: datetime, config: PriorityS
     # Deliberately committed here, outside the request's unit of work (vmo.uow): a wrong code answers 422
     # (rolled back), but its try must count.
     db.session.commit()
-    if counted != 1 or not hmac.compare_digest(request.code_hash, code_hash(key, request.id, phone, code.strip())):
+    if counted != 1 or not hmac.compare_digest(request.code_hash,
+                                               codes.Codes(key).digest("priority", request.id, phone, code.strip())):
         raise wrong
     office = db.session.get(Office, request.office_id)
     person = {"name": request.name, "id_number": request.id_number, "phone": phone, "reason": request.reason,
